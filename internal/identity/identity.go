@@ -1,0 +1,90 @@
+// Package identity holds accounts, roles, permissions, password hashing and
+// the tokens behind console sessions and API bearer tokens.
+//
+// It decides who someone is and what they may do; it must never know about
+// HTTP. Storage is behind Store.
+package identity
+
+import (
+	"context"
+	"time"
+)
+
+// Role is what an account is for. Every account has exactly one role.
+type Role string
+
+// The roles of piao's users.
+const (
+	OperatorAdmin    Role = "operator_admin"
+	OperatorReviewer Role = "operator_reviewer"
+	OperatorAuditor  Role = "operator_auditor"
+	MerchantAdmin    Role = "merchant_admin"
+	MerchantStaff    Role = "merchant_staff"
+	Passenger        Role = "passenger"
+	Partner          Role = "partner"
+	Gate             Role = "gate"
+)
+
+// Roles lists every role, in display order.
+var Roles = []Role{OperatorAdmin, OperatorReviewer, OperatorAuditor, MerchantAdmin, MerchantStaff, Passenger, Partner, Gate}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	for _, x := range Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Account is a login.
+type Account struct {
+	ID           int64     `json:"id"`
+	Username     string    `json:"username"`
+	Phone        string    `json:"phone,omitempty"`
+	DisplayName  string    `json:"display_name"`
+	Role         Role      `json:"role"`
+	PasswordHash string    `json:"-"`
+	Disabled     bool      `json:"disabled"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// TokenKind tells a console session from an API bearer token.
+type TokenKind string
+
+// Token kinds.
+const (
+	SessionToken TokenKind = "session"
+	APIToken     TokenKind = "api"
+)
+
+// Token is a stored credential. Only the SHA-256 of the secret is kept.
+type Token struct {
+	Hash      []byte
+	AccountID int64
+	Kind      TokenKind
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Store keeps accounts and tokens. Each method is one transaction.
+type Store interface {
+	// CreateAccount stores a new account and returns it with its ID; a
+	// username or phone already taken is a conflict.
+	CreateAccount(ctx context.Context, a Account) (Account, error)
+	// AccountByLogin finds an account by username or phone.
+	AccountByLogin(ctx context.Context, login string) (Account, error)
+	// AccountByID finds an account by ID.
+	AccountByID(ctx context.Context, id int64) (Account, error)
+	// SetPassword replaces an account's password hash.
+	SetPassword(ctx context.Context, id int64, hash string) error
+	// CreateToken stores a token.
+	CreateToken(ctx context.Context, t Token) error
+	// TokenByHash returns the token with that hash, expired or not.
+	TokenByHash(ctx context.Context, hash []byte) (Token, error)
+	// DeleteToken removes a token (logout); removing a missing token is not an error.
+	DeleteToken(ctx context.Context, hash []byte) error
+	// DeleteExpiredTokens removes tokens expired before now and returns how many.
+	DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error)
+}

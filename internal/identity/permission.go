@@ -1,0 +1,46 @@
+package identity
+
+// Permission is something a route needs. Routes declare exactly one.
+type Permission string
+
+// Permissions. Public and Authenticated are special: the first needs no
+// login, the second any valid login.
+const (
+	Public        Permission = "public"
+	Authenticated Permission = "authenticated"
+
+	NetworkRead  Permission = "network:read"  // stations, lines, timetables, fares
+	NetworkWrite Permission = "network:write" // edit fares and car layouts, import feeds
+	AccountsRead Permission = "accounts:read" // see other accounts
+	AccountsEdit Permission = "accounts:write"
+	AuditRead    Permission = "audit:read"
+)
+
+// grants says which permissions each role holds, beyond Public and Authenticated.
+var grants = map[Role][]Permission{
+	OperatorAdmin:    {NetworkRead, NetworkWrite, AccountsRead, AccountsEdit, AuditRead},
+	OperatorReviewer: {NetworkRead, AccountsRead},
+	OperatorAuditor:  {NetworkRead, AccountsRead, AuditRead},
+	MerchantAdmin:    {NetworkRead},
+	MerchantStaff:    {NetworkRead},
+	Passenger:        {NetworkRead},
+	Partner:          {NetworkRead},
+	Gate:             {NetworkRead},
+}
+
+// Allowed reports whether a principal with role (empty for anonymous) may
+// use something that needs p.
+func Allowed(role Role, p Permission) bool {
+	switch p {
+	case Public:
+		return true
+	case Authenticated:
+		return role != ""
+	}
+	for _, g := range grants[role] {
+		if g == p {
+			return true
+		}
+	}
+	return false
+}

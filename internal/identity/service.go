@@ -1,0 +1,164 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"piao/internal/fault"
+)
+
+// Service logs people in and out and tells who holds a token.
+type Service struct {
+	Store      Store
+	Now        func() time.Time
+	Params     Params
+	SessionTTL time.Duration // console sessions
+	TokenTTL   time.Duration // API bearer tokens
+}
+
+// NewService returns a service with production defaults.
+func NewService(s Store, now func() time.Time) *Service {
+	return &Service{Store: s, Now: now, Params: DefaultParams, SessionTTL: 12 * time.Hour, TokenTTL: 30 * 24 * time.Hour}
+}
+
+// Principal is who is making a request: an account, or nobody (zero value).
+type Principal struct {
+	Account Account
+	Token   Token
+}
+
+// Role returns the principal's role, empty for anonymous.
+func (p Principal) Role() Role { return p.Account.Role }
+
+// Anonymous reports whether nobody is logged in.
+func (p Principal) Anonymous() bool { return p.Account.ID == 0 }
+
+var errBadLogin = fault.New(fault.Unauthorized, "bad_credentials", "用户名或密码错误", "wrong username or password")
+
+// NewAccount describes an account to create.
+type NewAccount struct {
+	Username    string `json:"username"`
+	Phone       string `json:"phone,omitempty"`
+	DisplayName string `json:"display_name,omitempty"`
+	Role        Role   `json:"role"`
+	Password    string `json:"password"`
+}
+
+// CreateAccount validates and stores a new account with a hashed password.
+func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (Account, error) {
+	n.Username = strings.TrimSpace(n.Username)
+	if n.Username == "" || len(n.Username) > 64 || strings.ContainsAny(n.Username, " \t\r\n@") || !utf8.ValidString(n.Username) {
+		return Account{}, fault.New(fault.Invalid, "bad_username", "用户名须为 1–64 个字符，不含空格和 @", "a username is 1–64 characters without spaces or @")
+	}
+	if n.Phone != "" && !validPhone(n.Phone) {
+		return Account{}, fault.New(fault.Invalid, "bad_phone", "手机号须为 11 位数字，以 1 开头", "a phone number is 11 digits starting with 1")
+	}
+	if !n.Role.Valid() {
+		return Account{}, fault.Newf(fault.Invalid, "bad_role", "未知角色 %q", "unknown role %q", n.Role)
+	}
+	if utf8.RuneCountInString(n.Password) < 8 || len(n.Password) > 256 {
+		return Account{}, fault.New(fault.Invalid, "weak_password", "密码至少 8 个字符", "a password needs at least 8 characters")
+	}
+	hash, err := HashPassword(n.Password, s.Params)
+	if err != nil {
+		return Account{}, fault.Wrap(err, "hash password")
+	}
+	if n.DisplayName == "" {
+		n.DisplayName = n.Username
+	}
+	return s.Store.CreateAccount(ctx, Account{Username: n.Username, Phone: n.Phone, DisplayName: n.DisplayName, Role: n.Role, PasswordHash: hash, CreatedAt: s.Now()})
+}
+
+func validPhone(p string) bool {
+	if len(p) != 11 || p[0] != '1' {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] < '0' || p[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Login checks a username (or phone) and password and issues a token of
+// kind; it returns the secret to hand to the client and the account.
+func (s *Service) Login(ctx context.Context, login, password string, kind TokenKind) (string, Account, error) {
+	a, err := s.Store.AccountByLogin(ctx, strings.TrimSpace(login))
+	if fault.Is(err, fault.NotFound) {
+		// Spend the same time as a real check so timing does not tell which logins exist.
+		CheckPassword(dummyHash, password)
+		return "", Account{}, errBadLogin
+	}
+	if err != nil {
+		return "", Account{}, err
+	}
+	if a.Disabled || !CheckPassword(a.PasswordHash, password) {
+		return "", Account{}, errBadLogin
+	}
+	secret, err := s.Issue(ctx, a.ID, kind)
+	return secret, a, err
+}
+
+// dummyHash has the production parameters; it matches no password.
+const dummyHash = "$argon2id$v=19$m=65536,t=3,p=2$c2FsdHNhbHRzYWx0c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+// Issue creates a token of kind for an account and returns its secret.
+func (s *Service) Issue(ctx context.Context, accountID int64, kind TokenKind) (string, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fault.Wrap(err, "token entropy")
+	}
+	secret := "piao_" + base64.RawURLEncoding.EncodeToString(raw)
+	ttl := s.TokenTTL
+	if kind == SessionToken {
+		ttl = s.SessionTTL
+	}
+	now := s.Now()
+	err := s.Store.CreateToken(ctx, Token{Hash: hashSecret(secret), AccountID: accountID, Kind: kind, CreatedAt: now, ExpiresAt: now.Add(ttl)})
+	if err != nil {
+		return "", err
+	}
+	return secret, nil
+}
+
+// Authenticate returns the principal holding secret.
+func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, error) {
+	invalid := fault.New(fault.Unauthorized, "invalid_token", "登录已失效，请重新登录", "the token is invalid or expired; log in again")
+	if !strings.HasPrefix(secret, "piao_") || len(secret) > 100 {
+		return Principal{}, invalid
+	}
+	t, err := s.Store.TokenByHash(ctx, hashSecret(secret))
+	if fault.Is(err, fault.NotFound) {
+		return Principal{}, invalid
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	if !s.Now().Before(t.ExpiresAt) {
+		return Principal{}, invalid
+	}
+	a, err := s.Store.AccountByID(ctx, t.AccountID)
+	if fault.Is(err, fault.NotFound) || a.Disabled {
+		return Principal{}, invalid
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{Account: a, Token: t}, nil
+}
+
+// Logout revokes the token holding secret.
+func (s *Service) Logout(ctx context.Context, secret string) error {
+	return s.Store.DeleteToken(ctx, hashSecret(secret))
+}
+
+func hashSecret(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}

@@ -1,0 +1,85 @@
+// Package postgres is piao's production storage engine on PostgreSQL through
+// pgx. Several piao processes may share one database. It implements every
+// domain's Store interface with its own SQL.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"piao/internal/fault"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is a pool of connections to one PostgreSQL database.
+type DB struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects to the database at url (postgres://…).
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	return &DB{pool: pool}, nil
+}
+
+// Migrate applies every pending migration and returns the schema version.
+// A PostgreSQL advisory lock keeps concurrent processes from racing.
+func (db *DB) Migrate(ctx context.Context) (int64, error) {
+	sqldb := stdlib.OpenDBFromPool(db.pool)
+	defer sqldb.Close()
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return 0, err
+	}
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Release()
+	// Serialise migrations across processes starting together.
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock(7161770)"); err != nil {
+		return 0, err
+	}
+	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock(7161770)")
+	p, err := goose.NewProvider(goose.DialectPostgres, sqldb, sub)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return 0, fmt.Errorf("migrate postgres: %w", err)
+	}
+	return p.GetDBVersion(ctx)
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	return fault.Wrap(db.pool.Ping(ctx), "ping postgres")
+}
+
+// Close closes the pool.
+func (db *DB) Close() error { db.pool.Close(); return nil }
+
+// tx runs fn in one transaction, committed if fn returns nil.
+func (db *DB) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, db.pool, fn)
+}

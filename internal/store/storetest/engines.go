@@ -1,0 +1,130 @@
+// Package storetest opens fresh databases on every storage engine for tests
+// and holds the contract suites every engine must pass.
+//
+// SQLite runs always. PostgreSQL runs when PIAO_TEST_POSTGRES holds a URL
+// of a server where the test may create databases; without it the
+// PostgreSQL cases skip, except under CI (CI=true), where they fail.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"piao/internal/identity"
+	"piao/internal/network"
+	"piao/internal/store/postgres"
+	"piao/internal/store/sqlite"
+)
+
+// Stores is one engine's set of domain stores over one fresh database.
+type Stores struct {
+	Engine   string
+	Network  network.Store
+	Identity identity.Store
+	Ping     func(context.Context) error
+}
+
+// Engine opens a fresh, migrated database on one storage engine.
+type Engine struct {
+	Name string
+	Open func(tb testing.TB) Stores
+}
+
+// Engines lists the engines to test: SQLite always, PostgreSQL when configured.
+func Engines() []Engine {
+	return []Engine{{Name: "sqlite", Open: OpenSQLite}, {Name: "postgres", Open: OpenPostgres}}
+}
+
+// Each runs fn as a subtest on every engine.
+func Each(t *testing.T, fn func(t *testing.T, s Stores)) {
+	for _, e := range Engines() {
+		t.Run(e.Name, func(t *testing.T) { fn(t, e.Open(t)) })
+	}
+}
+
+// OpenSQLite opens a migrated SQLite database in a temporary directory.
+func OpenSQLite(tb testing.TB) Stores {
+	tb.Helper()
+	db, err := sqlite.Open(filepath.Join(tb.TempDir(), "piao.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return Stores{Engine: "sqlite", Network: db.Network(), Identity: db.Identity(), Ping: db.Ping}
+}
+
+// PostgresURL returns the server URL for tests, skipping (or failing under
+// CI) when PIAO_TEST_POSTGRES is not set.
+func PostgresURL(tb testing.TB) string {
+	tb.Helper()
+	u := os.Getenv("PIAO_TEST_POSTGRES")
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			tb.Fatal("PIAO_TEST_POSTGRES is not set; CI requires PostgreSQL")
+		}
+		tb.Skip("PostgreSQL tests skipped: set PIAO_TEST_POSTGRES=postgres://user@host/db to run them")
+	}
+	return u
+}
+
+// FreshPostgresDatabase creates an empty database on the test server and
+// returns its URL; the database is dropped when the test ends.
+func FreshPostgresDatabase(tb testing.TB) string {
+	tb.Helper()
+	base := PostgresURL(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		tb.Fatalf("connect to PIAO_TEST_POSTGRES: %v", err)
+	}
+	defer admin.Close(context.Background())
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "piao_test_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		tb.Fatalf("create test database: %v", err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, base)
+		if err != nil {
+			return
+		}
+		defer c.Close(context.Background())
+		c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// OpenPostgres opens a migrated fresh PostgreSQL database.
+func OpenPostgres(tb testing.TB) Stores {
+	tb.Helper()
+	dbURL := FreshPostgresDatabase(tb)
+	db, err := postgres.Open(context.Background(), dbURL)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return Stores{Engine: "postgres", Network: db.Network(), Identity: db.Identity(), Ping: db.Ping}
+}
