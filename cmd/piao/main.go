@@ -1,0 +1,212 @@
+// Command piao is the piao ticketing platform: one binary that serves the
+// API and consoles, migrates the database and imports network data.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // the business runs on Asia/Shanghai wherever the binary runs
+
+	"github.com/alecthomas/kong"
+	"github.com/schollz/progressbar/v3"
+
+	"piao/internal/app"
+	"piao/internal/demo"
+	"piao/internal/gtfs"
+	"piao/internal/httpapi"
+	"piao/internal/network"
+)
+
+// cli is the command line: global options and one struct per command.
+type cli struct {
+	DataDir  string `name:"data-dir" env:"PIAO_DATA_DIR" default:"data" help:"Directory of the embedded SQLite database."`
+	Database string `name:"database" env:"PIAO_DATABASE" help:"PostgreSQL URL (postgres://user:pass@host/db); empty uses the embedded SQLite in --data-dir."`
+	LogLevel string `name:"log-level" env:"PIAO_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level (${enum})."`
+
+	Serve   serveCmd   `cmd:"" help:"Run the HTTP server: API under /api/v1, consoles, health and metrics."`
+	Migrate migrateCmd `cmd:"" help:"Apply pending database migrations and exit."`
+	Import  importCmd  `cmd:"" help:"Import network data."`
+	OpenAPI openapiCmd `cmd:"" name:"openapi" help:"Print the OpenAPI 3.1 document of the HTTP API (JSON)."`
+	Version versionCmd `cmd:"" help:"Print the version."`
+}
+
+func main() {
+	var c cli
+	kctx := kong.Parse(&c,
+		kong.Name("piao"),
+		kong.Description("piao (票) — internet ticketing for rail operators. 铁路互联网售票平台。"),
+		kong.UsageOnError(),
+	)
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := kctx.Run(ctx, &c); err != nil {
+		fmt.Fprintln(os.Stderr, "piao:", err)
+		os.Exit(1)
+	}
+}
+
+// open opens and migrates the configured database.
+func (c *cli) open(ctx context.Context) (*app.App, error) {
+	a, err := app.Open(ctx, app.Config{DataDir: c.DataDir, Database: c.Database})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.Migrate(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+type versionCmd struct{}
+
+func (versionCmd) Run() error {
+	fmt.Println("piao", app.Version)
+	return nil
+}
+
+type openapiCmd struct{}
+
+func (openapiCmd) Run() error {
+	// The document depends only on the route table, not on a database.
+	doc, err := httpapi.New(httpapi.Deps{Version: app.Version}).OpenAPI().MarshalJSON()
+	if err != nil {
+		return err
+	}
+	_, err = os.Stdout.Write(append(doc, '\n'))
+	return err
+}
+
+type migrateCmd struct{}
+
+func (migrateCmd) Run(ctx context.Context, c *cli) error {
+	a, err := app.Open(ctx, app.Config{DataDir: c.DataDir, Database: c.Database})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	v, err := a.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s (%s): schema at version %d\n", a.Engine, a.Where, v)
+	return nil
+}
+
+type importCmd struct {
+	GTFS importGTFSCmd `cmd:"" name:"gtfs" help:"Import a GTFS feed (zip). Re-importing the same file changes nothing; a malformed feed is refused whole."`
+}
+
+type importGTFSCmd struct {
+	File string `arg:"" type:"existingfile" help:"GTFS zip file."`
+	Feed string `name:"feed" help:"Feed ID that prefixes every record ID (default: the file name without .zip)."`
+}
+
+func (cmd importGTFSCmd) Run(ctx context.Context, c *cli) error {
+	feed := cmd.Feed
+	if feed == "" {
+		feed = feedIDFromPath(cmd.File)
+	}
+	a, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	bar := progressbar.NewOptions64(-1, progressbar.OptionSetDescription("reading "+cmd.File), progressbar.OptionSetWriter(os.Stderr), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+	start := time.Now()
+	res, err := gtfs.Import(ctx, a.Network, cmd.File, gtfs.Options{FeedID: feed, Progress: func(done, total int64) {
+		if total > 0 {
+			bar.ChangeMax64(total)
+		}
+		bar.Set64(done)
+	}})
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	printImport(res, time.Since(start))
+	return nil
+}
+
+func printImport(res network.ImportResult, took time.Duration) {
+	if res.Unchanged {
+		fmt.Printf("feed %s unchanged (same digest): nothing written\n", res.FeedID)
+	} else {
+		fmt.Printf("feed %s imported in %s\n", res.FeedID, took.Round(time.Millisecond))
+	}
+	for _, t := range []string{"agencies", "stations", "lines", "line_stations", "calendars", "calendar_exceptions", "services", "service_stops", "service_cars", "transfers", "fares", "fare_bands", "gtfs_fares", "gtfs_fare_rules"} {
+		if n := res.Rows[t]; n > 0 {
+			fmt.Printf("  %-20s %8d\n", t, n)
+		}
+	}
+}
+
+type serveCmd struct {
+	Addr string `name:"addr" env:"PIAO_ADDR" default:"127.0.0.1:8080" help:"Address to listen on."`
+	Demo bool   `name:"demo" help:"Seed demo data (trains Z66, T168, G488 for the next 30 days, a Ningbo-like metro, one login per role) and print the logins."`
+}
+
+func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
+	a, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if cmd.Demo {
+		today := network.DateOf(time.Now().In(shanghai()))
+		if _, err := demo.Seed(ctx, a.Network, a.Identity, today); err != nil {
+			return err
+		}
+	}
+	srv := &http.Server{
+		Handler:           a.Server(mountConsole(a)).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	ln, err := net.Listen("tcp", cmd.Addr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Printf("piao %s serving on %s (%s: %s)\n", app.Version, base, a.Engine, a.Where)
+	fmt.Printf("  console 控制台:   %s/\n", base)
+	fmt.Printf("  API docs 接口文档: %s/api/v1/docs\n", base)
+	if cmd.Demo {
+		fmt.Println("  demo logins 演示账号 (username / password / role):")
+		for _, l := range demo.Logins {
+			fmt.Printf("    %-10s %-22s %s\n", l.Username, l.Password, l.Role)
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	case <-ctx.Done():
+		slog.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	}
+	return nil
+}
+
+func shanghai() *time.Location {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	return loc
+}

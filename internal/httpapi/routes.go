@@ -1,0 +1,86 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"piao/internal/identity"
+)
+
+// registerRoutes is the route table: every /api/v1 operation with the
+// permission it needs. The route × role test walks this table.
+func (s *Server) registerRoutes() {
+	// Network (P4): public reads, operator writes.
+	add(s, identity.Public, op("GET", "/api/v1/feeds", "listFeeds", "network", "List network feeds", "导入或演示的线网数据集"), s.listFeeds)
+	add(s, identity.Public, op("GET", "/api/v1/stations", "searchStations", "network", "Search stations", "按名称、电报码或拼音首字母/前缀查找车站"), s.searchStations)
+	add(s, identity.Public, op("GET", "/api/v1/stations/{id}", "getStation", "network", "Get a station", ""), s.getStation)
+	add(s, identity.Public, op("GET", "/api/v1/lines", "listLines", "network", "List lines", ""), s.listLines)
+	add(s, identity.Public, op("GET", "/api/v1/lines/{id}", "getLine", "network", "Get a line with its stations", ""), s.getLine)
+	add(s, identity.Public, op("GET", "/api/v1/trains/{number}/timetable", "getTimetable", "network", "A train's timetable on a date", "车次在某日的时刻表"), s.getTimetable)
+	add(s, identity.Public, op("GET", "/api/v1/trains/{number}/fares", "getTrainFares", "network", "A train's fares between two stations", "按席别与铺位的票价"), s.getTrainFares)
+	add(s, identity.Public, op("GET", "/api/v1/metro/{feed}/fare", "getMetroFare", "network", "Metro fare over the shortest path", "按最短路径里程分段计价"), s.getMetroFare)
+	add(s, identity.Public, op("GET", "/api/v1/car-types", "listCarTypes", "network", "List car layouts", ""), s.listCarTypes)
+	add(s, identity.NetworkWrite, op("PUT", "/api/v1/car-types/{code}", "putCarType", "network", "Create or replace a car layout", ""), s.putCarType)
+	add(s, identity.NetworkWrite, op("PUT", "/api/v1/fares", "putFare", "network", "Set one fare", "修改某车次某区间某席别铺位的票价"), s.putFare)
+
+	// Identity (S1).
+	add(s, identity.Public, op("POST", "/api/v1/auth/login", "login", "auth", "Log in and get a bearer token", ""), s.login)
+	add(s, identity.Authenticated, op("POST", "/api/v1/auth/logout", "logout", "auth", "Revoke the bearer token used", ""), s.logout)
+	add(s, identity.Authenticated, op("POST", "/api/v1/auth/token", "issueToken", "auth", "Issue an additional API token for the caller", ""), s.issueToken)
+	add(s, identity.Authenticated, op("GET", "/api/v1/me", "getMe", "auth", "Who am I", ""), s.getMe)
+	add(s, identity.AccountsRead, op("GET", "/api/v1/accounts/{id}", "getAccount", "accounts", "Get an account", ""), s.getAccount)
+	add(s, identity.AccountsEdit, op("POST", "/api/v1/accounts", "createAccount", "accounts", "Create an account", ""), s.createAccount)
+}
+
+func op(method, path, id, tag, summary, zh string) huma.Operation {
+	desc := ""
+	if zh != "" {
+		desc = zh
+	}
+	return huma.Operation{Method: method, Path: path, OperationID: id, Tags: []string{tag}, Summary: summary, Description: desc}
+}
+
+// add registers a handler with the permission it needs, documenting the
+// security requirement and the error responses it may give.
+func add[I, O any](s *Server, perm identity.Permission, o huma.Operation, h func(context.Context, *I) (*O, error)) {
+	o.Metadata = map[string]any{"permission": perm}
+	o.MaxBodyBytes = MaxBodyBytes
+	o.Errors = []int{http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusInternalServerError}
+	switch perm {
+	case identity.Public:
+		o.Security = []map[string][]string{{}, {"bearer": {}}}
+	default:
+		o.Security = []map[string][]string{{"bearer": {}}}
+		o.Errors = append(o.Errors, http.StatusUnauthorized, http.StatusForbidden)
+		o.Description += "\n\nPermission: `" + string(perm) + "`."
+	}
+	if o.Method != http.MethodGet {
+		o.Errors = append(o.Errors, http.StatusRequestEntityTooLarge)
+	}
+	o.Errors = append(o.Errors, http.StatusNotFound)
+	huma.Register(s.api, o, h)
+}
+
+// Route is one registered API operation and its permission, for tests and docs.
+type Route struct {
+	Method     string
+	Path       string
+	Permission identity.Permission
+}
+
+// Routes lists every API operation with its permission.
+func (s *Server) Routes() []Route {
+	var out []Route
+	for path, item := range s.api.OpenAPI().Paths {
+		for _, o := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
+			if o == nil {
+				continue
+			}
+			perm, _ := o.Metadata["permission"].(identity.Permission)
+			out = append(out, Route{Method: o.Method, Path: path, Permission: perm})
+		}
+	}
+	return out
+}

@@ -1,0 +1,287 @@
+// Package httpapi is piao's HTTP adapter: the /api/v1 route table with its
+// OpenAPI 3.1 document, problem+json errors, authentication and permission
+// checks, request IDs, logs, metrics and health endpoints.
+//
+// Handlers translate between HTTP and domain services; business rules live
+// in the domain packages, never here.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"piao/internal/identity"
+	"piao/internal/network"
+)
+
+// MaxBodyBytes is the largest request body any endpoint accepts.
+const MaxBodyBytes = 1 << 20
+
+// Deps are the services the API serves.
+type Deps struct {
+	Version  string
+	Catalog  *network.Catalog
+	Network  network.Store
+	Identity *identity.Service
+	// Ready checks that the service can answer (the database is reachable).
+	Ready func(context.Context) error
+	// Mount adds non-API routes (the console) to the mux.
+	Mount func(mux *http.ServeMux)
+}
+
+// Server is the HTTP front of piao.
+type Server struct {
+	deps    Deps
+	api     huma.API
+	mux     *http.ServeMux
+	handler http.Handler
+	metrics *metrics
+}
+
+// New builds the server: routes, OpenAPI document, middleware.
+func New(deps Deps) *Server {
+	installErrorModel()
+	s := &Server{deps: deps, mux: http.NewServeMux()}
+	s.metrics = newMetrics()
+	cfg := huma.DefaultConfig("piao API", deps.Version)
+	cfg.OpenAPIPath = "/api/v1/openapi"
+	cfg.DocsPath = ""
+	cfg.SchemasPath = "/api/v1/schemas"
+	cfg.Info.Description = apiDescription
+	cfg.Info.Contact = &huma.Contact{Name: "piao", URL: "https://piao.dev"}
+	cfg.Info.License = &huma.License{Name: "Proprietary", Identifier: "LicenseRef-Proprietary"}
+	cfg.Servers = []*huma.Server{{URL: "/", Description: "this server"}}
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", BearerFormat: "piao token", Description: "A token from POST /api/v1/auth/login"},
+	}
+	s.api = humago.New(s.mux, cfg)
+	s.api.UseMiddleware(s.authorize)
+	s.registerRoutes()
+	s.mux.HandleFunc("GET /api/v1/docs", s.docs)
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("/api/", s.apiNotFound)
+	if deps.Mount != nil {
+		deps.Mount(s.mux)
+	}
+	s.handler = s.middleware(s.mux)
+	return s
+}
+
+// Handler returns the root handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// OpenAPI returns the API description.
+func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
+
+const apiDescription = `piao (票) is an internet ticketing platform for rail operators.
+
+Errors are RFC 9457 problem+json documents with a stable ` + "`code`" + ` and ` + "`reason`" + `
+and messages in Simplified Chinese and English; ` + "`detail`" + ` follows Accept-Language
+(zh-CN by default). Money is in fen (1/100 yuan). Times are ISO 8601 with offsets;
+service dates are YYYY-MM-DD in the network's time zone (Asia/Shanghai by default).
+Authenticate with ` + "`Authorization: Bearer <token>`" + ` from POST /api/v1/auth/login.`
+
+// ---- middleware ----
+
+type ctxKey int
+
+const (
+	requestIDKey ctxKey = iota
+	principalKey
+)
+
+func requestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// PrincipalFrom returns who made the request (anonymous if nobody).
+func PrincipalFrom(ctx context.Context) identity.Principal {
+	p, _ := ctx.Value(principalKey).(identity.Principal)
+	return p
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// validRequestID accepts a caller's ID only if it is short and plain, so
+// logs cannot be forged through it.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += n
+	return n, err
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// middleware gives every request an ID, a body limit, a recovery from
+// panics, a log line and metrics.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-Id", id)
+		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		r = r.WithContext(ctx)
+		if r.ContentLength > MaxBodyBytes {
+			writeProblem(w, r, newProblem(ctx, preferredLanguage(r.Header.Get("Accept-Language")), http.StatusRequestEntityTooLarge, "limit_reached", "body_too_large", "请求体过大（上限 1 MiB）", "the request body is too large (limit 1 MiB)"))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				slog.ErrorContext(ctx, "panic", "request_id", id, "panic", v)
+				if rec.status == 0 {
+					writeProblem(rec, r, newProblem(ctx, "zh", http.StatusInternalServerError, "internal", "internal", "服务器内部错误", "internal error"))
+				}
+			}
+			route := r.Pattern
+			if route == "" {
+				route = "unmatched"
+			}
+			dur := time.Since(start)
+			s.metrics.observe(r.Method, route, rec.status, dur)
+			slog.InfoContext(ctx, "request", "request_id", id, "method", r.Method, "path", r.URL.Path, "route", route, "status", rec.status, "bytes", rec.bytes, "duration_ms", float64(dur.Microseconds())/1000, "remote", r.RemoteAddr)
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// authorize resolves the bearer token and enforces the route's permission.
+func (s *Server) authorize(ctx huma.Context, next func(huma.Context)) {
+	perm, _ := ctx.Operation().Metadata["permission"].(identity.Permission)
+	lang := preferredLanguage(ctx.Header("Accept-Language"))
+	var p identity.Principal
+	if h := ctx.Header("Authorization"); h != "" {
+		secret, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			writeHumaProblem(s.api, ctx, newProblem(ctx.Context(), lang, http.StatusUnauthorized, "unauthorized", "bad_authorization", "Authorization 头须为 Bearer 令牌", "the Authorization header must be a Bearer token"))
+			return
+		}
+		var err error
+		p, err = s.deps.Identity.Authenticate(ctx.Context(), strings.TrimSpace(secret))
+		if err != nil {
+			writeHumaProblem(s.api, ctx, problemFor(ctx.Context(), lang, err))
+			return
+		}
+	}
+	if !identity.Allowed(p.Role(), perm) {
+		if p.Anonymous() {
+			writeHumaProblem(s.api, ctx, newProblem(ctx.Context(), lang, http.StatusUnauthorized, "unauthorized", "login_required", "请先登录", "log in first"))
+		} else {
+			writeHumaProblem(s.api, ctx, newProblem(ctx.Context(), lang, http.StatusForbidden, "forbidden", "permission_denied", "您的角色没有此权限："+string(perm), "your role lacks the permission "+string(perm)))
+		}
+		return
+	}
+	next(huma.WithValue(ctx, principalKey, p))
+}
+
+func writeHumaProblem(api huma.API, ctx huma.Context, p *Problem) {
+	if p.Status == http.StatusUnauthorized {
+		ctx.SetHeader("WWW-Authenticate", `Bearer realm="piao"`)
+	}
+	_ = huma.WriteErr(api, ctx, p.Status, "", p)
+}
+
+// ---- plain endpoints ----
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, `{"status":"ok","version":`+strconv.Quote(s.deps.Version)+`}`)
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if s.deps.Ready != nil {
+		if err := s.deps.Ready(ctx); err != nil {
+			slog.WarnContext(ctx, "not ready", "err", err.Error())
+			writeProblem(w, r, newProblem(ctx, preferredLanguage(r.Header.Get("Accept-Language")), http.StatusServiceUnavailable, "unavailable", "database_unavailable", "数据库不可用", "the database is unavailable"))
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, `{"status":"ready"}`)
+}
+
+func (s *Server) apiNotFound(w http.ResponseWriter, r *http.Request) {
+	writeProblem(w, r, newProblem(r.Context(), preferredLanguage(r.Header.Get("Accept-Language")), http.StatusNotFound, "not_found", "route_not_found", "接口不存在", "no such endpoint"))
+}
+
+func jsonEncode(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// ---- metrics ----
+
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{registry: prometheus.NewRegistry()}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "piao_http_requests_total", Help: "HTTP requests by method, route and status."}, []string{"method", "route", "status"})
+	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "piao_http_request_duration_seconds", Help: "HTTP request latency by route.", Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 10)}, []string{"route"})
+	m.registry.MustRegister(m.requests, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) observe(method, route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}
