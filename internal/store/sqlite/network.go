@@ -1,0 +1,1156 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"iter"
+	"strings"
+	"time"
+
+	sqlitedrv "modernc.org/sqlite"
+	sqlitelib "modernc.org/sqlite/lib"
+
+	"piao/internal/fault"
+	"piao/internal/network"
+)
+
+// networkStore keeps network data in SQLite: writes go through the single
+// writer connection, reads through the reader pool.
+type networkStore struct{ *DB }
+
+// networkTimeLayout is fixed width (always nine fractional digits, always Z)
+// so that stored UTC times sort correctly as text.
+const networkTimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// networkTables are the per-feed tables that imports report and CountRows counts.
+var networkTables = []string{
+	"agencies", "stations", "lines", "line_stations", "calendars", "calendar_exceptions",
+	"services", "service_stops", "service_cars", "transfers", "fares", "fare_bands",
+	"gtfs_fares", "gtfs_fare_rules",
+}
+
+// countFeedRowsSQL counts every per-feed table in one statement so the
+// counts come from one snapshot; columns follow networkTables.
+const countFeedRowsSQL = `SELECT
+	(SELECT count(*) FROM agencies WHERE feed_id = ?1),
+	(SELECT count(*) FROM stations WHERE feed_id = ?1),
+	(SELECT count(*) FROM lines WHERE feed_id = ?1),
+	(SELECT count(*) FROM line_stations WHERE line_id IN (SELECT id FROM lines WHERE feed_id = ?1)),
+	(SELECT count(*) FROM calendars WHERE feed_id = ?1),
+	(SELECT count(*) FROM calendar_exceptions WHERE calendar_id IN (SELECT id FROM calendars WHERE feed_id = ?1)),
+	(SELECT count(*) FROM services WHERE feed_id = ?1),
+	(SELECT count(*) FROM service_stops WHERE service_id IN (SELECT id FROM services WHERE feed_id = ?1)),
+	(SELECT count(*) FROM service_cars WHERE service_id IN (SELECT id FROM services WHERE feed_id = ?1)),
+	(SELECT count(*) FROM transfers WHERE feed_id = ?1),
+	(SELECT count(*) FROM fares WHERE service_id IN (SELECT id FROM services WHERE feed_id = ?1)),
+	(SELECT count(*) FROM fare_bands WHERE feed_id = ?1),
+	(SELECT count(*) FROM gtfs_fares WHERE feed_id = ?1),
+	(SELECT count(*) FROM gtfs_fare_rules WHERE fare_id IN (SELECT id FROM gtfs_fares WHERE feed_id = ?1))`
+
+// deleteFeedSQL empties a feed, children before parents so foreign keys hold.
+var deleteFeedSQL = []string{
+	`DELETE FROM fares WHERE service_id IN (SELECT id FROM services WHERE feed_id = ?1)`,
+	`DELETE FROM service_cars WHERE service_id IN (SELECT id FROM services WHERE feed_id = ?1)`,
+	`DELETE FROM service_stops WHERE service_id IN (SELECT id FROM services WHERE feed_id = ?1)`,
+	`DELETE FROM services WHERE feed_id = ?1`,
+	`DELETE FROM calendar_exceptions WHERE calendar_id IN (SELECT id FROM calendars WHERE feed_id = ?1)`,
+	`DELETE FROM calendars WHERE feed_id = ?1`,
+	`DELETE FROM line_stations WHERE line_id IN (SELECT id FROM lines WHERE feed_id = ?1)`,
+	`DELETE FROM lines WHERE feed_id = ?1`,
+	`DELETE FROM transfers WHERE feed_id = ?1`,
+	`DELETE FROM gtfs_fare_rules WHERE fare_id IN (SELECT id FROM gtfs_fares WHERE feed_id = ?1)`,
+	`DELETE FROM gtfs_fares WHERE feed_id = ?1`,
+	`DELETE FROM fare_bands WHERE feed_id = ?1`,
+	`DELETE FROM stations WHERE feed_id = ?1`,
+	`DELETE FROM agencies WHERE feed_id = ?1`,
+}
+
+// snapshot runs fn in a read transaction so that methods reading several
+// tables see one consistent state, even while an import commits.
+func (s *networkStore) snapshot(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.read.BeginTx(ctx, nil)
+	if err != nil {
+		return fault.Wrap(err, "begin read")
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
+// ImportBundle replaces the feed's data with the bundle's in one transaction.
+func (s *networkStore) ImportBundle(ctx context.Context, b *network.Bundle) (network.ImportResult, error) {
+	if b == nil {
+		return network.ImportResult{}, fault.New(fault.Invalid, "invalid_bundle", "导入数据为空", "the bundle is empty")
+	}
+	if err := checkBundle(b); err != nil {
+		return network.ImportResult{FeedID: b.Feed.ID}, err
+	}
+	res := network.ImportResult{FeedID: b.Feed.ID}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var digest string
+		err := tx.QueryRowContext(ctx, `SELECT digest FROM feeds WHERE id = ?`, b.Feed.ID).Scan(&digest)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fault.Wrap(err, "read feed digest")
+		}
+		if err == nil && digest != "" && digest == b.Feed.Digest {
+			res.Unchanged = true
+			res.Rows, err = countFeedRows(ctx, tx, b.Feed.ID)
+			return err
+		}
+		im := &feedImport{ctx: ctx, tx: tx, b: b, rows: map[string]int{}}
+		if err := im.run(); err != nil {
+			return err
+		}
+		res.Rows = im.rows
+		return nil
+	})
+	if err != nil {
+		return network.ImportResult{FeedID: b.Feed.ID}, err
+	}
+	return res, nil
+}
+
+// feedImport is the state of one ImportBundle transaction.
+type feedImport struct {
+	ctx     context.Context
+	tx      *sql.Tx
+	b       *network.Bundle
+	rows    map[string]int
+	written int64
+}
+
+// run writes the whole bundle; the caller's transaction makes it atomic.
+func (im *feedImport) run() error {
+	ctx, tx, b := im.ctx, im.tx, im.b
+	feedID := b.Feed.ID
+	for _, t := range networkTables {
+		im.rows[t] = 0
+	}
+	importedAt := b.Feed.ImportedAt
+	if importedAt.IsZero() {
+		importedAt = time.Now()
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO feeds (id, name, mode, timezone, digest, imported_at)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, mode = excluded.mode,
+			timezone = excluded.timezone, digest = excluded.digest, imported_at = excluded.imported_at`,
+		feedID, b.Feed.Name, string(b.Feed.Mode), b.Feed.Timezone, b.Feed.Digest,
+		importedAt.UTC().Format(networkTimeLayout))
+	if err != nil {
+		return fault.Wrap(err, "upsert feed")
+	}
+	for _, q := range deleteFeedSQL {
+		if _, err := tx.ExecContext(ctx, q, feedID); err != nil {
+			return fault.Wrap(err, "clear feed")
+		}
+	}
+	for _, ct := range b.CarTypes {
+		if err := putCarType(ctx, tx, ct); err != nil {
+			return err
+		}
+	}
+	if err := im.checkCarTypesExist(); err != nil {
+		return err
+	}
+
+	steps := []struct {
+		table   string
+		columns []string
+		rows    iter.Seq[[]any]
+	}{
+		{"agencies", []string{"id", "feed_id", "name", "url", "timezone", "lang", "phone"},
+			func(yield func([]any) bool) {
+				for _, a := range b.Agencies {
+					if !yield([]any{a.ID, feedID, a.Name, a.URL, a.Timezone, a.Lang, a.Phone}) {
+						return
+					}
+				}
+			}},
+		{"stations", []string{"id", "feed_id", "code", "name_zh", "name_en", "pinyin", "city", "lat", "lon", "parent_id", "url", "wheelchair",
+			"search_code", "search_pinyin", "search_initials", "search_en"},
+			func(yield func([]any) bool) {
+				for _, st := range b.Stations {
+					if !yield([]any{st.ID, feedID, st.Code, st.NameZH, st.NameEN, st.Pinyin, st.City, st.Lat, st.Lon, st.ParentID, st.URL, st.Wheelchair,
+						strings.ToLower(st.Code), pinyinKey(st.Pinyin), network.PinyinInitials(st.Pinyin), strings.ToLower(st.NameEN)}) {
+						return
+					}
+				}
+			}},
+		{"lines", []string{"id", "feed_id", "agency_id", "code", "name_zh", "name_en", "route_type", "color", "text_color"},
+			func(yield func([]any) bool) {
+				for _, l := range b.Lines {
+					if !yield([]any{l.ID, feedID, l.AgencyID, l.Code, l.NameZH, l.NameEN, l.RouteType, l.Color, l.TextColor}) {
+						return
+					}
+				}
+			}},
+		{"line_stations", []string{"line_id", "seq", "station_id", "metres"},
+			func(yield func([]any) bool) {
+				for _, l := range b.Lines {
+					for _, ls := range l.Stations {
+						if !yield([]any{l.ID, ls.Seq, ls.StationID, ls.Metres}) {
+							return
+						}
+					}
+				}
+			}},
+		{"calendars", []string{"id", "feed_id", "weekdays", "start_on", "end_on"},
+			func(yield func([]any) bool) {
+				for _, c := range b.Calendars {
+					if !yield([]any{c.ID, feedID, weekdaysText(c.Weekdays), c.Start.String(), c.End.String()}) {
+						return
+					}
+				}
+			}},
+		{"calendar_exceptions", []string{"calendar_id", "on_date", "added"},
+			func(yield func([]any) bool) {
+				for _, c := range b.Calendars {
+					for _, e := range c.Exceptions {
+						if !yield([]any{c.ID, e.Date.String(), e.Added}) {
+							return
+						}
+					}
+				}
+			}},
+		{"services", []string{"id", "feed_id", "line_id", "number", "calendar_id", "headsign", "direction_id", "shape_id"},
+			func(yield func([]any) bool) {
+				for _, sv := range b.Services {
+					if !yield([]any{sv.ID, feedID, sv.LineID, sv.Number, sv.CalendarID, sv.Headsign, sv.DirectionID, sv.ShapeID}) {
+						return
+					}
+				}
+			}},
+		{"service_stops", []string{"service_id", "seq", "station_id", "arrive", "depart", "metres", "pickup", "drop_off"},
+			func(yield func([]any) bool) {
+				for _, sv := range b.Services {
+					for _, st := range sv.Stops {
+						if !yield([]any{sv.ID, st.Seq, st.StationID, st.Arrive, st.Depart, st.Metres, st.Pickup, st.DropOff}) {
+							return
+						}
+					}
+				}
+			}},
+		{"service_cars", []string{"service_id", "car_no", "car_type"},
+			func(yield func([]any) bool) {
+				for _, sv := range b.Services {
+					for _, c := range sv.Cars {
+						if !yield([]any{sv.ID, c.No, c.CarType}) {
+							return
+						}
+					}
+				}
+			}},
+		{"transfers", []string{"feed_id", "ord", "from_station_id", "to_station_id", "from_line_id", "to_line_id",
+			"from_service_id", "to_service_id", "transfer_type", "min_seconds"},
+			func(yield func([]any) bool) {
+				for i, t := range b.Transfers {
+					if !yield([]any{feedID, i, t.FromStationID, t.ToStationID, t.FromLineID, t.ToLineID, t.FromServiceID, t.ToServiceID, t.Type, t.MinSeconds}) {
+						return
+					}
+				}
+			}},
+		{"fares", []string{"service_id", "from_station_id", "to_station_id", "seat_class", "berth", "fen"},
+			func(yield func([]any) bool) {
+				for _, f := range b.Fares {
+					if !yield([]any{f.ServiceID, f.FromStationID, f.ToStationID, string(f.SeatClass), string(f.Berth), f.Fen}) {
+						return
+					}
+				}
+			}},
+		{"fare_bands", []string{"feed_id", "up_to_metres", "fen"},
+			func(yield func([]any) bool) {
+				for _, fb := range b.FareBands {
+					if !yield([]any{feedID, fb.UpToMetres, fb.Fen}) {
+						return
+					}
+				}
+			}},
+		{"gtfs_fares", []string{"id", "feed_id", "price_minor", "currency", "payment_method", "transfers", "agency_id", "transfer_duration"},
+			func(yield func([]any) bool) {
+				for _, g := range b.GTFSFares {
+					if !yield([]any{g.ID, feedID, g.PriceMinor, g.Currency, g.PaymentMethod, g.Transfers, g.AgencyID, g.TransferDuration}) {
+						return
+					}
+				}
+			}},
+		{"gtfs_fare_rules", []string{"fare_id", "ord", "line_id", "origin_id", "destination_id", "contains_id"},
+			func(yield func([]any) bool) {
+				for _, g := range b.GTFSFares {
+					for i, r := range g.Rules {
+						if !yield([]any{g.ID, i, r.LineID, r.OriginID, r.DestinationID, r.ContainsID}) {
+							return
+						}
+					}
+				}
+			}},
+	}
+	for _, st := range steps {
+		if err := im.insert(st.table, st.columns, st.rows); err != nil {
+			return err
+		}
+	}
+	if b.Progress != nil {
+		b.Progress(im.written)
+	}
+	return nil
+}
+
+// insertBatchParams bounds the parameters of one multi-row INSERT, well
+// under SQLite's limit of 32766.
+const insertBatchParams = 512
+
+// insert writes rows with prepared multi-row INSERTs: fewer statement
+// executions keep SQLite fast on the ~23k stops of a national feed.
+func (im *feedImport) insert(table string, columns []string, rows iter.Seq[[]any]) error {
+	perBatch := max(1, insertBatchParams/len(columns))
+	query := func(n int) string {
+		tuple := "(" + strings.Repeat("?, ", len(columns)-1) + "?)"
+		return "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES " +
+			strings.Repeat(tuple+", ", n-1) + tuple
+	}
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	args := make([]any, 0, perBatch*len(columns))
+	flush := func() error {
+		n := len(args) / len(columns)
+		if n == 0 {
+			return nil
+		}
+		var err error
+		if n == perBatch {
+			if full == nil {
+				if full, err = im.tx.PrepareContext(im.ctx, query(n)); err != nil {
+					return fault.Wrap(err, "prepare insert into "+table)
+				}
+			}
+			_, err = full.ExecContext(im.ctx, args...)
+		} else {
+			_, err = im.tx.ExecContext(im.ctx, query(n), args...)
+		}
+		if err != nil {
+			return bundleInsertError(err, table)
+		}
+		im.rows[table] += n
+		args = args[:0]
+		before := im.written
+		im.written += int64(n)
+		if im.b.Progress != nil && im.written/2000 > before/2000 {
+			im.b.Progress(im.written)
+		}
+		return nil
+	}
+	for row := range rows {
+		args = append(args, row...)
+		if len(args) == cap(args) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// checkCarTypesExist rejects service cars whose car type is neither in the
+// bundle nor already stored, before the foreign key would fail opaquely.
+func (im *feedImport) checkCarTypesExist() error {
+	inBundle := map[string]bool{}
+	for _, ct := range im.b.CarTypes {
+		inBundle[ct.Code] = true
+	}
+	checked := map[string]bool{}
+	for _, sv := range im.b.Services {
+		for _, c := range sv.Cars {
+			if inBundle[c.CarType] || checked[c.CarType] {
+				continue
+			}
+			var n int
+			if err := im.tx.QueryRowContext(im.ctx, `SELECT count(*) FROM car_types WHERE code = ?`, c.CarType).Scan(&n); err != nil {
+				return fault.Wrap(err, "check car type")
+			}
+			if n == 0 {
+				return fault.Newf(fault.Invalid, "invalid_bundle", "车次 %[1]s 使用了不存在的车厢类型 %[2]s", "service %[1]s uses unknown car type %[2]s", sv.ID, c.CarType)
+			}
+			checked[c.CarType] = true
+		}
+	}
+	return nil
+}
+
+// bundleInsertError turns a constraint violation (typically an ID that already
+// belongs to another feed) into an invalid-bundle error instead of a 500.
+func bundleInsertError(err error, table string) error {
+	var se *sqlitedrv.Error
+	if errors.As(err, &se) && se.Code()&0xff == sqlitelib.SQLITE_CONSTRAINT {
+		fe := fault.Newf(fault.Invalid, "bundle_conflict", "导入数据与已有数据冲突（%s）", "the bundle conflicts with stored data (%s)", table)
+		fe.Err = err
+		return fe
+	}
+	return fault.Wrap(err, "insert into "+table)
+}
+
+// pinyinKey is the search form of pinyin: lower case, syllables run together.
+func pinyinKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\'' || r == '-' {
+			return -1
+		}
+		return r
+	}, strings.ToLower(s))
+}
+
+// weekdaysText stores a calendar's weekdays as seven 0/1 characters, Monday first.
+func weekdaysText(w [7]bool) string {
+	var b [7]byte
+	for i, on := range w {
+		b[i] = '0'
+		if on {
+			b[i] = '1'
+		}
+	}
+	return string(b[:])
+}
+
+// invalidBundle is the error of a bundle that cannot be imported as it is.
+func invalidBundle(zh, en string) error {
+	return fault.New(fault.Invalid, "invalid_bundle", zh, en)
+}
+
+// recordKind names a kind of bundle record in both languages for messages.
+type recordKind struct{ zh, en string }
+
+// bundleIDs collects the IDs of one kind of record, rejecting empty and
+// duplicate IDs and records claiming another feed.
+func bundleIDs[T any](feedID string, kind recordKind, items []T, key func(T) (id, feed string)) (map[string]bool, error) {
+	set := make(map[string]bool, len(items))
+	for _, it := range items {
+		id, feed := key(it)
+		switch {
+		case strings.TrimSpace(id) == "":
+			return nil, invalidBundle(kind.zh+"缺少 ID", "a "+kind.en+" has no ID")
+		case set[id]:
+			return nil, invalidBundle(fmt.Sprintf("%s %s 重复", kind.zh, id), fmt.Sprintf("duplicate %s %s", kind.en, id))
+		case feed != "" && feed != feedID:
+			return nil, invalidBundle(fmt.Sprintf("%s %s 属于其他数据源 %s", kind.zh, id, feed), fmt.Sprintf("%s %s belongs to feed %s, not %s", kind.en, id, feed, feedID))
+		}
+		set[id] = true
+	}
+	return set, nil
+}
+
+// checkBundle rejects bundles that are broken in ways the database would
+// otherwise report as opaque constraint failures.
+func checkBundle(b *network.Bundle) error {
+	feedID := b.Feed.ID
+	if strings.TrimSpace(feedID) == "" {
+		return invalidBundle("数据源缺少 ID", "the feed has no ID")
+	}
+	if b.Feed.Mode != network.ModeRail && b.Feed.Mode != network.ModeMetro {
+		return invalidBundle(fmt.Sprintf("数据源类型 %q 无效", b.Feed.Mode), fmt.Sprintf("feed mode %q is not rail or metro", b.Feed.Mode))
+	}
+	if _, err := bundleIDs(feedID, recordKind{"运营商", "agency"}, b.Agencies, func(a network.Agency) (string, string) { return a.ID, a.FeedID }); err != nil {
+		return err
+	}
+	stations, err := bundleIDs(feedID, recordKind{"车站", "station"}, b.Stations, func(s network.Station) (string, string) { return s.ID, s.FeedID })
+	if err != nil {
+		return err
+	}
+	if _, err := bundleIDs(feedID, recordKind{"线路", "line"}, b.Lines, func(l network.Line) (string, string) { return l.ID, l.FeedID }); err != nil {
+		return err
+	}
+	for _, l := range b.Lines {
+		seqs := map[int]bool{}
+		for _, ls := range l.Stations {
+			if !stations[ls.StationID] {
+				return invalidBundle(fmt.Sprintf("线路 %s 经过不存在的车站 %s", l.ID, ls.StationID), fmt.Sprintf("line %s names unknown station %s", l.ID, ls.StationID))
+			}
+			if seqs[ls.Seq] {
+				return invalidBundle(fmt.Sprintf("线路 %s 的站序 %d 重复", l.ID, ls.Seq), fmt.Sprintf("line %s repeats station sequence %d", l.ID, ls.Seq))
+			}
+			seqs[ls.Seq] = true
+		}
+	}
+	calendars, err := bundleIDs(feedID, recordKind{"日历", "calendar"}, b.Calendars, func(c network.Calendar) (string, string) { return c.ID, c.FeedID })
+	if err != nil {
+		return err
+	}
+	for _, c := range b.Calendars {
+		dates := map[string]bool{}
+		for _, e := range c.Exceptions {
+			d := e.Date.String()
+			if d == "" || dates[d] {
+				return invalidBundle(fmt.Sprintf("日历 %s 的例外日期缺失或重复", c.ID), fmt.Sprintf("calendar %s has a missing or repeated exception date", c.ID))
+			}
+			dates[d] = true
+		}
+	}
+	services, err := bundleIDs(feedID, recordKind{"车次", "service"}, b.Services, func(s network.Service) (string, string) { return s.ID, s.FeedID })
+	if err != nil {
+		return err
+	}
+	for _, sv := range b.Services {
+		if strings.TrimSpace(sv.Number) == "" {
+			return invalidBundle(fmt.Sprintf("车次 %s 缺少车次号", sv.ID), fmt.Sprintf("service %s has no train number", sv.ID))
+		}
+		if !calendars[sv.CalendarID] {
+			return invalidBundle(fmt.Sprintf("车次 %s 使用了不存在的日历 %s", sv.ID, sv.CalendarID), fmt.Sprintf("service %s names unknown calendar %s", sv.ID, sv.CalendarID))
+		}
+		seqs := map[int]bool{}
+		for _, st := range sv.Stops {
+			if !stations[st.StationID] {
+				return invalidBundle(fmt.Sprintf("车次 %s 停靠不存在的车站 %s", sv.ID, st.StationID), fmt.Sprintf("service %s stops at unknown station %s", sv.ID, st.StationID))
+			}
+			if seqs[st.Seq] {
+				return invalidBundle(fmt.Sprintf("车次 %s 的站序 %d 重复", sv.ID, st.Seq), fmt.Sprintf("service %s repeats stop sequence %d", sv.ID, st.Seq))
+			}
+			seqs[st.Seq] = true
+		}
+		cars := map[int]bool{}
+		for _, c := range sv.Cars {
+			if cars[c.No] || c.CarType == "" {
+				return invalidBundle(fmt.Sprintf("车次 %s 的车厢 %d 重复或缺少类型", sv.ID, c.No), fmt.Sprintf("service %s car %d is repeated or has no car type", sv.ID, c.No))
+			}
+			cars[c.No] = true
+		}
+	}
+	for i, t := range b.Transfers {
+		if t.FromStationID == "" || t.ToStationID == "" {
+			return invalidBundle(fmt.Sprintf("第 %d 条换乘缺少车站", i+1), fmt.Sprintf("transfer %d has no from or to station", i+1))
+		}
+	}
+	codes := map[string]bool{}
+	for _, ct := range b.CarTypes {
+		if err := checkCarType(ct); err != nil {
+			return err
+		}
+		if codes[ct.Code] {
+			return invalidBundle(fmt.Sprintf("车厢类型 %s 重复", ct.Code), fmt.Sprintf("duplicate car type %s", ct.Code))
+		}
+		codes[ct.Code] = true
+	}
+	fares := map[network.Fare]bool{}
+	for _, f := range b.Fares {
+		if !services[f.ServiceID] {
+			return invalidBundle(fmt.Sprintf("票价使用了不存在的车次 %s", f.ServiceID), fmt.Sprintf("a fare names unknown service %s", f.ServiceID))
+		}
+		if err := checkFare(f); err != nil {
+			return err
+		}
+		key := f
+		key.Fen = 0
+		if fares[key] {
+			return invalidBundle(fmt.Sprintf("车次 %s 的票价重复", f.ServiceID), fmt.Sprintf("service %s has a repeated fare", f.ServiceID))
+		}
+		fares[key] = true
+	}
+	bands := map[int]bool{}
+	for _, fb := range b.FareBands {
+		if fb.UpToMetres < 0 || fb.Fen < 0 || bands[fb.UpToMetres] {
+			return invalidBundle(fmt.Sprintf("距离票价段 %d 米无效或重复", fb.UpToMetres), fmt.Sprintf("fare band up to %d metres is negative or repeated", fb.UpToMetres))
+		}
+		bands[fb.UpToMetres] = true
+	}
+	if _, err := bundleIDs(feedID, recordKind{"GTFS 票价", "GTFS fare"}, b.GTFSFares, func(g network.GTFSFare) (string, string) { return g.ID, g.FeedID }); err != nil {
+		return err
+	}
+	return nil
+}
+
+// checkFare validates a fare's class, berth and price.
+func checkFare(f network.Fare) error {
+	if f.ServiceID == "" || f.FromStationID == "" || f.ToStationID == "" {
+		return fault.New(fault.Invalid, "invalid_fare", "票价缺少车次或车站", "a fare needs a service and two stations")
+	}
+	if !validSeatClass(f.SeatClass) {
+		return fault.Newf(fault.Invalid, "invalid_fare", "席别 %q 无效", "seat class %q is not valid", f.SeatClass)
+	}
+	if !validBerth(f.Berth) {
+		return fault.Newf(fault.Invalid, "invalid_fare", "铺位 %q 无效", "berth %q is not valid", f.Berth)
+	}
+	if f.Fen < 0 {
+		return fault.New(fault.Invalid, "invalid_fare", "票价不能为负数", "a fare cannot be negative")
+	}
+	return nil
+}
+
+// checkCarType validates a car layout before it replaces a stored one.
+func checkCarType(ct network.CarType) error {
+	if strings.TrimSpace(ct.Code) == "" {
+		return fault.New(fault.Invalid, "invalid_car_type", "车厢类型缺少代码", "a car type needs a code")
+	}
+	if !validSeatClass(ct.SeatClass) {
+		return fault.Newf(fault.Invalid, "invalid_car_type", "车厢类型 %[1]s 的席别 %[2]q 无效", "car type %[1]s has invalid seat class %[2]q", ct.Code, ct.SeatClass)
+	}
+	if len(ct.Seats) == 0 {
+		return fault.Newf(fault.Invalid, "invalid_car_type", "车厢类型 %s 没有座位", "car type %s has no seats", ct.Code)
+	}
+	labels := make(map[string]bool, len(ct.Seats))
+	for _, seat := range ct.Seats {
+		if strings.TrimSpace(seat.Label) == "" || labels[seat.Label] {
+			return fault.Newf(fault.Invalid, "invalid_car_type", "车厢类型 %[1]s 的座位号 %[2]q 为空或重复", "car type %[1]s has an empty or repeated seat label %[2]q", ct.Code, seat.Label)
+		}
+		if !validBerth(seat.Berth) {
+			return fault.Newf(fault.Invalid, "invalid_car_type", "车厢类型 %[1]s 的铺位 %[2]q 无效", "car type %[1]s has invalid berth %[2]q", ct.Code, seat.Berth)
+		}
+		labels[seat.Label] = true
+	}
+	return nil
+}
+
+// validSeatClass reports whether c is one of the five seat classes.
+func validSeatClass(c network.SeatClass) bool {
+	switch c {
+	case network.HardSleeper, network.SoftSleeper, network.SecondClass, network.FirstClass, network.Business:
+		return true
+	}
+	return false
+}
+
+// validBerth reports whether b is a berth position or no berth.
+func validBerth(b network.Berth) bool {
+	switch b {
+	case network.NoBerth, network.Upper, network.Middle, network.Lower:
+		return true
+	}
+	return false
+}
+
+// putCarType upserts a car type and replaces its seats.
+func putCarType(ctx context.Context, tx *sql.Tx, ct network.CarType) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO car_types (code, seat_class, name_zh, name_en) VALUES (?, ?, ?, ?)
+		ON CONFLICT (code) DO UPDATE SET seat_class = excluded.seat_class, name_zh = excluded.name_zh, name_en = excluded.name_en`,
+		ct.Code, string(ct.SeatClass), ct.NameZH, ct.NameEN)
+	if err != nil {
+		return fault.Wrap(err, "upsert car type")
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM car_type_seats WHERE car_type = ?`, ct.Code); err != nil {
+		return fault.Wrap(err, "clear car type seats")
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO car_type_seats (car_type, ord, label, compartment, berth, row_no, letter) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fault.Wrap(err, "prepare car type seats")
+	}
+	defer stmt.Close()
+	for i, seat := range ct.Seats {
+		if _, err := stmt.ExecContext(ctx, ct.Code, i, seat.Label, seat.Compartment, string(seat.Berth), seat.Row, seat.Letter); err != nil {
+			return fault.Wrap(err, "insert car type seat")
+		}
+	}
+	return nil
+}
+
+// Feeds lists the feeds by ID.
+func (s *networkStore) Feeds(ctx context.Context) ([]network.Feed, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name, mode, timezone, digest, imported_at FROM feeds ORDER BY id`)
+	if err != nil {
+		return nil, fault.Wrap(err, "list feeds")
+	}
+	defer rows.Close()
+	out := []network.Feed{}
+	for rows.Next() {
+		var f network.Feed
+		var mode, at string
+		if err := rows.Scan(&f.ID, &f.Name, &mode, &f.Timezone, &f.Digest, &at); err != nil {
+			return nil, fault.Wrap(err, "scan feed")
+		}
+		f.Mode = network.Mode(mode)
+		if f.ImportedAt, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return nil, fault.Wrap(err, "parse feed import time")
+		}
+		out = append(out, f)
+	}
+	return out, fault.Wrap(rows.Err(), "list feeds")
+}
+
+// CountRows counts the feed's rows per table.
+func (s *networkStore) CountRows(ctx context.Context, feedID string) (map[string]int, error) {
+	return countFeedRows(ctx, s.read, feedID)
+}
+
+// feedCountQuerier is what countFeedRows needs: the reader pool or a transaction.
+type feedCountQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// countFeedRows runs countFeedRowsSQL and names its columns.
+func countFeedRows(ctx context.Context, q feedCountQuerier, feedID string) (map[string]int, error) {
+	counts := make([]int, len(networkTables))
+	dest := make([]any, len(counts))
+	for i := range counts {
+		dest[i] = &counts[i]
+	}
+	if err := q.QueryRowContext(ctx, countFeedRowsSQL, feedID).Scan(dest...); err != nil {
+		return nil, fault.Wrap(err, "count feed rows")
+	}
+	out := make(map[string]int, len(counts))
+	for i, t := range networkTables {
+		out[t] = counts[i]
+	}
+	return out, nil
+}
+
+// escapeLike makes s match literally inside a LIKE pattern with ESCAPE '\'.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+const stationColumns = `id, feed_id, code, name_zh, name_en, pinyin, city, lat, lon, parent_id, url, wheelchair`
+
+// scanStation reads stationColumns.
+func scanStation(row interface{ Scan(...any) error }) (network.Station, error) {
+	var st network.Station
+	err := row.Scan(&st.ID, &st.FeedID, &st.Code, &st.NameZH, &st.NameEN, &st.Pinyin, &st.City, &st.Lat, &st.Lon, &st.ParentID, &st.URL, &st.Wheelchair)
+	return st, err
+}
+
+// SearchStations finds stations by code, pinyin, initials or name.
+func (s *networkStore) SearchStations(ctx context.Context, query string, limit int) ([]network.Station, error) {
+	q := strings.ToLower(strings.TrimSpace(query))
+	if q == "" {
+		return nil, fault.New(fault.Invalid, "empty_query", "请输入车站名称、拼音或电报码", "enter a station name, pinyin or telecode")
+	}
+	switch {
+	case limit <= 0:
+		limit = 20
+	case limit > 100:
+		limit = 100
+	}
+	prefix := escapeLike(q) + "%"
+	pinyinPrefix := escapeLike(pinyinKey(q)) + "%"
+	contains := "%" + escapeLike(q) + "%"
+	// rank: 0 exact code, 1 a prefix match, 2 a name containing the query.
+	rows, err := s.read.QueryContext(ctx, `SELECT `+stationColumns+`,
+			CASE WHEN search_code = ?1 THEN 0
+				WHEN search_code LIKE ?2 ESCAPE '\' OR search_pinyin LIKE ?3 ESCAPE '\' OR search_initials LIKE ?3 ESCAPE '\' THEN 1
+				ELSE 2 END AS rank
+		FROM stations
+		WHERE search_code LIKE ?2 ESCAPE '\' OR search_pinyin LIKE ?3 ESCAPE '\' OR search_initials LIKE ?3 ESCAPE '\'
+			OR name_zh LIKE ?4 ESCAPE '\' OR search_en LIKE ?4 ESCAPE '\'
+		ORDER BY rank, name_zh, name_en, id
+		LIMIT ?5`, q, prefix, pinyinPrefix, contains, limit)
+	if err != nil {
+		return nil, fault.Wrap(err, "search stations")
+	}
+	defer rows.Close()
+	out := []network.Station{}
+	for rows.Next() {
+		var st network.Station
+		var rank int
+		if err := rows.Scan(&st.ID, &st.FeedID, &st.Code, &st.NameZH, &st.NameEN, &st.Pinyin, &st.City, &st.Lat, &st.Lon, &st.ParentID, &st.URL, &st.Wheelchair, &rank); err != nil {
+			return nil, fault.Wrap(err, "scan station")
+		}
+		out = append(out, st)
+	}
+	return out, fault.Wrap(rows.Err(), "search stations")
+}
+
+// Station returns one station.
+func (s *networkStore) Station(ctx context.Context, id string) (network.Station, error) {
+	st, err := scanStation(s.read.QueryRowContext(ctx, `SELECT `+stationColumns+` FROM stations WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return network.Station{}, fault.Newf(fault.NotFound, "station_not_found", "车站 %s 不存在", "station %s not found", id)
+	}
+	return st, fault.Wrap(err, "read station")
+}
+
+const lineColumns = `id, feed_id, agency_id, code, name_zh, name_en, route_type, color, text_color`
+
+// scanLine reads lineColumns.
+func scanLine(row interface{ Scan(...any) error }) (network.Line, error) {
+	var l network.Line
+	err := row.Scan(&l.ID, &l.FeedID, &l.AgencyID, &l.Code, &l.NameZH, &l.NameEN, &l.RouteType, &l.Color, &l.TextColor)
+	return l, err
+}
+
+// Lines lists lines without their stations.
+func (s *networkStore) Lines(ctx context.Context, feedID string) ([]network.Line, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+lineColumns+` FROM lines WHERE ?1 = '' OR feed_id = ?1 ORDER BY feed_id, code, id`, feedID)
+	if err != nil {
+		return nil, fault.Wrap(err, "list lines")
+	}
+	defer rows.Close()
+	out := []network.Line{}
+	for rows.Next() {
+		l, err := scanLine(rows)
+		if err != nil {
+			return nil, fault.Wrap(err, "scan line")
+		}
+		out = append(out, l)
+	}
+	return out, fault.Wrap(rows.Err(), "list lines")
+}
+
+// Line returns a line with its ordered stations.
+func (s *networkStore) Line(ctx context.Context, id string) (network.Line, error) {
+	var l network.Line
+	err := s.snapshot(ctx, func(tx *sql.Tx) error {
+		var err error
+		l, err = scanLine(tx.QueryRowContext(ctx, `SELECT `+lineColumns+` FROM lines WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fault.Newf(fault.NotFound, "line_not_found", "线路 %s 不存在", "line %s not found", id)
+		}
+		if err != nil {
+			return fault.Wrap(err, "read line")
+		}
+		stations, err := lineStations(ctx, tx, `line_id = ?1`, id)
+		l.Stations = stations[id]
+		return err
+	})
+	if err != nil {
+		return network.Line{}, err
+	}
+	return l, nil
+}
+
+// MetroLines returns the feed's lines that have stations, with their stations.
+func (s *networkStore) MetroLines(ctx context.Context, feedID string) ([]network.Line, error) {
+	out := []network.Line{}
+	err := s.snapshot(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+lineColumns+` FROM lines
+			WHERE (?1 = '' OR feed_id = ?1) AND EXISTS (SELECT 1 FROM line_stations ls WHERE ls.line_id = lines.id)
+			ORDER BY feed_id, code, id`, feedID)
+		if err != nil {
+			return fault.Wrap(err, "list metro lines")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			l, err := scanLine(rows)
+			if err != nil {
+				return fault.Wrap(err, "scan line")
+			}
+			out = append(out, l)
+		}
+		if err := rows.Err(); err != nil {
+			return fault.Wrap(err, "list metro lines")
+		}
+		stations, err := lineStations(ctx, tx, `line_id IN (SELECT id FROM lines WHERE ?1 = '' OR feed_id = ?1)`, feedID)
+		for i := range out {
+			out[i].Stations = stations[out[i].ID]
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// lineStations loads the ordered stations of the lines matching where, by line.
+func lineStations(ctx context.Context, tx *sql.Tx, where string, arg any) (map[string][]network.LineStation, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT line_id, seq, station_id, metres FROM line_stations WHERE `+where+` ORDER BY line_id, seq`, arg)
+	if err != nil {
+		return nil, fault.Wrap(err, "read line stations")
+	}
+	defer rows.Close()
+	out := map[string][]network.LineStation{}
+	for rows.Next() {
+		var lineID string
+		var ls network.LineStation
+		if err := rows.Scan(&lineID, &ls.Seq, &ls.StationID, &ls.Metres); err != nil {
+			return nil, fault.Wrap(err, "scan line station")
+		}
+		out[lineID] = append(out[lineID], ls)
+	}
+	return out, fault.Wrap(rows.Err(), "read line stations")
+}
+
+// ServicesByNumber returns the services with that train number, any case.
+func (s *networkStore) ServicesByNumber(ctx context.Context, number string) ([]network.Service, error) {
+	var out []network.Service
+	err := s.snapshot(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = loadServices(ctx, tx, `lower(number) = lower(?1)`, strings.TrimSpace(number))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Service returns one service with stops and cars.
+func (s *networkStore) Service(ctx context.Context, id string) (network.Service, error) {
+	var out []network.Service
+	err := s.snapshot(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = loadServices(ctx, tx, `id = ?1`, id)
+		return err
+	})
+	if err != nil {
+		return network.Service{}, err
+	}
+	if len(out) == 0 {
+		return network.Service{}, fault.Newf(fault.NotFound, "service_not_found", "车次 %s 不存在", "service %s not found", id)
+	}
+	return out[0], nil
+}
+
+// loadServices reads the services matching where (a fixed fragment over the
+// services table with one parameter) with their stops and cars.
+func loadServices(ctx context.Context, tx *sql.Tx, where string, arg any) ([]network.Service, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, feed_id, line_id, number, calendar_id, headsign, direction_id, shape_id
+		FROM services WHERE `+where+` ORDER BY feed_id, id`, arg)
+	if err != nil {
+		return nil, fault.Wrap(err, "read services")
+	}
+	out := []network.Service{}
+	index := map[string]int{}
+	for rows.Next() {
+		var sv network.Service
+		if err := rows.Scan(&sv.ID, &sv.FeedID, &sv.LineID, &sv.Number, &sv.CalendarID, &sv.Headsign, &sv.DirectionID, &sv.ShapeID); err != nil {
+			rows.Close()
+			return nil, fault.Wrap(err, "scan service")
+		}
+		sv.Stops = []network.Stop{}
+		index[sv.ID] = len(out)
+		out = append(out, sv)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fault.Wrap(err, "read services")
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+
+	rows, err = tx.QueryContext(ctx, `SELECT service_id, seq, station_id, arrive, depart, metres, pickup, drop_off
+		FROM service_stops WHERE service_id IN (SELECT id FROM services WHERE `+where+`) ORDER BY service_id, seq`, arg)
+	if err != nil {
+		return nil, fault.Wrap(err, "read service stops")
+	}
+	for rows.Next() {
+		var id string
+		var st network.Stop
+		if err := rows.Scan(&id, &st.Seq, &st.StationID, &st.Arrive, &st.Depart, &st.Metres, &st.Pickup, &st.DropOff); err != nil {
+			rows.Close()
+			return nil, fault.Wrap(err, "scan service stop")
+		}
+		i := index[id]
+		out[i].Stops = append(out[i].Stops, st)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fault.Wrap(err, "read service stops")
+	}
+
+	rows, err = tx.QueryContext(ctx, `SELECT service_id, car_no, car_type
+		FROM service_cars WHERE service_id IN (SELECT id FROM services WHERE `+where+`) ORDER BY service_id, car_no`, arg)
+	if err != nil {
+		return nil, fault.Wrap(err, "read service cars")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var c network.Car
+		if err := rows.Scan(&id, &c.No, &c.CarType); err != nil {
+			return nil, fault.Wrap(err, "scan service car")
+		}
+		i := index[id]
+		out[i].Cars = append(out[i].Cars, c)
+	}
+	return out, fault.Wrap(rows.Err(), "read service cars")
+}
+
+// Calendar returns a calendar with its exceptions in date order.
+func (s *networkStore) Calendar(ctx context.Context, id string) (network.Calendar, error) {
+	var c network.Calendar
+	err := s.snapshot(ctx, func(tx *sql.Tx) error {
+		var weekdays, start, end string
+		err := tx.QueryRowContext(ctx, `SELECT id, feed_id, weekdays, start_on, end_on FROM calendars WHERE id = ?`, id).
+			Scan(&c.ID, &c.FeedID, &weekdays, &start, &end)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fault.Newf(fault.NotFound, "calendar_not_found", "日历 %s 不存在", "calendar %s not found", id)
+		}
+		if err != nil {
+			return fault.Wrap(err, "read calendar")
+		}
+		for i := 0; i < len(weekdays) && i < 7; i++ {
+			c.Weekdays[i] = weekdays[i] == '1'
+		}
+		if c.Start, err = parseStoredDate(start); err != nil {
+			return err
+		}
+		if c.End, err = parseStoredDate(end); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT on_date, added FROM calendar_exceptions WHERE calendar_id = ? ORDER BY on_date`, id)
+		if err != nil {
+			return fault.Wrap(err, "read calendar exceptions")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d string
+			var e network.CalendarException
+			if err := rows.Scan(&d, &e.Added); err != nil {
+				return fault.Wrap(err, "scan calendar exception")
+			}
+			if e.Date, err = parseStoredDate(d); err != nil {
+				return err
+			}
+			c.Exceptions = append(c.Exceptions, e)
+		}
+		return fault.Wrap(rows.Err(), "read calendar exceptions")
+	})
+	if err != nil {
+		return network.Calendar{}, err
+	}
+	return c, nil
+}
+
+// parseStoredDate parses a stored YYYY-MM-DD date; "" is the zero date.
+func parseStoredDate(s string) (network.Date, error) {
+	if s == "" {
+		return network.Date{}, nil
+	}
+	d, err := network.ParseDate(s)
+	return d, fault.Wrap(err, "parse stored date")
+}
+
+// Fares returns a service's fares between two stations by class and berth.
+func (s *networkStore) Fares(ctx context.Context, serviceID, fromStationID, toStationID string) ([]network.Fare, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT seat_class, berth, fen FROM fares
+		WHERE service_id = ? AND from_station_id = ? AND to_station_id = ?
+		ORDER BY seat_class, berth`, serviceID, fromStationID, toStationID)
+	if err != nil {
+		return nil, fault.Wrap(err, "read fares")
+	}
+	defer rows.Close()
+	out := []network.Fare{}
+	for rows.Next() {
+		f := network.Fare{ServiceID: serviceID, FromStationID: fromStationID, ToStationID: toStationID}
+		var class, berth string
+		if err := rows.Scan(&class, &berth, &f.Fen); err != nil {
+			return nil, fault.Wrap(err, "scan fare")
+		}
+		f.SeatClass, f.Berth = network.SeatClass(class), network.Berth(berth)
+		out = append(out, f)
+	}
+	return out, fault.Wrap(rows.Err(), "read fares")
+}
+
+// SetFare creates or changes one fare of an existing service.
+func (s *networkStore) SetFare(ctx context.Context, f network.Fare) error {
+	if err := checkFare(f); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM services WHERE id = ?`, f.ServiceID).Scan(&n); err != nil {
+			return fault.Wrap(err, "check service")
+		}
+		if n == 0 {
+			return fault.Newf(fault.NotFound, "service_not_found", "车次 %s 不存在", "service %s not found", f.ServiceID)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO fares (service_id, from_station_id, to_station_id, seat_class, berth, fen)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (service_id, from_station_id, to_station_id, seat_class, berth) DO UPDATE SET fen = excluded.fen`,
+			f.ServiceID, f.FromStationID, f.ToStationID, string(f.SeatClass), string(f.Berth), f.Fen)
+		return fault.Wrap(err, "set fare")
+	})
+}
+
+// CarType returns one car layout.
+func (s *networkStore) CarType(ctx context.Context, code string) (network.CarType, error) {
+	var out []network.CarType
+	err := s.snapshot(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = loadCarTypes(ctx, tx, `code = ?1`, code)
+		return err
+	})
+	if err != nil {
+		return network.CarType{}, err
+	}
+	if len(out) == 0 {
+		return network.CarType{}, fault.Newf(fault.NotFound, "car_type_not_found", "车厢类型 %s 不存在", "car type %s not found", code)
+	}
+	return out[0], nil
+}
+
+// CarTypes lists the car layouts by code.
+func (s *networkStore) CarTypes(ctx context.Context) ([]network.CarType, error) {
+	var out []network.CarType
+	err := s.snapshot(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = loadCarTypes(ctx, tx, `?1 = ''`, "")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// loadCarTypes reads the car types matching where (a fixed fragment over
+// car_types with one parameter) with their seats in order.
+func loadCarTypes(ctx context.Context, tx *sql.Tx, where string, arg any) ([]network.CarType, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT code, seat_class, name_zh, name_en FROM car_types WHERE `+where+` ORDER BY code`, arg)
+	if err != nil {
+		return nil, fault.Wrap(err, "read car types")
+	}
+	out := []network.CarType{}
+	index := map[string]int{}
+	for rows.Next() {
+		var ct network.CarType
+		var class string
+		if err := rows.Scan(&ct.Code, &class, &ct.NameZH, &ct.NameEN); err != nil {
+			rows.Close()
+			return nil, fault.Wrap(err, "scan car type")
+		}
+		ct.SeatClass = network.SeatClass(class)
+		ct.Seats = []network.Seat{}
+		index[ct.Code] = len(out)
+		out = append(out, ct)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fault.Wrap(err, "read car types")
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT car_type, label, compartment, berth, row_no, letter FROM car_type_seats
+		WHERE car_type IN (SELECT code FROM car_types WHERE `+where+`) ORDER BY car_type, ord`, arg)
+	if err != nil {
+		return nil, fault.Wrap(err, "read car type seats")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code, berth string
+		var seat network.Seat
+		if err := rows.Scan(&code, &seat.Label, &seat.Compartment, &berth, &seat.Row, &seat.Letter); err != nil {
+			return nil, fault.Wrap(err, "scan car type seat")
+		}
+		seat.Berth = network.Berth(berth)
+		i := index[code]
+		out[i].Seats = append(out[i].Seats, seat)
+	}
+	return out, fault.Wrap(rows.Err(), "read car type seats")
+}
+
+// PutCarType creates or replaces a car layout.
+func (s *networkStore) PutCarType(ctx context.Context, ct network.CarType) error {
+	if err := checkCarType(ct); err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error { return putCarType(ctx, tx, ct) })
+}
+
+// FareBands returns the feed's distance bands, the open-ended band last.
+func (s *networkStore) FareBands(ctx context.Context, feedID string) ([]network.FareBand, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT feed_id, up_to_metres, fen FROM fare_bands WHERE feed_id = ?
+		ORDER BY up_to_metres = 0, up_to_metres`, feedID)
+	if err != nil {
+		return nil, fault.Wrap(err, "read fare bands")
+	}
+	defer rows.Close()
+	out := []network.FareBand{}
+	for rows.Next() {
+		var fb network.FareBand
+		if err := rows.Scan(&fb.FeedID, &fb.UpToMetres, &fb.Fen); err != nil {
+			return nil, fault.Wrap(err, "scan fare band")
+		}
+		out = append(out, fb)
+	}
+	return out, fault.Wrap(rows.Err(), "read fare bands")
+}
