@@ -39,18 +39,19 @@ type cli struct {
 }
 
 func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	var c cli
 	kctx := kong.Parse(&c,
 		kong.Name("piao"),
 		kong.Description("piao (票) — internet ticketing for rail operators. 铁路互联网售票平台。"),
 		kong.UsageOnError(),
+		kong.BindTo(ctx, (*context.Context)(nil)),
 	)
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.LogLevel))
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := kctx.Run(ctx, &c); err != nil {
+	if err := kctx.Run(&c); err != nil {
 		fmt.Fprintln(os.Stderr, "piao:", err)
 		os.Exit(1)
 	}
