@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"iter"
 	"strings"
 	"time"
@@ -80,10 +79,10 @@ func (s *networkStore) snapshot(ctx context.Context, fn func(*sql.Tx) error) err
 
 // ImportBundle replaces the feed's data with the bundle's in one transaction.
 func (s *networkStore) ImportBundle(ctx context.Context, b *network.Bundle) (network.ImportResult, error) {
-	if b == nil {
-		return network.ImportResult{}, fault.New(fault.Invalid, "invalid_bundle", "导入数据为空", "the bundle is empty")
-	}
-	if err := checkBundle(b); err != nil {
+	if err := b.Validate(); err != nil {
+		if b == nil {
+			return network.ImportResult{}, err
+		}
 		return network.ImportResult{FeedID: b.Feed.ID}, err
 	}
 	res := network.ImportResult{FeedID: b.Feed.ID}
@@ -172,7 +171,7 @@ func (im *feedImport) run() error {
 			func(yield func([]any) bool) {
 				for _, st := range b.Stations {
 					if !yield([]any{st.ID, feedID, st.Code, st.NameZH, st.NameEN, st.Pinyin, st.City, st.Lat, st.Lon, st.ParentID, st.URL, st.Wheelchair,
-						strings.ToLower(st.Code), pinyinKey(st.Pinyin), network.PinyinInitials(st.Pinyin), strings.ToLower(st.NameEN)}) {
+						strings.ToLower(st.Code), network.SearchPinyin(st.Pinyin), network.PinyinInitials(st.Pinyin), strings.ToLower(st.NameEN)}) {
 						return
 					}
 				}
@@ -393,16 +392,6 @@ func bundleInsertError(err error, table string) error {
 	return fault.Wrap(err, "insert into "+table)
 }
 
-// pinyinKey is the search form of pinyin: lower case, syllables run together.
-func pinyinKey(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == ' ' || r == '\'' || r == '-' {
-			return -1
-		}
-		return r
-	}, strings.ToLower(s))
-}
-
 // weekdaysText stores a calendar's weekdays as seven 0/1 characters, Monday first.
 func weekdaysText(w [7]bool) string {
 	var b [7]byte
@@ -413,210 +402,6 @@ func weekdaysText(w [7]bool) string {
 		}
 	}
 	return string(b[:])
-}
-
-// invalidBundle is the error of a bundle that cannot be imported as it is.
-func invalidBundle(zh, en string) error {
-	return fault.New(fault.Invalid, "invalid_bundle", zh, en)
-}
-
-// recordKind names a kind of bundle record in both languages for messages.
-type recordKind struct{ zh, en string }
-
-// bundleIDs collects the IDs of one kind of record, rejecting empty and
-// duplicate IDs and records claiming another feed.
-func bundleIDs[T any](feedID string, kind recordKind, items []T, key func(T) (id, feed string)) (map[string]bool, error) {
-	set := make(map[string]bool, len(items))
-	for _, it := range items {
-		id, feed := key(it)
-		switch {
-		case strings.TrimSpace(id) == "":
-			return nil, invalidBundle(kind.zh+"缺少 ID", "a "+kind.en+" has no ID")
-		case set[id]:
-			return nil, invalidBundle(fmt.Sprintf("%s %s 重复", kind.zh, id), fmt.Sprintf("duplicate %s %s", kind.en, id))
-		case feed != "" && feed != feedID:
-			return nil, invalidBundle(fmt.Sprintf("%s %s 属于其他数据源 %s", kind.zh, id, feed), fmt.Sprintf("%s %s belongs to feed %s, not %s", kind.en, id, feed, feedID))
-		}
-		set[id] = true
-	}
-	return set, nil
-}
-
-// checkBundle rejects bundles that are broken in ways the database would
-// otherwise report as opaque constraint failures.
-func checkBundle(b *network.Bundle) error {
-	feedID := b.Feed.ID
-	if strings.TrimSpace(feedID) == "" {
-		return invalidBundle("数据源缺少 ID", "the feed has no ID")
-	}
-	if b.Feed.Mode != network.ModeRail && b.Feed.Mode != network.ModeMetro {
-		return invalidBundle(fmt.Sprintf("数据源类型 %q 无效", b.Feed.Mode), fmt.Sprintf("feed mode %q is not rail or metro", b.Feed.Mode))
-	}
-	if _, err := bundleIDs(feedID, recordKind{"运营商", "agency"}, b.Agencies, func(a network.Agency) (string, string) { return a.ID, a.FeedID }); err != nil {
-		return err
-	}
-	stations, err := bundleIDs(feedID, recordKind{"车站", "station"}, b.Stations, func(s network.Station) (string, string) { return s.ID, s.FeedID })
-	if err != nil {
-		return err
-	}
-	if _, err := bundleIDs(feedID, recordKind{"线路", "line"}, b.Lines, func(l network.Line) (string, string) { return l.ID, l.FeedID }); err != nil {
-		return err
-	}
-	for _, l := range b.Lines {
-		seqs := map[int]bool{}
-		for _, ls := range l.Stations {
-			if !stations[ls.StationID] {
-				return invalidBundle(fmt.Sprintf("线路 %s 经过不存在的车站 %s", l.ID, ls.StationID), fmt.Sprintf("line %s names unknown station %s", l.ID, ls.StationID))
-			}
-			if seqs[ls.Seq] {
-				return invalidBundle(fmt.Sprintf("线路 %s 的站序 %d 重复", l.ID, ls.Seq), fmt.Sprintf("line %s repeats station sequence %d", l.ID, ls.Seq))
-			}
-			seqs[ls.Seq] = true
-		}
-	}
-	calendars, err := bundleIDs(feedID, recordKind{"日历", "calendar"}, b.Calendars, func(c network.Calendar) (string, string) { return c.ID, c.FeedID })
-	if err != nil {
-		return err
-	}
-	for _, c := range b.Calendars {
-		dates := map[string]bool{}
-		for _, e := range c.Exceptions {
-			d := e.Date.String()
-			if d == "" || dates[d] {
-				return invalidBundle(fmt.Sprintf("日历 %s 的例外日期缺失或重复", c.ID), fmt.Sprintf("calendar %s has a missing or repeated exception date", c.ID))
-			}
-			dates[d] = true
-		}
-	}
-	services, err := bundleIDs(feedID, recordKind{"车次", "service"}, b.Services, func(s network.Service) (string, string) { return s.ID, s.FeedID })
-	if err != nil {
-		return err
-	}
-	for _, sv := range b.Services {
-		if strings.TrimSpace(sv.Number) == "" {
-			return invalidBundle(fmt.Sprintf("车次 %s 缺少车次号", sv.ID), fmt.Sprintf("service %s has no train number", sv.ID))
-		}
-		if !calendars[sv.CalendarID] {
-			return invalidBundle(fmt.Sprintf("车次 %s 使用了不存在的日历 %s", sv.ID, sv.CalendarID), fmt.Sprintf("service %s names unknown calendar %s", sv.ID, sv.CalendarID))
-		}
-		seqs := map[int]bool{}
-		for _, st := range sv.Stops {
-			if !stations[st.StationID] {
-				return invalidBundle(fmt.Sprintf("车次 %s 停靠不存在的车站 %s", sv.ID, st.StationID), fmt.Sprintf("service %s stops at unknown station %s", sv.ID, st.StationID))
-			}
-			if seqs[st.Seq] {
-				return invalidBundle(fmt.Sprintf("车次 %s 的站序 %d 重复", sv.ID, st.Seq), fmt.Sprintf("service %s repeats stop sequence %d", sv.ID, st.Seq))
-			}
-			seqs[st.Seq] = true
-		}
-		cars := map[int]bool{}
-		for _, c := range sv.Cars {
-			if cars[c.No] || c.CarType == "" {
-				return invalidBundle(fmt.Sprintf("车次 %s 的车厢 %d 重复或缺少类型", sv.ID, c.No), fmt.Sprintf("service %s car %d is repeated or has no car type", sv.ID, c.No))
-			}
-			cars[c.No] = true
-		}
-	}
-	for i, t := range b.Transfers {
-		if t.FromStationID == "" || t.ToStationID == "" {
-			return invalidBundle(fmt.Sprintf("第 %d 条换乘缺少车站", i+1), fmt.Sprintf("transfer %d has no from or to station", i+1))
-		}
-	}
-	codes := map[string]bool{}
-	for _, ct := range b.CarTypes {
-		if err := checkCarType(ct); err != nil {
-			return err
-		}
-		if codes[ct.Code] {
-			return invalidBundle(fmt.Sprintf("车厢类型 %s 重复", ct.Code), fmt.Sprintf("duplicate car type %s", ct.Code))
-		}
-		codes[ct.Code] = true
-	}
-	fares := map[network.Fare]bool{}
-	for _, f := range b.Fares {
-		if !services[f.ServiceID] {
-			return invalidBundle(fmt.Sprintf("票价使用了不存在的车次 %s", f.ServiceID), fmt.Sprintf("a fare names unknown service %s", f.ServiceID))
-		}
-		if err := checkFare(f); err != nil {
-			return err
-		}
-		key := f
-		key.Fen = 0
-		if fares[key] {
-			return invalidBundle(fmt.Sprintf("车次 %s 的票价重复", f.ServiceID), fmt.Sprintf("service %s has a repeated fare", f.ServiceID))
-		}
-		fares[key] = true
-	}
-	bands := map[int]bool{}
-	for _, fb := range b.FareBands {
-		if fb.UpToMetres < 0 || fb.Fen < 0 || bands[fb.UpToMetres] {
-			return invalidBundle(fmt.Sprintf("距离票价段 %d 米无效或重复", fb.UpToMetres), fmt.Sprintf("fare band up to %d metres is negative or repeated", fb.UpToMetres))
-		}
-		bands[fb.UpToMetres] = true
-	}
-	if _, err := bundleIDs(feedID, recordKind{"GTFS 票价", "GTFS fare"}, b.GTFSFares, func(g network.GTFSFare) (string, string) { return g.ID, g.FeedID }); err != nil {
-		return err
-	}
-	return nil
-}
-
-// checkFare validates a fare's class, berth and price.
-func checkFare(f network.Fare) error {
-	if f.ServiceID == "" || f.FromStationID == "" || f.ToStationID == "" {
-		return fault.New(fault.Invalid, "invalid_fare", "票价缺少车次或车站", "a fare needs a service and two stations")
-	}
-	if !validSeatClass(f.SeatClass) {
-		return fault.Newf(fault.Invalid, "invalid_fare", "席别 %q 无效", "seat class %q is not valid", f.SeatClass)
-	}
-	if !validBerth(f.Berth) {
-		return fault.Newf(fault.Invalid, "invalid_fare", "铺位 %q 无效", "berth %q is not valid", f.Berth)
-	}
-	if f.Fen < 0 {
-		return fault.New(fault.Invalid, "invalid_fare", "票价不能为负数", "a fare cannot be negative")
-	}
-	return nil
-}
-
-// checkCarType validates a car layout before it replaces a stored one.
-func checkCarType(ct network.CarType) error {
-	if strings.TrimSpace(ct.Code) == "" {
-		return fault.New(fault.Invalid, "invalid_car_type", "车厢类型缺少代码", "a car type needs a code")
-	}
-	if !validSeatClass(ct.SeatClass) {
-		return fault.Newf(fault.Invalid, "invalid_car_type", "车厢类型 %[1]s 的席别 %[2]q 无效", "car type %[1]s has invalid seat class %[2]q", ct.Code, ct.SeatClass)
-	}
-	if len(ct.Seats) == 0 {
-		return fault.Newf(fault.Invalid, "invalid_car_type", "车厢类型 %s 没有座位", "car type %s has no seats", ct.Code)
-	}
-	labels := make(map[string]bool, len(ct.Seats))
-	for _, seat := range ct.Seats {
-		if strings.TrimSpace(seat.Label) == "" || labels[seat.Label] {
-			return fault.Newf(fault.Invalid, "invalid_car_type", "车厢类型 %[1]s 的座位号 %[2]q 为空或重复", "car type %[1]s has an empty or repeated seat label %[2]q", ct.Code, seat.Label)
-		}
-		if !validBerth(seat.Berth) {
-			return fault.Newf(fault.Invalid, "invalid_car_type", "车厢类型 %[1]s 的铺位 %[2]q 无效", "car type %[1]s has invalid berth %[2]q", ct.Code, seat.Berth)
-		}
-		labels[seat.Label] = true
-	}
-	return nil
-}
-
-// validSeatClass reports whether c is one of the five seat classes.
-func validSeatClass(c network.SeatClass) bool {
-	switch c {
-	case network.HardSleeper, network.SoftSleeper, network.SecondClass, network.FirstClass, network.Business:
-		return true
-	}
-	return false
-}
-
-// validBerth reports whether b is a berth position or no berth.
-func validBerth(b network.Berth) bool {
-	switch b {
-	case network.NoBerth, network.Upper, network.Middle, network.Lower:
-		return true
-	}
-	return false
 }
 
 // putCarType upserts a car type and replaces its seats.
@@ -720,7 +505,7 @@ func (s *networkStore) SearchStations(ctx context.Context, query string, limit i
 		limit = 100
 	}
 	prefix := escapeLike(q) + "%"
-	pinyinPrefix := escapeLike(pinyinKey(q)) + "%"
+	pinyinPrefix := escapeLike(network.SearchPinyin(q)) + "%"
 	contains := "%" + escapeLike(q) + "%"
 	// rank: 0 exact code, 1 a prefix match, 2 a name containing the query.
 	rows, err := s.read.QueryContext(ctx, `SELECT `+stationColumns+`,
@@ -1034,7 +819,7 @@ func (s *networkStore) Fares(ctx context.Context, serviceID, fromStationID, toSt
 
 // SetFare creates or changes one fare of an existing service.
 func (s *networkStore) SetFare(ctx context.Context, f network.Fare) error {
-	if err := checkFare(f); err != nil {
+	if err := f.Validate(); err != nil {
 		return err
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
@@ -1130,7 +915,7 @@ func loadCarTypes(ctx context.Context, tx *sql.Tx, where string, arg any) ([]net
 
 // PutCarType creates or replaces a car layout.
 func (s *networkStore) PutCarType(ctx context.Context, ct network.CarType) error {
-	if err := checkCarType(ct); err != nil {
+	if err := ct.Validate(); err != nil {
 		return err
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error { return putCarType(ctx, tx, ct) })
