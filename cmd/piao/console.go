@@ -1,0 +1,14 @@
+package main
+
+import (
+	"net/http"
+
+	"piao/internal/app"
+	"piao/internal/console"
+)
+
+// mountConsole returns the function that adds the web console to the mux.
+func mountConsole(a *app.App) func(*http.ServeMux) {
+	c := console.New(console.Deps{Identity: a.Identity, Network: a.Network, Catalog: a.Catalog, Version: app.Version})
+	return c.Mount
+}

@@ -1,0 +1,212 @@
+// Package console is piao's server-rendered web console: one skeleton of
+// html/template pages, embedded CSS and plain forms shared by the operator
+// back office, the merchant platform and the passenger H5 pages.
+//
+// It only translates between browsers and the domain services (identity,
+// network): it reads forms, calls the services and renders what they
+// return. It must never hold business rules, touch storage directly or need
+// JavaScript, a build step or anything from the internet.
+package console
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"piao/internal/fault"
+	"piao/internal/identity"
+	"piao/internal/network"
+)
+
+// Deps are the domain services the console calls.
+type Deps struct {
+	Identity *identity.Service // logins, sessions and who holds them
+	Network  network.Store     // stations and lines
+	Catalog  *network.Catalog  // timetables
+	Version  string            // shown in the footer
+}
+
+// Console serves the web console's pages.
+type Console struct {
+	deps  Deps
+	pages templates
+	cop   *http.CrossOriginProtection
+	now   func() time.Time
+}
+
+// Page is one console route and the permission it needs.
+type Page struct {
+	Method     string              // GET or POST
+	Path       string              // a http.ServeMux pattern path, e.g. "/network/lines/{id}"
+	Permission identity.Permission // what the user's role must hold
+}
+
+// New builds the console; it panics if the embedded templates do not parse,
+// which tests catch.
+func New(d Deps) *Console {
+	c := &Console{deps: d, pages: mustParseTemplates(), now: time.Now}
+	c.cop = http.NewCrossOriginProtection()
+	c.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.renderError(w, r, &state{lang: langOf(r)}, http.StatusForbidden, msg("cross.origin"))
+	}))
+	return c
+}
+
+// route is a Page with its handler.
+type route struct {
+	Page
+	handle func(http.ResponseWriter, *http.Request, *state)
+	// preSession marks the login POST, whose CSRF token comes from the
+	// pre-session cookie instead of the session (see session.go).
+	preSession bool
+}
+
+// routes is the console's route table: every page with its permission.
+// Future sections (订单 orders, 营销 marketing, 治理 governance…) add rows
+// here and an item in navigation.
+func (c *Console) routes() []route {
+	return []route{
+		{Page: Page{"GET", "/static/{file}", identity.Public}, handle: c.static},
+		{Page: Page{"GET", "/lang", identity.Public}, handle: c.switchLang},
+		{Page: Page{"GET", "/login", identity.Public}, handle: c.loginForm},
+		{Page: Page{"POST", "/login", identity.Public}, handle: c.login, preSession: true},
+		{Page: Page{"POST", "/logout", identity.Authenticated}, handle: c.logout},
+		{Page: Page{"GET", "/{$}", identity.Authenticated}, handle: c.workbench},
+		{Page: Page{"GET", "/network", identity.Authenticated}, handle: c.network},
+		{Page: Page{"GET", "/network/lines/{id}", identity.Authenticated}, handle: c.line},
+	}
+}
+
+// Pages lists every console route with the permission it needs.
+func (c *Console) Pages() []Page {
+	rs := c.routes()
+	out := make([]Page, len(rs))
+	for i, r := range rs {
+		out[i] = r.Page
+	}
+	return out
+}
+
+// Mount adds the console's routes to mux.
+func (c *Console) Mount(mux *http.ServeMux) {
+	for _, rt := range c.routes() {
+		mux.Handle(rt.Method+" "+rt.Path, c.cop.Handler(c.guard(rt)))
+	}
+}
+
+// permission returns what GET path needs, for hiding navigation items.
+func (c *Console) permission(path string) identity.Permission {
+	if path == "/" {
+		path = "/{$}"
+	}
+	for _, rt := range c.routes() {
+		if rt.Method == http.MethodGet && rt.Path == path {
+			return rt.Permission
+		}
+	}
+	return "unknown:" + identity.Permission(path) // never allowed
+}
+
+// state is what the console knows about a request.
+type state struct {
+	lang      lang
+	principal identity.Principal
+	secret    string // the session secret, empty if anonymous
+}
+
+// csrf is the token the request's POST forms must carry.
+func (s *state) csrf() string {
+	if s.secret == "" {
+		return ""
+	}
+	return sessionCSRF(s.secret)
+}
+
+// guard resolves the session, enforces the route's permission and the
+// session CSRF token, sets security headers and calls the handler.
+func (c *Console) guard(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cache-Control", "no-store") // pages carry tokens and personal data
+		st := &state{lang: langOf(r)}
+		if rt.Permission != identity.Public {
+			if err := c.authenticate(w, r, st); err != nil {
+				c.internalError(w, r, st, err)
+				return
+			}
+		}
+		if !identity.Allowed(st.principal.Role(), rt.Permission) {
+			if st.principal.Anonymous() {
+				next := "/"
+				if r.Method == http.MethodGet {
+					next = r.URL.RequestURI()
+				}
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(next), http.StatusSeeOther)
+				return
+			}
+			c.renderError(w, r, st, http.StatusForbidden, bilingual{
+				ZH: zh.Tf("denied.text", zh.T("role."+string(st.principal.Role()))),
+				EN: en.Tf("denied.text", en.T("role."+string(st.principal.Role()))),
+			})
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && !rt.preSession {
+			if !tokensEqual(r.PostFormValue(csrfField), st.csrf()) {
+				c.renderError(w, r, st, http.StatusForbidden, msg("csrf.invalid"))
+				return
+			}
+		}
+		rt.handle(w, r, st)
+	})
+}
+
+// authenticate fills st from the session cookie. A missing, expired or
+// revoked session leaves st anonymous (and clears the cookie); only
+// failures of the identity service itself are returned.
+func (c *Console) authenticate(w http.ResponseWriter, r *http.Request, st *state) error {
+	ck, err := r.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" {
+		return nil
+	}
+	p, err := c.deps.Identity.Authenticate(r.Context(), ck.Value)
+	if fault.Is(err, fault.Unauthorized) {
+		clearCookie(w, r, sessionCookie, "/")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	st.principal, st.secret = p, ck.Value
+	return nil
+}
+
+// internalError logs err and renders a 500 page that hides its cause.
+func (c *Console) internalError(w http.ResponseWriter, r *http.Request, st *state, err error) {
+	slog.ErrorContext(r.Context(), "console error", "request_id", w.Header().Get("X-Request-Id"), "path", r.URL.Path, "err", err.Error())
+	c.renderError(w, r, st, http.StatusInternalServerError, msg("internal.error"))
+}
+
+// statusOf maps a domain error class to the status of the page showing it.
+func statusOf(err error) int {
+	switch fault.CodeOf(err) {
+	case fault.Invalid:
+		return http.StatusUnprocessableEntity
+	case fault.NotFound:
+		return http.StatusNotFound
+	case fault.Conflict:
+		return http.StatusConflict
+	case fault.Forbidden:
+		return http.StatusForbidden
+	case fault.Unauthorized:
+		return http.StatusUnauthorized
+	case fault.LimitReached:
+		return http.StatusTooManyRequests
+	case fault.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
