@@ -124,15 +124,27 @@ func (cmd importGTFSCmd) Run(ctx context.Context, c *cli) error {
 		return err
 	}
 	defer a.Close()
-	bar := progressbar.NewOptions64(-1, progressbar.OptionSetDescription("reading "+cmd.File), progressbar.OptionSetWriter(os.Stderr), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
-	start := time.Now()
-	res, err := gtfs.Import(ctx, a.Network, cmd.File, gtfs.Options{FeedID: feed, Progress: func(done, total int64) {
-		if total > 0 {
-			bar.ChangeMax64(total)
+	// Two bars: reading the zip (bytes of CSV), then writing rows.
+	var bar *progressbar.ProgressBar
+	phase := ""
+	show := func(name string) func(done, total int64) {
+		return func(done, total int64) {
+			if phase != name {
+				if bar != nil {
+					bar.Finish()
+				}
+				phase = name
+				bar = progressbar.NewOptions64(total, progressbar.OptionSetDescription(name), progressbar.OptionSetWriter(os.Stderr), progressbar.OptionShowCount(), progressbar.OptionThrottle(100*time.Millisecond))
+			}
+			bar.Set64(done)
 		}
-		bar.Set64(done)
-	}})
-	bar.Finish()
+	}
+	start := time.Now()
+	res, err := gtfs.Import(ctx, a.Network, cmd.File, gtfs.Options{FeedID: feed, Progress: show("reading " + cmd.File + " (bytes)"), WriteProgress: show("writing rows")})
+	if bar != nil {
+		bar.Finish()
+		fmt.Fprintln(os.Stderr)
+	}
 	if err != nil {
 		return err
 	}

@@ -68,6 +68,7 @@ type Route struct {
 	Method     string
 	Path       string
 	Permission identity.Permission
+	HasBody    bool // the operation takes a request body
 }
 
 // Routes lists every API operation with its permission.
@@ -79,7 +80,7 @@ func (s *Server) Routes() []Route {
 				continue
 			}
 			perm, _ := o.Metadata["permission"].(identity.Permission)
-			out = append(out, Route{Method: o.Method, Path: path, Permission: perm})
+			out = append(out, Route{Method: o.Method, Path: path, Permission: perm, HasBody: o.RequestBody != nil})
 		}
 	}
 	return out

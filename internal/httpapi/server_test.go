@@ -216,7 +216,8 @@ func TestBadInputNeverFails(t *testing.T) {
 				})
 			}
 		}
-		if rt.Method == http.MethodGet {
+		if !rt.HasBody {
+			// Operations without a body ignore one; they were walked above.
 			continue
 		}
 		for bname, body := range bodies {
