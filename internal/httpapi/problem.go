@@ -147,6 +147,10 @@ func installErrorModel() {
 			lang = preferredLanguage(hctx.Header("Accept-Language"))
 		}
 		for _, e := range errs {
+			var ready *Problem
+			if errors.As(e, &ready) {
+				return ready
+			}
 			var fe *fault.Error
 			if errors.As(e, &fe) {
 				return problemFor(ctx, lang, e)

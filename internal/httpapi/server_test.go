@@ -282,14 +282,20 @@ func TestLoginTokenLogout(t *testing.T) {
 	if res := s.do(t, "POST", "/api/v1/auth/logout", tok.Token, nil); res.status != 204 {
 		t.Fatalf("logout: %d %s", res.status, res.body)
 	}
-	if res := s.do(t, "GET", "/api/v1/me", tok.Token, nil); res.status != 401 {
-		t.Fatalf("revoked token still works: %d", res.status)
+	if res := s.do(t, "GET", "/api/v1/me", tok.Token, nil); res.status != 401 || decodeProblem(t, res).Reason != "invalid_token" {
+		t.Fatalf("revoked token still works: %d %s", res.status, res.body)
 	}
 	if res := s.do(t, "GET", "/api/v1/me", second.Token, nil); res.status != 200 {
 		t.Fatalf("the second token died with the first: %d", res.status)
 	}
-	if res := s.do(t, "GET", "/api/v1/me", "", nil, "Authorization", "Basic eDp5"); res.status != 401 {
-		t.Fatalf("basic auth: %d", res.status)
+	if res := s.do(t, "GET", "/api/v1/me", "", nil, "Authorization", "Basic eDp5"); res.status != 401 || decodeProblem(t, res).Reason != "bad_authorization" {
+		t.Fatalf("basic auth: %d %s", res.status, res.body)
+	}
+	if res := s.do(t, "GET", "/api/v1/me", "", nil); res.status != 401 || decodeProblem(t, res).Reason != "login_required" {
+		t.Fatalf("anonymous: %d %s", res.status, res.body)
+	}
+	if res := s.do(t, "GET", "/api/v1/accounts/1", second.Token, nil); res.status != 403 || decodeProblem(t, res).Reason != "permission_denied" {
+		t.Fatalf("passenger reads accounts: %d %s", res.status, res.body)
 	}
 }
 
