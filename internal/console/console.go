@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"piao/internal/fault"
+	"piao/internal/httpapi"
 	"piao/internal/identity"
 	"piao/internal/network"
 )
@@ -190,23 +191,5 @@ func (c *Console) internalError(w http.ResponseWriter, r *http.Request, st *stat
 	c.renderError(w, r, st, http.StatusInternalServerError, msg("internal.error"))
 }
 
-// statusOf maps a domain error class to the status of the page showing it.
-func statusOf(err error) int {
-	switch fault.CodeOf(err) {
-	case fault.Invalid:
-		return http.StatusUnprocessableEntity
-	case fault.NotFound:
-		return http.StatusNotFound
-	case fault.Conflict:
-		return http.StatusConflict
-	case fault.Forbidden:
-		return http.StatusForbidden
-	case fault.Unauthorized:
-		return http.StatusUnauthorized
-	case fault.LimitReached:
-		return http.StatusTooManyRequests
-	case fault.Unavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
+// statusOf is the HTTP status of the page showing err, by the API's mapping.
+func statusOf(err error) int { return httpapi.StatusOf(fault.CodeOf(err)) }

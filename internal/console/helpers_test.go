@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"piao/internal/app"
+	"piao/internal/app/apptest"
 	"piao/internal/console"
 	"piao/internal/demo"
 	"piao/internal/identity"
@@ -28,32 +29,11 @@ type env struct {
 	today   network.Date
 }
 
-var shanghai = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return time.FixedZone("CST", 8*3600)
-	}
-	return loc
-}()
-
 // newEnv opens a SQLite app in a temporary directory, seeds the demo and
 // serves the full HTTP server. extra, if given, adds routes after the console's.
 func newEnv(t *testing.T, extra ...func(*console.Console, *http.ServeMux)) *env {
 	t.Helper()
-	ctx := t.Context()
-	a, err := app.Open(ctx, app.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	if _, err := a.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a.Identity.Params = identity.Params{Memory: 1024, Time: 1, Threads: 1}
-	today := network.DateOf(time.Now().In(shanghai))
-	if _, err := demo.Seed(ctx, a.Network, a.Identity, today); err != nil {
-		t.Fatal(err)
-	}
+	a := apptest.NewDemo(t)
 	c := console.New(console.Deps{Identity: a.Identity, Network: a.Network, Catalog: a.Catalog, Version: "test"})
 	srv := httptest.NewServer(a.Server(func(mux *http.ServeMux) {
 		c.Mount(mux)
@@ -62,7 +42,7 @@ func newEnv(t *testing.T, extra ...func(*console.Console, *http.ServeMux)) *env 
 		}
 	}).Handler())
 	t.Cleanup(srv.Close)
-	return &env{app: a, console: c, srv: srv, today: today}
+	return &env{app: a, console: c, srv: srv, today: apptest.Today()}
 }
 
 // loginFor returns the demo login of a role.

@@ -48,8 +48,9 @@ func (p *Problem) ContentType(ct string) string {
 	return ct
 }
 
-// statusOf maps an error class to its HTTP status: the one error mapper.
-func statusOf(c fault.Code) int {
+// StatusOf maps an error class to its HTTP status: the one error mapper,
+// shared by the API and the console.
+func StatusOf(c fault.Code) int {
 	switch c {
 	case fault.Invalid:
 		return http.StatusUnprocessableEntity
@@ -100,7 +101,7 @@ func classOf(status int) (fault.Code, string, string, string) {
 // problemFor builds the problem for a domain error, logging internal causes.
 func problemFor(ctx context.Context, lang string, err error) *Problem {
 	fe := fault.As(err)
-	status := statusOf(fe.Code)
+	status := StatusOf(fe.Code)
 	if status == http.StatusInternalServerError {
 		slog.ErrorContext(ctx, "internal error", "request_id", requestIDFrom(ctx), "err", err.Error())
 		fe = fault.New(fault.Internal, "internal", "服务器内部错误", "internal error")

@@ -9,9 +9,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"piao/internal/app"
+	"piao/internal/app/apptest"
 	"piao/internal/demo"
 	"piao/internal/httpapi"
 	"piao/internal/identity"
@@ -27,19 +27,7 @@ type testServer struct {
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
-	ctx := context.Background()
-	a, err := app.Open(ctx, app.Config{DataDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	if _, err := a.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a.Identity.Params = identity.Params{Memory: 1024, Time: 1, Threads: 1}
-	if _, err := demo.Seed(ctx, a.Network, a.Identity, network.DateOf(time.Now())); err != nil {
-		t.Fatal(err)
-	}
+	a := apptest.NewDemo(t)
 	srv := a.Server(nil)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
@@ -309,7 +297,7 @@ func TestNetworkEndpoints(t *testing.T) {
 			t.Errorf("search %q: %d %s", q, res.status, res.body)
 		}
 	}
-	date := network.DateOf(time.Now().In(mustShanghai())).AddDays(1)
+	date := apptest.Today().AddDays(1)
 	res := s.do(t, "GET", "/api/v1/trains/Z66/timetable?date="+date.String(), "", nil)
 	var tt struct{ Timetables []network.Timetable }
 	json.Unmarshal(res.body, &tt)

@@ -1,0 +1,46 @@
+// Package apptest opens a complete piao for tests: a fresh SQLite database
+// in a temporary directory, migrated, seeded with the demo data, with
+// password hashing made cheap so logins stay fast.
+package apptest
+
+import (
+	"testing"
+	"time"
+
+	"piao/internal/app"
+	"piao/internal/demo"
+	"piao/internal/identity"
+	"piao/internal/network"
+)
+
+// FastParams are argon2id parameters cheap enough for tests.
+var FastParams = identity.Params{Memory: 1024, Time: 1, Threads: 1}
+
+// Today is the current date in Asia/Shanghai, the day the demo is seeded from.
+func Today() network.Date {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return network.DateOf(time.Now().In(loc))
+}
+
+// NewDemo returns an opened, migrated app with the demo data seeded from
+// Today; it is closed when the test ends.
+func NewDemo(tb testing.TB) *app.App {
+	tb.Helper()
+	ctx := tb.Context()
+	a, err := app.Open(ctx, app.Config{DataDir: tb.TempDir()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { a.Close() })
+	if _, err := a.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	a.Identity.Params = FastParams
+	if _, err := demo.Seed(ctx, a.Network, a.Identity, Today()); err != nil {
+		tb.Fatal(err)
+	}
+	return a
+}
