@@ -63,10 +63,18 @@ type table struct {
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
+// maxFileBytes bounds one file of a feed once decompressed. archive/zip
+// refuses data longer than the size a file declares, so checking the
+// declared size keeps a zip bomb from exhausting memory or disk.
+const maxFileBytes = 2 << 30
+
 // openTable opens a file of the archive and reads its header. An empty
 // file yields a table with no header and no rows.
 func openTable(f *zip.File, p *progress) (*table, error) {
 	t := &table{name: f.Name, cols: map[string]int{}}
+	if f.UncompressedSize64 > maxFileBytes {
+		return nil, newError(f.Name, 0, "", "文件解压后超过 %d 字节", "file is larger than %d bytes uncompressed", int64(maxFileBytes))
+	}
 	rc, err := f.Open()
 	if err != nil {
 		return nil, newError(f.Name, 0, "", "无法读取文件：%v", "cannot read file: %v", err)

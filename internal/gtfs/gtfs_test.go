@@ -1,6 +1,7 @@
 package gtfs_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -878,4 +879,33 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRefusesZipBomb: a file declaring more than 2 GiB uncompressed is
+// refused by name before any of it is inflated.
+func TestRefusesZipBomb(t *testing.T) {
+	ff := smallFeed()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, data := range ff {
+		if name == "stop_times.txt" {
+			continue
+		}
+		w, _ := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
+		w.Write(data)
+	}
+	// A raw entry whose header claims 3 GiB: the bytes behind it do not matter.
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "stop_times.txt", Method: zip.Deflate, CompressedSize64: 4, UncompressedSize64: 3 << 30, CRC32: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte{1, 2, 3, 4})
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = gtfs.Parse(bytes.NewReader(buf.Bytes()), int64(buf.Len()), gtfs.Options{FeedID: "t"})
+	var ge *gtfs.Error
+	if !errors.As(err, &ge) || ge.File != "stop_times.txt" || !strings.Contains(ge.Msg, "larger than") {
+		t.Fatalf("zip bomb: %v", err)
+	}
 }
