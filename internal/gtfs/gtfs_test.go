@@ -275,7 +275,7 @@ func TestParseSmallFeed(t *testing.T) {
 	if f2.PriceMinor != 300 || f2.PaymentMethod != 1 || f2.Transfers != 1 || f2.AgencyID != "sm:B" || len(f2.Rules) != 1 || f2.Rules[0].LineID != "sm:R2" {
 		t.Errorf("F2 = %+v", f2)
 	}
-	if n := gtfs.BundleRows(b); n != 1+2+5+2+2+2+3+9+3+2+3 {
+	if n := gtfs.BundleRows(b); n != 1+2+5+2+2+2+3+9+3+2+3+2 { // the last 2: the metro route's line stations
 		t.Errorf("BundleRows = %d", n)
 	}
 
@@ -907,5 +907,32 @@ func TestRefusesZipBomb(t *testing.T) {
 	var ge *gtfs.Error
 	if !errors.As(err, &ge) || ge.File != "stop_times.txt" || !strings.Contains(ge.Msg, "larger than") {
 		t.Fatalf("zip bomb: %v", err)
+	}
+}
+
+// TestMetroLineStations: a metro route gets its longest trip's stations with
+// cumulative great-circle distances, so imported metro feeds can be priced
+// over the graph; rail routes keep their order in each service only.
+func TestMetroLineStations(t *testing.T) {
+	b, err := smallFeed().parse(t, gtfs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range b.Lines {
+		switch l.ID {
+		case "t:R1":
+			if len(l.Stations) != 0 {
+				t.Errorf("rail line has stations: %+v", l.Stations)
+			}
+		case "t:R2":
+			// Second (31.3, 121.5) to Third (31.4, 121.6) is about 14.5 km.
+			if len(l.Stations) != 2 || l.Stations[0].StationID != "t:X2" || l.Stations[0].Metres != 0 || l.Stations[1].Metres < 14000 || l.Stations[1].Metres > 15000 {
+				t.Errorf("metro line stations: %+v", l.Stations)
+			}
+		}
+	}
+	p, err := network.NewGraph(b.Lines).ShortestPath("t:X3", "t:X2")
+	if err != nil || p.Metres != b.Lines[1].Stations[1].Metres {
+		t.Errorf("graph over the imported metro: %+v %v", p, err)
 	}
 }

@@ -139,6 +139,7 @@ func (p *parser) parse() error {
 	p.prog.finish()
 
 	b := p.b
+	deriveMetroLines(b)
 	b.Feed.Timezone = b.Agencies[0].Timezone
 	b.Feed.Name = p.feedName
 	if b.Feed.Name == "" {
