@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"piao/internal/identity"
 )
@@ -32,6 +33,24 @@ func (s *Server) registerRoutes() {
 	add(s, identity.Authenticated, op("GET", "/api/v1/me", "getMe", "auth", "Who am I", ""), s.getMe)
 	add(s, identity.AccountsRead, op("GET", "/api/v1/accounts/{id}", "getAccount", "accounts", "Get an account", ""), s.getAccount)
 	add(s, identity.AccountsEdit, op("POST", "/api/v1/accounts", "createAccount", "accounts", "Create an account", ""), s.createAccount)
+
+	// Operations endpoints outside the OpenAPI document. Probes and the
+	// Prometheus scraper carry no credentials, so these are public and
+	// reveal nothing about accounts or orders.
+	s.plainRoute("GET", "/api/v1/docs", identity.Public, http.HandlerFunc(s.docs))
+	s.plainRoute("GET", "/healthz", identity.Public, http.HandlerFunc(s.healthz))
+	s.plainRoute("GET", "/readyz", identity.Public, http.HandlerFunc(s.readyz))
+	s.plainRoute("GET", "/metrics", identity.Public, promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+}
+
+// plainRoute registers a handler outside huma. Only public ones exist, so
+// no authentication is wired here; a non-public one would need it.
+func (s *Server) plainRoute(method, path string, perm identity.Permission, h http.Handler) {
+	if perm != identity.Public {
+		panic("httpapi: plain routes must be public: " + path)
+	}
+	s.plain = append(s.plain, Route{Method: method, Path: path, Permission: perm})
+	s.mux.Handle(method+" "+path, h)
 }
 
 func op(method, path, id, tag, summary, zh string) huma.Operation {
@@ -71,9 +90,10 @@ type Route struct {
 	HasBody    bool // the operation takes a request body
 }
 
-// Routes lists every API operation with its permission.
+// Routes lists every route of the server with its permission: the API
+// operations and the plain operations endpoints.
 func (s *Server) Routes() []Route {
-	var out []Route
+	out := append([]Route(nil), s.plain...)
 	for path, item := range s.api.OpenAPI().Paths {
 		for _, o := range []*huma.Operation{item.Get, item.Post, item.Put, item.Patch, item.Delete} {
 			if o == nil {

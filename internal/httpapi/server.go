@@ -22,7 +22,6 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"piao/internal/identity"
 	"piao/internal/network"
@@ -46,6 +45,7 @@ type Deps struct {
 // Server is the HTTP front of piao.
 type Server struct {
 	deps    Deps
+	plain   []Route // routes outside the OpenAPI document
 	api     huma.API
 	mux     *http.ServeMux
 	handler http.Handler
@@ -71,10 +71,6 @@ func New(deps Deps) *Server {
 	s.api = humago.New(s.mux, cfg)
 	s.api.UseMiddleware(s.authorize)
 	s.registerRoutes()
-	s.mux.HandleFunc("GET /api/v1/docs", s.docs)
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("/api/", s.apiNotFound)
 	if deps.Mount != nil {
 		deps.Mount(s.mux)
