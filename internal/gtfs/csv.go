@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
+	"iter"
 	"strconv"
 	"strings"
 )
@@ -137,20 +138,28 @@ func (t *table) require(names ...string) error {
 	return nil
 }
 
-// next reads the next row; it returns false at the end of the file.
-func (t *table) next() (bool, error) {
-	if t.header == nil {
-		return false, nil
+// rows iterates over the file's records, each made current in turn. A read
+// error is yielded once, as the last value; a nil value means a row is ready.
+func (t *table) rows() iter.Seq[error] {
+	return func(yield func(error) bool) {
+		if t.header == nil {
+			return
+		}
+		for {
+			rec, err := t.r.Read()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				yield(t.readError(rec, err))
+				return
+			}
+			t.rec = rec
+			if !yield(nil) {
+				return
+			}
+		}
 	}
-	rec, err := t.r.Read()
-	if err == io.EOF {
-		return false, nil
-	}
-	if err != nil {
-		return false, t.readError(rec, err)
-	}
-	t.rec = rec
-	return true, nil
 }
 
 // readError turns a CSV or decompression error into an *Error.

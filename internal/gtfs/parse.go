@@ -162,13 +162,9 @@ func (p *parser) agencies(t *table) error {
 	}
 	cID, cName, cURL, cTZ := t.col("agency_id"), t.col("agency_name"), t.col("agency_url"), t.col("agency_timezone")
 	cLang, cPhone := t.col("agency_lang"), t.col("agency_phone")
-	for {
-		ok, err := t.next()
+	for err := range t.rows() {
 		if err != nil {
 			return err
-		}
-		if !ok {
-			break
 		}
 		for _, c := range []int{cName, cURL, cTZ} {
 			if err := nonEmpty(t, c); err != nil {
@@ -225,13 +221,9 @@ func (p *parser) stops(t *table) error {
 	cID, cCode, cName, cLat, cLon := t.col("stop_id"), t.col("stop_code"), t.col("stop_name"), t.col("stop_lat"), t.col("stop_lon")
 	cZone, cURL, cType, cParent, cWheel := t.col("zone_id"), t.col("stop_url"), t.col("location_type"), t.col("parent_station"), t.col("wheelchair_boarding")
 	var pending []pendingParent
-	for {
-		ok, err := t.next()
+	for err := range t.rows() {
 		if err != nil {
 			return err
-		}
-		if !ok {
-			break
 		}
 		if err := nonEmpty(t, cID); err != nil {
 			return err
@@ -326,13 +318,9 @@ func (p *parser) routes(t *table) error {
 	}
 	cID, cAgency, cShort, cLong := t.col("route_id"), t.col("agency_id"), t.col("route_short_name"), t.col("route_long_name")
 	cType, cColor, cText := t.col("route_type"), t.col("route_color"), t.col("route_text_color")
-	for {
-		ok, err := t.next()
+	for err := range t.rows() {
 		if err != nil {
 			return err
-		}
-		if !ok {
-			break
 		}
 		if err := nonEmpty(t, cID); err != nil {
 			return err
@@ -387,14 +375,11 @@ func (p *parser) calendar(t *table) error {
 	for i, n := range weekdayColumns {
 		cDays[i] = t.col(n)
 	}
-	for {
-		ok, err := t.next()
+	for err := range t.rows() {
 		if err != nil {
 			return err
 		}
-		if !ok {
-			break
-		}
+		var ok bool
 		if err := nonEmpty(t, cID); err != nil {
 			return err
 		}
@@ -434,13 +419,9 @@ func (p *parser) calendarDates(t *table) error {
 	cID, cDate, cType := t.col("service_id"), t.col("date"), t.col("exception_type")
 	type key struct{ cal, date int32 }
 	seen := map[key]bool{}
-	for {
-		ok, err := t.next()
+	for err := range t.rows() {
 		if err != nil {
 			return err
-		}
-		if !ok {
-			break
 		}
 		if err := nonEmpty(t, cID); err != nil {
 			return err
@@ -482,13 +463,9 @@ func (p *parser) trips(t *table) error {
 	}
 	cRoute, cService, cID := t.col("route_id"), t.col("service_id"), t.col("trip_id")
 	cHeadsign, cShort, cDir, cShape := t.col("trip_headsign"), t.col("trip_short_name"), t.col("direction_id"), t.col("shape_id")
-	for {
-		ok, err := t.next()
+	for err := range t.rows() {
 		if err != nil {
 			return err
-		}
-		if !ok {
-			break
 		}
 		if err := nonEmpty(t, cID); err != nil {
 			return err
@@ -547,13 +524,9 @@ func (p *parser) stopTimes(t *table) error {
 		est = 1 << 20
 	}
 	rows := make([]stopTime, 0, est)
-	for {
-		ok, err := t.next()
+	for err := range t.rows() {
 		if err != nil {
 			return err
-		}
-		if !ok {
-			break
 		}
 		var r stopTime
 		ti, ok := p.tripIdx[t.get(cTrip)]
@@ -734,14 +707,11 @@ func (p *parser) transfers(t *table) error {
 	}
 	cFrom, cTo, cType, cMin := t.col("from_stop_id"), t.col("to_stop_id"), t.col("transfer_type"), t.col("min_transfer_time")
 	cFromRoute, cToRoute, cFromTrip, cToTrip := t.col("from_route_id"), t.col("to_route_id"), t.col("from_trip_id"), t.col("to_trip_id")
-	for {
-		ok, err := t.next()
+	for err := range t.rows() {
 		if err != nil {
 			return err
 		}
-		if !ok {
-			break
-		}
+		var ok bool
 		x := network.Transfer{FeedID: p.opts.FeedID}
 		if x.Type, ok = parseEnum(t.get(cType), 0, 5); !ok {
 			return t.errf(cType, "transfer_type %q 无效（应为 0–5）", "invalid transfer_type %q (want 0–5)", t.get(cType))
@@ -813,13 +783,9 @@ func (p *parser) fareAttributes(t *table) error {
 	}
 	cID, cPrice, cCur, cPay, cTransfers := t.col("fare_id"), t.col("price"), t.col("currency_type"), t.col("payment_method"), t.col("transfers")
 	cAgency, cDuration := t.col("agency_id"), t.col("transfer_duration")
-	for {
-		ok, err := t.next()
+	for err := range t.rows() {
 		if err != nil {
 			return err
-		}
-		if !ok {
-			break
 		}
 		if err := nonEmpty(t, cID); err != nil {
 			return err
@@ -828,6 +794,7 @@ func (p *parser) fareAttributes(t *table) error {
 		if _, dup := p.fareIdx[src]; dup {
 			return t.errf(cID, "fare_id %q 重复", "duplicate fare_id %q", src)
 		}
+		var ok bool
 		f := network.GTFSFare{ID: p.id(src), FeedID: p.opts.FeedID, Currency: t.get(cCur)}
 		if !validCurrency(f.Currency) {
 			return t.errf(cCur, "货币代码 %q 无效（应为 ISO 4217 三位大写字母）", "invalid currency_type %q (want an ISO 4217 code)", f.Currency)
@@ -863,13 +830,9 @@ func (p *parser) fareRules(t *table) error {
 		return err
 	}
 	cID, cRoute, cOrigin, cDest, cContains := t.col("fare_id"), t.col("route_id"), t.col("origin_id"), t.col("destination_id"), t.col("contains_id")
-	for {
-		ok, err := t.next()
+	for err := range t.rows() {
 		if err != nil {
 			return err
-		}
-		if !ok {
-			break
 		}
 		fi, ok := p.fareIdx[t.get(cID)]
 		if !ok {
@@ -909,13 +872,9 @@ func (p *parser) feedInfo(t *table) error {
 	}
 	cName, cStart, cEnd := t.col("feed_publisher_name"), t.col("feed_start_date"), t.col("feed_end_date")
 	rows := 0
-	for {
-		ok, err := t.next()
+	for err := range t.rows() {
 		if err != nil {
 			return err
-		}
-		if !ok {
-			break
 		}
 		if rows++; rows > 1 {
 			return t.errf(-1, "feed_info.txt 只能有一行数据", "feed_info.txt must have exactly one row")
