@@ -166,8 +166,11 @@ func printImport(res network.ImportResult, took time.Duration) {
 }
 
 type serveCmd struct {
-	Addr string `name:"addr" env:"PIAO_ADDR" default:"127.0.0.1:8080" help:"Address to listen on."`
-	Demo bool   `name:"demo" help:"Seed demo data (trains Z66, T168, G488 for the next 30 days, a Ningbo-like metro, one login per role) and print the logins."`
+	Addr          string        `name:"addr" env:"PIAO_ADDR" default:"127.0.0.1:8080" help:"Address to listen on."`
+	PublicURL     string        `name:"public-url" env:"PIAO_PUBLIC_URL" help:"URL this process is reached at (default http://ADDR); payment pages and notifications use it."`
+	Hold          time.Duration `name:"hold" env:"PIAO_HOLD" default:"30m" help:"How long booked seats stay held for payment."`
+	PaymentSecret string        `name:"payment-secret" env:"PIAO_PAYMENT_SECRET" help:"Secret signing sandbox payment notifications (default: one kept in the database)."`
+	Demo          bool          `name:"demo" help:"Seed demo data (trains Z66, T168, G488 for the next 30 days, a Ningbo-like metro, one login per role) and print the logins."`
 }
 
 func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
@@ -182,6 +185,17 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 			return err
 		}
 	}
+	ln, err := net.Listen("tcp", cmd.Addr)
+	if err != nil {
+		return err
+	}
+	base := cmd.PublicURL
+	if base == "" {
+		base = "http://" + ln.Addr().String()
+	}
+	if err := a.Start(ctx, app.Runtime{BaseURL: base, Hold: cmd.Hold, PaymentSecret: []byte(cmd.PaymentSecret)}); err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Handler:           a.Server(mountConsole(a)).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -189,11 +203,6 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-	ln, err := net.Listen("tcp", cmd.Addr)
-	if err != nil {
-		return err
-	}
-	base := "http://" + ln.Addr().String()
 	fmt.Printf("piao %s serving on %s (%s: %s)\n", app.Version, base, a.Engine, a.Where)
 	fmt.Printf("  console 控制台:   %s/\n", base)
 	fmt.Printf("  API docs 接口文档: %s/api/v1/docs\n", base)

@@ -11,9 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"piao/internal/booking"
 	"piao/internal/httpapi"
 	"piao/internal/identity"
 	"piao/internal/network"
+	"piao/internal/payment"
+	"piao/internal/payment/sandbox"
 	"piao/internal/store/postgres"
 	"piao/internal/store/sqlite"
 )
@@ -34,10 +37,15 @@ type App struct {
 	Network  network.Store
 	Identity *identity.Service
 	Catalog  *network.Catalog
-	Now      func() time.Time
-	ping     func(context.Context) error
-	close    func() error
-	migrate  func(context.Context) (int64, error)
+	// Booking and Sandbox run once Start is called.
+	Booking      *booking.Service
+	Sandbox      *sandbox.Gateway
+	BookingStore booking.Store
+	SandboxStore sandbox.Store
+	Now          func() time.Time
+	ping         func(context.Context) error
+	close        func() error
+	migrate      func(context.Context) (int64, error)
 }
 
 // Open opens the configured database. It does not migrate; call Migrate.
@@ -52,6 +60,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.Engine, a.Where = "postgres", redact(cfg.Database)
 		a.Network, a.ping, a.close, a.migrate = db.Network(), db.Ping, db.Close, db.Migrate
 		a.Identity = identity.NewService(db.Identity(), a.Now)
+		a.BookingStore, a.SandboxStore = db.Booking(), db.Sandbox()
 	case cfg.Database == "":
 		dir := cfg.DataDir
 		if dir == "" {
@@ -65,11 +74,52 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.Engine, a.Where = "sqlite", path
 		a.Network, a.ping, a.close, a.migrate = db.Network(), db.Ping, db.Close, db.Migrate
 		a.Identity = identity.NewService(db.Identity(), a.Now)
+		a.BookingStore, a.SandboxStore = db.Booking(), db.Sandbox()
 	default:
 		return nil, fmt.Errorf("unsupported database %q: use postgres://… or leave empty for the embedded SQLite", redact(cfg.Database))
 	}
 	a.Catalog = &network.Catalog{Store: a.Network}
 	return a, nil
+}
+
+// Runtime configures the long-running services of one serving process.
+type Runtime struct {
+	// BaseURL is where this process is reachable (http://host:port): the
+	// sandbox's payment pages and its notifications to us use it.
+	BaseURL string
+	// Hold is how long seats stay held for payment (default 30 minutes).
+	Hold time.Duration
+	// PaymentSecret signs sandbox notifications; empty: one kept in the
+	// database, shared by every process on it.
+	PaymentSecret []byte
+}
+
+// Start builds the booking service and the sandbox gateway and runs their
+// committer, hold sweeper and notifier until ctx ends.
+func (a *App) Start(ctx context.Context, rt Runtime) error {
+	secret := rt.PaymentSecret
+	if len(secret) == 0 {
+		var err error
+		if secret, err = booking.SharedSecret(ctx, a.BookingStore, "sandbox_payment_secret"); err != nil {
+			return err
+		}
+	}
+	gw, err := sandbox.New(a.SandboxStore, sandbox.Config{Secret: secret, BaseURL: rt.BaseURL, Now: a.Now})
+	if err != nil {
+		return err
+	}
+	refresh := time.Second // several processes may share PostgreSQL
+	if a.Engine == "sqlite" {
+		refresh = time.Hour // one process owns the file: its own commits keep the cache right
+	}
+	a.Sandbox = gw
+	a.Booking = booking.New(a.BookingStore, a.Network, booking.Config{
+		Hold: rt.Hold, Now: a.Now, Refresh: refresh, Gateway: gw,
+		NotifyURL: rt.BaseURL + "/api/v1/payments/notify", ReturnURL: rt.BaseURL + "/h5/orders/",
+	})
+	go a.Booking.Run(ctx)
+	go gw.Run(ctx)
+	return nil
 }
 
 // Migrate applies pending schema migrations and returns the schema version.
@@ -83,9 +133,23 @@ func (a *App) Close() error { return a.close() }
 
 // Server builds the HTTP server; mount adds the console routes.
 func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
+	var pay payment.Gateway
+	if a.Sandbox != nil {
+		pay = a.Sandbox
+	}
 	return httpapi.New(httpapi.Deps{
 		Version: Version, Catalog: a.Catalog, Network: a.Network, Identity: a.Identity,
-		Ready: a.Ping, Mount: mount,
+		Booking: a.Booking, Payments: pay, Ready: a.Ping,
+		Mount: func(mux *http.ServeMux) {
+			if a.Sandbox != nil {
+				// The sandbox stands for an outside payment provider: its pages
+				// are its own, not piao's routes.
+				mux.Handle("/sandbox/", a.Sandbox.Handler())
+			}
+			if mount != nil {
+				mount(mux)
+			}
+		},
 	})
 }
 

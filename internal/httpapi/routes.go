@@ -34,6 +34,8 @@ func (s *Server) registerRoutes() {
 	add(s, identity.AccountsRead, op("GET", "/api/v1/accounts/{id}", "getAccount", "accounts", "Get an account", ""), s.getAccount)
 	add(s, identity.AccountsEdit, op("POST", "/api/v1/accounts", "createAccount", "accounts", "Create an account", ""), s.createAccount)
 
+	s.bookingRoutes()
+
 	// Operations endpoints outside the OpenAPI document. Probes and the
 	// Prometheus scraper carry no credentials, so these are public and
 	// reveal nothing about accounts or orders.

@@ -23,8 +23,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"piao/internal/booking"
 	"piao/internal/identity"
 	"piao/internal/network"
+	"piao/internal/payment"
 )
 
 // MaxBodyBytes is the largest request body any endpoint accepts.
@@ -36,6 +38,10 @@ type Deps struct {
 	Catalog  *network.Catalog
 	Network  network.Store
 	Identity *identity.Service
+	// Booking sells seats; nil when this process does not run it.
+	Booking *booking.Service
+	// Payments verifies payment notifications.
+	Payments payment.Gateway
 	// Ready checks that the service can answer (the database is reachable).
 	Ready func(context.Context) error
 	// Mount adds non-API routes (the console) to the mux.

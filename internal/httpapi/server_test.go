@@ -28,9 +28,7 @@ type testServer struct {
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
 	a := apptest.NewDemo(t)
-	srv := a.Server(nil)
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
+	ts, srv := apptest.Serve(t, a, nil)
 	return &testServer{Server: ts, app: a, api: srv}
 }
 

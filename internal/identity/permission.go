@@ -14,16 +14,19 @@ const (
 	AccountsRead Permission = "accounts:read" // see other accounts
 	AccountsEdit Permission = "accounts:write"
 	AuditRead    Permission = "audit:read"
+	OrdersOwn    Permission = "orders:own"    // book, pay, cancel, refund one's own orders
+	OrdersRead   Permission = "orders:read"   // see any order and check inventory
+	BookingAdmin Permission = "booking:admin" // edit refund and change fee tables
 )
 
 // grants says which permissions each role holds, beyond Public and Authenticated.
 var grants = map[Role][]Permission{
-	OperatorAdmin:    {NetworkRead, NetworkWrite, AccountsRead, AccountsEdit, AuditRead},
-	OperatorReviewer: {NetworkRead, AccountsRead},
-	OperatorAuditor:  {NetworkRead, AccountsRead, AuditRead},
+	OperatorAdmin:    {NetworkRead, NetworkWrite, AccountsRead, AccountsEdit, AuditRead, OrdersRead, BookingAdmin},
+	OperatorReviewer: {NetworkRead, AccountsRead, OrdersRead},
+	OperatorAuditor:  {NetworkRead, AccountsRead, AuditRead, OrdersRead},
 	MerchantAdmin:    {NetworkRead},
 	MerchantStaff:    {NetworkRead},
-	Passenger:        {NetworkRead},
+	Passenger:        {NetworkRead, OrdersOwn},
 	Partner:          {NetworkRead},
 	Gate:             {NetworkRead},
 }

@@ -302,6 +302,8 @@ type Store interface {
 	Line(ctx context.Context, id string) (Line, error)
 	// ServicesByNumber returns every service with that train number, with stops and cars.
 	ServicesByNumber(ctx context.Context, number string) ([]Service, error)
+	// ServicesAt returns every service calling at a station, with stops and cars.
+	ServicesAt(ctx context.Context, stationID string) ([]Service, error)
 	// Service returns one service with stops and cars.
 	Service(ctx context.Context, id string) (Service, error)
 	// Calendar returns a calendar with its exceptions.

@@ -4,11 +4,16 @@
 package apptest
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"piao/internal/app"
 	"piao/internal/demo"
+	"piao/internal/httpapi"
 	"piao/internal/identity"
 	"piao/internal/network"
 )
@@ -43,4 +48,24 @@ func NewDemo(tb testing.TB) *app.App {
 		tb.Fatal(err)
 	}
 	return a
+}
+
+// Serve starts the app's booking service and payment sandbox and serves the
+// full HTTP server (with mount's routes) on a test server; everything stops
+// when the test ends.
+func Serve(tb testing.TB, a *app.App, mount func(*http.ServeMux)) (*httptest.Server, *httpapi.Server) {
+	tb.Helper()
+	var handler atomic.Pointer[http.Handler]
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		(*handler.Load()).ServeHTTP(w, r)
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	tb.Cleanup(func() { cancel(); ts.Close() })
+	if err := a.Start(ctx, app.Runtime{BaseURL: ts.URL}); err != nil {
+		tb.Fatal(err)
+	}
+	srv := a.Server(mount)
+	h := srv.Handler()
+	handler.Store(&h)
+	return ts, srv
 }

@@ -83,3 +83,11 @@ func (db *DB) Close() error { db.pool.Close(); return nil }
 func (db *DB) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, db.pool, fn)
 }
+
+// readTx runs fn in a read-only repeatable-read transaction, so methods that
+// read several tables see one consistent state while writes commit.
+func (db *DB) readTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		return fault.Wrap(fn(tx), "read snapshot")
+	})
+}

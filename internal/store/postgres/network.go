@@ -59,14 +59,6 @@ var deleteFeedSQL = []string{
 	`DELETE FROM agencies WHERE feed_id = $1`,
 }
 
-// snapshot runs fn in a read-only repeatable-read transaction so methods
-// reading several tables see one consistent state while imports commit.
-func (s *networkStore) snapshot(ctx context.Context, fn func(pgx.Tx) error) error {
-	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		return fault.Wrap(fn(tx), "read snapshot")
-	})
-}
-
 // ImportBundle replaces the feed's data with the bundle's in one transaction.
 func (s *networkStore) ImportBundle(ctx context.Context, b *network.Bundle) (network.ImportResult, error) {
 	if err := b.Validate(); err != nil {
@@ -462,7 +454,7 @@ func (s *networkStore) Lines(ctx context.Context, feedID string) ([]network.Line
 // Line returns a line with its ordered stations.
 func (s *networkStore) Line(ctx context.Context, id string) (network.Line, error) {
 	var l network.Line
-	err := s.snapshot(ctx, func(tx pgx.Tx) error {
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		l, err = scanLine(tx.QueryRow(ctx, `SELECT `+lineColumns+` FROM lines WHERE id = $1`, id))
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -484,7 +476,7 @@ func (s *networkStore) Line(ctx context.Context, id string) (network.Line, error
 // MetroLines returns the feed's lines that have stations, with their stations.
 func (s *networkStore) MetroLines(ctx context.Context, feedID string) ([]network.Line, error) {
 	out := []network.Line{}
-	err := s.snapshot(ctx, func(tx pgx.Tx) error {
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT `+lineColumns+` FROM lines
 			WHERE ($1 = '' OR feed_id = $1) AND EXISTS (SELECT 1 FROM line_stations ls WHERE ls.line_id = lines.id)
 			ORDER BY `+lineOrder, feedID)
@@ -537,9 +529,23 @@ func lineStations(ctx context.Context, tx pgx.Tx, where string, arg any) (map[st
 // ServicesByNumber returns the services with that train number, any case.
 func (s *networkStore) ServicesByNumber(ctx context.Context, number string) ([]network.Service, error) {
 	var out []network.Service
-	err := s.snapshot(ctx, func(tx pgx.Tx) error {
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		out, err = loadServices(ctx, tx, `lower(number) = lower($1)`, strings.TrimSpace(number))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ServicesAt returns every service calling at a station, with stops and cars.
+func (s *networkStore) ServicesAt(ctx context.Context, stationID string) ([]network.Service, error) {
+	var out []network.Service
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		out, err = loadServices(ctx, tx, `id IN (SELECT service_id FROM service_stops WHERE station_id = $1)`, stationID)
 		return err
 	})
 	if err != nil {
@@ -551,7 +557,7 @@ func (s *networkStore) ServicesByNumber(ctx context.Context, number string) ([]n
 // Service returns one service with stops and cars.
 func (s *networkStore) Service(ctx context.Context, id string) (network.Service, error) {
 	var out []network.Service
-	err := s.snapshot(ctx, func(tx pgx.Tx) error {
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		out, err = loadServices(ctx, tx, `id = $1`, id)
 		return err
@@ -634,7 +640,7 @@ func loadServices(ctx context.Context, tx pgx.Tx, where string, arg any) ([]netw
 // Calendar returns a calendar with its exceptions in date order.
 func (s *networkStore) Calendar(ctx context.Context, id string) (network.Calendar, error) {
 	var c network.Calendar
-	err := s.snapshot(ctx, func(tx pgx.Tx) error {
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		var weekdays, start, end string
 		err := tx.QueryRow(ctx, `SELECT id, feed_id, weekdays, start_on, end_on FROM calendars WHERE id = $1`, id).
 			Scan(&c.ID, &c.FeedID, &weekdays, &start, &end)
@@ -732,7 +738,7 @@ func (s *networkStore) SetFare(ctx context.Context, f network.Fare) error {
 // CarType returns one car layout.
 func (s *networkStore) CarType(ctx context.Context, code string) (network.CarType, error) {
 	var out []network.CarType
-	err := s.snapshot(ctx, func(tx pgx.Tx) error {
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		out, err = loadCarTypes(ctx, tx, `code = $1`, code)
 		return err
@@ -749,7 +755,7 @@ func (s *networkStore) CarType(ctx context.Context, code string) (network.CarTyp
 // CarTypes lists the car layouts by code.
 func (s *networkStore) CarTypes(ctx context.Context) ([]network.CarType, error) {
 	var out []network.CarType
-	err := s.snapshot(ctx, func(tx pgx.Tx) error {
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		out, err = loadCarTypes(ctx, tx, `$1 = ''`, "")
 		return err

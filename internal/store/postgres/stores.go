@@ -1,8 +1,10 @@
 package postgres
 
 import (
+	"piao/internal/booking"
 	"piao/internal/identity"
 	"piao/internal/network"
+	"piao/internal/payment/sandbox"
 )
 
 // Network returns the network store.
@@ -10,3 +12,9 @@ func (db *DB) Network() network.Store { return &networkStore{db} }
 
 // Identity returns the identity store.
 func (db *DB) Identity() identity.Store { return &identityStore{db} }
+
+// Booking returns the booking store.
+func (db *DB) Booking() booking.Store { return &bookingStore{db} }
+
+// Sandbox returns the sandbox payment gateway's store.
+func (db *DB) Sandbox() sandbox.Store { return &sandboxStore{db} }

@@ -105,3 +105,14 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	return fault.Wrap(tx.Commit(), "commit")
 }
+
+// readTx runs fn in a read transaction on the reader pool, so methods that
+// read several tables see one consistent state while writes commit.
+func (db *DB) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return fault.Wrap(err, "begin read")
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}

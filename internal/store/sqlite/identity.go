@@ -18,22 +18,6 @@ type identityStore struct{ *DB }
 
 var _ identity.Store = (*identityStore)(nil)
 
-// identTimeLayout is a fixed-width UTC RFC 3339 layout with nanoseconds, so
-// that comparing the stored text orders the times.
-const identTimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
-
-// identFormatTime renders t for storage.
-func identFormatTime(t time.Time) string { return t.UTC().Format(identTimeLayout) }
-
-// identParseTime reads a time stored by identFormatTime.
-func identParseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return t.UTC(), nil
-}
-
 // identSQLiteCode returns the extended SQLite result code of err, or 0.
 func identSQLiteCode(err error) int {
 	var se *sqlitedrv.Error
@@ -61,7 +45,7 @@ func scanAccount(row interface{ Scan(...any) error }) (identity.Account, error) 
 	if err != nil {
 		return identity.Account{}, fault.Wrap(err, "scan account")
 	}
-	if a.CreatedAt, err = identParseTime(created); err != nil {
+	if a.CreatedAt, err = parseTime(created); err != nil {
 		return identity.Account{}, fault.Wrap(err, "parse account created_at")
 	}
 	return a, nil
@@ -74,7 +58,7 @@ func (s *identityStore) CreateAccount(ctx context.Context, a identity.Account) (
 		return tx.QueryRowContext(ctx,
 			`INSERT INTO accounts (username, phone, display_name, role, password_hash, disabled, created_at)
 			 VALUES (?, NULLIF(?, ''), ?, ?, ?, ?, ?) RETURNING id`,
-			a.Username, a.Phone, a.DisplayName, string(a.Role), a.PasswordHash, a.Disabled, identFormatTime(a.CreatedAt),
+			a.Username, a.Phone, a.DisplayName, string(a.Role), a.PasswordHash, a.Disabled, formatTime(a.CreatedAt),
 		).Scan(&a.ID)
 	})
 	switch code := identSQLiteCode(err); {
@@ -124,7 +108,7 @@ func (s *identityStore) CreateToken(ctx context.Context, t identity.Token) error
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
 			`INSERT INTO tokens (hash, account_id, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-			t.Hash, t.AccountID, string(t.Kind), identFormatTime(t.CreatedAt), identFormatTime(t.ExpiresAt))
+			t.Hash, t.AccountID, string(t.Kind), formatTime(t.CreatedAt), formatTime(t.ExpiresAt))
 		return err
 	})
 	if identSQLiteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
@@ -146,10 +130,10 @@ func (s *identityStore) TokenByHash(ctx context.Context, hash []byte) (identity.
 	if err != nil {
 		return identity.Token{}, fault.Wrap(err, "token by hash")
 	}
-	if t.CreatedAt, err = identParseTime(created); err != nil {
+	if t.CreatedAt, err = parseTime(created); err != nil {
 		return identity.Token{}, fault.Wrap(err, "parse token created_at")
 	}
-	if t.ExpiresAt, err = identParseTime(expires); err != nil {
+	if t.ExpiresAt, err = parseTime(expires); err != nil {
 		return identity.Token{}, fault.Wrap(err, "parse token expires_at")
 	}
 	return t, nil
@@ -167,7 +151,7 @@ func (s *identityStore) DeleteToken(ctx context.Context, hash []byte) error {
 func (s *identityStore) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at < ?`, identFormatTime(now))
+		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at < ?`, formatTime(now))
 		if err != nil {
 			return fault.Wrap(err, "delete expired tokens")
 		}

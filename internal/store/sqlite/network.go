@@ -19,10 +19,6 @@ import (
 // writer connection, reads through the reader pool.
 type networkStore struct{ *DB }
 
-// networkTimeLayout is fixed width (always nine fractional digits, always Z)
-// so that stored UTC times sort correctly as text.
-const networkTimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
-
 // networkTables are the per-feed tables that imports report and CountRows counts.
 var networkTables = []string{
 	"agencies", "stations", "lines", "line_stations", "calendars", "calendar_exceptions",
@@ -64,17 +60,6 @@ var deleteFeedSQL = []string{
 	`DELETE FROM fare_bands WHERE feed_id = ?1`,
 	`DELETE FROM stations WHERE feed_id = ?1`,
 	`DELETE FROM agencies WHERE feed_id = ?1`,
-}
-
-// snapshot runs fn in a read transaction so that methods reading several
-// tables see one consistent state, even while an import commits.
-func (s *networkStore) snapshot(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.read.BeginTx(ctx, nil)
-	if err != nil {
-		return fault.Wrap(err, "begin read")
-	}
-	defer tx.Rollback()
-	return fn(tx)
 }
 
 // ImportBundle replaces the feed's data with the bundle's in one transaction.
@@ -135,7 +120,7 @@ func (im *feedImport) run() error {
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, mode = excluded.mode,
 			timezone = excluded.timezone, digest = excluded.digest, imported_at = excluded.imported_at`,
 		feedID, b.Feed.Name, string(b.Feed.Mode), b.Feed.Timezone, b.Feed.Digest,
-		importedAt.UTC().Format(networkTimeLayout))
+		formatTime(importedAt))
 	if err != nil {
 		return fault.Wrap(err, "upsert feed")
 	}
@@ -443,7 +428,7 @@ func (s *networkStore) Feeds(ctx context.Context) ([]network.Feed, error) {
 			return nil, fault.Wrap(err, "scan feed")
 		}
 		f.Mode = network.Mode(mode)
-		if f.ImportedAt, err = time.Parse(time.RFC3339Nano, at); err != nil {
+		if f.ImportedAt, err = parseTime(at); err != nil {
 			return nil, fault.Wrap(err, "parse feed import time")
 		}
 		out = append(out, f)
@@ -572,7 +557,7 @@ func (s *networkStore) Lines(ctx context.Context, feedID string) ([]network.Line
 // Line returns a line with its ordered stations.
 func (s *networkStore) Line(ctx context.Context, id string) (network.Line, error) {
 	var l network.Line
-	err := s.snapshot(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		l, err = scanLine(tx.QueryRowContext(ctx, `SELECT `+lineColumns+` FROM lines WHERE id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
@@ -594,7 +579,7 @@ func (s *networkStore) Line(ctx context.Context, id string) (network.Line, error
 // MetroLines returns the feed's lines that have stations, with their stations.
 func (s *networkStore) MetroLines(ctx context.Context, feedID string) ([]network.Line, error) {
 	out := []network.Line{}
-	err := s.snapshot(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+lineColumns+` FROM lines
 			WHERE (?1 = '' OR feed_id = ?1) AND EXISTS (SELECT 1 FROM line_stations ls WHERE ls.line_id = lines.id)
 			ORDER BY feed_id, code, id`, feedID)
@@ -646,9 +631,23 @@ func lineStations(ctx context.Context, tx *sql.Tx, where string, arg any) (map[s
 // ServicesByNumber returns the services with that train number, any case.
 func (s *networkStore) ServicesByNumber(ctx context.Context, number string) ([]network.Service, error) {
 	var out []network.Service
-	err := s.snapshot(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		out, err = loadServices(ctx, tx, `lower(number) = lower(?1)`, strings.TrimSpace(number))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ServicesAt returns every service calling at a station, with stops and cars.
+func (s *networkStore) ServicesAt(ctx context.Context, stationID string) ([]network.Service, error) {
+	var out []network.Service
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = loadServices(ctx, tx, `id IN (SELECT service_id FROM service_stops WHERE station_id = ?1)`, stationID)
 		return err
 	})
 	if err != nil {
@@ -660,7 +659,7 @@ func (s *networkStore) ServicesByNumber(ctx context.Context, number string) ([]n
 // Service returns one service with stops and cars.
 func (s *networkStore) Service(ctx context.Context, id string) (network.Service, error) {
 	var out []network.Service
-	err := s.snapshot(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		out, err = loadServices(ctx, tx, `id = ?1`, id)
 		return err
@@ -743,7 +742,7 @@ func loadServices(ctx context.Context, tx *sql.Tx, where string, arg any) ([]net
 // Calendar returns a calendar with its exceptions in date order.
 func (s *networkStore) Calendar(ctx context.Context, id string) (network.Calendar, error) {
 	var c network.Calendar
-	err := s.snapshot(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		var weekdays, start, end string
 		err := tx.QueryRowContext(ctx, `SELECT id, feed_id, weekdays, start_on, end_on FROM calendars WHERE id = ?`, id).
 			Scan(&c.ID, &c.FeedID, &weekdays, &start, &end)
@@ -841,7 +840,7 @@ func (s *networkStore) SetFare(ctx context.Context, f network.Fare) error {
 // CarType returns one car layout.
 func (s *networkStore) CarType(ctx context.Context, code string) (network.CarType, error) {
 	var out []network.CarType
-	err := s.snapshot(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		out, err = loadCarTypes(ctx, tx, `code = ?1`, code)
 		return err
@@ -858,7 +857,7 @@ func (s *networkStore) CarType(ctx context.Context, code string) (network.CarTyp
 // CarTypes lists the car layouts by code.
 func (s *networkStore) CarTypes(ctx context.Context) ([]network.CarType, error) {
 	var out []network.CarType
-	err := s.snapshot(ctx, func(tx *sql.Tx) error {
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		out, err = loadCarTypes(ctx, tx, `?1 = ''`, "")
 		return err

@@ -18,8 +18,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"piao/internal/booking"
 	"piao/internal/identity"
 	"piao/internal/network"
+	"piao/internal/payment/sandbox"
 	"piao/internal/store/postgres"
 	"piao/internal/store/sqlite"
 )
@@ -29,6 +31,8 @@ type Stores struct {
 	Engine   string
 	Network  network.Store
 	Identity identity.Store
+	Booking  booking.Store
+	Sandbox  sandbox.Store
 	Ping     func(context.Context) error
 }
 
@@ -61,7 +65,7 @@ func OpenSQLite(tb testing.TB) Stores {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	return Stores{Engine: "sqlite", Network: db.Network(), Identity: db.Identity(), Ping: db.Ping}
+	return Stores{Engine: "sqlite", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Ping: db.Ping}
 }
 
 // PostgresURL returns the server URL for tests, skipping (or failing under
@@ -126,5 +130,5 @@ func OpenPostgres(tb testing.TB) Stores {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	return Stores{Engine: "postgres", Network: db.Network(), Identity: db.Identity(), Ping: db.Ping}
+	return Stores{Engine: "postgres", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Ping: db.Ping}
 }

@@ -261,6 +261,25 @@ func TestNetworkImportRoundTrip(t *testing.T) {
 			}
 			wantEqual(t, "ServicesByNumber "+number, got, b.Services[:1])
 		}
+		if got, err := s.Network.ServicesAt(ctx, "t:BXP"); err != nil || len(got) != len(b.Services) {
+			t.Fatalf("ServicesAt(BXP) = %d services, %v; want %d", len(got), err, len(b.Services))
+		}
+		for _, sv := range b.Services {
+			got, err := s.Network.ServicesAt(ctx, sv.Stops[0].StationID)
+			found := false
+			for _, g := range got {
+				found = found || g.ID == sv.ID
+				if g.ID == sv.ID {
+					wantEqual(t, "ServicesAt "+sv.ID, g, sv)
+				}
+			}
+			if err != nil || !found {
+				t.Fatalf("ServicesAt(%s) lacks %s: %v", sv.Stops[0].StationID, sv.ID, err)
+			}
+		}
+		if got, err := s.Network.ServicesAt(ctx, "t:nowhere"); err != nil || len(got) != 0 {
+			t.Fatalf("ServicesAt(unknown) = %v, %v", got, err)
+		}
 		if got, err := s.Network.ServicesByNumber(ctx, "Z6"); err != nil || len(got) != 0 {
 			t.Fatalf("ServicesByNumber(Z6) = %v, %v; want no partial matches", got, err)
 		}

@@ -1,0 +1,179 @@
+// Package booking is the rail booking core: remaining-ticket queries, orders
+// that hold seats until paid, payment outcomes, cancels, expiries, refunds and
+// changes, over the segment-aware seat inventory of package seats.
+//
+// Every state change goes through one committer per process that groups
+// concurrent requests into one database transaction, and re-reads a train's
+// seats under the database's lock whenever another process changed them, so
+// a seat leg is never sold twice. The package does no I/O of its own beyond
+// its Store and payment.Gateway.
+package booking
+
+import (
+	"context"
+	"time"
+
+	"piao/internal/network"
+	"piao/internal/seats"
+)
+
+// TrainKey names one train on one service date.
+type TrainKey struct {
+	ServiceID string       `json:"service_id"`
+	Date      network.Date `json:"date"`
+}
+
+// String formats the key as "cr:Z66@2026-11-22".
+func (k TrainKey) String() string { return k.ServiceID + "@" + k.Date.String() }
+
+// OrderStatus is where an order is in its life.
+type OrderStatus string
+
+// Order states: held → paid → refunded / changed; held → cancelled / expired.
+const (
+	Held      OrderStatus = "held"
+	Paid      OrderStatus = "paid"
+	Cancelled OrderStatus = "cancelled"
+	Expired   OrderStatus = "expired"
+	Refunded  OrderStatus = "refunded"
+	Changed   OrderStatus = "changed"
+)
+
+// TicketStatus is where one passenger's ticket is.
+type TicketStatus = OrderStatus
+
+// Order is one booking account's purchase of 1–5 tickets on one train.
+type Order struct {
+	ID            int64       `json:"id"`
+	AccountID     int64       `json:"account_id"`
+	Status        OrderStatus `json:"status"`
+	Train         TrainKey    `json:"train"`
+	TotalFen      int64       `json:"total_fen"`
+	CreatedAt     time.Time   `json:"created_at"`
+	HoldExpiresAt time.Time   `json:"hold_expires_at"`
+	PaidAt        *time.Time  `json:"paid_at,omitempty"`
+	PaymentID     string      `json:"payment_id,omitempty"`
+	// ChangeOf is the ticket this order replaces, for a change (改签) order.
+	ChangeOf int64    `json:"change_of,omitempty"`
+	Tickets  []Ticket `json:"tickets"`
+	Events   []Event  `json:"events,omitempty"`
+}
+
+// Ticket is one passenger's seat on legs of a train.
+type Ticket struct {
+	ID            int64             `json:"id"`
+	OrderID       int64             `json:"order_id"`
+	Train         TrainKey          `json:"train"`
+	Number        string            `json:"number"`     // train number, e.g. Z66
+	FromSeq       int               `json:"from_index"` // stop index (0-based) of boarding
+	ToSeq         int               `json:"to_index"`   // stop index of alighting
+	FromStationID string            `json:"from_station_id"`
+	ToStationID   string            `json:"to_station_id"`
+	Departure     time.Time         `json:"departure"`
+	Arrival       time.Time         `json:"arrival"`
+	SeatNo        int               `json:"-"` // index of the seat in the train's inventory
+	Car           int               `json:"car"`
+	Seat          string            `json:"seat"`
+	SeatClass     network.SeatClass `json:"seat_class"`
+	Berth         network.Berth     `json:"berth,omitempty"`
+	PassengerName string            `json:"passenger_name"`
+	DocType       string            `json:"doc_type"`
+	DocNumber     string            `json:"doc_number"`
+	FareFen       int64             `json:"fare_fen"`
+	Status        TicketStatus      `json:"status"`
+	RefundFen     int64             `json:"refund_fen,omitempty"`
+	FeeFen        int64             `json:"fee_fen,omitempty"`
+	ChangedTo     int64             `json:"changed_to,omitempty"`
+}
+
+// Legs is the inventory legs the ticket occupies.
+func (t Ticket) Legs() seats.Legs { return seats.Span(t.FromSeq, t.ToSeq) }
+
+// Event is an immutable record of a transition: who did what, when and why.
+type Event struct {
+	OrderID  int64       `json:"order_id"`
+	At       time.Time   `json:"at"`
+	Actor    string      `json:"actor"` // "account:12", "system:expiry", "payment:sandbox"
+	Action   string      `json:"action"`
+	From     OrderStatus `json:"from,omitempty"`
+	To       OrderStatus `json:"to,omitempty"`
+	TicketID int64       `json:"ticket_id,omitempty"`
+	Detail   string      `json:"detail,omitempty"`
+}
+
+// SeatRow is one seat of a train date as stored.
+type SeatRow struct {
+	SeatNo int
+	Car    int
+	Label  string
+	Kind   seats.Kind
+	Sold   seats.Legs
+}
+
+// TrainState is what a transaction sees of a train date.
+type TrainState struct {
+	Exists  bool
+	Version int64
+}
+
+// Store keeps orders, tickets and seat inventory. Update is the only way to
+// change anything; reads outside it see committed data.
+type Store interface {
+	// Update runs fn in one write transaction; an error from fn rolls it back.
+	Update(ctx context.Context, fn func(Tx) error) error
+
+	// Order returns an order with its tickets and events.
+	Order(ctx context.Context, id int64) (Order, error)
+	// OrdersOf lists an account's orders, newest first, with tickets.
+	OrdersOf(ctx context.Context, accountID int64, limit int) ([]Order, error)
+	// OrderByPayment finds the order a payment was made for.
+	OrderByPayment(ctx context.Context, paymentID string) (Order, error)
+	// DueExpiries lists held orders whose hold ended at or before now.
+	DueExpiries(ctx context.Context, now time.Time, limit int) ([]int64, error)
+	// TrainVersion returns the committed inventory version of a train date (0 if none).
+	TrainVersion(ctx context.Context, k TrainKey) (int64, error)
+	// Seats returns a train date's seat rows in seat order (for loading and checks).
+	Seats(ctx context.Context, k TrainKey) ([]SeatRow, int64, error)
+	// Counts returns the stored availability counters of a train date per kind.
+	Counts(ctx context.Context, k TrainKey) (map[seats.Kind][]int32, error)
+	// ActiveTickets lists held and paid tickets of a train date.
+	ActiveTickets(ctx context.Context, k TrainKey) ([]Ticket, error)
+	// TrainDates lists every train date that has an inventory.
+	TrainDates(ctx context.Context) ([]TrainKey, error)
+	// Settings returns a JSON setting by name ("" if unset).
+	Setting(ctx context.Context, name string) (string, error)
+}
+
+// Tx is one write transaction. Train dates are locked with LockTrain before
+// any of their seats are read or written.
+type Tx interface {
+	// LockTrain locks a train date's inventory until commit and returns its state.
+	LockTrain(k TrainKey) (TrainState, error)
+	// CreateTrain creates a train date's inventory: all seats free, version 1.
+	CreateTrain(k TrainKey, stops int, seats []SeatRow, counts map[seats.Kind][]int32) error
+	// LoadSeats reads a locked train date's seats in seat order.
+	LoadSeats(k TrainKey) ([]SeatRow, error)
+	// SaveSeats writes the sold legs of changed seats, the counters of the
+	// kinds given, and sets the train date's version.
+	SaveSeats(k TrainKey, changed []SeatRow, counts map[seats.Kind][]int32, version int64) error
+
+	// HeldOrderOf returns the ID of the account's held order, 0 if none.
+	HeldOrderOf(accountID int64) (int64, error)
+	// ActiveTicketFor reports whether a document already holds a held or paid
+	// ticket on a train date.
+	ActiveTicketFor(docType, docNumber string, k TrainKey) (bool, error)
+	// InsertOrder stores an order with its tickets, setting their IDs.
+	InsertOrder(o *Order) error
+	// OrderForUpdate reads an order with its tickets inside the transaction.
+	OrderForUpdate(id int64) (Order, error)
+	// SetOrder writes an order's status, payment and paid time, and its
+	// tickets' status, refund, fee and change link.
+	SetOrder(o Order) error
+	// AppendEvents records events.
+	AppendEvents(events ...Event) error
+	// EnsureSetting stores value under name unless a value is there already,
+	// and returns the value that is.
+	EnsureSetting(name, value string) (string, error)
+	// SetSetting stores a JSON setting.
+	SetSetting(name, value string) error
+}

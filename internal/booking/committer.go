@@ -1,0 +1,205 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"piao/internal/fault"
+	"piao/internal/seats"
+)
+
+// op is one state change waiting for the committer.
+type op struct {
+	fn    func(b *batch) (any, error)
+	after func(res any) // runs after a successful commit, outside the transaction
+	done  chan struct{}
+	res   any
+	err   error
+}
+
+// batch is one transaction of the committer, holding working copies of the
+// train dates its ops touched.
+type batch struct {
+	s     *Service
+	tx    Tx
+	work  map[TrainKey]*working
+	order []TrainKey
+}
+
+// working is a train date being changed in a batch: a private copy of the
+// inventory, the state it started from, and the version it will commit as.
+type working struct {
+	key     TrainKey
+	si      *serviceInfo
+	train   *seats.Train
+	base    *seats.Train // as loaded, for finding changed seats
+	version int64
+	dirty   bool
+}
+
+// train locks a train date and returns its working copy, created or
+// reloaded from the database when the cached snapshot is stale.
+func (b *batch) train(k TrainKey) (*working, error) {
+	if w := b.work[k]; w != nil {
+		return w, nil
+	}
+	ctx := context.Background()
+	si, err := b.s.trains.service(ctx, k.ServiceID)
+	if err != nil {
+		return nil, err
+	}
+	st, err := b.tx.LockTrain(k)
+	if err != nil {
+		return nil, err
+	}
+	var base *seats.Train
+	switch {
+	case !st.Exists:
+		base, err = seats.NewTrain(len(si.svc.Stops), si.seats)
+		if err != nil {
+			return nil, fault.Wrap(err, "build inventory")
+		}
+		if err := b.tx.CreateTrain(k, len(si.svc.Stops), si.rows, countsOf(base)); err != nil {
+			return nil, err
+		}
+		st.Version = 1
+	default:
+		snap := b.s.trains.cache(k).snap.Load()
+		if snap != nil && snap.fromDB && snap.version == st.Version {
+			base = snap.train
+		} else {
+			rows, err := b.tx.LoadSeats(k)
+			if err != nil {
+				return nil, err
+			}
+			if base, err = trainFromRows(len(si.svc.Stops), si, rows); err != nil {
+				return nil, err
+			}
+		}
+	}
+	w := &working{key: k, si: si, train: base.Clone(), base: base, version: st.Version}
+	b.work[k] = w
+	b.order = append(b.order, k)
+	return w, nil
+}
+
+// flush writes the changed seats and counters of every dirty train date.
+func (b *batch) flush() error {
+	for _, k := range b.order {
+		w := b.work[k]
+		if !w.dirty {
+			continue
+		}
+		var changed []SeatRow
+		for i := range w.si.rows {
+			id := seats.SeatID(i)
+			if sold := w.train.Sold(id); sold != w.base.Sold(id) {
+				r := w.si.rows[i]
+				r.Sold = sold
+				changed = append(changed, r)
+			}
+		}
+		w.version++
+		if err := b.tx.SaveSeats(k, changed, countsOf(w.train), w.version); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func countsOf(t *seats.Train) map[seats.Kind][]int32 {
+	out := map[seats.Kind][]int32{}
+	for _, k := range t.Kinds() {
+		out[k] = t.Counts(k)
+	}
+	return out
+}
+
+// run is the committer loop: it takes waiting ops in groups and commits each
+// group in one transaction.
+func (s *Service) run(ctx context.Context) {
+	for {
+		var first *op
+		select {
+		case <-ctx.Done():
+			return
+		case first = <-s.ops:
+		}
+		group := []*op{first}
+	fill:
+		for len(group) < s.cfg.MaxBatch {
+			select {
+			case o := <-s.ops:
+				group = append(group, o)
+			default:
+				break fill
+			}
+		}
+		s.commit(ctx, group)
+	}
+}
+
+// commit runs a group in one transaction. If the transaction fails as a
+// whole, each op is retried alone so one bad op cannot fail the others.
+func (s *Service) commit(ctx context.Context, group []*op) {
+	var b *batch
+	err := s.store.Update(ctx, func(tx Tx) error {
+		b = &batch{s: s, tx: tx, work: map[TrainKey]*working{}}
+		for _, o := range group {
+			o.res, o.err = o.fn(b)
+			if o.err != nil && fault.CodeOf(o.err) == fault.Internal {
+				return o.err
+			}
+		}
+		return b.flush()
+	})
+	if err != nil {
+		if b != nil {
+			for _, k := range b.order {
+				s.trains.forget(k)
+			}
+		}
+		if len(group) > 1 {
+			for _, o := range group {
+				s.commit(ctx, []*op{o})
+			}
+			return
+		}
+		o := group[0]
+		o.res, o.err = nil, err
+		if !errors.Is(err, context.Canceled) {
+			slog.Error("booking commit failed", "err", err.Error())
+		}
+		close(o.done)
+		return
+	}
+	for _, k := range b.order {
+		w := b.work[k]
+		if w.dirty {
+			s.trains.publish(k, &snapshot{version: w.version, train: w.train, checked: s.cfg.Now(), fromDB: true})
+		}
+	}
+	for _, o := range group {
+		if o.err == nil && o.after != nil {
+			o.after(o.res)
+		}
+		close(o.done)
+	}
+}
+
+// submit queues an op and waits for its outcome.
+func (s *Service) submit(ctx context.Context, fn func(b *batch) (any, error), after func(any)) (any, error) {
+	o := &op{fn: fn, after: after, done: make(chan struct{})}
+	select {
+	case s.ops <- o:
+	case <-ctx.Done():
+		return nil, fault.New(fault.Unavailable, "cancelled", "请求已取消", "the request was cancelled")
+	case <-s.stopped:
+		return nil, fault.New(fault.Unavailable, "shutting_down", "服务正在停止", "the service is shutting down")
+	}
+	// Once queued the op will be decided; wait for it even if the caller
+	// went away, so an acknowledged change is never half-known.
+	<-o.done
+	return o.res, o.err
+}

@@ -1,0 +1,409 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"piao/internal/fault"
+	"piao/internal/network"
+	"piao/internal/realname"
+	"piao/internal/seats"
+)
+
+// MaxPassengers is the most passengers one order may carry.
+const MaxPassengers = 5
+
+// PassengerRequest is one passenger of a booking and what they want to sit in.
+type PassengerRequest struct {
+	Name      string            `json:"name" doc:"Real name as on the document"`
+	DocType   string            `json:"doc_type" doc:"id_card, passport, hk_macau_permit, taiwan_permit or foreign_permanent_id"`
+	DocNumber string            `json:"doc_number"`
+	SeatClass network.SeatClass `json:"seat_class" doc:"hard_sleeper, soft_sleeper, second, first or business"`
+	Berth     network.Berth     `json:"berth,omitempty" doc:"lower, middle or upper for sleepers; empty for any berth"`
+}
+
+// BookRequest asks for seats for 1–5 passengers on one train between two of its stations.
+type BookRequest struct {
+	AccountID  int64              `json:"-"`
+	Train      string             `json:"train" doc:"Train number (Z66) or service ID (cr:Z66)"`
+	Date       string             `json:"date" doc:"Service date YYYY-MM-DD (the day the train leaves its origin)"`
+	From       string             `json:"from" doc:"Boarding station: ID or telecode"`
+	To         string             `json:"to" doc:"Alighting station: ID or telecode"`
+	Passengers []PassengerRequest `json:"passengers"`
+}
+
+// plan is a validated booking ready for the committer.
+type plan struct {
+	key        TrainKey
+	si         *serviceInfo
+	from, to   int
+	depart     time.Time
+	arrive     time.Time
+	passengers []realname.Passenger
+	reqs       []seats.Request
+	fares      map[seats.Kind]int64
+}
+
+// prepare validates a booking request and reads everything it needs, outside
+// the committer.
+func (s *Service) prepare(ctx context.Context, r BookRequest) (*plan, error) {
+	if len(r.Passengers) == 0 || len(r.Passengers) > MaxPassengers {
+		return nil, fault.Newf(fault.Invalid, "bad_passenger_count", "每个订单须有 1–%d 名乘客", "an order carries 1–%d passengers", MaxPassengers)
+	}
+	date, err := network.ParseDate(r.Date)
+	if err != nil {
+		return nil, err
+	}
+	si, err := s.resolveTrain(ctx, r.Train)
+	if err != nil {
+		return nil, err
+	}
+	if !si.calendar.Runs(date) {
+		return nil, fault.Newf(fault.NotFound, "train_not_running", "车次 %s 在 %s 不开行", "train %s does not run on %s", si.svc.Number, date)
+	}
+	p := &plan{key: TrainKey{ServiceID: si.svc.ID, Date: date}, si: si}
+	p.from, p.to = stopIndex(si.svc, r.From, 0), -1
+	if p.from >= 0 {
+		p.to = stopIndex(si.svc, r.To, p.from+1)
+	}
+	if p.from < 0 || p.to < 0 {
+		return nil, fault.Newf(fault.NotFound, "stations_not_on_train", "车次 %s 不按此顺序经停 %s 和 %s", "train %s does not call at %s then %s", si.svc.Number, r.From, r.To)
+	}
+	p.depart = at(date, si.loc, si.svc.Stops[p.from].Depart)
+	p.arrive = at(date, si.loc, si.svc.Stops[p.to].Arrive)
+	if !s.cfg.Now().Before(p.depart) {
+		return nil, fault.New(fault.Invalid, "train_departed", "列车已开出，不能购票", "the train has already left that station")
+	}
+	fares, err := s.net.Fares(ctx, si.svc.ID, si.svc.Stops[p.from].StationID, si.svc.Stops[p.to].StationID)
+	if err != nil {
+		return nil, err
+	}
+	p.fares = map[seats.Kind]int64{}
+	for _, f := range fares {
+		p.fares[seats.Kind{Class: f.SeatClass, Berth: f.Berth}] = f.Fen
+	}
+	seen := map[string]bool{}
+	for i, pr := range r.Passengers {
+		pass, err := realname.Passenger{Name: pr.Name, DocType: realname.DocType(pr.DocType), DocNumber: pr.DocNumber}.Validate()
+		if err != nil {
+			return nil, passengerError(i, err)
+		}
+		doc := string(pass.DocType) + ":" + pass.DocNumber
+		if seen[doc] {
+			return nil, fault.Newf(fault.Invalid, "duplicate_passenger", "第 %d 位乘客的证件在本订单中重复", "passenger %d repeats a document of this order", i+1)
+		}
+		seen[doc] = true
+		req := seats.Request{Kind: seats.Kind{Class: pr.SeatClass, Berth: pr.Berth}, From: p.from, To: p.to}
+		berths := pr.SeatClass.Berths()
+		switch {
+		case !pr.SeatClass.Valid():
+			return nil, fault.Newf(fault.Invalid, "bad_seat_class", "第 %d 位乘客的席别 %q 无效", "passenger %d: unknown seat class %q", i+1, pr.SeatClass)
+		case pr.Berth == network.NoBerth && berths[0] != network.NoBerth:
+			req.AnyBerth = true
+		case !containsBerth(berths, pr.Berth):
+			return nil, fault.Newf(fault.Invalid, "bad_berth", "第 %d 位乘客：%s 没有铺位 %q", "passenger %d: %s has no berth %q", i+1, pr.SeatClass, pr.Berth)
+		}
+		if !s.sells(si, req) {
+			return nil, fault.Newf(fault.NotFound, "class_not_on_train", "车次 %s 没有 %s", "train %s carries no %s", si.svc.Number, pr.SeatClass)
+		}
+		for _, b := range berths {
+			if (req.AnyBerth || b == pr.Berth) && p.fares[seats.Kind{Class: pr.SeatClass, Berth: b}] <= 0 {
+				return nil, fault.Newf(fault.NotFound, "fare_missing", "%s %s 没有票价", "no fare is set for %s %s", pr.SeatClass, b)
+			}
+		}
+		p.passengers = append(p.passengers, pass)
+		p.reqs = append(p.reqs, req)
+	}
+	return p, nil
+}
+
+func containsBerth(bs []network.Berth, b network.Berth) bool {
+	for _, x := range bs {
+		if x == b {
+			return true
+		}
+	}
+	return false
+}
+
+// sells reports whether the train has seats of what a request asks for, at a fare.
+func (s *Service) sells(si *serviceInfo, req seats.Request) bool {
+	for _, seat := range si.seats {
+		if seat.Kind == req.Kind || req.AnyBerth && seat.Kind.Class == req.Kind.Class {
+			return true
+		}
+	}
+	return false
+}
+
+func passengerError(i int, err error) error {
+	fe := fault.As(err)
+	return &fault.Error{Code: fe.Code, Reason: fe.Reason, ZH: fmt.Sprintf("第 %d 位乘客：%s", i+1, fe.ZH), EN: fmt.Sprintf("passenger %d: %s", i+1, fe.EN)}
+}
+
+// resolveTrain finds a service by ID or by train number.
+func (s *Service) resolveTrain(ctx context.Context, ref string) (*serviceInfo, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" || len(ref) > 64 {
+		return nil, fault.New(fault.Invalid, "bad_train", "车次不能为空", "a train is required")
+	}
+	if strings.Contains(ref, ":") {
+		return s.trains.service(ctx, ref)
+	}
+	svcs, err := s.net.ServicesByNumber(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if len(svcs) == 0 {
+		return nil, fault.Newf(fault.NotFound, "train_not_found", "没有车次 %s", "there is no train %s", ref)
+	}
+	return s.trains.service(ctx, svcs[0].ID)
+}
+
+// stopIndex finds the first stop at or after start whose station is named by ref.
+func stopIndex(svc network.Service, ref string, start int) int {
+	for i := start; i < len(svc.Stops); i++ {
+		id := svc.Stops[i].StationID
+		if strings.EqualFold(id, ref) {
+			return i
+		}
+		if j := strings.IndexByte(id, ':'); j >= 0 && strings.EqualFold(id[j+1:], ref) {
+			return i
+		}
+	}
+	return -1
+}
+
+// at is the wall time secs after midnight of a service date.
+func at(d network.Date, loc *time.Location, secs int) time.Time {
+	return d.In(loc).AddDate(0, 0, secs/86400).Add(time.Duration(secs%86400) * time.Second)
+}
+
+// Booked is the result of a booking: the held order and where to pay.
+type Booked struct {
+	Order  Order  `json:"order"`
+	PayURL string `json:"pay_url,omitempty"`
+}
+
+var errSoldOut = fault.New(fault.Conflict, "sold_out", "余票不足", "sold out: not enough seats left")
+
+// Book allocates and holds seats for every passenger atomically, or none.
+func (s *Service) Book(ctx context.Context, r BookRequest) (Booked, error) {
+	p, err := s.prepare(ctx, r)
+	if err != nil {
+		return Booked{}, err
+	}
+	res, err := s.submit(ctx, func(b *batch) (any, error) { return s.book(b, r.AccountID, p) }, nil)
+	if err != nil {
+		return Booked{}, err
+	}
+	o := res.(Order)
+	out := Booked{Order: o}
+	if s.cfg.Gateway != nil {
+		pay, err := s.createPayment(ctx, o)
+		if err != nil {
+			// The hold stands; the payer can ask for the payment again.
+			return out, nil
+		}
+		out.PayURL = pay.PayURL
+	}
+	return out, nil
+}
+
+func (s *Service) book(b *batch, accountID int64, p *plan) (any, error) {
+	held, err := b.tx.HeldOrderOf(accountID)
+	if err != nil {
+		return nil, err
+	}
+	if held != 0 {
+		return nil, fault.Newf(fault.Conflict, "unpaid_order_exists", "您有未支付的订单 %d，请先支付或取消", "you have an unpaid order %d: pay or cancel it first", held)
+	}
+	for i, pass := range p.passengers {
+		dup, err := b.tx.ActiveTicketFor(string(pass.DocType), pass.DocNumber, p.key)
+		if err != nil {
+			return nil, err
+		}
+		if dup {
+			return nil, fault.Newf(fault.Conflict, "document_already_booked", "第 %d 位乘客已购买该车次当日车票", "passenger %d already holds a ticket on this train that day", i+1)
+		}
+	}
+	w, err := b.train(p.key)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := w.train.Allocate(p.reqs)
+	if errors.Is(err, seats.ErrSoldOut) {
+		return nil, errSoldOut
+	}
+	if err != nil {
+		return nil, fault.Wrap(err, "allocate")
+	}
+	w.dirty = true
+	now := s.cfg.Now()
+	o := Order{AccountID: accountID, Status: Held, Train: p.key, CreatedAt: now, HoldExpiresAt: now.Add(s.cfg.Hold)}
+	stops := p.si.svc.Stops
+	for i, id := range ids {
+		seat := w.train.Seat(id)
+		fare := p.fares[seat.Kind] // prepare checked every kind a request may get has a fare
+		pass := p.passengers[i]
+		o.Tickets = append(o.Tickets, Ticket{
+			Train: p.key, Number: p.si.svc.Number, FromSeq: p.from, ToSeq: p.to,
+			FromStationID: stops[p.from].StationID, ToStationID: stops[p.to].StationID,
+			Departure: p.depart, Arrival: p.arrive,
+			SeatNo: int(id), Car: seat.Car, Seat: seat.Label, SeatClass: seat.Kind.Class, Berth: seat.Kind.Berth,
+			PassengerName: pass.Name, DocType: string(pass.DocType), DocNumber: pass.DocNumber,
+			FareFen: fare, Status: Held,
+		})
+		o.TotalFen += fare
+	}
+	if err := b.tx.InsertOrder(&o); err != nil {
+		return nil, err
+	}
+	ev := Event{OrderID: o.ID, At: now, Actor: accountActor(accountID), Action: "book", To: Held,
+		Detail: fmt.Sprintf("%s %s %d→%d, %d passengers", p.si.svc.Number, p.key.Date, p.from, p.to, len(ids))}
+	if err := b.tx.AppendEvents(ev); err != nil {
+		return nil, err
+	}
+	o.Events = []Event{ev}
+	return o, nil
+}
+
+func accountActor(id int64) string { return "account:" + strconv.FormatInt(id, 10) }
+
+// orderRef is the merchant order reference sent to the gateway.
+func orderRef(id int64) string { return "piao-order-" + strconv.FormatInt(id, 10) }
+
+// orderIDFromRef parses an order reference back.
+func orderIDFromRef(ref string) (int64, bool) {
+	s, ok := strings.CutPrefix(ref, "piao-order-")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil && id > 0
+}
+
+// loadOwned reads an order and checks it belongs to the account (0: any).
+func (s *Service) loadOwned(ctx context.Context, orderID, accountID int64) (Order, error) {
+	o, err := s.store.Order(ctx, orderID)
+	if err != nil {
+		return Order{}, err
+	}
+	if accountID != 0 && o.AccountID != accountID {
+		return Order{}, fault.Newf(fault.NotFound, "order_not_found", "订单 %d 不存在", "order %d does not exist", orderID)
+	}
+	return o, nil
+}
+
+// Order returns an order of an account (accountID 0: any account, for operators).
+func (s *Service) Order(ctx context.Context, orderID, accountID int64) (Order, error) {
+	return s.loadOwned(ctx, orderID, accountID)
+}
+
+// Orders lists an account's orders, newest first.
+func (s *Service) Orders(ctx context.Context, accountID int64, limit int) ([]Order, error) {
+	if limit <= 0 || limit > 100 {
+		limit = 20
+	}
+	return s.store.OrdersOf(ctx, accountID, limit)
+}
+
+// release returns a set of tickets' seats to the inventory.
+func release(w *working, tickets []Ticket) error {
+	for _, t := range tickets {
+		if err := w.train.Release(seats.SeatID(t.SeatNo), t.Legs()); err != nil {
+			return fault.Wrap(err, "release seat")
+		}
+	}
+	w.dirty = true
+	return nil
+}
+
+// Cancel cancels an account's held order and returns its seats at once.
+func (s *Service) Cancel(ctx context.Context, orderID, accountID int64) (Order, error) {
+	o, err := s.loadOwned(ctx, orderID, accountID)
+	if err != nil {
+		return Order{}, err
+	}
+	res, err := s.submit(ctx, func(b *batch) (any, error) {
+		return s.endHold(b, o.Train, orderID, Cancelled, accountActor(accountID), "cancel")
+	}, nil)
+	if err != nil {
+		return Order{}, err
+	}
+	return res.(Order), nil
+}
+
+// endHold moves a held order to cancelled or expired and frees its seats.
+func (s *Service) endHold(b *batch, k TrainKey, orderID int64, to OrderStatus, actor, action string) (any, error) {
+	w, err := b.train(k)
+	if err != nil {
+		return nil, err
+	}
+	o, err := b.tx.OrderForUpdate(orderID)
+	if err != nil {
+		return nil, err
+	}
+	if o.Status != Held {
+		return nil, fault.Newf(fault.Conflict, "order_not_held", "订单状态为 %s，不能%s", "the order is %s and cannot be %s", o.Status, map[OrderStatus]string{Cancelled: "cancelled", Expired: "expired"}[to])
+	}
+	now := s.cfg.Now()
+	if to == Expired && now.Before(o.HoldExpiresAt) {
+		return nil, fault.New(fault.Conflict, "hold_not_ended", "订单保留时间未到", "the hold has not ended yet")
+	}
+	if err := release(w, o.Tickets); err != nil {
+		return nil, err
+	}
+	o.Status = to
+	for i := range o.Tickets {
+		o.Tickets[i].Status = to
+	}
+	if err := b.tx.SetOrder(o); err != nil {
+		return nil, err
+	}
+	ev := Event{OrderID: o.ID, At: now, Actor: actor, Action: action, From: Held, To: to}
+	if err := b.tx.AppendEvents(ev); err != nil {
+		return nil, err
+	}
+	o.Events = append(o.Events, ev)
+	return o, nil
+}
+
+// ExpireDue releases every hold that has ended, exactly once each, and
+// returns how many it released.
+func (s *Service) ExpireDue(ctx context.Context) (int, error) {
+	ids, err := s.store.DueExpiries(ctx, s.cfg.Now(), 500)
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	orders := make([]Order, 0, len(ids))
+	for _, id := range ids {
+		o, err := s.store.Order(ctx, id)
+		if err != nil {
+			return 0, err
+		}
+		orders = append(orders, o)
+	}
+	res, err := s.submit(ctx, func(b *batch) (any, error) {
+		n := 0
+		for _, o := range orders {
+			_, err := s.endHold(b, o.Train, o.ID, Expired, "system:expiry", "expire")
+			switch {
+			case err == nil:
+				n++
+			case fault.CodeOf(err) == fault.Internal:
+				return nil, err
+			}
+			// Others were paid or cancelled meanwhile: nothing to do.
+		}
+		return n, nil
+	}, nil)
+	if err != nil {
+		return 0, err
+	}
+	return res.(int), nil
+}

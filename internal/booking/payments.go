@@ -1,0 +1,222 @@
+package booking
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+
+	"piao/internal/fault"
+	"piao/internal/payment"
+)
+
+// createPayment asks the gateway for a payment of a held order. The gateway
+// returns the same pending payment for the same order, so asking again is safe.
+func (s *Service) createPayment(ctx context.Context, o Order) (payment.Payment, error) {
+	if s.cfg.Gateway == nil {
+		return payment.Payment{}, fault.New(fault.Unavailable, "no_gateway", "未配置支付渠道", "no payment gateway is configured")
+	}
+	return s.cfg.Gateway.Create(ctx, payment.CreateRequest{
+		OrderRef:  orderRef(o.ID),
+		AmountFen: o.TotalFen,
+		Subject:   o.Tickets[0].Number + " " + o.Train.Date.String(),
+		NotifyURL: s.cfg.NotifyURL,
+		ReturnURL: s.cfg.ReturnURL + strconv.FormatInt(o.ID, 10),
+		ExpiresAt: o.HoldExpiresAt,
+	})
+}
+
+// PayURL returns where to pay a held order of the account.
+func (s *Service) PayURL(ctx context.Context, orderID, accountID int64) (string, error) {
+	o, err := s.loadOwned(ctx, orderID, accountID)
+	if err != nil {
+		return "", err
+	}
+	if o.Status != Held {
+		return "", fault.Newf(fault.Conflict, "order_not_held", "订单状态为 %s，无需支付", "the order is %s: nothing to pay", o.Status)
+	}
+	p, err := s.createPayment(ctx, o)
+	if err != nil {
+		return "", err
+	}
+	return p.PayURL, nil
+}
+
+// PaymentOutcome says what a payment notification did.
+type PaymentOutcome string
+
+// Outcomes of a payment notification.
+const (
+	OutcomePaid      PaymentOutcome = "paid"      // the held order is now paid
+	OutcomeDuplicate PaymentOutcome = "duplicate" // already applied: nothing changed
+	OutcomeRefunded  PaymentOutcome = "refunded"  // the hold had ended: the money went back
+	OutcomeIgnored   PaymentOutcome = "ignored"   // not a successful payment
+)
+
+// HandleNotification applies a verified gateway notification exactly once:
+// a payment for a held order pays it; a repeat changes nothing; a payment
+// for an order whose hold already ended (expired or cancelled) is refunded
+// in full. Payment and expiry racing end in one of those, never both.
+func (s *Service) HandleNotification(ctx context.Context, n payment.Notification) (PaymentOutcome, error) {
+	if n.Status != payment.Paid {
+		return OutcomeIgnored, nil
+	}
+	id, ok := orderIDFromRef(n.OrderRef)
+	if !ok {
+		return "", fault.Newf(fault.Invalid, "bad_order_ref", "无法识别的订单号 %q", "unknown order reference %q", n.OrderRef)
+	}
+	o, err := s.store.Order(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	res, err := s.submit(ctx, func(b *batch) (any, error) {
+		if _, err := b.train(o.Train); err != nil { // lock the train: expiry takes the same lock
+			return nil, err
+		}
+		cur, err := b.tx.OrderForUpdate(id)
+		if err != nil {
+			return nil, err
+		}
+		now := s.cfg.Now()
+		switch {
+		case cur.Status == Held:
+			if n.AmountFen != cur.TotalFen {
+				return nil, fault.Newf(fault.Invalid, "amount_mismatch", "支付金额 %d 分与订单金额 %d 分不符", "paid %d fen for an order of %d fen", n.AmountFen, cur.TotalFen)
+			}
+			paidAt := n.PaidAt
+			if paidAt.IsZero() {
+				paidAt = now
+			}
+			cur.Status, cur.PaymentID, cur.PaidAt = Paid, n.PaymentID, &paidAt
+			for i := range cur.Tickets {
+				cur.Tickets[i].Status = Paid
+			}
+			if err := b.tx.SetOrder(cur); err != nil {
+				return nil, err
+			}
+			return OutcomePaid, b.tx.AppendEvents(Event{OrderID: id, At: now, Actor: "payment:" + n.PaymentID, Action: "pay", From: Held, To: Paid, Detail: "notification " + n.ID})
+		case cur.PaymentID == n.PaymentID:
+			return OutcomeDuplicate, nil
+		default:
+			// The hold ended (or another payment paid it): this money goes back.
+			return OutcomeRefunded, b.tx.AppendEvents(Event{OrderID: id, At: now, Actor: "payment:" + n.PaymentID, Action: "late_payment_refund", From: cur.Status, To: cur.Status,
+				Detail: "payment " + n.PaymentID + " arrived when the order was " + string(cur.Status)})
+		}
+	}, nil)
+	if err != nil {
+		return "", err
+	}
+	out := res.(PaymentOutcome)
+	if out == OutcomeRefunded {
+		// The refund ID is fixed per payment, so repeated notifications refund once.
+		if _, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: "late-" + n.PaymentID, PaymentID: n.PaymentID, AmountFen: n.AmountFen, Reason: "order hold ended before payment"}); err != nil {
+			slog.Error("refunding a late payment", "payment", n.PaymentID, "err", err.Error())
+			return "", err // the gateway will notify again
+		}
+	}
+	return out, nil
+}
+
+// RefundTickets refunds paid tickets of an account's order (all if ticketIDs
+// is empty) by the refund fee table, frees their seats and returns the money
+// less the fees through the gateway. Refunding an already refunded ticket
+// again only repeats the gateway refund, which the gateway does once.
+func (s *Service) RefundTickets(ctx context.Context, orderID, accountID int64, ticketIDs []int64) (Order, error) {
+	o, err := s.loadOwned(ctx, orderID, accountID)
+	if err != nil {
+		return Order{}, err
+	}
+	table, err := s.refundTable(ctx)
+	if err != nil {
+		return Order{}, err
+	}
+	want := map[int64]bool{}
+	for _, id := range ticketIDs {
+		want[id] = true
+	}
+	res, err := s.submit(ctx, func(b *batch) (any, error) {
+		w, err := b.train(o.Train)
+		if err != nil {
+			return nil, err
+		}
+		cur, err := b.tx.OrderForUpdate(orderID)
+		if err != nil {
+			return nil, err
+		}
+		now := s.cfg.Now()
+		var freed []Ticket
+		var events []Event
+		for i, t := range cur.Tickets {
+			if len(want) > 0 && !want[t.ID] || t.Status == Refunded {
+				continue
+			}
+			if t.Status != Paid {
+				return nil, fault.Newf(fault.Conflict, "ticket_not_paid", "车票 %d 状态为 %s，不能退票", "ticket %d is %s and cannot be refunded", t.ID, t.Status)
+			}
+			fee, err := table.Fee(t.FareFen, t.Departure.Sub(now))
+			if err != nil {
+				return nil, err
+			}
+			cur.Tickets[i].Status, cur.Tickets[i].FeeFen, cur.Tickets[i].RefundFen = Refunded, fee, t.FareFen-fee
+			freed = append(freed, t)
+			events = append(events, Event{OrderID: orderID, At: now, Actor: accountActor(accountID), Action: "refund", From: Paid, To: Refunded, TicketID: t.ID,
+				Detail: "fee " + strconv.FormatInt(fee, 10) + " fen"})
+		}
+		for id := range want {
+			if !hasTicket(cur.Tickets, id) {
+				return nil, fault.Newf(fault.NotFound, "ticket_not_found", "订单中没有车票 %d", "the order has no ticket %d", id)
+			}
+		}
+		if len(freed) > 0 {
+			if err := release(w, freed); err != nil {
+				return nil, err
+			}
+		}
+		if allIn(cur.Tickets, Refunded) && cur.Status == Paid {
+			cur.Status = Refunded
+			events = append(events, Event{OrderID: orderID, At: now, Actor: accountActor(accountID), Action: "refund", From: Paid, To: Refunded})
+		}
+		if len(events) > 0 {
+			if err := b.tx.SetOrder(cur); err != nil {
+				return nil, err
+			}
+			if err := b.tx.AppendEvents(events...); err != nil {
+				return nil, err
+			}
+		}
+		return cur, nil
+	}, nil)
+	if err != nil {
+		return Order{}, err
+	}
+	cur := res.(Order)
+	if s.cfg.Gateway == nil {
+		return cur, nil
+	}
+	for _, t := range cur.Tickets {
+		if t.Status == Refunded && t.RefundFen > 0 && (len(want) == 0 || want[t.ID]) {
+			_, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: "ticket-" + strconv.FormatInt(t.ID, 10), PaymentID: cur.PaymentID, AmountFen: t.RefundFen, Reason: "ticket refund"})
+			if err != nil {
+				return cur, fault.New(fault.Unavailable, "refund_pending", "退票已受理，退款暂未到账，请稍后重试", "the ticket is refunded but the money transfer failed; retry to resend it")
+			}
+		}
+	}
+	return cur, nil
+}
+
+func hasTicket(ts []Ticket, id int64) bool {
+	for _, t := range ts {
+		if t.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func allIn(ts []Ticket, st TicketStatus) bool {
+	for _, t := range ts {
+		if t.Status != st {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,206 @@
+package booking
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"piao/internal/fault"
+	"piao/internal/network"
+	"piao/internal/seats"
+)
+
+// serviceInfo is what booking needs of a train service, read once and cached.
+type serviceInfo struct {
+	svc      network.Service
+	calendar network.Calendar
+	loc      *time.Location
+	seats    []seats.SeatInfo
+	rows     []SeatRow // all seats free, in seat order
+}
+
+// snapshot is an immutable published state of a train date's inventory:
+// queries read it without locks; the committer replaces it after commits.
+type snapshot struct {
+	version int64
+	train   *seats.Train
+	checked time.Time // when the version was last compared with the database
+	fromDB  bool      // false: nothing stored yet, all seats free
+}
+
+// trainCache holds the latest snapshot of one train date.
+type trainCache struct {
+	snap atomic.Pointer[snapshot]
+	mu   sync.Mutex // serialises reloads outside the committer
+}
+
+// trains keeps per-process caches of services and train-date snapshots.
+type trains struct {
+	net      network.Store
+	store    Store
+	refresh  time.Duration // how stale a snapshot may be before its version is re-checked
+	now      func() time.Time
+	mu       sync.Mutex
+	services map[string]*serviceInfo
+	dates    map[TrainKey]*trainCache
+}
+
+func (t *trains) service(ctx context.Context, id string) (*serviceInfo, error) {
+	t.mu.Lock()
+	si := t.services[id]
+	t.mu.Unlock()
+	if si != nil {
+		return si, nil
+	}
+	svc, err := t.net.Service(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := t.net.Calendar(ctx, svc.CalendarID)
+	if err != nil {
+		return nil, err
+	}
+	si = &serviceInfo{svc: svc, calendar: cal, loc: shanghai}
+	feeds, err := t.net.Feeds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range feeds {
+		if f.ID == svc.FeedID && f.Timezone != "" {
+			if loc, err := time.LoadLocation(f.Timezone); err == nil {
+				si.loc = loc
+			}
+		}
+	}
+	types := map[string]network.CarType{}
+	for _, car := range svc.Cars {
+		ct, ok := types[car.CarType]
+		if !ok {
+			if ct, err = t.net.CarType(ctx, car.CarType); err != nil {
+				return nil, err
+			}
+			types[car.CarType] = ct
+		}
+		for _, st := range ct.Seats {
+			info := seats.SeatInfo{Car: car.No, Label: st.Label, Kind: seats.Kind{Class: ct.SeatClass, Berth: st.Berth}}
+			si.rows = append(si.rows, SeatRow{SeatNo: len(si.seats), Car: car.No, Label: st.Label, Kind: info.Kind})
+			si.seats = append(si.seats, info)
+		}
+	}
+	if len(svc.Stops) < 2 || len(svc.Stops) > 64 {
+		return nil, fault.Newf(fault.Invalid, "train_not_bookable", "车次 %s 无法售票：经停站数须为 2–64", "train %s cannot be booked: it needs 2–64 stops", svc.Number)
+	}
+	t.mu.Lock()
+	t.services[id] = si
+	t.mu.Unlock()
+	return si, nil
+}
+
+func (t *trains) cache(k TrainKey) *trainCache {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := t.dates[k]
+	if c == nil {
+		c = &trainCache{}
+		t.dates[k] = c
+	}
+	return c
+}
+
+// current returns a snapshot no older than the refresh interval: the cached
+// one if the database version still matches, else one reloaded.
+func (t *trains) current(ctx context.Context, k TrainKey) (*snapshot, error) {
+	c := t.cache(k)
+	s := c.snap.Load()
+	now := t.now()
+	if s != nil && now.Sub(s.checked) < t.refresh {
+		return s, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s = c.snap.Load(); s != nil && now.Sub(s.checked) < t.refresh {
+		return s, nil
+	}
+	v, err := t.store.TrainVersion(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && s.version == v {
+		fresh := *s
+		fresh.checked = now
+		c.snap.Store(&fresh)
+		return &fresh, nil
+	}
+	si, err := t.service(ctx, k.ServiceID)
+	if err != nil {
+		return nil, err
+	}
+	var ns *snapshot
+	if v == 0 {
+		tr, err := seats.NewTrain(len(si.svc.Stops), si.seats)
+		if err != nil {
+			return nil, fault.Wrap(err, "build inventory")
+		}
+		ns = &snapshot{version: 0, train: tr, checked: now}
+	} else {
+		rows, version, err := t.store.Seats(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		tr, err := trainFromRows(len(si.svc.Stops), si, rows)
+		if err != nil {
+			return nil, err
+		}
+		ns = &snapshot{version: version, train: tr, checked: now, fromDB: true}
+	}
+	t.publish(k, ns)
+	return c.snap.Load(), nil
+}
+
+// publish installs a snapshot unless a newer one is already there.
+func (t *trains) publish(k TrainKey, s *snapshot) {
+	c := t.cache(k)
+	for {
+		old := c.snap.Load()
+		if old != nil && old.version > s.version {
+			return
+		}
+		if c.snap.CompareAndSwap(old, s) {
+			return
+		}
+	}
+}
+
+// forget drops a train date's snapshot so the next use reloads it.
+func (t *trains) forget(k TrainKey) {
+	t.cache(k).snap.Store(nil)
+}
+
+// trainFromRows rebuilds an inventory from stored seat rows.
+func trainFromRows(stops int, si *serviceInfo, rows []SeatRow) (*seats.Train, error) {
+	if len(rows) != len(si.seats) {
+		return nil, fault.Wrap(fmt.Errorf("stored inventory has %d seats, the layout %d", len(rows), len(si.seats)), "load inventory")
+	}
+	tr, err := seats.NewTrain(stops, si.seats)
+	if err != nil {
+		return nil, fault.Wrap(err, "build inventory")
+	}
+	for _, r := range rows {
+		if r.Sold != 0 {
+			if err := tr.Mark(seats.SeatID(r.SeatNo), r.Sold); err != nil {
+				return nil, fault.Wrap(err, "load inventory")
+			}
+		}
+	}
+	return tr, nil
+}
+
+var shanghai = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return loc
+}()

@@ -1,0 +1,471 @@
+package postgres
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"piao/internal/booking"
+	"piao/internal/fault"
+	"piao/internal/network"
+	"piao/internal/seats"
+)
+
+// bookingStore implements booking.Store on PostgreSQL. Several processes
+// may share the database: LockTrain takes a row lock on the train date, so
+// their transactions touching one train date run one after the other.
+type bookingStore struct{ *DB }
+
+var _ booking.Store = (*bookingStore)(nil)
+
+// bookingTx implements booking.Tx over one PostgreSQL transaction.
+type bookingTx struct {
+	ctx context.Context
+	tx  pgx.Tx
+}
+
+// Update runs fn in one transaction.
+func (s *bookingStore) Update(ctx context.Context, fn func(booking.Tx) error) error {
+	return s.tx(ctx, func(tx pgx.Tx) error { return fn(&bookingTx{ctx: ctx, tx: tx}) })
+}
+
+var errOrderNotFound = fault.New(fault.NotFound, "order_not_found", "订单不存在", "order not found")
+
+// encodeCounts packs an availability matrix as little-endian int32s.
+func encodeCounts(c []int32) []byte {
+	b := make([]byte, 4*len(c))
+	for i, v := range c {
+		binary.LittleEndian.PutUint32(b[4*i:], uint32(v))
+	}
+	return b
+}
+
+// decodeCounts unpacks encodeCounts.
+func decodeCounts(b []byte) []int32 {
+	c := make([]int32, len(b)/4)
+	for i := range c {
+		c[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return c
+}
+
+func (t *bookingTx) LockTrain(k booking.TrainKey) (booking.TrainState, error) {
+	var st booking.TrainState
+	err := t.tx.QueryRow(t.ctx, `SELECT version FROM train_dates WHERE service_id = $1 AND service_date = $2 FOR UPDATE`, k.ServiceID, k.Date.String()).Scan(&st.Version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fault.Wrap(err, "lock train")
+	}
+	st.Exists = true
+	return st, nil
+}
+
+func (t *bookingTx) CreateTrain(k booking.TrainKey, stops int, rows []booking.SeatRow, counts map[seats.Kind][]int32) error {
+	if _, err := t.tx.Exec(t.ctx, `INSERT INTO train_dates (service_id, service_date, stops, version) VALUES ($1, $2, $3, 1)`, k.ServiceID, k.Date.String(), stops); err != nil {
+		return fault.Wrap(err, "create train date")
+	}
+	data := make([][]any, len(rows))
+	for i, r := range rows {
+		data[i] = []any{k.ServiceID, k.Date.String(), r.SeatNo, r.Car, r.Label, string(r.Kind.Class), string(r.Kind.Berth), int64(r.Sold)}
+	}
+	if _, err := t.tx.CopyFrom(t.ctx, pgx.Identifier{"seat_inventory"}, []string{"service_id", "service_date", "seat_no", "car_no", "label", "seat_class", "berth", "sold"}, pgx.CopyFromRows(data)); err != nil {
+		return fault.Wrap(err, "create seats")
+	}
+	return t.saveCounts(k, counts)
+}
+
+func (t *bookingTx) saveCounts(k booking.TrainKey, counts map[seats.Kind][]int32) error {
+	b := &pgx.Batch{}
+	for kind, c := range counts {
+		b.Queue(`INSERT INTO availability (service_id, service_date, seat_class, berth, counts) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (service_id, service_date, seat_class, berth) DO UPDATE SET counts = excluded.counts`,
+			k.ServiceID, k.Date.String(), string(kind.Class), string(kind.Berth), encodeCounts(c))
+	}
+	return fault.Wrap(t.tx.SendBatch(t.ctx, b).Close(), "save availability")
+}
+
+func (t *bookingTx) LoadSeats(k booking.TrainKey) ([]booking.SeatRow, error) {
+	return loadSeatRows(t.ctx, t.tx, k)
+}
+
+type queryer interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func loadSeatRows(ctx context.Context, q queryer, k booking.TrainKey) ([]booking.SeatRow, error) {
+	rows, err := q.Query(ctx, `SELECT seat_no, car_no, label, seat_class, berth, sold FROM seat_inventory
+		WHERE service_id = $1 AND service_date = $2 ORDER BY seat_no`, k.ServiceID, k.Date.String())
+	if err != nil {
+		return nil, fault.Wrap(err, "load seats")
+	}
+	defer rows.Close()
+	var out []booking.SeatRow
+	for rows.Next() {
+		var r booking.SeatRow
+		var sold int64
+		if err := rows.Scan(&r.SeatNo, &r.Car, &r.Label, (*string)(&r.Kind.Class), (*string)(&r.Kind.Berth), &sold); err != nil {
+			return nil, fault.Wrap(err, "load seats")
+		}
+		r.Sold = seats.Legs(sold)
+		out = append(out, r)
+	}
+	return out, fault.Wrap(rows.Err(), "load seats")
+}
+
+func (t *bookingTx) SaveSeats(k booking.TrainKey, changed []booking.SeatRow, counts map[seats.Kind][]int32, version int64) error {
+	b := &pgx.Batch{}
+	for _, r := range changed {
+		b.Queue(`UPDATE seat_inventory SET sold = $1 WHERE service_id = $2 AND service_date = $3 AND seat_no = $4`, int64(r.Sold), k.ServiceID, k.Date.String(), r.SeatNo)
+	}
+	for kind, c := range counts {
+		b.Queue(`UPDATE availability SET counts = $1 WHERE service_id = $2 AND service_date = $3 AND seat_class = $4 AND berth = $5`,
+			encodeCounts(c), k.ServiceID, k.Date.String(), string(kind.Class), string(kind.Berth))
+	}
+	b.Queue(`UPDATE train_dates SET version = $1 WHERE service_id = $2 AND service_date = $3`, version, k.ServiceID, k.Date.String())
+	return fault.Wrap(t.tx.SendBatch(t.ctx, b).Close(), "save seats")
+}
+
+func (t *bookingTx) HeldOrderOf(accountID int64) (int64, error) {
+	var id int64
+	err := t.tx.QueryRow(t.ctx, `SELECT id FROM orders WHERE account_id = $1 AND status = 'held'`, accountID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	return id, fault.Wrap(err, "find held order")
+}
+
+func (t *bookingTx) ActiveTicketFor(docType, docNumber string, k booking.TrainKey) (bool, error) {
+	var one int
+	err := t.tx.QueryRow(t.ctx, `SELECT 1 FROM tickets WHERE doc_type = $1 AND doc_number = $2 AND service_id = $3 AND service_date = $4 AND status IN ('held', 'paid')`,
+		docType, docNumber, k.ServiceID, k.Date.String()).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, fault.Wrap(err, "find document's ticket")
+}
+
+func (t *bookingTx) InsertOrder(o *booking.Order) error {
+	err := t.tx.QueryRow(t.ctx, `INSERT INTO orders (account_id, status, service_id, service_date, total_fen, created_at, hold_expires_at, payment_id, change_of)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, o.AccountID, string(o.Status), o.Train.ServiceID, o.Train.Date.String(), o.TotalFen,
+		o.CreatedAt, o.HoldExpiresAt, o.PaymentID, o.ChangeOf).Scan(&o.ID)
+	if err != nil {
+		return fault.Wrap(err, "insert order")
+	}
+	for i := range o.Tickets {
+		tk := &o.Tickets[i]
+		tk.OrderID = o.ID
+		err := t.tx.QueryRow(t.ctx, `INSERT INTO tickets (order_id, service_id, service_date, number, from_seq, to_seq, from_station_id, to_station_id,
+			departure, arrival, seat_no, car_no, seat, seat_class, berth, passenger_name, doc_type, doc_number, fare_fen, status, refund_fen, fee_fen, changed_to)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id`,
+			o.ID, tk.Train.ServiceID, tk.Train.Date.String(), tk.Number, tk.FromSeq, tk.ToSeq, tk.FromStationID, tk.ToStationID,
+			tk.Departure, tk.Arrival, tk.SeatNo, tk.Car, tk.Seat, string(tk.SeatClass), string(tk.Berth), tk.PassengerName, tk.DocType, tk.DocNumber,
+			tk.FareFen, string(tk.Status), tk.RefundFen, tk.FeeFen, tk.ChangedTo).Scan(&tk.ID)
+		if err != nil {
+			return fault.Wrap(err, "insert ticket")
+		}
+	}
+	return nil
+}
+
+const orderColumns = `id, account_id, status, service_id, service_date, total_fen, created_at, hold_expires_at, paid_at, payment_id, change_of`
+
+func scanOrder(row pgx.Row) (booking.Order, error) {
+	var o booking.Order
+	var date string
+	err := row.Scan(&o.ID, &o.AccountID, (*string)(&o.Status), &o.Train.ServiceID, &date, &o.TotalFen, &o.CreatedAt, &o.HoldExpiresAt, &o.PaidAt, &o.PaymentID, &o.ChangeOf)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return o, errOrderNotFound
+	}
+	if err != nil {
+		return o, fault.Wrap(err, "read order")
+	}
+	if o.Train.Date, err = network.ParseDate(date); err != nil {
+		return o, fault.Wrap(err, "read order date")
+	}
+	o.CreatedAt, o.HoldExpiresAt = o.CreatedAt.UTC(), o.HoldExpiresAt.UTC()
+	if o.PaidAt != nil {
+		p := o.PaidAt.UTC()
+		o.PaidAt = &p
+	}
+	o.Tickets = []booking.Ticket{}
+	return o, nil
+}
+
+const ticketColumns = `id, order_id, service_id, service_date, number, from_seq, to_seq, from_station_id, to_station_id, departure, arrival,
+	seat_no, car_no, seat, seat_class, berth, passenger_name, doc_type, doc_number, fare_fen, status, refund_fen, fee_fen, changed_to`
+
+func scanTicket(row pgx.Row) (booking.Ticket, error) {
+	var tk booking.Ticket
+	var date string
+	err := row.Scan(&tk.ID, &tk.OrderID, &tk.Train.ServiceID, &date, &tk.Number, &tk.FromSeq, &tk.ToSeq, &tk.FromStationID, &tk.ToStationID, &tk.Departure, &tk.Arrival,
+		&tk.SeatNo, &tk.Car, &tk.Seat, (*string)(&tk.SeatClass), (*string)(&tk.Berth), &tk.PassengerName, &tk.DocType, &tk.DocNumber, &tk.FareFen,
+		(*string)(&tk.Status), &tk.RefundFen, &tk.FeeFen, &tk.ChangedTo)
+	if err != nil {
+		return tk, fault.Wrap(err, "read ticket")
+	}
+	if tk.Train.Date, err = network.ParseDate(date); err != nil {
+		return tk, fault.Wrap(err, "read ticket date")
+	}
+	tk.Departure, tk.Arrival = tk.Departure.UTC(), tk.Arrival.UTC()
+	return tk, nil
+}
+
+// readOrders reads orders by a where clause with their tickets (and events if asked).
+func readOrders(ctx context.Context, q queryer, where string, events bool, args ...any) ([]booking.Order, error) {
+	rows, err := q.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE `+where, args...)
+	if err != nil {
+		return nil, fault.Wrap(err, "read orders")
+	}
+	var out []booking.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fault.Wrap(err, "read orders")
+	}
+	for i := range out {
+		o := &out[i]
+		trows, err := q.Query(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE order_id = $1 ORDER BY id`, o.ID)
+		if err != nil {
+			return nil, fault.Wrap(err, "read tickets")
+		}
+		for trows.Next() {
+			tk, err := scanTicket(trows)
+			if err != nil {
+				trows.Close()
+				return nil, err
+			}
+			o.Tickets = append(o.Tickets, tk)
+		}
+		trows.Close()
+		if err := trows.Err(); err != nil {
+			return nil, fault.Wrap(err, "read tickets")
+		}
+		if events {
+			if o.Events, err = readEvents(ctx, q, o.ID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+func readEvents(ctx context.Context, q queryer, orderID int64) ([]booking.Event, error) {
+	rows, err := q.Query(ctx, `SELECT order_id, at, actor, action, from_status, to_status, ticket_id, detail FROM order_events WHERE order_id = $1 ORDER BY id`, orderID)
+	if err != nil {
+		return nil, fault.Wrap(err, "read events")
+	}
+	defer rows.Close()
+	out := []booking.Event{}
+	for rows.Next() {
+		var e booking.Event
+		if err := rows.Scan(&e.OrderID, &e.At, &e.Actor, &e.Action, (*string)(&e.From), (*string)(&e.To), &e.TicketID, &e.Detail); err != nil {
+			return nil, fault.Wrap(err, "read events")
+		}
+		e.At = e.At.UTC()
+		out = append(out, e)
+	}
+	return out, fault.Wrap(rows.Err(), "read events")
+}
+
+func (t *bookingTx) OrderForUpdate(id int64) (booking.Order, error) {
+	os, err := readOrders(t.ctx, t.tx, `id = $1 FOR UPDATE`, false, id)
+	if err != nil {
+		return booking.Order{}, err
+	}
+	if len(os) == 0 {
+		return booking.Order{}, errOrderNotFound
+	}
+	return os[0], nil
+}
+
+func (t *bookingTx) SetOrder(o booking.Order) error {
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE orders SET status = $1, payment_id = $2, paid_at = $3 WHERE id = $4`, string(o.Status), o.PaymentID, o.PaidAt, o.ID)
+	for _, tk := range o.Tickets {
+		b.Queue(`UPDATE tickets SET status = $1, refund_fen = $2, fee_fen = $3, changed_to = $4 WHERE id = $5`, string(tk.Status), tk.RefundFen, tk.FeeFen, tk.ChangedTo, tk.ID)
+	}
+	return fault.Wrap(t.tx.SendBatch(t.ctx, b).Close(), "update order")
+}
+
+func (t *bookingTx) AppendEvents(events ...booking.Event) error {
+	b := &pgx.Batch{}
+	for _, e := range events {
+		b.Queue(`INSERT INTO order_events (order_id, at, actor, action, from_status, to_status, ticket_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			e.OrderID, e.At, e.Actor, e.Action, string(e.From), string(e.To), e.TicketID, e.Detail)
+	}
+	return fault.Wrap(t.tx.SendBatch(t.ctx, b).Close(), "append events")
+}
+
+func (t *bookingTx) SetSetting(name, value string) error {
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	return fault.Wrap(err, "save setting")
+}
+
+func (t *bookingTx) EnsureSetting(name, value string) (string, error) {
+	// A concurrent insert of the same name waits for the first to commit,
+	// then does nothing: every process reads the one value that won.
+	if _, err := t.tx.Exec(t.ctx, `INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, value); err != nil {
+		return "", fault.Wrap(err, "save setting")
+	}
+	var v string
+	err := t.tx.QueryRow(t.ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&v)
+	return v, fault.Wrap(err, "read setting")
+}
+
+// ---- reads ----
+
+func (s *bookingStore) Order(ctx context.Context, id int64) (booking.Order, error) {
+	var out booking.Order
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		os, err := readOrders(ctx, tx, `id = $1`, true, id)
+		if err != nil {
+			return err
+		}
+		if len(os) == 0 {
+			return errOrderNotFound
+		}
+		out = os[0]
+		return nil
+	})
+	return out, err
+}
+
+func (s *bookingStore) OrdersOf(ctx context.Context, accountID int64, limit int) ([]booking.Order, error) {
+	out := []booking.Order{}
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		os, err := readOrders(ctx, tx, `account_id = $1 ORDER BY id DESC LIMIT $2`, false, accountID, limit)
+		if os != nil {
+			out = os
+		}
+		return err
+	})
+	return out, err
+}
+
+func (s *bookingStore) OrderByPayment(ctx context.Context, paymentID string) (booking.Order, error) {
+	var out booking.Order
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		os, err := readOrders(ctx, tx, `payment_id = $1 AND payment_id <> ''`, true, paymentID)
+		if err != nil {
+			return err
+		}
+		if len(os) == 0 {
+			return errOrderNotFound
+		}
+		out = os[0]
+		return nil
+	})
+	return out, err
+}
+
+func (s *bookingStore) DueExpiries(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM orders WHERE status = 'held' AND hold_expires_at <= $1 ORDER BY hold_expires_at LIMIT $2`, now, limit)
+	if err != nil {
+		return nil, fault.Wrap(err, "find expired holds")
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	return ids, fault.Wrap(err, "find expired holds")
+}
+
+func (s *bookingStore) TrainVersion(ctx context.Context, k booking.TrainKey) (int64, error) {
+	var v int64
+	err := s.pool.QueryRow(ctx, `SELECT version FROM train_dates WHERE service_id = $1 AND service_date = $2`, k.ServiceID, k.Date.String()).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	return v, fault.Wrap(err, "read train version")
+}
+
+func (s *bookingStore) Seats(ctx context.Context, k booking.TrainKey) ([]booking.SeatRow, int64, error) {
+	var out []booking.SeatRow
+	var version int64
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT version FROM train_dates WHERE service_id = $1 AND service_date = $2`, k.ServiceID, k.Date.String()).Scan(&version); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			return err
+		}
+		var err error
+		out, err = loadSeatRows(ctx, tx, k)
+		return err
+	})
+	return out, version, err
+}
+
+func (s *bookingStore) Counts(ctx context.Context, k booking.TrainKey) (map[seats.Kind][]int32, error) {
+	rows, err := s.pool.Query(ctx, `SELECT seat_class, berth, counts FROM availability WHERE service_id = $1 AND service_date = $2`, k.ServiceID, k.Date.String())
+	if err != nil {
+		return nil, fault.Wrap(err, "read availability")
+	}
+	defer rows.Close()
+	out := map[seats.Kind][]int32{}
+	for rows.Next() {
+		var kind seats.Kind
+		var b []byte
+		if err := rows.Scan((*string)(&kind.Class), (*string)(&kind.Berth), &b); err != nil {
+			return nil, fault.Wrap(err, "read availability")
+		}
+		out[kind] = decodeCounts(b)
+	}
+	return out, fault.Wrap(rows.Err(), "read availability")
+}
+
+func (s *bookingStore) ActiveTickets(ctx context.Context, k booking.TrainKey) ([]booking.Ticket, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE service_id = $1 AND service_date = $2 AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
+	if err != nil {
+		return nil, fault.Wrap(err, "read tickets")
+	}
+	defer rows.Close()
+	var out []booking.Ticket
+	for rows.Next() {
+		tk, err := scanTicket(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tk)
+	}
+	return out, fault.Wrap(rows.Err(), "read tickets")
+}
+
+func (s *bookingStore) TrainDates(ctx context.Context) ([]booking.TrainKey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT service_id, service_date FROM train_dates ORDER BY service_date, service_id`)
+	if err != nil {
+		return nil, fault.Wrap(err, "list train dates")
+	}
+	defer rows.Close()
+	var out []booking.TrainKey
+	for rows.Next() {
+		var k booking.TrainKey
+		var d string
+		if err := rows.Scan(&k.ServiceID, &d); err != nil {
+			return nil, fault.Wrap(err, "list train dates")
+		}
+		if k.Date, err = network.ParseDate(d); err != nil {
+			return nil, fault.Wrap(err, "list train dates")
+		}
+		out = append(out, k)
+	}
+	return out, fault.Wrap(rows.Err(), "list train dates")
+}
+
+func (s *bookingStore) Setting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := s.pool.QueryRow(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return v, fault.Wrap(err, "read setting")
+}

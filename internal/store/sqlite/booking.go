@@ -1,0 +1,518 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"time"
+
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"piao/internal/booking"
+	"piao/internal/fault"
+	"piao/internal/network"
+	"piao/internal/seats"
+)
+
+// bookingStore implements booking.Store on SQLite. The single writer
+// connection with BEGIN IMMEDIATE already serialises write transactions, so
+// LockTrain needs no lock of its own.
+type bookingStore struct{ *DB }
+
+var _ booking.Store = (*bookingStore)(nil)
+
+// bookingTx implements booking.Tx over one SQLite transaction.
+type bookingTx struct {
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+// Update runs fn in one write transaction.
+func (s *bookingStore) Update(ctx context.Context, fn func(booking.Tx) error) error {
+	return s.tx(ctx, func(tx *sql.Tx) error { return fn(&bookingTx{ctx: ctx, tx: tx}) })
+}
+
+var errOrderNotFound = fault.New(fault.NotFound, "order_not_found", "订单不存在", "order not found")
+
+// encodeCounts packs an availability matrix as little-endian int32s.
+func encodeCounts(c []int32) []byte {
+	b := make([]byte, 4*len(c))
+	for i, v := range c {
+		binary.LittleEndian.PutUint32(b[4*i:], uint32(v))
+	}
+	return b
+}
+
+// decodeCounts unpacks encodeCounts.
+func decodeCounts(b []byte) []int32 {
+	c := make([]int32, len(b)/4)
+	for i := range c {
+		c[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return c
+}
+
+func (t *bookingTx) LockTrain(k booking.TrainKey) (booking.TrainState, error) {
+	var st booking.TrainState
+	err := t.tx.QueryRowContext(t.ctx, `SELECT version FROM train_dates WHERE service_id = ? AND service_date = ?`, k.ServiceID, k.Date.String()).Scan(&st.Version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fault.Wrap(err, "lock train")
+	}
+	st.Exists = true
+	return st, nil
+}
+
+func (t *bookingTx) CreateTrain(k booking.TrainKey, stops int, rows []booking.SeatRow, counts map[seats.Kind][]int32) error {
+	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO train_dates (service_id, service_date, stops, version) VALUES (?, ?, ?, 1)`, k.ServiceID, k.Date.String(), stops); err != nil {
+		return fault.Wrap(err, "create train date")
+	}
+	stmt, err := t.tx.PrepareContext(t.ctx, `INSERT INTO seat_inventory (service_id, service_date, seat_no, car_no, label, seat_class, berth, sold) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fault.Wrap(err, "create seats")
+	}
+	defer stmt.Close()
+	for _, r := range rows {
+		if _, err := stmt.ExecContext(t.ctx, k.ServiceID, k.Date.String(), r.SeatNo, r.Car, r.Label, string(r.Kind.Class), string(r.Kind.Berth), int64(r.Sold)); err != nil {
+			return fault.Wrap(err, "create seats")
+		}
+	}
+	return t.saveCounts(k, counts)
+}
+
+func (t *bookingTx) saveCounts(k booking.TrainKey, counts map[seats.Kind][]int32) error {
+	for kind, c := range counts {
+		_, err := t.tx.ExecContext(t.ctx, `INSERT INTO availability (service_id, service_date, seat_class, berth, counts) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (service_id, service_date, seat_class, berth) DO UPDATE SET counts = excluded.counts`,
+			k.ServiceID, k.Date.String(), string(kind.Class), string(kind.Berth), encodeCounts(c))
+		if err != nil {
+			return fault.Wrap(err, "save availability")
+		}
+	}
+	return nil
+}
+
+func (t *bookingTx) LoadSeats(k booking.TrainKey) ([]booking.SeatRow, error) {
+	return loadSeatRows(t.ctx, t.tx, k)
+}
+
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func loadSeatRows(ctx context.Context, q queryer, k booking.TrainKey) ([]booking.SeatRow, error) {
+	rows, err := q.QueryContext(ctx, `SELECT seat_no, car_no, label, seat_class, berth, sold FROM seat_inventory
+		WHERE service_id = ? AND service_date = ? ORDER BY seat_no`, k.ServiceID, k.Date.String())
+	if err != nil {
+		return nil, fault.Wrap(err, "load seats")
+	}
+	defer rows.Close()
+	var out []booking.SeatRow
+	for rows.Next() {
+		var r booking.SeatRow
+		var sold int64
+		if err := rows.Scan(&r.SeatNo, &r.Car, &r.Label, (*string)(&r.Kind.Class), (*string)(&r.Kind.Berth), &sold); err != nil {
+			return nil, fault.Wrap(err, "load seats")
+		}
+		r.Sold = seats.Legs(sold)
+		out = append(out, r)
+	}
+	return out, fault.Wrap(rows.Err(), "load seats")
+}
+
+func (t *bookingTx) SaveSeats(k booking.TrainKey, changed []booking.SeatRow, counts map[seats.Kind][]int32, version int64) error {
+	stmt, err := t.tx.PrepareContext(t.ctx, `UPDATE seat_inventory SET sold = ? WHERE service_id = ? AND service_date = ? AND seat_no = ?`)
+	if err != nil {
+		return fault.Wrap(err, "save seats")
+	}
+	defer stmt.Close()
+	for _, r := range changed {
+		if _, err := stmt.ExecContext(t.ctx, int64(r.Sold), k.ServiceID, k.Date.String(), r.SeatNo); err != nil {
+			return fault.Wrap(err, "save seats")
+		}
+	}
+	if err := t.saveCounts(k, counts); err != nil {
+		return err
+	}
+	_, err = t.tx.ExecContext(t.ctx, `UPDATE train_dates SET version = ? WHERE service_id = ? AND service_date = ?`, version, k.ServiceID, k.Date.String())
+	return fault.Wrap(err, "save train version")
+}
+
+func (t *bookingTx) HeldOrderOf(accountID int64) (int64, error) {
+	var id int64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT id FROM orders WHERE account_id = ? AND status = 'held'`, accountID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, fault.Wrap(err, "find held order")
+}
+
+func (t *bookingTx) ActiveTicketFor(docType, docNumber string, k booking.TrainKey) (bool, error) {
+	var one int
+	err := t.tx.QueryRowContext(t.ctx, `SELECT 1 FROM tickets WHERE doc_type = ? AND doc_number = ? AND service_id = ? AND service_date = ? AND status IN ('held', 'paid')`,
+		docType, docNumber, k.ServiceID, k.Date.String()).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, fault.Wrap(err, "find document's ticket")
+}
+
+func (t *bookingTx) InsertOrder(o *booking.Order) error {
+	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO orders (account_id, status, service_id, service_date, total_fen, created_at, hold_expires_at, payment_id, change_of)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, o.AccountID, string(o.Status), o.Train.ServiceID, o.Train.Date.String(), o.TotalFen,
+		formatTime(o.CreatedAt), formatTime(o.HoldExpiresAt), o.PaymentID, o.ChangeOf)
+	if err != nil {
+		return bookingConstraint(err, "insert order")
+	}
+	if o.ID, err = res.LastInsertId(); err != nil {
+		return fault.Wrap(err, "insert order")
+	}
+	stmt, err := t.tx.PrepareContext(t.ctx, `INSERT INTO tickets (order_id, service_id, service_date, number, from_seq, to_seq, from_station_id, to_station_id,
+		departure, arrival, seat_no, car_no, seat, seat_class, berth, passenger_name, doc_type, doc_number, fare_fen, status, refund_fen, fee_fen, changed_to)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fault.Wrap(err, "insert tickets")
+	}
+	defer stmt.Close()
+	for i := range o.Tickets {
+		tk := &o.Tickets[i]
+		tk.OrderID = o.ID
+		res, err := stmt.ExecContext(t.ctx, o.ID, tk.Train.ServiceID, tk.Train.Date.String(), tk.Number, tk.FromSeq, tk.ToSeq, tk.FromStationID, tk.ToStationID,
+			formatTime(tk.Departure), formatTime(tk.Arrival), tk.SeatNo, tk.Car, tk.Seat, string(tk.SeatClass), string(tk.Berth), tk.PassengerName, tk.DocType, tk.DocNumber,
+			tk.FareFen, string(tk.Status), tk.RefundFen, tk.FeeFen, tk.ChangedTo)
+		if err != nil {
+			return bookingConstraint(err, "insert ticket")
+		}
+		if tk.ID, err = res.LastInsertId(); err != nil {
+			return fault.Wrap(err, "insert ticket")
+		}
+	}
+	return nil
+}
+
+// bookingConstraint turns a unique violation of the booking rules into a
+// conflict; the committer checks them first, so this is a last line.
+func bookingConstraint(err error, what string) error {
+	if identSQLiteCode(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+		return fault.Wrap(err, what+": booking rule violated") // internal: retried alone by the committer
+	}
+	return fault.Wrap(err, what)
+}
+
+const orderColumns = `id, account_id, status, service_id, service_date, total_fen, created_at, hold_expires_at, COALESCE(paid_at, ''), payment_id, change_of`
+
+func scanOrder(row interface{ Scan(...any) error }) (booking.Order, error) {
+	var o booking.Order
+	var date, created, expires, paid string
+	err := row.Scan(&o.ID, &o.AccountID, (*string)(&o.Status), &o.Train.ServiceID, &date, &o.TotalFen, &created, &expires, &paid, &o.PaymentID, &o.ChangeOf)
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, errOrderNotFound
+	}
+	if err != nil {
+		return o, fault.Wrap(err, "read order")
+	}
+	if o.Train.Date, err = network.ParseDate(date); err != nil {
+		return o, fault.Wrap(err, "read order date")
+	}
+	if o.CreatedAt, err = parseTime(created); err != nil {
+		return o, fault.Wrap(err, "read order time")
+	}
+	if o.HoldExpiresAt, err = parseTime(expires); err != nil {
+		return o, fault.Wrap(err, "read order time")
+	}
+	if paid != "" {
+		p, err := parseTime(paid)
+		if err != nil {
+			return o, fault.Wrap(err, "read order time")
+		}
+		o.PaidAt = &p
+	}
+	o.Tickets = []booking.Ticket{}
+	return o, nil
+}
+
+const ticketColumns = `id, order_id, service_id, service_date, number, from_seq, to_seq, from_station_id, to_station_id, departure, arrival,
+	seat_no, car_no, seat, seat_class, berth, passenger_name, doc_type, doc_number, fare_fen, status, refund_fen, fee_fen, changed_to`
+
+func scanTicket(row interface{ Scan(...any) error }) (booking.Ticket, error) {
+	var tk booking.Ticket
+	var date, dep, arr string
+	err := row.Scan(&tk.ID, &tk.OrderID, &tk.Train.ServiceID, &date, &tk.Number, &tk.FromSeq, &tk.ToSeq, &tk.FromStationID, &tk.ToStationID, &dep, &arr,
+		&tk.SeatNo, &tk.Car, &tk.Seat, (*string)(&tk.SeatClass), (*string)(&tk.Berth), &tk.PassengerName, &tk.DocType, &tk.DocNumber, &tk.FareFen,
+		(*string)(&tk.Status), &tk.RefundFen, &tk.FeeFen, &tk.ChangedTo)
+	if err != nil {
+		return tk, fault.Wrap(err, "read ticket")
+	}
+	if tk.Train.Date, err = network.ParseDate(date); err != nil {
+		return tk, fault.Wrap(err, "read ticket date")
+	}
+	if tk.Departure, err = parseTime(dep); err != nil {
+		return tk, fault.Wrap(err, "read ticket time")
+	}
+	if tk.Arrival, err = parseTime(arr); err != nil {
+		return tk, fault.Wrap(err, "read ticket time")
+	}
+	return tk, nil
+}
+
+// readOrders reads orders by a where clause with their tickets (and events if asked).
+func readOrders(ctx context.Context, q queryer, where string, events bool, args ...any) ([]booking.Order, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE `+where, args...)
+	if err != nil {
+		return nil, fault.Wrap(err, "read orders")
+	}
+	var out []booking.Order
+	index := map[int64]int{}
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		index[o.ID] = len(out)
+		out = append(out, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fault.Wrap(err, "read orders")
+	}
+	for i := range out {
+		o := &out[i]
+		trows, err := q.QueryContext(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE order_id = ? ORDER BY id`, o.ID)
+		if err != nil {
+			return nil, fault.Wrap(err, "read tickets")
+		}
+		for trows.Next() {
+			tk, err := scanTicket(trows)
+			if err != nil {
+				trows.Close()
+				return nil, err
+			}
+			o.Tickets = append(o.Tickets, tk)
+		}
+		trows.Close()
+		if events {
+			if o.Events, err = readEvents(ctx, q, o.ID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+func readEvents(ctx context.Context, q queryer, orderID int64) ([]booking.Event, error) {
+	rows, err := q.QueryContext(ctx, `SELECT order_id, at, actor, action, from_status, to_status, ticket_id, detail FROM order_events WHERE order_id = ? ORDER BY id`, orderID)
+	if err != nil {
+		return nil, fault.Wrap(err, "read events")
+	}
+	defer rows.Close()
+	out := []booking.Event{}
+	for rows.Next() {
+		var e booking.Event
+		var at string
+		if err := rows.Scan(&e.OrderID, &at, &e.Actor, &e.Action, (*string)(&e.From), (*string)(&e.To), &e.TicketID, &e.Detail); err != nil {
+			return nil, fault.Wrap(err, "read events")
+		}
+		if e.At, err = parseTime(at); err != nil {
+			return nil, fault.Wrap(err, "read event time")
+		}
+		out = append(out, e)
+	}
+	return out, fault.Wrap(rows.Err(), "read events")
+}
+
+func (t *bookingTx) OrderForUpdate(id int64) (booking.Order, error) {
+	os, err := readOrders(t.ctx, t.tx, `id = ?`, false, id)
+	if err != nil {
+		return booking.Order{}, err
+	}
+	if len(os) == 0 {
+		return booking.Order{}, errOrderNotFound
+	}
+	return os[0], nil
+}
+
+func (t *bookingTx) SetOrder(o booking.Order) error {
+	var paid any
+	if o.PaidAt != nil {
+		paid = formatTime(*o.PaidAt)
+	}
+	if _, err := t.tx.ExecContext(t.ctx, `UPDATE orders SET status = ?, payment_id = ?, paid_at = ? WHERE id = ?`, string(o.Status), o.PaymentID, paid, o.ID); err != nil {
+		return fault.Wrap(err, "update order")
+	}
+	for _, tk := range o.Tickets {
+		if _, err := t.tx.ExecContext(t.ctx, `UPDATE tickets SET status = ?, refund_fen = ?, fee_fen = ?, changed_to = ? WHERE id = ?`,
+			string(tk.Status), tk.RefundFen, tk.FeeFen, tk.ChangedTo, tk.ID); err != nil {
+			return bookingConstraint(err, "update ticket")
+		}
+	}
+	return nil
+}
+
+func (t *bookingTx) AppendEvents(events ...booking.Event) error {
+	for _, e := range events {
+		_, err := t.tx.ExecContext(t.ctx, `INSERT INTO order_events (order_id, at, actor, action, from_status, to_status, ticket_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.OrderID, formatTime(e.At), e.Actor, e.Action, string(e.From), string(e.To), e.TicketID, e.Detail)
+		if err != nil {
+			return fault.Wrap(err, "append event")
+		}
+	}
+	return nil
+}
+
+func (t *bookingTx) SetSetting(name, value string) error {
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	return fault.Wrap(err, "save setting")
+}
+
+func (t *bookingTx) EnsureSetting(name, value string) (string, error) {
+	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, value); err != nil {
+		return "", fault.Wrap(err, "save setting")
+	}
+	var v string
+	err := t.tx.QueryRowContext(t.ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
+	return v, fault.Wrap(err, "read setting")
+}
+
+// ---- reads ----
+
+func (s *bookingStore) Order(ctx context.Context, id int64) (booking.Order, error) {
+	os, err := readOrders(ctx, s.read, `id = ?`, true, id)
+	if err != nil {
+		return booking.Order{}, err
+	}
+	if len(os) == 0 {
+		return booking.Order{}, errOrderNotFound
+	}
+	return os[0], nil
+}
+
+func (s *bookingStore) OrdersOf(ctx context.Context, accountID int64, limit int) ([]booking.Order, error) {
+	os, err := readOrders(ctx, s.read, `account_id = ? ORDER BY id DESC LIMIT ?`, false, accountID, limit)
+	if os == nil && err == nil {
+		os = []booking.Order{}
+	}
+	return os, err
+}
+
+func (s *bookingStore) OrderByPayment(ctx context.Context, paymentID string) (booking.Order, error) {
+	os, err := readOrders(ctx, s.read, `payment_id = ? AND payment_id <> ''`, true, paymentID)
+	if err != nil {
+		return booking.Order{}, err
+	}
+	if len(os) == 0 {
+		return booking.Order{}, errOrderNotFound
+	}
+	return os[0], nil
+}
+
+func (s *bookingStore) DueExpiries(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id FROM orders WHERE status = 'held' AND hold_expires_at <= ? ORDER BY hold_expires_at LIMIT ?`, formatTime(now), limit)
+	if err != nil {
+		return nil, fault.Wrap(err, "find expired holds")
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fault.Wrap(err, "find expired holds")
+		}
+		ids = append(ids, id)
+	}
+	return ids, fault.Wrap(rows.Err(), "find expired holds")
+}
+
+func (s *bookingStore) TrainVersion(ctx context.Context, k booking.TrainKey) (int64, error) {
+	var v int64
+	err := s.read.QueryRowContext(ctx, `SELECT version FROM train_dates WHERE service_id = ? AND service_date = ?`, k.ServiceID, k.Date.String()).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return v, fault.Wrap(err, "read train version")
+}
+
+func (s *bookingStore) Seats(ctx context.Context, k booking.TrainKey) ([]booking.SeatRow, int64, error) {
+	var out []booking.SeatRow
+	var version int64
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT version FROM train_dates WHERE service_id = ? AND service_date = ?`, k.ServiceID, k.Date.String()).Scan(&version); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			return fault.Wrap(err, "read train version")
+		}
+		var err error
+		out, err = loadSeatRows(ctx, tx, k)
+		return err
+	})
+	return out, version, err
+}
+
+func (s *bookingStore) Counts(ctx context.Context, k booking.TrainKey) (map[seats.Kind][]int32, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT seat_class, berth, counts FROM availability WHERE service_id = ? AND service_date = ?`, k.ServiceID, k.Date.String())
+	if err != nil {
+		return nil, fault.Wrap(err, "read availability")
+	}
+	defer rows.Close()
+	out := map[seats.Kind][]int32{}
+	for rows.Next() {
+		var kind seats.Kind
+		var b []byte
+		if err := rows.Scan((*string)(&kind.Class), (*string)(&kind.Berth), &b); err != nil {
+			return nil, fault.Wrap(err, "read availability")
+		}
+		out[kind] = decodeCounts(b)
+	}
+	return out, fault.Wrap(rows.Err(), "read availability")
+}
+
+func (s *bookingStore) ActiveTickets(ctx context.Context, k booking.TrainKey) ([]booking.Ticket, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE service_id = ? AND service_date = ? AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
+	if err != nil {
+		return nil, fault.Wrap(err, "read tickets")
+	}
+	defer rows.Close()
+	var out []booking.Ticket
+	for rows.Next() {
+		tk, err := scanTicket(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tk)
+	}
+	return out, fault.Wrap(rows.Err(), "read tickets")
+}
+
+func (s *bookingStore) TrainDates(ctx context.Context) ([]booking.TrainKey, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT service_id, service_date FROM train_dates ORDER BY service_date, service_id`)
+	if err != nil {
+		return nil, fault.Wrap(err, "list train dates")
+	}
+	defer rows.Close()
+	var out []booking.TrainKey
+	for rows.Next() {
+		var k booking.TrainKey
+		var d string
+		if err := rows.Scan(&k.ServiceID, &d); err != nil {
+			return nil, fault.Wrap(err, "list train dates")
+		}
+		if k.Date, err = network.ParseDate(d); err != nil {
+			return nil, fault.Wrap(err, "list train dates")
+		}
+		out = append(out, k)
+	}
+	return out, fault.Wrap(rows.Err(), "list train dates")
+}
+
+func (s *bookingStore) Setting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := s.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, fault.Wrap(err, "read setting")
+}
