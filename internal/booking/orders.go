@@ -185,8 +185,9 @@ func at(d network.Date, loc *time.Location, secs int) time.Time {
 
 // Booked is the result of a booking: the held order and where to pay.
 type Booked struct {
-	Order  Order  `json:"order"`
-	PayURL string `json:"pay_url,omitempty"`
+	Order     Order  `json:"order"`
+	PaymentID string `json:"payment_id,omitempty"`
+	PayURL    string `json:"pay_url,omitempty"`
 }
 
 var errSoldOut = fault.New(fault.Conflict, "sold_out", "余票不足", "sold out: not enough seats left")
@@ -209,7 +210,7 @@ func (s *Service) Book(ctx context.Context, r BookRequest) (Booked, error) {
 			// The hold stands; the payer can ask for the payment again.
 			return out, nil
 		}
-		out.PayURL = pay.PayURL
+		out.PaymentID, out.PayURL = pay.ID, pay.PayURL
 	}
 	return out, nil
 }
