@@ -126,6 +126,8 @@ type Store interface {
 	Order(ctx context.Context, id int64) (Order, error)
 	// OrdersOf lists an account's orders, newest first, with tickets.
 	OrdersOf(ctx context.Context, accountID int64, limit int) ([]Order, error)
+	// OrderOfTicket returns the order a ticket belongs to.
+	OrderOfTicket(ctx context.Context, ticketID int64) (Order, error)
 	// OrderByPayment finds the order a payment was made for.
 	OrderByPayment(ctx context.Context, paymentID string) (Order, error)
 	// DueExpiries lists held orders whose hold ended at or before now.
@@ -164,6 +166,8 @@ type Tx interface {
 	ActiveTicketFor(docType, docNumber string, k TrainKey) (bool, error)
 	// InsertOrder stores an order with its tickets, setting their IDs.
 	InsertOrder(o *Order) error
+	// OrderOfTicket reads the order a ticket belongs to inside the transaction.
+	OrderOfTicket(ticketID int64) (Order, error)
 	// OrderForUpdate reads an order with its tickets inside the transaction.
 	OrderForUpdate(id int64) (Order, error)
 	// SetOrder writes an order's status, payment and paid time, and its

@@ -68,7 +68,19 @@ func (s *Service) HandleNotification(ctx context.Context, n payment.Notification
 	if err != nil {
 		return "", err
 	}
+	var original Order // for a change order: the order of the ticket it replaces
+	if o.ChangeOf != 0 {
+		if original, err = s.store.OrderOfTicket(ctx, o.ChangeOf); err != nil {
+			return "", err
+		}
+	}
 	res, err := s.submit(ctx, func(b *batch) (any, error) {
+		var oldTrain *working
+		if o.ChangeOf != 0 {
+			if oldTrain, err = b.train(original.Train); err != nil { // the old ticket's train first, as Change does
+				return nil, err
+			}
+		}
 		if _, err := b.train(o.Train); err != nil { // lock the train: expiry takes the same lock
 			return nil, err
 		}
@@ -93,7 +105,19 @@ func (s *Service) HandleNotification(ctx context.Context, n payment.Notification
 			if err := b.tx.SetOrder(cur); err != nil {
 				return nil, err
 			}
-			return OutcomePaid, b.tx.AppendEvents(Event{OrderID: id, At: now, Actor: "payment:" + n.PaymentID, Action: "pay", From: Held, To: Paid, Detail: "notification " + n.ID})
+			events := []Event{{OrderID: id, At: now, Actor: "payment:" + n.PaymentID, Action: "pay", From: Held, To: Paid, Detail: "notification " + n.ID}}
+			if cur.ChangeOf != 0 {
+				old, err := b.tx.OrderOfTicket(cur.ChangeOf)
+				if err != nil {
+					return nil, err
+				}
+				ev, err := s.finishChange(b, oldTrain, old, cur.ChangeOf, cur.Tickets[0].ID, 0, "payment:"+n.PaymentID)
+				if err != nil {
+					return nil, err
+				}
+				events = append(events, ev...)
+			}
+			return OutcomePaid, b.tx.AppendEvents(events...)
 		case cur.PaymentID == n.PaymentID:
 			return OutcomeDuplicate, nil
 		default:

@@ -293,3 +293,78 @@ func TestRefundWithFee(t *testing.T) {
 		mustCheck(t, pe.svc)
 	})
 }
+
+func (pe *payEnv) paidOrder(t *testing.T, account int64, i int, train string, class network.SeatClass) booking.Order {
+	t.Helper()
+	res, err := pe.svc.Book(context.Background(), booking.BookRequest{AccountID: account, Train: train, Date: day0.String(), From: "NCG", To: "BXP",
+		Passengers: []booking.PassengerRequest{passenger(i, class, "")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pe.gw.Pay(context.Background(), res.PaymentID); err != nil {
+		t.Fatal(err)
+	}
+	pe.deliver(t)
+	o, _ := pe.svc.Order(context.Background(), res.Order.ID, account)
+	if o.Status != booking.Paid {
+		t.Fatalf("order %s", o.Status)
+	}
+	return o
+}
+
+// A change to a cheaper seat refunds the difference less the fee at once; a
+// change to a dearer one holds the new seat until the difference is paid,
+// then frees the old seat. A changed ticket cannot be changed again.
+func TestChange(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		pe := newPayEnv(t, s, booking.Config{}, 0)
+		acct := pe.accounts(t, 2)
+		ctx := context.Background()
+
+		// Cheaper: T168 soft sleeper → T168 hard sleeper the next day.
+		o := pe.paidOrder(t, acct[0], 1, "T168", network.SoftSleeper)
+		old := o.Tickets[0]
+		res, err := pe.svc.Change(ctx, booking.ChangeRequest{AccountID: acct[0], OrderID: o.ID, TicketID: old.ID, Train: "T168", Date: day0.AddDays(1).String(), SeatClass: network.HardSleeper})
+		if err != nil {
+			t.Fatal(err)
+		}
+		diff := old.FareFen - res.Order.Tickets[0].FareFen
+		if res.Order.Status != booking.Paid || res.Quote.PayFen != 0 || res.Quote.RefundFen+res.Quote.FeeFen != diff || res.Quote.FeeFen == 0 {
+			t.Fatalf("cheaper change: %s %+v (difference %d)", res.Order.Status, res.Quote, diff)
+		}
+		if p, _ := pe.gw.Query(ctx, o.PaymentID); p.RefundedFen != res.Quote.RefundFen {
+			t.Fatalf("gateway refunded %d, want %d", p.RefundedFen, res.Quote.RefundFen)
+		}
+		was, _ := pe.svc.Order(ctx, o.ID, acct[0])
+		if was.Status != booking.Changed || was.Tickets[0].Status != booking.Changed || was.Tickets[0].ChangedTo != res.Order.Tickets[0].ID {
+			t.Fatalf("old order %s, ticket %s → %d", was.Status, was.Tickets[0].Status, was.Tickets[0].ChangedTo)
+		}
+		if _, err := pe.svc.Change(ctx, booking.ChangeRequest{AccountID: acct[0], OrderID: res.Order.ID, TicketID: res.Order.Tickets[0].ID, Train: "Z66", Date: day0.AddDays(2).String()}); !hasReason(err, "already_changed") {
+			t.Fatalf("second change: %v", err)
+		}
+		mustCheck(t, pe.svc)
+
+		// Dearer: T168 hard sleeper → Z66 soft sleeper, paying the difference.
+		o2 := pe.paidOrder(t, acct[1], 2, "T168", network.HardSleeper)
+		res2, err := pe.svc.Change(ctx, booking.ChangeRequest{AccountID: acct[1], OrderID: o2.ID, TicketID: o2.Tickets[0].ID, Train: "Z66", Date: day0.String(), SeatClass: network.SoftSleeper})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res2.Order.Status != booking.Held || res2.Quote.PayFen != res2.Order.Tickets[0].FareFen-o2.Tickets[0].FareFen || res2.PaymentID == "" {
+			t.Fatalf("dearer change: %s %+v", res2.Order.Status, res2.Quote)
+		}
+		if still, _ := pe.svc.Order(ctx, o2.ID, acct[1]); still.Tickets[0].Status != booking.Paid {
+			t.Fatalf("the old ticket went before the difference was paid: %s", still.Tickets[0].Status)
+		}
+		if _, err := pe.gw.Pay(ctx, res2.PaymentID); err != nil {
+			t.Fatal(err)
+		}
+		pe.deliver(t)
+		now, _ := pe.svc.Order(ctx, res2.Order.ID, acct[1])
+		was2, _ := pe.svc.Order(ctx, o2.ID, acct[1])
+		if now.Status != booking.Paid || was2.Tickets[0].Status != booking.Changed || was2.Status != booking.Changed {
+			t.Fatalf("after paying the difference: new %s, old ticket %s", now.Status, was2.Tickets[0].Status)
+		}
+		mustCheck(t, pe.svc)
+	})
+}

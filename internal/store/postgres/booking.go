@@ -290,6 +290,17 @@ func (t *bookingTx) OrderForUpdate(id int64) (booking.Order, error) {
 	return os[0], nil
 }
 
+func (t *bookingTx) OrderOfTicket(ticketID int64) (booking.Order, error) {
+	os, err := readOrders(t.ctx, t.tx, `id = (SELECT order_id FROM tickets WHERE id = $1) FOR UPDATE`, false, ticketID)
+	if err != nil {
+		return booking.Order{}, err
+	}
+	if len(os) == 0 {
+		return booking.Order{}, errOrderNotFound
+	}
+	return os[0], nil
+}
+
 func (t *bookingTx) SetOrder(o booking.Order) error {
 	b := &pgx.Batch{}
 	b.Queue(`UPDATE orders SET status = $1, payment_id = $2, paid_at = $3 WHERE id = $4`, string(o.Status), o.PaymentID, o.PaidAt, o.ID)
@@ -330,6 +341,22 @@ func (s *bookingStore) Order(ctx context.Context, id int64) (booking.Order, erro
 	var out booking.Order
 	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		os, err := readOrders(ctx, tx, `id = $1`, true, id)
+		if err != nil {
+			return err
+		}
+		if len(os) == 0 {
+			return errOrderNotFound
+		}
+		out = os[0]
+		return nil
+	})
+	return out, err
+}
+
+func (s *bookingStore) OrderOfTicket(ctx context.Context, ticketID int64) (booking.Order, error) {
+	var out booking.Order
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		os, err := readOrders(ctx, tx, `id = (SELECT order_id FROM tickets WHERE id = $1)`, true, ticketID)
 		if err != nil {
 			return err
 		}

@@ -335,6 +335,17 @@ func (t *bookingTx) OrderForUpdate(id int64) (booking.Order, error) {
 	return os[0], nil
 }
 
+func (t *bookingTx) OrderOfTicket(ticketID int64) (booking.Order, error) {
+	os, err := readOrders(t.ctx, t.tx, `id = (SELECT order_id FROM tickets WHERE id = ?)`, false, ticketID)
+	if err != nil {
+		return booking.Order{}, err
+	}
+	if len(os) == 0 {
+		return booking.Order{}, errOrderNotFound
+	}
+	return os[0], nil
+}
+
 func (t *bookingTx) SetOrder(o booking.Order) error {
 	var paid any
 	if o.PaidAt != nil {
@@ -381,6 +392,17 @@ func (t *bookingTx) EnsureSetting(name, value string) (string, error) {
 
 func (s *bookingStore) Order(ctx context.Context, id int64) (booking.Order, error) {
 	os, err := readOrders(ctx, s.read, `id = ?`, true, id)
+	if err != nil {
+		return booking.Order{}, err
+	}
+	if len(os) == 0 {
+		return booking.Order{}, errOrderNotFound
+	}
+	return os[0], nil
+}
+
+func (s *bookingStore) OrderOfTicket(ctx context.Context, ticketID int64) (booking.Order, error) {
+	os, err := readOrders(ctx, s.read, `id = (SELECT order_id FROM tickets WHERE id = ?)`, true, ticketID)
 	if err != nil {
 		return booking.Order{}, err
 	}
