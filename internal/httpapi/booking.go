@@ -22,6 +22,7 @@ func (s *Server) bookingRoutes() {
 	add(s, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/cancel", "cancelOrder", "booking", "Cancel a held order; its seats return at once", "取消未支付订单"), s.cancelOrder)
 	add(s, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/payment", "payOrder", "booking", "Get the payment page of a held order", ""), s.payOrder)
 	add(s, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/refund", "refundOrder", "booking", "Refund paid tickets by the refund fee table", "退票"), s.refundOrder)
+	add(s, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/change", "changeOrder", "booking", "Change a paid ticket to another train or date, once", "改签：差价多退少补，退差价收改签费"), s.changeOrder)
 	add(s, identity.OrdersRead, op("GET", "/api/v1/admin/orders/{id}", "adminGetOrder", "booking", "Any order, for operators", ""), s.adminGetOrder)
 	add(s, identity.OrdersRead, op("GET", "/api/v1/admin/inventory/{service}/{date}", "checkInventory", "booking", "Recompute a train date's inventory and compare", "核对库存：按车票重算席位与余票计数"), s.checkInventory)
 	add(s, identity.Public, op("GET", "/api/v1/fees/{kind}", "getFees", "booking", "The refund or change fee table", ""), s.getFees)
@@ -141,6 +142,25 @@ func (s *Server) refundOrder(ctx context.Context, in *refundInput) (*orderOutput
 	return s.orderResult(s.withBooking(func() (booking.Order, error) {
 		return s.deps.Booking.RefundTickets(ctx, in.ID, PrincipalFrom(ctx).Account.ID, in.Body.TicketIDs)
 	}))
+}
+
+type changeInput struct {
+	ID   int64 `path:"id" minimum:"1" doc:"Order ID"`
+	Body booking.ChangeRequest
+}
+
+type changeOutput struct{ Body booking.ChangeResult }
+
+func (s *Server) changeOrder(ctx context.Context, in *changeInput) (*changeOutput, error) {
+	if err := s.needBooking(); err != nil {
+		return nil, err
+	}
+	in.Body.AccountID, in.Body.OrderID = PrincipalFrom(ctx).Account.ID, in.ID
+	res, err := s.deps.Booking.Change(ctx, in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &changeOutput{Body: res}, nil
 }
 
 func (s *Server) withBooking(fn func() (booking.Order, error)) (booking.Order, error) {
