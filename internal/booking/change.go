@@ -88,7 +88,7 @@ func (s *Service) Change(ctx context.Context, r ChangeRequest) (ChangeResult, er
 	if err != nil {
 		return ChangeResult{}, err
 	}
-	res, err := s.submit(ctx, func(b *batch) (any, error) { return s.change(b, r, old, tk, p, table) }, nil)
+	res, err := s.submit(ctx, func(b *batch) (any, error) { return s.change(b, r, old, tk, p, table) })
 	if err != nil {
 		return ChangeResult{}, err
 	}

@@ -11,11 +11,10 @@ import (
 
 // op is one state change waiting for the committer.
 type op struct {
-	fn    func(b *batch) (any, error)
-	after func(res any) // runs after a successful commit, outside the transaction
-	done  chan struct{}
-	res   any
-	err   error
+	fn   func(b *batch) (any, error)
+	done chan struct{}
+	res  any
+	err  error
 }
 
 // batch is one transaction of the committer, holding working copies of the
@@ -181,16 +180,13 @@ func (s *Service) commit(ctx context.Context, group []*op) {
 		}
 	}
 	for _, o := range group {
-		if o.err == nil && o.after != nil {
-			o.after(o.res)
-		}
 		close(o.done)
 	}
 }
 
 // submit queues an op and waits for its outcome.
-func (s *Service) submit(ctx context.Context, fn func(b *batch) (any, error), after func(any)) (any, error) {
-	o := &op{fn: fn, after: after, done: make(chan struct{})}
+func (s *Service) submit(ctx context.Context, fn func(b *batch) (any, error)) (any, error) {
+	o := &op{fn: fn, done: make(chan struct{})}
 	select {
 	case s.ops <- o:
 	case <-ctx.Done():

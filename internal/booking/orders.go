@@ -198,7 +198,7 @@ func (s *Service) Book(ctx context.Context, r BookRequest) (Booked, error) {
 	if err != nil {
 		return Booked{}, err
 	}
-	res, err := s.submit(ctx, func(b *batch) (any, error) { return s.book(b, r.AccountID, p) }, nil)
+	res, err := s.submit(ctx, func(b *batch) (any, error) { return s.book(b, r.AccountID, p) })
 	if err != nil {
 		return Booked{}, err
 	}
@@ -332,7 +332,7 @@ func (s *Service) Cancel(ctx context.Context, orderID, accountID int64) (Order, 
 	}
 	res, err := s.submit(ctx, func(b *batch) (any, error) {
 		return s.endHold(b, o.Train, orderID, Cancelled, accountActor(accountID), "cancel")
-	}, nil)
+	})
 	if err != nil {
 		return Order{}, err
 	}
@@ -402,7 +402,7 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 			// Others were paid or cancelled meanwhile: nothing to do.
 		}
 		return n, nil
-	}, nil)
+	})
 	if err != nil {
 		return 0, err
 	}

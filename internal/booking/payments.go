@@ -125,7 +125,7 @@ func (s *Service) HandleNotification(ctx context.Context, n payment.Notification
 			return OutcomeRefunded, b.tx.AppendEvents(Event{OrderID: id, At: now, Actor: "payment:" + n.PaymentID, Action: "late_payment_refund", From: cur.Status, To: cur.Status,
 				Detail: "payment " + n.PaymentID + " arrived when the order was " + string(cur.Status)})
 		}
-	}, nil)
+	})
 	if err != nil {
 		return "", err
 	}
@@ -208,7 +208,7 @@ func (s *Service) RefundTickets(ctx context.Context, orderID, accountID int64, t
 			}
 		}
 		return cur, nil
-	}, nil)
+	})
 	if err != nil {
 		return Order{}, err
 	}
