@@ -13,6 +13,7 @@ import (
 
 	"piao/internal/booking"
 	"piao/internal/httpapi"
+	"piao/internal/idempotency"
 	"piao/internal/identity"
 	"piao/internal/network"
 	"piao/internal/payment"
@@ -46,6 +47,9 @@ type App struct {
 	ping         func(context.Context) error
 	close        func() error
 	migrate      func(context.Context) (int64, error)
+
+	// IdempotencyStore keeps the results of API calls made with an Idempotency-Key.
+	IdempotencyStore idempotency.Store
 }
 
 // Open opens the configured database. It does not migrate; call Migrate.
@@ -61,6 +65,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.Network, a.ping, a.close, a.migrate = db.Network(), db.Ping, db.Close, db.Migrate
 		a.Identity = identity.NewService(db.Identity(), a.Now)
 		a.BookingStore, a.SandboxStore = db.Booking(), db.Sandbox()
+		a.IdempotencyStore = db.Idempotency()
 	case cfg.Database == "":
 		dir := cfg.DataDir
 		if dir == "" {
@@ -75,6 +80,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.Network, a.ping, a.close, a.migrate = db.Network(), db.Ping, db.Close, db.Migrate
 		a.Identity = identity.NewService(db.Identity(), a.Now)
 		a.BookingStore, a.SandboxStore = db.Booking(), db.Sandbox()
+		a.IdempotencyStore = db.Idempotency()
 	default:
 		return nil, fmt.Errorf("unsupported database %q: use postgres://… or leave empty for the embedded SQLite", redact(cfg.Database))
 	}
@@ -139,7 +145,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 	}
 	return httpapi.New(httpapi.Deps{
 		Version: Version, Catalog: a.Catalog, Network: a.Network, Identity: a.Identity,
-		Booking: a.Booking, Payments: pay, Ready: a.Ping,
+		Booking: a.Booking, Payments: pay, Ready: a.Ping, Idempotency: a.IdempotencyStore,
 		Mount: func(mux *http.ServeMux) {
 			if a.Sandbox != nil {
 				// The sandbox stands for an outside payment provider: its pages

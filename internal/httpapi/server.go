@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"piao/internal/booking"
+	"piao/internal/idempotency"
 	"piao/internal/identity"
 	"piao/internal/network"
 	"piao/internal/payment"
@@ -46,6 +47,8 @@ type Deps struct {
 	Ready func(context.Context) error
 	// Mount adds non-API routes (the console) to the mux.
 	Mount func(mux *http.ServeMux)
+	// Idempotency keeps Idempotency-Key results; nil turns the feature off.
+	Idempotency idempotency.Store
 }
 
 // Server is the HTTP front of piao.
@@ -81,7 +84,7 @@ func New(deps Deps) *Server {
 	if deps.Mount != nil {
 		deps.Mount(s.mux)
 	}
-	s.handler = s.middleware(s.mux)
+	s.handler = s.middleware(s.idempotent(s.mux))
 	return s
 }
 

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"piao/internal/booking"
+	"piao/internal/idempotency"
 	"piao/internal/identity"
 	"piao/internal/network"
 	"piao/internal/payment/sandbox"
@@ -18,3 +19,6 @@ func (db *DB) Booking() booking.Store { return &bookingStore{db} }
 
 // Sandbox returns the sandbox payment gateway's store.
 func (db *DB) Sandbox() sandbox.Store { return &sandboxStore{db} }
+
+// Idempotency returns the store of idempotency keys.
+func (db *DB) Idempotency() idempotency.Store { return &idempotencyStore{db} }

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"piao/internal/booking"
+	"piao/internal/idempotency"
 	"piao/internal/identity"
 	"piao/internal/network"
 	"piao/internal/payment/sandbox"
@@ -34,6 +35,9 @@ type Stores struct {
 	Booking  booking.Store
 	Sandbox  sandbox.Store
 	Ping     func(context.Context) error
+
+	// Idempotency keeps the idempotency keys of API calls.
+	Idempotency idempotency.Store
 }
 
 // Engine opens a fresh, migrated database on one storage engine.
@@ -65,7 +69,7 @@ func OpenSQLite(tb testing.TB) Stores {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	return Stores{Engine: "sqlite", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Ping: db.Ping}
+	return Stores{Engine: "sqlite", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Idempotency: db.Idempotency(), Ping: db.Ping}
 }
 
 // PostgresURL returns the server URL for tests, skipping (or failing under
@@ -130,5 +134,5 @@ func OpenPostgres(tb testing.TB) Stores {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	return Stores{Engine: "postgres", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Ping: db.Ping}
+	return Stores{Engine: "postgres", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Idempotency: db.Idempotency(), Ping: db.Ping}
 }

@@ -1,0 +1,103 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"piao/internal/fault"
+	"piao/internal/idempotency"
+)
+
+// idempotencyStore implements idempotency.Store on SQLite. Claims run in a
+// write transaction; the single writer connection with BEGIN IMMEDIATE
+// serialises them, so of concurrent claims of one key exactly one inserts.
+type idempotencyStore struct{ *DB }
+
+var _ idempotency.Store = (*idempotencyStore)(nil)
+
+func (s *idempotencyStore) Claim(ctx context.Context, r idempotency.Record, now time.Time) (idempotency.Record, bool, error) {
+	r.Status, r.CreatedAt, r.Response = idempotency.InProgress, now.UTC(), idempotency.Response{}
+	var held idempotency.Record
+	claimed := false
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		// A record that is no longer live gives its key up.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ?
+			AND (created_at < ? OR (status = 'in_progress' AND created_at < ?))`,
+			r.Scope, r.Key, formatTime(now.Add(-idempotency.TTL)), formatTime(now.Add(-idempotency.AbandonAfter))); err != nil {
+			return fault.Wrap(err, "expire idempotency key")
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, idem_key, method, path, body_hash, status, created_at)
+			VALUES (?, ?, ?, ?, ?, 'in_progress', ?) ON CONFLICT (scope, idem_key) DO NOTHING`,
+			r.Scope, r.Key, r.Method, r.Path, r.BodyHash, formatTime(r.CreatedAt))
+		if err != nil {
+			return fault.Wrap(err, "claim idempotency key")
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fault.Wrap(err, "claim idempotency key")
+		} else if n == 1 {
+			held, claimed = r, true
+			return nil
+		}
+		var created string
+		var body []byte
+		held = idempotency.Record{Scope: r.Scope, Key: r.Key}
+		err = tx.QueryRowContext(ctx, `SELECT method, path, body_hash, status, created_at, resp_status, content_type, location, resp_body
+			FROM idempotency_keys WHERE scope = ? AND idem_key = ?`, r.Scope, r.Key).Scan(
+			&held.Method, &held.Path, &held.BodyHash, (*string)(&held.Status), &created,
+			&held.Response.Status, &held.Response.ContentType, &held.Response.Location, &body)
+		if err != nil {
+			return fault.Wrap(err, "read idempotency key")
+		}
+		held.Response.Body = body
+		held.CreatedAt, err = parseTime(created)
+		return fault.Wrap(err, "read idempotency key")
+	})
+	if err != nil {
+		return idempotency.Record{}, false, err
+	}
+	return held, claimed, nil
+}
+
+func (s *idempotencyStore) Complete(ctx context.Context, scope, key string, resp idempotency.Response) error {
+	body := resp.Body
+	if body == nil {
+		body = []byte{}
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET status = 'completed', resp_status = ?, content_type = ?, location = ?, resp_body = ?
+			WHERE scope = ? AND idem_key = ? AND status = 'in_progress'`,
+			resp.Status, resp.ContentType, resp.Location, body, scope, key)
+		if err != nil {
+			return fault.Wrap(err, "complete idempotency key")
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fault.Wrap(err, "complete idempotency key")
+		}
+		if n == 0 {
+			return idempotency.ErrClaimLost
+		}
+		return nil
+	})
+}
+
+func (s *idempotencyStore) Release(ctx context.Context, scope, key string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND status = 'in_progress'`, scope, key)
+		return fault.Wrap(err, "release idempotency key")
+	})
+}
+
+func (s *idempotencyStore) Sweep(ctx context.Context, cutoff time.Time) (int64, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`, formatTime(cutoff))
+		if err != nil {
+			return fault.Wrap(err, "sweep idempotency keys")
+		}
+		n, err = res.RowsAffected()
+		return fault.Wrap(err, "sweep idempotency keys")
+	})
+	return n, err
+}
