@@ -34,6 +34,41 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// newBrowser starts a headless Chromium for the test and returns its
+// context; it stops when the test ends or after 90 s.
+func newBrowser(t *testing.T, exe string, opts ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	t.Cleanup(cancel)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append([]chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+	}, opts...)...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancelBrowser)
+	return bctx
+}
+
+// stepper returns a function that ends the test when a browser step failed.
+func stepper(t *testing.T) func(what string, err error) {
+	return func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+}
+
 // timetableRow is a rendered timetable row as the browser shows it.
 type timetableRow struct {
 	Station string `json:"station"`
@@ -49,32 +84,8 @@ func TestBrowser(t *testing.T) {
 	e := newEnv(t)
 	admin := loginFor(t, identity.OperatorAdmin)
 
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1000),
-	)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
-	defer cancelBrowser()
-
-	step := func(what string, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	bctx := newBrowser(t, exe, chromedp.WindowSize(1280, 1000))
+	step := stepper(t)
 	location := func() string {
 		t.Helper()
 		loc, err := chromedp.Run(bctx, chromedp.Location())
@@ -144,5 +155,149 @@ func TestBrowser(t *testing.T) {
 	step("read page", err)
 	if htmlLang != "en" || !strings.Contains(text, "Beijing West") || !strings.Contains(text, "Train timetable") {
 		t.Errorf("English page: lang %q, text:\n%s", htmlLang, text)
+	}
+}
+
+// TestBrowserH5 drives headless Chromium, sized like a phone, through the
+// passenger pages: log in, search NCG→BXP for tomorrow, book a Z66 hard
+// sleeper lower berth, pay on the sandbox's page, wait for the asynchronous
+// notification to show the e-ticket, refund it; then book again and cancel.
+// Set PIAO_TEST_H5_SCREENSHOT to a .png path to keep a screenshot of the
+// e-ticket page.
+func TestBrowserH5(t *testing.T) {
+	exe := chromium(t)
+	e := newEnv(t)
+	passenger := loginFor(t, identity.Passenger)
+	tomorrow := e.today.AddDays(1).String()
+
+	bctx := newBrowser(t, exe, chromedp.WindowSize(430, 1000))
+	step := stepper(t)
+	step("phone viewport", chromedp.Do(bctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulatePortrait)))
+	location := func() string {
+		t.Helper()
+		loc, err := chromedp.Run(bctx, chromedp.Location())
+		step("location", err)
+		return strings.TrimPrefix(loc, e.srv.URL)
+	}
+	// click clicks what sel finds and waits for the page it leads to.
+	click := func(what, sel string) {
+		t.Helper()
+		resp, err := chromedp.RunResponse(bctx, chromedp.Click(chromedp.CSS(sel)))
+		step(what, err)
+		if resp.Status != http.StatusOK {
+			t.Fatalf("%s: status %d at %s", what, resp.Status, location())
+		}
+	}
+	// orderStatus polls the order page until it shows want, reloading it,
+	// for up to 15 s: payment notifications arrive asynchronously.
+	orderStatus := func(want string) {
+		t.Helper()
+		page := location()
+		got := ""
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); {
+			// Errors are a page being replaced by its own refresh: try again.
+			if s, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.querySelector("#order-status")?.dataset.status ?? ""`)); err == nil {
+				if got = s; got == want {
+					return
+				}
+			}
+			time.Sleep(300 * time.Millisecond)
+			_, _ = chromedp.Run(bctx, chromedp.NavigateResponse(e.srv.URL+page))
+		}
+		t.Fatalf("order page %s shows %q after 15 s, want %q", page, got, want)
+	}
+	// book fills the booking form for one passenger and submits it.
+	book := func(name, id string) {
+		t.Helper()
+		step("fill passenger", chromedp.Do(bctx,
+			chromedp.SendKeys(chromedp.ID("name_1"), name),
+			chromedp.SendKeys(chromedp.ID("doc_number_1"), id),
+		))
+		seat, err := chromedp.Run(bctx, chromedp.Value(chromedp.ID("seat_1")))
+		step("read seat", err)
+		if seat != "hard_sleeper:lower" {
+			t.Errorf("the seat select proposes %q, want hard_sleeper:lower", seat)
+		}
+		click("submit order", `#book-form button[value="book"]`)
+		if !orderLocRE.MatchString(location()) {
+			t.Fatalf("after booking the browser is at %s, want an order page", location())
+		}
+		orderStatus("held")
+	}
+
+	// My orders needs a login, so the browser lands on the form.
+	_, err := chromedp.Run(bctx, chromedp.NavigateResponse(e.srv.URL+"/h5/orders"))
+	step("open /h5/orders", err)
+	if loc := location(); !strings.HasPrefix(loc, "/login?next=") {
+		t.Fatalf("anonymous browser is at %s, want the login form", loc)
+	}
+	step("fill login form", chromedp.Do(bctx,
+		chromedp.SendKeys(chromedp.ID("username"), passenger.Username),
+		chromedp.SendKeys(chromedp.ID("password"), passenger.Password),
+	))
+	click("log in", `form[action="/login"] button[type="submit"]`)
+	if loc := location(); loc != "/h5/orders" {
+		t.Fatalf("after login the browser is at %s, want /h5/orders", loc)
+	}
+
+	// Search: the form proposes NCG → BXP tomorrow.
+	click("open the ticket search", `nav a[href="/h5"]`)
+	date, err := chromedp.Run(bctx, chromedp.Value(chromedp.ID("date")))
+	step("read date", err)
+	if date != tomorrow {
+		t.Errorf("the date field proposes %q, want tomorrow %s", date, tomorrow)
+	}
+	click("search", `#search-form button[type="submit"]`)
+	if loc := location(); !strings.HasPrefix(loc, "/h5/search?") || !strings.Contains(loc, "date="+tomorrow) {
+		t.Fatalf("search went to %s", loc)
+	}
+	const lowerLink = `li[data-number="Z66"] a[href*="class=hard_sleeper"][href*="berth=lower"]`
+	click("book Z66 hard sleeper lower", lowerLink)
+
+	// Book for one passenger with a valid ID: the order is held.
+	book("张三", idNumber(1))
+	orderPage := location()
+
+	// Pay on the sandbox's page and come back.
+	click("pay", `form.pay button`)
+	if loc := location(); !strings.HasPrefix(loc, "/sandbox/pay/") {
+		t.Fatalf("pay went to %s, want the sandbox page", loc)
+	}
+	click("支付 on the sandbox page", `button[name="action"][value="pay"]`)
+	if loc := location(); !strings.HasPrefix(loc, orderPage+"?payment_id=") {
+		t.Fatalf("after paying the browser is at %s, want %s?payment_id=…", loc, orderPage)
+	}
+	orderStatus("paid")
+	text, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(".eticket")))
+	step("read e-ticket", err)
+	for _, want := range []string{"电子客票", "Z66", "南昌", "北京西", "20:06", "07:32", "张*", "已支付", "¥271.50", "下铺", "退票费"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the e-ticket lacks %q:\n%s", want, text)
+		}
+	}
+	if path := os.Getenv("PIAO_TEST_H5_SCREENSHOT"); path != "" {
+		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+		step("screenshot", err)
+		step("write screenshot", os.WriteFile(path, png, 0o644))
+	}
+
+	// Refund the ticket.
+	click("refund", `form.refund button`)
+	orderStatus("refunded")
+	text, err = chromedp.Run(bctx, chromedp.Text(chromedp.CSS("main")))
+	step("read refunded order", err)
+	if !strings.Contains(text, "已退票") {
+		t.Errorf("the refunded order page says:\n%s", text)
+	}
+
+	// Book again and cancel.
+	_, err = chromedp.Run(bctx, chromedp.NavigateResponse(e.srv.URL+"/h5/search?from=NCG&to=BXP&date="+tomorrow))
+	step("search again", err)
+	click("book Z66 hard sleeper lower again", lowerLink)
+	book("李四", idNumber(2))
+	click("cancel", `form.cancel button`)
+	orderStatus("cancelled")
+	if n, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll("form.pay, form.cancel").length`)); err != nil || n != 0 {
+		t.Errorf("a cancelled order still offers %d actions (%v)", n, err)
 	}
 }

@@ -3,7 +3,7 @@
 // back office, the merchant platform and the passenger H5 pages.
 //
 // It only translates between browsers and the domain services (identity,
-// network): it reads forms, calls the services and renders what they
+// network, booking): it reads forms, calls the services and renders what they
 // return. It must never hold business rules, touch storage directly or need
 // JavaScript, a build step or anything from the internet.
 package console
@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"time"
 
+	"piao/internal/booking"
 	"piao/internal/fault"
 	"piao/internal/httpapi"
 	"piao/internal/identity"
@@ -25,7 +26,10 @@ type Deps struct {
 	Identity *identity.Service // logins, sessions and who holds them
 	Network  network.Store     // stations and lines
 	Catalog  *network.Catalog  // timetables
-	Version  string            // shown in the footer
+	// Booking sells tickets on the passenger pages (/h5/…); it runs once
+	// app.App.Start has been called. Without it those pages answer 503.
+	Booking *booking.Service
+	Version string // shown in the footer
 }
 
 // Console serves the web console's pages.
@@ -61,11 +65,14 @@ type route struct {
 	// preSession marks the login POST, whose CSRF token comes from the
 	// pre-session cookie instead of the session (see session.go).
 	preSession bool
+	// identify resolves the session of a Public page too, for pages that
+	// anyone may open but that show a logged-in user their menu.
+	identify bool
 }
 
 // routes is the console's route table: every page with its permission.
-// Future sections (订单 orders, 营销 marketing, 治理 governance…) add rows
-// here and an item in navigation.
+// Future sections (营销 marketing, 治理 governance…) add rows here and an
+// item in navigation.
 func (c *Console) routes() []route {
 	return []route{
 		{Page: Page{"GET", "/static/{file}", identity.Public}, handle: c.static},
@@ -76,6 +83,16 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/{$}", identity.Authenticated}, handle: c.workbench},
 		{Page: Page{"GET", "/network", identity.Authenticated}, handle: c.network},
 		{Page: Page{"GET", "/network/lines/{id}", identity.Authenticated}, handle: c.line},
+		// Passenger H5 pages: anyone may look for trains; booking needs a login.
+		{Page: Page{"GET", "/h5", identity.Public}, handle: c.h5Home, identify: true},
+		{Page: Page{"GET", "/h5/search", identity.Public}, handle: c.h5Search, identify: true},
+		{Page: Page{"GET", "/h5/book", identity.OrdersOwn}, handle: c.h5BookForm},
+		{Page: Page{"POST", "/h5/book", identity.OrdersOwn}, handle: c.h5Book},
+		{Page: Page{"GET", "/h5/orders", identity.OrdersOwn}, handle: c.h5Orders},
+		{Page: Page{"GET", "/h5/orders/{id}", identity.OrdersOwn}, handle: c.h5Order},
+		{Page: Page{"POST", "/h5/orders/{id}/pay", identity.OrdersOwn}, handle: c.h5Pay},
+		{Page: Page{"POST", "/h5/orders/{id}/cancel", identity.OrdersOwn}, handle: c.h5Cancel},
+		{Page: Page{"POST", "/h5/orders/{id}/refund", identity.OrdersOwn}, handle: c.h5Refund},
 	}
 }
 
@@ -134,7 +151,7 @@ func (c *Console) guard(rt route) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cache-Control", "no-store") // pages carry tokens and personal data
 		st := &state{lang: langOf(r)}
-		if rt.Permission != identity.Public {
+		if rt.Permission != identity.Public || rt.identify {
 			if err := c.authenticate(w, r, st); err != nil {
 				c.internalError(w, r, st, err)
 				return

@@ -29,19 +29,21 @@ type env struct {
 	today   network.Date
 }
 
-// newEnv opens a SQLite app in a temporary directory, seeds the demo and
-// serves the full HTTP server. extra, if given, adds routes after the console's.
+// newEnv opens a SQLite app in a temporary directory, seeds the demo,
+// starts booking and the payment sandbox and serves the full HTTP server.
+// extra, if given, adds routes after the console's.
 func newEnv(t *testing.T, extra ...func(*console.Console, *http.ServeMux)) *env {
 	t.Helper()
 	a := apptest.NewDemo(t)
-	c := console.New(console.Deps{Identity: a.Identity, Network: a.Network, Catalog: a.Catalog, Version: "test"})
-	srv := httptest.NewServer(a.Server(func(mux *http.ServeMux) {
+	var c *console.Console
+	// Serve starts booking before it builds the server, so a.Booking is set here.
+	srv, _ := apptest.Serve(t, a, func(mux *http.ServeMux) {
+		c = console.New(console.Deps{Identity: a.Identity, Network: a.Network, Catalog: a.Catalog, Booking: a.Booking, Version: "test"})
 		c.Mount(mux)
 		for _, f := range extra {
 			f(c, mux)
 		}
-	}).Handler())
-	t.Cleanup(srv.Close)
+	})
 	return &env{app: a, console: c, srv: srv, today: apptest.Today()}
 }
 

@@ -41,15 +41,26 @@ func mustParseTemplates() templates {
 // navItem is a link in the main navigation.
 type navItem struct {
 	Key, Path string
-	Current   bool
+	// Need, if set, is what the role must hold to see the item, instead of
+	// what its page needs: the ticket search is public, but only roles that
+	// book tickets get it in their menu.
+	Need    identity.Permission
+	Current bool
 }
 
 // navigation lists the sections in menu order; items whose page the role
-// may not open are hidden. Later sections (订单, 营销, 治理…) go here once
-// their pages exist.
+// may not open are hidden. Later sections (营销, 治理…) go here once their
+// pages exist.
 var navigation = []navItem{
 	{Key: "nav.home", Path: "/"},
+	{Key: "nav.h5", Path: "/h5", Need: identity.OrdersOwn},
+	{Key: "nav.orders", Path: "/h5/orders"},
 	{Key: "nav.network", Path: "/network"},
+}
+
+// inSection reports whether path is in the section at nav path p.
+func inSection(path, p string) bool {
+	return path == p || p != "/" && strings.HasPrefix(path, p+"/")
 }
 
 // view is what every page template receives.
@@ -63,6 +74,7 @@ type view struct {
 	Version   string
 	RequestID string
 	Error     *bilingual // shown at the top of the page in both languages
+	Refresh   int        // seconds after which the page reloads itself; 0: never
 	Data      any        // the page's own data
 }
 
@@ -84,23 +96,41 @@ func (v *view) Alert(m *bilingual) alert { return alert{v.Lang, *m} }
 // RoleName is the user's role in the page's language.
 func (v *view) RoleName() string { return v.Lang.T("role." + string(v.Principal.Role())) }
 
-// newView fills the layout's data for a request.
+// newView fills the layout's data for a request. The language switch
+// comes back to the page asked for, or for a POST to its path.
 func (c *Console) newView(r *http.Request, st *state, titleKey string) *view {
+	back := r.URL.RequestURI()
+	if r.Method != http.MethodGet {
+		back = r.URL.Path
+	}
+	return c.newViewBack(r, st, titleKey, back)
+}
+
+// newViewBack is newView with the page the language switch returns to, for
+// a POST answered with a page whose address is another GET page.
+func (c *Console) newViewBack(r *http.Request, st *state, titleKey, back string) *view {
 	v := &view{Lang: st.lang, Title: st.lang.T(titleKey), Principal: st.principal, CSRF: st.csrf(), Version: c.deps.Version}
 	if !st.principal.Anonymous() {
-		section := r.URL.Path
+		section, current := r.URL.Path, -1
 		for _, it := range navigation {
-			if !identity.Allowed(st.principal.Role(), c.permission(it.Path)) {
+			need := it.Need
+			if need == "" {
+				need = c.permission(it.Path)
+			}
+			if !identity.Allowed(st.principal.Role(), need) {
 				continue
 			}
-			it.Current = section == it.Path || it.Path != "/" && strings.HasPrefix(section, it.Path+"/")
+			// The longest matching item is current: /h5/orders, not /h5.
+			if inSection(section, it.Path) && (current < 0 || len(it.Path) > len(v.Nav[current].Path)) {
+				current = len(v.Nav)
+			}
 			v.Nav = append(v.Nav, it)
 		}
+		if current >= 0 {
+			v.Nav[current].Current = true
+		}
 	}
-	back := localPath(r.URL.RequestURI())
-	if r.Method != http.MethodGet {
-		back = localPath(r.URL.Path)
-	}
+	back = localPath(back)
 	for _, l := range []struct {
 		to    lang
 		label string
