@@ -93,6 +93,8 @@ func (c *Console) routes() []route {
 		{Page: Page{"POST", "/h5/orders/{id}/pay", identity.OrdersOwn}, handle: c.h5Pay},
 		{Page: Page{"POST", "/h5/orders/{id}/cancel", identity.OrdersOwn}, handle: c.h5Cancel},
 		{Page: Page{"POST", "/h5/orders/{id}/refund", identity.OrdersOwn}, handle: c.h5Refund},
+		{Page: Page{"GET", "/h5/orders/{id}/change", identity.OrdersOwn}, handle: c.h5ChangeForm},
+		{Page: Page{"POST", "/h5/orders/{id}/change", identity.OrdersOwn}, handle: c.h5Change},
 	}
 }
 

@@ -40,7 +40,8 @@ func TestPagesTable(t *testing.T) {
 	}
 	for _, want := range []string{"GET /login", "POST /login", "POST /logout", "GET /{$}", "GET /network", "GET /network/lines/{id}", "GET /lang",
 		"GET /h5", "GET /h5/search", "GET /h5/book", "POST /h5/book", "GET /h5/orders", "GET /h5/orders/{id}",
-		"POST /h5/orders/{id}/pay", "POST /h5/orders/{id}/cancel", "POST /h5/orders/{id}/refund"} {
+		"POST /h5/orders/{id}/pay", "POST /h5/orders/{id}/cancel", "POST /h5/orders/{id}/refund",
+		"GET /h5/orders/{id}/change", "POST /h5/orders/{id}/change"} {
 		if !seen[want] {
 			t.Errorf("route %s missing", want)
 		}

@@ -49,6 +49,7 @@ type orderRow struct {
 	StatusName       string
 	Created          string
 	HoldUntil        string // while held
+	Change           bool   // a change (改签) order
 }
 
 // h5Orders lists the account's orders, newest first.
@@ -65,7 +66,7 @@ func (c *Console) h5Orders(w http.ResponseWriter, r *http.Request, st *state) {
 	var rows []orderRow
 	for _, o := range orders {
 		row := orderRow{ID: o.ID, URL: orderPath(o.ID), Passengers: len(o.Tickets), Total: yuan(o.TotalFen),
-			Status: o.Status, StatusName: st.lang.T("status." + string(o.Status)), Created: beijing(o.CreatedAt)}
+			Status: o.Status, StatusName: st.lang.T("status." + string(o.Status)), Created: beijing(o.CreatedAt), Change: o.ChangeOf != 0}
 		if o.Status == booking.Held {
 			row.HoldUntil = beijing(o.HoldExpiresAt)
 		}
@@ -112,6 +113,9 @@ type orderData struct {
 	JustPaid                bool // paid, and the payer is back from the gateway
 	RefreshURL              string
 	Tickets                 []ticketView
+	// ChangeOf describes the ticket a change (改签) order replaces; nil
+	// for an order that is not a change.
+	ChangeOf *changeOrigin
 }
 
 // ticketView is one passenger's ticket, formatted; names and document
@@ -131,6 +135,17 @@ type ticketView struct {
 	Fee, Refund            string     // for a paid ticket: what refunding it costs and returns
 	RefundErr              *bilingual // why a paid ticket cannot be refunded online now
 	RefundedFee, RefundAmt string     // for a refunded ticket
+	// Changes (改签): a paid ticket links to its change page, or to the
+	// change order still to pay; a changed one to the order of its new
+	// ticket (ChangedID 0: not among the recent orders); a ticket of a
+	// change order cannot be changed again (NoChange).
+	ChangeURL  string
+	PendingID  int64
+	PendingURL string
+	Changed    bool
+	ChangedID  int64
+	ChangedURL string
+	NoChange   bool
 }
 
 // h5Order shows one of the account's orders.
@@ -149,6 +164,11 @@ func (c *Console) showOrder(w http.ResponseWriter, r *http.Request, st *state, s
 		c.renderError(w, r, st, http.StatusNotFound, orderNotFound(r.PathValue("id")))
 		return
 	}
+	c.showOrderID(w, r, st, id, status, alert)
+}
+
+// showOrderID renders the account's order id with an optional message.
+func (c *Console) showOrderID(w http.ResponseWriter, r *http.Request, st *state, id int64, status int, alert *bilingual) {
 	ctx := r.Context()
 	o, err := c.deps.Booking.Order(ctx, id, st.principal.Account.ID)
 	if err != nil {
@@ -176,6 +196,19 @@ func (c *Console) showOrder(w http.ResponseWriter, r *http.Request, st *state, s
 		}
 		tableOK = true
 	}
+	// The other side of a change: the order replaced, the new order of a
+	// changed ticket, a change of a paid ticket still to pay.
+	var links changeLinks
+	if o.ChangeOf != 0 || d.Paid || hasChanged(o) {
+		if links, err = c.changeLinks(ctx, o.AccountID); err != nil {
+			c.fail(w, r, st, err)
+			return
+		}
+	}
+	if o.ChangeOf != 0 {
+		d.ChangeOf = originOf(o, links)
+		d.ChangeOf.JustDone = d.Paid && r.Method == http.MethodGet && r.URL.Query().Get("changed") == "1"
+	}
 	now := c.now()
 	sc := c.stations(ctx)
 	for i, t := range o.Tickets {
@@ -184,6 +217,7 @@ func (c *Console) showOrder(w http.ResponseWriter, r *http.Request, st *state, s
 			c.internalError(w, r, st, err)
 			return
 		}
+		setChangeLinks(&tv, o, t, links)
 		if tv.Paid && tableOK {
 			if fee, err := table.Fee(t.FareFen, t.Departure.Sub(now)); err != nil {
 				m := faultMsg(err)
@@ -209,6 +243,16 @@ func (c *Console) showOrder(w http.ResponseWriter, r *http.Request, st *state, s
 	v.Error = alert
 	v.Data = d
 	c.render(w, r, status, "h5_order.html", v)
+}
+
+// hasChanged reports whether a ticket of the order was changed.
+func hasChanged(o booking.Order) bool {
+	for _, t := range o.Tickets {
+		if t.ChangedTo != 0 || t.Status == booking.Changed {
+			return true
+		}
+	}
+	return false
 }
 
 // ticketView formats a ticket.
