@@ -35,7 +35,9 @@ type cli struct {
 	Migrate migrateCmd `cmd:"" help:"Apply pending database migrations and exit."`
 	Import  importCmd  `cmd:"" help:"Import network data."`
 	OpenAPI openapiCmd `cmd:"" name:"openapi" help:"Print the OpenAPI 3.1 document of the HTTP API (JSON)."`
+	Check   checkCmd   `cmd:"" help:"Check stored data against what it is derived from."`
 	Version versionCmd `cmd:"" help:"Print the version."`
+	Bench   benchCmd   `cmd:"" help:"Measure performance against the targets of SPEC section Q: engine, query, booking (a benchmark, not a test)."`
 }
 
 func main() {

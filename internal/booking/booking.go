@@ -13,6 +13,7 @@ import (
 	"context"
 	"time"
 
+	"piao/internal/fault"
 	"piao/internal/network"
 	"piao/internal/seats"
 )
@@ -110,6 +111,19 @@ type SeatRow struct {
 	Sold   seats.Legs
 }
 
+// Inventory is everything stored about a train date's seats at one moment.
+type Inventory struct {
+	Version int64
+	Seats   []SeatRow
+	Counts  map[seats.Kind][]int32
+	Tickets []Ticket // held and paid
+}
+
+// ErrTxConflict is returned by stores when a transaction lost a race with
+// another process (a deadlock or a serialisation failure): the committer
+// runs it again.
+var ErrTxConflict = fault.New(fault.Unavailable, "transaction_conflict", "并发冲突，请重试", "the transaction collided with another; try again")
+
 // TrainState is what a transaction sees of a train date.
 type TrainState struct {
 	Exists  bool
@@ -130,16 +144,16 @@ type Store interface {
 	OrderOfTicket(ctx context.Context, ticketID int64) (Order, error)
 	// OrderByPayment finds the order a payment was made for.
 	OrderByPayment(ctx context.Context, paymentID string) (Order, error)
-	// DueExpiries lists held orders whose hold ended at or before now.
-	DueExpiries(ctx context.Context, now time.Time, limit int) ([]int64, error)
+	// DueExpiries lists held orders whose hold ended at or before now, with
+	// their IDs and trains only.
+	DueExpiries(ctx context.Context, now time.Time, limit int) ([]Order, error)
 	// TrainVersion returns the committed inventory version of a train date (0 if none).
 	TrainVersion(ctx context.Context, k TrainKey) (int64, error)
 	// Seats returns a train date's seat rows in seat order (for loading and checks).
 	Seats(ctx context.Context, k TrainKey) ([]SeatRow, int64, error)
-	// Counts returns the stored availability counters of a train date per kind.
-	Counts(ctx context.Context, k TrainKey) (map[seats.Kind][]int32, error)
-	// ActiveTickets lists held and paid tickets of a train date.
-	ActiveTickets(ctx context.Context, k TrainKey) ([]Ticket, error)
+	// Inventory reads a train date's seats, stored counters and held and paid
+	// tickets in one consistent snapshot, for checks.
+	Inventory(ctx context.Context, k TrainKey) (Inventory, error)
 	// TrainDates lists every train date that has an inventory.
 	TrainDates(ctx context.Context) ([]TrainKey, error)
 	// Settings returns a JSON setting by name ("" if unset).
@@ -159,6 +173,9 @@ type Tx interface {
 	// kinds given, and sets the train date's version.
 	SaveSeats(k TrainKey, changed []SeatRow, counts map[seats.Kind][]int32, version int64) error
 
+	// LockAccount serialises the account's bookings across processes until
+	// commit, so its one-unpaid-order rule holds.
+	LockAccount(accountID int64) error
 	// HeldOrderOf returns the ID of the account's held order, 0 if none.
 	HeldOrderOf(accountID int64) (int64, error)
 	// ActiveTicketFor reports whether a document already holds a held or paid

@@ -125,6 +125,9 @@ func (s *Service) change(b *batch, r ChangeRequest, old Order, tk Ticket, p *pla
 	if tk.Status != Paid || tk.ChangedTo != 0 {
 		return nil, fault.Newf(fault.Conflict, "ticket_not_paid", "车票状态为 %s，不能改签", "the ticket is %s and cannot be changed", tk.Status)
 	}
+	if err := b.tx.LockAccount(r.AccountID); err != nil {
+		return nil, err
+	}
 	held, err := b.tx.HeldOrderOf(r.AccountID)
 	if err != nil {
 		return nil, err

@@ -27,17 +27,13 @@ func (s *Service) Check(ctx context.Context, k TrainKey) (CheckReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	rows, _, err := s.store.Seats(ctx, k)
+	inv, err := s.store.Inventory(ctx, k)
 	if err != nil {
 		return rep, err
 	}
-	tickets, err := s.store.ActiveTickets(ctx, k)
-	if err != nil {
-		return rep, err
-	}
-	counts, err := s.store.Counts(ctx, k)
-	if err != nil {
-		return rep, err
+	rows, tickets, counts := inv.Seats, inv.Tickets, inv.Counts
+	if inv.Version == 0 {
+		return rep, nil // nothing sold on this train date yet: no inventory to check
 	}
 	rep.Seats, rep.Tickets = len(rows), len(tickets)
 	want := make([]seats.Legs, len(rows))

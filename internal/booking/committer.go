@@ -11,10 +11,11 @@ import (
 
 // op is one state change waiting for the committer.
 type op struct {
-	fn   func(b *batch) (any, error)
-	done chan struct{}
-	res  any
-	err  error
+	fn    func(b *batch) (any, error)
+	done  chan struct{}
+	res   any
+	err   error
+	tries int // runs repeated after transaction conflicts
 }
 
 // batch is one transaction of the committer, holding working copies of the
@@ -166,6 +167,16 @@ func (s *Service) commit(ctx context.Context, group []*op) {
 			return
 		}
 		o := group[0]
+		if o.err != nil && fault.CodeOf(o.err) != fault.Internal {
+			// The op's own refusal (say, a unique rule the store enforced)
+			// left the transaction unusable; the refusal is the answer.
+			err = o.err
+		}
+		if errors.Is(err, ErrTxConflict) && o.tries < 5 {
+			o.tries++ // lost a race with another process: run it again
+			s.commit(ctx, group)
+			return
+		}
 		o.res, o.err = nil, err
 		if !errors.Is(err, context.Canceled) {
 			slog.Error("booking commit failed", "err", err.Error())

@@ -192,6 +192,10 @@ type Booked struct {
 
 var errSoldOut = fault.New(fault.Conflict, "sold_out", "余票不足", "sold out: not enough seats left")
 
+func errDocumentBooked(i int) error {
+	return fault.Newf(fault.Conflict, "document_already_booked", "第 %d 位乘客已购买该车次当日车票", "passenger %d already holds a ticket on this train that day", i+1)
+}
+
 // Book allocates and holds seats for every passenger atomically, or none.
 func (s *Service) Book(ctx context.Context, r BookRequest) (Booked, error) {
 	p, err := s.prepare(ctx, r)
@@ -216,6 +220,11 @@ func (s *Service) Book(ctx context.Context, r BookRequest) (Booked, error) {
 }
 
 func (s *Service) book(b *batch, accountID int64, p *plan) (any, error) {
+	// Lock the account, then the train, and check the rules under the locks:
+	// another process booking for the same account or train waits.
+	if err := b.tx.LockAccount(accountID); err != nil {
+		return nil, err
+	}
 	held, err := b.tx.HeldOrderOf(accountID)
 	if err != nil {
 		return nil, err
@@ -223,18 +232,18 @@ func (s *Service) book(b *batch, accountID int64, p *plan) (any, error) {
 	if held != 0 {
 		return nil, fault.Newf(fault.Conflict, "unpaid_order_exists", "您有未支付的订单 %d，请先支付或取消", "you have an unpaid order %d: pay or cancel it first", held)
 	}
+	w, err := b.train(p.key)
+	if err != nil {
+		return nil, err
+	}
 	for i, pass := range p.passengers {
 		dup, err := b.tx.ActiveTicketFor(string(pass.DocType), pass.DocNumber, p.key)
 		if err != nil {
 			return nil, err
 		}
 		if dup {
-			return nil, fault.Newf(fault.Conflict, "document_already_booked", "第 %d 位乘客已购买该车次当日车票", "passenger %d already holds a ticket on this train that day", i+1)
+			return nil, errDocumentBooked(i)
 		}
-	}
-	w, err := b.train(p.key)
-	if err != nil {
-		return nil, err
 	}
 	ids, err := w.train.Allocate(p.reqs)
 	if errors.Is(err, seats.ErrSoldOut) {
@@ -377,17 +386,9 @@ func (s *Service) endHold(b *batch, k TrainKey, orderID int64, to OrderStatus, a
 // ExpireDue releases every hold that has ended, exactly once each, and
 // returns how many it released.
 func (s *Service) ExpireDue(ctx context.Context) (int, error) {
-	ids, err := s.store.DueExpiries(ctx, s.cfg.Now(), 500)
-	if err != nil || len(ids) == 0 {
+	orders, err := s.store.DueExpiries(ctx, s.cfg.Now(), 500)
+	if err != nil || len(orders) == 0 {
 		return 0, err
-	}
-	orders := make([]Order, 0, len(ids))
-	for _, id := range ids {
-		o, err := s.store.Order(ctx, id)
-		if err != nil {
-			return 0, err
-		}
-		orders = append(orders, o)
 	}
 	res, err := s.submit(ctx, func(b *batch) (any, error) {
 		n := 0

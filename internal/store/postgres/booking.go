@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"piao/internal/booking"
 	"piao/internal/fault"
@@ -52,14 +54,20 @@ func decodeCounts(b []byte) []int32 {
 	return c
 }
 
+// LockTrain takes a transaction-scoped advisory lock on the train date
+// before reading its row: a row lock alone cannot guard a train date whose
+// row does not exist yet, which two processes would both try to create.
 func (t *bookingTx) LockTrain(k booking.TrainKey) (booking.TrainState, error) {
 	var st booking.TrainState
+	if _, err := t.tx.Exec(t.ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 1))`, "train:"+k.String()); err != nil {
+		return st, txError(err, "lock train")
+	}
 	err := t.tx.QueryRow(t.ctx, `SELECT version FROM train_dates WHERE service_id = $1 AND service_date = $2 FOR UPDATE`, k.ServiceID, k.Date.String()).Scan(&st.Version)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return st, nil
 	}
 	if err != nil {
-		return st, fault.Wrap(err, "lock train")
+		return st, txError(err, "lock train")
 	}
 	st.Exists = true
 	return st, nil
@@ -130,6 +138,33 @@ func (t *bookingTx) SaveSeats(k booking.TrainKey, changed []booking.SeatRow, cou
 	return fault.Wrap(t.tx.SendBatch(t.ctx, b).Close(), "save seats")
 }
 
+// LockAccount takes a transaction-scoped advisory lock on the account, so
+// two processes cannot both pass its one-unpaid-order check.
+func (t *bookingTx) LockAccount(accountID int64) error {
+	_, err := t.tx.Exec(t.ctx, `SELECT pg_advisory_xact_lock(2, hashtext($1))`, strconv.FormatInt(accountID, 10))
+	return txError(err, "lock account")
+}
+
+// txError marks deadlocks and serialisation failures as conflicts the
+// committer retries, and the booking rules' unique indexes as conflicts.
+func txError(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "40P01" || pe.Code == "40001":
+			return booking.ErrTxConflict
+		case pe.Code == pgUniqueViolation && pe.ConstraintName == "orders_one_held":
+			return fault.New(fault.Conflict, "unpaid_order_exists", "您有未支付的订单，请先支付或取消", "you have an unpaid order: pay or cancel it first")
+		case pe.Code == pgUniqueViolation && pe.ConstraintName == "tickets_one_per_document":
+			return fault.New(fault.Conflict, "document_already_booked", "乘客已购买该车次当日车票", "a passenger already holds a ticket on this train that day")
+		}
+	}
+	return fault.Wrap(err, what)
+}
+
 func (t *bookingTx) HeldOrderOf(accountID int64) (int64, error) {
 	var id int64
 	err := t.tx.QueryRow(t.ctx, `SELECT id FROM orders WHERE account_id = $1 AND status = 'held'`, accountID).Scan(&id)
@@ -154,7 +189,7 @@ func (t *bookingTx) InsertOrder(o *booking.Order) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, o.AccountID, string(o.Status), o.Train.ServiceID, o.Train.Date.String(), o.TotalFen,
 		o.CreatedAt, o.HoldExpiresAt, o.PaymentID, o.ChangeOf).Scan(&o.ID)
 	if err != nil {
-		return fault.Wrap(err, "insert order")
+		return txError(err, "insert order")
 	}
 	for i := range o.Tickets {
 		tk := &o.Tickets[i]
@@ -166,7 +201,7 @@ func (t *bookingTx) InsertOrder(o *booking.Order) error {
 			tk.Departure, tk.Arrival, tk.SeatNo, tk.Car, tk.Seat, string(tk.SeatClass), string(tk.Berth), tk.PassengerName, tk.DocType, tk.DocNumber,
 			tk.FareFen, string(tk.Status), tk.RefundFen, tk.FeeFen, tk.ChangedTo).Scan(&tk.ID)
 		if err != nil {
-			return fault.Wrap(err, "insert ticket")
+			return txError(err, "insert ticket")
 		}
 	}
 	return nil
@@ -307,7 +342,7 @@ func (t *bookingTx) SetOrder(o booking.Order) error {
 	for _, tk := range o.Tickets {
 		b.Queue(`UPDATE tickets SET status = $1, refund_fen = $2, fee_fen = $3, changed_to = $4 WHERE id = $5`, string(tk.Status), tk.RefundFen, tk.FeeFen, tk.ChangedTo, tk.ID)
 	}
-	return fault.Wrap(t.tx.SendBatch(t.ctx, b).Close(), "update order")
+	return txError(t.tx.SendBatch(t.ctx, b).Close(), "update order")
 }
 
 func (t *bookingTx) AppendEvents(events ...booking.Event) error {
@@ -397,13 +432,25 @@ func (s *bookingStore) OrderByPayment(ctx context.Context, paymentID string) (bo
 	return out, err
 }
 
-func (s *bookingStore) DueExpiries(ctx context.Context, now time.Time, limit int) ([]int64, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id FROM orders WHERE status = 'held' AND hold_expires_at <= $1 ORDER BY hold_expires_at LIMIT $2`, now, limit)
+func (s *bookingStore) DueExpiries(ctx context.Context, now time.Time, limit int) ([]booking.Order, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, service_id, service_date FROM orders WHERE status = 'held' AND hold_expires_at <= $1 ORDER BY hold_expires_at LIMIT $2`, now, limit)
 	if err != nil {
 		return nil, fault.Wrap(err, "find expired holds")
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	return ids, fault.Wrap(err, "find expired holds")
+	defer rows.Close()
+	var out []booking.Order
+	for rows.Next() {
+		var o booking.Order
+		var d string
+		if err := rows.Scan(&o.ID, &o.Train.ServiceID, &d); err != nil {
+			return nil, fault.Wrap(err, "find expired holds")
+		}
+		if o.Train.Date, err = network.ParseDate(d); err != nil {
+			return nil, fault.Wrap(err, "find expired holds")
+		}
+		out = append(out, o)
+	}
+	return out, fault.Wrap(rows.Err(), "find expired holds")
 }
 
 func (s *bookingStore) TrainVersion(ctx context.Context, k booking.TrainKey) (int64, error) {
@@ -432,8 +479,30 @@ func (s *bookingStore) Seats(ctx context.Context, k booking.TrainKey) ([]booking
 	return out, version, err
 }
 
-func (s *bookingStore) Counts(ctx context.Context, k booking.TrainKey) (map[seats.Kind][]int32, error) {
-	rows, err := s.pool.Query(ctx, `SELECT seat_class, berth, counts FROM availability WHERE service_id = $1 AND service_date = $2`, k.ServiceID, k.Date.String())
+func (s *bookingStore) Inventory(ctx context.Context, k booking.TrainKey) (booking.Inventory, error) {
+	var inv booking.Inventory
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT version FROM train_dates WHERE service_id = $1 AND service_date = $2`, k.ServiceID, k.Date.String()).Scan(&inv.Version)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if inv.Seats, err = loadSeatRows(ctx, tx, k); err != nil {
+			return err
+		}
+		if inv.Counts, err = loadCounts(ctx, tx, k); err != nil {
+			return err
+		}
+		inv.Tickets, err = loadActiveTickets(ctx, tx, k)
+		return err
+	})
+	return inv, err
+}
+
+func loadCounts(ctx context.Context, q queryer, k booking.TrainKey) (map[seats.Kind][]int32, error) {
+	rows, err := q.Query(ctx, `SELECT seat_class, berth, counts FROM availability WHERE service_id = $1 AND service_date = $2`, k.ServiceID, k.Date.String())
 	if err != nil {
 		return nil, fault.Wrap(err, "read availability")
 	}
@@ -450,8 +519,8 @@ func (s *bookingStore) Counts(ctx context.Context, k booking.TrainKey) (map[seat
 	return out, fault.Wrap(rows.Err(), "read availability")
 }
 
-func (s *bookingStore) ActiveTickets(ctx context.Context, k booking.TrainKey) ([]booking.Ticket, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE service_id = $1 AND service_date = $2 AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
+func loadActiveTickets(ctx context.Context, q queryer, k booking.TrainKey) ([]booking.Ticket, error) {
+	rows, err := q.Query(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE service_id = $1 AND service_date = $2 AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
 	if err != nil {
 		return nil, fault.Wrap(err, "read tickets")
 	}

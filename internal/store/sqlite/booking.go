@@ -141,6 +141,9 @@ func (t *bookingTx) SaveSeats(k booking.TrainKey, changed []booking.SeatRow, cou
 	return fault.Wrap(err, "save train version")
 }
 
+// LockAccount needs no lock: SQLite runs one write transaction at a time.
+func (t *bookingTx) LockAccount(accountID int64) error { return nil }
+
 func (t *bookingTx) HeldOrderOf(accountID int64) (int64, error) {
 	var id int64
 	err := t.tx.QueryRowContext(t.ctx, `SELECT id FROM orders WHERE account_id = ? AND status = 'held'`, accountID).Scan(&id)
@@ -431,21 +434,25 @@ func (s *bookingStore) OrderByPayment(ctx context.Context, paymentID string) (bo
 	return os[0], nil
 }
 
-func (s *bookingStore) DueExpiries(ctx context.Context, now time.Time, limit int) ([]int64, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id FROM orders WHERE status = 'held' AND hold_expires_at <= ? ORDER BY hold_expires_at LIMIT ?`, formatTime(now), limit)
+func (s *bookingStore) DueExpiries(ctx context.Context, now time.Time, limit int) ([]booking.Order, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, service_id, service_date FROM orders WHERE status = 'held' AND hold_expires_at <= ? ORDER BY hold_expires_at LIMIT ?`, formatTime(now), limit)
 	if err != nil {
 		return nil, fault.Wrap(err, "find expired holds")
 	}
 	defer rows.Close()
-	var ids []int64
+	var out []booking.Order
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var o booking.Order
+		var d string
+		if err := rows.Scan(&o.ID, &o.Train.ServiceID, &d); err != nil {
 			return nil, fault.Wrap(err, "find expired holds")
 		}
-		ids = append(ids, id)
+		if o.Train.Date, err = network.ParseDate(d); err != nil {
+			return nil, fault.Wrap(err, "find expired holds")
+		}
+		out = append(out, o)
 	}
-	return ids, fault.Wrap(rows.Err(), "find expired holds")
+	return out, fault.Wrap(rows.Err(), "find expired holds")
 }
 
 func (s *bookingStore) TrainVersion(ctx context.Context, k booking.TrainKey) (int64, error) {
@@ -474,8 +481,30 @@ func (s *bookingStore) Seats(ctx context.Context, k booking.TrainKey) ([]booking
 	return out, version, err
 }
 
-func (s *bookingStore) Counts(ctx context.Context, k booking.TrainKey) (map[seats.Kind][]int32, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT seat_class, berth, counts FROM availability WHERE service_id = ? AND service_date = ?`, k.ServiceID, k.Date.String())
+func (s *bookingStore) Inventory(ctx context.Context, k booking.TrainKey) (booking.Inventory, error) {
+	var inv booking.Inventory
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT version FROM train_dates WHERE service_id = ? AND service_date = ?`, k.ServiceID, k.Date.String()).Scan(&inv.Version)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fault.Wrap(err, "read train version")
+		}
+		if inv.Seats, err = loadSeatRows(ctx, tx, k); err != nil {
+			return err
+		}
+		if inv.Counts, err = loadCounts(ctx, tx, k); err != nil {
+			return err
+		}
+		inv.Tickets, err = loadActiveTickets(ctx, tx, k)
+		return err
+	})
+	return inv, err
+}
+
+func loadCounts(ctx context.Context, q queryer, k booking.TrainKey) (map[seats.Kind][]int32, error) {
+	rows, err := q.QueryContext(ctx, `SELECT seat_class, berth, counts FROM availability WHERE service_id = ? AND service_date = ?`, k.ServiceID, k.Date.String())
 	if err != nil {
 		return nil, fault.Wrap(err, "read availability")
 	}
@@ -492,8 +521,8 @@ func (s *bookingStore) Counts(ctx context.Context, k booking.TrainKey) (map[seat
 	return out, fault.Wrap(rows.Err(), "read availability")
 }
 
-func (s *bookingStore) ActiveTickets(ctx context.Context, k booking.TrainKey) ([]booking.Ticket, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE service_id = ? AND service_date = ? AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
+func loadActiveTickets(ctx context.Context, q queryer, k booking.TrainKey) ([]booking.Ticket, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE service_id = ? AND service_date = ? AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
 	if err != nil {
 		return nil, fault.Wrap(err, "read tickets")
 	}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"piao/internal/bench"
+)
+
+// benchCmd is `piao bench`: the performance figures of SPEC section Q,
+// each against its anchor or a ceiling measured in the same run. It is a
+// benchmark for a known machine, not a test.
+type benchCmd struct {
+	Engine  benchEngineCmd  `cmd:"" help:"Q3: in-memory seat engine, mixed ops/s (60 % query, 30 % buy, 10 % refund), one train per core."`
+	Query   benchQueryCmd   `cmd:"" help:"Q1: remaining-ticket query over HTTP against the net/http hello-world ceiling, and in process."`
+	Booking benchBookingCmd `cmd:"" help:"Q2: durable bookings over HTTP (hold committed, no oversell), SQLite and, with a postgres URL, PostgreSQL."`
+}
+
+// benchOutput are the flags every bench command shares.
+type benchOutput struct {
+	JSON bool `name:"json" help:"Print one JSON object per figure per line instead of a table."`
+	Runs int  `name:"runs" default:"3" help:"Measurements per figure; the median is reported."`
+}
+
+// print writes the figures as a table or JSON lines.
+func (o benchOutput) print(figs []bench.Figure) error {
+	if o.JSON {
+		return bench.WriteJSON(os.Stdout, figs)
+	}
+	return bench.WriteTable(os.Stdout, figs)
+}
+
+// quiet keeps request logs off the terminal while measuring: they are
+// still formatted at the configured level (their cost is part of serving),
+// then discarded.
+func quiet(c *cli) {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	slog.SetDefault(slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: level})))
+}
+
+type benchEngineCmd struct {
+	benchOutput
+	Seconds float64 `name:"seconds" default:"3" help:"Seconds per measurement."`
+	Threads int     `name:"threads" help:"Goroutines of the parallel figure, one train each (default GOMAXPROCS)."`
+}
+
+func (cmd benchEngineCmd) Run(ctx context.Context) error {
+	figs, err := bench.Engine(ctx, bench.EngineOptions{Seconds: cmd.Seconds, Runs: cmd.Runs, Threads: cmd.Threads, Log: os.Stderr})
+	if err != nil {
+		return err
+	}
+	return cmd.print(figs)
+}
+
+type benchQueryCmd struct {
+	benchOutput
+	Seconds     float64 `name:"seconds" default:"5" help:"Seconds per measurement."`
+	Concurrency int     `name:"concurrency" short:"c" default:"64" help:"HTTP connections."`
+	Postgres    string  `name:"postgres" help:"PostgreSQL server URL: also measure on a fresh database created there (default: --database if it is a postgres URL)."`
+	CPUProfile  string  `name:"cpuprofile" type:"path" help:"Write a CPU profile of the first SQLite HTTP query run to this file."`
+}
+
+func (cmd benchQueryCmd) Run(ctx context.Context, c *cli) error {
+	pg, err := pgURL(cmd.Postgres, c)
+	if err != nil {
+		return err
+	}
+	quiet(c)
+	o := bench.QueryOptions{Database: pg, Seconds: cmd.Seconds, Runs: cmd.Runs, Concurrency: cmd.Concurrency, Log: os.Stderr}
+	if cmd.CPUProfile != "" {
+		f, err := os.Create(cmd.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		o.CPUProfile = f
+	}
+	figs, err := bench.Query(ctx, o)
+	if err != nil {
+		return err
+	}
+	return cmd.print(figs)
+}
+
+type benchBookingCmd struct {
+	benchOutput
+	Bookings    int    `name:"bookings" default:"50000" help:"Measured bookings per run (each by its own account)."`
+	Concurrency int    `name:"concurrency" short:"c" default:"256" help:"HTTP connections."`
+	Trains      int    `name:"trains" default:"20" help:"Trains of the benchmark network (1,000 seats, 5 stops each)."`
+	Days        int    `name:"days" default:"5" help:"Days each train runs, from tomorrow."`
+	Postgres    string `name:"postgres" help:"PostgreSQL server URL: also measure on a fresh database created there (default: --database if it is a postgres URL)."`
+	CPUProfile  string `name:"cpuprofile" type:"path" help:"Write a CPU profile of the first SQLite run's measured part to this file."`
+}
+
+func (cmd benchBookingCmd) Run(ctx context.Context, c *cli) error {
+	pg, err := pgURL(cmd.Postgres, c)
+	if err != nil {
+		return err
+	}
+	quiet(c)
+	o := bench.BookingOptions{Database: pg, Bookings: cmd.Bookings, Runs: cmd.Runs, Concurrency: cmd.Concurrency,
+		Trains: cmd.Trains, Days: cmd.Days, Log: os.Stderr}
+	if cmd.CPUProfile != "" {
+		f, err := os.Create(cmd.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		o.CPUProfile = f
+	}
+	figs, err := bench.Booking(ctx, o)
+	if err != nil {
+		return err
+	}
+	return cmd.print(figs)
+}
+
+// pgURL is the PostgreSQL server to measure on: --postgres, else
+// --database (PIAO_DATABASE) when it names PostgreSQL, else none.
+func pgURL(flag string, c *cli) (string, error) {
+	if flag != "" {
+		if !bench.IsPostgres(flag) {
+			return "", fmt.Errorf("--postgres needs a postgres:// URL")
+		}
+		return flag, nil
+	}
+	if bench.IsPostgres(c.Database) {
+		return c.Database, nil
+	}
+	return "", nil
+}
