@@ -88,7 +88,7 @@ func (cmd benchQueryCmd) Run(ctx context.Context, c *cli) error {
 
 type benchBookingCmd struct {
 	benchOutput
-	Bookings    int    `name:"bookings" default:"50000" help:"Measured bookings per run (each by its own account)."`
+	Bookings    int    `name:"bookings" default:"20000" help:"Measured bookings per run (each by its own account)."`
 	Concurrency int    `name:"concurrency" short:"c" default:"256" help:"HTTP connections."`
 	Trains      int    `name:"trains" default:"20" help:"Trains of the benchmark network (1,000 seats, 5 stops each)."`
 	Days        int    `name:"days" default:"5" help:"Days each train runs, from tomorrow."`

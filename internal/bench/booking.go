@@ -24,7 +24,7 @@ type BookingOptions struct {
 	// Database, a PostgreSQL server URL, adds the same figure measured on a
 	// fresh database there, beside the embedded SQLite one.
 	Database    string
-	Bookings    int // measured bookings per run (default 50,000)
+	Bookings    int // measured bookings per run (default 20,000)
 	Runs        int // runs whose median is reported (default 3)
 	Concurrency int // HTTP connections (default 256)
 	Trains      int // trains of the benchmark network (default 20)
@@ -45,7 +45,7 @@ type BookingOptions struct {
 // sold twice, and as many active tickets as 2xx answers.
 func Booking(ctx context.Context, o BookingOptions) ([]Figure, error) {
 	if o.Bookings <= 0 {
-		o.Bookings = 50_000
+		o.Bookings = 20_000
 	}
 	o.Runs = max(o.Runs, 1)
 	if o.Concurrency <= 0 {
@@ -63,6 +63,7 @@ func Booking(ctx context.Context, o BookingOptions) ([]Figure, error) {
 		return nil, err
 	}
 	defer hello.Close()
+	helloClient := NewClient(o.Concurrency)
 	servers := []string{""}
 	if IsPostgres(o.Database) {
 		servers = append(servers, o.Database)
@@ -82,8 +83,13 @@ func Booking(ctx context.Context, o BookingOptions) ([]Figure, error) {
 			if err != nil {
 				return nil, err
 			}
-			// The ceiling right after, with the same connections.
-			h, err := Load{Concurrency: o.Concurrency, Duration: 2 * time.Second, New: Get(hello.URL)}.Run(ctx)
+			// The ceiling right after, as many connections, warmed up.
+			hl := Load{Client: helloClient, Concurrency: o.Concurrency, Duration: 300 * time.Millisecond, New: Get(hello.URL)}
+			if _, err := hl.Run(ctx); err != nil {
+				return nil, err
+			}
+			hl.Duration = 2 * time.Second
+			h, err := hl.Run(ctx)
 			if err != nil {
 				return nil, err
 			}

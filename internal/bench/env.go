@@ -128,7 +128,18 @@ func createDatabase(ctx context.Context, serverURL string) (string, func() error
 	b := make([]byte, 6)
 	rand.Read(b)
 	name := "piao_bench_" + hex.EncodeToString(b)
-	conn, err := pgx.Connect(ctx, serverURL)
+	// pool_* parameters configure piao's pgxpool; a plain connection
+	// would send them to the server as settings it does not know.
+	admin := *u
+	q := admin.Query()
+	for k := range q {
+		if strings.HasPrefix(k, "pool_") {
+			q.Del(k)
+		}
+	}
+	admin.RawQuery = q.Encode()
+	adminURL := admin.String()
+	conn, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
 		return "", nil, fmt.Errorf("connect to postgres: %w", err)
 	}
@@ -140,7 +151,7 @@ func createDatabase(ctx context.Context, serverURL string) (string, func() error
 	drop := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		conn, err := pgx.Connect(ctx, serverURL)
+		conn, err := pgx.Connect(ctx, adminURL)
 		if err != nil {
 			return fmt.Errorf("drop benchmark database %s: %w", name, err)
 		}

@@ -122,7 +122,7 @@ func Query(ctx context.Context, o QueryOptions) ([]Figure, error) {
 			}
 			viaHTTP := Figure{Name: "query over HTTP: GET /remaining (" + e.Engine + ")", Value: Median(rates), Unit: "req/s", Runs: o.Runs}
 			viaHTTP.compare("hello-world ceiling", Median(ceil))
-			viaHTTP.Note = fmt.Sprintf("%s; NCG→BXP %s (2 trains); %d connections; last run p50 %s, p99 %s, errors %s; %.1f× 12306's 2013 query tier (10,000/s)",
+			viaHTTP.Note = fmt.Sprintf("%s; NCG→BXP %s (2 trains); %d connections; last run p50 %s, p99 %s, errors %s; %.2f× 12306's 2013 query tier (10,000/s)",
 				runsOf(rates), date, o.Concurrency, fmtLatency(last.P50), fmtLatency(last.P99), last.ErrorSummary(), viaHTTP.Value/AnchorQueries)
 			in := Figure{Name: fmt.Sprintf("query in process: Availability (%s, %d threads)", e.Engine, runtime.GOMAXPROCS(0)), Value: Median(inproc), Unit: "queries/s", Runs: o.Runs}
 			in.compare("12306 query tier 2013", AnchorQueries)

@@ -183,11 +183,11 @@ func at(d network.Date, loc *time.Location, secs int) time.Time {
 	return d.In(loc).AddDate(0, 0, secs/86400).Add(time.Duration(secs%86400) * time.Second)
 }
 
-// Booked is the result of a booking: the held order and where to pay.
+// Booked is the result of a booking: the held order. The payment is
+// created when the payer asks for it (Service.Payment), as a real checkout
+// does, so a booking costs the gateway nothing until someone pays.
 type Booked struct {
-	Order     Order  `json:"order"`
-	PaymentID string `json:"payment_id,omitempty"`
-	PayURL    string `json:"pay_url,omitempty"`
+	Order Order `json:"order"`
 }
 
 var errSoldOut = fault.New(fault.Conflict, "sold_out", "余票不足", "sold out: not enough seats left")
@@ -206,17 +206,7 @@ func (s *Service) Book(ctx context.Context, r BookRequest) (Booked, error) {
 	if err != nil {
 		return Booked{}, err
 	}
-	o := res.(Order)
-	out := Booked{Order: o}
-	if s.cfg.Gateway != nil {
-		pay, err := s.createPayment(ctx, o)
-		if err != nil {
-			// The hold stands; the payer can ask for the payment again.
-			return out, nil
-		}
-		out.PaymentID, out.PayURL = pay.ID, pay.PayURL
-	}
-	return out, nil
+	return Booked{Order: res.(Order)}, nil
 }
 
 func (s *Service) book(b *batch, accountID int64, p *plan) (any, error) {

@@ -25,20 +25,17 @@ func (s *Service) createPayment(ctx context.Context, o Order) (payment.Payment, 
 	})
 }
 
-// PayURL returns where to pay a held order of the account.
-func (s *Service) PayURL(ctx context.Context, orderID, accountID int64) (string, error) {
+// Payment returns the gateway payment of a held order of the account,
+// creating it on first use; asking again returns the same pending payment.
+func (s *Service) Payment(ctx context.Context, orderID, accountID int64) (payment.Payment, error) {
 	o, err := s.loadOwned(ctx, orderID, accountID)
 	if err != nil {
-		return "", err
+		return payment.Payment{}, err
 	}
 	if o.Status != Held {
-		return "", fault.Newf(fault.Conflict, "order_not_held", "订单状态为 %s，无需支付", "the order is %s: nothing to pay", o.Status)
+		return payment.Payment{}, fault.Newf(fault.Conflict, "order_not_held", "订单状态为 %s，无需支付", "the order is %s: nothing to pay", o.Status)
 	}
-	p, err := s.createPayment(ctx, o)
-	if err != nil {
-		return "", err
-	}
-	return p.PayURL, nil
+	return s.createPayment(ctx, o)
 }
 
 // PaymentOutcome says what a payment notification did.

@@ -83,17 +83,34 @@ func (pe *payEnv) deliver(t *testing.T) {
 	}
 }
 
-func (pe *payEnv) book(t *testing.T, account int64, i int) booking.Booked {
+// bookedOrder is a held order with the payment created for it.
+type bookedOrder struct {
+	Order     booking.Order
+	PaymentID string
+}
+
+func (pe *payEnv) book(t *testing.T, account int64, i int) bookedOrder {
 	t.Helper()
 	res, err := pe.svc.Book(context.Background(), booking.BookRequest{AccountID: account, Train: "T168", Date: day0.String(), From: "NCG", To: "BXP",
 		Passengers: []booking.PassengerRequest{passenger(i, network.HardSleeper, "")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.PaymentID == "" || res.PayURL == "" {
-		t.Fatalf("no payment for order %d", res.Order.ID)
+	return bookedOrder{Order: res.Order, PaymentID: pe.payment(t, res.Order.ID, account)}
+}
+
+// payment asks for the payment of a held order, twice, to show it is the same.
+func (pe *payEnv) payment(t *testing.T, orderID, account int64) string {
+	t.Helper()
+	p, err := pe.svc.Payment(context.Background(), orderID, account)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return res
+	again, err := pe.svc.Payment(context.Background(), orderID, account)
+	if err != nil || again.ID != p.ID || p.PayURL == "" || p.Status != payment.Pending {
+		t.Fatalf("payment of order %d: %+v then %+v, %v", orderID, p, again, err)
+	}
+	return p.ID
 }
 
 // Duplicate notifications (three copies of each) pay an order once.
@@ -212,7 +229,7 @@ func TestPaymentRacesExpiry(t *testing.T) {
 		pe := newPayEnv(t, s, booking.Config{Hold: 10 * time.Minute}, 1)
 		const n = 40
 		accts := pe.accounts(t, n)
-		var booked []booking.Booked
+		var booked []bookedOrder
 		for i, a := range accts {
 			booked = append(booked, pe.book(t, a, i))
 		}
@@ -301,7 +318,7 @@ func (pe *payEnv) paidOrder(t *testing.T, account int64, i int, train string, cl
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pe.gw.Pay(context.Background(), res.PaymentID); err != nil {
+	if _, err := pe.gw.Pay(context.Background(), pe.payment(t, res.Order.ID, account)); err != nil {
 		t.Fatal(err)
 	}
 	pe.deliver(t)

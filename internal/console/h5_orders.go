@@ -314,7 +314,8 @@ func (c *Console) orderAction(w http.ResponseWriter, r *http.Request, st *state,
 // h5Pay sends the payer to the gateway's page for a held order.
 func (c *Console) h5Pay(w http.ResponseWriter, r *http.Request, st *state) {
 	c.orderAction(w, r, st, func(id, account int64) (string, error) {
-		return c.deps.Booking.PayURL(r.Context(), id, account)
+		p, err := c.deps.Booking.Payment(r.Context(), id, account)
+		return p.PayURL, err
 	})
 }
 

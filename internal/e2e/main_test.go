@@ -413,8 +413,7 @@ type order struct {
 }
 
 type booked struct {
-	Order  order  `json:"order"`
-	PayURL string `json:"pay_url"`
+	Order order `json:"order"`
 }
 
 // checkReport is what `piao check inventory --json` prints per train date.

@@ -16,11 +16,11 @@ import (
 // bookingRoutes registers the booking endpoints (R2–R6).
 func (s *Server) bookingRoutes() {
 	add(s, identity.Public, op("GET", "/api/v1/remaining", "remainingTickets", "booking", "Remaining tickets between two stations on a date", "余票查询：车次、席别铺位余票、票价、时刻"), s.remaining)
-	add(s, identity.OrdersOwn, op("POST", "/api/v1/orders", "bookOrder", "booking", "Book seats for 1–5 passengers and hold them for payment", "下单：为 1–5 名乘客分配并锁定席位，等待支付"), s.bookOrder)
+	add(s, identity.OrdersOwn, op("POST", "/api/v1/orders", "bookOrder", "booking", "Book seats for 1–5 passengers and hold them for payment; then POST …/payment to pay", "下单：为 1–5 名乘客分配并锁定席位，等待支付"), s.bookOrder)
 	add(s, identity.OrdersOwn, op("GET", "/api/v1/orders", "listOrders", "booking", "The caller's orders, newest first", ""), s.listOrders)
 	add(s, identity.OrdersOwn, op("GET", "/api/v1/orders/{id}", "getOrder", "booking", "One of the caller's orders with tickets and events", ""), s.getOrder)
 	add(s, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/cancel", "cancelOrder", "booking", "Cancel a held order; its seats return at once", "取消未支付订单"), s.cancelOrder)
-	add(s, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/payment", "payOrder", "booking", "Get the payment page of a held order", ""), s.payOrder)
+	add(s, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/payment", "payOrder", "booking", "Create (or get again) the payment of a held order; open its pay_url to pay", "支付：创建或取回待支付订单的支付单"), s.payOrder)
 	add(s, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/refund", "refundOrder", "booking", "Refund paid tickets by the refund fee table", "退票"), s.refundOrder)
 	add(s, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/change", "changeOrder", "booking", "Change a paid ticket to another train or date, once", "改签：差价多退少补，退差价收改签费"), s.changeOrder)
 	add(s, identity.OrdersRead, op("GET", "/api/v1/admin/orders/{id}", "adminGetOrder", "booking", "Any order, for operators", ""), s.adminGetOrder)
@@ -178,22 +178,18 @@ func (s *Server) orderResult(o booking.Order, err error) (*orderOutput, error) {
 }
 
 type payOutput struct {
-	Body struct {
-		PayURL string `json:"pay_url" doc:"Open this page to pay"`
-	}
+	Body payment.Payment
 }
 
 func (s *Server) payOrder(ctx context.Context, in *orderIDPath) (*payOutput, error) {
 	if err := s.needBooking(); err != nil {
 		return nil, err
 	}
-	u, err := s.deps.Booking.PayURL(ctx, in.ID, PrincipalFrom(ctx).Account.ID)
+	p, err := s.deps.Booking.Payment(ctx, in.ID, PrincipalFrom(ctx).Account.ID)
 	if err != nil {
 		return nil, err
 	}
-	out := &payOutput{}
-	out.Body.PayURL = u
-	return out, nil
+	return &payOutput{Body: p}, nil
 }
 
 type inventoryInput struct {

@@ -11,6 +11,7 @@ import (
 	"piao/internal/app/apptest"
 	"piao/internal/booking"
 	"piao/internal/identity"
+	"piao/internal/payment"
 	"piao/internal/realname"
 )
 
@@ -31,15 +32,21 @@ func TestBookingFlowOverHTTP(t *testing.T) {
 	res = s.do(t, "POST", "/api/v1/orders", token, strings.NewReader(body))
 	var booked booking.Booked
 	json.Unmarshal(res.body, &booked)
-	if res.status != 200 || booked.Order.Status != booking.Held || !strings.Contains(booked.PayURL, "/sandbox/pay/") {
+	if res.status != 200 || booked.Order.Status != booking.Held {
 		t.Fatalf("book: %d %s", res.status, res.body)
+	}
+	res = s.do(t, "POST", fmt.Sprintf("/api/v1/orders/%d/payment", booked.Order.ID), token, nil)
+	var pay payment.Payment
+	json.Unmarshal(res.body, &pay)
+	if res.status != 200 || !strings.Contains(pay.PayURL, "/sandbox/pay/"+pay.ID) || pay.AmountFen != booked.Order.TotalFen {
+		t.Fatalf("payment: %d %s", res.status, res.body)
 	}
 	// Bad ID number: a 4xx naming the passenger.
 	bad := strings.Replace(body, id, id[:17]+string("0123456789"[(int(id[17]-'0')+1)%10]), 1)
 	if res := s.do(t, "POST", "/api/v1/orders", token, strings.NewReader(bad)); res.status != 422 || decodeProblem(t, res).Reason != "bad_id_checksum" {
 		t.Fatalf("bad ID: %d %s", res.status, res.body)
 	}
-	if _, err := s.app.Sandbox.Pay(context.Background(), booked.PaymentID); err != nil {
+	if _, err := s.app.Sandbox.Pay(context.Background(), pay.ID); err != nil {
 		t.Fatal(err)
 	}
 	path := fmt.Sprintf("/api/v1/orders/%d", booked.Order.ID)
@@ -75,7 +82,7 @@ func TestBookingFlowOverHTTP(t *testing.T) {
 		t.Fatalf("inventory check: %d %s", res.status, res.body)
 	}
 	// A forged notification is refused.
-	forged := `{"id":"x","payment_id":"` + booked.PaymentID + `","order_ref":"piao-order-1","status":"paid","amount_fen":1}`
+	forged := `{"id":"x","payment_id":"` + pay.ID + `","order_ref":"piao-order-1","status":"paid","amount_fen":1}`
 	if res := s.do(t, "POST", "/api/v1/payments/notify", "", strings.NewReader(forged), "X-Piao-Pay-Timestamp", fmt.Sprint(time.Now().Unix()), "X-Piao-Pay-Nonce", "n", "X-Piao-Pay-Signature", "00"); res.status < 400 || res.status >= 500 {
 		t.Fatalf("forged notification: %d %s", res.status, res.body)
 	}

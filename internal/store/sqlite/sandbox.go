@@ -101,7 +101,9 @@ func (s *sandboxStore) CreatePayment(ctx context.Context, p sandbox.Record, now 
 	created := false
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx,
-			`UPDATE sandbox_payments SET status = 'closed' WHERE order_ref = ? AND status = 'pending' AND expires_at <= ?`,
+			// The IN clause repeats the partial index's condition so SQLite uses it
+			// instead of scanning every payment ever made.
+			`UPDATE sandbox_payments SET status = 'closed' WHERE order_ref = ? AND status IN ('pending', 'paid') AND status = 'pending' AND expires_at <= ?`,
 			p.OrderRef, formatTime(now)); err != nil {
 			return fault.Wrap(err, "close expired sandbox payments")
 		}
