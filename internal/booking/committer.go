@@ -187,7 +187,7 @@ func (s *Service) commit(ctx context.Context, group []*op) {
 	for _, k := range b.order {
 		w := b.work[k]
 		if w.dirty {
-			s.trains.publish(k, &snapshot{version: w.version, train: w.train, checked: s.cfg.Now(), fromDB: true})
+			s.trains.publish(k, newSnapshot(w.version, w.train, s.cfg.Now(), true))
 		}
 	}
 	for _, o := range group {

@@ -154,6 +154,9 @@ func (s *Service) resolveTrain(ctx context.Context, ref string) (*serviceInfo, e
 	if strings.Contains(ref, ":") {
 		return s.trains.service(ctx, ref)
 	}
+	if id, ok := s.trains.numberID(ref); ok {
+		return s.trains.service(ctx, id)
+	}
 	svcs, err := s.net.ServicesByNumber(ctx, ref)
 	if err != nil {
 		return nil, err
@@ -161,6 +164,7 @@ func (s *Service) resolveTrain(ctx context.Context, ref string) (*serviceInfo, e
 	if len(svcs) == 0 {
 		return nil, fault.Newf(fault.NotFound, "train_not_found", "没有车次 %s", "there is no train %s", ref)
 	}
+	s.trains.rememberNumber(ref, svcs[0].ID)
 	return s.trains.service(ctx, svcs[0].ID)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"piao/internal/fault"
@@ -40,8 +41,88 @@ type Offer struct {
 // Remaining answers the remaining-ticket query (余票查询): every train calling
 // at a station named by from and later at one named by to on date, with
 // counts per class and berth, fares and times. Stations are named by ID,
-// telecode, name or pinyin.
+// telecode, name or pinyin. Which trains serve the pair, with their stations
+// and fares, is read from the network once and kept for a few seconds; the
+// counts always come from the live inventory.
 func (s *Service) Remaining(ctx context.Context, from, to string, date network.Date) ([]Offer, error) {
+	key := strings.ToLower(strings.TrimSpace(from)) + "\x00" + strings.ToLower(strings.TrimSpace(to))
+	plan, err := s.plans.get(key, func() (*plannedSearch, error) { return s.planSearch(ctx, from, to) })
+	if err != nil {
+		return nil, err
+	}
+	out := []Offer{}
+	for _, pt := range plan.trains {
+		si, err := s.trains.service(ctx, pt.serviceID)
+		if err != nil {
+			return nil, err
+		}
+		if !si.calendar.Runs(date) {
+			continue
+		}
+		snap, err := s.trains.current(ctx, TrainKey{ServiceID: pt.serviceID, Date: date})
+		if err != nil {
+			return nil, err
+		}
+		stops := si.svc.Stops
+		o := Offer{ServiceID: pt.serviceID, Number: si.svc.Number, Date: date, From: pt.from, To: pt.to, FromIndex: pt.fi, ToIndex: pt.ti,
+			Departure: at(date, si.loc, stops[pt.fi].Depart), Arrival: at(date, si.loc, stops[pt.ti].Arrive),
+			DurationMin: (stops[pt.ti].Arrive - stops[pt.fi].Depart) / 60, AsOf: snap.checked}
+		for _, k := range snap.kinds {
+			o.Seats = append(o.Seats, Availability{SeatClass: k.Class, Berth: k.Berth, Remaining: snap.train.Available(k, pt.fi, pt.ti), FareFen: pt.fares[k]})
+		}
+		out = append(out, o)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Departure.Before(out[j].Departure) })
+	return out, nil
+}
+
+// plannedSearch is a station pair resolved against the network: the trains
+// calling at both in order, with the stations and fares of each.
+type plannedSearch struct {
+	at     time.Time
+	trains []plannedTrain
+}
+
+type plannedTrain struct {
+	serviceID string
+	fi, ti    int
+	from, to  network.Station
+	fares     map[seats.Kind]int64
+}
+
+// planCache keeps resolved searches for a short time, so that repeated
+// queries for a pair do not read the network each time.
+type planCache struct {
+	ttl     time.Duration
+	now     func() time.Time
+	mu      sync.Mutex
+	entries map[string]*plannedSearch
+}
+
+func (c *planCache) get(key string, build func() (*plannedSearch, error)) (*plannedSearch, error) {
+	now := c.now()
+	c.mu.Lock()
+	p := c.entries[key]
+	c.mu.Unlock()
+	if p != nil && now.Sub(p.at) < c.ttl {
+		return p, nil
+	}
+	p, err := build()
+	if err != nil {
+		return nil, err
+	}
+	p.at = now
+	c.mu.Lock()
+	if len(c.entries) >= 10000 { // a bound on memory: start again from empty
+		c.entries = map[string]*plannedSearch{}
+	}
+	c.entries[key] = p
+	c.mu.Unlock()
+	return p, nil
+}
+
+// planSearch resolves a station pair against the network.
+func (s *Service) planSearch(ctx context.Context, from, to string) (*plannedSearch, error) {
 	fromIDs, err := s.resolveStations(ctx, from)
 	if err != nil {
 		return nil, err
@@ -50,7 +131,7 @@ func (s *Service) Remaining(ctx context.Context, from, to string, date network.D
 	if err != nil {
 		return nil, err
 	}
-	var out []Offer
+	plan := &plannedSearch{}
 	seen := map[string]bool{}
 	for _, f := range fromIDs {
 		svcs, err := s.net.ServicesAt(ctx, f.ID)
@@ -74,59 +155,24 @@ func (s *Service) Remaining(ctx context.Context, from, to string, date network.D
 				continue
 			}
 			seen[svc.ID] = true
-			offer, ok, err := s.offer(ctx, svc.ID, date, fi, ti)
+			pt := plannedTrain{serviceID: svc.ID, fi: fi, ti: ti, fares: map[seats.Kind]int64{}}
+			if pt.from, err = s.net.Station(ctx, svc.Stops[fi].StationID); err != nil {
+				return nil, err
+			}
+			if pt.to, err = s.net.Station(ctx, svc.Stops[ti].StationID); err != nil {
+				return nil, err
+			}
+			fares, err := s.net.Fares(ctx, svc.ID, pt.from.ID, pt.to.ID)
 			if err != nil {
 				return nil, err
 			}
-			if ok {
-				out = append(out, offer)
+			for _, f := range fares {
+				pt.fares[seats.Kind{Class: f.SeatClass, Berth: f.Berth}] = f.Fen
 			}
+			plan.trains = append(plan.trains, pt)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Departure.Before(out[j].Departure) })
-	if out == nil {
-		out = []Offer{}
-	}
-	return out, nil
-}
-
-// offer builds one train's offer, or reports false if it does not run that day.
-func (s *Service) offer(ctx context.Context, serviceID string, date network.Date, fi, ti int) (Offer, bool, error) {
-	si, err := s.trains.service(ctx, serviceID)
-	if err != nil {
-		return Offer{}, false, err
-	}
-	if !si.calendar.Runs(date) {
-		return Offer{}, false, nil
-	}
-	snap, err := s.trains.current(ctx, TrainKey{ServiceID: serviceID, Date: date})
-	if err != nil {
-		return Offer{}, false, err
-	}
-	stops := si.svc.Stops
-	from, err := s.net.Station(ctx, stops[fi].StationID)
-	if err != nil {
-		return Offer{}, false, err
-	}
-	to, err := s.net.Station(ctx, stops[ti].StationID)
-	if err != nil {
-		return Offer{}, false, err
-	}
-	fares, err := s.net.Fares(ctx, serviceID, from.ID, to.ID)
-	if err != nil {
-		return Offer{}, false, err
-	}
-	o := Offer{ServiceID: serviceID, Number: si.svc.Number, Date: date, From: from, To: to, FromIndex: fi, ToIndex: ti,
-		Departure: at(date, si.loc, stops[fi].Depart), Arrival: at(date, si.loc, stops[ti].Arrive),
-		DurationMin: (stops[ti].Arrive - stops[fi].Depart) / 60, AsOf: snap.checked}
-	fareOf := map[seats.Kind]int64{}
-	for _, f := range fares {
-		fareOf[seats.Kind{Class: f.SeatClass, Berth: f.Berth}] = f.Fen
-	}
-	for _, k := range snap.train.Kinds() {
-		o.Seats = append(o.Seats, Availability{SeatClass: k.Class, Berth: k.Berth, Remaining: snap.train.Available(k, fi, ti), FareFen: fareOf[k]})
-	}
-	return o, true, nil
+	return plan, nil
 }
 
 // Availability returns the seats left of each kind on a train date between
@@ -139,7 +185,7 @@ func (s *Service) Availability(ctx context.Context, k TrainKey, from, to int) ([
 	if from < 0 || to <= from || to >= snap.train.Stops() {
 		return nil, fault.New(fault.Invalid, "bad_journey", "区间无效", "invalid journey")
 	}
-	kinds := snap.train.Kinds()
+	kinds := snap.kinds
 	out := make([]Availability, len(kinds))
 	for i, kind := range kinds {
 		out[i] = Availability{SeatClass: kind.Class, Berth: kind.Berth, Remaining: snap.train.Available(kind, from, to)}

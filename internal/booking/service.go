@@ -37,6 +37,7 @@ type Service struct {
 	net     network.Store
 	cfg     Config
 	trains  *trains
+	plans   *planCache
 	ops     chan *op
 	stopped chan struct{}
 }
@@ -60,7 +61,8 @@ func New(store Store, net network.Store, cfg Config) *Service {
 	}
 	return &Service{
 		store: store, net: net, cfg: cfg,
-		trains:  &trains{net: net, store: store, refresh: cfg.Refresh, now: cfg.Now, services: map[string]*serviceInfo{}, dates: map[TrainKey]*trainCache{}},
+		trains:  &trains{net: net, store: store, refresh: cfg.Refresh, now: cfg.Now, services: map[string]*serviceInfo{}},
+		plans:   &planCache{ttl: 10 * time.Second, now: cfg.Now, entries: map[string]*plannedSearch{}},
 		ops:     make(chan *op),
 		stopped: make(chan struct{}),
 	}

@@ -3,6 +3,7 @@ package booking
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,8 +27,13 @@ type serviceInfo struct {
 type snapshot struct {
 	version int64
 	train   *seats.Train
-	checked time.Time // when the version was last compared with the database
-	fromDB  bool      // false: nothing stored yet, all seats free
+	kinds   []seats.Kind // the train's kinds, computed once for the hot path
+	checked time.Time    // when the version was last compared with the database
+	fromDB  bool         // false: nothing stored yet, all seats free
+}
+
+func newSnapshot(version int64, tr *seats.Train, checked time.Time, fromDB bool) *snapshot {
+	return &snapshot{version: version, train: tr, kinds: tr.Kinds(), checked: checked, fromDB: fromDB}
 }
 
 // trainCache holds the latest snapshot of one train date.
@@ -44,7 +50,34 @@ type trains struct {
 	now      func() time.Time
 	mu       sync.Mutex
 	services map[string]*serviceInfo
-	dates    map[TrainKey]*trainCache
+	numbers  map[string]numberEntry // upper-case train number → service, for a short time
+	dates    sync.Map               // TrainKey → *trainCache; read on every query without a lock
+}
+
+// numberEntry remembers which service a train number named, briefly, so a
+// booking does not look the number up in the network each time.
+type numberEntry struct {
+	serviceID string
+	at        time.Time
+}
+
+func (t *trains) numberID(number string) (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, ok := t.numbers[strings.ToUpper(number)]
+	if !ok || t.now().Sub(e.at) >= 10*time.Second {
+		return "", false
+	}
+	return e.serviceID, true
+}
+
+func (t *trains) rememberNumber(number, serviceID string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.numbers == nil || len(t.numbers) >= 10000 {
+		t.numbers = map[string]numberEntry{}
+	}
+	t.numbers[strings.ToUpper(number)] = numberEntry{serviceID: serviceID, at: t.now()}
 }
 
 func (t *trains) service(ctx context.Context, id string) (*serviceInfo, error) {
@@ -99,14 +132,11 @@ func (t *trains) service(ctx context.Context, id string) (*serviceInfo, error) {
 }
 
 func (t *trains) cache(k TrainKey) *trainCache {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	c := t.dates[k]
-	if c == nil {
-		c = &trainCache{}
-		t.dates[k] = c
+	if c, ok := t.dates.Load(k); ok {
+		return c.(*trainCache)
 	}
-	return c
+	c, _ := t.dates.LoadOrStore(k, &trainCache{})
+	return c.(*trainCache)
 }
 
 // current returns a snapshot no older than the refresh interval: the cached
@@ -143,7 +173,7 @@ func (t *trains) current(ctx context.Context, k TrainKey) (*snapshot, error) {
 		if err != nil {
 			return nil, fault.Wrap(err, "build inventory")
 		}
-		ns = &snapshot{version: 0, train: tr, checked: now}
+		ns = newSnapshot(0, tr, now, false)
 	} else {
 		rows, version, err := t.store.Seats(ctx, k)
 		if err != nil {
@@ -153,7 +183,7 @@ func (t *trains) current(ctx context.Context, k TrainKey) (*snapshot, error) {
 		if err != nil {
 			return nil, err
 		}
-		ns = &snapshot{version: version, train: tr, checked: now, fromDB: true}
+		ns = newSnapshot(version, tr, now, true)
 	}
 	t.publish(k, ns)
 	return c.snap.Load(), nil

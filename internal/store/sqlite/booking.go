@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"errors"
+	"sync"
 	"time"
 
 	sqlite3 "modernc.org/sqlite/lib"
@@ -18,19 +19,88 @@ import (
 // bookingStore implements booking.Store on SQLite. The single writer
 // connection with BEGIN IMMEDIATE already serialises write transactions, so
 // LockTrain needs no lock of its own.
-type bookingStore struct{ *DB }
+type bookingStore struct {
+	*DB
+	prepOnce sync.Once
+	prepared map[string]*sql.Stmt
+}
 
 var _ booking.Store = (*bookingStore)(nil)
 
 // bookingTx implements booking.Tx over one SQLite transaction.
 type bookingTx struct {
-	ctx context.Context
-	tx  *sql.Tx
+	ctx  context.Context
+	tx   *sql.Tx
+	prep map[string]*sql.Stmt
 }
 
 // Update runs fn in one write transaction.
 func (s *bookingStore) Update(ctx context.Context, fn func(booking.Tx) error) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return fn(&bookingTx{ctx: ctx, tx: tx}) })
+	prep := s.prepare(ctx)
+	return s.tx(ctx, func(tx *sql.Tx) error { return fn(&bookingTx{ctx: ctx, tx: tx, prep: prep}) })
+}
+
+// The statements of a booking transaction, prepared once on the writer
+// connection (see preparedStatements): the driver would otherwise parse
+// each of them again on every call, which costs more than running them.
+const (
+	qLockTrain    = `SELECT version FROM train_dates WHERE service_id = ? AND service_date = ?`
+	qUpdateSeat   = `UPDATE seat_inventory SET sold = ? WHERE service_id = ? AND service_date = ? AND seat_no = ?`
+	qSetVersion   = `UPDATE train_dates SET version = ? WHERE service_id = ? AND service_date = ?`
+	qHeldOrder    = `SELECT id FROM orders WHERE account_id = ? AND status = 'held'`
+	qDocTicket    = `SELECT 1 FROM tickets WHERE doc_type = ? AND doc_number = ? AND service_id = ? AND service_date = ? AND status IN ('held', 'paid')`
+	qSetOrder     = `UPDATE orders SET status = ?, payment_id = ?, paid_at = ? WHERE id = ?`
+	qSetTicket    = `UPDATE tickets SET status = ?, refund_fen = ?, fee_fen = ?, changed_to = ? WHERE id = ?`
+	qAddEvent     = `INSERT INTO order_events (order_id, at, actor, action, from_status, to_status, ticket_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	qUpsertCounts = `INSERT INTO availability (service_id, service_date, seat_class, berth, counts) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (service_id, service_date, seat_class, berth) DO UPDATE SET counts = excluded.counts`
+	qInsertOrder = `INSERT INTO orders (account_id, status, service_id, service_date, total_fen, created_at, hold_expires_at, payment_id, change_of)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertTicket = `INSERT INTO tickets (order_id, service_id, service_date, number, from_seq, to_seq, from_station_id, to_station_id,
+		departure, arrival, seat_no, car_no, seat, seat_class, berth, passenger_name, doc_type, doc_number, fare_fen, status, refund_fen, fee_fen, changed_to)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)
+
+var hotStatements = []string{qLockTrain, qUpdateSeat, qSetVersion, qHeldOrder, qDocTicket, qSetOrder, qSetTicket, qAddEvent, qUpsertCounts, qInsertOrder, qInsertTicket}
+
+// prepare prepares the hot statements on the writer connection, once. It
+// runs before a transaction begins, when the single connection is free.
+func (s *bookingStore) prepare(ctx context.Context) map[string]*sql.Stmt {
+	s.prepOnce.Do(func() {
+		m := map[string]*sql.Stmt{}
+		for _, q := range hotStatements {
+			st, err := s.write.PrepareContext(ctx, q)
+			if err != nil {
+				return // run unprepared: slower, not wrong
+			}
+			m[q] = st
+		}
+		s.prepared = m
+	})
+	return s.prepared
+}
+
+// stmt returns a hot statement for use inside the transaction: the one
+// prepared on the connection if there is one, else prepared now.
+func (t *bookingTx) stmt(q string) (*sql.Stmt, error) {
+	if st := t.prep[q]; st != nil {
+		return t.tx.StmtContext(t.ctx, st), nil
+	}
+	return t.tx.PrepareContext(t.ctx, q)
+}
+
+func (t *bookingTx) exec(q string, args ...any) (sql.Result, error) {
+	if st := t.prep[q]; st != nil {
+		return t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
+	}
+	return t.tx.ExecContext(t.ctx, q, args...)
+}
+
+func (t *bookingTx) queryRow(q string, args ...any) *sql.Row {
+	if st := t.prep[q]; st != nil {
+		return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+	}
+	return t.tx.QueryRowContext(t.ctx, q, args...)
 }
 
 var errOrderNotFound = fault.New(fault.NotFound, "order_not_found", "订单不存在", "order not found")
@@ -55,7 +125,7 @@ func decodeCounts(b []byte) []int32 {
 
 func (t *bookingTx) LockTrain(k booking.TrainKey) (booking.TrainState, error) {
 	var st booking.TrainState
-	err := t.tx.QueryRowContext(t.ctx, `SELECT version FROM train_dates WHERE service_id = ? AND service_date = ?`, k.ServiceID, k.Date.String()).Scan(&st.Version)
+	err := t.queryRow(qLockTrain, k.ServiceID, k.Date.String()).Scan(&st.Version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, nil
 	}
@@ -85,8 +155,7 @@ func (t *bookingTx) CreateTrain(k booking.TrainKey, stops int, rows []booking.Se
 
 func (t *bookingTx) saveCounts(k booking.TrainKey, counts map[seats.Kind][]int32) error {
 	for kind, c := range counts {
-		_, err := t.tx.ExecContext(t.ctx, `INSERT INTO availability (service_id, service_date, seat_class, berth, counts) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (service_id, service_date, seat_class, berth) DO UPDATE SET counts = excluded.counts`,
+		_, err := t.exec(qUpsertCounts,
 			k.ServiceID, k.Date.String(), string(kind.Class), string(kind.Berth), encodeCounts(c))
 		if err != nil {
 			return fault.Wrap(err, "save availability")
@@ -124,7 +193,7 @@ func loadSeatRows(ctx context.Context, q queryer, k booking.TrainKey) ([]booking
 }
 
 func (t *bookingTx) SaveSeats(k booking.TrainKey, changed []booking.SeatRow, counts map[seats.Kind][]int32, version int64) error {
-	stmt, err := t.tx.PrepareContext(t.ctx, `UPDATE seat_inventory SET sold = ? WHERE service_id = ? AND service_date = ? AND seat_no = ?`)
+	stmt, err := t.stmt(qUpdateSeat)
 	if err != nil {
 		return fault.Wrap(err, "save seats")
 	}
@@ -137,7 +206,7 @@ func (t *bookingTx) SaveSeats(k booking.TrainKey, changed []booking.SeatRow, cou
 	if err := t.saveCounts(k, counts); err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(t.ctx, `UPDATE train_dates SET version = ? WHERE service_id = ? AND service_date = ?`, version, k.ServiceID, k.Date.String())
+	_, err = t.exec(qSetVersion, version, k.ServiceID, k.Date.String())
 	return fault.Wrap(err, "save train version")
 }
 
@@ -146,7 +215,7 @@ func (t *bookingTx) LockAccount(accountID int64) error { return nil }
 
 func (t *bookingTx) HeldOrderOf(accountID int64) (int64, error) {
 	var id int64
-	err := t.tx.QueryRowContext(t.ctx, `SELECT id FROM orders WHERE account_id = ? AND status = 'held'`, accountID).Scan(&id)
+	err := t.queryRow(qHeldOrder, accountID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -155,7 +224,7 @@ func (t *bookingTx) HeldOrderOf(accountID int64) (int64, error) {
 
 func (t *bookingTx) ActiveTicketFor(docType, docNumber string, k booking.TrainKey) (bool, error) {
 	var one int
-	err := t.tx.QueryRowContext(t.ctx, `SELECT 1 FROM tickets WHERE doc_type = ? AND doc_number = ? AND service_id = ? AND service_date = ? AND status IN ('held', 'paid')`,
+	err := t.queryRow(qDocTicket,
 		docType, docNumber, k.ServiceID, k.Date.String()).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
@@ -164,8 +233,7 @@ func (t *bookingTx) ActiveTicketFor(docType, docNumber string, k booking.TrainKe
 }
 
 func (t *bookingTx) InsertOrder(o *booking.Order) error {
-	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO orders (account_id, status, service_id, service_date, total_fen, created_at, hold_expires_at, payment_id, change_of)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, o.AccountID, string(o.Status), o.Train.ServiceID, o.Train.Date.String(), o.TotalFen,
+	res, err := t.exec(qInsertOrder, o.AccountID, string(o.Status), o.Train.ServiceID, o.Train.Date.String(), o.TotalFen,
 		formatTime(o.CreatedAt), formatTime(o.HoldExpiresAt), o.PaymentID, o.ChangeOf)
 	if err != nil {
 		return bookingConstraint(err, "insert order")
@@ -173,9 +241,7 @@ func (t *bookingTx) InsertOrder(o *booking.Order) error {
 	if o.ID, err = res.LastInsertId(); err != nil {
 		return fault.Wrap(err, "insert order")
 	}
-	stmt, err := t.tx.PrepareContext(t.ctx, `INSERT INTO tickets (order_id, service_id, service_date, number, from_seq, to_seq, from_station_id, to_station_id,
-		departure, arrival, seat_no, car_no, seat, seat_class, berth, passenger_name, doc_type, doc_number, fare_fen, status, refund_fen, fee_fen, changed_to)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	stmt, err := t.stmt(qInsertTicket)
 	if err != nil {
 		return fault.Wrap(err, "insert tickets")
 	}
@@ -354,11 +420,11 @@ func (t *bookingTx) SetOrder(o booking.Order) error {
 	if o.PaidAt != nil {
 		paid = formatTime(*o.PaidAt)
 	}
-	if _, err := t.tx.ExecContext(t.ctx, `UPDATE orders SET status = ?, payment_id = ?, paid_at = ? WHERE id = ?`, string(o.Status), o.PaymentID, paid, o.ID); err != nil {
+	if _, err := t.exec(qSetOrder, string(o.Status), o.PaymentID, paid, o.ID); err != nil {
 		return fault.Wrap(err, "update order")
 	}
 	for _, tk := range o.Tickets {
-		if _, err := t.tx.ExecContext(t.ctx, `UPDATE tickets SET status = ?, refund_fen = ?, fee_fen = ?, changed_to = ? WHERE id = ?`,
+		if _, err := t.exec(qSetTicket,
 			string(tk.Status), tk.RefundFen, tk.FeeFen, tk.ChangedTo, tk.ID); err != nil {
 			return bookingConstraint(err, "update ticket")
 		}
@@ -368,7 +434,7 @@ func (t *bookingTx) SetOrder(o booking.Order) error {
 
 func (t *bookingTx) AppendEvents(events ...booking.Event) error {
 	for _, e := range events {
-		_, err := t.tx.ExecContext(t.ctx, `INSERT INTO order_events (order_id, at, actor, action, from_status, to_status, ticket_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := t.exec(qAddEvent,
 			e.OrderID, formatTime(e.At), e.Actor, e.Action, string(e.From), string(e.To), e.TicketID, e.Detail)
 		if err != nil {
 			return fault.Wrap(err, "append event")
@@ -457,7 +523,7 @@ func (s *bookingStore) DueExpiries(ctx context.Context, now time.Time, limit int
 
 func (s *bookingStore) TrainVersion(ctx context.Context, k booking.TrainKey) (int64, error) {
 	var v int64
-	err := s.read.QueryRowContext(ctx, `SELECT version FROM train_dates WHERE service_id = ? AND service_date = ?`, k.ServiceID, k.Date.String()).Scan(&v)
+	err := s.read.QueryRowContext(ctx, qLockTrain, k.ServiceID, k.Date.String()).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -468,7 +534,7 @@ func (s *bookingStore) Seats(ctx context.Context, k booking.TrainKey) ([]booking
 	var out []booking.SeatRow
 	var version int64
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT version FROM train_dates WHERE service_id = ? AND service_date = ?`, k.ServiceID, k.Date.String()).Scan(&version); err != nil {
+		if err := tx.QueryRowContext(ctx, qLockTrain, k.ServiceID, k.Date.String()).Scan(&version); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return nil
 			}
@@ -484,7 +550,7 @@ func (s *bookingStore) Seats(ctx context.Context, k booking.TrainKey) ([]booking
 func (s *bookingStore) Inventory(ctx context.Context, k booking.TrainKey) (booking.Inventory, error) {
 	var inv booking.Inventory
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT version FROM train_dates WHERE service_id = ? AND service_date = ?`, k.ServiceID, k.Date.String()).Scan(&inv.Version)
+		err := tx.QueryRowContext(ctx, qLockTrain, k.ServiceID, k.Date.String()).Scan(&inv.Version)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}

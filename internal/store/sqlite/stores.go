@@ -15,7 +15,7 @@ func (db *DB) Network() network.Store { return &networkStore{db} }
 func (db *DB) Identity() identity.Store { return &identityStore{db} }
 
 // Booking returns the booking store.
-func (db *DB) Booking() booking.Store { return &bookingStore{db} }
+func (db *DB) Booking() booking.Store { return &bookingStore{DB: db} }
 
 // Sandbox returns the sandbox payment gateway's store.
 func (db *DB) Sandbox() sandbox.Store { return &sandboxStore{db} }
