@@ -11,6 +11,7 @@ package booking
 
 import (
 	"context"
+	"encoding/binary"
 	"time"
 
 	"piao/internal/fault"
@@ -124,6 +125,25 @@ type Inventory struct {
 // runs it again.
 var ErrTxConflict = fault.New(fault.Unavailable, "transaction_conflict", "并发冲突，请重试", "the transaction collided with another; try again")
 
+// EncodeCounts packs an availability matrix as little-endian int32s, the
+// form both engines store it in.
+func EncodeCounts(c []int32) []byte {
+	b := make([]byte, 4*len(c))
+	for i, v := range c {
+		binary.LittleEndian.PutUint32(b[4*i:], uint32(v))
+	}
+	return b
+}
+
+// DecodeCounts unpacks EncodeCounts.
+func DecodeCounts(b []byte) []int32 {
+	c := make([]int32, len(b)/4)
+	for i := range c {
+		c[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return c
+}
+
 // TrainState is what a transaction sees of a train date.
 type TrainState struct {
 	Exists  bool
@@ -142,8 +162,6 @@ type Store interface {
 	OrdersOf(ctx context.Context, accountID int64, limit int) ([]Order, error)
 	// OrderOfTicket returns the order a ticket belongs to.
 	OrderOfTicket(ctx context.Context, ticketID int64) (Order, error)
-	// OrderByPayment finds the order a payment was made for.
-	OrderByPayment(ctx context.Context, paymentID string) (Order, error)
 	// DueExpiries lists held orders whose hold ended at or before now, with
 	// their IDs and trains only.
 	DueExpiries(ctx context.Context, now time.Time, limit int) ([]Order, error)

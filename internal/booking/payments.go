@@ -74,9 +74,11 @@ func (s *Service) HandleNotification(ctx context.Context, n payment.Notification
 	res, err := s.submit(ctx, func(b *batch) (any, error) {
 		var oldTrain *working
 		if o.ChangeOf != 0 {
-			if oldTrain, err = b.train(original.Train); err != nil { // the old ticket's train first, as Change does
+			w, err := b.train(original.Train) // the old ticket's train first, as Change does
+			if err != nil {
 				return nil, err
 			}
+			oldTrain = w
 		}
 		if _, err := b.train(o.Train); err != nil { // lock the train: expiry takes the same lock
 			return nil, err

@@ -3,6 +3,7 @@ package booking
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -95,32 +96,28 @@ func (t *trains) service(ctx context.Context, id string) (*serviceInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	si = &serviceInfo{svc: svc, calendar: cal, loc: shanghai}
-	feeds, err := t.net.Feeds(ctx)
+	loc, err := (&network.Catalog{Store: t.net}).Location(ctx, svc.FeedID)
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range feeds {
-		if f.ID == svc.FeedID && f.Timezone != "" {
-			if loc, err := time.LoadLocation(f.Timezone); err == nil {
-				si.loc = loc
-			}
-		}
-	}
-	types := map[string]network.CarType{}
+	var types []network.CarType
 	for _, car := range svc.Cars {
-		ct, ok := types[car.CarType]
-		if !ok {
-			if ct, err = t.net.CarType(ctx, car.CarType); err != nil {
-				return nil, err
-			}
-			types[car.CarType] = ct
+		if slices.ContainsFunc(types, func(ct network.CarType) bool { return ct.Code == car.CarType }) {
+			continue
 		}
-		for _, st := range ct.Seats {
-			info := seats.SeatInfo{Car: car.No, Label: st.Label, Kind: seats.Kind{Class: ct.SeatClass, Berth: st.Berth}}
-			si.rows = append(si.rows, SeatRow{SeatNo: len(si.seats), Car: car.No, Label: st.Label, Kind: info.Kind})
-			si.seats = append(si.seats, info)
+		ct, err := t.net.CarType(ctx, car.CarType)
+		if err != nil {
+			return nil, err
 		}
+		types = append(types, ct)
+	}
+	infos, err := seats.SeatsFromCars(svc.Cars, types)
+	if err != nil {
+		return nil, fault.Wrap(err, "seats of "+svc.ID)
+	}
+	si = &serviceInfo{svc: svc, calendar: cal, loc: loc, seats: infos}
+	for i, info := range infos {
+		si.rows = append(si.rows, SeatRow{SeatNo: i, Car: info.Car, Label: info.Label, Kind: info.Kind})
 	}
 	if len(svc.Stops) < 2 || len(svc.Stops) > 64 {
 		return nil, fault.Newf(fault.Invalid, "train_not_bookable", "车次 %s 无法售票：经停站数须为 2–64", "train %s cannot be booked: it needs 2–64 stops", svc.Number)
@@ -226,11 +223,3 @@ func trainFromRows(stops int, si *serviceInfo, rows []SeatRow) (*seats.Train, er
 	}
 	return tr, nil
 }
-
-var shanghai = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return time.FixedZone("CST", 8*3600)
-	}
-	return loc
-}()

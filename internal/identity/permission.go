@@ -9,7 +9,6 @@ const (
 	Public        Permission = "public"
 	Authenticated Permission = "authenticated"
 
-	NetworkRead  Permission = "network:read"  // stations, lines, timetables, fares
 	NetworkWrite Permission = "network:write" // edit fares and car layouts, import feeds
 	AccountsRead Permission = "accounts:read" // see other accounts
 	AccountsEdit Permission = "accounts:write"
@@ -21,14 +20,10 @@ const (
 
 // grants says which permissions each role holds, beyond Public and Authenticated.
 var grants = map[Role][]Permission{
-	OperatorAdmin:    {NetworkRead, NetworkWrite, AccountsRead, AccountsEdit, AuditRead, OrdersRead, BookingAdmin},
-	OperatorReviewer: {NetworkRead, AccountsRead, OrdersRead},
-	OperatorAuditor:  {NetworkRead, AccountsRead, AuditRead, OrdersRead},
-	MerchantAdmin:    {NetworkRead},
-	MerchantStaff:    {NetworkRead},
-	Passenger:        {NetworkRead, OrdersOwn},
-	Partner:          {NetworkRead},
-	Gate:             {NetworkRead},
+	OperatorAdmin:    {NetworkWrite, AccountsRead, AccountsEdit, AuditRead, OrdersRead, BookingAdmin},
+	OperatorReviewer: {AccountsRead, OrdersRead},
+	OperatorAuditor:  {AccountsRead, AuditRead, OrdersRead},
+	Passenger:        {OrdersOwn},
 }
 
 // Allowed reports whether a principal with role (empty for anonymous) may

@@ -285,16 +285,17 @@ func TestAllowedSpecialPermissions(t *testing.T) {
 
 // TestAllowedGrants checks every role against every ordinary permission.
 func TestAllowedGrants(t *testing.T) {
-	all := []identity.Permission{identity.NetworkRead, identity.NetworkWrite, identity.AccountsRead, identity.AccountsEdit, identity.AuditRead}
+	all := []identity.Permission{identity.NetworkWrite, identity.AccountsRead, identity.AccountsEdit, identity.AuditRead,
+		identity.OrdersOwn, identity.OrdersRead, identity.BookingAdmin}
 	want := map[identity.Role][]identity.Permission{
-		identity.OperatorAdmin:    all,
-		identity.OperatorReviewer: {identity.NetworkRead, identity.AccountsRead},
-		identity.OperatorAuditor:  {identity.NetworkRead, identity.AccountsRead, identity.AuditRead},
-		identity.MerchantAdmin:    {identity.NetworkRead},
-		identity.MerchantStaff:    {identity.NetworkRead},
-		identity.Passenger:        {identity.NetworkRead},
-		identity.Partner:          {identity.NetworkRead},
-		identity.Gate:             {identity.NetworkRead},
+		identity.OperatorAdmin:    {identity.NetworkWrite, identity.AccountsRead, identity.AccountsEdit, identity.AuditRead, identity.OrdersRead, identity.BookingAdmin},
+		identity.OperatorReviewer: {identity.AccountsRead, identity.OrdersRead},
+		identity.OperatorAuditor:  {identity.AccountsRead, identity.AuditRead, identity.OrdersRead},
+		identity.MerchantAdmin:    nil,
+		identity.MerchantStaff:    nil,
+		identity.Passenger:        {identity.OrdersOwn},
+		identity.Partner:          nil,
+		identity.Gate:             nil,
 		"":                        nil,
 		"root":                    nil,
 	}

@@ -61,7 +61,7 @@ func (c *Catalog) Timetables(ctx context.Context, number string, date Date) ([]T
 		if !cal.Runs(date) {
 			continue
 		}
-		loc, err := c.location(ctx, svc.FeedID)
+		loc, err := c.Location(ctx, svc.FeedID)
 		if err != nil {
 			return nil, err
 		}
@@ -113,7 +113,8 @@ func BuildTimetable(svc Service, date Date, loc *time.Location, stations map[str
 	return tt
 }
 
-func (c *Catalog) location(ctx context.Context, feedID string) (*time.Location, error) {
+// Location returns a feed's time zone, Asia/Shanghai when it names none.
+func (c *Catalog) Location(ctx context.Context, feedID string) (*time.Location, error) {
 	feeds, err := c.Store.Feeds(ctx)
 	if err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"strconv"
 	"time"
@@ -35,24 +34,6 @@ func (s *bookingStore) Update(ctx context.Context, fn func(booking.Tx) error) er
 }
 
 var errOrderNotFound = fault.New(fault.NotFound, "order_not_found", "订单不存在", "order not found")
-
-// encodeCounts packs an availability matrix as little-endian int32s.
-func encodeCounts(c []int32) []byte {
-	b := make([]byte, 4*len(c))
-	for i, v := range c {
-		binary.LittleEndian.PutUint32(b[4*i:], uint32(v))
-	}
-	return b
-}
-
-// decodeCounts unpacks encodeCounts.
-func decodeCounts(b []byte) []int32 {
-	c := make([]int32, len(b)/4)
-	for i := range c {
-		c[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return c
-}
 
 // LockTrain takes a transaction-scoped advisory lock on the train date
 // before reading its row: a row lock alone cannot guard a train date whose
@@ -92,7 +73,7 @@ func (t *bookingTx) saveCounts(k booking.TrainKey, counts map[seats.Kind][]int32
 	for kind, c := range counts {
 		b.Queue(`INSERT INTO availability (service_id, service_date, seat_class, berth, counts) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (service_id, service_date, seat_class, berth) DO UPDATE SET counts = excluded.counts`,
-			k.ServiceID, k.Date.String(), string(kind.Class), string(kind.Berth), encodeCounts(c))
+			k.ServiceID, k.Date.String(), string(kind.Class), string(kind.Berth), booking.EncodeCounts(c))
 	}
 	return fault.Wrap(t.tx.SendBatch(t.ctx, b).Close(), "save availability")
 }
@@ -132,7 +113,7 @@ func (t *bookingTx) SaveSeats(k booking.TrainKey, changed []booking.SeatRow, cou
 	}
 	for kind, c := range counts {
 		b.Queue(`UPDATE availability SET counts = $1 WHERE service_id = $2 AND service_date = $3 AND seat_class = $4 AND berth = $5`,
-			encodeCounts(c), k.ServiceID, k.Date.String(), string(kind.Class), string(kind.Berth))
+			booking.EncodeCounts(c), k.ServiceID, k.Date.String(), string(kind.Class), string(kind.Berth))
 	}
 	b.Queue(`UPDATE train_dates SET version = $1 WHERE service_id = $2 AND service_date = $3`, version, k.ServiceID, k.Date.String())
 	return fault.Wrap(t.tx.SendBatch(t.ctx, b).Close(), "save seats")
@@ -416,22 +397,6 @@ func (s *bookingStore) OrdersOf(ctx context.Context, accountID int64, limit int)
 	return out, err
 }
 
-func (s *bookingStore) OrderByPayment(ctx context.Context, paymentID string) (booking.Order, error) {
-	var out booking.Order
-	err := s.readTx(ctx, func(tx pgx.Tx) error {
-		os, err := readOrders(ctx, tx, `payment_id = $1 AND payment_id <> ''`, true, paymentID)
-		if err != nil {
-			return err
-		}
-		if len(os) == 0 {
-			return errOrderNotFound
-		}
-		out = os[0]
-		return nil
-	})
-	return out, err
-}
-
 func (s *bookingStore) DueExpiries(ctx context.Context, now time.Time, limit int) ([]booking.Order, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, service_id, service_date FROM orders WHERE status = 'held' AND hold_expires_at <= $1 ORDER BY hold_expires_at LIMIT $2`, now, limit)
 	if err != nil {
@@ -514,7 +479,7 @@ func loadCounts(ctx context.Context, q queryer, k booking.TrainKey) (map[seats.K
 		if err := rows.Scan((*string)(&kind.Class), (*string)(&kind.Berth), &b); err != nil {
 			return nil, fault.Wrap(err, "read availability")
 		}
-		out[kind] = decodeCounts(b)
+		out[kind] = booking.DecodeCounts(b)
 	}
 	return out, fault.Wrap(rows.Err(), "read availability")
 }

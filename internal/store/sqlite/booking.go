@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"sync"
 	"time"
@@ -105,24 +104,6 @@ func (t *bookingTx) queryRow(q string, args ...any) *sql.Row {
 
 var errOrderNotFound = fault.New(fault.NotFound, "order_not_found", "订单不存在", "order not found")
 
-// encodeCounts packs an availability matrix as little-endian int32s.
-func encodeCounts(c []int32) []byte {
-	b := make([]byte, 4*len(c))
-	for i, v := range c {
-		binary.LittleEndian.PutUint32(b[4*i:], uint32(v))
-	}
-	return b
-}
-
-// decodeCounts unpacks encodeCounts.
-func decodeCounts(b []byte) []int32 {
-	c := make([]int32, len(b)/4)
-	for i := range c {
-		c[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return c
-}
-
 func (t *bookingTx) LockTrain(k booking.TrainKey) (booking.TrainState, error) {
 	var st booking.TrainState
 	err := t.queryRow(qLockTrain, k.ServiceID, k.Date.String()).Scan(&st.Version)
@@ -156,7 +137,7 @@ func (t *bookingTx) CreateTrain(k booking.TrainKey, stops int, rows []booking.Se
 func (t *bookingTx) saveCounts(k booking.TrainKey, counts map[seats.Kind][]int32) error {
 	for kind, c := range counts {
 		_, err := t.exec(qUpsertCounts,
-			k.ServiceID, k.Date.String(), string(kind.Class), string(kind.Berth), encodeCounts(c))
+			k.ServiceID, k.Date.String(), string(kind.Class), string(kind.Berth), booking.EncodeCounts(c))
 		if err != nil {
 			return fault.Wrap(err, "save availability")
 		}
@@ -489,17 +470,6 @@ func (s *bookingStore) OrdersOf(ctx context.Context, accountID int64, limit int)
 	return os, err
 }
 
-func (s *bookingStore) OrderByPayment(ctx context.Context, paymentID string) (booking.Order, error) {
-	os, err := readOrders(ctx, s.read, `payment_id = ? AND payment_id <> ''`, true, paymentID)
-	if err != nil {
-		return booking.Order{}, err
-	}
-	if len(os) == 0 {
-		return booking.Order{}, errOrderNotFound
-	}
-	return os[0], nil
-}
-
 func (s *bookingStore) DueExpiries(ctx context.Context, now time.Time, limit int) ([]booking.Order, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT id, service_id, service_date FROM orders WHERE status = 'held' AND hold_expires_at <= ? ORDER BY hold_expires_at LIMIT ?`, formatTime(now), limit)
 	if err != nil {
@@ -582,7 +552,7 @@ func loadCounts(ctx context.Context, q queryer, k booking.TrainKey) (map[seats.K
 		if err := rows.Scan((*string)(&kind.Class), (*string)(&kind.Berth), &b); err != nil {
 			return nil, fault.Wrap(err, "read availability")
 		}
-		out[kind] = decodeCounts(b)
+		out[kind] = booking.DecodeCounts(b)
 	}
 	return out, fault.Wrap(rows.Err(), "read availability")
 }

@@ -52,7 +52,6 @@ CREATE TABLE orders (
 CREATE UNIQUE INDEX orders_one_held ON orders (account_id) WHERE status = 'held';
 CREATE INDEX orders_expiry ON orders (hold_expires_at) WHERE status = 'held';
 CREATE INDEX orders_account ON orders (account_id, id);
-CREATE INDEX orders_payment ON orders (payment_id) WHERE payment_id <> '';
 
 CREATE TABLE tickets (
     id              INTEGER PRIMARY KEY,
