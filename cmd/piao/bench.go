@@ -14,9 +14,26 @@ import (
 // each against its anchor or a ceiling measured in the same run. It is a
 // benchmark for a known machine, not a test.
 type benchCmd struct {
-	Engine  benchEngineCmd  `cmd:"" help:"Q3: in-memory seat engine, mixed ops/s (60 % query, 30 % buy, 10 % refund), one train per core."`
-	Query   benchQueryCmd   `cmd:"" help:"Q1: remaining-ticket query over HTTP against the net/http hello-world ceiling, and in process."`
-	Booking benchBookingCmd `cmd:"" help:"Q2: durable bookings over HTTP (hold committed, no oversell), SQLite and, with a postgres URL, PostgreSQL."`
+	Engine    benchEngineCmd    `cmd:"" help:"Q3: in-memory seat engine, mixed ops/s (60 % query, 30 % buy, 10 % refund), one train per core."`
+	Query     benchQueryCmd     `cmd:"" help:"Q1: remaining-ticket query over HTTP against the net/http hello-world ceiling, and in process."`
+	Booking   benchBookingCmd   `cmd:"" help:"Q2: durable bookings over HTTP (hold committed, no oversell), SQLite and, with a postgres URL, PostgreSQL."`
+	Analytics benchAnalyticsCmd `cmd:"" help:"G4: the cancellation report over 10 M transactions in memory, and read back from a database."`
+}
+
+type benchAnalyticsCmd struct {
+	benchOutput
+	Transactions int    `name:"transactions" default:"10000000" help:"Transactions analysed in memory."`
+	StoreRows    int    `name:"store-rows" default:"1000000" help:"Transactions written to a fresh database and reported from it (0 skips)."`
+	Postgres     string `name:"postgres" help:"PostgreSQL server URL: write the store rows to a fresh database there instead of SQLite."`
+}
+
+func (cmd benchAnalyticsCmd) Run(ctx context.Context, c *cli) error {
+	quiet(c)
+	figs, err := bench.Analytics(ctx, bench.AnalyticsOptions{Transactions: cmd.Transactions, StoreRows: cmd.StoreRows, Database: cmd.Postgres, Runs: cmd.Runs, Log: os.Stderr})
+	if err != nil {
+		return err
+	}
+	return cmd.print(figs)
 }
 
 // benchOutput are the flags every bench command shares.

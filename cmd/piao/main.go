@@ -36,6 +36,8 @@ type cli struct {
 	Import  importCmd  `cmd:"" help:"Import network data."`
 	OpenAPI openapiCmd `cmd:"" name:"openapi" help:"Print the OpenAPI 3.1 document of the HTTP API (JSON)."`
 	Check   checkCmd   `cmd:"" help:"Check stored data against what it is derived from."`
+	Report  reportCmd  `cmd:"" help:"Reports over stored data: cancellation behaviour."`
+	Lists   listsCmd   `cmd:"" help:"Governance lists: apply the list rules."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 	Bench   benchCmd   `cmd:"" help:"Measure performance against the targets of SPEC section Q: engine, query, booking (a benchmark, not a test)."`
 }

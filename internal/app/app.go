@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"piao/internal/booking"
+	"piao/internal/governance"
 	"piao/internal/httpapi"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
@@ -43,10 +44,13 @@ type App struct {
 	Sandbox      *sandbox.Gateway
 	BookingStore booking.Store
 	SandboxStore sandbox.Store
-	Now          func() time.Time
-	ping         func(context.Context) error
-	close        func() error
-	migrate      func(context.Context) (int64, error)
+	// Governance keeps the cancel limits, lists and behaviour reports; it
+	// works without Start (for the CLI), and Start plugs it into booking.
+	Governance *governance.Service
+	Now        func() time.Time
+	ping       func(context.Context) error
+	close      func() error
+	migrate    func(context.Context) (int64, error)
 
 	// IdempotencyStore keeps the results of API calls made with an Idempotency-Key.
 	IdempotencyStore idempotency.Store
@@ -66,6 +70,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.Identity = identity.NewService(db.Identity(), a.Now)
 		a.BookingStore, a.SandboxStore = db.Booking(), db.Sandbox()
 		a.IdempotencyStore = db.Idempotency()
+		a.Governance = governance.NewService(db.Governance(), governance.Config{Now: a.Now})
 	case cfg.Database == "":
 		dir := cfg.DataDir
 		if dir == "" {
@@ -81,6 +86,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.Identity = identity.NewService(db.Identity(), a.Now)
 		a.BookingStore, a.SandboxStore = db.Booking(), db.Sandbox()
 		a.IdempotencyStore = db.Idempotency()
+		a.Governance = governance.NewService(db.Governance(), governance.Config{Now: a.Now})
 	default:
 		return nil, fmt.Errorf("unsupported database %q: use postgres://… or leave empty for the embedded SQLite", redact(cfg.Database))
 	}
@@ -98,6 +104,8 @@ type Runtime struct {
 	// PaymentSecret signs sandbox notifications; empty: one kept in the
 	// database, shared by every process on it.
 	PaymentSecret []byte
+	// ListsEvery is how often the list rules are applied (default 1 hour).
+	ListsEvery time.Duration
 }
 
 // Start builds the booking service and the sandbox gateway and runs their
@@ -122,8 +130,13 @@ func (a *App) Start(ctx context.Context, rt Runtime) error {
 	a.Booking = booking.New(a.BookingStore, a.Network, booking.Config{
 		Hold: rt.Hold, Now: a.Now, Refresh: refresh, Gateway: gw,
 		NotifyURL: rt.BaseURL + "/api/v1/payments/notify", ReturnURL: rt.BaseURL + "/h5/orders/",
+		Governance: a.Governance,
 	})
+	if rt.ListsEvery <= 0 {
+		rt.ListsEvery = time.Hour
+	}
 	go a.Booking.Run(ctx)
+	go a.Governance.Run(ctx, rt.ListsEvery)
 	go gw.Run(ctx)
 	return nil
 }
@@ -145,7 +158,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 	}
 	return httpapi.New(httpapi.Deps{
 		Version: Version, Catalog: a.Catalog, Network: a.Network, Identity: a.Identity,
-		Booking: a.Booking, Payments: pay, Ready: a.Ping, Idempotency: a.IdempotencyStore,
+		Booking: a.Booking, Governance: a.Governance, Payments: pay, Ready: a.Ping, Idempotency: a.IdempotencyStore,
 		Mount: func(mux *http.ServeMux) {
 			if a.Sandbox != nil {
 				// The sandbox stands for an outside payment provider: its pages

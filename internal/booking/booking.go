@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"piao/internal/fault"
+	"piao/internal/governance"
 	"piao/internal/network"
 	"piao/internal/seats"
 )
@@ -59,6 +60,9 @@ type Order struct {
 	ChangeOf int64    `json:"change_of,omitempty"`
 	Tickets  []Ticket `json:"tickets"`
 	Events   []Event  `json:"events,omitempty"`
+	// Warnings come with the answer to a booking or a cancel when an
+	// account or passenger nears a cancel limit; they are not stored.
+	Warnings []governance.Warning `json:"warnings,omitempty"`
 }
 
 // Ticket is one passenger's seat on legs of a train.
@@ -215,4 +219,11 @@ type Tx interface {
 	EnsureSetting(name, value string) (string, error)
 	// SetSetting stores a JSON setting.
 	SetSetting(name, value string) error
+
+	// DayCounts reads a governance subject's counts for a service day
+	// (zero if none).
+	DayCounts(subject string, day network.Date) (governance.Counts, error)
+	// AddDayCounts adds manual cancels and expiries to a subject's counts
+	// for a service day, atomically (concurrent adds all count).
+	AddDayCounts(subject string, day network.Date, manual, expired int) error
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"piao/internal/fault"
+	"piao/internal/governance"
 	"piao/internal/network"
 	"piao/internal/realname"
 	"piao/internal/seats"
@@ -46,6 +47,8 @@ type plan struct {
 	passengers []realname.Passenger
 	reqs       []seats.Request
 	fares      map[seats.Kind]int64
+	hold       time.Duration     // how long the seats stay held
+	rules      *governance.Rules // nil when governance is off
 }
 
 // prepare validates a booking request and reads everything it needs, outside
@@ -65,7 +68,7 @@ func (s *Service) prepare(ctx context.Context, r BookRequest) (*plan, error) {
 	if !si.calendar.Runs(date) {
 		return nil, fault.Newf(fault.NotFound, "train_not_running", "车次 %s 在 %s 不开行", "train %s does not run on %s", si.svc.Number, date)
 	}
-	p := &plan{key: TrainKey{ServiceID: si.svc.ID, Date: date}, si: si}
+	p := &plan{key: TrainKey{ServiceID: si.svc.ID, Date: date}, si: si, hold: s.cfg.Hold}
 	p.from, p.to = stopIndex(si.svc, r.From, 0), -1
 	if p.from >= 0 {
 		p.to = stopIndex(si.svc, r.To, p.from+1)
@@ -206,6 +209,9 @@ func (s *Service) Book(ctx context.Context, r BookRequest) (Booked, error) {
 	if err != nil {
 		return Booked{}, err
 	}
+	if err := s.screen(ctx, r.AccountID, p); err != nil {
+		return Booked{}, err
+	}
 	res, err := s.submit(ctx, func(b *batch) (any, error) { return s.book(b, r.AccountID, p) })
 	if err != nil {
 		return Booked{}, err
@@ -225,6 +231,10 @@ func (s *Service) book(b *batch, accountID int64, p *plan) (any, error) {
 	}
 	if held != 0 {
 		return nil, fault.Newf(fault.Conflict, "unpaid_order_exists", "您有未支付的订单 %d，请先支付或取消", "you have an unpaid order %d: pay or cancel it first", held)
+	}
+	warnings, err := s.checkLimits(b, accountID, p)
+	if err != nil {
+		return nil, err
 	}
 	w, err := b.train(p.key)
 	if err != nil {
@@ -248,7 +258,7 @@ func (s *Service) book(b *batch, accountID int64, p *plan) (any, error) {
 	}
 	w.dirty = true
 	now := s.cfg.Now()
-	o := Order{AccountID: accountID, Status: Held, Train: p.key, CreatedAt: now, HoldExpiresAt: now.Add(s.cfg.Hold)}
+	o := Order{AccountID: accountID, Status: Held, Train: p.key, CreatedAt: now, HoldExpiresAt: now.Add(p.hold)}
 	stops := p.si.svc.Stops
 	for i, id := range ids {
 		seat := w.train.Seat(id)
@@ -273,6 +283,7 @@ func (s *Service) book(b *batch, accountID int64, p *plan) (any, error) {
 		return nil, err
 	}
 	o.Events = []Event{ev}
+	o.Warnings = warnings
 	return o, nil
 }
 
@@ -333,8 +344,12 @@ func (s *Service) Cancel(ctx context.Context, orderID, accountID int64) (Order, 
 	if err != nil {
 		return Order{}, err
 	}
+	rules, err := s.rules(ctx)
+	if err != nil {
+		return Order{}, err
+	}
 	res, err := s.submit(ctx, func(b *batch) (any, error) {
-		return s.endHold(b, o.Train, orderID, Cancelled, accountActor(accountID), "cancel")
+		return s.endHold(b, o.Train, orderID, Cancelled, accountActor(accountID), "cancel", rules)
 	})
 	if err != nil {
 		return Order{}, err
@@ -343,7 +358,7 @@ func (s *Service) Cancel(ctx context.Context, orderID, accountID int64) (Order, 
 }
 
 // endHold moves a held order to cancelled or expired and frees its seats.
-func (s *Service) endHold(b *batch, k TrainKey, orderID int64, to OrderStatus, actor, action string) (any, error) {
+func (s *Service) endHold(b *batch, k TrainKey, orderID int64, to OrderStatus, actor, action string, rules *governance.Rules) (any, error) {
 	w, err := b.train(k)
 	if err != nil {
 		return nil, err
@@ -374,6 +389,11 @@ func (s *Service) endHold(b *batch, k TrainKey, orderID int64, to OrderStatus, a
 		return nil, err
 	}
 	o.Events = append(o.Events, ev)
+	if rules != nil {
+		if o.Warnings, err = countEndedHold(b.tx, rules, o, now); err != nil {
+			return nil, err
+		}
+	}
 	return o, nil
 }
 
@@ -384,10 +404,14 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	if err != nil || len(orders) == 0 {
 		return 0, err
 	}
+	rules, err := s.rules(ctx)
+	if err != nil {
+		return 0, err
+	}
 	res, err := s.submit(ctx, func(b *batch) (any, error) {
 		n := 0
 		for _, o := range orders {
-			_, err := s.endHold(b, o.Train, o.ID, Expired, "system:expiry", "expire")
+			_, err := s.endHold(b, o.Train, o.ID, Expired, "system:expiry", "expire", rules)
 			switch {
 			case err == nil:
 				n++

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"piao/internal/fees"
+	"piao/internal/governance"
 	"piao/internal/network"
 	"piao/internal/payment"
 )
@@ -29,6 +30,15 @@ type Config struct {
 	// NotifyURL receives the gateway's notifications; ReturnURL is where the
 	// payer's browser goes after paying (the order ID is appended).
 	NotifyURL, ReturnURL string
+	// Governance applies the cancel limits and the lists (SPEC G1–G3);
+	// nil turns them off: no limits, no daily counts.
+	Governance Governor
+}
+
+// Governor is what booking asks of governance: the rules in force and what
+// the lists do to the subjects of a booking (its account and passengers).
+type Governor interface {
+	Screen(ctx context.Context, subjects []string) (governance.Rules, governance.Verdict, error)
 }
 
 // Service is the booking core of one process.

@@ -8,6 +8,7 @@ package fault
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is a stable, machine-readable error class.
@@ -32,6 +33,15 @@ type Error struct {
 	ZH     string // message in Simplified Chinese
 	EN     string // message in English
 	Err    error  // optional wrapped cause, never shown to users
+	// RetryAt, when set, is when the refused request may succeed again
+	// (a daily limit lifting, say).
+	RetryAt time.Time
+}
+
+// WithRetryAt returns e saying when the request may be tried again.
+func (e *Error) WithRetryAt(t time.Time) *Error {
+	e.RetryAt = t
+	return e
 }
 
 // Error returns the English message with the wrapped cause, for logs.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -25,6 +26,7 @@ type Problem struct {
 	MessageEN string          `json:"message_en" doc:"Message in English"`
 	RequestID string          `json:"request_id,omitempty" doc:"The request's ID, also in the X-Request-Id header"`
 	Errors    []ProblemDetail `json:"errors,omitempty" doc:"Field-level details of invalid input"`
+	RetryAt   *time.Time      `json:"retry_at,omitempty" doc:"When the request may succeed again (a daily limit lifting); also in Retry-After"`
 }
 
 // ProblemDetail names one invalid input.
@@ -106,7 +108,12 @@ func problemFor(ctx context.Context, lang string, err error) *Problem {
 		slog.ErrorContext(ctx, "internal error", "request_id", requestIDFrom(ctx), "err", err.Error())
 		fe = fault.New(fault.Internal, "internal", "服务器内部错误", "internal error")
 	}
-	return newProblem(ctx, lang, status, fe.Code, fe.Reason, fe.ZH, fe.EN)
+	p := newProblem(ctx, lang, status, fe.Code, fe.Reason, fe.ZH, fe.EN)
+	if !fe.RetryAt.IsZero() {
+		t := fe.RetryAt
+		p.RetryAt = &t
+	}
+	return p
 }
 
 func newProblem(ctx context.Context, lang string, status int, code fault.Code, reason, zh, en string) *Problem {

@@ -2,7 +2,12 @@ package httpapi
 
 import (
 	"context"
+	"errors"
+	"math"
 	"net/http"
+	"piao/internal/fault"
+	"strconv"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -35,6 +40,7 @@ func (s *Server) registerRoutes() {
 	add(s, identity.AccountsEdit, op("POST", "/api/v1/accounts", "createAccount", "accounts", "Create an account", ""), s.createAccount)
 
 	s.bookingRoutes()
+	s.governanceRoutes()
 
 	// Operations endpoints outside the OpenAPI document. Probes and the
 	// Prometheus scraper carry no credentials, so these are public and
@@ -81,7 +87,21 @@ func add[I, O any](s *Server, perm identity.Permission, o huma.Operation, h func
 		o.Errors = append(o.Errors, http.StatusRequestEntityTooLarge)
 	}
 	o.Errors = append(o.Errors, http.StatusNotFound)
-	huma.Register(s.api, o, h)
+	huma.Register(s.api, o, func(ctx context.Context, in *I) (*O, error) {
+		out, err := h(ctx, in)
+		return out, withRetryAfter(err)
+	})
+}
+
+// withRetryAfter adds a Retry-After header to a refusal that says when it
+// lifts (a daily limit, a list membership).
+func withRetryAfter(err error) error {
+	var fe *fault.Error
+	if !errors.As(err, &fe) || fe.RetryAt.IsZero() {
+		return err
+	}
+	secs := int(math.Ceil(time.Until(fe.RetryAt).Seconds()))
+	return huma.ErrorWithHeaders(err, http.Header{"Retry-After": {strconv.Itoa(max(secs, 1))}})
 }
 
 // Route is one registered API operation and its permission, for tests and docs.

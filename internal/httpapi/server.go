@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"piao/internal/booking"
+	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
 	"piao/internal/network"
@@ -41,6 +42,8 @@ type Deps struct {
 	Identity *identity.Service
 	// Booking sells seats; nil when this process does not run it.
 	Booking *booking.Service
+	// Governance keeps the cancel limits, lists and reports; nil when off.
+	Governance *governance.Service
 	// Payments verifies payment notifications.
 	Payments payment.Gateway
 	// Ready checks that the service can answer (the database is reachable).

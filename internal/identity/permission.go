@@ -15,14 +15,17 @@ const (
 	AuditRead    Permission = "audit:read"
 	OrdersOwn    Permission = "orders:own"    // book, pay, cancel, refund one's own orders
 	OrdersRead   Permission = "orders:read"   // see any order and check inventory
-	BookingAdmin Permission = "booking:admin" // edit refund and change fee tables
+	BookingAdmin Permission = "booking:admin" // edit refund and change fee tables and governance rules
+
+	GovernanceRead Permission = "governance:read"  // see lists, cancel counts and behaviour reports
+	GovernanceEdit Permission = "governance:write" // add, lift and extend list memberships; run the list rules
 )
 
 // grants says which permissions each role holds, beyond Public and Authenticated.
 var grants = map[Role][]Permission{
-	OperatorAdmin:    {NetworkWrite, AccountsRead, AccountsEdit, AuditRead, OrdersRead, BookingAdmin},
-	OperatorReviewer: {AccountsRead, OrdersRead},
-	OperatorAuditor:  {AccountsRead, AuditRead, OrdersRead},
+	OperatorAdmin:    {NetworkWrite, AccountsRead, AccountsEdit, AuditRead, OrdersRead, BookingAdmin, GovernanceRead, GovernanceEdit},
+	OperatorReviewer: {AccountsRead, OrdersRead, GovernanceRead, GovernanceEdit},
+	OperatorAuditor:  {AccountsRead, AuditRead, OrdersRead, GovernanceRead},
 	Passenger:        {OrdersOwn},
 }
 

@@ -286,11 +286,11 @@ func TestAllowedSpecialPermissions(t *testing.T) {
 // TestAllowedGrants checks every role against every ordinary permission.
 func TestAllowedGrants(t *testing.T) {
 	all := []identity.Permission{identity.NetworkWrite, identity.AccountsRead, identity.AccountsEdit, identity.AuditRead,
-		identity.OrdersOwn, identity.OrdersRead, identity.BookingAdmin}
+		identity.OrdersOwn, identity.OrdersRead, identity.BookingAdmin, identity.GovernanceRead, identity.GovernanceEdit}
 	want := map[identity.Role][]identity.Permission{
-		identity.OperatorAdmin:    {identity.NetworkWrite, identity.AccountsRead, identity.AccountsEdit, identity.AuditRead, identity.OrdersRead, identity.BookingAdmin},
-		identity.OperatorReviewer: {identity.AccountsRead, identity.OrdersRead},
-		identity.OperatorAuditor:  {identity.AccountsRead, identity.AuditRead, identity.OrdersRead},
+		identity.OperatorAdmin:    {identity.NetworkWrite, identity.AccountsRead, identity.AccountsEdit, identity.AuditRead, identity.OrdersRead, identity.BookingAdmin, identity.GovernanceRead, identity.GovernanceEdit},
+		identity.OperatorReviewer: {identity.AccountsRead, identity.OrdersRead, identity.GovernanceRead, identity.GovernanceEdit},
+		identity.OperatorAuditor:  {identity.AccountsRead, identity.AuditRead, identity.OrdersRead, identity.GovernanceRead},
 		identity.MerchantAdmin:    nil,
 		identity.MerchantStaff:    nil,
 		identity.Passenger:        {identity.OrdersOwn},

@@ -11,6 +11,7 @@ import (
 
 	"piao/internal/booking"
 	"piao/internal/fault"
+	"piao/internal/governance"
 	"piao/internal/network"
 	"piao/internal/seats"
 )
@@ -349,6 +350,29 @@ func (t *bookingTx) EnsureSetting(name, value string) (string, error) {
 	var v string
 	err := t.tx.QueryRow(t.ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&v)
 	return v, fault.Wrap(err, "read setting")
+}
+
+// DayCounts reads a governance subject's counts for a service day (zero if none).
+func (t *bookingTx) DayCounts(subject string, day network.Date) (governance.Counts, error) {
+	var c governance.Counts
+	err := t.tx.QueryRow(t.ctx, `SELECT manual, expired FROM governance_counts WHERE subject = $1 AND day = $2`, subject, day.String()).Scan(&c.Manual, &c.Expired)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return governance.Counts{}, nil
+	}
+	return c, txError(err, "read day counts")
+}
+
+// AddDayCounts adds to a subject's counts for a service day with one
+// upsert: concurrent adds from several processes wait for the row's lock
+// in turn and all count.
+func (t *bookingTx) AddDayCounts(subject string, day network.Date, manual, expired int) error {
+	if manual == 0 && expired == 0 {
+		return nil
+	}
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO governance_counts (subject, day, manual, expired) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (subject, day) DO UPDATE SET manual = governance_counts.manual + excluded.manual,
+			expired = governance_counts.expired + excluded.expired`, subject, day.String(), manual, expired)
+	return txError(err, "add day counts")
 }
 
 // ---- reads ----

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"piao/internal/booking"
+	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
 	"piao/internal/network"
@@ -22,3 +23,6 @@ func (db *DB) Sandbox() sandbox.Store { return &sandboxStore{db} }
 
 // Idempotency returns the store of idempotency keys.
 func (db *DB) Idempotency() idempotency.Store { return &idempotencyStore{db} }
+
+// Governance returns the governance store (lists, counts, transactions).
+func (db *DB) Governance() governance.Store { return &governanceStore{db} }

@@ -11,6 +11,7 @@ import (
 
 	"piao/internal/booking"
 	"piao/internal/fault"
+	"piao/internal/governance"
 	"piao/internal/network"
 	"piao/internal/seats"
 )
@@ -436,6 +437,25 @@ func (t *bookingTx) EnsureSetting(name, value string) (string, error) {
 	var v string
 	err := t.tx.QueryRowContext(t.ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
 	return v, fault.Wrap(err, "read setting")
+}
+
+// DayCounts reads a governance subject's counts for a service day (zero if none).
+func (t *bookingTx) DayCounts(subject string, day network.Date) (governance.Counts, error) {
+	var c governance.Counts
+	err := t.queryRow(qDayCounts, subject, day.String()).Scan(&c.Manual, &c.Expired)
+	if errors.Is(err, sql.ErrNoRows) {
+		return governance.Counts{}, nil
+	}
+	return c, fault.Wrap(err, "read day counts")
+}
+
+// AddDayCounts adds to a subject's counts for a service day with one upsert.
+func (t *bookingTx) AddDayCounts(subject string, day network.Date, manual, expired int) error {
+	if manual == 0 && expired == 0 {
+		return nil
+	}
+	_, err := t.exec(qAddDayCounts, subject, day.String(), manual, expired)
+	return fault.Wrap(err, "add day counts")
 }
 
 // ---- reads ----

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"piao/internal/booking"
+	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
 	"piao/internal/network"
@@ -38,6 +39,8 @@ type Stores struct {
 
 	// Idempotency keeps the idempotency keys of API calls.
 	Idempotency idempotency.Store
+	// Governance keeps list memberships and reads counts and transactions.
+	Governance governance.Store
 }
 
 // Engine opens a fresh, migrated database on one storage engine.
@@ -69,7 +72,7 @@ func OpenSQLite(tb testing.TB) Stores {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	return Stores{Engine: "sqlite", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Idempotency: db.Idempotency(), Ping: db.Ping}
+	return Stores{Engine: "sqlite", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Idempotency: db.Idempotency(), Governance: db.Governance(), Ping: db.Ping}
 }
 
 // PostgresURL returns the server URL for tests, skipping (or failing under
@@ -134,5 +137,5 @@ func OpenPostgres(tb testing.TB) Stores {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	return Stores{Engine: "postgres", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Idempotency: db.Idempotency(), Ping: db.Ping}
+	return Stores{Engine: "postgres", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Idempotency: db.Idempotency(), Governance: db.Governance(), Ping: db.Ping}
 }

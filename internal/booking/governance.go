@@ -1,0 +1,135 @@
+package booking
+
+import (
+	"context"
+	"time"
+
+	"piao/internal/governance"
+	"piao/internal/realname"
+)
+
+// rules returns the governance rules in force, nil when governance is off.
+func (s *Service) rules(ctx context.Context) (*governance.Rules, error) {
+	if s.cfg.Governance == nil {
+		return nil, nil
+	}
+	r, _, err := s.cfg.Governance.Screen(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// screen applies the lists to a prepared booking before it competes for
+// seats: a blocking list refuses it, a slow lane makes it wait, a list may
+// shorten the hold. The daily limits are checked later, under the account
+// lock, by checkLimits.
+func (s *Service) screen(ctx context.Context, accountID int64, p *plan) error {
+	if s.cfg.Governance == nil {
+		return nil
+	}
+	subjects := make([]string, 0, 1+len(p.passengers))
+	subjects = append(subjects, governance.AccountSubject(accountID))
+	for _, pass := range p.passengers {
+		subjects = append(subjects, governance.DocumentSubject(string(pass.DocType), pass.DocNumber))
+	}
+	rules, v, err := s.cfg.Governance.Screen(ctx, subjects)
+	if err != nil {
+		return err
+	}
+	p.rules = &rules
+	if v.Block {
+		for _, m := range v.Members {
+			if rules.Lists.Effects[m.List].Block {
+				return governance.BlockedError(m)
+			}
+		}
+	}
+	if v.Hold > 0 && v.Hold < p.hold {
+		p.hold = v.Hold
+	}
+	if v.Delay > 0 {
+		t := time.NewTimer(v.Delay)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// checkLimits refuses a booking by an account, or for a passenger, that has
+// used the day's cancels, and returns warnings for passengers near their
+// limit. It runs in the booking's transaction after the account is locked,
+// so a cancel and a booking of one account cannot both slip past the limit.
+func (s *Service) checkLimits(b *batch, accountID int64, p *plan) ([]governance.Warning, error) {
+	if p.rules == nil {
+		return nil, nil
+	}
+	day, ends := p.rules.Today(s.cfg.Now())
+	c, err := b.tx.DayCounts(governance.AccountSubject(accountID), day)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.rules.CheckAccount(c, ends); err != nil {
+		return nil, err
+	}
+	var warnings []governance.Warning
+	for i, pass := range p.passengers {
+		c, err := b.tx.DayCounts(governance.DocumentSubject(string(pass.DocType), pass.DocNumber), day)
+		if err != nil {
+			return nil, err
+		}
+		w, err := p.rules.CheckDocument(i, realname.MaskName(pass.Name), c, ends)
+		if err != nil {
+			return nil, err
+		}
+		if w != nil {
+			warnings = append(warnings, *w)
+		}
+	}
+	return warnings, nil
+}
+
+// countEndedHold adds a cancelled or expired order to the day's counts of
+// its account and its passengers, and returns the warnings a cancel brings.
+func countEndedHold(tx Tx, rules *governance.Rules, o Order, now time.Time) ([]governance.Warning, error) {
+	manual, expired := 1, 0
+	if o.Status == Expired {
+		manual, expired = 0, 1
+	}
+	day, ends := rules.Today(now)
+	account := governance.AccountSubject(o.AccountID)
+	if err := tx.AddDayCounts(account, day, manual, expired); err != nil {
+		return nil, err
+	}
+	var warnings []governance.Warning
+	for _, t := range o.Tickets {
+		doc := governance.DocumentSubject(t.DocType, t.DocNumber)
+		if err := tx.AddDayCounts(doc, day, manual, expired); err != nil {
+			return nil, err
+		}
+		if manual == 0 {
+			continue
+		}
+		c, err := tx.DayCounts(doc, day)
+		if err != nil {
+			return nil, err
+		}
+		if w := rules.CancelWarning(realname.MaskName(t.PassengerName), c); w != nil {
+			warnings = append(warnings, *w)
+		}
+	}
+	if manual == 1 {
+		c, err := tx.DayCounts(account, day)
+		if err != nil {
+			return nil, err
+		}
+		if w := rules.AccountWarning(c, ends); w != nil {
+			warnings = append([]governance.Warning{*w}, warnings...)
+		}
+	}
+	return warnings, nil
+}

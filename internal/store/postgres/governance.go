@@ -1,0 +1,332 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"piao/internal/behaviour"
+	"piao/internal/booking"
+	"piao/internal/fault"
+	"piao/internal/governance"
+	"piao/internal/network"
+)
+
+// governanceStore implements governance.Store on PostgreSQL. Its
+// conditional updates lock the membership row, so concurrent processes
+// extending or lifting one membership change it once each, in turn.
+type governanceStore struct{ *DB }
+
+var _ governance.Store = (*governanceStore)(nil)
+
+var errMemberNotFound = fault.New(fault.NotFound, "member_not_found", "名单记录不存在", "list membership not found")
+
+// Setting returns a JSON setting by name ("" if unset).
+func (s *governanceStore) Setting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := s.pool.QueryRow(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return v, fault.Wrap(err, "read setting")
+}
+
+// SetSetting stores a JSON setting.
+func (s *governanceStore) SetSetting(ctx context.Context, name, value string) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	return fault.Wrap(err, "save setting")
+}
+
+// govOutcomeSQL maps a ticket status column to a behaviour.Outcome in SQL,
+// so the scan reads a small integer rather than a string per row.
+func govOutcomeSQL(col string) string {
+	var b strings.Builder
+	b.WriteString("CASE " + col)
+	for _, p := range []struct {
+		status  booking.TicketStatus
+		outcome behaviour.Outcome
+	}{
+		{booking.Paid, behaviour.Paid}, {booking.Refunded, behaviour.Paid}, {booking.Changed, behaviour.Paid},
+		{booking.Cancelled, behaviour.Cancelled}, {booking.Expired, behaviour.Expired}, {booking.Held, behaviour.Pending},
+	} {
+		fmt.Fprintf(&b, " WHEN '%s' THEN %d", p.status, p.outcome)
+	}
+	fmt.Fprintf(&b, " ELSE %d END", behaviour.Pending)
+	return b.String()
+}
+
+// qTransactions reads one row per ticket of the orders placed in a window.
+// Ordering by the order ID after the time groups each order's tickets and
+// matches the orders_created index (created_at, id).
+var qTransactions = `SELECT t.doc_type || ':' || t.doc_number, o.account_id, t.service_id, t.service_date, o.created_at, ` +
+	govOutcomeSQL("t.status") + `
+	FROM tickets t JOIN orders o ON o.id = t.order_id
+	WHERE o.created_at >= $1 AND o.created_at < $2`
+
+// govInternLimit bounds the strings Transactions keeps to reuse (service
+// IDs and dates are few; this only guards against pathological data).
+const govInternLimit = 4096
+
+// Transactions streams the booking transactions of orders placed in
+// [from, to) to fn, in order of placement. pgx reads the rows off the
+// connection as they come; nothing is buffered beyond one row.
+func (s *governanceStore) Transactions(ctx context.Context, from, to time.Time, train string, fn func(behaviour.Transaction) error) error {
+	q, args := qTransactions, []any{from, to}
+	if train != "" {
+		q += ` AND t.service_id = $3`
+		args = append(args, train)
+	}
+	q += ` ORDER BY o.created_at, o.id, t.id`
+	// Stopping early cancels the query, rather than reading the rest of a
+	// possibly huge result to free the connection.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return fault.Wrap(err, "read transactions")
+	}
+	defer rows.Close()
+	var (
+		tx            behaviour.Transaction
+		trainB, dateB pgtype.DriverBytes // valid until the next row: copied below
+		outcome       int32
+		trains        = map[string]string{}
+		dates         = map[string]network.Date{}
+	)
+	for rows.Next() {
+		if err := rows.Scan(&tx.Passenger, &tx.Account, &trainB, &dateB, &tx.At, &outcome); err != nil {
+			return fault.Wrap(err, "read transactions")
+		}
+		// A map lookup with string(b) does not allocate.
+		var ok bool
+		if tx.Train, ok = trains[string(trainB)]; !ok {
+			tx.Train = string(trainB)
+			if len(trains) < govInternLimit {
+				trains[tx.Train] = tx.Train
+			}
+		}
+		if tx.Date, ok = dates[string(dateB)]; !ok {
+			if tx.Date, err = network.ParseDate(string(dateB)); err != nil {
+				return fault.Wrap(err, "read transaction date")
+			}
+			if len(dates) < govInternLimit {
+				dates[string(dateB)] = tx.Date
+			}
+		}
+		tx.At, tx.Outcome = tx.At.UTC(), behaviour.Outcome(outcome)
+		if err := fn(tx); err != nil {
+			cancel()
+			return err
+		}
+	}
+	return fault.Wrap(rows.Err(), "read transactions")
+}
+
+// DayCounts returns the counts of subjects on a service day.
+func (s *governanceStore) DayCounts(ctx context.Context, day network.Date, subjects []string) (map[string]governance.Counts, error) {
+	out := make(map[string]governance.Counts, len(subjects))
+	if len(subjects) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT subject, manual, expired FROM governance_counts WHERE day = $1 AND subject = ANY($2)`, day.String(), subjects)
+	if err != nil {
+		return nil, fault.Wrap(err, "read day counts")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sub string
+		var c governance.Counts
+		if err := rows.Scan(&sub, &c.Manual, &c.Expired); err != nil {
+			return nil, fault.Wrap(err, "read day counts")
+		}
+		out[sub] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fault.Wrap(err, "read day counts")
+	}
+	return out, nil
+}
+
+const govMemberColumns = `id, list, subject, source, reason, started_at, expires_at, lifted_at, lifted_by, lift_reason`
+
+func govScanMember(row pgx.Row) (governance.Membership, error) {
+	var m governance.Membership
+	err := row.Scan(&m.ID, (*string)(&m.List), &m.Subject, (*string)(&m.Source), &m.Reason, &m.Start, &m.Expires, &m.LiftedAt, &m.LiftedBy, &m.LiftReason)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return m, errMemberNotFound
+	}
+	if err != nil {
+		return m, fault.Wrap(err, "read membership")
+	}
+	m.Start, m.Expires = m.Start.UTC(), m.Expires.UTC()
+	if m.LiftedAt != nil {
+		l := m.LiftedAt.UTC()
+		m.LiftedAt = &l
+	}
+	return m, nil
+}
+
+// govLimit applies MemberFilter's default and maximum page size.
+func govLimit(f governance.MemberFilter) (limit, offset int) {
+	limit = f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	return min(limit, 1000), max(f.Offset, 0)
+}
+
+// Members lists memberships newest first, without their audit trails.
+func (s *governanceStore) Members(ctx context.Context, f governance.MemberFilter) ([]governance.Membership, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	if f.List != "" {
+		where = append(where, `list = `+arg(string(f.List)))
+	}
+	if f.Subject != "" {
+		where = append(where, `subject = `+arg(f.Subject))
+	}
+	if !f.ActiveAt.IsZero() {
+		where = append(where, `lifted_at IS NULL AND expires_at > `+arg(f.ActiveAt))
+	}
+	q := `SELECT ` + govMemberColumns + ` FROM list_members`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	limit, offset := govLimit(f)
+	q += ` ORDER BY id DESC LIMIT ` + arg(limit) + ` OFFSET ` + arg(offset)
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fault.Wrap(err, "list memberships")
+	}
+	defer rows.Close()
+	out := []governance.Membership{}
+	for rows.Next() {
+		m, err := govScanMember(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, fault.Wrap(rows.Err(), "list memberships")
+}
+
+// Member returns one membership with its audit trail, oldest first.
+func (s *governanceStore) Member(ctx context.Context, id int64) (governance.Membership, error) {
+	var m governance.Membership
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if m, err = govScanMember(tx.QueryRow(ctx, `SELECT `+govMemberColumns+` FROM list_members WHERE id = $1`, id)); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT member_id, at, actor, action, detail FROM list_member_events WHERE member_id = $1 ORDER BY id`, id)
+		if err != nil {
+			return fault.Wrap(err, "read membership audit")
+		}
+		defer rows.Close()
+		m.Events = []governance.Audit{}
+		for rows.Next() {
+			var a governance.Audit
+			if err := rows.Scan(&a.MemberID, &a.At, &a.Actor, &a.Action, &a.Detail); err != nil {
+				return fault.Wrap(err, "read membership audit")
+			}
+			a.At = a.At.UTC()
+			m.Events = append(m.Events, a)
+		}
+		return fault.Wrap(rows.Err(), "read membership audit")
+	})
+	if err != nil {
+		return governance.Membership{}, err
+	}
+	return m, nil
+}
+
+// govAudit records one audit entry.
+func govAudit(ctx context.Context, tx pgx.Tx, a governance.Audit) error {
+	_, err := tx.Exec(ctx, `INSERT INTO list_member_events (member_id, at, actor, action, detail) VALUES ($1, $2, $3, $4, $5)`,
+		a.MemberID, a.At, a.Actor, a.Action, a.Detail)
+	return fault.Wrap(err, "record membership audit")
+}
+
+// govChanged reports whether an update changed a row; when it did not, it
+// tells a membership that is lifted (false) from one that does not exist
+// (errMemberNotFound).
+func govChanged(ctx context.Context, tx pgx.Tx, tag pgconn.CommandTag, id int64) (bool, error) {
+	if tag.RowsAffected() > 0 {
+		return true, nil
+	}
+	var one int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM list_members WHERE id = $1`, id).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, errMemberNotFound
+	}
+	return false, fault.Wrap(err, "find membership")
+}
+
+// AddMember stores a membership and its first audit entry, setting m.ID.
+func (s *governanceStore) AddMember(ctx context.Context, m *governance.Membership, a governance.Audit) error {
+	var id int64
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO list_members (list, subject, source, reason, started_at, expires_at, lifted_at, lifted_by, lift_reason)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			string(m.List), m.Subject, string(m.Source), m.Reason, m.Start, m.Expires, m.LiftedAt, m.LiftedBy, m.LiftReason).Scan(&id)
+		if err != nil {
+			return fault.Wrap(err, "add membership")
+		}
+		a.MemberID = id
+		return govAudit(ctx, tx, a)
+	})
+	if err != nil {
+		return fault.Wrap(err, "add membership")
+	}
+	m.ID = id
+	return nil
+}
+
+// ExtendMember moves the expiry of a membership that was not lifted.
+func (s *governanceStore) ExtendMember(ctx context.Context, id int64, expires time.Time, a governance.Audit) (bool, error) {
+	var ok bool
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE list_members SET expires_at = $1 WHERE id = $2 AND lifted_at IS NULL`, expires, id)
+		if err != nil {
+			return fault.Wrap(err, "extend membership")
+		}
+		if ok, err = govChanged(ctx, tx, tag, id); !ok || err != nil {
+			return err
+		}
+		a.MemberID = id
+		return govAudit(ctx, tx, a)
+	})
+	if err != nil {
+		return false, fault.Wrap(err, "extend membership")
+	}
+	return ok, nil
+}
+
+// LiftMember ends a membership that was not lifted.
+func (s *governanceStore) LiftMember(ctx context.Context, id int64, at time.Time, by, reason string, a governance.Audit) (bool, error) {
+	var ok bool
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE list_members SET lifted_at = $1, lifted_by = $2, lift_reason = $3 WHERE id = $4 AND lifted_at IS NULL`,
+			at, by, reason, id)
+		if err != nil {
+			return fault.Wrap(err, "lift membership")
+		}
+		if ok, err = govChanged(ctx, tx, tag, id); !ok || err != nil {
+			return err
+		}
+		a.MemberID = id
+		return govAudit(ctx, tx, a)
+	})
+	if err != nil {
+		return false, fault.Wrap(err, "lift membership")
+	}
+	return ok, nil
+}

@@ -1,0 +1,55 @@
+-- +goose Up
+-- Governance (package governance, SPEC G1–G3).
+
+-- What a subject ("account:ID" or "doc:TYPE:NUMBER") did on one service day
+-- (YYYY-MM-DD): manual cancels before payment and holds that ran out.
+-- Booking transactions add to a row with one upsert, so concurrent adds
+-- from several processes all count.
+CREATE TABLE governance_counts (
+    subject TEXT NOT NULL,
+    day     TEXT NOT NULL,
+    manual  INTEGER NOT NULL DEFAULT 0,
+    expired INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (subject, day)
+);
+
+-- Memberships of the restricted, priority and suspected-malicious lists.
+CREATE TABLE list_members (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    list        TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    reason      TEXT NOT NULL DEFAULT '',
+    started_at  TIMESTAMPTZ NOT NULL,
+    expires_at  TIMESTAMPTZ NOT NULL,
+    lifted_at   TIMESTAMPTZ, -- NULL unless an operator lifted the membership early
+    lifted_by   TEXT NOT NULL DEFAULT '',
+    lift_reason TEXT NOT NULL DEFAULT ''
+);
+-- A subject's memberships (on one list or all), as bookings look them up.
+CREATE INDEX list_members_subject ON list_members (subject, list, id);
+-- One list's memberships, newest first, for review.
+CREATE INDEX list_members_list ON list_members (list, id);
+-- Memberships in force, by expiry, for the rules' sweeps.
+CREATE INDEX list_members_active ON list_members (expires_at) WHERE lifted_at IS NULL;
+
+-- The audit trail of each membership.
+CREATE TABLE list_member_events (
+    id        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    member_id BIGINT NOT NULL REFERENCES list_members (id),
+    at        TIMESTAMPTZ NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    detail    TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX list_member_events_member ON list_member_events (member_id, id);
+
+-- Booking transactions by time of placement, for the rules and reports;
+-- the ID orders those placed at the same instant.
+CREATE INDEX orders_created ON orders (created_at, id);
+
+-- +goose Down
+DROP INDEX orders_created;
+DROP TABLE list_member_events;
+DROP TABLE list_members;
+DROP TABLE governance_counts;
