@@ -3,9 +3,12 @@
 // back office, the merchant platform and the passenger H5 pages.
 //
 // It only translates between browsers and the domain services (identity,
-// network, booking): it reads forms, calls the services and renders what they
-// return. It must never hold business rules, touch storage directly or need
-// JavaScript, a build step or anything from the internet.
+// network, booking, governance): it reads forms, calls the services and
+// renders what they return. It must never hold business rules, touch storage
+// directly or need JavaScript, a build step or anything from the internet.
+// The one script is optional: the behaviour report draws its charts with the
+// vendored ECharts (static/vendor/echarts), from data the page also shows as
+// tables.
 package console
 
 import (
@@ -16,6 +19,7 @@ import (
 
 	"piao/internal/booking"
 	"piao/internal/fault"
+	"piao/internal/governance"
 	"piao/internal/httpapi"
 	"piao/internal/identity"
 	"piao/internal/network"
@@ -29,7 +33,10 @@ type Deps struct {
 	// Booking sells tickets on the passenger pages (/h5/…); it runs once
 	// app.App.Start has been called. Without it those pages answer 503.
 	Booking *booking.Service
-	Version string // shown in the footer
+	// Governance keeps the cancel limits, lists and behaviour reports
+	// (/governance/…). Without it those pages answer 503.
+	Governance *governance.Service
+	Version    string // shown in the footer
 }
 
 // Console serves the web console's pages.
@@ -68,14 +75,16 @@ type route struct {
 	// identify resolves the session of a Public page too, for pages that
 	// anyone may open but that show a logged-in user their menu.
 	identify bool
+	// scripts lets the page load the console's own static scripts (the
+	// charts); every other page runs no JavaScript at all.
+	scripts bool
 }
 
 // routes is the console's route table: every page with its permission.
-// Future sections (营销 marketing, 治理 governance…) add rows here and an
-// item in navigation.
+// Future sections (营销 marketing…) add rows here and an item in navigation.
 func (c *Console) routes() []route {
 	return []route{
-		{Page: Page{"GET", "/static/{file}", identity.Public}, handle: c.static},
+		{Page: Page{"GET", "/static/{file...}", identity.Public}, handle: c.static},
 		{Page: Page{"GET", "/lang", identity.Public}, handle: c.switchLang},
 		{Page: Page{"GET", "/login", identity.Public}, handle: c.loginForm},
 		{Page: Page{"POST", "/login", identity.Public}, handle: c.login, preSession: true},
@@ -95,6 +104,18 @@ func (c *Console) routes() []route {
 		{Page: Page{"POST", "/h5/orders/{id}/refund", identity.OrdersOwn}, handle: c.h5Refund},
 		{Page: Page{"GET", "/h5/orders/{id}/change", identity.OrdersOwn}, handle: c.h5ChangeForm},
 		{Page: Page{"POST", "/h5/orders/{id}/change", identity.OrdersOwn}, handle: c.h5Change},
+		// Cancellation governance (治理): lists, rules and behaviour analytics.
+		{Page: Page{"GET", "/governance", identity.GovernanceRead}, handle: c.govOverview},
+		{Page: Page{"POST", "/governance/evaluate", identity.GovernanceEdit}, handle: c.govEvaluate},
+		{Page: Page{"GET", "/governance/members", identity.GovernanceRead}, handle: c.govMembers},
+		{Page: Page{"POST", "/governance/members", identity.GovernanceEdit}, handle: c.govAdd},
+		{Page: Page{"GET", "/governance/members/{id}", identity.GovernanceRead}, handle: c.govMember},
+		{Page: Page{"POST", "/governance/members/{id}/lift", identity.GovernanceEdit}, handle: c.govLift},
+		{Page: Page{"POST", "/governance/members/{id}/extend", identity.GovernanceEdit}, handle: c.govExtend},
+		{Page: Page{"GET", "/governance/rules", identity.GovernanceRead}, handle: c.govRules},
+		{Page: Page{"POST", "/governance/rules", identity.BookingAdmin}, handle: c.govSetRules},
+		{Page: Page{"GET", "/governance/report", identity.GovernanceRead}, handle: c.govReport, scripts: true},
+		{Page: Page{"GET", "/governance/report.csv", identity.GovernanceRead}, handle: c.govReportCSV},
 	}
 }
 
@@ -148,7 +169,11 @@ func (s *state) csrf() string {
 func (c *Console) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		csp := "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+		if rt.scripts {
+			csp += "; script-src 'self'" // files from /static only: no inline script, no eval
+		}
+		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cache-Control", "no-store") // pages carry tokens and personal data

@@ -395,6 +395,7 @@ func (c *Console) h5Book(w http.ResponseWriter, r *http.Request, st *state) {
 		}
 		res, err := c.deps.Booking.Book(r.Context(), req)
 		if err == nil {
+			c.setWarnings(w, r, st, res.Order.ID, res.Order.Warnings)
 			http.Redirect(w, r, orderPath(res.Order.ID), http.StatusSeeOther)
 			return
 		}

@@ -116,6 +116,9 @@ type orderData struct {
 	// ChangeOf describes the ticket a change (改签) order replaces; nil
 	// for an order that is not a change.
 	ChangeOf *changeOrigin
+	// Warnings are the cancel-limit warnings of the booking or cancel
+	// that just led here (see h5_warn.go).
+	Warnings []bilingual
 }
 
 // ticketView is one passenger's ticket, formatted; names and document
@@ -179,6 +182,7 @@ func (c *Console) showOrderID(w http.ResponseWriter, r *http.Request, st *state,
 	d := orderData{ID: o.ID, URL: orderPath(o.ID), Status: o.Status, StatusName: l.T("status." + string(o.Status)),
 		Total: yuan(o.TotalFen), Created: beijing(o.CreatedAt),
 		Held: o.Status == booking.Held, Paid: o.Status == booking.Paid}
+	d.Warnings = c.takeWarnings(w, r, st, o.ID)
 	fromGateway := r.Method == http.MethodGet && r.URL.Query().Get("payment_id") != ""
 	if d.Held {
 		d.HoldUntil = beijing(o.HoldExpiresAt)
@@ -319,10 +323,14 @@ func (c *Console) h5Pay(w http.ResponseWriter, r *http.Request, st *state) {
 	})
 }
 
-// h5Cancel cancels a held order.
+// h5Cancel cancels a held order; the order page then shows the warnings
+// of a passenger or account near its cancel limit.
 func (c *Console) h5Cancel(w http.ResponseWriter, r *http.Request, st *state) {
 	c.orderAction(w, r, st, func(id, account int64) (string, error) {
-		_, err := c.deps.Booking.Cancel(r.Context(), id, account)
+		o, err := c.deps.Booking.Cancel(r.Context(), id, account)
+		if err == nil {
+			c.setWarnings(w, r, st, id, o.Warnings)
+		}
 		return "", err
 	})
 }

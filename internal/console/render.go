@@ -22,18 +22,25 @@ var staticFS embed.FS
 // templates holds one parsed template set per page, each with the layout.
 type templates map[string]*template.Template
 
-// mustParseTemplates parses every page together with the base layout.
+// mustParseTemplates parses every page together with the base layout and
+// the shared partials (files named _*.html, which are not pages).
 func mustParseTemplates() templates {
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
 	}
+	shared := []string{"templates/base.html"}
+	for _, n := range names {
+		if strings.HasPrefix(n, "templates/_") {
+			shared = append(shared, n)
+		}
+	}
 	out := templates{}
 	for _, n := range names {
-		if n == "templates/base.html" {
+		if n == "templates/base.html" || strings.HasPrefix(n, "templates/_") {
 			continue
 		}
-		out[n[len("templates/"):]] = template.Must(template.New("base.html").ParseFS(templateFS, "templates/base.html", n))
+		out[n[len("templates/"):]] = template.Must(template.New("base.html").ParseFS(templateFS, append(shared, n)...))
 	}
 	return out
 }
@@ -49,13 +56,14 @@ type navItem struct {
 }
 
 // navigation lists the sections in menu order; items whose page the role
-// may not open are hidden. Later sections (营销, 治理…) go here once their
-// pages exist.
+// may not open are hidden. Later sections (营销…) go here once their pages
+// exist.
 var navigation = []navItem{
 	{Key: "nav.home", Path: "/"},
 	{Key: "nav.h5", Path: "/h5", Need: identity.OrdersOwn},
 	{Key: "nav.orders", Path: "/h5/orders"},
 	{Key: "nav.network", Path: "/network"},
+	{Key: "nav.governance", Path: "/governance"},
 }
 
 // inSection reports whether path is in the section at nav path p.
@@ -75,6 +83,7 @@ type view struct {
 	RequestID string
 	Error     *bilingual // shown at the top of the page in both languages
 	Refresh   int        // seconds after which the page reloads itself; 0: never
+	Scripts   []string   // the page's own scripts, paths under /static
 	Data      any        // the page's own data
 }
 
@@ -167,8 +176,14 @@ func (c *Console) renderError(w http.ResponseWriter, r *http.Request, st *state,
 	c.render(w, r, status, "error.html", v)
 }
 
-// static serves the embedded stylesheet and other assets.
-func (c *Console) static(w http.ResponseWriter, r *http.Request, _ *state) {
+// static serves the embedded stylesheet, scripts and vendored libraries
+// (static/vendor/…); it lists no directories.
+func (c *Console) static(w http.ResponseWriter, r *http.Request, st *state) {
+	name := "static/" + r.PathValue("file")
+	if fi, err := fs.Stat(staticFS, name); err != nil || fi.IsDir() {
+		http.NotFound(w, r)
+		return
+	}
 	w.Header().Set("Cache-Control", "public, max-age=3600")
-	http.ServeFileFS(w, r, staticFS, "static/"+r.PathValue("file"))
+	http.ServeFileFS(w, r, staticFS, name)
 }
