@@ -84,6 +84,12 @@ func (cmd reportCancellationsCmd) Run(ctx context.Context, c *cli) error {
 	t := r.Totals
 	fmt.Fprintf(w, "%d transactions of %d passengers on %d accounts: %d paid, %d cancelled by hand, %d expired, %d pending (analysed in %s)\n\n",
 		t.Transactions, t.Passengers, t.Accounts, t.Paid, t.Cancelled, t.Expired, t.Pending, took.Round(time.Millisecond))
+	writeReport(w, r)
+	return nil
+}
+
+// writeReport prints a behaviour report's findings, F2 and distributions.
+func writeReport(w io.Writer, r behaviour.Report) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "finding\tshare\tof\tlabel")
 	for _, s := range r.Shares() {
@@ -99,7 +105,6 @@ func (cmd reportCancellationsCmd) Run(ctx context.Context, c *cli) error {
 			fmt.Fprintf(w, "  %-10s %7d  %5.1f %%\n", b.Label.EN, b.Count, 100*b.Share)
 		}
 	}
-	return nil
 }
 
 type listsEvaluateCmd struct {
