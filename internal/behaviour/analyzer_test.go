@@ -80,13 +80,13 @@ func TestCancelsBeforeOutcome(t *testing.T) {
 	r := analyse(
 		history("p2", "CCPC"), // success after 2
 		mixed,
-		history("p3", "CCC"),                      // gave up after 3
-		history("p4", "CN"),                       // open
-		history("p5", "P"),                        // no cancel: not an episode of F2
-		history("p6", strings.Repeat("C", 25)),    // gave up after 25
-		history("p7", "CE"),                       // gave up after 1: an expiry decides nothing
-		history("p8", "E"),                        // no cancel
-		history("p9", "CCCPN"),                    // success after 3, pending after it ignored
+		history("p3", "CCC"),                   // gave up after 3
+		history("p4", "CN"),                    // open
+		history("p5", "P"),                     // no cancel: not an episode of F2
+		history("p6", strings.Repeat("C", 25)), // gave up after 25
+		history("p7", "CE"),                    // gave up after 1: an expiry decides nothing
+		history("p8", "E"),                     // no cancel
+		history("p9", "CCCPN"),                 // success after 3, pending after it ignored
 		[]Transaction{tx("p10", may10, 0, Cancelled), tx("p10", may11, 1, Cancelled), tx("p10", may10, 2, Paid),
 			tx("p10", may11, 3, Cancelled), tx("p10", may11, 4, Paid)}, // success after 1 and after 2
 	)
@@ -287,7 +287,7 @@ func TestReportAgain(t *testing.T) {
 
 // A transaction fed late takes its place by At in F1 and F2.
 func TestOutOfOrder(t *testing.T) {
-	h := history("a", "CCPC")            // minutes 0 1 2 3
+	h := history("a", "CCPC")                           // minutes 0 1 2 3
 	r := analyse([]Transaction{h[0], h[1], h[3], h[2]}) // fed C C C P
 	checkShare(t, r.ConsecutiveCancels, 0, 1)
 	if e := r.CancelsBefore.Success; e.Episodes != 1 || e.Median != 2 {

@@ -7,8 +7,9 @@ import (
 
 // TestKnownShares draws 100,000 passengers from the generator, whose
 // behaviours have known probabilities, and checks that the report recovers
-// every share the table implies within one percentage point (four standard
-// errors at this size for a share near 1/2).
+// every share the table implies within one percentage point: 3.5 standard
+// errors or more at this size (F1 and F4a, shares of the 28.6 % who
+// cancelled, are the loosest).
 func TestKnownShares(t *testing.T) {
 	// The generator's behaviours and their probabilities.
 	const (
@@ -32,7 +33,7 @@ func TestKnownShares(t *testing.T) {
 		"F4a": (seeker + switcher + haggler) / cancellers,                          // 0.30
 		// Cancels ≥ 60 %: seekers ≥ 6/8, hesitant 2/3, runs ≥ 3/4, hagglers 4/6.
 		"F4b":           seeker + changedPlan + gaveUp + persistent + malicious + hesitant + expiryRun + haggler, // 0.2602
-		"F5":            changedPlan + gaveUp + persistent + malicious + hesitant + expiryRun,                   // 0.2002
+		"F5":            changedPlan + gaveUp + persistent + malicious + hesitant + expiryRun,                    // 0.2002
 		"F6":            malicious,
 		"multi_account": seeker*3/4 + gaveUp*3/4 + persistent + malicious, // 0.07
 	}

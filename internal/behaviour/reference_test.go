@@ -3,6 +3,7 @@ package behaviour
 import (
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -248,5 +249,37 @@ func TestOrderDoesNotMatter(t *testing.T) {
 	}
 	if inOrder.Totals.Passengers != 3000 || inOrder.CancelsBefore.Success.Episodes == 0 {
 		t.Errorf("the sample is too thin: %+v", inOrder.Totals)
+	}
+}
+
+// The report is the same whatever the number of shards, which follows
+// GOMAXPROCS; accounts shared by passengers of different shards count once.
+func TestShardsAgree(t *testing.T) {
+	var txs []Transaction
+	g := newGenerator(11, 3000)
+	for tx, ok := g.next(); ok; tx, ok = g.next() {
+		tx.Account %= 499 // accounts shared between passengers, all 499 used
+		txs = append(txs, tx)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	var reports []Report
+	for _, procs := range []int{1, 2, maxShards} {
+		runtime.GOMAXPROCS(procs)
+		var a Analyzer
+		for _, tx := range txs {
+			a.Add(tx)
+		}
+		if len(a.shards) != procs {
+			t.Fatalf("%d shards with GOMAXPROCS %d", len(a.shards), procs)
+		}
+		reports = append(reports, a.Report())
+	}
+	for i, r := range reports[1:] {
+		if !reflect.DeepEqual(r, reports[0]) {
+			t.Errorf("report %d differs from the one-shard report:\n%+v\n%+v", i+1, numbersOf(r), numbersOf(reports[0]))
+		}
+	}
+	if reports[0].Totals.Accounts != 499 {
+		t.Errorf("%d accounts, want 499", reports[0].Totals.Accounts)
 	}
 }

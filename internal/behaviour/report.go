@@ -133,7 +133,7 @@ var (
 	cancellers    = Text{"有手工取消的乘车人", "passengers who cancelled"}
 )
 
-// counts are the numerators of a report, gathered by Analyzer.Report.
+// counts are the figures of a report, gathered by Analyzer.Report.
 type counts struct {
 	passengers, transactions, paid, cancelled, expired, pending int64
 
