@@ -122,7 +122,7 @@ func TestGovernancePagesTable(t *testing.T) {
 		"POST /governance/rules":               identity.BookingAdmin,
 		"GET /governance/report":               identity.GovernanceRead,
 		"GET /governance/report.csv":           identity.GovernanceRead,
-		"GET /static/{file...}":                        identity.Public,
+		"GET /static/{file...}":                identity.Public,
 	} {
 		if got, ok := perm[route]; !ok {
 			t.Errorf("route %s missing", route)
