@@ -386,25 +386,9 @@ func (s *Service) Lift(ctx context.Context, id int64, reason, actor string) (Mem
 	if err != nil {
 		return Membership{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m, err := s.store.Member(ctx, id)
-	if err != nil {
-		return Membership{}, err
-	}
-	now := s.cfg.Now()
-	if !m.Active(now) {
-		return Membership{}, errNotActive(id)
-	}
-	ok, err := s.store.LiftMember(ctx, id, now, actor, reason, Audit{MemberID: id, At: now, Actor: actor, Action: "lift", Detail: reason})
-	if err != nil {
-		return Membership{}, err
-	}
-	if !ok {
-		return Membership{}, errNotActive(id)
-	}
-	s.cache = nil
-	return s.store.Member(ctx, id)
+	return s.changeActive(ctx, id, func(m Membership, now time.Time) (bool, error) {
+		return s.store.LiftMember(ctx, id, now, actor, reason, Audit{MemberID: id, At: now, Actor: actor, Action: "lift", Detail: reason})
+	})
 }
 
 // Extend moves a membership's expiry days later than it is now.
@@ -416,6 +400,17 @@ func (s *Service) Extend(ctx context.Context, id int64, days int, reason, actor 
 	if err != nil {
 		return Membership{}, err
 	}
+	return s.changeActive(ctx, id, func(m Membership, now time.Time) (bool, error) {
+		until := m.Expires.AddDate(0, 0, days)
+		detail := fmt.Sprintf("%s → %s: %s", m.Expires.In(Shanghai).Format("2006-01-02 15:04"), until.In(Shanghai).Format("2006-01-02 15:04"), reason)
+		return s.store.ExtendMember(ctx, id, until, Audit{MemberID: id, At: now, Actor: actor, Action: "extend", Detail: detail})
+	})
+}
+
+// changeActive applies change to a membership in force and returns the
+// membership as it is afterwards; change reports false when the store found
+// it lifted meanwhile (by another process).
+func (s *Service) changeActive(ctx context.Context, id int64, change func(m Membership, now time.Time) (bool, error)) (Membership, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m, err := s.store.Member(ctx, id)
@@ -426,9 +421,7 @@ func (s *Service) Extend(ctx context.Context, id int64, days int, reason, actor 
 	if !m.Active(now) {
 		return Membership{}, errNotActive(id)
 	}
-	until := m.Expires.AddDate(0, 0, days)
-	detail := fmt.Sprintf("%s → %s: %s", m.Expires.In(Shanghai).Format("2006-01-02 15:04"), until.In(Shanghai).Format("2006-01-02 15:04"), reason)
-	ok, err := s.store.ExtendMember(ctx, id, until, Audit{MemberID: id, At: now, Actor: actor, Action: "extend", Detail: detail})
+	ok, err := change(m, now)
 	if err != nil {
 		return Membership{}, err
 	}

@@ -331,8 +331,7 @@ func (a *agent) failed(err error, what string, h *hold) error {
 // abandon leaves a hold to run out.
 func (a *agent) abandon(h *hold) {
 	h.acct.busyUntil = h.ends
-	a.s.seq++
-	a.s.lapses.push(lapse{at: h.ends, seq: a.s.seq, a: a})
+	a.s.lapses.push(h.ends, a)
 }
 
 // at schedules the passenger's next action.

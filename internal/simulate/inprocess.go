@@ -91,7 +91,7 @@ type InProcess struct {
 	days   int
 	dir    string
 
-	holds    holdHeap          // hold ends of orders booked here, earliest first
+	holds    timeline[int64]   // orders booked here by when their hold ends
 	held     map[int64]bool    // orders booked here and not yet paid or cancelled
 	every    time.Duration     // list evaluation interval, 0 for none
 	nextEval time.Time         // next list evaluation
@@ -242,10 +242,10 @@ func (d *InProcess) Now() time.Time { return d.clock.Now() }
 // list rules are applied at their times (ListsEvery).
 func (d *InProcess) Advance(ctx context.Context, t time.Time) error {
 	for {
-		hold := len(d.holds) > 0 && !d.holds[0].at.After(t)
+		hold := d.holds.Len() > 0 && !d.holds.Next().After(t)
 		eval := d.every > 0 && !d.nextEval.After(t)
 		switch {
-		case eval && (!hold || !d.holds[0].at.Before(d.nextEval)):
+		case eval && (!hold || !d.holds.Next().Before(d.nextEval)):
 			d.clock.Set(d.nextEval)
 			if _, err := d.gov.Evaluate(ctx); err != nil {
 				return fmt.Errorf("apply the list rules: %w", err)
@@ -266,11 +266,11 @@ func (d *InProcess) Advance(ctx context.Context, t time.Time) error {
 
 // expire releases the holds ending first, at their end.
 func (d *InProcess) expire(ctx context.Context) error {
-	at := d.holds[0].at
+	at := d.holds.Next()
 	due := false
-	for len(d.holds) > 0 && d.holds[0].at.Equal(at) {
-		if h := d.holds.pop(); d.held[h.order] {
-			delete(d.held, h.order)
+	for d.holds.Len() > 0 && d.holds.Next().Equal(at) {
+		if _, order := d.holds.pop(); d.held[order] {
+			delete(d.held, order)
 			due = true
 		}
 	}
@@ -307,7 +307,7 @@ func (d *InProcess) Book(ctx context.Context, r booking.BookRequest) (booking.Or
 	}
 	o := res.Order
 	d.held[o.ID] = true
-	d.holds.push(holdEnd{at: o.HoldExpiresAt, order: o.ID})
+	d.holds.push(o.HoldExpiresAt, o.ID)
 	return o, nil
 }
 
@@ -411,41 +411,6 @@ func (c *Clock) Now() time.Time { return time.Unix(0, c.ns.Load()).In(c.loc) }
 
 // Set moves the clock to t.
 func (c *Clock) Set(t time.Time) { c.ns.Store(t.UnixNano()) }
-
-// holdEnd is when an order's hold ends.
-type holdEnd struct {
-	at    time.Time
-	order int64
-}
-
-// holdHeap is a min-heap of hold ends by time, then order ID.
-type holdHeap []holdEnd
-
-func (h holdHeap) less(i, j int) bool {
-	if !h[i].at.Equal(h[j].at) {
-		return h[i].at.Before(h[j].at)
-	}
-	return h[i].order < h[j].order
-}
-
-func (h holdHeap) Len() int      { return len(h) }
-func (h holdHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-
-func (h *holdHeap) push(x holdEnd) {
-	*h = append(*h, x)
-	up(*h, len(*h)-1)
-}
-
-func (h *holdHeap) pop() holdEnd {
-	s := *h
-	top := s[0]
-	n := len(s) - 1
-	s[0] = s[n]
-	s = s[:n]
-	down(s, 0)
-	*h = s
-	return top
-}
 
 // EvaluateLists implements Governed: the list rules applied at the
 // simulated now.

@@ -133,9 +133,8 @@ type sim struct {
 	calDays    int
 	start, end time.Time
 	now        time.Time
-	events     eventHeap
-	seq        uint64
-	lapses     lapseHeap
+	events     timeline[func(now time.Time) error]
+	lapses     timeline[*agent] // abandoned holds by when they run out
 	agents     []*agent
 	docs       map[string]bool
 	steps      int
@@ -145,11 +144,6 @@ type sim struct {
 }
 
 // event is an action of a passenger at a simulated time.
-type event struct {
-	at  time.Time
-	seq uint64
-	fn  func(now time.Time) error
-}
 
 // Run simulates cfg's passengers against d and returns what they did. d is
 // left open: the caller may evaluate lists or run analytics on it after.
@@ -233,22 +227,22 @@ func (s *sim) loop(ctx context.Context) error {
 		}
 	}
 	report(s.start)
-	for len(s.events) > 0 {
+	for s.events.Len() > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		e := s.events.pop()
-		if !e.at.Before(s.end) {
+		at, fn := s.events.pop()
+		if !at.Before(s.end) {
 			break
 		}
-		if err := s.advance(ctx, e.at); err != nil {
+		if err := s.advance(ctx, at); err != nil {
 			return err
 		}
 		s.steps++
-		if err := e.fn(e.at); err != nil {
+		if err := fn(at); err != nil {
 			return err
 		}
-		report(e.at)
+		report(at)
 	}
 	if err := s.advance(ctx, s.end); err != nil {
 		return err
@@ -260,9 +254,9 @@ func (s *sim) loop(ctx context.Context) error {
 // advance moves the simulated time to t: abandoned holds that ended count
 // as expiries, and the driver releases them.
 func (s *sim) advance(ctx context.Context, t time.Time) error {
-	for len(s.lapses) > 0 && !s.lapses[0].at.After(t) {
-		l := s.lapses.pop()
-		l.a.sum.Expiries++
+	for s.lapses.Len() > 0 && !s.lapses.Next().After(t) {
+		_, a := s.lapses.pop()
+		a.sum.Expiries++
 	}
 	if err := s.d.Advance(ctx, t); err != nil {
 		return fmt.Errorf("advance the clock to %s: %w", t.Format(time.RFC3339), err)
@@ -276,8 +270,7 @@ func (s *sim) at(t time.Time, fn func(now time.Time) error) {
 	if t.Before(s.now) {
 		t = s.now
 	}
-	s.seq++
-	s.events.push(event{at: t, seq: s.seq, fn: fn})
+	s.events.push(t, fn)
 }
 
 // day is the index of the simulated day t falls in.
@@ -334,105 +327,6 @@ func (r *Result) Total() Stats {
 		t.add(r.ByLabel[l])
 	}
 	return t
-}
-
-// eventHeap is a min-heap of events by time, then scheduling order.
-type eventHeap []event
-
-func (h eventHeap) less(i, j int) bool {
-	if !h[i].at.Equal(h[j].at) {
-		return h[i].at.Before(h[j].at)
-	}
-	return h[i].seq < h[j].seq
-}
-
-func (h *eventHeap) push(x event) {
-	*h = append(*h, x)
-	up(*h, len(*h)-1)
-}
-
-func (h *eventHeap) pop() event {
-	s := *h
-	top := s[0]
-	n := len(s) - 1
-	s[0] = s[n]
-	s[n] = event{}
-	s = s[:n]
-	down(s, 0)
-	*h = s
-	return top
-}
-
-// lapse is an abandoned hold that will run out.
-type lapse struct {
-	at  time.Time
-	seq uint64
-	a   *agent
-}
-
-type lapseHeap []lapse
-
-func (h lapseHeap) less(i, j int) bool {
-	if !h[i].at.Equal(h[j].at) {
-		return h[i].at.Before(h[j].at)
-	}
-	return h[i].seq < h[j].seq
-}
-
-func (h *lapseHeap) push(x lapse) {
-	*h = append(*h, x)
-	up(*h, len(*h)-1)
-}
-
-func (h *lapseHeap) pop() lapse {
-	s := *h
-	top := s[0]
-	n := len(s) - 1
-	s[0] = s[n]
-	s = s[:n]
-	down(s, 0)
-	*h = s
-	return top
-}
-
-// heapish is a slice with an order.
-type heapish interface {
-	less(i, j int) bool
-	Len() int
-	Swap(i, j int)
-}
-
-func (h eventHeap) Len() int      { return len(h) }
-func (h eventHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h lapseHeap) Len() int      { return len(h) }
-func (h lapseHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func up(h heapish, i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !h.less(i, p) {
-			return
-		}
-		h.Swap(i, p)
-		i = p
-	}
-}
-
-func down(h heapish, i int) {
-	n := h.Len()
-	for {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < n && h.less(l, m) {
-			m = l
-		}
-		if r < n && h.less(r, m) {
-			m = r
-		}
-		if m == i {
-			return
-		}
-		h.Swap(i, m)
-		i = m
-	}
 }
 
 // poisson draws a Poisson number with the given mean (Knuth; small means).
