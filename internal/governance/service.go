@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"piao/internal/behaviour"
@@ -29,8 +30,12 @@ type Service struct {
 	store Store
 	cfg   Config
 
-	mu    sync.Mutex // guards cache; serialises list changes in this process
-	cache *snapshot
+	mu sync.Mutex // serialises list changes in this process
+
+	// cache is read by every booking without a lock; refresh is held by
+	// the one goroutine reading a new snapshot.
+	cache   atomic.Pointer[snapshot]
+	refresh sync.Mutex
 }
 
 // snapshot is the rules and active memberships read at one time.
@@ -77,25 +82,33 @@ func (s *Service) SetRules(ctx context.Context, r Rules, actor string) error {
 		return err
 	}
 	slog.InfoContext(ctx, "governance rules changed", "actor", actor, "rules", b)
-	s.mu.Lock()
-	s.cache = nil
-	s.mu.Unlock()
+	s.cache.Store(nil)
 	return nil
 }
 
 // current returns a fresh enough snapshot, reading one when needed.
 func (s *Service) current(ctx context.Context) (*snapshot, error) {
 	now := s.cfg.Now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c := s.cache; c != nil && now.Sub(c.read) < s.cfg.CacheTTL && !now.Before(c.read) {
+	fresh := func(c *snapshot) bool { return c != nil && now.Sub(c.read) < s.cfg.CacheTTL && !now.Before(c.read) }
+	c := s.cache.Load()
+	if fresh(c) {
+		return c, nil
+	}
+	if c != nil && !s.refresh.TryLock() {
+		return c, nil // another goroutine is reading a new one: this one is seconds old
+	}
+	if c == nil {
+		s.refresh.Lock()
+	}
+	defer s.refresh.Unlock()
+	if c := s.cache.Load(); fresh(c) {
 		return c, nil
 	}
 	rules, err := s.Rules(ctx)
 	if err != nil {
 		return nil, err
 	}
-	c := &snapshot{rules: rules, members: map[string][]Membership{}, read: now}
+	c = &snapshot{rules: rules, members: map[string][]Membership{}, read: now}
 	const page = 1000
 	for off := 0; ; off += page {
 		ms, err := s.store.Members(ctx, MemberFilter{ActiveAt: now, Limit: page, Offset: off})
@@ -109,7 +122,7 @@ func (s *Service) current(ctx context.Context) (*snapshot, error) {
 			break
 		}
 	}
-	s.cache = c
+	s.cache.Store(c)
 	return c, nil
 }
 
@@ -220,7 +233,7 @@ func (s *Service) Evaluate(ctx context.Context) (Evaluation, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.cache = nil
+	s.cache.Store(nil)
 	active := map[string]Membership{} // list + " " + subject
 	const page = 1000
 	for off := 0; ; off += page {
@@ -376,7 +389,7 @@ func (s *Service) Add(ctx context.Context, l List, subject, reason string, days 
 	if err := s.store.AddMember(ctx, &m, Audit{At: now, Actor: actor, Action: "add", Detail: reason}); err != nil {
 		return Membership{}, err
 	}
-	s.cache = nil
+	s.cache.Store(nil)
 	return s.store.Member(ctx, m.ID)
 }
 
@@ -428,7 +441,7 @@ func (s *Service) changeActive(ctx context.Context, id int64, change func(m Memb
 	if !ok {
 		return Membership{}, errNotActive(id)
 	}
-	s.cache = nil
+	s.cache.Store(nil)
 	return s.store.Member(ctx, id)
 }
 
