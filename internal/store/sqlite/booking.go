@@ -61,7 +61,8 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
-var hotStatements = []string{qLockTrain, qUpdateSeat, qSetVersion, qHeldOrder, qDocTicket, qSetOrder, qSetTicket, qAddEvent, qUpsertCounts, qInsertOrder, qInsertTicket}
+var hotStatements = []string{qLockTrain, qUpdateSeat, qSetVersion, qHeldOrder, qDocTicket, qSetOrder, qSetTicket, qAddEvent, qUpsertCounts, qInsertOrder, qInsertTicket,
+	qDayCounts, qAddDayCounts} // the last two are in governance.go
 
 // prepare prepares the hot statements on the writer connection, once. It
 // runs before a transaction begins, when the single connection is free.

@@ -34,10 +34,6 @@ const (
 			expired = governance_counts.expired + excluded.expired`
 )
 
-// The counts statements join the booking transaction's statements that are
-// prepared once on the writer connection.
-func init() { hotStatements = append(hotStatements, qDayCounts, qAddDayCounts) }
-
 // Setting returns a JSON setting by name ("" if unset).
 func (s *governanceStore) Setting(ctx context.Context, name string) (string, error) {
 	var v string
