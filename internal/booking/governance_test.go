@@ -23,7 +23,8 @@ func govEnv(t *testing.T, s storetest.Stores, rules *governance.Rules) (*env, *g
 			t.Fatal(err)
 		}
 	}
-	e := newEnv(t, s, booking.Config{Now: c.Now, Governance: gov})
+	// Tests expire holds themselves: no background sweeper racing them.
+	e := newEnv(t, s, booking.Config{Now: c.Now, Governance: gov, SweepEvery: time.Hour})
 	e.clock = c
 	return e, gov
 }
