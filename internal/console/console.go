@@ -95,6 +95,7 @@ func (c *Console) routes() []route {
 		// Passenger H5 pages: anyone may look for trains; booking needs a login.
 		{Page: Page{"GET", "/h5", identity.Public}, handle: c.h5Home, identify: true},
 		{Page: Page{"GET", "/h5/search", identity.Public}, handle: c.h5Search, identify: true},
+		{Page: Page{"GET", "/h5/recommend", identity.Public}, handle: c.h5Recommend, identify: true},
 		{Page: Page{"GET", "/h5/book", identity.OrdersOwn}, handle: c.h5BookForm},
 		{Page: Page{"POST", "/h5/book", identity.OrdersOwn}, handle: c.h5Book},
 		{Page: Page{"GET", "/h5/orders", identity.OrdersOwn}, handle: c.h5Orders},

@@ -16,6 +16,7 @@ import (
 // bookingRoutes registers the booking endpoints (R2–R6).
 func (s *Server) bookingRoutes() {
 	add(s, identity.Public, op("GET", "/api/v1/remaining", "remainingTickets", "booking", "Remaining tickets between two stations on a date", "余票查询：车次、席别铺位余票、票价、时刻"), s.remaining)
+	add(s, identity.Public, op("GET", "/api/v1/recommendations", "recommendTrains", "booking", "Trains between two stations on a date ranked by what matters to the passenger, with the reason", "按需推荐：按到达时间、历时、票价、铺位排序并说明理由"), s.recommend)
 	add(s, identity.OrdersOwn, op("POST", "/api/v1/orders", "bookOrder", "booking", "Book seats for 1–5 passengers and hold them for payment; then POST …/payment to pay", "下单：为 1–5 名乘客分配并锁定席位，等待支付"), s.bookOrder)
 	add(s, identity.OrdersOwn, op("GET", "/api/v1/orders", "listOrders", "booking", "The caller's orders, newest first", ""), s.listOrders)
 	add(s, identity.OrdersOwn, op("GET", "/api/v1/orders/{id}", "getOrder", "booking", "One of the caller's orders with tickets and events", ""), s.getOrder)
