@@ -224,6 +224,7 @@ type Tx interface {
 	// (zero if none).
 	DayCounts(subject string, day network.Date) (governance.Counts, error)
 	// AddDayCounts adds manual cancels and expiries to a subject's counts
-	// for a service day, atomically (concurrent adds all count).
-	AddDayCounts(subject string, day network.Date, manual, expired int) error
+	// for a service day, atomically (concurrent adds all count), and
+	// returns the counts after the add.
+	AddDayCounts(subject string, day network.Date, manual, expired int) (governance.Counts, error)
 }

@@ -101,34 +101,21 @@ func countEndedHold(tx Tx, rules *governance.Rules, o Order, now time.Time) ([]g
 		manual, expired = 0, 1
 	}
 	day, ends := rules.Today(now)
-	account := governance.AccountSubject(o.AccountID)
-	if err := tx.AddDayCounts(account, day, manual, expired); err != nil {
+	var warnings []governance.Warning
+	c, err := tx.AddDayCounts(governance.AccountSubject(o.AccountID), day, manual, expired)
+	if err != nil {
 		return nil, err
 	}
-	var warnings []governance.Warning
-	for _, t := range o.Tickets {
-		doc := governance.DocumentSubject(t.DocType, t.DocNumber)
-		if err := tx.AddDayCounts(doc, day, manual, expired); err != nil {
-			return nil, err
-		}
-		if manual == 0 {
-			continue
-		}
-		c, err := tx.DayCounts(doc, day)
-		if err != nil {
-			return nil, err
-		}
-		if w := rules.CancelWarning(realname.MaskName(t.PassengerName), c); w != nil {
-			warnings = append(warnings, *w)
-		}
+	if w := rules.AccountWarning(c, ends); w != nil && manual == 1 {
+		warnings = append(warnings, *w)
 	}
-	if manual == 1 {
-		c, err := tx.DayCounts(account, day)
+	for _, t := range o.Tickets {
+		c, err := tx.AddDayCounts(governance.DocumentSubject(t.DocType, t.DocNumber), day, manual, expired)
 		if err != nil {
 			return nil, err
 		}
-		if w := rules.AccountWarning(c, ends); w != nil {
-			warnings = append([]governance.Warning{*w}, warnings...)
+		if w := rules.CancelWarning(realname.MaskName(t.PassengerName), c); w != nil && manual == 1 {
+			warnings = append(warnings, *w)
 		}
 	}
 	return warnings, nil

@@ -365,14 +365,16 @@ func (t *bookingTx) DayCounts(subject string, day network.Date) (governance.Coun
 // AddDayCounts adds to a subject's counts for a service day with one
 // upsert: concurrent adds from several processes wait for the row's lock
 // in turn and all count.
-func (t *bookingTx) AddDayCounts(subject string, day network.Date, manual, expired int) error {
+func (t *bookingTx) AddDayCounts(subject string, day network.Date, manual, expired int) (governance.Counts, error) {
 	if manual == 0 && expired == 0 {
-		return nil
+		return t.DayCounts(subject, day)
 	}
-	_, err := t.tx.Exec(t.ctx, `INSERT INTO governance_counts (subject, day, manual, expired) VALUES ($1, $2, $3, $4)
+	var c governance.Counts
+	err := t.tx.QueryRow(t.ctx, `INSERT INTO governance_counts (subject, day, manual, expired) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (subject, day) DO UPDATE SET manual = governance_counts.manual + excluded.manual,
-			expired = governance_counts.expired + excluded.expired`, subject, day.String(), manual, expired)
-	return txError(err, "add day counts")
+			expired = governance_counts.expired + excluded.expired
+		RETURNING manual, expired`, subject, day.String(), manual, expired).Scan(&c.Manual, &c.Expired)
+	return c, txError(err, "add day counts")
 }
 
 // ---- reads ----

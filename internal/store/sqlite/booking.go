@@ -451,12 +451,13 @@ func (t *bookingTx) DayCounts(subject string, day network.Date) (governance.Coun
 }
 
 // AddDayCounts adds to a subject's counts for a service day with one upsert.
-func (t *bookingTx) AddDayCounts(subject string, day network.Date, manual, expired int) error {
+func (t *bookingTx) AddDayCounts(subject string, day network.Date, manual, expired int) (governance.Counts, error) {
 	if manual == 0 && expired == 0 {
-		return nil
+		return t.DayCounts(subject, day)
 	}
-	_, err := t.exec(qAddDayCounts, subject, day.String(), manual, expired)
-	return fault.Wrap(err, "add day counts")
+	var c governance.Counts
+	err := t.queryRow(qAddDayCounts, subject, day.String(), manual, expired).Scan(&c.Manual, &c.Expired)
+	return c, fault.Wrap(err, "add day counts")
 }
 
 // ---- reads ----

@@ -31,7 +31,8 @@ const (
 	qDayCounts    = `SELECT manual, expired FROM governance_counts WHERE subject = ? AND day = ?`
 	qAddDayCounts = `INSERT INTO governance_counts (subject, day, manual, expired) VALUES (?, ?, ?, ?)
 		ON CONFLICT (subject, day) DO UPDATE SET manual = governance_counts.manual + excluded.manual,
-			expired = governance_counts.expired + excluded.expired`
+			expired = governance_counts.expired + excluded.expired
+		RETURNING manual, expired`
 )
 
 // Setting returns a JSON setting by name ("" if unset).

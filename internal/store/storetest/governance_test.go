@@ -29,7 +29,7 @@ var (
 
 // govAdd adds to counts in a booking transaction of its own.
 func govAdd(ctx context.Context, s storetest.Stores, subject string, day network.Date, manual, expired int) error {
-	return s.Booking.Update(ctx, func(tx booking.Tx) error { return tx.AddDayCounts(subject, day, manual, expired) })
+	return s.Booking.Update(ctx, func(tx booking.Tx) error { _, err := tx.AddDayCounts(subject, day, manual, expired); return err })
 }
 
 // TestGovernanceDayCounts checks the booking transaction's counts upsert
@@ -53,7 +53,7 @@ func TestGovernanceDayCounts(t *testing.T) {
 				{"doc:ID:2", govDay1, 2, 1},
 				{"account:1", govDay2, 5, 0},
 			} {
-				if err := tx.AddDayCounts(add.subject, add.day, add.manual, add.expired); err != nil {
+				if _, err := tx.AddDayCounts(add.subject, add.day, add.manual, add.expired); err != nil {
 					return err
 				}
 			}
@@ -69,8 +69,12 @@ func TestGovernanceDayCounts(t *testing.T) {
 		// A transaction that fails adds nothing.
 		boom := errors.New("boom")
 		err = s.Booking.Update(ctx, func(tx booking.Tx) error {
-			if err := tx.AddDayCounts("account:1", govDay1, 10, 10); err != nil {
+			c, err := tx.AddDayCounts("account:1", govDay1, 10, 10)
+			if err != nil {
 				return err
+			}
+			if c != (governance.Counts{Manual: 11, Expired: 12}) {
+				t.Errorf("AddDayCounts returned %+v, want the counts after the add, 11/12", c)
 			}
 			return boom
 		})
@@ -130,7 +134,8 @@ func TestGovernanceConcurrentDayCounts(t *testing.T) {
 					if _, err := tx.DayCounts("account:7", govDay1); err != nil {
 						return err
 					}
-					return tx.AddDayCounts("account:7", govDay1, 1, i%3)
+					_, err := tx.AddDayCounts("account:7", govDay1, 1, i%3)
+					return err
 				})
 			})
 		}
