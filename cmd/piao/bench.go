@@ -24,12 +24,16 @@ type benchAnalyticsCmd struct {
 	benchOutput
 	Transactions int    `name:"transactions" default:"10000000" help:"Transactions analysed in memory."`
 	StoreRows    int    `name:"store-rows" default:"1000000" help:"Transactions written to a fresh database and reported from it (0 skips)."`
-	Postgres     string `name:"postgres" help:"PostgreSQL server URL: write the store rows to a fresh database there instead of SQLite."`
+	Postgres     string `name:"postgres" help:"PostgreSQL server URL: write the store rows to a fresh database there instead of SQLite (default: --database if it is a postgres URL)."`
 }
 
 func (cmd benchAnalyticsCmd) Run(ctx context.Context, c *cli) error {
+	pg, err := pgURL(cmd.Postgres, c)
+	if err != nil {
+		return err
+	}
 	quiet(c)
-	figs, err := bench.Analytics(ctx, bench.AnalyticsOptions{Transactions: cmd.Transactions, StoreRows: cmd.StoreRows, Database: cmd.Postgres, Runs: cmd.Runs, Log: os.Stderr})
+	figs, err := bench.Analytics(ctx, bench.AnalyticsOptions{Transactions: cmd.Transactions, StoreRows: cmd.StoreRows, Database: pg, Runs: cmd.Runs, Log: os.Stderr})
 	if err != nil {
 		return err
 	}

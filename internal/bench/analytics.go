@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strings"
 	"time"
 
 	"piao/internal/behaviour"
@@ -70,7 +71,7 @@ func Analytics(ctx context.Context, o AnalyticsOptions) ([]Figure, error) {
 		Name:  fmt.Sprintf("G4 report over %s transactions in memory (s, for 10 M)", human(float64(o.Transactions))),
 		Value: Median(full) * scale, Unit: "s", Runs: o.Runs,
 		Target: fmt.Sprintf("≤ %.0f s for 10 M", TargetAnalytics),
-		Note:   fmt.Sprintf("generator %.2f s taken off; %s", Median(gen), runsOfSeconds(full)),
+		Note:   fmt.Sprintf("generator %.2f s taken off; %s", Median(gen), runsOf(full)+" s"),
 	}
 	fig.Met = fig.Value <= TargetAnalytics
 	fig.compare("count per passenger in a Go map, same stream", Median(plain)*scale)
@@ -83,17 +84,6 @@ func Analytics(ctx context.Context, o AnalyticsOptions) ([]Figure, error) {
 		figs = append(figs, f)
 	}
 	return figs, nil
-}
-
-func runsOfSeconds(xs []float64) string {
-	s := "runs"
-	for i, x := range xs {
-		if i > 0 {
-			s += ","
-		}
-		s += fmt.Sprintf(" %.2f s", x)
-	}
-	return s
 }
 
 // analyticsFromStore writes StoreRows synthetic transactions as orders and
@@ -189,7 +179,7 @@ func analyticsFromStore(ctx context.Context, o AnalyticsOptions, logf func(strin
 		Name:  fmt.Sprintf("G4 report read from %s, %s rows (s, projected to 10 M)", e.Engine, human(float64(written))),
 		Value: Median(reports) * scale, Unit: "s", Runs: o.Runs,
 		Target: fmt.Sprintf("≤ %.0f s for 10 M", TargetAnalytics),
-		Note:   "identical to the in-memory report of the same rows; " + runsOfSeconds(reports),
+		Note:   "identical to the in-memory report of the same rows; " + runsOf(reports) + " s per run",
 	}
 	f.Met = f.Value <= TargetAnalytics
 	f.compare("bare scan of the same rows", Median(scans)*scale)
@@ -199,12 +189,9 @@ func analyticsFromStore(ctx context.Context, o AnalyticsOptions, logf func(strin
 // storedOrder is a one-ticket order recording a synthetic transaction.
 func storedOrder(t behaviour.Transaction) *booking.Order {
 	status := map[behaviour.Outcome]booking.OrderStatus{behaviour.Paid: booking.Refunded, behaviour.Cancelled: booking.Cancelled, behaviour.Expired: booking.Expired}[t.Outcome]
-	docType, docNumber := "id_card", t.Passenger
-	for i := range t.Passenger {
-		if t.Passenger[i] == ':' {
-			docType, docNumber = t.Passenger[:i], t.Passenger[i+1:]
-			break
-		}
+	docType, docNumber, ok := strings.Cut(t.Passenger, ":")
+	if !ok {
+		docType, docNumber = "id_card", t.Passenger
 	}
 	k := booking.TrainKey{ServiceID: t.Train, Date: t.Date}
 	return &booking.Order{

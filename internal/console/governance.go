@@ -43,7 +43,7 @@ func (s *state) can(p identity.Permission) bool { return identity.Allowed(s.prin
 // actorOf names the user in audit trails, as the API does.
 func actorOf(st *state) string {
 	a := st.principal.Account
-	return "account:" + strconv.FormatInt(a.ID, 10) + " (" + a.Username + ")"
+	return governance.Actor(a.ID, a.Username)
 }
 
 // beijingSec formats t as Beijing date and time, to the second.

@@ -20,6 +20,11 @@ type Counts struct {
 // AccountSubject names a booking account in counts and lists.
 func AccountSubject(id int64) string { return "account:" + strconv.FormatInt(id, 10) }
 
+// Actor names an operator in audit trails: "account:3 (admin)".
+func Actor(accountID int64, username string) string {
+	return AccountSubject(accountID) + " (" + username + ")"
+}
+
 // DocumentSubject names a passenger, by travel document, in counts and lists.
 func DocumentSubject(docType, number string) string { return "doc:" + docType + ":" + number }
 

@@ -450,13 +450,13 @@ func errNotActive(id int64) error {
 }
 
 // Today is the service day t falls in under the rules in force.
-func (s *Service) Today(ctx context.Context, t time.Time) network.Date {
+func (s *Service) Today(ctx context.Context, t time.Time) (network.Date, error) {
 	r, err := s.Rules(ctx)
 	if err != nil {
-		r = DefaultRules()
+		return network.Date{}, err
 	}
 	d, _ := r.Today(t)
-	return d
+	return d, nil
 }
 
 // DayCounts returns a subject's counts on a service day.

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"piao/internal/behaviour"
@@ -36,7 +35,7 @@ func (s *Server) needGovernance() error {
 // actor names the caller in audit trails.
 func actor(ctx context.Context) string {
 	a := PrincipalFrom(ctx).Account
-	return "account:" + strconv.FormatInt(a.ID, 10) + " (" + a.Username + ")"
+	return governance.Actor(a.ID, a.Username)
 }
 
 type rulesOutput struct{ Body governance.Rules }
@@ -84,13 +83,12 @@ func (s *Server) getCounts(ctx context.Context, in *countsInput) (*countsOutput,
 	if err := governance.ValidSubject(in.Subject); err != nil {
 		return nil, err
 	}
-	var day = s.deps.Governance.Today(ctx, time.Now())
+	day, err := s.deps.Governance.Today(ctx, time.Now())
 	if in.Date != "" {
-		d, err := s.dateOrToday(in.Date)
-		if err != nil {
-			return nil, err
-		}
-		day = d
+		day, err = network.ParseDate(in.Date)
+	}
+	if err != nil {
+		return nil, err
 	}
 	c, err := s.deps.Governance.DayCounts(ctx, day, in.Subject)
 	if err != nil {
