@@ -129,7 +129,7 @@ func (a *App) Start(ctx context.Context, rt Runtime) error {
 	a.Sandbox = gw
 	a.Booking = booking.New(a.BookingStore, a.Network, booking.Config{
 		Hold: rt.Hold, Now: a.Now, Refresh: refresh, Gateway: gw,
-		NotifyURL: rt.BaseURL + "/api/v1/payments/notify", ReturnURL: rt.BaseURL + "/h5/orders/",
+		NotifyURL: rt.BaseURL + "/api/v1/payments/notify", ReturnURL: rt.BaseURL + "/h5/orders/", WaitlistReturnURL: rt.BaseURL + "/h5/waitlist/",
 		Governance: a.Governance,
 	})
 	if rt.ListsEvery <= 0 {

@@ -180,6 +180,20 @@ type Store interface {
 	TrainDates(ctx context.Context) ([]TrainKey, error)
 	// Settings returns a JSON setting by name ("" if unset).
 	Setting(ctx context.Context, name string) (string, error)
+	// TicketCounts counts a train date's tickets of a seat class by status.
+	TicketCounts(ctx context.Context, k TrainKey, class network.SeatClass) (map[TicketStatus]int, error)
+
+	// Waitlist returns a waitlist entry with its events.
+	Waitlist(ctx context.Context, id int64) (WaitlistEntry, error)
+	// WaitlistOf lists an account's waitlist entries, newest first.
+	WaitlistOf(ctx context.Context, accountID int64, limit int) ([]WaitlistEntry, error)
+	// WaitingOn lists the waiting entries with an option on a train date, by ID.
+	WaitingOn(ctx context.Context, k TrainKey) ([]WaitlistEntry, error)
+	// DueWaitlist lists unpaid entries whose payment window closed and
+	// waiting entries whose deadline passed, at or before now.
+	DueWaitlist(ctx context.Context, now time.Time, limit int) ([]WaitlistEntry, error)
+	// WaitlistRefundsDue lists entries owed a refund not yet sent.
+	WaitlistRefundsDue(ctx context.Context, limit int) ([]WaitlistEntry, error)
 }
 
 // Tx is one write transaction. Train dates are locked with LockTrain before
@@ -227,4 +241,18 @@ type Tx interface {
 	// for a service day, atomically (concurrent adds all count), and
 	// returns the counts after the add.
 	AddDayCounts(subject string, day network.Date, manual, expired int) (governance.Counts, error)
+
+	// InsertWaitlist stores a waitlist entry, setting its ID.
+	InsertWaitlist(e *WaitlistEntry) error
+	// WaitlistForUpdate reads a waitlist entry inside the transaction.
+	WaitlistForUpdate(id int64) (WaitlistEntry, error)
+	// SetWaitlist writes an entry's status, payment, order and refund.
+	SetWaitlist(e WaitlistEntry) error
+	// WaitingOn lists the waiting entries with an option on a train date,
+	// by ID; the train date is locked.
+	WaitingOn(k TrainKey) ([]WaitlistEntry, error)
+	// ActiveWaitlist counts an account's unpaid and waiting entries.
+	ActiveWaitlist(accountID int64) (int, error)
+	// AppendWaitEvents records waitlist events.
+	AppendWaitEvents(events ...WaitEvent) error
 }

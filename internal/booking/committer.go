@@ -25,6 +25,10 @@ type batch struct {
 	tx    Tx
 	work  map[TrainKey]*working
 	order []TrainKey
+	// settled holds waitlist entries served in this batch; refunds says
+	// some are owed money back.
+	settled map[int64]bool
+	refunds bool
 }
 
 // working is a train date being changed in a batch: a private copy of the
@@ -36,6 +40,7 @@ type working struct {
 	base    *seats.Train // as loaded, for finding changed seats
 	version int64
 	dirty   bool
+	freed   bool // seats were released: the waitlist gets them first
 }
 
 // train locks a train date and returns its working copy, created or
@@ -148,6 +153,9 @@ func (s *Service) commit(ctx context.Context, group []*op) {
 		b = &batch{s: s, tx: tx, work: map[TrainKey]*working{}}
 		for _, o := range group {
 			o.res, o.err = o.fn(b)
+			if o.err == nil {
+				o.err = b.serveWaitlist()
+			}
 			if o.err != nil && fault.CodeOf(o.err) == fault.Internal {
 				return o.err
 			}
@@ -193,6 +201,22 @@ func (s *Service) commit(ctx context.Context, group []*op) {
 	for _, o := range group {
 		close(o.done)
 	}
+	if b.refunds {
+		s.kickRefunds()
+	}
+}
+
+// serveWaitlist gives the seats an op freed to waiting entries before the
+// next op of the batch can book them.
+func (b *batch) serveWaitlist() error {
+	for _, k := range b.order {
+		if w := b.work[k]; w.freed {
+			if err := b.fulfil(w); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // submit queues an op and waits for its outcome.

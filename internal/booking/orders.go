@@ -334,7 +334,7 @@ func release(w *working, tickets []Ticket) error {
 			return fault.Wrap(err, "release seat")
 		}
 	}
-	w.dirty = true
+	w.dirty, w.freed = true, true
 	return nil
 }
 

@@ -57,6 +57,9 @@ func (s *Service) HandleNotification(ctx context.Context, n payment.Notification
 	if n.Status != payment.Paid {
 		return OutcomeIgnored, nil
 	}
+	if wid, ok := waitlistIDFromRef(n.OrderRef); ok {
+		return s.handleWaitlistPayment(ctx, n, wid)
+	}
 	id, ok := orderIDFromRef(n.OrderRef)
 	if !ok {
 		return "", fault.Newf(fault.Invalid, "bad_order_ref", "无法识别的订单号 %q", "unknown order reference %q", n.OrderRef)

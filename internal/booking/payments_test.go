@@ -28,7 +28,7 @@ type payEnv struct {
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
-func newPayEnv(t *testing.T, s storetest.Stores, cfg booking.Config, duplicates int) *payEnv {
+func newPayEnv(t *testing.T, s storetest.Stores, cfg booking.Config, duplicates int, bundles ...*network.Bundle) *payEnv {
 	t.Helper()
 	pe := &payEnv{}
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -55,11 +55,11 @@ func newPayEnv(t *testing.T, s storetest.Stores, cfg booking.Config, duplicates 
 		t.Fatal(err)
 	}
 	pe.gw = gw
-	cfg.Gateway, cfg.NotifyURL, cfg.ReturnURL, cfg.Now = gw, receiver.URL+"/notify", "http://piao.test/h5/orders/", c.Now
+	cfg.Gateway, cfg.NotifyURL, cfg.ReturnURL, cfg.WaitlistReturnURL, cfg.Now = gw, receiver.URL+"/notify", "http://piao.test/h5/orders/", "http://piao.test/h5/waitlist/", c.Now
 	if cfg.SweepEvery == 0 {
 		cfg.SweepEvery = time.Hour // tests expire holds themselves
 	}
-	pe.env = newEnv(t, s, cfg)
+	pe.env = newEnv(t, s, cfg, bundles...)
 	pe.env.clock = c
 	return pe
 }

@@ -30,6 +30,9 @@ type Config struct {
 	// NotifyURL receives the gateway's notifications; ReturnURL is where the
 	// payer's browser goes after paying (the order ID is appended).
 	NotifyURL, ReturnURL string
+	// WaitlistReturnURL is where the payer goes after prepaying a waitlist
+	// entry (the entry ID is appended).
+	WaitlistReturnURL string
 	// Governance applies the cancel limits and the lists (SPEC G1–G3);
 	// nil turns them off: no limits, no daily counts.
 	Governance Governor
@@ -50,6 +53,8 @@ type Service struct {
 	plans   *planCache
 	ops     chan *op
 	stopped chan struct{}
+	// refundKick wakes the waitlist refund sender.
+	refundKick chan struct{}
 }
 
 // New returns a booking service; call Run to start committing.
@@ -73,8 +78,9 @@ func New(store Store, net network.Store, cfg Config) *Service {
 		store: store, net: net, cfg: cfg,
 		trains:  &trains{net: net, store: store, refresh: cfg.Refresh, now: cfg.Now, services: map[string]*serviceInfo{}},
 		plans:   &planCache{ttl: 10 * time.Second, now: cfg.Now, entries: map[string]*plannedSearch{}},
-		ops:     make(chan *op),
-		stopped: make(chan struct{}),
+		ops:        make(chan *op),
+		stopped:    make(chan struct{}),
+		refundKick: make(chan struct{}, 1),
 	}
 }
 
@@ -83,6 +89,7 @@ func New(store Store, net network.Store, cfg Config) *Service {
 func (s *Service) Run(ctx context.Context) {
 	defer close(s.stopped)
 	go s.sweep(ctx)
+	go s.refundLoop(ctx)
 	s.run(ctx)
 }
 
@@ -94,6 +101,9 @@ func (s *Service) sweep(ctx context.Context) {
 	for {
 		if _, err := s.ExpireDue(ctx); err != nil && ctx.Err() == nil {
 			slog.Error("expiring holds", "err", err.Error())
+		}
+		if _, err := s.ExpireWaitlist(ctx); err != nil && ctx.Err() == nil {
+			slog.Error("expiring waitlist entries", "err", err.Error())
 		}
 		select {
 		case <-ctx.Done():

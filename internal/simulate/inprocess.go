@@ -168,7 +168,7 @@ func NewInProcess(ctx context.Context, o InProcessOptions) (d *InProcess, err er
 	d.gw = gw
 	cfg := booking.Config{
 		Hold: o.Hold, Now: d.clock.Now, Gateway: gw,
-		NotifyURL: "http://piao.simulate.invalid/api/v1/payments/notify", ReturnURL: "http://piao.simulate.invalid/h5/orders/",
+		NotifyURL: "http://piao.simulate.invalid/api/v1/payments/notify", ReturnURL: "http://piao.simulate.invalid/h5/orders/", WaitlistReturnURL: "http://piao.simulate.invalid/h5/waitlist/",
 		// One process owns the database, and Advance releases holds at
 		// simulated times: the real-time sweeper only runs at start.
 		Refresh: time.Hour, SweepEvery: 100 * 365 * 24 * time.Hour,
