@@ -76,8 +76,8 @@ func New(store Store, net network.Store, cfg Config) *Service {
 	}
 	return &Service{
 		store: store, net: net, cfg: cfg,
-		trains:  &trains{net: net, store: store, refresh: cfg.Refresh, now: cfg.Now, services: map[string]*serviceInfo{}},
-		plans:   &planCache{ttl: 10 * time.Second, now: cfg.Now, entries: map[string]*plannedSearch{}},
+		trains:     &trains{net: net, store: store, refresh: cfg.Refresh, now: cfg.Now, services: map[string]*serviceInfo{}},
+		plans:      &planCache{ttl: 10 * time.Second, now: cfg.Now, entries: map[string]*plannedSearch{}},
 		ops:        make(chan *op),
 		stopped:    make(chan struct{}),
 		refundKick: make(chan struct{}, 1),
