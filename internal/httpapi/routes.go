@@ -40,6 +40,7 @@ func (s *Server) registerRoutes() {
 	add(s, identity.AccountsEdit, op("POST", "/api/v1/accounts", "createAccount", "accounts", "Create an account", ""), s.createAccount)
 
 	s.bookingRoutes()
+	s.waitlistRoutes()
 	s.governanceRoutes()
 
 	// Operations endpoints outside the OpenAPI document. Probes and the
