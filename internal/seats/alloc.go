@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+
+	"piao/internal/network"
 )
 
 // Request asks for one seat for one passenger from stop From to stop To.
@@ -17,6 +19,16 @@ type Request struct {
 	// From and To are the stop indexes of the journey, From < To.
 	From int `json:"from"`
 	To   int `json:"to"`
+	// Letters, if not empty, is a hard constraint: only a seat whose Letter
+	// is one of its characters will do ("AF", a window seat in second class;
+	// see WindowLetters and AisleLetters).
+	Letters string `json:"letters,omitempty"`
+	// Prefer is a soft constraint for an AnyBerth request: berth positions
+	// to try first, best first (network.Lower for a passenger aged 60 or
+	// more). If none of them is free the request takes any berth of its
+	// class; positions its class does not have are ignored, and so is Prefer
+	// for a request that is not AnyBerth.
+	Prefer []network.Berth `json:"prefer,omitempty"`
 }
 
 // SoldOutError is the error Allocate returns when a group cannot be seated:
@@ -116,6 +128,16 @@ func (t *Train) bestSeat(mask uint16, from, to int) (SeatID, bool) {
 //
 // Finding a seat costs O(stops) and selling it O(stops) plus the number of
 // counters that change, whatever the number of seats.
+//
+// If any request has Letters, or an AnyBerth request has Prefer, the group
+// takes a slower path, O(seats of the kinds asked for) per request, with the
+// same guarantees: every seat has one of its request's Letters; an AnyBerth
+// request gets a berth of the first position in Prefer that is free on its
+// journey, else any berth, and best fit among those; requests with the
+// fewest best candidates choose first, and a matching that tries better
+// candidates first backs up the greedy pass, so Allocate still fails only if
+// no assignment meeting the Letters exists. Letters that no seat of the kinds
+// asked for has, free or not, are ErrBadRequest.
 func (t *Train) Allocate(reqs []Request) ([]SeatID, error) {
 	if len(reqs) == 0 {
 		return nil, fmt.Errorf("%w: no passengers", ErrBadRequest)
@@ -126,6 +148,9 @@ func (t *Train) Allocate(reqs []Request) ([]SeatID, error) {
 		if err != nil {
 			return nil, err
 		}
+		if r.constrained() {
+			return t.allocateSlow(reqs, []uint16{mask})
+		}
 		id, ok := t.bestSeat(mask, r.From, r.To)
 		if !ok {
 			return nil, soldOut(0, *r)
@@ -135,14 +160,19 @@ func (t *Train) Allocate(reqs []Request) ([]SeatID, error) {
 	}
 
 	masks := t.masks[:0]
+	slow := false
 	for i := range reqs {
 		m, err := t.validate(i, &reqs[i])
 		if err != nil {
 			return nil, err
 		}
 		masks = append(masks, m)
+		slow = slow || reqs[i].constrained()
 	}
 	t.masks = masks
+	if slow {
+		return t.allocateSlow(reqs, masks)
+	}
 	for i := range reqs {
 		if t.available(masks[i], reqs[i].From, reqs[i].To) == 0 {
 			return nil, soldOut(i, reqs[i])

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"piao/internal/network"
 	"piao/internal/seats"
 )
 
@@ -27,7 +28,11 @@ func FuzzAllocate(f *testing.F) {
 		n := next() % 80
 		info := make([]seats.SeatInfo, n)
 		for i := range info {
-			info[i] = seats.SeatInfo{Car: 1, Kind: allKinds[next()%len(allKinds)]}
+			b := next()
+			info[i] = seats.SeatInfo{Car: 1 + b/8%2, Kind: allKinds[b%len(allKinds)], Group: b / 16 % 4}
+			if info[i].Kind.Berth == network.NoBerth {
+				info[i].Letter = string("ABCDF"[i%5])
+			}
 		}
 		tr, err := seats.NewTrain(stops, info)
 		if err != nil {
@@ -41,14 +46,25 @@ func FuzzAllocate(f *testing.F) {
 				for i := range reqs {
 					from := next() % (stops + 1)
 					reqs[i] = seats.Request{Kind: allKinds[next()%len(allKinds)], AnyBerth: next()%3 == 0, From: from, To: from + 1 + next()%8}
+					if op&32 != 0 {
+						reqs[i].Letters = []string{"AF", "C", "BE"}[next()%3]
+					}
+					if op&64 != 0 {
+						reqs[i].Prefer = []network.Berth{network.Lower}
+					}
 				}
-				ids, err := tr.Allocate(reqs)
+				var ids []seats.SeatID
+				if op&128 != 0 {
+					ids, err = tr.AllocateTogether(reqs)
+				} else {
+					ids, err = tr.Allocate(reqs)
+				}
 				switch {
 				case err == nil:
 					for i, id := range ids {
 						held = append(held, ticket{id, seats.Span(reqs[i].From, reqs[i].To)})
 					}
-				case !errors.Is(err, seats.ErrSoldOut) && !errors.Is(err, seats.ErrBadRequest):
+				case !errors.Is(err, seats.ErrSoldOut) && !errors.Is(err, seats.ErrBadRequest) && !errors.Is(err, seats.ErrNotTogether):
 					t.Fatalf("Allocate(%v): %v", reqs, err)
 				}
 			case 2: // release a held ticket, or garbage

@@ -11,6 +11,13 @@
 // every sale and release keeps up to date; allocation picks the best-fitting
 // seat (see Train.Allocate) in O(stops) without scanning seats.
 //
+// Requests may also carry seat preferences (SPEC R8): seat letters, a hard
+// constraint ("AF", a window seat), and berth positions to try first, a soft
+// one (a lower berth for a passenger aged 60 or more). Train.AllocateTogether
+// seats a party in one compartment or row of a car, or in as few adjacent
+// ones as possible. Requests with preferences take a slower path that scans
+// the seats of their kinds.
+//
 // The package is pure, in-memory domain code: it does no I/O, reads no clock,
 // keeps no globals and starts no goroutines. Persisting sold legs and counters
 // is the caller's job (Mark loads sold legs back; Counts exports counters).
@@ -45,6 +52,9 @@ var (
 	ErrAlreadySold = errors.New("seats: leg already sold")
 	// ErrNotSold means Release was asked to free a leg that is not sold.
 	ErrNotSold = errors.New("seats: leg not sold")
+	// ErrNotTogether means AllocateTogether could seat the party, but not in
+	// one car within one group or adjacent groups of seats.
+	ErrNotTogether = errors.New("seats: party cannot be seated together")
 )
 
 // Legs is a set of legs of a train as a bit mask: bit i is leg i, from stop i
@@ -110,11 +120,20 @@ func (k Kind) String() string {
 func (k Kind) Valid() bool { return kindCode(k) != 0 }
 
 // SeatInfo describes one seat or berth of a train: its car number, the label
-// printed on the ticket and its kind.
+// printed on the ticket, its kind and where it is in the car.
+//
+// Group is the compartment of a berth or the row of a seat, numbered from 1
+// within the car: the unit AllocateTogether keeps a party in. Letter is the
+// seat letter of a seated car ("A".."F"), "" for berths. Group 0 and Letter
+// "" mean unknown: such a seat never matches a Request's Letters and is a
+// group of its own, so AllocateTogether never puts it in a party of two or
+// more.
 type SeatInfo struct {
-	Car   int    `json:"car"`
-	Label string `json:"label"`
-	Kind  Kind   `json:"kind"`
+	Car    int    `json:"car"`
+	Label  string `json:"label"`
+	Kind   Kind   `json:"kind"`
+	Group  int    `json:"group,omitempty"`
+	Letter string `json:"letter,omitempty"`
 }
 
 // SeatID addresses a seat of a Train: its index in the slice given to NewTrain.
@@ -138,6 +157,8 @@ type Train struct {
 	sold   []Legs
 	kinds  []kindState
 	byCode [nkindCodes]int8 // kindCode → index in kinds, -1 if none; immutable
+
+	cars []carGroups // seats with a Group, by car and group; immutable
 
 	order []int    // scratch for Allocate: request order
 	prev  []Legs   // scratch for Allocate: sold legs before the group
@@ -181,6 +202,7 @@ func NewTrain(stops int, seats []SeatInfo) (*Train, error) {
 	for ki := range t.kinds {
 		t.kinds[ki].init(stops)
 	}
+	t.cars = groupCars(t.info)
 	return t, nil
 }
 
@@ -408,7 +430,9 @@ func (t *Train) nextSold(m Legs, i int) int {
 
 // SeatsFromCars lists the seats of a train made of the given cars, in car
 // order and, within a car, in the order of its car type's layout — the
-// SeatInfo slice NewTrain wants. Every car's type must be among types.
+// SeatInfo slice NewTrain wants, with Group the compartment of a berth or the
+// row of a seat and Letter the letter of a seat. Every car's type must be
+// among types.
 func SeatsFromCars(cars []network.Car, types []network.CarType) ([]SeatInfo, error) {
 	var out []SeatInfo
 	for _, c := range cars {
@@ -418,7 +442,13 @@ func SeatsFromCars(cars []network.Car, types []network.CarType) ([]SeatInfo, err
 		}
 		ct := types[i]
 		for _, s := range ct.Seats {
-			out = append(out, SeatInfo{Car: c.No, Label: s.Label, Kind: Kind{Class: ct.SeatClass, Berth: s.Berth}})
+			si := SeatInfo{Car: c.No, Label: s.Label, Kind: Kind{Class: ct.SeatClass, Berth: s.Berth}}
+			if s.Berth != network.NoBerth {
+				si.Group = s.Compartment
+			} else {
+				si.Group, si.Letter = s.Row, s.Letter
+			}
+			out = append(out, si)
 		}
 	}
 	return out, nil

@@ -414,11 +414,17 @@ func TestSeatsFromCars(t *testing.T) {
 	if len(info) != 36+90 {
 		t.Fatalf("%d seats", len(info))
 	}
-	if info[0] != (seats.SeatInfo{Car: 5, Label: "01L", Kind: seats.Kind{Class: network.SoftSleeper, Berth: network.Lower}}) {
-		t.Errorf("first seat %+v", info[0])
-	}
-	if info[36] != (seats.SeatInfo{Car: 6, Label: "01A", Kind: second}) {
-		t.Errorf("seat 36 %+v", info[36])
+	for i, want := range map[int]seats.SeatInfo{
+		0:       {Car: 5, Label: "01L", Kind: seats.Kind{Class: network.SoftSleeper, Berth: network.Lower}, Group: 1},
+		4:       {Car: 5, Label: "03L", Kind: seats.Kind{Class: network.SoftSleeper, Berth: network.Lower}, Group: 2},
+		35:      {Car: 5, Label: "18U", Kind: seats.Kind{Class: network.SoftSleeper, Berth: network.Upper}, Group: 9},
+		36:      {Car: 6, Label: "01A", Kind: second, Group: 1, Letter: "A"},
+		36 + 9:  {Car: 6, Label: "02F", Kind: second, Group: 2, Letter: "F"},
+		36 + 89: {Car: 6, Label: "18F", Kind: second, Group: 18, Letter: "F"},
+	} {
+		if info[i] != want {
+			t.Errorf("seat %d = %+v, want %+v", i, info[i], want)
+		}
 	}
 	if _, err := seats.SeatsFromCars([]network.Car{{No: 1, CarType: "XX"}}, network.StandardCarTypes()); err == nil {
 		t.Error("unknown car type accepted")
