@@ -180,6 +180,9 @@ type Store interface {
 	TrainDates(ctx context.Context) ([]TrainKey, error)
 	// Settings returns a JSON setting by name ("" if unset).
 	Setting(ctx context.Context, name string) (string, error)
+	// BerthCancels counts a document's cancelled middle and upper berths
+	// on a train date.
+	BerthCancels(ctx context.Context, docType, docNumber string, k TrainKey) (int, error)
 	// TicketCounts counts a train date's tickets of a seat class by status.
 	TicketCounts(ctx context.Context, k TrainKey, class network.SeatClass) (map[TicketStatus]int, error)
 

@@ -2,7 +2,6 @@ package booking
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -25,6 +24,7 @@ type PassengerRequest struct {
 	DocNumber string            `json:"doc_number"`
 	SeatClass network.SeatClass `json:"seat_class" doc:"hard_sleeper, soft_sleeper, second, first or business"`
 	Berth     network.Berth     `json:"berth,omitempty" doc:"lower, middle or upper for sleepers; empty for any berth"`
+	Seat      string            `json:"seat,omitempty" doc:"Seated classes: window, aisle or a seat letter (A, B, C, D, F); empty for any seat"`
 }
 
 // BookRequest asks for seats for 1–5 passengers on one train between two of its stations.
@@ -35,6 +35,12 @@ type BookRequest struct {
 	From       string             `json:"from" doc:"Boarding station: ID or telecode"`
 	To         string             `json:"to" doc:"Alighting station: ID or telecode"`
 	Passengers []PassengerRequest `json:"passengers"`
+	// Together asks for the party in one compartment or row, or failing
+	// that adjacent ones of one car.
+	Together bool `json:"together,omitempty" doc:"Seat the party in one compartment or row (else adjacent ones of one car)"`
+	// OnUnmet says what to do when a berth, seat or together preference
+	// cannot be met, or the seats are sold out.
+	OnUnmet OnUnmet `json:"on_unmet,omitempty" enum:",any,waitlist,alternatives" doc:"When a preference cannot be met or the seats are sold out: any (take any seat of the class), waitlist (join the waitlist for what was asked), alternatives (return other trains); empty refuses with preference_unmet or sold_out"`
 }
 
 // plan is a validated booking ready for the committer.
@@ -49,6 +55,9 @@ type plan struct {
 	fares      map[seats.Kind]int64
 	hold       time.Duration     // how long the seats stay held
 	rules      *governance.Rules // nil when governance is off
+	together   bool
+	onUnmet    OnUnmet
+	seatPrefs  []string // each passenger's seat preference as asked
 }
 
 // prepare validates a booking request and reads everything it needs, outside
@@ -68,7 +77,10 @@ func (s *Service) prepare(ctx context.Context, r BookRequest) (*plan, error) {
 	if !si.calendar.Runs(date) {
 		return nil, fault.Newf(fault.NotFound, "train_not_running", "车次 %s 在 %s 不开行", "train %s does not run on %s", si.svc.Number, date)
 	}
-	p := &plan{key: TrainKey{ServiceID: si.svc.ID, Date: date}, si: si, hold: s.cfg.Hold}
+	if !r.OnUnmet.Valid() {
+		return nil, fault.Newf(fault.Invalid, "bad_on_unmet", "on_unmet 须为 any、waitlist、alternatives 或留空，不是 %q", "on_unmet must be any, waitlist, alternatives or empty, not %q", r.OnUnmet)
+	}
+	p := &plan{key: TrainKey{ServiceID: si.svc.ID, Date: date}, si: si, hold: s.cfg.Hold, together: r.Together && len(r.Passengers) > 1, onUnmet: r.OnUnmet}
 	p.from, p.to = stopIndex(si.svc, r.From, 0), -1
 	if p.from >= 0 {
 		p.to = stopIndex(si.svc, r.To, p.from+1)
@@ -110,6 +122,9 @@ func (s *Service) prepare(ctx context.Context, r BookRequest) (*plan, error) {
 		case !containsBerth(berths, pr.Berth):
 			return nil, fault.Newf(fault.Invalid, "bad_berth", "第 %d 位乘客：%s 没有铺位 %q", "passenger %d: %s has no berth %q", i+1, pr.SeatClass, pr.Berth)
 		}
+		if req.Letters, err = seatLetters(pr.SeatClass, pr.Seat); err != nil || pr.Seat != "" && berths[0] != network.NoBerth {
+			return nil, fault.Newf(fault.Invalid, "bad_seat_preference", "第 %d 位乘客：座位偏好 %q 无效（坐席可选 window、aisle 或座位字母）", "passenger %d: seat preference %q is not window, aisle or a seat letter of a seated class", i+1, pr.Seat)
+		}
 		if !s.sells(si, req) {
 			return nil, fault.Newf(fault.NotFound, "class_not_on_train", "车次 %s 没有 %s", "train %s carries no %s", si.svc.Number, pr.SeatClass)
 		}
@@ -120,6 +135,7 @@ func (s *Service) prepare(ctx context.Context, r BookRequest) (*plan, error) {
 		}
 		p.passengers = append(p.passengers, pass)
 		p.reqs = append(p.reqs, req)
+		p.seatPrefs = append(p.seatPrefs, pr.Seat)
 	}
 	return p, nil
 }
@@ -192,9 +208,16 @@ func at(d network.Date, loc *time.Location, secs int) time.Time {
 
 // Booked is the result of a booking: the held order. The payment is
 // created when the payer asks for it (Service.Payment), as a real checkout
-// does, so a booking costs the gateway nothing until someone pays.
+// does, so a booking costs the gateway nothing until someone pays. When a
+// preference could not be met, on_unmet decides: the order lists what it
+// gave up (any), or there is no order but a waitlist entry (waitlist) or
+// other trains (alternatives).
 type Booked struct {
-	Order Order `json:"order"`
+	Outcome      string            `json:"outcome" enum:"booked,waitlisted,alternatives"`
+	Order        Order             `json:"order,omitzero"`
+	Unmet        []UnmetPreference `json:"unmet,omitempty" doc:"Preferences given up under on_unmet=any"`
+	Waitlist     *WaitlistEntry    `json:"waitlist,omitempty" doc:"The unpaid waitlist entry made under on_unmet=waitlist; prepay it to queue"`
+	Alternatives []Recommendation  `json:"alternatives,omitempty" doc:"Other trains under on_unmet=alternatives, ranked for the wanted berth and arrival"`
 }
 
 var errSoldOut = fault.New(fault.Conflict, "sold_out", "余票不足", "sold out: not enough seats left")
@@ -209,14 +232,70 @@ func (s *Service) Book(ctx context.Context, r BookRequest) (Booked, error) {
 	if err != nil {
 		return Booked{}, err
 	}
+	policy, err := s.currentPolicy(ctx)
+	if err != nil {
+		return Booked{}, err
+	}
+	if err := s.softPreferences(ctx, p, policy); err != nil {
+		return Booked{}, err
+	}
 	if err := s.screen(ctx, r.AccountID, p); err != nil {
 		return Booked{}, err
 	}
 	res, err := s.submit(ctx, func(b *batch) (any, error) { return s.book(b, r.AccountID, p) })
+	if reason := fault.As(err).Reason; err != nil && (reason == "preference_unmet" || reason == "sold_out") {
+		switch r.OnUnmet {
+		case UnmetWaitlist:
+			return s.waitlistInstead(ctx, r)
+		case UnmetAlternatives:
+			return s.alternatives(ctx, r, p)
+		}
+	}
 	if err != nil {
 		return Booked{}, err
 	}
-	return Booked{Order: res.(Order)}, nil
+	bk := res.(booked)
+	return Booked{Outcome: OutcomeBooked, Order: bk.order, Unmet: bk.unmet}, nil
+}
+
+// booked is what the committer returns for a booking.
+type booked struct {
+	order Order
+	unmet []UnmetPreference
+}
+
+// waitlistInstead joins the waitlist for exactly what a booking asked.
+func (s *Service) waitlistInstead(ctx context.Context, r BookRequest) (Booked, error) {
+	wr := WaitlistRequest{AccountID: r.AccountID}
+	first := r.Passengers[0]
+	for i, p := range r.Passengers {
+		if p.SeatClass != first.SeatClass || p.Berth != first.Berth {
+			return Booked{}, fault.Newf(fault.Invalid, "waitlist_mixed_seats", "候补须所有乘客选同一席别铺位（第 %d 位不同）", "a waitlist entry takes one class and berth for all passengers (passenger %d differs)", i+1)
+		}
+		wr.Passengers = append(wr.Passengers, WaitPassengerRequest{Name: p.Name, DocType: p.DocType, DocNumber: p.DocNumber})
+	}
+	wr.Options = []WaitOptionRequest{{Train: r.Train, Date: r.Date, From: r.From, To: r.To, SeatClass: first.SeatClass, Berth: first.Berth}}
+	e, err := s.JoinWaitlist(ctx, wr)
+	if err != nil {
+		return Booked{}, err
+	}
+	return Booked{Outcome: OutcomeWaitlisted, Waitlist: &e}, nil
+}
+
+// alternatives ranks the trains of the booking's journey for its first
+// passenger's berth, then arrival.
+func (s *Service) alternatives(ctx context.Context, r BookRequest, p *plan) (Booked, error) {
+	first := r.Passengers[0]
+	pr := Priorities{By: []Factor{ByBerth, ByArrival}, Berth: first.Berth, Classes: []network.SeatClass{first.SeatClass}}
+	if first.Berth == network.NoBerth {
+		pr.By = []Factor{ByArrival}
+	}
+	from, to := p.si.svc.Stops[p.from].StationID, p.si.svc.Stops[p.to].StationID
+	recs, err := s.Recommendations(ctx, from, to, p.key.Date, pr)
+	if err != nil {
+		return Booked{}, err
+	}
+	return Booked{Outcome: OutcomeAlternatives, Alternatives: recs}, nil
 }
 
 func (s *Service) book(b *batch, accountID int64, p *plan) (any, error) {
@@ -249,12 +328,9 @@ func (s *Service) book(b *batch, accountID int64, p *plan) (any, error) {
 			return nil, errDocumentBooked(i)
 		}
 	}
-	ids, err := w.train.Allocate(p.reqs)
-	if errors.Is(err, seats.ErrSoldOut) {
-		return nil, errSoldOut
-	}
+	ids, unmet, err := p.allocateWithPreferences(w.train)
 	if err != nil {
-		return nil, fault.Wrap(err, "allocate")
+		return nil, err
 	}
 	w.dirty = true
 	now := s.cfg.Now()
@@ -284,7 +360,7 @@ func (s *Service) book(b *batch, accountID int64, p *plan) (any, error) {
 	}
 	o.Events = []Event{ev}
 	o.Warnings = warnings
-	return o, nil
+	return booked{order: o, unmet: unmet}, nil
 }
 
 func accountActor(id int64) string { return "account:" + strconv.FormatInt(id, 10) }

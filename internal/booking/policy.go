@@ -3,6 +3,7 @@ package booking
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"piao/internal/fault"
 )
@@ -23,6 +24,10 @@ type Policy struct {
 	// a non-lower berth on a train date and books it again asking for any
 	// berth is served a lower berth first.
 	RepeatBerthFirst bool `json:"repeat_berth_first"`
+	// RepeatBerthCancels is how many middle or upper berths of a train
+	// date a passenger must have cancelled to count (default 2: the
+	// paper's "多次").
+	RepeatBerthCancels int `json:"repeat_berth_cancels"`
 	// WaitlistMaxActive caps the waitlist entries an account has unpaid or
 	// waiting at once.
 	WaitlistMaxActive int `json:"waitlist_max_active"`
@@ -38,7 +43,7 @@ type Policy struct {
 // 60 and over, proposal 1 on, three active waitlist entries per account of
 // up to six options each, priority-list members first.
 func DefaultPolicy() Policy {
-	return Policy{ElderlyLower: true, ElderlyAge: 60, RepeatBerthFirst: true, WaitlistMaxActive: 3, WaitlistMaxOptions: 6, WaitlistPriorityFirst: true}
+	return Policy{ElderlyLower: true, ElderlyAge: 60, RepeatBerthFirst: true, RepeatBerthCancels: 2, WaitlistMaxActive: 3, WaitlistMaxOptions: 6, WaitlistPriorityFirst: true}
 }
 
 // Validate checks the numbers.
@@ -48,6 +53,9 @@ func (p Policy) Validate() error {
 	}
 	if p.ElderlyAge < 1 || p.ElderlyAge > 150 {
 		return bad("elderly_age", "须在 1–150 之间", "must be 1–150")
+	}
+	if p.RepeatBerthCancels < 1 || p.RepeatBerthCancels > 100 {
+		return bad("repeat_berth_cancels", "须在 1–100 之间", "must be 1–100")
 	}
 	if p.WaitlistMaxActive < 1 || p.WaitlistMaxActive > 100 {
 		return bad("waitlist_max_active", "须在 1–100 之间", "must be 1–100")
@@ -81,5 +89,8 @@ func (s *Service) SetPolicy(ctx context.Context, p Policy) error {
 		return fault.Wrap(err, "encode policy")
 	}
 	_, err = s.submit(ctx, func(b2 *batch) (any, error) { return nil, b2.tx.SetSetting(PolicySetting, string(b)) })
+	s.policy.mu.Lock()
+	s.policy.at = time.Time{} // this process sees the change at once
+	s.policy.mu.Unlock()
 	return err
 }

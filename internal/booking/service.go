@@ -55,6 +55,7 @@ type Service struct {
 	stopped chan struct{}
 	// refundKick wakes the waitlist refund sender.
 	refundKick chan struct{}
+	policy     policyCache
 }
 
 // New returns a booking service; call Run to start committing.

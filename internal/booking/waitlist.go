@@ -16,6 +16,7 @@ import (
 	"piao/internal/governance"
 	"piao/internal/network"
 	"piao/internal/payment"
+	"piao/internal/realname"
 	"piao/internal/seats"
 )
 
@@ -82,8 +83,8 @@ type WaitlistEntry struct {
 	ID        int64      `json:"id"`
 	AccountID int64      `json:"account_id"`
 	Status    WaitStatus `json:"status"`
-	// Priority puts the entry ahead of others (a priority-list member's,
-	// when the policy says so).
+	// Priority puts the entry ahead of others when the policy says so: a
+	// priority-list member's, or a berth seeker's under proposal 1.
 	Priority  bool       `json:"priority"`
 	CreatedAt time.Time  `json:"created_at"`
 	PayBy     time.Time  `json:"pay_by"`   // an unpaid entry is cancelled then
@@ -174,7 +175,7 @@ var errWaitlistNotFound = func(id int64) error {
 // waits in the queue once its prepayment (the highest fare of its options
 // for each passenger) is paid through WaitlistPayment.
 func (s *Service) JoinWaitlist(ctx context.Context, r WaitlistRequest) (WaitlistEntry, error) {
-	policy, err := s.Policy(ctx)
+	policy, err := s.currentPolicy(ctx)
 	if err != nil {
 		return WaitlistEntry{}, err
 	}
@@ -247,6 +248,15 @@ func (s *Service) JoinWaitlist(ctx context.Context, r WaitlistRequest) (Waitlist
 			if v.Block && m.List == governance.Malicious {
 				return WaitlistEntry{}, governance.BlockedError(m)
 			}
+		}
+	}
+	if !e.Priority {
+		ps := make([]realname.Passenger, len(e.Passengers))
+		for i, p := range e.Passengers {
+			ps[i] = realname.Passenger{Name: p.Name, DocType: realname.DocType(p.DocType), DocNumber: p.DocNumber}
+		}
+		if e.Priority, err = s.berthSeeker(ctx, ps, e.Trains(), policy); err != nil {
+			return WaitlistEntry{}, err
 		}
 	}
 	res, err := s.submit(ctx, func(b *batch) (any, error) {
@@ -578,7 +588,7 @@ func (b *batch) fulfil(w *working) error {
 	if err != nil || len(queue) == 0 {
 		return err
 	}
-	policy, err := b.s.Policy(context.Background())
+	policy, err := b.s.currentPolicy(context.Background())
 	if err != nil {
 		return err
 	}

@@ -89,14 +89,14 @@ func TestWaitlistOverHTTP(t *testing.T) {
 			t.Errorf("bad request %s: %d %s", bad, res.status, res.body)
 		}
 	}
-	if res := s.do(t, "PUT", "/api/v1/booking/policy", token, strings.NewReader(`{"elderly_lower":true,"elderly_age":60,"waitlist_max_active":1,"waitlist_max_options":6,"repeat_berth_first":true,"waitlist_priority_first":true}`)); res.status != 403 {
+	if res := s.do(t, "PUT", "/api/v1/booking/policy", token, strings.NewReader(`{"elderly_lower":true,"elderly_age":60,"waitlist_max_active":1,"waitlist_max_options":6,"repeat_berth_first":true,"repeat_berth_cancels":2,"waitlist_priority_first":true}`)); res.status != 403 {
 		t.Fatalf("a passenger changes the policy: %d", res.status)
 	}
 	admin := s.token(t, identity.OperatorAdmin)
-	if res := s.do(t, "PUT", "/api/v1/booking/policy", admin, strings.NewReader(`{"elderly_lower":true,"elderly_age":0,"waitlist_max_active":1,"waitlist_max_options":6,"repeat_berth_first":true,"waitlist_priority_first":true}`)); res.status != 422 {
+	if res := s.do(t, "PUT", "/api/v1/booking/policy", admin, strings.NewReader(`{"elderly_lower":true,"elderly_age":0,"waitlist_max_active":1,"waitlist_max_options":6,"repeat_berth_first":true,"repeat_berth_cancels":2,"waitlist_priority_first":true}`)); res.status != 422 {
 		t.Fatalf("an invalid policy: %d %s", res.status, res.body)
 	}
-	if res := s.do(t, "PUT", "/api/v1/booking/policy", admin, strings.NewReader(`{"elderly_lower":true,"elderly_age":60,"waitlist_max_active":1,"waitlist_max_options":6,"repeat_berth_first":true,"waitlist_priority_first":true}`)); res.status != 200 {
+	if res := s.do(t, "PUT", "/api/v1/booking/policy", admin, strings.NewReader(`{"elderly_lower":true,"elderly_age":60,"waitlist_max_active":1,"waitlist_max_options":6,"repeat_berth_first":true,"repeat_berth_cancels":2,"waitlist_priority_first":true}`)); res.status != 200 {
 		t.Fatalf("the policy: %d %s", res.status, res.body)
 	}
 	res = s.do(t, "GET", "/api/v1/booking/policy", "", nil)

@@ -179,3 +179,10 @@ func (s *bookingStore) TicketCounts(ctx context.Context, k booking.TrainKey, cla
 	}
 	return out, fault.Wrap(rows.Err(), "count tickets")
 }
+
+func (s *bookingStore) BerthCancels(ctx context.Context, docType, docNumber string, k booking.TrainKey) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM tickets WHERE doc_type = $1 AND doc_number = $2 AND service_id = $3 AND service_date = $4
+		AND status = 'cancelled' AND berth IN ('middle', 'upper')`, docType, docNumber, k.ServiceID, k.Date.String()).Scan(&n)
+	return n, fault.Wrap(err, "count berth cancels")
+}

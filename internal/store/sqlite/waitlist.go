@@ -188,3 +188,10 @@ func (s *bookingStore) TicketCounts(ctx context.Context, k booking.TrainKey, cla
 	}
 	return out, fault.Wrap(rows.Err(), "count tickets")
 }
+
+func (s *bookingStore) BerthCancels(ctx context.Context, docType, docNumber string, k booking.TrainKey) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM tickets WHERE doc_type = ? AND doc_number = ? AND service_id = ? AND service_date = ?
+		AND status = 'cancelled' AND berth IN ('middle', 'upper')`, docType, docNumber, k.ServiceID, k.Date.String()).Scan(&n)
+	return n, fault.Wrap(err, "count berth cancels")
+}

@@ -36,7 +36,13 @@ CREATE TABLE waitlist_events (
 );
 CREATE INDEX waitlist_events_entry ON waitlist_events (entry_id, id);
 
+-- Cancelled middle and upper berths by document, for the paper's
+-- proposal 1 (a passenger who cancelled for the berth is served first).
+CREATE INDEX tickets_berth_cancels ON tickets (doc_type, doc_number, service_id, service_date)
+    WHERE status = 'cancelled' AND berth IN ('middle', 'upper');
+
 -- +goose Down
+DROP INDEX tickets_berth_cancels;
 DROP TABLE waitlist_events;
 DROP TABLE waitlist_trains;
 DROP TABLE waitlist_entries;
