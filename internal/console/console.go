@@ -105,6 +105,10 @@ func (c *Console) routes() []route {
 		{Page: Page{"POST", "/h5/orders/{id}/refund", identity.OrdersOwn}, handle: c.h5Refund},
 		{Page: Page{"GET", "/h5/orders/{id}/change", identity.OrdersOwn}, handle: c.h5ChangeForm},
 		{Page: Page{"POST", "/h5/orders/{id}/change", identity.OrdersOwn}, handle: c.h5Change},
+		{Page: Page{"GET", "/h5/waitlist", identity.OrdersOwn}, handle: c.h5Waitlists},
+		{Page: Page{"GET", "/h5/waitlist/{id}", identity.OrdersOwn}, handle: c.h5Waitlist},
+		{Page: Page{"POST", "/h5/waitlist/{id}/pay", identity.OrdersOwn}, handle: c.h5WaitlistPay},
+		{Page: Page{"POST", "/h5/waitlist/{id}/cancel", identity.OrdersOwn}, handle: c.h5WaitlistCancel},
 		// Cancellation governance (治理): lists, rules and behaviour analytics.
 		{Page: Page{"GET", "/governance", identity.GovernanceRead}, handle: c.govOverview},
 		{Page: Page{"POST", "/governance/evaluate", identity.GovernanceEdit}, handle: c.govEvaluate},

@@ -4,12 +4,14 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"piao/internal/booking"
 	"piao/internal/fault"
+	"piao/internal/governance"
 	"piao/internal/network"
 	"piao/internal/realname"
 )
@@ -251,6 +253,13 @@ type bookData struct {
 	CanAdd, CanRemove     bool
 	Max                   int  // passengers per order
 	Unpaid                bool // the account has a held order to pay or cancel first
+	// Positions are the seat-position choices (window, aisle) when the
+	// train has seated classes.
+	Positions []seatOption
+	Together  bool
+	// Unmet says the berth or seat asked for is gone (or sold out):
+	// the form offers to take any, join the waitlist or see other trains.
+	Unmet, SoldOut bool
 }
 
 // seatOption is a choice of the per-passenger seat select.
@@ -267,6 +276,7 @@ type docTypeOption struct {
 type passengerForm struct {
 	N                              int // 1-based
 	Name, DocType, DocNumber, Seat string
+	Position                       string // window, aisle or "" for seated classes
 }
 
 // seatValue encodes a class and berth for the seat select: "hard_sleeper:lower".
@@ -319,6 +329,9 @@ func newBookData(o booking.Offer, l lang) bookData {
 	}
 	for _, dt := range realname.DocTypes {
 		d.DocTypes = append(d.DocTypes, docTypeOption{Value: string(dt), Label: docTypeName(dt, l)})
+	}
+	if slices.ContainsFunc(o.Seats, func(a booking.Availability) bool { return a.Berth == network.NoBerth && a.FareFen > 0 }) {
+		d.Positions = []seatOption{{"", l.T("book.position_any")}, {"window", l.T("book.position_window")}, {"aisle", l.T("book.position_aisle")}}
 	}
 	return d
 }
@@ -373,9 +386,10 @@ func (c *Console) h5Book(w http.ResponseWriter, r *http.Request, st *state) {
 	ps := make([]passengerForm, n)
 	for i := range ps {
 		k := strconv.Itoa(i + 1)
-		ps[i] = passengerForm{Name: f("name_" + k), DocType: f("doc_type_" + k), DocNumber: f("doc_number_" + k), Seat: f("seat_" + k)}
+		ps[i] = passengerForm{Name: f("name_" + k), DocType: f("doc_type_" + k), DocNumber: f("doc_number_" + k), Seat: f("seat_" + k), Position: f("position_" + k)}
 	}
 	d := newBookData(o, st.lang)
+	d.Together = f("together") == "1"
 	status := http.StatusOK
 	var alert *bilingual
 	switch f("op") {
@@ -388,15 +402,35 @@ func (c *Console) h5Book(w http.ResponseWriter, r *http.Request, st *state) {
 			ps = ps[:n-1]
 		}
 	default:
-		req := booking.BookRequest{AccountID: st.principal.Account.ID, Train: o.ServiceID, Date: d.Date, From: o.From.ID, To: o.To.ID}
+		req := booking.BookRequest{AccountID: st.principal.Account.ID, Train: o.ServiceID, Date: d.Date, From: o.From.ID, To: o.To.ID, Together: d.Together}
+		switch op := booking.OnUnmet(f("op")); op {
+		case booking.UnmetAny, booking.UnmetWaitlist, booking.UnmetAlternatives:
+			req.OnUnmet = op
+		}
 		for _, p := range ps {
 			class, berth := parseSeat(p.Seat)
-			req.Passengers = append(req.Passengers, booking.PassengerRequest{Name: p.Name, DocType: p.DocType, DocNumber: p.DocNumber, SeatClass: class, Berth: berth})
+			pos := p.Position
+			if len(class.Berths()) > 1 {
+				pos = "" // positions are for seated classes; the berth is in the seat choice
+			}
+			req.Passengers = append(req.Passengers, booking.PassengerRequest{Name: p.Name, DocType: p.DocType, DocNumber: p.DocNumber, SeatClass: class, Berth: berth, Seat: pos})
 		}
 		res, err := c.deps.Booking.Book(r.Context(), req)
 		if err == nil {
-			c.setWarnings(w, r, st, res.Order.ID, res.Order.Warnings)
-			http.Redirect(w, r, orderPath(res.Order.ID), http.StatusSeeOther)
+			switch res.Outcome {
+			case booking.OutcomeWaitlisted:
+				http.Redirect(w, r, waitlistPath(res.Waitlist.ID), http.StatusSeeOther)
+			case booking.OutcomeAlternatives:
+				_, berth := parseSeat(ps[0].Seat)
+				http.Redirect(w, r, alternativesPath(d.From, d.To, d.Date, string(berth)), http.StatusSeeOther)
+			default:
+				ws := res.Order.Warnings
+				for _, u := range res.Unmet {
+					ws = append(ws, governance.Warning{Code: "preference_unmet", ZH: u.ZH, EN: u.EN})
+				}
+				c.setWarnings(w, r, st, res.Order.ID, ws)
+				http.Redirect(w, r, orderPath(res.Order.ID), http.StatusSeeOther)
+			}
 			return
 		}
 		if fault.CodeOf(err) == fault.Internal {
@@ -405,8 +439,13 @@ func (c *Console) h5Book(w http.ResponseWriter, r *http.Request, st *state) {
 		}
 		m := faultMsg(err)
 		alert, status = &m, statusOf(err)
-		if fault.As(err).Reason == "unpaid_order_exists" {
+		switch fault.As(err).Reason {
+		case "unpaid_order_exists":
 			d.Unpaid = true
+		case "preference_unmet":
+			d.Unmet = true
+		case "sold_out":
+			d.SoldOut = true
 		}
 	}
 	d.setPassengers(ps)

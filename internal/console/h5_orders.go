@@ -287,22 +287,22 @@ func (c *Console) ticketView(sc *stationCache, t booking.Ticket, l lang) (ticket
 
 // ---- actions ----
 
-// orderAction runs an action on the request's order and redirects (303) to
-// where it returns, or to the order page when that is ""; if the action
-// fails, the order page shows why.
-func (c *Console) orderAction(w http.ResponseWriter, r *http.Request, st *state, act func(id, account int64) (string, error)) {
+// postAction runs an action on the order or waitlist entry named in the
+// path and redirects (303) to where it returns, or to the thing's page when
+// that is ""; if the action fails, the thing's page shows why.
+func (c *Console) postAction(w http.ResponseWriter, r *http.Request, st *state, k h5Kind, act func(id, account int64) (string, error)) {
 	if !c.needBooking(w, r, st) {
 		return
 	}
 	id, ok := orderID(r)
 	if !ok {
-		c.renderError(w, r, st, http.StatusNotFound, orderNotFound(r.PathValue("id")))
+		c.renderError(w, r, st, http.StatusNotFound, k.notFound(r.PathValue("id")))
 		return
 	}
 	to, err := act(id, st.principal.Account.ID)
 	if err == nil {
 		if to == "" {
-			to = orderPath(id)
+			to = k.path(id)
 		}
 		http.Redirect(w, r, to, http.StatusSeeOther)
 		return
@@ -312,7 +312,19 @@ func (c *Console) orderAction(w http.ResponseWriter, r *http.Request, st *state,
 		return
 	}
 	m := faultMsg(err)
-	c.showOrder(w, r, st, statusOf(err), &m)
+	k.show(w, r, st, statusOf(err), &m)
+}
+
+// h5Kind is what postAction needs to know of orders or waitlist entries.
+type h5Kind struct {
+	notFound func(ref string) bilingual
+	path     func(id int64) string
+	show     func(w http.ResponseWriter, r *http.Request, st *state, status int, alert *bilingual)
+}
+
+// orderAction is postAction on the request's order.
+func (c *Console) orderAction(w http.ResponseWriter, r *http.Request, st *state, act func(id, account int64) (string, error)) {
+	c.postAction(w, r, st, h5Kind{orderNotFound, orderPath, c.showOrder}, act)
 }
 
 // h5Pay sends the payer to the gateway's page for a held order.

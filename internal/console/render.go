@@ -62,6 +62,7 @@ var navigation = []navItem{
 	{Key: "nav.home", Path: "/"},
 	{Key: "nav.h5", Path: "/h5", Need: identity.OrdersOwn},
 	{Key: "nav.orders", Path: "/h5/orders"},
+	{Key: "nav.waitlist", Path: "/h5/waitlist"},
 	{Key: "nav.network", Path: "/network"},
 	{Key: "nav.governance", Path: "/governance"},
 }
