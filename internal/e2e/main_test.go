@@ -392,6 +392,7 @@ type ticket struct {
 	Berth     string `json:"berth"`
 	Status    string `json:"status"`
 	DocNumber string `json:"doc_number"`
+	FareFen   int64  `json:"fare_fen"`
 }
 
 type order struct {
