@@ -57,6 +57,10 @@ type InProcessOptions struct {
 	// during the run (24h: at each midnight), so lists act on bookings
 	// while it runs; 0 applies them only when the caller does.
 	ListsEvery time.Duration
+	// Policy, if set, is the booking policy stored before the run (soft
+	// berth preferences, waitlist limits); nil keeps booking's defaults.
+	// BaselinePolicy is the system as the paper found it.
+	Policy *booking.Policy
 	// Configure, if set, adjusts the booking service's configuration
 	// before the service is built. Now, Gateway, Hold, Governance and the
 	// sweeper are set already; keep Now.
@@ -185,7 +189,22 @@ func NewInProcess(ctx context.Context, o InProcessOptions) (d *InProcess, err er
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.stop, d.stopped = cancel, make(chan struct{})
 	go func() { d.svc.Run(rctx); close(d.stopped) }()
+	if o.Policy != nil {
+		if err := d.svc.SetPolicy(ctx, *o.Policy); err != nil {
+			return nil, fmt.Errorf("set the booking policy: %w", err)
+		}
+	}
 	return d, nil
+}
+
+// BaselinePolicy is booking's default policy without the soft berth
+// preferences — no lower berth first for the elderly, no proposal 1 — so
+// the system picks berths as the seed paper found 12306 doing: the
+// baseline against which preferences and the waitlist are measured.
+func BaselinePolicy() booking.Policy {
+	p := booking.DefaultPolicy()
+	p.ElderlyLower, p.RepeatBerthFirst = false, false
+	return p
 }
 
 // scratch is where a temporary database goes: memory (/dev/shm) when the

@@ -40,6 +40,9 @@ func run(t *testing.T, cfg simulate.Config, o simulate.InProcessOptions) (*simul
 	return res, d
 }
 
+// baseline is the booking policy of the paper's 12306: the system picks berths.
+var baseline = simulate.BaselinePolicy()
+
 // small is a short run of every population.
 func small(seed uint64) simulate.Config {
 	if raceEnabled {
@@ -172,7 +175,7 @@ func TestBerthSeekersLikePaper(t *testing.T) {
 	cfg := simulate.Config{Seed: 11, Days: 10, Passengers: 120, Mix: simulate.Mix{simulate.Genuine: 0.35, simulate.BerthSeeker: 0.5, simulate.Scalper: 0.15}}
 	rules := governance.DefaultRules()
 	rules.DocumentCancelLimit, rules.DocumentWarnAt = 0, 0
-	res, d := run(t, cfg, simulate.InProcessOptions{Governance: true, Rules: &rules})
+	res, d := run(t, cfg, simulate.InProcessOptions{Governance: true, Rules: &rules, Policy: &baseline})
 	var paid, gaveUp, multi, maxUsed int
 	var gaveUpCancels []int
 	for _, a := range res.Agents {
@@ -250,7 +253,7 @@ func TestPassengerLimitStopsTheDodge(t *testing.T) {
 	statistical(t)
 	ctx := context.Background()
 	cfg := simulate.Config{Seed: 11, Days: 6, Passengers: 60, Mix: simulate.Mix{simulate.Genuine: 0.35, simulate.BerthSeeker: 0.5, simulate.Scalper: 0.15}}
-	res, d := run(t, cfg, simulate.InProcessOptions{Governance: true})
+	res, d := run(t, cfg, simulate.InProcessOptions{Governance: true, Policy: &baseline})
 	var docs []string
 	for sub, tag := range res.Labels {
 		if tag.Label == simulate.BerthSeeker && strings.HasPrefix(sub, "doc:") {
@@ -279,7 +282,7 @@ func TestPassengerLimitStopsTheDodge(t *testing.T) {
 func TestPreferenceSavesCancels(t *testing.T) {
 	statistical(t)
 	cfg := simulate.Config{Seed: 4, Days: 5, Passengers: 60, Mix: simulate.Mix{simulate.Genuine: 0.5, simulate.BerthSeeker: 0.5}}
-	any, _ := run(t, cfg, simulate.InProcessOptions{Governance: true})
+	any, _ := run(t, cfg, simulate.InProcessOptions{Governance: true, Policy: &baseline})
 	cfg.Preference = true
 	pref, _ := run(t, cfg, simulate.InProcessOptions{Governance: true})
 	a, p := any.ByLabel[simulate.BerthSeeker], pref.ByLabel[simulate.BerthSeeker]
