@@ -31,7 +31,7 @@ type simulateCmd struct {
 	Trains     []string      `name:"trains" default:"Z66,T168" sep:"," help:"Trains the passengers book, from the demo network: Z66, T168 (Nanchang → Beijing West, sleepers), G488 (high-speed). Berth seekers want Z66 (else the first sleeper train); switchers give up T168 for Z66 (else another sleeper train)."`
 	Mix        string        `name:"mix" default:"genuine=0.6,berth_seeker=0.2,switcher=0.1,scalper=0.1" help:"Share of each population, summing to 1: genuine (book and pay), berth_seeker (cancel until a lower berth, seed 004 passengers A and B), switcher (T168 given up for Z66, passenger C), scalper (many accounts and documents, holds seats, rarely pays)."`
 	Start      string        `name:"start" placeholder:"YYYY-MM-DD" help:"First simulated day (default: today in Asia/Shanghai). In process only: over HTTP the server's today is day one."`
-	Prefer     bool          `name:"prefer" help:"Berth seekers ask for a lower berth (SPEC R8, the paper's proposal 1) instead of any berth, to measure how much that saves cancels."`
+	Prefer     bool          `name:"prefer" help:"Berth seekers ask for a lower berth (SPEC R8, the paper's proposal 1) instead of any berth, and booking runs its default policy (lower berths first for passengers of 60 and over and for repeat berth cancellers); without it booking runs the baseline policy, picking berths as the paper found 12306 doing (in process). Compare runs with the same --seed."`
 	Data       string        `name:"data" type:"path" placeholder:"DIR" help:"Keep the simulation's fresh SQLite database in DIR (it must not hold one yet), to explore afterwards with piao --data-dir DIR report cancellations …; default: a temporary directory, removed at the end."`
 	Hold       time.Duration `name:"hold" default:"30m" help:"How long booked seats stay held for payment (in process)."`
 	Governance bool          `name:"governance" default:"true" negatable:"" help:"Enforce the daily cancel limits and the lists at booking (in process), with 12306's rules unless --rules gives others. --no-governance books without limits; the lists are still applied and scored at the end."`
@@ -75,6 +75,10 @@ func (cmd simulateCmd) Run(ctx context.Context) error {
 		d, out.Mode, out.Governance = h, "http", true
 	} else {
 		o := simulate.InProcessOptions{Dir: cmd.Data, Days: cmd.Days + simulate.MaxLead, Hold: cmd.Hold, Governance: cmd.Governance, ListsEvery: cmd.ListsEvery}
+		if !cmd.Prefer {
+			baseline := simulate.BaselinePolicy()
+			o.Policy = &baseline
+		}
 		if cmd.Start != "" {
 			if o.Start, err = network.ParseDate(cmd.Start); err != nil {
 				return err
