@@ -233,6 +233,9 @@ func printSimulation(w io.Writer, o simulateOutput) {
 		fmt.Fprintf(w, "berth seekers who paid for a lower berth: %d of %d (%.0f %%), %.1f cancels each on average\n",
 			r.LowerBerths, seekers, 100*float64(r.LowerBerths)/float64(seekers), float64(seekerCancels)/float64(seekers))
 	}
+	if total.HeldSeatMinutes > 0 {
+		fmt.Fprintf(w, "seat-minutes locked by unpaid orders: %.0f (berth seekers %.0f)\n", total.HeldSeatMinutes, r.ByLabel[simulate.BerthSeeker].HeldSeatMinutes)
+	}
 	if scalpers > 0 {
 		fmt.Fprintf(w, "scalpers with more than 100 manual cancels: %d of %d\n", heavy, scalpers)
 	}

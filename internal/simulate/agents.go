@@ -40,7 +40,16 @@ type account struct {
 type hold struct {
 	order booking.Order
 	acct  *account
+	at    time.Time // simulated time it was booked
 	ends  time.Time // simulated time the hold runs out
+}
+
+// released counts the seat-minutes the hold locked until t (at most its end).
+func (a *agent) released(h *hold, t time.Time) {
+	if t.After(h.ends) {
+		t = h.ends
+	}
+	a.sum.HeldSeatMinutes += float64(len(h.order.Tickets)) * t.Sub(h.at).Minutes()
 }
 
 func (h *hold) berth() network.Berth { return h.order.Tickets[0].Berth }
@@ -274,7 +283,7 @@ func (a *agent) book(ctx context.Context, now time.Time, t trainDef, d int, reqs
 		a.sum.Bookings++
 		a.sum.Tickets += len(o.Tickets)
 		a.active[a.s.day(now)] = true
-		h := &hold{order: o, acct: ac, ends: now.Add(o.HoldExpiresAt.Sub(o.CreatedAt))}
+		h := &hold{order: o, acct: ac, at: now, ends: now.Add(o.HoldExpiresAt.Sub(o.CreatedAt))}
 		ac.busyUntil = h.ends
 		return h, "", nil
 	}
@@ -294,6 +303,7 @@ func retryAt(err error, def time.Time) time.Time {
 func (a *agent) cancel(ctx context.Context, now time.Time, h *hold) (bool, error) {
 	err := a.s.d.Cancel(ctx, h.acct.id, h.order.ID)
 	h.acct.busyUntil = time.Time{}
+	a.released(h, now) // a failed cancel: the hold had run out
 	if err == nil {
 		a.roll(now, h.acct)
 		h.acct.cancels++
@@ -308,6 +318,7 @@ func (a *agent) cancel(ctx context.Context, now time.Time, h *hold) (bool, error
 func (a *agent) pay(ctx context.Context, now time.Time, h *hold) (bool, error) {
 	err := a.s.d.Pay(ctx, h.acct.id, h.order.ID)
 	h.acct.busyUntil = time.Time{}
+	a.released(h, now)
 	if err == nil {
 		a.sum.Payments++
 		return true, nil
@@ -331,6 +342,7 @@ func (a *agent) failed(err error, what string, h *hold) error {
 // abandon leaves a hold to run out.
 func (a *agent) abandon(h *hold) {
 	h.acct.busyUntil = h.ends
+	a.released(h, h.ends)
 	a.s.lapses.push(h.ends, a)
 }
 

@@ -43,6 +43,10 @@ type Stats struct {
 	Payments int `json:"payments"`
 	// Pending is orders still held when the run ended.
 	Pending int `json:"pending"`
+	// HeldSeatMinutes is seat-minutes locked by unpaid orders: for every
+	// order, its tickets times the minutes from booking to its payment,
+	// cancel or expiry (orders still held at the end are not counted).
+	HeldSeatMinutes float64 `json:"held_seat_minutes"`
 	// Refusals counts refused requests by the service's reason
 	// (sold_out, account_cancel_limit, listed_blocked, …).
 	Refusals map[string]int `json:"refusals,omitempty"`
@@ -68,6 +72,7 @@ func (s *Stats) add(o Stats) {
 	s.Expiries += o.Expiries
 	s.Payments += o.Payments
 	s.Pending += o.Pending
+	s.HeldSeatMinutes += o.HeldSeatMinutes
 	for k, v := range o.Refusals {
 		if s.Refusals == nil {
 			s.Refusals = map[string]int{}

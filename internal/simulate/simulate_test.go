@@ -76,6 +76,9 @@ func TestSameSeedSameResult(t *testing.T) {
 		}
 		t.Fatalf("results differ:\n%+v\n%+v", a.ByKind, b.ByKind)
 	}
+	if tot := a.Total(); tot.HeldSeatMinutes <= 0 || tot.HeldSeatMinutes > float64(tot.Tickets)*30 {
+		t.Errorf("%.0f seat-minutes held for %d tickets on 30-minute holds", tot.HeldSeatMinutes, tot.Tickets)
+	}
 	if tot := a.Total(); tot.Bookings == 0 || tot.Payments == 0 || tot.Cancels == 0 || tot.Expiries == 0 {
 		t.Fatalf("a run that does little: %+v", tot)
 	}
@@ -287,6 +290,9 @@ func TestPreferenceSavesCancels(t *testing.T) {
 	pref, _ := run(t, cfg, simulate.InProcessOptions{Governance: true})
 	a, p := any.ByLabel[simulate.BerthSeeker], pref.ByLabel[simulate.BerthSeeker]
 	t.Logf("any berth: %d cancels, %d lower berths; asking for lower: %d cancels, %d lower berths", a.Cancels, any.LowerBerths, p.Cancels, pref.LowerBerths)
+	if p.HeldSeatMinutes >= a.HeldSeatMinutes {
+		t.Errorf("seekers' seat-minutes held: %.0f → %.0f", a.HeldSeatMinutes, p.HeldSeatMinutes)
+	}
 	if a.Cancels < 30 || p.Cancels > a.Cancels/5 || pref.LowerBerths <= any.LowerBerths {
 		t.Errorf("preference: %d → %d cancels, %d → %d lower berths", a.Cancels, p.Cancels, any.LowerBerths, pref.LowerBerths)
 	}
