@@ -109,24 +109,7 @@ func (m *prefModel) feasible(masks []seats.Legs, reqs []seats.Request, in func(s
 			}
 		}
 	}
-	used := map[seats.SeatID]bool{}
-	var try func(i int) bool
-	try = func(i int) bool {
-		if i == len(reqs) {
-			return true
-		}
-		for _, id := range cand[i] {
-			if !used[id] {
-				used[id] = true
-				if try(i + 1) {
-					return true
-				}
-				delete(used, id)
-			}
-		}
-		return false
-	}
-	return try(0)
+	return distinct(cand)
 }
 
 func anySeat(seats.SeatID) bool { return true }

@@ -79,7 +79,13 @@ func (m *model) seatable(masks []seats.Legs, reqs []seats.Request) bool {
 	for i, r := range reqs {
 		cand[i] = m.candidates(masks, r)
 	}
-	idx := make([]int, len(reqs))
+	return distinct(cand)
+}
+
+// distinct reports whether each request can have a different one of its
+// candidate seats (exhaustive search, the most constrained request first).
+func distinct(cand [][]seats.SeatID) bool {
+	idx := make([]int, len(cand))
 	for i := range idx {
 		idx[i] = i
 	}
