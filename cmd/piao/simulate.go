@@ -32,6 +32,8 @@ type simulateCmd struct {
 	Mix        string        `name:"mix" default:"genuine=0.6,berth_seeker=0.2,switcher=0.1,scalper=0.1" help:"Share of each population, summing to 1: genuine (book and pay), berth_seeker (cancel until a lower berth, seed 004 passengers A and B), switcher (T168 given up for Z66, passenger C), scalper (many accounts and documents, holds seats, rarely pays)."`
 	Start      string        `name:"start" placeholder:"YYYY-MM-DD" help:"First simulated day (default: today in Asia/Shanghai). In process only: over HTTP the server's today is day one."`
 	Prefer     bool          `name:"prefer" help:"Berth seekers ask for a lower berth (SPEC R8, the paper's proposal 1) instead of any berth, and booking runs its default policy (lower berths first for passengers of 60 and over and for repeat berth cancellers); without it booking runs the baseline policy, picking berths as the paper found 12306 doing (in process). Compare runs with the same --seed."`
+	Waitlist   bool          `name:"waitlist" help:"With --prefer: a berth seeker for whom no lower berth is left joins the waitlist (候补, SPEC R9) for one, prepaid, with a deadline a day before departure, and fishes for any berth only if it expires unserved."`
+	Capacity   float64       `name:"capacity" default:"1" help:"Share of each demo train's cars that run, at least one car of each type (in process). Below 1 it models a peak-season day: the same traffic meets fewer berths, lower berths run out and the waitlist has work (try 0.1)."`
 	Data       string        `name:"data" type:"path" placeholder:"DIR" help:"Keep the simulation's fresh SQLite database in DIR (it must not hold one yet), to explore afterwards with piao --data-dir DIR report cancellations …; default: a temporary directory, removed at the end."`
 	Hold       time.Duration `name:"hold" default:"30m" help:"How long booked seats stay held for payment (in process)."`
 	Governance bool          `name:"governance" default:"true" negatable:"" help:"Enforce the daily cancel limits and the lists at booking (in process), with 12306's rules unless --rules gives others. --no-governance books without limits; the lists are still applied and scored at the end."`
@@ -65,8 +67,8 @@ func (cmd simulateCmd) Run(ctx context.Context) error {
 	out := simulateOutput{Mode: "in_process", Governance: cmd.Governance}
 	var d simulate.Driver
 	if cmd.URL != "" {
-		if cmd.Start != "" || cmd.Data != "" || cmd.Rules != "" {
-			return fmt.Errorf("--start, --data and --rules apply in process only, not with --url")
+		if cmd.Start != "" || cmd.Data != "" || cmd.Rules != "" || cmd.Capacity != 1 {
+			return fmt.Errorf("--start, --data, --rules and --capacity apply in process only, not with --url")
 		}
 		h, err := simulate.NewHTTP(ctx, simulate.HTTPOptions{URL: cmd.URL, Admin: cmd.Admin, Password: cmd.Password})
 		if err != nil {
@@ -74,7 +76,7 @@ func (cmd simulateCmd) Run(ctx context.Context) error {
 		}
 		d, out.Mode, out.Governance = h, "http", true
 	} else {
-		o := simulate.InProcessOptions{Dir: cmd.Data, Days: cmd.Days + simulate.MaxLead, Hold: cmd.Hold, Governance: cmd.Governance, ListsEvery: cmd.ListsEvery}
+		o := simulate.InProcessOptions{Dir: cmd.Data, Days: cmd.Days + simulate.MaxLead, Capacity: cmd.Capacity, Hold: cmd.Hold, Governance: cmd.Governance, ListsEvery: cmd.ListsEvery}
 		if !cmd.Prefer {
 			baseline := simulate.BaselinePolicy()
 			o.Policy = &baseline
@@ -107,7 +109,7 @@ func (cmd simulateCmd) Run(ctx context.Context) error {
 	var bar *progressbar.ProgressBar
 	start, _ := d.Calendar()
 	cfg := simulate.Config{
-		Start: start, Seed: cmd.Seed, Days: cmd.Days, Trains: cmd.Trains, Passengers: cmd.Passengers, Mix: mix, Preference: cmd.Prefer,
+		Start: start, Seed: cmd.Seed, Days: cmd.Days, Trains: cmd.Trains, Passengers: cmd.Passengers, Mix: mix, Preference: cmd.Prefer, Waitlist: cmd.Waitlist,
 		Progress: func(done, total int) {
 			if bar == nil {
 				bar = progressbar.NewOptions(total, progressbar.OptionSetDescription("simulated hours"), progressbar.OptionSetWriter(os.Stderr),
@@ -232,6 +234,10 @@ func printSimulation(w io.Writer, o simulateOutput) {
 	if seekers > 0 {
 		fmt.Fprintf(w, "berth seekers who paid for a lower berth: %d of %d (%.0f %%), %.1f cancels each on average\n",
 			r.LowerBerths, seekers, 100*float64(r.LowerBerths)/float64(seekers), float64(seekerCancels)/float64(seekers))
+	}
+	if total.WaitJoined > 0 {
+		fmt.Fprintf(w, "waitlist entries prepaid: %d, served %d (%.0f %%), not served by their deadline %d\n",
+			total.WaitJoined, total.WaitFulfilled, 100*float64(total.WaitFulfilled)/float64(total.WaitJoined), total.WaitUnserved)
 	}
 	if total.HeldSeatMinutes > 0 {
 		fmt.Fprintf(w, "seat-minutes locked by unpaid orders: %.0f (berth seekers %.0f)\n", total.HeldSeatMinutes, r.ByLabel[simulate.BerthSeeker].HeldSeatMinutes)

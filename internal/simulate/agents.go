@@ -472,6 +472,7 @@ type seek struct {
 	soldOuts   int
 	refusals   int
 	prefFailed bool
+	waited     bool // joined (or tried to join) the waitlist
 }
 
 // startSeeker plans the quest: Z66, usually hard sleeper, travel 2–10 days
@@ -511,6 +512,10 @@ func (a *agent) seekBook(now time.Time, k *seek) error {
 		switch r {
 		case noAccount, "account_cancel_limit", "listed_blocked", "unpaid_order_exists", "passenger_cancel_limit":
 		default:
+			if berth == network.Lower && a.s.cfg.Waitlist && !k.waited {
+				k.waited = true // no lower berth now: queue for one
+				return a.seekWait(now, k)
+			}
 			if berth == network.Lower {
 				k.prefFailed = true // no lower berth for us: take any, as before
 				a.at(a.after(now, time.Minute, time.Minute), func(now time.Time) error { return a.seekBook(now, k) })
@@ -568,6 +573,68 @@ func (a *agent) seekBook(now time.Time, k *seek) error {
 			return nil
 		}
 		a.seekAgain(now, k, 2*time.Minute, 20*time.Minute)
+		return nil
+	})
+	return nil
+}
+
+// seekWait joins the waitlist for a lower berth of the seeker's class with
+// the account last used, prepays it a few minutes later, and looks at it
+// once its deadline (a day before departure, else three hours) has
+// passed: served, the seeker is done; not, or refused at any step, it
+// falls back to fishing for any berth.
+func (a *agent) seekWait(now time.Time, k *seek) error {
+	ctx := a.s.ctx
+	fallback := func(now time.Time) error {
+		k.prefFailed = true
+		return a.seekBook(now, k)
+	}
+	refused := func(now time.Time, err error, what string) error {
+		if fatal(err) {
+			return fmt.Errorf("%s for passenger %d: %w", what, a.idx, err)
+		}
+		a.refused(reason(err))
+		return fallback(now)
+	}
+	dep := a.s.departure(k.t, k.day)
+	deadline := dep.Add(-24 * time.Hour)
+	if deadline.Before(now.Add(time.Hour)) {
+		deadline = dep.Add(-3 * time.Hour)
+	}
+	if !deadline.After(now.Add(10 * time.Minute)) {
+		return fallback(now)
+	}
+	p := a.people[0]
+	ac := a.accts[a.cur]
+	e, err := a.s.d.JoinWaitlist(ctx, booking.WaitlistRequest{
+		AccountID: ac.id,
+		Options: []booking.WaitOptionRequest{{Train: k.t.serviceID(), Date: a.s.date(k.day).String(), From: k.t.From, To: k.t.To,
+			SeatClass: k.class, Berth: network.Lower}},
+		Passengers: []booking.WaitPassengerRequest{{Name: p.name, DocType: p.docType, DocNumber: p.docNumber}},
+		Deadline:   deadline.Format(time.RFC3339),
+	})
+	if err != nil {
+		return refused(now, err, "join the waitlist")
+	}
+	a.active[a.s.day(now)] = true
+	a.at(a.after(now, time.Minute, 2*time.Minute), func(now time.Time) error {
+		if err := a.s.d.PayWaitlist(ctx, ac.id, e.ID); err != nil {
+			return refused(now, err, "prepay the waitlist")
+		}
+		a.sum.WaitJoined++
+		a.at(deadline.Add(time.Second), func(now time.Time) error {
+			e, err := a.s.d.Waitlist(ctx, ac.id, e.ID)
+			if err != nil {
+				return refused(now, err, "read the waitlist")
+			}
+			if e.Status == booking.WaitFulfilled {
+				a.sum.WaitFulfilled++
+				a.lower, a.done = true, true
+				return nil
+			}
+			a.sum.WaitUnserved++
+			return fallback(now)
+		})
 		return nil
 	})
 	return nil

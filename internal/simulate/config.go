@@ -200,6 +200,11 @@ type Config struct {
 	// paper's proposal 1) instead of any berth; when none is left they fall
 	// back to any berth and cancel as before.
 	Preference bool
+	// Waitlist (with Preference) makes a berth seeker for whom no lower
+	// berth is left join the waitlist (候补, SPEC R9) for one, prepaid,
+	// with a deadline a day before departure, instead of fishing; only
+	// when the entry expires unserved does it fall back to any berth.
+	Waitlist bool
 	// KnownAccountLimit is the daily manual-cancel limit per account the
 	// passengers believe in (12306: 3, the default): after that many
 	// cancels in a day they move to another of their accounts before the
@@ -234,6 +239,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if err := c.Mix.Validate(); err != nil {
 		return c, err
+	}
+	if c.Waitlist && !c.Preference {
+		return c, fmt.Errorf("the waitlist arm needs preferences on: berth seekers join the waitlist when their lower-berth preference cannot be met")
 	}
 	if c.KnownAccountLimit == 0 {
 		c.KnownAccountLimit = 3

@@ -35,6 +35,13 @@ type Driver interface {
 	// Pay pays a held order through the payment sandbox and returns once
 	// the gateway's notification has paid it.
 	Pay(ctx context.Context, accountID, orderID int64) error
+	// JoinWaitlist makes an unpaid waitlist (候补) entry for r.AccountID.
+	JoinWaitlist(ctx context.Context, r booking.WaitlistRequest) (booking.WaitlistEntry, error)
+	// PayWaitlist prepays an unpaid entry through the payment sandbox and
+	// returns once the gateway's notification has put it in the queue.
+	PayWaitlist(ctx context.Context, accountID, entryID int64) error
+	// Waitlist reads an entry of the account.
+	Waitlist(ctx context.Context, accountID, entryID int64) (booking.WaitlistEntry, error)
 	// Close releases what the driver holds.
 	Close() error
 }

@@ -176,6 +176,66 @@ func (h *HTTP) Pay(ctx context.Context, accountID, orderID int64) error {
 	if err := h.do(ctx, "POST", fmt.Sprintf("/api/v1/orders/%d/payment", orderID), tok, nil, &p); err != nil {
 		return err
 	}
+	if err := h.payPage(ctx, p); err != nil {
+		return err
+	}
+	return h.await(ctx, fmt.Sprintf("order %d", orderID), func() (bool, error) {
+		var o booking.Order
+		if err := h.do(ctx, "GET", fmt.Sprintf("/api/v1/orders/%d", orderID), tok, nil, &o); err != nil {
+			return false, err
+		}
+		switch o.Status {
+		case booking.Paid:
+			return true, nil
+		case booking.Held:
+			return false, nil
+		}
+		return false, fault.New(fault.Conflict, "order_not_held", "订单保留已结束，款项已退回", "the hold ended before the payment; the money went back")
+	})
+}
+
+// JoinWaitlist implements Driver (POST /api/v1/waitlist).
+func (h *HTTP) JoinWaitlist(ctx context.Context, r booking.WaitlistRequest) (booking.WaitlistEntry, error) {
+	var e booking.WaitlistEntry
+	err := h.do(ctx, "POST", "/api/v1/waitlist", h.tokens[r.AccountID], r, &e)
+	return e, err
+}
+
+// PayWaitlist implements Driver as Pay does, for the entry's prepayment:
+// done once the entry waits in the queue (or was served at once).
+func (h *HTTP) PayWaitlist(ctx context.Context, accountID, entryID int64) error {
+	tok := h.tokens[accountID]
+	var p payment.Payment
+	if err := h.do(ctx, "POST", fmt.Sprintf("/api/v1/waitlist/%d/payment", entryID), tok, nil, &p); err != nil {
+		return err
+	}
+	if err := h.payPage(ctx, p); err != nil {
+		return err
+	}
+	return h.await(ctx, fmt.Sprintf("waitlist entry %d", entryID), func() (bool, error) {
+		e, err := h.Waitlist(ctx, accountID, entryID)
+		if err != nil {
+			return false, err
+		}
+		switch e.Status {
+		case booking.WaitWaiting, booking.WaitFulfilled:
+			return true, nil
+		case booking.WaitUnpaid:
+			return false, nil
+		}
+		return false, fault.New(fault.Conflict, "waitlist_not_unpaid", "候补订单已结束，款项已退回", "the waitlist entry ended before the payment; the money went back")
+	})
+}
+
+// Waitlist implements Driver (GET /api/v1/waitlist/{id}).
+func (h *HTTP) Waitlist(ctx context.Context, accountID, entryID int64) (booking.WaitlistEntry, error) {
+	var e booking.WaitlistEntry
+	err := h.do(ctx, "GET", fmt.Sprintf("/api/v1/waitlist/%d", entryID), h.tokens[accountID], nil, &e)
+	return e, err
+}
+
+// payPage opens the sandbox's page of p and presses 支付 Pay.
+func (h *HTTP) payPage(ctx context.Context, p payment.Payment) error {
 	page, status, err := h.raw(ctx, "GET", p.PayURL, "", nil)
 	if err != nil {
 		return err
@@ -192,21 +252,19 @@ func (h *HTTP) Pay(ctx context.Context, accountID, orderID int64) error {
 	if status != http.StatusSeeOther {
 		return fault.Newf(fault.Conflict, "payment_refused", "沙箱拒绝支付", "the sandbox refused to pay %s (HTTP %d)", p.ID, status)
 	}
+	return nil
+}
+
+// await polls applied until the server has applied a payment's
+// notification to what (true), refused it (an error), or 15 s pass.
+func (h *HTTP) await(ctx context.Context, what string, applied func() (bool, error)) error {
 	deadline := time.Now().Add(15 * time.Second)
 	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
-		var o booking.Order
-		if err := h.do(ctx, "GET", fmt.Sprintf("/api/v1/orders/%d", orderID), tok, nil, &o); err != nil {
+		if ok, err := applied(); ok || err != nil {
 			return err
 		}
-		switch o.Status {
-		case booking.Paid:
-			return nil
-		case booking.Held:
-		default:
-			return fault.New(fault.Conflict, "order_not_held", "订单保留已结束，款项已退回", "the hold ended before the payment; the money went back")
-		}
 		if time.Now().After(deadline) {
-			return fault.Newf(fault.Unavailable, "notification_not_applied", "支付通知未送达", "the payment notification of order %d was not applied within 15 s", orderID)
+			return fault.Newf(fault.Unavailable, "notification_not_applied", "支付通知未送达", "the payment notification of %s was not applied within 15 s", what)
 		}
 		select {
 		case <-ctx.Done():

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -41,6 +42,11 @@ type InProcessOptions struct {
 	// demo.Days + MaxLead, so passengers of a 30-day run can book ahead up
 	// to its last day).
 	Days int
+	// Capacity is the share of each demo train's cars that run, at least
+	// one of each car type (default 1, every car). Below 1 it models a
+	// peak-season day, when the same traffic meets fewer seats than it
+	// wants: lower berths run out, and the waitlist has work.
+	Capacity float64
 	// Hold is how long seats stay held for payment (default 30 minutes).
 	Hold time.Duration
 	// Governance plugs the governance service into booking: the daily
@@ -96,6 +102,7 @@ type InProcess struct {
 	dir    string
 
 	holds    timeline[int64]   // orders booked here by when their hold ends
+	waits    timeline[int64]   // waitlist entries made here by payment window end and deadline
 	held     map[int64]bool    // orders booked here and not yet paid or cancelled
 	every    time.Duration     // list evaluation interval, 0 for none
 	nextEval time.Time         // next list evaluation
@@ -119,6 +126,12 @@ func NewInProcess(ctx context.Context, o InProcessOptions) (d *InProcess, err er
 	}
 	if o.Hold <= 0 {
 		o.Hold = 30 * time.Minute
+	}
+	if o.Capacity == 0 {
+		o.Capacity = 1
+	}
+	if !(o.Capacity > 0 && o.Capacity <= 1) {
+		return nil, fmt.Errorf("capacity must be a share of the cars above 0 and at most 1, not %v", o.Capacity)
 	}
 	d = &InProcess{first: o.Start, days: o.Days, held: map[int64]bool{}, outs: map[string]string{}, every: max(o.ListsEvery, 0), cleanup: func() error { return nil }}
 	d.clock = NewClock(o.Start.In(governance.Shanghai))
@@ -151,7 +164,7 @@ func NewInProcess(ctx context.Context, o InProcessOptions) (d *InProcess, err er
 		return nil, err
 	}
 	d.stores = Stores{Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Governance: db.Governance()}
-	if _, err := d.stores.Network.ImportBundle(ctx, demo.Rail(o.Start, o.Days)); err != nil {
+	if _, err := d.stores.Network.ImportBundle(ctx, shrink(demo.Rail(o.Start, o.Days), o.Capacity)); err != nil {
 		return nil, fmt.Errorf("seed the demo network: %w", err)
 	}
 	// Lists change only when evaluated or edited, which clear the cache, and
@@ -195,6 +208,31 @@ func NewInProcess(ctx context.Context, o InProcessOptions) (d *InProcess, err er
 		}
 	}
 	return d, nil
+}
+
+// shrink keeps share of each service's cars of every car type, rounded
+// up, renumbered from 1 in their order.
+func shrink(b *network.Bundle, share float64) *network.Bundle {
+	if share >= 1 {
+		return b
+	}
+	for i := range b.Services {
+		svc := &b.Services[i]
+		total := map[string]int{}
+		for _, c := range svc.Cars {
+			total[c.CarType]++
+		}
+		kept, cars := map[string]int{}, []network.Car(nil)
+		for _, c := range svc.Cars {
+			if kept[c.CarType] < int(math.Ceil(share*float64(total[c.CarType]))) {
+				kept[c.CarType]++
+				cars = append(cars, network.Car{No: len(cars) + 1, CarType: c.CarType})
+			}
+		}
+		svc.Cars = cars
+	}
+	b.Feed.Digest = fmt.Sprintf("%s-capacity-%g", b.Feed.Digest, share)
+	return b
 }
 
 // BaselinePolicy is booking's default policy without the soft berth
@@ -257,14 +295,36 @@ func (d *InProcess) Calendar() (network.Date, int) { return d.first, d.days }
 func (d *InProcess) Now() time.Time { return d.clock.Now() }
 
 // Advance implements Driver: each hold booked here that ends by t is
-// released by booking.Service.ExpireDue with the clock at its end, and the
-// list rules are applied at their times (ListsEvery).
+// released by booking.Service.ExpireDue with the clock at its end, each
+// waitlist entry made here is ended by booking.Service.ExpireWaitlist at
+// its payment window's end and at its deadline, and the list rules are
+// applied at their times (ListsEvery). At equal times lists go first,
+// then holds, then waitlist entries.
 func (d *InProcess) Advance(ctx context.Context, t time.Time) error {
+	const (
+		none = iota
+		eval
+		hold
+		wait
+	)
 	for {
-		hold := d.holds.Len() > 0 && !d.holds.Next().After(t)
-		eval := d.every > 0 && !d.nextEval.After(t)
-		switch {
-		case eval && (!hold || !d.holds.Next().Before(d.nextEval)):
+		next, what := t, none
+		consider := func(at time.Time, w int) {
+			if !at.After(t) && (what == none || at.Before(next)) {
+				next, what = at, w
+			}
+		}
+		if d.every > 0 {
+			consider(d.nextEval, eval)
+		}
+		if d.holds.Len() > 0 {
+			consider(d.holds.Next(), hold)
+		}
+		if d.waits.Len() > 0 {
+			consider(d.waits.Next(), wait)
+		}
+		switch what {
+		case eval:
 			d.clock.Set(d.nextEval)
 			if _, err := d.gov.Evaluate(ctx); err != nil {
 				return fmt.Errorf("apply the list rules: %w", err)
@@ -274,10 +334,35 @@ func (d *InProcess) Advance(ctx context.Context, t time.Time) error {
 			if err := d.expire(ctx); err != nil {
 				return err
 			}
+		case wait:
+			if err := d.expireWaits(ctx); err != nil {
+				return err
+			}
 		default:
 			if t.After(d.clock.Now()) {
 				d.clock.Set(t)
 			}
+			return nil
+		}
+	}
+}
+
+// expireWaits ends the waitlist entries due first, at their time: unpaid
+// ones whose payment window closed, waiting ones past their deadline.
+func (d *InProcess) expireWaits(ctx context.Context) error {
+	at := d.waits.Next()
+	for d.waits.Len() > 0 && d.waits.Next().Equal(at) {
+		d.waits.pop()
+	}
+	if at.After(d.clock.Now()) {
+		d.clock.Set(at)
+	}
+	for {
+		n, err := d.svc.ExpireWaitlist(ctx)
+		if err != nil {
+			return fmt.Errorf("end due waitlist entries: %w", err)
+		}
+		if n < 200 { // ExpireWaitlist's batch
 			return nil
 		}
 	}
@@ -346,24 +431,63 @@ func (d *InProcess) Pay(ctx context.Context, accountID, orderID int64) error {
 	if err != nil {
 		return err
 	}
-	if _, err := d.gw.Pay(ctx, p.ID); err != nil {
+	err = d.payThrough(ctx, p.ID, func() error {
+		return fault.New(fault.Conflict, "order_not_held", "订单保留已结束，款项已退回", "the hold ended before the payment; the money went back")
+	})
+	if err == nil {
+		delete(d.held, orderID)
+	}
+	return err
+}
+
+// payThrough pays payment id in the sandbox and waits for its
+// notification to be applied; late is the refusal when the payment came
+// after the order or entry ended and the money went back.
+func (d *InProcess) payThrough(ctx context.Context, id string, late func() error) error {
+	if _, err := d.gw.Pay(ctx, id); err != nil {
 		return err
 	}
 	if _, err := d.gw.DeliverDue(ctx); err != nil {
 		return err
 	}
 	d.mu.Lock()
-	out := d.outs[p.ID]
-	delete(d.outs, p.ID)
+	out := d.outs[id]
+	delete(d.outs, id)
 	d.mu.Unlock()
 	switch booking.PaymentOutcome(out) {
 	case booking.OutcomePaid, booking.OutcomeDuplicate:
-		delete(d.held, orderID)
 		return nil
 	case booking.OutcomeRefunded:
-		return fault.New(fault.Conflict, "order_not_held", "订单保留已结束，款项已退回", "the hold ended before the payment; the money went back")
+		return late()
 	}
-	return fault.Newf(fault.Unavailable, "notification_not_applied", "支付通知未送达", "the payment notification of %s was not applied (%q)", p.ID, out)
+	return fault.Newf(fault.Unavailable, "notification_not_applied", "支付通知未送达", "the payment notification of %s was not applied (%q)", id, out)
+}
+
+// JoinWaitlist implements Driver.
+func (d *InProcess) JoinWaitlist(ctx context.Context, r booking.WaitlistRequest) (booking.WaitlistEntry, error) {
+	e, err := d.svc.JoinWaitlist(ctx, r)
+	if err != nil {
+		return booking.WaitlistEntry{}, err
+	}
+	d.waits.push(e.PayBy, e.ID)
+	d.waits.push(e.Deadline, e.ID)
+	return e, nil
+}
+
+// PayWaitlist implements Driver as Pay does, for the entry's prepayment.
+func (d *InProcess) PayWaitlist(ctx context.Context, accountID, entryID int64) error {
+	p, err := d.svc.WaitlistPayment(ctx, entryID, accountID)
+	if err != nil {
+		return err
+	}
+	return d.payThrough(ctx, p.ID, func() error {
+		return fault.New(fault.Conflict, "waitlist_not_unpaid", "候补订单已结束，款项已退回", "the waitlist entry ended before the payment; the money went back")
+	})
+}
+
+// Waitlist implements Driver.
+func (d *InProcess) Waitlist(ctx context.Context, accountID, entryID int64) (booking.WaitlistEntry, error) {
+	return d.svc.Waitlist(ctx, entryID, accountID)
 }
 
 // receive is the payment notification receiver, as the API's: verify the

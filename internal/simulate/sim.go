@@ -47,6 +47,14 @@ type Stats struct {
 	// order, its tickets times the minutes from booking to its payment,
 	// cancel or expiry (orders still held at the end are not counted).
 	HeldSeatMinutes float64 `json:"held_seat_minutes"`
+	// WaitJoined is waitlist entries made and prepaid; WaitFulfilled those
+	// that became a paid ticket; WaitUnserved those not served by their
+	// deadline (expired and refunded; over HTTP, where the server keeps
+	// real time, also those still waiting when the simulated deadline
+	// passes). Fulfilled tickets are not among Bookings or Payments.
+	WaitJoined    int `json:"wait_joined,omitempty"`
+	WaitFulfilled int `json:"wait_fulfilled,omitempty"`
+	WaitUnserved  int `json:"wait_unserved,omitempty"`
 	// Refusals counts refused requests by the service's reason
 	// (sold_out, account_cancel_limit, listed_blocked, …).
 	Refusals map[string]int `json:"refusals,omitempty"`
@@ -73,6 +81,9 @@ func (s *Stats) add(o Stats) {
 	s.Payments += o.Payments
 	s.Pending += o.Pending
 	s.HeldSeatMinutes += o.HeldSeatMinutes
+	s.WaitJoined += o.WaitJoined
+	s.WaitFulfilled += o.WaitFulfilled
+	s.WaitUnserved += o.WaitUnserved
 	for k, v := range o.Refusals {
 		if s.Refusals == nil {
 			s.Refusals = map[string]int{}

@@ -502,3 +502,10 @@ func (nopDriver) Book(context.Context, booking.BookRequest) (booking.Order, erro
 func (nopDriver) Cancel(context.Context, int64, int64) error { return nil }
 func (nopDriver) Pay(context.Context, int64, int64) error    { return nil }
 func (nopDriver) Close() error                               { return nil }
+func (nopDriver) JoinWaitlist(context.Context, booking.WaitlistRequest) (booking.WaitlistEntry, error) {
+	return booking.WaitlistEntry{}, errSoldOut
+}
+func (nopDriver) PayWaitlist(context.Context, int64, int64) error { return nil }
+func (nopDriver) Waitlist(context.Context, int64, int64) (booking.WaitlistEntry, error) {
+	return booking.WaitlistEntry{}, errSoldOut
+}
