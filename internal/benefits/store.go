@@ -1,0 +1,183 @@
+package benefits
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// IssueRequest asks for one ticket for an account.
+type IssueRequest struct {
+	CampaignID int64
+	Account    int64
+	Channel    Channel
+	// Code, for CodeChannel, is the canonical redemption code to use up;
+	// its campaign is the one issued from (CampaignID is ignored).
+	Code string
+}
+
+// IssueResult is the outcome of one IssueRequest: a ticket or a refusal.
+type IssueResult struct {
+	Ticket Ticket
+	Err    error
+}
+
+// CampaignFilter selects campaigns to list.
+type CampaignFilter struct {
+	Owner    string   // "" for every owner
+	Statuses []Status // stored statuses; empty for all
+	Limit    int      // default 100, at most 1000
+	Offset   int
+}
+
+// CodeBatch is one batch of redemption codes generated for a campaign.
+type CodeBatch struct {
+	ID         int64     `json:"id"`
+	CampaignID int64     `json:"campaign_id"`
+	Count      int       `json:"count"`
+	Redeemed   int       `json:"redeemed"`
+	CreatedBy  string    `json:"created_by"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// CodeRow is one code of a batch, for export.
+type CodeRow struct {
+	Code       string    `json:"code"`
+	RedeemedBy int64     `json:"redeemed_by,omitempty"`
+	RedeemedAt time.Time `json:"redeemed_at,omitzero"`
+	TicketID   int64     `json:"ticket_id,omitempty"`
+}
+
+// Redemption is the benefits applied to one ride, recorded once per ride
+// ID: the settlement of that ride's fare against the rider's wallet.
+type Redemption struct {
+	RideID  string    `json:"ride_id"`
+	Account int64     `json:"account"`
+	Ride    Ride      `json:"ride"`
+	Fare    int64     `json:"fare"`
+	Net     int64     `json:"net"`
+	Applied []Applied `json:"applied"`
+	At      time.Time `json:"at"`
+}
+
+// Chooser picks the benefits for a ride from the candidates the store
+// loaded, given their campaigns as they stand in the transaction.
+type Chooser func(candidates []Benefit, campaigns map[int64]Campaign) Selection
+
+// Stats are a campaign's numbers (SPEC V6).
+type Stats struct {
+	CampaignID int64           `json:"campaign_id"`
+	Status     Status          `json:"status"`
+	Stock      int             `json:"stock"`
+	Issued     int             `json:"issued"`
+	ByChannel  map[Channel]int `json:"by_channel"`
+	Holders    int             `json:"holders"`
+	// Used counts tickets used for at least one ride; Rides the rides paid.
+	Used    int   `json:"used"`
+	Rides   int   `json:"rides"`
+	Expired int   `json:"expired"` // unused or partly used, past validity
+	Spent   int64 `json:"spent"`   // fen saved by riders
+	// Conversion is Used ÷ Issued (0 with nothing issued).
+	Conversion float64 `json:"conversion"`
+	// Codes generated and redeemed.
+	Codes         int `json:"codes"`
+	CodesRedeemed int `json:"codes_redeemed"`
+	// Hourly issue and use counts, oldest first, hours in Asia/Shanghai.
+	Hourly []HourCount `json:"hourly"`
+	At     time.Time   `json:"at"`
+}
+
+// HourCount is what happened in one hour.
+type HourCount struct {
+	Hour   time.Time `json:"hour"`
+	Issued int       `json:"issued"`
+	Rides  int       `json:"rides"`
+}
+
+// Store keeps products, campaigns, tickets, codes, gifts and redemptions.
+// Each method is one transaction.
+type Store interface {
+	// CreateProduct stores a product, setting its ID.
+	CreateProduct(ctx context.Context, p *Product) error
+	// Product returns one product.
+	Product(ctx context.Context, id int64) (Product, error)
+	// Products lists products newest first; owner "" lists all.
+	Products(ctx context.Context, owner string) ([]Product, error)
+
+	// CreateCampaign stores a campaign, setting its ID, with its first event.
+	CreateCampaign(ctx context.Context, c *Campaign, e Event) error
+	// Campaign returns one campaign with its counters.
+	Campaign(ctx context.Context, id int64) (Campaign, error)
+	// Campaigns lists campaigns newest first.
+	Campaigns(ctx context.Context, f CampaignFilter) ([]Campaign, error)
+	// Events returns a campaign's audit trail, oldest first.
+	Events(ctx context.Context, campaignID int64) ([]Event, error)
+	// UpdateCampaign runs fn on the campaign locked for update and stores
+	// the result and the event fn returns, or nothing if fn fails.
+	UpdateCampaign(ctx context.Context, id int64, fn func(*Campaign) (Event, error)) (Campaign, error)
+
+	// Issue serves reqs in order in one transaction. Each is checked by
+	// Campaign.CheckIssue against the counters as the earlier ones left
+	// them and, if admitted, becomes a ticket (NewTicket), counted on the
+	// campaign; a code is used up by the same write. Refusals are per
+	// request; the error is for the transaction as a whole.
+	Issue(ctx context.Context, now time.Time, reqs []IssueRequest) ([]IssueResult, error)
+
+	// AddCodes stores a batch of codes for a campaign, setting b.ID; a code
+	// already stored anywhere is a conflict and nothing is written.
+	AddCodes(ctx context.Context, b *CodeBatch, codes []string) error
+	// CodeBatches lists a campaign's batches, newest first.
+	CodeBatches(ctx context.Context, campaignID int64) ([]CodeBatch, error)
+	// Codes calls fn for every code of a batch, in generation order.
+	Codes(ctx context.Context, batchID int64, fn func(CodeRow) error) error
+
+	// Ticket returns one ticket.
+	Ticket(ctx context.Context, id int64) (Ticket, error)
+	// Tickets lists an account's tickets, newest first.
+	Tickets(ctx context.Context, holder int64) ([]Ticket, error)
+
+	// CreateGift offers g.TicketID, checked by Ticket.CheckGift, setting
+	// the ticket gifting and g.ID.
+	CreateGift(ctx context.Context, g *Gift) error
+	// GiftByToken returns a gift by its token.
+	GiftByToken(ctx context.Context, token string) (Gift, error)
+	// Gifts lists gifts an account gave or received, newest first.
+	Gifts(ctx context.Context, account int64) ([]Gift, error)
+	// SettleGift moves a pending gift to state: accepted gives the ticket
+	// to receiver; declined, cancelled and returned give it back to the
+	// giver. A gift already settled or past its expiry (except for
+	// returning) is a conflict.
+	SettleGift(ctx context.Context, token string, receiver int64, state GiftState, now time.Time) (Gift, error)
+	// ExpiredGifts lists the tokens of pending gifts expired at now.
+	ExpiredGifts(ctx context.Context, now time.Time, limit int) ([]string, error)
+
+	// Redeem applies benefits to a ride once: if the ride ID has a
+	// redemption it is returned with replayed true. Otherwise the
+	// account's tickets usable at the ride's entry become candidates,
+	// choose picks among them, and the rides used, campaign counters and
+	// the redemption are written together.
+	Redeem(ctx context.Context, r Ride, account int64, now time.Time, choose Chooser) (red Redemption, replayed bool, err error)
+	// Redemption returns the redemption of a ride.
+	Redemption(ctx context.Context, rideID string) (Redemption, error)
+
+	// Stats returns a campaign's numbers at now, with hourly counts since
+	// its start.
+	Stats(ctx context.Context, campaignID int64, now time.Time) (Stats, error)
+}
+
+// SortedHours returns hourly counts oldest first.
+func SortedHours(m map[string]*HourCount) []HourCount {
+	out := make([]HourCount, 0, len(m))
+	for _, h := range m {
+		out = append(out, *h)
+	}
+	slices.SortFunc(out, func(a, b HourCount) int { return a.Hour.Compare(b.Hour) })
+	return out
+}
+
+// Finish computes the derived figures of s.
+func (s *Stats) Finish() {
+	if s.Issued > 0 {
+		s.Conversion = float64(s.Used) / float64(s.Issued)
+	}
+}
