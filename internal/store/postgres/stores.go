@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"piao/internal/benefits"
 	"piao/internal/booking"
 	"piao/internal/governance"
 	"piao/internal/idempotency"
@@ -26,3 +27,6 @@ func (db *DB) Idempotency() idempotency.Store { return &idempotencyStore{db} }
 
 // Governance returns the governance store (lists, counts, transactions).
 func (db *DB) Governance() governance.Store { return &governanceStore{db} }
+
+// Benefits returns the value-added tickets store.
+func (db *DB) Benefits() benefits.Store { return &benefitsStore{db} }

@@ -318,7 +318,7 @@ func (s *benefitsStore) Issue(ctx context.Context, now time.Time, reqs []benefit
 				formatTime(t.Window.From), formatTime(t.Window.Until), formatTime(t.IssuedAt), t.Code).Scan(&t.ID)
 			if err != nil {
 				if strings.Contains(err.Error(), "FOREIGN KEY") {
-					out[i].Err = fault.New(fault.NotFound, "account_not_found", "账户不存在", "account not found")
+					out[i].Err = fault.New(fault.NotFound, "account_not_found", "账号不存在", "account not found")
 					continue
 				}
 				return fault.Wrap(err, "insert ticket")

@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"piao/internal/benefits"
 	"piao/internal/booking"
 	"piao/internal/governance"
 	"piao/internal/idempotency"
@@ -41,6 +42,8 @@ type Stores struct {
 	Idempotency idempotency.Store
 	// Governance keeps list memberships and reads counts and transactions.
 	Governance governance.Store
+	// Benefits keeps value-added tickets: products, campaigns, tickets, codes, gifts.
+	Benefits benefits.Store
 }
 
 // Engine opens a fresh, migrated database on one storage engine.
@@ -72,7 +75,7 @@ func OpenSQLite(tb testing.TB) Stores {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	return Stores{Engine: "sqlite", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Idempotency: db.Idempotency(), Governance: db.Governance(), Ping: db.Ping}
+	return Stores{Engine: "sqlite", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Idempotency: db.Idempotency(), Governance: db.Governance(), Benefits: db.Benefits(), Ping: db.Ping}
 }
 
 // PostgresURL returns the server URL for tests, skipping (or failing under
@@ -137,5 +140,5 @@ func OpenPostgres(tb testing.TB) Stores {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	return Stores{Engine: "postgres", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Idempotency: db.Idempotency(), Governance: db.Governance(), Ping: db.Ping}
+	return Stores{Engine: "postgres", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Idempotency: db.Idempotency(), Governance: db.Governance(), Benefits: db.Benefits(), Ping: db.Ping}
 }
