@@ -18,6 +18,28 @@ type benchCmd struct {
 	Query     benchQueryCmd     `cmd:"" help:"Q1: remaining-ticket query over HTTP against the net/http hello-world ceiling, and in process."`
 	Booking   benchBookingCmd   `cmd:"" help:"Q2: durable bookings over HTTP (hold committed, no oversell), SQLite and, with a postgres URL, PostgreSQL."`
 	Analytics benchAnalyticsCmd `cmd:"" help:"G4: the cancellation report over 10 M transactions in memory, and read back from a database."`
+	Claim     benchClaimCmd     `cmd:"" help:"Q5: flash claim over HTTP, 100,000 claimers for 10,000 tickets; exactly the stock issued, claims/s against the hello-world ceiling."`
+}
+
+type benchClaimCmd struct {
+	benchOutput
+	Claimers    int    `name:"claimers" default:"100000" help:"Accounts racing, one claim each."`
+	Stock       int    `name:"stock" default:"10000" help:"Tickets in the campaign."`
+	Concurrency int    `name:"concurrency" short:"c" default:"256" help:"HTTP connections."`
+	Postgres    string `name:"postgres" help:"PostgreSQL server URL: also measure on a fresh database created there (default: --database if it is a postgres URL)."`
+}
+
+func (cmd benchClaimCmd) Run(ctx context.Context, c *cli) error {
+	pg, err := pgURL(cmd.Postgres, c)
+	if err != nil {
+		return err
+	}
+	quiet(c)
+	figs, err := bench.Claim(ctx, bench.ClaimOptions{Database: pg, Claimers: cmd.Claimers, Stock: cmd.Stock, Runs: cmd.Runs, Concurrency: cmd.Concurrency, Log: os.Stderr})
+	if err != nil {
+		return err
+	}
+	return cmd.print(figs)
 }
 
 type benchAnalyticsCmd struct {

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"piao/internal/benefits"
 	"piao/internal/booking"
+	"piao/internal/fault"
 	"piao/internal/governance"
 	"piao/internal/httpapi"
 	"piao/internal/idempotency"
@@ -54,6 +56,9 @@ type App struct {
 
 	// IdempotencyStore keeps the results of API calls made with an Idempotency-Key.
 	IdempotencyStore idempotency.Store
+	// Benefits runs value-added tickets (products, campaigns, wallets); it
+	// works without Start, and Start runs its claim batching and gift sweeper.
+	Benefits *benefits.Service
 }
 
 // Open opens the configured database. It does not migrate; call Migrate.
@@ -71,6 +76,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.BookingStore, a.SandboxStore = db.Booking(), db.Sandbox()
 		a.IdempotencyStore = db.Idempotency()
 		a.Governance = governance.NewService(db.Governance(), governance.Config{Now: a.Now})
+		a.Benefits = benefits.NewService(db.Benefits(), benefits.Config{Now: a.Now, Network: metroNetwork(a.Network)})
 	case cfg.Database == "":
 		dir := cfg.DataDir
 		if dir == "" {
@@ -87,6 +93,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.BookingStore, a.SandboxStore = db.Booking(), db.Sandbox()
 		a.IdempotencyStore = db.Idempotency()
 		a.Governance = governance.NewService(db.Governance(), governance.Config{Now: a.Now})
+		a.Benefits = benefits.NewService(db.Benefits(), benefits.Config{Now: a.Now, Network: metroNetwork(a.Network)})
 	default:
 		return nil, fmt.Errorf("unsupported database %q: use postgres://… or leave empty for the embedded SQLite", redact(cfg.Database))
 	}
@@ -138,7 +145,30 @@ func (a *App) Start(ctx context.Context, rt Runtime) error {
 	go a.Booking.Run(ctx)
 	go a.Governance.Run(ctx, rt.ListsEvery)
 	go gw.Run(ctx)
+	go a.Benefits.Run(ctx)
 	return nil
+}
+
+// metroNetwork reads what product validation needs of a metro feed: its
+// stations and lines.
+func metroNetwork(ns network.Store) func(context.Context, string) (benefits.Network, error) {
+	return func(ctx context.Context, feed string) (benefits.Network, error) {
+		lines, err := ns.MetroLines(ctx, feed)
+		if err != nil {
+			return benefits.Network{}, err
+		}
+		if len(lines) == 0 {
+			return benefits.Network{}, fault.Newf(fault.Invalid, "unknown_feed", "线网 %q 没有地铁线路", "feed %q has no metro lines", feed)
+		}
+		n := benefits.Network{Stations: map[string]bool{}, Lines: map[string]bool{}}
+		for _, l := range lines {
+			n.Lines[l.ID] = true
+			for _, st := range l.Stations {
+				n.Stations[st.StationID] = true
+			}
+		}
+		return n, nil
+	}
 }
 
 // Migrate applies pending schema migrations and returns the schema version.
@@ -158,7 +188,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 	}
 	return httpapi.New(httpapi.Deps{
 		Version: Version, Catalog: a.Catalog, Network: a.Network, Identity: a.Identity,
-		Booking: a.Booking, Governance: a.Governance, Payments: pay, Ready: a.Ping, Idempotency: a.IdempotencyStore,
+		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Payments: pay, Ready: a.Ping, Idempotency: a.IdempotencyStore,
 		Mount: func(mux *http.ServeMux) {
 			if a.Sandbox != nil {
 				// The sandbox stands for an outside payment provider: its pages

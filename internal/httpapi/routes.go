@@ -42,6 +42,7 @@ func (s *Server) registerRoutes() {
 	s.bookingRoutes()
 	s.waitlistRoutes()
 	s.governanceRoutes()
+	s.benefitsRoutes()
 
 	// Operations endpoints outside the OpenAPI document. Probes and the
 	// Prometheus scraper carry no credentials, so these are public and

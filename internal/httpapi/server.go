@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"piao/internal/benefits"
 	"piao/internal/booking"
 	"piao/internal/governance"
 	"piao/internal/idempotency"
@@ -52,6 +54,8 @@ type Deps struct {
 	Mount func(mux *http.ServeMux)
 	// Idempotency keeps Idempotency-Key results; nil turns the feature off.
 	Idempotency idempotency.Store
+	// Benefits runs value-added tickets; nil when off.
+	Benefits *benefits.Service
 }
 
 // Server is the HTTP front of piao.
@@ -80,6 +84,11 @@ func New(deps Deps) *Server {
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer": {Type: "http", Scheme: "bearer", BearerFormat: "piao token", Description: "A token from POST /api/v1/auth/login"},
 	}
+	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
+	// Dates travel as "YYYY-MM-DD" strings (network.Date's JSON form).
+	if r, ok := cfg.Components.Schemas.(interface{ RegisterTypeAlias(t, alias reflect.Type) }); ok {
+		r.RegisterTypeAlias(reflect.TypeFor[network.Date](), reflect.TypeFor[string]())
+	}
 	s.api = humago.New(s.mux, cfg)
 	s.api.UseMiddleware(s.authorize)
 	s.registerRoutes()
@@ -89,6 +98,20 @@ func New(deps Deps) *Server {
 	}
 	s.handler = s.middleware(s.idempotent(s.mux))
 	return s
+}
+
+// schemaName names a schema after its Go type, prefixing the value-added
+// tickets' types with "Benefit" where booking has a type of the same name
+// (Ticket, Event).
+func schemaName(t reflect.Type, hint string) string {
+	name := huma.DefaultSchemaNamer(t, hint)
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	if t.PkgPath() == "piao/internal/benefits" && !strings.HasPrefix(name, "Benefit") {
+		return "Benefit" + name
+	}
+	return name
 }
 
 // Handler returns the root handler.

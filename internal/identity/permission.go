@@ -19,14 +19,21 @@ const (
 
 	GovernanceRead Permission = "governance:read"  // see lists, cancel counts and behaviour reports
 	GovernanceEdit Permission = "governance:write" // add, lift and extend list memberships; run the list rules
+
+	BenefitsRead   Permission = "benefits:read"   // see products, campaigns, their audit trails and statistics
+	BenefitsEdit   Permission = "benefits:write"  // define products and campaigns, submit them, issue directly, generate codes
+	BenefitsReview Permission = "benefits:review" // approve, reject, pause, resume and terminate campaigns
+	BenefitsSettle Permission = "benefits:settle" // apply a rider's benefits to a ride (metro settlement, gates)
+	WalletOwn      Permission = "wallet:own"      // claim, redeem codes, hold, gift and accept value-added tickets
 )
 
 // grants says which permissions each role holds, beyond Public and Authenticated.
 var grants = map[Role][]Permission{
-	OperatorAdmin:    {NetworkWrite, AccountsRead, AccountsEdit, AuditRead, OrdersRead, BookingAdmin, GovernanceRead, GovernanceEdit},
-	OperatorReviewer: {AccountsRead, OrdersRead, GovernanceRead, GovernanceEdit},
-	OperatorAuditor:  {AccountsRead, AuditRead, OrdersRead, GovernanceRead},
-	Passenger:        {OrdersOwn},
+	OperatorAdmin:    {NetworkWrite, AccountsRead, AccountsEdit, AuditRead, OrdersRead, BookingAdmin, GovernanceRead, GovernanceEdit, BenefitsRead, BenefitsEdit, BenefitsReview, BenefitsSettle},
+	OperatorReviewer: {AccountsRead, OrdersRead, GovernanceRead, GovernanceEdit, BenefitsRead, BenefitsReview},
+	OperatorAuditor:  {AccountsRead, AuditRead, OrdersRead, GovernanceRead, BenefitsRead},
+	Passenger:        {OrdersOwn, WalletOwn},
+	Gate:             {BenefitsSettle},
 }
 
 // Allowed reports whether a principal with role (empty for anonymous) may

@@ -286,16 +286,18 @@ func TestAllowedSpecialPermissions(t *testing.T) {
 // TestAllowedGrants checks every role against every ordinary permission.
 func TestAllowedGrants(t *testing.T) {
 	all := []identity.Permission{identity.NetworkWrite, identity.AccountsRead, identity.AccountsEdit, identity.AuditRead,
-		identity.OrdersOwn, identity.OrdersRead, identity.BookingAdmin, identity.GovernanceRead, identity.GovernanceEdit}
+		identity.OrdersOwn, identity.OrdersRead, identity.BookingAdmin, identity.GovernanceRead, identity.GovernanceEdit,
+		identity.BenefitsRead, identity.BenefitsEdit, identity.BenefitsReview, identity.BenefitsSettle, identity.WalletOwn}
 	want := map[identity.Role][]identity.Permission{
-		identity.OperatorAdmin:    {identity.NetworkWrite, identity.AccountsRead, identity.AccountsEdit, identity.AuditRead, identity.OrdersRead, identity.BookingAdmin, identity.GovernanceRead, identity.GovernanceEdit},
-		identity.OperatorReviewer: {identity.AccountsRead, identity.OrdersRead, identity.GovernanceRead, identity.GovernanceEdit},
-		identity.OperatorAuditor:  {identity.AccountsRead, identity.AuditRead, identity.OrdersRead, identity.GovernanceRead},
+		identity.OperatorAdmin: {identity.NetworkWrite, identity.AccountsRead, identity.AccountsEdit, identity.AuditRead, identity.OrdersRead, identity.BookingAdmin, identity.GovernanceRead, identity.GovernanceEdit,
+			identity.BenefitsRead, identity.BenefitsEdit, identity.BenefitsReview, identity.BenefitsSettle},
+		identity.OperatorReviewer: {identity.AccountsRead, identity.OrdersRead, identity.GovernanceRead, identity.GovernanceEdit, identity.BenefitsRead, identity.BenefitsReview},
+		identity.OperatorAuditor:  {identity.AccountsRead, identity.AuditRead, identity.OrdersRead, identity.GovernanceRead, identity.BenefitsRead},
 		identity.MerchantAdmin:    nil,
 		identity.MerchantStaff:    nil,
-		identity.Passenger:        {identity.OrdersOwn},
+		identity.Passenger:        {identity.OrdersOwn, identity.WalletOwn},
 		identity.Partner:          nil,
-		identity.Gate:             nil,
+		identity.Gate:             {identity.BenefitsSettle},
 		"":                        nil,
 		"root":                    nil,
 	}

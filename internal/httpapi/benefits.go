@@ -1,0 +1,585 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"strconv"
+	"time"
+
+	"piao/internal/benefits"
+	"piao/internal/fault"
+	"piao/internal/identity"
+)
+
+// operatorOwner owns the products and campaigns operator staff define.
+// Merchants (SPEC B2) will own theirs as merchant:ID.
+const operatorOwner = "operator"
+
+// benefitsRoutes registers value-added tickets (V1–V6).
+func (s *Server) benefitsRoutes() {
+	const tag = "benefits"
+	add(s, identity.BenefitsEdit, op("POST", "/api/v1/benefit-products", "createBenefitProduct", tag, "Define a product: an e-coupon (amount off, fixed price, percentage) or a count ticket (single, multi-ride, paper QR)", "定义电子优惠券或计次票产品"), s.createProduct)
+	add(s, identity.BenefitsRead, op("GET", "/api/v1/benefit-products", "listBenefitProducts", tag, "List products, newest first", ""), s.listProducts)
+	add(s, identity.BenefitsRead, op("GET", "/api/v1/benefit-products/{id}", "getBenefitProduct", tag, "Get a product", ""), s.getProduct)
+	add(s, identity.BenefitsEdit, op("POST", "/api/v1/campaigns", "createCampaign", tag, "Create a draft campaign distributing one product", "创建活动草稿"), s.createCampaign)
+	add(s, identity.BenefitsRead, op("GET", "/api/v1/campaigns", "listCampaigns", tag, "List campaigns, newest first", ""), s.listCampaigns)
+	add(s, identity.Public, op("GET", "/api/v1/campaigns/open", "listOpenCampaigns", tag, "Campaigns a passenger can claim from now", "可领取的活动"), s.listOpenCampaigns)
+	add(s, identity.BenefitsRead, op("GET", "/api/v1/campaigns/{id}", "getCampaign", tag, "A campaign with its product and audit trail", ""), s.getCampaign)
+	for _, a := range []struct {
+		action benefits.Action
+		perm   identity.Permission
+		zh     string
+	}{
+		{benefits.Submit, identity.BenefitsEdit, "提交审核"},
+		{benefits.Approve, identity.BenefitsReview, "审核通过（不能审批自己创建的活动）"},
+		{benefits.Reject, identity.BenefitsReview, "驳回，须说明原因"},
+		{benefits.Pause, identity.BenefitsReview, "暂停，立即生效，须说明原因"},
+		{benefits.Resume, identity.BenefitsReview, "恢复"},
+		{benefits.Terminate, identity.BenefitsReview, "终止，立即生效，须说明原因；已发放未使用的券不再可用"},
+	} {
+		action := a.action
+		add(s, a.perm, op("POST", "/api/v1/campaigns/{id}/"+string(action), string(action)+"Campaign", tag, "Campaign: "+string(action), a.zh),
+			func(ctx context.Context, in *campaignActionInput) (*campaignOutput, error) {
+				return s.actCampaign(ctx, in, action)
+			})
+	}
+	add(s, identity.BenefitsRead, op("GET", "/api/v1/campaigns/{id}/stats", "getCampaignStats", tag, "A campaign's numbers: issued, claimed, used, expired, conversion, hourly", "活动统计：发放、领取、核销、过期、转化率"), s.campaignStats)
+	add(s, identity.BenefitsRead, op("GET", "/api/v1/campaigns/{id}/stats.csv", "exportCampaignStats", tag, "A campaign's hourly numbers as CSV", "导出活动统计 CSV"), s.campaignStatsCSV)
+	add(s, identity.BenefitsEdit, op("POST", "/api/v1/campaigns/{id}/codes", "generateRedeemCodes", tag, "Generate a batch of up to 100,000 single-use redemption codes", "批量生成兑换码"), s.generateCodes)
+	add(s, identity.BenefitsRead, op("GET", "/api/v1/campaigns/{id}/code-batches", "listCodeBatches", tag, "A campaign's code batches", ""), s.listCodeBatches)
+	add(s, identity.BenefitsEdit, op("GET", "/api/v1/code-batches/{id}/codes.csv", "exportRedeemCodes", tag, "Export a batch of codes as CSV", "导出兑换码 CSV"), s.exportCodes)
+	add(s, identity.BenefitsEdit, op("POST", "/api/v1/campaigns/{id}/issue", "issueDirect", tag, "Issue one ticket to each account listed", "定向发放"), s.issueDirect)
+
+	add(s, identity.WalletOwn, op("POST", "/api/v1/campaigns/{id}/claim", "claimTicket", tag, "Claim one ticket of a running campaign", "领取"), s.claim)
+	add(s, identity.WalletOwn, op("POST", "/api/v1/redeem-codes", "redeemCode", tag, "Redeem a code for a ticket (case, hyphens and O/0, I/L/1 confusions forgiven)", "兑换码兑换"), s.redeemCode)
+	add(s, identity.WalletOwn, op("GET", "/api/v1/wallet", "getWallet", tag, "The caller's tickets with status, validity, rides left and instructions", "我的卡券"), s.wallet)
+	add(s, identity.WalletOwn, op("POST", "/api/v1/wallet/{id}/gift", "giftTicket", tag, "Offer an unused ticket as a gift; the answer's token goes in the link", "转赠：生成领取链接或口令"), s.gift)
+	add(s, identity.WalletOwn, op("GET", "/api/v1/gifts", "listGifts", tag, "Gifts the caller gave or received", ""), s.listGifts)
+	add(s, identity.WalletOwn, op("GET", "/api/v1/gifts/{token}", "getGift", tag, "A gift by its token, with the ticket's product and cover", "查看赠送"), s.getGift)
+	for _, st := range []struct {
+		path  string
+		state benefits.GiftState
+		zh    string
+	}{{"accept", benefits.GiftAccepted, "接受赠送"}, {"decline", benefits.GiftDeclined, "拒绝赠送，票券退回"}, {"cancel", benefits.GiftCancelled, "赠送人撤回"}} {
+		state := st.state
+		add(s, identity.WalletOwn, op("POST", "/api/v1/gifts/{token}/"+st.path, st.path+"Gift", tag, "Gift: "+st.path, st.zh),
+			func(ctx context.Context, in *giftTokenPath) (*giftOutput, error) { return s.settleGift(ctx, in, state) })
+	}
+	add(s, identity.BenefitsSettle, op("POST", "/api/v1/rides/{id}/redemption", "redeemRide", tag, "Apply a rider's best allowed benefits to a ride, once per ride ID (the stacking rules of docs/STACKING.md)", "按叠加规则为行程核销优惠，同一行程只核销一次"), s.redeemRide)
+	add(s, identity.BenefitsSettle, op("GET", "/api/v1/rides/{id}/redemption", "getRideRedemption", tag, "The benefits applied to a ride", ""), s.getRedemption)
+}
+
+func (s *Server) needBenefits() error {
+	if s.deps.Benefits == nil {
+		return fault.New(fault.Unavailable, "benefits_unavailable", "增值票务服务未启动", "value-added tickets are not running in this process")
+	}
+	return nil
+}
+
+type productInput struct{ Body benefits.Product }
+type productOutput struct{ Body benefits.Product }
+
+func (s *Server) createProduct(ctx context.Context, in *productInput) (*productOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	p, err := s.deps.Benefits.CreateProduct(ctx, in.Body, operatorOwner, actor(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &productOutput{Body: p}, nil
+}
+
+type productsOutput struct {
+	Body struct {
+		Products []benefits.Product `json:"products"`
+	}
+}
+
+func (s *Server) listProducts(ctx context.Context, _ *struct{}) (*productsOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	ps, err := s.deps.Benefits.Store().Products(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	out := &productsOutput{}
+	out.Body.Products = append([]benefits.Product{}, ps...)
+	return out, nil
+}
+
+type benefitIDPath struct {
+	ID int64 `path:"id" minimum:"1"`
+}
+
+func (s *Server) getProduct(ctx context.Context, in *benefitIDPath) (*productOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	p, err := s.deps.Benefits.Store().Product(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &productOutput{Body: p}, nil
+}
+
+type campaignInput struct{ Body benefits.Campaign }
+
+// campaignView is a campaign with its effective status, product and trail.
+type campaignView struct {
+	benefits.Campaign
+	Effective benefits.Status  `json:"effective_status"`
+	Product   benefits.Product `json:"product"`
+	Events    []benefits.Event `json:"events,omitempty"`
+}
+
+type campaignOutput struct{ Body campaignView }
+
+func (s *Server) campaignView(ctx context.Context, c benefits.Campaign, events bool) (campaignView, error) {
+	st := s.deps.Benefits.Store()
+	p, err := st.Product(ctx, c.ProductID)
+	if err != nil {
+		return campaignView{}, err
+	}
+	v := campaignView{Campaign: c, Effective: c.Effective(s.deps.Benefits.Now()), Product: p}
+	if events {
+		if v.Events, err = st.Events(ctx, c.ID); err != nil {
+			return campaignView{}, err
+		}
+	}
+	return v, nil
+}
+
+func (s *Server) createCampaign(ctx context.Context, in *campaignInput) (*campaignOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	c, err := s.deps.Benefits.CreateCampaign(ctx, in.Body, operatorOwner, actor(ctx))
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.campaignView(ctx, c, true)
+	if err != nil {
+		return nil, err
+	}
+	return &campaignOutput{Body: v}, nil
+}
+
+type campaignsInput struct {
+	Status string `query:"status" enum:"draft,submitted,approved,rejected,active,paused,terminated,ended" doc:"Keep campaigns with this stored status (approved covers active and ended ones)"`
+	Limit  int    `query:"limit" minimum:"0" maximum:"1000"`
+	Offset int    `query:"offset" minimum:"0"`
+}
+
+type campaignsOutput struct {
+	Body struct {
+		Campaigns []campaignView `json:"campaigns"`
+	}
+}
+
+func (s *Server) listCampaigns(ctx context.Context, in *campaignsInput) (*campaignsOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	f := benefits.CampaignFilter{Limit: in.Limit, Offset: in.Offset}
+	if in.Status != "" {
+		f.Statuses = []benefits.Status{benefits.Status(in.Status)}
+	}
+	return s.campaignList(ctx, f, nil)
+}
+
+func (s *Server) campaignList(ctx context.Context, f benefits.CampaignFilter, keep func(campaignView) bool) (*campaignsOutput, error) {
+	cs, err := s.deps.Benefits.Store().Campaigns(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	out := &campaignsOutput{}
+	out.Body.Campaigns = []campaignView{}
+	for _, c := range cs {
+		v, err := s.campaignView(ctx, c, false)
+		if err != nil {
+			return nil, err
+		}
+		if keep == nil || keep(v) {
+			out.Body.Campaigns = append(out.Body.Campaigns, v)
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) listOpenCampaigns(ctx context.Context, _ *struct{}) (*campaignsOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	return s.campaignList(ctx, benefits.CampaignFilter{Statuses: []benefits.Status{benefits.Approved}, Limit: 1000}, func(v campaignView) bool {
+		if v.Effective != benefits.Active || v.Issued >= v.Stock {
+			return false
+		}
+		for _, ch := range v.Channels {
+			if ch == benefits.ClaimChannel {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func (s *Server) getCampaign(ctx context.Context, in *benefitIDPath) (*campaignOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	c, err := s.deps.Benefits.Store().Campaign(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.campaignView(ctx, c, true)
+	if err != nil {
+		return nil, err
+	}
+	return &campaignOutput{Body: v}, nil
+}
+
+type campaignActionInput struct {
+	ID   int64 `path:"id" minimum:"1"`
+	Body struct {
+		Reason string `json:"reason,omitempty" maxLength:"500" doc:"Why (required to reject, pause or terminate)"`
+	}
+}
+
+func (s *Server) actCampaign(ctx context.Context, in *campaignActionInput, a benefits.Action) (*campaignOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	c, err := s.deps.Benefits.Act(ctx, in.ID, a, actor(ctx), in.Body.Reason)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.campaignView(ctx, c, true)
+	if err != nil {
+		return nil, err
+	}
+	return &campaignOutput{Body: v}, nil
+}
+
+type statsOutput struct{ Body benefits.Stats }
+
+func (s *Server) campaignStats(ctx context.Context, in *benefitIDPath) (*statsOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	st, err := s.deps.Benefits.Stats(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &statsOutput{Body: st}, nil
+}
+
+type csvOutput struct {
+	ContentType        string `header:"Content-Type"`
+	ContentDisposition string `header:"Content-Disposition"`
+	Body               []byte
+}
+
+func csvFile(name string, rows [][]string) (*csvOutput, error) {
+	var b bytes.Buffer
+	b.WriteString("\ufeff") // a byte-order mark so spreadsheet programs read UTF-8
+	w := csv.NewWriter(&b)
+	if err := w.WriteAll(rows); err != nil {
+		return nil, fault.Wrap(err, "write csv")
+	}
+	return &csvOutput{ContentType: "text/csv; charset=utf-8", ContentDisposition: `attachment; filename="` + name + `"`, Body: b.Bytes()}, nil
+}
+
+func (s *Server) campaignStatsCSV(ctx context.Context, in *benefitIDPath) (*csvOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	st, err := s.deps.Benefits.Stats(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	rows := [][]string{{"hour", "issued", "rides"}}
+	for _, h := range st.Hourly {
+		rows = append(rows, []string{h.Hour.In(benefits.Shanghai).Format(time.RFC3339), strconv.Itoa(h.Issued), strconv.Itoa(h.Rides)})
+	}
+	rows = append(rows, []string{"total", strconv.Itoa(st.Issued), strconv.Itoa(st.Rides)})
+	return csvFile(fmt.Sprintf("campaign-%d-stats.csv", in.ID), rows)
+}
+
+type generateCodesInput struct {
+	ID   int64 `path:"id" minimum:"1"`
+	Body struct {
+		Count int `json:"count" minimum:"1" maximum:"100000" doc:"How many codes"`
+	}
+}
+
+type codeBatchOutput struct{ Body benefits.CodeBatch }
+
+func (s *Server) generateCodes(ctx context.Context, in *generateCodesInput) (*codeBatchOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	b, err := s.deps.Benefits.GenerateCodes(ctx, in.ID, in.Body.Count, actor(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &codeBatchOutput{Body: b}, nil
+}
+
+type codeBatchesOutput struct {
+	Body struct {
+		Batches []benefits.CodeBatch `json:"batches"`
+	}
+}
+
+func (s *Server) listCodeBatches(ctx context.Context, in *benefitIDPath) (*codeBatchesOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	bs, err := s.deps.Benefits.Store().CodeBatches(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := &codeBatchesOutput{}
+	out.Body.Batches = append([]benefits.CodeBatch{}, bs...)
+	return out, nil
+}
+
+func (s *Server) exportCodes(ctx context.Context, in *benefitIDPath) (*csvOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	rows := [][]string{{"code", "redeemed_by", "redeemed_at", "ticket_id"}}
+	err := s.deps.Benefits.Store().Codes(ctx, in.ID, func(r benefits.CodeRow) error {
+		row := []string{benefits.DisplayCode(r.Code), "", "", ""}
+		if r.TicketID != 0 {
+			row[1], row[2], row[3] = strconv.FormatInt(r.RedeemedBy, 10), r.RedeemedAt.In(benefits.Shanghai).Format(time.RFC3339), strconv.FormatInt(r.TicketID, 10)
+		}
+		rows = append(rows, row)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return csvFile(fmt.Sprintf("code-batch-%d.csv", in.ID), rows)
+}
+
+type issueDirectInput struct {
+	ID   int64 `path:"id" minimum:"1"`
+	Body struct {
+		Accounts []int64 `json:"accounts" minItems:"1" maxItems:"10000" doc:"Account IDs, one ticket each"`
+	}
+}
+
+type issueOutcome struct {
+	Account  int64  `json:"account"`
+	TicketID int64  `json:"ticket_id,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	Message  string `json:"message,omitempty"`
+}
+
+type issueDirectOutput struct {
+	Body struct {
+		Issued   int            `json:"issued"`
+		Refused  int            `json:"refused"`
+		Outcomes []issueOutcome `json:"outcomes"`
+	}
+}
+
+func (s *Server) issueDirect(ctx context.Context, in *issueDirectInput) (*issueDirectOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	res, err := s.deps.Benefits.IssueDirect(ctx, in.ID, in.Body.Accounts)
+	if err != nil {
+		return nil, err
+	}
+	out := &issueDirectOutput{}
+	out.Body.Outcomes = make([]issueOutcome, len(res))
+	for i, r := range res {
+		o := issueOutcome{Account: in.Body.Accounts[i], TicketID: r.Ticket.ID}
+		if r.Err != nil {
+			fe := fault.As(r.Err)
+			o.TicketID, o.Reason, o.Message = 0, fe.Reason, fe.ZH+" / "+fe.EN
+			out.Body.Refused++
+		} else {
+			out.Body.Issued++
+		}
+		out.Body.Outcomes[i] = o
+	}
+	return out, nil
+}
+
+type ticketOutput struct{ Body benefits.Ticket }
+
+func (s *Server) claim(ctx context.Context, in *benefitIDPath) (*ticketOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	t, err := s.deps.Benefits.Claim(ctx, in.ID, PrincipalFrom(ctx).Account.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &ticketOutput{Body: t}, nil
+}
+
+type redeemCodeInput struct {
+	Body struct {
+		Code string `json:"code" minLength:"1" maxLength:"64" doc:"The code as printed, e.g. 7K2QM-X9D4A-P3HVR"`
+	}
+}
+
+func (s *Server) redeemCode(ctx context.Context, in *redeemCodeInput) (*ticketOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	t, err := s.deps.Benefits.RedeemCode(ctx, in.Body.Code, PrincipalFrom(ctx).Account.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &ticketOutput{Body: t}, nil
+}
+
+type walletOutput struct {
+	Body struct {
+		Tickets []benefits.WalletEntry `json:"tickets"`
+	}
+}
+
+func (s *Server) wallet(ctx context.Context, _ *struct{}) (*walletOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	w, err := s.deps.Benefits.Wallet(ctx, PrincipalFrom(ctx).Account.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := &walletOutput{}
+	out.Body.Tickets = append([]benefits.WalletEntry{}, w...)
+	return out, nil
+}
+
+type giftInput struct {
+	ID   int64 `path:"id" minimum:"1" doc:"Ticket ID"`
+	Body struct {
+		Cover   benefits.Cover `json:"cover,omitempty"`
+		Message string         `json:"message,omitempty" maxLength:"200"`
+	}
+}
+
+type giftOutput struct{ Body benefits.Gift }
+
+func (s *Server) gift(ctx context.Context, in *giftInput) (*giftOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	g, err := s.deps.Benefits.Gift(ctx, in.ID, PrincipalFrom(ctx).Account.ID, in.Body.Cover, in.Body.Message)
+	if err != nil {
+		return nil, err
+	}
+	return &giftOutput{Body: g}, nil
+}
+
+type giftsOutput struct {
+	Body struct {
+		Gifts []benefits.Gift `json:"gifts"`
+	}
+}
+
+func (s *Server) listGifts(ctx context.Context, _ *struct{}) (*giftsOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	me := PrincipalFrom(ctx).Account.ID
+	gs, err := s.deps.Benefits.Store().Gifts(ctx, me)
+	if err != nil {
+		return nil, err
+	}
+	out := &giftsOutput{}
+	out.Body.Gifts = []benefits.Gift{}
+	for _, g := range gs {
+		if g.Giver != me {
+			g.Token = "" // the receiver has used it; only the giver needs it again
+		}
+		out.Body.Gifts = append(out.Body.Gifts, g)
+	}
+	return out, nil
+}
+
+type giftTokenPath struct {
+	Token string `path:"token" minLength:"1" maxLength:"64"`
+}
+
+type giftViewOutput struct {
+	Body struct {
+		benefits.Gift
+		Product benefits.Product `json:"product"`
+		Ticket  benefits.Ticket  `json:"ticket"`
+	}
+}
+
+func (s *Server) getGift(ctx context.Context, in *giftTokenPath) (*giftViewOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	v, err := s.deps.Benefits.GiftView(ctx, in.Token)
+	if err != nil {
+		return nil, err
+	}
+	out := &giftViewOutput{}
+	out.Body.Gift, out.Body.Product, out.Body.Ticket = v.Gift, v.Product, v.Ticket
+	return out, nil
+}
+
+func (s *Server) settleGift(ctx context.Context, in *giftTokenPath, state benefits.GiftState) (*giftOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	g, err := s.deps.Benefits.SettleGift(ctx, in.Token, PrincipalFrom(ctx).Account.ID, state)
+	if err != nil {
+		return nil, err
+	}
+	return &giftOutput{Body: g}, nil
+}
+
+type redeemRideInput struct {
+	ID   string `path:"id" minLength:"1" maxLength:"128" doc:"The ride (trip) ID: redemption happens once per ID"`
+	Body struct {
+		Account int64 `json:"account" minimum:"1" doc:"The rider's account"`
+		benefits.Ride
+	}
+}
+
+type redemptionOutput struct {
+	Replayed bool `header:"Redemption-Replayed" doc:"true when this ride was settled before and the first result is returned"`
+	Body     benefits.Redemption
+}
+
+func (s *Server) redeemRide(ctx context.Context, in *redeemRideInput) (*redemptionOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	r := in.Body.Ride
+	r.ID = in.ID
+	red, replayed, err := s.deps.Benefits.Redeem(ctx, r, in.Body.Account)
+	if err != nil {
+		return nil, err
+	}
+	return &redemptionOutput{Replayed: replayed, Body: red}, nil
+}
+
+func (s *Server) getRedemption(ctx context.Context, in *struct {
+	ID string `path:"id" minLength:"1" maxLength:"128"`
+}) (*redemptionOutput, error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	red, err := s.deps.Benefits.Store().Redemption(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &redemptionOutput{Body: red}, nil
+}
