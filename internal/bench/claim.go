@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime/pprof"
 	"sync/atomic"
 	"time"
 
@@ -20,7 +21,10 @@ type ClaimOptions struct {
 	Stock       int // tickets in the campaign (default 10,000)
 	Runs        int // runs whose median is reported (default 3)
 	Concurrency int // HTTP connections (default 256)
-	Log         io.Writer
+	// CPUProfile, if set, receives a CPU profile of the measured part of
+	// the first SQLite run.
+	CPUProfile io.Writer
+	Log        io.Writer
 }
 
 // TargetClaims is SPEC Q5's figure: claims answered per second.
@@ -59,7 +63,11 @@ func Claim(ctx context.Context, o ClaimOptions) ([]Figure, error) {
 		var rates []float64
 		var last claimRun
 		for run := 1; run <= o.Runs; run++ {
-			r, err := claimOnce(ctx, server, o, logf)
+			var prof io.Writer
+			if run == 1 && server == "" {
+				prof = o.CPUProfile
+			}
+			r, err := claimOnce(ctx, server, o, prof, logf)
 			if err != nil {
 				return nil, err
 			}
@@ -98,7 +106,7 @@ type claimRun struct {
 }
 
 // claimOnce runs one flash claim on a fresh database.
-func claimOnce(ctx context.Context, server string, o ClaimOptions, logf func(string, ...any)) (claimRun, error) {
+func claimOnce(ctx context.Context, server string, o ClaimOptions, prof io.Writer, logf func(string, ...any)) (claimRun, error) {
 	e, err := openEnv(ctx, server)
 	if err != nil {
 		return claimRun{}, err
@@ -121,6 +129,11 @@ func claimOnce(ctx context.Context, server string, o ClaimOptions, logf func(str
 	url := fmt.Sprintf("%s/api/v1/campaigns/%d/claim", e.URL, c.ID)
 	client := NewClient(o.Concurrency)
 	var granted atomic.Int64
+	if prof != nil {
+		if err := pprof.StartCPUProfile(prof); err != nil {
+			return out, err
+		}
+	}
 	out.res, err = Load{Client: client, Concurrency: o.Concurrency, Requests: int64(o.Claimers),
 		// A sold-out answer is an answer: the claimer learnt the outcome.
 		OK: func(status int) bool {
@@ -138,6 +151,9 @@ func claimOnce(ctx context.Context, server string, o ClaimOptions, logf func(str
 			req.Header.Set("Authorization", "Bearer "+tokens[seq])
 			return req, nil
 		}}.Run(ctx)
+	if prof != nil {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return out, err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -42,6 +43,10 @@ type Service struct {
 	cfg     Config
 	ops     chan *issueOp
 	running atomic.Bool
+	// soldOut remembers campaigns found sold out: stock never comes back
+	// (a ticket used, expired or revoked is not returned to it), so later
+	// claims are refused without a transaction.
+	soldOut sync.Map // campaign ID → true
 }
 
 type issueOp struct {
@@ -130,22 +135,35 @@ func (s *Service) commit(batch []*issueOp) {
 // issue serves one request through the batching committer when it runs,
 // directly otherwise.
 func (s *Service) issue(ctx context.Context, r IssueRequest) (Ticket, error) {
+	if r.CampaignID != 0 {
+		if _, gone := s.soldOut.Load(r.CampaignID); gone {
+			return Ticket{}, errSoldOut
+		}
+	}
+	var res IssueResult
 	if !s.running.Load() {
-		res, err := s.store.Issue(ctx, s.cfg.Now(), []IssueRequest{r})
+		out, err := s.store.Issue(ctx, s.cfg.Now(), []IssueRequest{r})
 		if err != nil {
 			return Ticket{}, err
 		}
-		return res[0].Ticket, res[0].Err
+		res = out[0]
+	} else {
+		op := &issueOp{req: r, done: make(chan struct{})}
+		select {
+		case s.ops <- op:
+		case <-ctx.Done():
+			return Ticket{}, fault.New(fault.Unavailable, "cancelled", "请求已取消", "the request was cancelled")
+		}
+		<-op.done // committed or refused; never abandoned once queued
+		res = op.res
 	}
-	op := &issueOp{req: r, done: make(chan struct{})}
-	select {
-	case s.ops <- op:
-	case <-ctx.Done():
-		return Ticket{}, fault.New(fault.Unavailable, "cancelled", "请求已取消", "the request was cancelled")
+	if res.Err != nil && fault.As(res.Err).Reason == "sold_out" && r.CampaignID != 0 {
+		s.soldOut.Store(r.CampaignID, true)
 	}
-	<-op.done // committed or refused; never abandoned once queued
-	return op.res.Ticket, op.res.Err
+	return res.Ticket, res.Err
 }
+
+var errSoldOut = fault.New(fault.LimitReached, "sold_out", "已领完", "all tickets have been given out")
 
 func (s *Service) sweep(ctx context.Context) {
 	t := time.NewTicker(s.cfg.SweepEvery)
@@ -371,7 +389,7 @@ func (r Ride) Validate() error {
 
 // WalletEntry is one ticket as the wallet shows it.
 type WalletEntry struct {
-	Ticket
+	Ticket  Ticket       `json:"ticket"`
 	Status  WalletStatus `json:"status"`
 	Product Product      `json:"product"`
 }

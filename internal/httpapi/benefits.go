@@ -130,7 +130,7 @@ type campaignInput struct{ Body benefits.Campaign }
 
 // campaignView is a campaign with its effective status, product and trail.
 type campaignView struct {
-	benefits.Campaign
+	Campaign  benefits.Campaign `json:"campaign"`
 	Effective benefits.Status  `json:"effective_status"`
 	Product   benefits.Product `json:"product"`
 	Events    []benefits.Event `json:"events,omitempty"`
@@ -215,10 +215,10 @@ func (s *Server) listOpenCampaigns(ctx context.Context, _ *struct{}) (*campaigns
 		return nil, err
 	}
 	return s.campaignList(ctx, benefits.CampaignFilter{Statuses: []benefits.Status{benefits.Approved}, Limit: 1000}, func(v campaignView) bool {
-		if v.Effective != benefits.Active || v.Issued >= v.Stock {
+		if v.Effective != benefits.Active || v.Campaign.Issued >= v.Campaign.Stock {
 			return false
 		}
-		for _, ch := range v.Channels {
+		for _, ch := range v.Campaign.Channels {
 			if ch == benefits.ClaimChannel {
 				return true
 			}

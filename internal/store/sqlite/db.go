@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver
@@ -27,6 +28,10 @@ type DB struct {
 	Path  string
 	write *sql.DB // a single connection: SQLite has one writer at a time
 	read  *sql.DB
+	// readStmts holds statements of hot reads prepared on the reader pool
+	// (database/sql prepares each on a connection the first time it runs
+	// there), so every API call's token check is not parsed again.
+	readStmts sync.Map // query → *sql.Stmt
 }
 
 // Open opens (creating if needed) the database file at path.
@@ -85,12 +90,29 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.readStmts.Range(func(_, st any) bool { st.(*sql.Stmt).Close(); return true })
 	err1 := db.read.Close()
 	err2 := db.write.Close()
 	if err1 != nil {
 		return err1
 	}
 	return err2
+}
+
+// queryRowHot runs a hot single-row read with a statement prepared once.
+func (db *DB) queryRowHot(ctx context.Context, q string, args ...any) *sql.Row {
+	st, ok := db.readStmts.Load(q)
+	if !ok {
+		prepared, err := db.read.PrepareContext(ctx, q)
+		if err != nil {
+			return db.read.QueryRowContext(ctx, q, args...) // unprepared: slower, not wrong
+		}
+		var loaded bool
+		if st, loaded = db.readStmts.LoadOrStore(q, prepared); loaded {
+			prepared.Close()
+		}
+	}
+	return st.(*sql.Stmt).QueryRowContext(ctx, args...)
 }
 
 // tx runs fn in one write transaction, committed if fn returns nil.

@@ -82,7 +82,7 @@ func (s *identityStore) AccountByLogin(ctx context.Context, login string) (ident
 
 // AccountByID finds an account by ID.
 func (s *identityStore) AccountByID(ctx context.Context, id int64) (identity.Account, error) {
-	return scanAccount(s.read.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id))
+	return scanAccount(s.queryRowHot(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = ?`, id))
 }
 
 // SetPassword replaces an account's password hash.
@@ -121,7 +121,7 @@ func (s *identityStore) CreateToken(ctx context.Context, t identity.Token) error
 func (s *identityStore) TokenByHash(ctx context.Context, hash []byte) (identity.Token, error) {
 	var t identity.Token
 	var created, expires string
-	err := s.read.QueryRowContext(ctx,
+	err := s.queryRowHot(ctx,
 		`SELECT hash, account_id, kind, created_at, expires_at FROM tokens WHERE hash = ?`, hash,
 	).Scan(&t.Hash, &t.AccountID, (*string)(&t.Kind), &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
