@@ -33,7 +33,6 @@ const (
 	ClaimChannel  Channel = "claim"  // claimed in the H5 pages or the API
 	CodeChannel   Channel = "code"   // a redemption code
 	DirectChannel Channel = "direct" // issued by the campaign's owner to a list
-	GiftChannel   Channel = "gift"   // received as a gift (a ticket changing hands)
 )
 
 // Channels are the channels a campaign may open.
@@ -193,7 +192,7 @@ func (c Campaign) CheckIssue(now time.Time, ch Channel, held int) error {
 	default:
 		return fault.Newf(fault.Conflict, "campaign_not_open", "活动未开放（%s）", "the campaign is not open (%s)", st)
 	}
-	if ch != GiftChannel && !slices.Contains(c.Channels, ch) {
+	if !slices.Contains(c.Channels, ch) {
 		return fault.Newf(fault.Conflict, "channel_closed", "该活动不支持 %s 方式发放", "the campaign does not issue by %s", ch)
 	}
 	if c.Issued >= c.Stock {

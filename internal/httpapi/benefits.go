@@ -78,14 +78,30 @@ func (s *Server) needBenefits() error {
 	return nil
 }
 
-type productInput struct{ Body benefits.Product }
+// productRequest is what a caller sets of a product; the rest is the server's.
+type productRequest struct {
+	Kind           benefits.Kind     `json:"kind" enum:"amount_off,fixed_price,percentage,single_ride,multi_ride,paper_qr"`
+	NameZH         string            `json:"name_zh,omitempty" maxLength:"60"`
+	NameEN         string            `json:"name_en,omitempty" maxLength:"120"`
+	Feed           string            `json:"feed" maxLength:"64" doc:"The metro network, e.g. nbmetro"`
+	Terms          benefits.Terms    `json:"terms,omitempty" required:"false"`
+	Scope          benefits.Scope    `json:"scope,omitempty" required:"false"`
+	Validity       benefits.Validity `json:"validity" doc:"until (YYYY-MM-DD, inclusive, local time) with an optional from, or days from claim (claim day = day 1)"`
+	Cover          benefits.Cover    `json:"cover,omitempty" required:"false"`
+	InstructionsZH string            `json:"instructions_zh,omitempty" maxLength:"500"`
+	InstructionsEN string            `json:"instructions_en,omitempty" maxLength:"1000"`
+}
+
+type productInput struct{ Body productRequest }
 type productOutput struct{ Body benefits.Product }
 
 func (s *Server) createProduct(ctx context.Context, in *productInput) (*productOutput, error) {
 	if err := s.needBenefits(); err != nil {
 		return nil, err
 	}
-	p, err := s.deps.Benefits.CreateProduct(ctx, in.Body, operatorOwner, actor(ctx))
+	b := in.Body
+	p, err := s.deps.Benefits.CreateProduct(ctx, benefits.Product{Kind: b.Kind, NameZH: b.NameZH, NameEN: b.NameEN, Feed: b.Feed,
+		Terms: b.Terms, Scope: b.Scope, Valid: b.Validity, Cover: b.Cover, InstructionsZH: b.InstructionsZH, InstructionsEN: b.InstructionsEN}, operatorOwner, actor(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -126,14 +142,28 @@ func (s *Server) getProduct(ctx context.Context, in *benefitIDPath) (*productOut
 	return &productOutput{Body: p}, nil
 }
 
-type campaignInput struct{ Body benefits.Campaign }
+// campaignRequest is what a caller sets of a campaign.
+type campaignRequest struct {
+	ProductID   int64              `json:"product_id" minimum:"1"`
+	NameZH      string             `json:"name_zh,omitempty" maxLength:"60"`
+	NameEN      string             `json:"name_en,omitempty" maxLength:"120"`
+	Starts      time.Time          `json:"starts" doc:"When issuing starts"`
+	Ends        time.Time          `json:"ends" doc:"When issuing ends (exclusive)"`
+	Channels    []benefits.Channel `json:"channels" minItems:"1" doc:"claim, code, direct"`
+	Stock       int                `json:"stock" minimum:"1" maximum:"10000000"`
+	PerUser     int                `json:"per_user,omitempty" minimum:"0" doc:"Tickets per account (0: no cap)"`
+	BudgetUses  int                `json:"budget_uses,omitempty" minimum:"0" doc:"Rides its tickets may pay in all (0: no cap)"`
+	BudgetValue int64              `json:"budget_value,omitempty" minimum:"0" doc:"Fen its tickets may save in all (0: no cap)"`
+}
+
+type campaignInput struct{ Body campaignRequest }
 
 // campaignView is a campaign with its effective status, product and trail.
 type campaignView struct {
 	Campaign  benefits.Campaign `json:"campaign"`
-	Effective benefits.Status  `json:"effective_status"`
-	Product   benefits.Product `json:"product"`
-	Events    []benefits.Event `json:"events,omitempty"`
+	Effective benefits.Status   `json:"effective_status"`
+	Product   benefits.Product  `json:"product"`
+	Events    []benefits.Event  `json:"events,omitempty"`
 }
 
 type campaignOutput struct{ Body campaignView }
@@ -157,7 +187,9 @@ func (s *Server) createCampaign(ctx context.Context, in *campaignInput) (*campai
 	if err := s.needBenefits(); err != nil {
 		return nil, err
 	}
-	c, err := s.deps.Benefits.CreateCampaign(ctx, in.Body, operatorOwner, actor(ctx))
+	b := in.Body
+	c, err := s.deps.Benefits.CreateCampaign(ctx, benefits.Campaign{ProductID: b.ProductID, NameZH: b.NameZH, NameEN: b.NameEN,
+		Starts: b.Starts, Ends: b.Ends, Channels: b.Channels, Stock: b.Stock, PerUser: b.PerUser, BudgetUses: b.BudgetUses, BudgetValue: b.BudgetValue}, operatorOwner, actor(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -548,8 +580,15 @@ func (s *Server) settleGift(ctx context.Context, in *giftTokenPath, state benefi
 type redeemRideInput struct {
 	ID   string `path:"id" minLength:"1" maxLength:"128" doc:"The ride (trip) ID: redemption happens once per ID"`
 	Body struct {
-		Account int64 `json:"account" minimum:"1" doc:"The rider's account"`
-		benefits.Ride
+		Account     int64     `json:"account" minimum:"1" doc:"The rider's account"`
+		Feed        string    `json:"feed" maxLength:"64"`
+		From        string    `json:"from" minLength:"1" maxLength:"64" doc:"Station entered"`
+		To          string    `json:"to" minLength:"1" maxLength:"64" doc:"Station left"`
+		FromLine    string    `json:"from_line,omitempty" maxLength:"64"`
+		ToLine      string    `json:"to_line,omitempty" maxLength:"64"`
+		Fare        int64     `json:"fare" minimum:"0" maximum:"100000" doc:"Fare in fen before benefits"`
+		EnteredAt   time.Time `json:"entered_at"`
+		RiderGroups []string  `json:"rider_groups,omitempty" maxItems:"16"`
 	}
 }
 
@@ -562,8 +601,8 @@ func (s *Server) redeemRide(ctx context.Context, in *redeemRideInput) (*redempti
 	if err := s.needBenefits(); err != nil {
 		return nil, err
 	}
-	r := in.Body.Ride
-	r.ID = in.ID
+	b := in.Body
+	r := benefits.Ride{ID: in.ID, Feed: b.Feed, From: b.From, To: b.To, FromLine: b.FromLine, ToLine: b.ToLine, Fare: b.Fare, EnteredAt: b.EnteredAt, RiderGroups: b.RiderGroups}
 	red, replayed, err := s.deps.Benefits.Redeem(ctx, r, in.Body.Account)
 	if err != nil {
 		return nil, err

@@ -624,7 +624,7 @@ func (s *benefitsStore) SettleGift(ctx context.Context, token string, receiver i
 			} else if err != nil {
 				return fault.Wrap(err, "read account")
 			}
-			_, err = tx.Exec(ctx, `UPDATE benefit_tickets SET state = $1, holder = $2, channel = $3 WHERE id = $4`, benefits.Held, receiver, benefits.GiftChannel, g.TicketID)
+			_, err = tx.Exec(ctx, `UPDATE benefit_tickets SET state = $1, holder = $2 WHERE id = $3`, benefits.Held, receiver, g.TicketID)
 			if err != nil {
 				return fault.Wrap(err, "move ticket")
 			}

@@ -581,11 +581,6 @@ func (s *benefitsStore) SettleGift(ctx context.Context, token string, receiver i
 		if _, err := tx.ExecContext(ctx, `UPDATE benefit_tickets SET state = ?, holder = ? WHERE id = ?`, benefits.Held, holder, g.TicketID); err != nil {
 			return fault.Wrap(err, "move ticket")
 		}
-		if state == benefits.GiftAccepted {
-			if _, err := tx.ExecContext(ctx, `UPDATE benefit_tickets SET channel = ? WHERE id = ?`, benefits.GiftChannel, g.TicketID); err != nil {
-				return fault.Wrap(err, "move ticket")
-			}
-		}
 		_, err = tx.ExecContext(ctx, `UPDATE gifts SET state = ?, receiver = ?, settled_at = ? WHERE id = ?`, g.State, g.Receiver, formatTime(g.SettledAt), g.ID)
 		return fault.Wrap(err, "settle gift")
 	})

@@ -345,7 +345,7 @@ func TestBenefitsGifts(t *testing.T) {
 		}
 		_, err = s.Benefits.SettleGift(ctx, "TOKA", acc[2], benefits.GiftAccepted, bnT0.Add(time.Minute))
 		bnWant(t, err, "gift_settled")
-		if tk, _ := s.Benefits.Ticket(ctx, tickets[0].ID); tk.Holder != acc[1] || tk.State != benefits.Held || tk.Channel != benefits.GiftChannel {
+		if tk, _ := s.Benefits.Ticket(ctx, tickets[0].ID); tk.Holder != acc[1] || tk.State != benefits.Held || tk.Channel != benefits.ClaimChannel {
 			t.Errorf("accepted ticket = %+v", tk)
 		}
 
