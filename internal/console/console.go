@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"time"
 
+	"piao/internal/benefits"
 	"piao/internal/booking"
 	"piao/internal/fault"
 	"piao/internal/governance"
@@ -36,7 +37,10 @@ type Deps struct {
 	// Governance keeps the cancel limits, lists and behaviour reports
 	// (/governance/…). Without it those pages answer 503.
 	Governance *governance.Service
-	Version    string // shown in the footer
+	// Benefits runs value-added tickets: the operator's /benefits pages
+	// and the passenger's wallet. Without it those pages answer 503.
+	Benefits *benefits.Service
+	Version  string // shown in the footer
 }
 
 // Console serves the web console's pages.
@@ -121,6 +125,33 @@ func (c *Console) routes() []route {
 		{Page: Page{"POST", "/governance/rules", identity.BookingAdmin}, handle: c.govSetRules},
 		{Page: Page{"GET", "/governance/report", identity.GovernanceRead}, handle: c.govReport, scripts: true},
 		{Page: Page{"GET", "/governance/report.csv", identity.GovernanceRead}, handle: c.govReportCSV},
+		// Value-added tickets (增值票务): products, campaigns and their review.
+		{Page: Page{"GET", "/benefits", identity.BenefitsRead}, handle: c.benefitsHome},
+		{Page: Page{"GET", "/benefits/products/new", identity.BenefitsEdit}, handle: c.productNew},
+		{Page: Page{"POST", "/benefits/products", identity.BenefitsEdit}, handle: c.productCreate},
+		{Page: Page{"GET", "/benefits/campaigns/new", identity.BenefitsEdit}, handle: c.campaignNew},
+		{Page: Page{"POST", "/benefits/campaigns", identity.BenefitsEdit}, handle: c.campaignCreate},
+		{Page: Page{"GET", "/benefits/campaigns/{id}", identity.BenefitsRead}, handle: c.campaignShow, scripts: true},
+		{Page: Page{"GET", "/benefits/campaigns/{id}/stats.csv", identity.BenefitsRead}, handle: c.campaignStatsCSV},
+		{Page: Page{"POST", "/benefits/campaigns/{id}/codes", identity.BenefitsEdit}, handle: c.campaignCodes},
+		{Page: Page{"POST", "/benefits/campaigns/{id}/issue", identity.BenefitsEdit}, handle: c.campaignIssue},
+		{Page: Page{"POST", "/benefits/campaigns/{id}/submit", identity.BenefitsEdit}, handle: c.campaignAction(benefits.Submit)},
+		{Page: Page{"POST", "/benefits/campaigns/{id}/approve", identity.BenefitsReview}, handle: c.campaignAction(benefits.Approve)},
+		{Page: Page{"POST", "/benefits/campaigns/{id}/reject", identity.BenefitsReview}, handle: c.campaignAction(benefits.Reject)},
+		{Page: Page{"POST", "/benefits/campaigns/{id}/pause", identity.BenefitsReview}, handle: c.campaignAction(benefits.Pause)},
+		{Page: Page{"POST", "/benefits/campaigns/{id}/resume", identity.BenefitsReview}, handle: c.campaignAction(benefits.Resume)},
+		{Page: Page{"POST", "/benefits/campaigns/{id}/terminate", identity.BenefitsReview}, handle: c.campaignAction(benefits.Terminate)},
+		{Page: Page{"GET", "/benefits/code-batches/{id}/codes.csv", identity.BenefitsEdit}, handle: c.codesCSV},
+		// The passenger's wallet, claims, codes and gifts.
+		{Page: Page{"GET", "/h5/wallet", identity.WalletOwn}, handle: c.h5Wallet},
+		{Page: Page{"POST", "/h5/campaigns/{id}/claim", identity.WalletOwn}, handle: c.h5Claim},
+		{Page: Page{"POST", "/h5/redeem", identity.WalletOwn}, handle: c.h5Redeem},
+		{Page: Page{"GET", "/h5/wallet/{id}/gift", identity.WalletOwn}, handle: c.h5GiftForm},
+		{Page: Page{"POST", "/h5/wallet/{id}/gift", identity.WalletOwn}, handle: c.h5Gift},
+		{Page: Page{"GET", "/h5/gifts/{token}", identity.WalletOwn}, handle: c.h5GiftShow},
+		{Page: Page{"POST", "/h5/gifts/{token}/accept", identity.WalletOwn}, handle: c.h5GiftSettle(benefits.GiftAccepted)},
+		{Page: Page{"POST", "/h5/gifts/{token}/decline", identity.WalletOwn}, handle: c.h5GiftSettle(benefits.GiftDeclined)},
+		{Page: Page{"POST", "/h5/gifts/{token}/cancel", identity.WalletOwn}, handle: c.h5GiftSettle(benefits.GiftCancelled)},
 	}
 }
 

@@ -63,8 +63,10 @@ var navigation = []navItem{
 	{Key: "nav.h5", Path: "/h5", Need: identity.OrdersOwn},
 	{Key: "nav.orders", Path: "/h5/orders"},
 	{Key: "nav.waitlist", Path: "/h5/waitlist"},
+	{Key: "nav.wallet", Path: "/h5/wallet"},
 	{Key: "nav.network", Path: "/network"},
 	{Key: "nav.governance", Path: "/governance"},
+	{Key: "nav.benefits", Path: "/benefits"},
 }
 
 // inSection reports whether path is in the section at nav path p.
