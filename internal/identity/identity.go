@@ -83,6 +83,10 @@ type Store interface {
 	CreateToken(ctx context.Context, t Token) error
 	// TokenByHash returns the token with that hash, expired or not.
 	TokenByHash(ctx context.Context, hash []byte) (Token, error)
+	// Credential returns the token with that hash and its account in one
+	// read: what every authenticated request needs. A missing token is
+	// not_found.
+	Credential(ctx context.Context, hash []byte) (Token, Account, error)
 	// DeleteToken removes a token (logout); removing a missing token is not an error.
 	DeleteToken(ctx context.Context, hash []byte) error
 	// DeleteExpiredTokens removes tokens expired before now and returns how many.

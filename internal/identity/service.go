@@ -133,22 +133,15 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, e
 	if !strings.HasPrefix(secret, "piao_") || len(secret) > 100 {
 		return Principal{}, invalid
 	}
-	t, err := s.Store.TokenByHash(ctx, hashSecret(secret))
+	t, a, err := s.Store.Credential(ctx, hashSecret(secret))
 	if fault.Is(err, fault.NotFound) {
 		return Principal{}, invalid
 	}
 	if err != nil {
 		return Principal{}, err
 	}
-	if !s.Now().Before(t.ExpiresAt) {
+	if !s.Now().Before(t.ExpiresAt) || a.Disabled {
 		return Principal{}, invalid
-	}
-	a, err := s.Store.AccountByID(ctx, t.AccountID)
-	if fault.Is(err, fault.NotFound) || a.Disabled {
-		return Principal{}, invalid
-	}
-	if err != nil {
-		return Principal{}, err
 	}
 	return Principal{Account: a, Token: t}, nil
 }

@@ -126,6 +126,25 @@ func (s *identityStore) TokenByHash(ctx context.Context, hash []byte) (identity.
 	return t, nil
 }
 
+// Credential returns a token and its account in one read.
+func (s *identityStore) Credential(ctx context.Context, hash []byte) (identity.Token, identity.Account, error) {
+	var t identity.Token
+	var a identity.Account
+	err := s.pool.QueryRow(ctx, `SELECT a.id, a.username, COALESCE(a.phone, ''), a.display_name, a.role, a.password_hash, a.disabled, a.created_at,
+		t.hash, t.kind, t.created_at, t.expires_at FROM tokens t JOIN accounts a ON a.id = t.account_id WHERE t.hash = $1`, hash,
+	).Scan(&a.ID, &a.Username, &a.Phone, &a.DisplayName, (*string)(&a.Role), &a.PasswordHash, &a.Disabled, &a.CreatedAt,
+		&t.Hash, (*string)(&t.Kind), &t.CreatedAt, &t.ExpiresAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return identity.Token{}, identity.Account{}, errTokenNotFound
+	}
+	if err != nil {
+		return identity.Token{}, identity.Account{}, fault.Wrap(err, "credential")
+	}
+	t.AccountID = a.ID
+	a.CreatedAt, t.CreatedAt, t.ExpiresAt = a.CreatedAt.UTC(), t.CreatedAt.UTC(), t.ExpiresAt.UTC()
+	return t, a, nil
+}
+
 // DeleteToken removes a token; removing a missing token is not an error.
 func (s *identityStore) DeleteToken(ctx context.Context, hash []byte) error {
 	_, err := s.pool.Exec(ctx, `DELETE FROM tokens WHERE hash = $1`, hash)

@@ -139,6 +139,32 @@ func (s *identityStore) TokenByHash(ctx context.Context, hash []byte) (identity.
 	return t, nil
 }
 
+// qCredential reads a token and its account in one statement; the account
+// columns come first, in scanAccount's order.
+const qCredential = `SELECT a.id, a.username, COALESCE(a.phone, ''), a.display_name, a.role, a.password_hash, a.disabled, a.created_at,
+	t.hash, t.kind, t.created_at, t.expires_at FROM tokens t JOIN accounts a ON a.id = t.account_id WHERE t.hash = ?`
+
+// Credential returns a token and its account in one read.
+func (s *identityStore) Credential(ctx context.Context, hash []byte) (identity.Token, identity.Account, error) {
+	var t identity.Token
+	var a identity.Account
+	var aCreated, tCreated, tExpires string
+	err := s.queryRowHot(ctx, qCredential, hash).Scan(&a.ID, &a.Username, &a.Phone, &a.DisplayName, (*string)(&a.Role), &a.PasswordHash, &a.Disabled, &aCreated,
+		&t.Hash, (*string)(&t.Kind), &tCreated, &tExpires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, a, errTokenNotFound
+	}
+	if err != nil {
+		return t, a, fault.Wrap(err, "credential")
+	}
+	t.AccountID = a.ID
+	var e1, e2, e3 error
+	a.CreatedAt, e1 = parseTime(aCreated)
+	t.CreatedAt, e2 = parseTime(tCreated)
+	t.ExpiresAt, e3 = parseTime(tExpires)
+	return t, a, fault.Wrap(errors.Join(e1, e2, e3), "parse credential times")
+}
+
 // DeleteToken removes a token; removing a missing token is not an error.
 func (s *identityStore) DeleteToken(ctx context.Context, hash []byte) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {

@@ -207,6 +207,16 @@ func TestIdentityTokens(t *testing.T) {
 		_, err = st.TokenByHash(ctx, idTokenHash("missing"))
 		idWantFault(t, err, fault.NotFound, "token_not_found")
 
+		// Credential reads the token and its account together.
+		ct, ca, err := st.Credential(ctx, tok.Hash)
+		if err != nil || !bytes.Equal(ct.Hash, tok.Hash) || ct.AccountID != a.ID || ct.Kind != identity.SessionToken ||
+			!ct.CreatedAt.Equal(tok.CreatedAt) || !ct.ExpiresAt.Equal(tok.ExpiresAt) {
+			t.Errorf("Credential token = %+v, %v; want %+v", ct, err, tok)
+		}
+		idSameAccount(t, ca, a)
+		_, _, err = st.Credential(ctx, idTokenHash("missing"))
+		idWantFault(t, err, fault.NotFound, "token_not_found")
+
 		// A token for a missing account is refused.
 		orphan := tok
 		orphan.Hash, orphan.AccountID = idTokenHash("orphan"), a.ID+1000
