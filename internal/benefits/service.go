@@ -73,6 +73,9 @@ func NewService(store Store, cfg Config) *Service {
 	return &Service{store: store, cfg: cfg, ops: make(chan *issueOp, 4096)}
 }
 
+// Running reports whether Run is committing issues in batches.
+func (s *Service) Running() bool { return s.running.Load() }
+
 // Store returns the service's store, for reads the service adds nothing to.
 func (s *Service) Store() Store { return s.store }
 
