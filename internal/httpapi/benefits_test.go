@@ -296,3 +296,64 @@ func TestBenefitsConcurrentOverHTTP(t *testing.T) {
 		t.Errorf("granted %d, issued %d to %d holders; want exactly the stock 40", total, st.Issued, st.Holders)
 	}
 }
+
+// TestBenefitsMutationsIdempotent sends every kind of benefits mutation
+// twice with the same Idempotency-Key: the second answer is the first,
+// replayed, and nothing happens twice.
+func TestBenefitsMutationsIdempotent(t *testing.T) {
+	s := newTestServer(t)
+	admin, reviewer := s.token(t, identity.OperatorAdmin), s.token(t, identity.OperatorReviewer)
+	alice, bob := s.newPassenger(t, "idem-alice"), s.newPassenger(t, "idem-bob")
+	twice := func(name, method, path, token, body string) response {
+		t.Helper()
+		send := func() response {
+			var rd *strings.Reader
+			if body != "" {
+				rd = strings.NewReader(body)
+			}
+			if rd == nil {
+				return s.do(t, method, path, token, nil, "Idempotency-Key", "idem-"+name)
+			}
+			return s.do(t, method, path, token, rd, "Idempotency-Key", "idem-"+name)
+		}
+		first, second := send(), send()
+		if first.status != 200 || second.status != 200 || string(first.body) != string(second.body) || second.header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("%s: %d %s then %d %s", name, first.status, first.body, second.status, second.body)
+		}
+		return first
+	}
+	from, until := bnWindow()
+	var p benefits.Product
+	bnJSON(t, twice("product", "POST", "/api/v1/benefit-products", admin, `{"kind":"multi_ride","name_zh":"五次票","feed":"nbmetro","terms":{"rides":5},"validity":{"days":7}}`), &p)
+	var v bnCampaignView
+	bnJSON(t, twice("campaign", "POST", "/api/v1/campaigns", admin, fmt.Sprintf(`{"product_id":%d,"name_zh":"五次","starts":%q,"ends":%q,"channels":["claim","code","direct"],"stock":10}`, p.ID, from, until)), &v)
+	base := fmt.Sprintf("/api/v1/campaigns/%d", v.Campaign.ID)
+	twice("submit", "POST", base+"/submit", admin, `{}`)
+	twice("approve", "POST", base+"/approve", reviewer, `{}`)
+	var batch benefits.CodeBatch
+	bnJSON(t, twice("codes", "POST", base+"/codes", admin, `{"count":2}`), &batch)
+	var acct struct{ ID int64 }
+	bnJSON(t, s.do(t, "GET", "/api/v1/me", bob, nil), &acct)
+	twice("issue", "POST", base+"/issue", admin, fmt.Sprintf(`{"accounts":[%d]}`, acct.ID))
+	var tk benefits.Ticket
+	bnJSON(t, twice("claim", "POST", base+"/claim", alice, ""), &tk)
+	res := s.do(t, "GET", fmt.Sprintf("/api/v1/code-batches/%d/codes.csv", batch.ID), admin, nil)
+	code := strings.Split(strings.Split(strings.TrimPrefix(string(res.body), "\ufeff"), "\n")[1], ",")[0]
+	twice("redeem", "POST", "/api/v1/redeem-codes", alice, fmt.Sprintf(`{"code":%q}`, code))
+	var g benefits.Gift
+	bnJSON(t, twice("gift", "POST", fmt.Sprintf("/api/v1/wallet/%d/gift", tk.ID), alice, `{}`), &g)
+	twice("accept", "POST", "/api/v1/gifts/"+g.Token+"/accept", bob, "")
+	twice("ride", "POST", "/api/v1/rides/I-1/redemption", admin, fmt.Sprintf(`{"account":%d,"feed":"nbmetro","from":"nbmetro:GL","to":"nbmetro:DMK","fare":400,"entered_at":%q}`,
+		acct.ID, time.Now().Add(2*time.Second).Format(time.RFC3339)))
+
+	var st benefits.Stats
+	bnJSON(t, s.do(t, "GET", base+"/stats", admin, nil), &st)
+	if st.Issued != 3 || st.Codes != 2 || st.CodesRedeemed != 1 || st.Rides != 1 {
+		t.Errorf("after the retries: issued %d, codes %d (%d redeemed), rides %d; want 3, 2 (1), 1", st.Issued, st.Codes, st.CodesRedeemed, st.Rides)
+	}
+	var list struct{ Campaigns []bnCampaignView }
+	bnJSON(t, s.do(t, "GET", "/api/v1/campaigns", admin, nil), &list)
+	if len(list.Campaigns) != 1 {
+		t.Errorf("%d campaigns after creating one twice with a key", len(list.Campaigns))
+	}
+}
