@@ -2,13 +2,18 @@ package console
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/csv"
+	"errors"
 	"fmt"
+	"html/template"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/skip2/go-qrcode"
 
 	"piao/internal/benefits"
 	"piao/internal/fault"
@@ -461,7 +466,7 @@ type actionView struct {
 
 type batchRow struct {
 	ID, Count, Redeemed int64
-	At, By, CSV         string
+	At, By, CSV, Print  string
 }
 
 type issueSummary struct {
@@ -580,7 +585,7 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, st *state
 	d.CanIssue = d.DirectChannel && eff == benefits.Active && identity.Allowed(role, identity.BenefitsEdit)
 	for _, b := range batches {
 		d.Batches = append(d.Batches, batchRow{ID: b.ID, Count: int64(b.Count), Redeemed: int64(b.Redeemed), At: beijing(b.CreatedAt), By: b.CreatedBy,
-			CSV: "/benefits/code-batches/" + strconv.FormatInt(b.ID, 10) + "/codes.csv"})
+			CSV: "/benefits/code-batches/" + strconv.FormatInt(b.ID, 10) + "/codes.csv", Print: fmt.Sprintf("%s/code-batches/%d/print", d.URL, b.ID)})
 	}
 	v := c.newViewBack(r, st, "bn.campaign.title", d.URL)
 	v.Error = alert
@@ -722,4 +727,105 @@ func (c *Console) campaignStatsCSV(w http.ResponseWriter, r *http.Request, st *s
 	}
 	rows = append(rows, []string{"total", strconv.Itoa(s.Issued), strconv.Itoa(s.Rides)})
 	csvDownload(w, fmt.Sprintf("campaign-%d-stats.csv", id), rows)
+}
+
+// printPageSize is how many codes one printable sheet holds.
+const printPageSize = 100
+
+// printCard is one printable ticket: its code as text and as a QR image.
+type printCard struct {
+	Code string
+	QR   template.URL // a data: URL of the PNG
+}
+
+type printView struct {
+	Campaign, Product, Terms, Validity, Instructions string
+	Batch, Page, Pages                               int
+	Cards                                            []printCard
+	PrevURL, NextURL, BackURL                        string
+}
+
+// codesPrint renders a sheet of a batch's codes, 100 to a page, each with
+// its QR code, for printing as paper tickets (纸质二维码票) or handing out
+// printed codes. The QR holds the redemption code: scanned or typed in the
+// H5 wallet it becomes the holder's ticket.
+func (c *Console) codesPrint(w http.ResponseWriter, r *http.Request, st *state) {
+	if !c.needBenefits(w, r, st) {
+		return
+	}
+	ctx, l := r.Context(), st.lang
+	id, ok1 := orderID(r)
+	bid, err := strconv.ParseInt(r.PathValue("batch"), 10, 64)
+	notFound := faultMsg(fault.New(fault.NotFound, "batch_not_found", "兑换码批次不存在", "code batch not found"))
+	if !ok1 || err != nil {
+		c.renderError(w, r, st, http.StatusNotFound, notFound)
+		return
+	}
+	store := c.deps.Benefits.Store()
+	cp, err := store.Campaign(ctx, id)
+	if err != nil {
+		c.fail(w, r, st, err)
+		return
+	}
+	batches, err := store.CodeBatches(ctx, id)
+	if err != nil {
+		c.fail(w, r, st, err)
+		return
+	}
+	var batch *benefits.CodeBatch
+	for i := range batches {
+		if batches[i].ID == bid {
+			batch = &batches[i]
+		}
+	}
+	if batch == nil {
+		c.renderError(w, r, st, http.StatusNotFound, notFound)
+		return
+	}
+	p, err := store.Product(ctx, cp.ProductID)
+	if err != nil {
+		c.fail(w, r, st, err)
+		return
+	}
+	pages := max(1, (batch.Count+printPageSize-1)/printPageSize)
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	page = min(max(page, 1), pages)
+	pv := formatProduct(p, l)
+	d := printView{Campaign: pickName(cp.NameZH, cp.NameEN, l), Product: pv.Name, Terms: pv.Terms, Validity: pv.Validity,
+		Instructions: pickName(p.InstructionsZH, p.InstructionsEN, l), Batch: batch.Count, Page: page, Pages: pages, BackURL: campaignPath(id) + "#codes"}
+	if d.Instructions == "" {
+		d.Instructions = l.T("bn.print.how")
+	}
+	base := fmt.Sprintf("%s/code-batches/%d/print?page=", campaignPath(id), bid)
+	if page > 1 {
+		d.PrevURL = base + strconv.Itoa(page-1)
+	}
+	if page < pages {
+		d.NextURL = base + strconv.Itoa(page+1)
+	}
+	skip, n := (page-1)*printPageSize, 0
+	errPageDone := errors.New("page done")
+	err = store.Codes(ctx, bid, func(row benefits.CodeRow) error {
+		n++
+		if n <= skip {
+			return nil
+		}
+		if len(d.Cards) == printPageSize {
+			return errPageDone
+		}
+		shown := benefits.DisplayCode(row.Code)
+		png, err := qrcode.Encode(shown, qrcode.Medium, 160)
+		if err != nil {
+			return fault.Wrap(err, "draw qr code")
+		}
+		d.Cards = append(d.Cards, printCard{Code: shown, QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))})
+		return nil
+	})
+	if err != nil && !errors.Is(err, errPageDone) {
+		c.fail(w, r, st, err)
+		return
+	}
+	v := c.newView(r, st, "bn.print.title")
+	v.Data = d
+	c.render(w, r, http.StatusOK, "benefits_print.html", v)
 }

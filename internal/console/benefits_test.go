@@ -248,3 +248,51 @@ func (b *h5Browser) campaignStatus(want string) {
 		b.t.Fatalf("campaign %s is %q, want %q", b.location(), got, want)
 	}
 }
+
+// TestBenefitsPrintSheet prints a batch of paper tickets: 100 codes to a
+// sheet, each with its QR image, and a second sheet for the rest.
+func TestBenefitsPrintSheet(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	now := time.Now()
+	p, err := e.app.Benefits.CreateProduct(ctx, benefits.Product{Kind: benefits.PaperQR, NameZH: "纸质单程票", Feed: "nbmetro", Valid: benefits.Validity{Days: 10}}, "operator", "account:1 (admin)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.app.Benefits.CreateCampaign(ctx, benefits.Campaign{ProductID: p.ID, NameZH: "展会", Starts: now, Ends: now.Add(time.Hour), Channels: []benefits.Channel{benefits.CodeChannel}, Stock: 200}, "operator", "account:1 (admin)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := e.app.Benefits.GenerateCodes(ctx, c.ID, 150, "account:1 (admin)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := e.client(t)
+	admin.login(loginFor(t, identity.OperatorAdmin))
+	sheet := fmt.Sprintf("/benefits/campaigns/%d/code-batches/%d/print", c.ID, b.ID)
+	resp, body := admin.get(sheet)
+	wantStatus(t, resp, body, http.StatusOK)
+	if n := strings.Count(body, `src="data:image/png;base64,`); n != 100 {
+		t.Errorf("first sheet has %d QR images, want 100", n)
+	}
+	wantContains(t, body, "纸质单程票", "第 1 / 2 页（本批 150 张）", `rel="next"`)
+	resp, body = admin.get(sheet + "?page=2")
+	wantStatus(t, resp, body, http.StatusOK)
+	if n := strings.Count(body, `class="print-card"`); n != 50 {
+		t.Errorf("second sheet has %d cards, want 50", n)
+	}
+	var first string
+	e.app.Benefits.Store().Codes(ctx, b.ID, func(r benefits.CodeRow) error {
+		if first == "" {
+			first = benefits.DisplayCode(r.Code)
+		}
+		return nil
+	})
+	if _, body := admin.get(sheet); !strings.Contains(body, first) {
+		t.Errorf("the first sheet lacks the first code %s", first)
+	}
+	if resp, _ := admin.get(fmt.Sprintf("/benefits/campaigns/%d/code-batches/%d/print", c.ID, b.ID+99)); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("another batch: %d", resp.StatusCode)
+	}
+	noMissingMessages(t, admin, sheet)
+}

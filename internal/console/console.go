@@ -142,6 +142,7 @@ func (c *Console) routes() []route {
 		{Page: Page{"POST", "/benefits/campaigns/{id}/resume", identity.BenefitsReview}, handle: c.campaignAction(benefits.Resume)},
 		{Page: Page{"POST", "/benefits/campaigns/{id}/terminate", identity.BenefitsReview}, handle: c.campaignAction(benefits.Terminate)},
 		{Page: Page{"GET", "/benefits/code-batches/{id}/codes.csv", identity.BenefitsEdit}, handle: c.codesCSV},
+		{Page: Page{"GET", "/benefits/campaigns/{id}/code-batches/{batch}/print", identity.BenefitsEdit}, handle: c.codesPrint},
 		// The passenger's wallet, claims, codes and gifts.
 		{Page: Page{"GET", "/h5/wallet", identity.WalletOwn}, handle: c.h5Wallet},
 		{Page: Page{"POST", "/h5/campaigns/{id}/claim", identity.WalletOwn}, handle: c.h5Claim},

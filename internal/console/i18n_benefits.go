@@ -147,6 +147,13 @@ var benefitMessages = map[string]bilingual{
 	"bn.issue.submit":   {"发放", "Issue"},
 	"bn.issue.result":   {"已发放 %d 张，%d 个账号未发放。", "%d tickets issued, %d accounts refused."},
 
+	"bn.print.title": {"打印票券", "Print tickets"},
+	"bn.print.h":     {"打印", "Print"},
+	"bn.print.open":  {"打印页", "Printable sheet"},
+	"bn.print.page":  {"第 %d / %d 页（本批 %d 张）", "Page %d of %d (%d in the batch)"},
+	"bn.print.how":   {"在宁波地铁 H5「卡券」页输入或扫描兑换码，即可放入卡券使用。", "Type or scan the code on the Wallet page of the metro H5 to put the ticket in your wallet."},
+	"bn.print.code":  {"兑换码", "Code"},
+
 	"wallet.title":          {"我的卡券", "My wallet"},
 	"wallet.back":           {"返回卡券", "Back to the wallet"},
 	"wallet.tickets_h":      {"持有的票券", "Tickets held"},
