@@ -84,19 +84,14 @@ func Booking(ctx context.Context, o BookingOptions) ([]Figure, error) {
 				return nil, err
 			}
 			// The ceiling right after, as many connections, warmed up.
-			hl := Load{Client: helloClient, Concurrency: o.Concurrency, Duration: 300 * time.Millisecond, New: Get(hello.URL)}
-			if _, err := hl.Run(ctx); err != nil {
-				return nil, err
-			}
-			hl.Duration = 2 * time.Second
-			h, err := hl.Run(ctx)
+			ceil, err := hello.Ceiling(ctx, helloClient, o.Concurrency)
 			if err != nil {
 				return nil, err
 			}
-			ceilings = append(ceilings, h.Rate())
+			ceilings = append(ceilings, ceil)
 			engine, last = r.engine, r
 			rates = append(rates, r.res.Rate())
-			logf("booking run %d/%d (%s): %s; check: %s; hello-world %s req/s", run, o.Runs, r.engine, r.res, r.check, human(h.Rate()))
+			logf("booking run %d/%d (%s): %s; check: %s; hello-world %s req/s", run, o.Runs, r.engine, r.res, r.check, human(ceil))
 		}
 		f := Figure{Name: "durable bookings over HTTP (" + engine + ")", Value: Median(rates), Unit: "tickets/s", Runs: o.Runs}
 		f.compare("12306 2015 order capacity", AnchorOrders)
