@@ -65,10 +65,28 @@ func (s *Server) benefitsRoutes() {
 	}{{"accept", benefits.GiftAccepted, "接受赠送"}, {"decline", benefits.GiftDeclined, "拒绝赠送，票券退回"}, {"cancel", benefits.GiftCancelled, "赠送人撤回"}} {
 		state := st.state
 		add(s, identity.WalletOwn, op("POST", "/api/v1/gifts/{token}/"+st.path, st.path+"Gift", tag, "Gift: "+st.path, st.zh),
-			func(ctx context.Context, in *giftTokenPath) (*giftOutput, error) { return s.settleGift(ctx, in, state) })
+			func(ctx context.Context, in *giftTokenPath) (*body[benefits.Gift], error) {
+				return s.settleGift(ctx, in, state)
+			})
 	}
 	add(s, identity.BenefitsSettle, op("POST", "/api/v1/rides/{id}/redemption", "redeemRide", tag, "Apply a rider's best allowed benefits to a ride, once per ride ID (the stacking rules of docs/STACKING.md)", "按叠加规则为行程核销优惠，同一行程只核销一次"), s.redeemRide)
 	add(s, identity.BenefitsSettle, op("GET", "/api/v1/rides/{id}/redemption", "getRideRedemption", tag, "The benefits applied to a ride", ""), s.getRedemption)
+}
+
+// body is a response of one JSON body.
+type body[T any] struct{ Body T }
+
+// withBenefits runs fn on the benefits service, when this process runs
+// it, and answers with what fn returns.
+func withBenefits[T any](s *Server, fn func(*benefits.Service) (T, error)) (*body[T], error) {
+	if err := s.needBenefits(); err != nil {
+		return nil, err
+	}
+	v, err := fn(s.deps.Benefits)
+	if err != nil {
+		return nil, err
+	}
+	return &body[T]{Body: v}, nil
 }
 
 func (s *Server) needBenefits() error {
@@ -93,19 +111,13 @@ type productRequest struct {
 }
 
 type productInput struct{ Body productRequest }
-type productOutput struct{ Body benefits.Product }
 
-func (s *Server) createProduct(ctx context.Context, in *productInput) (*productOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
+func (s *Server) createProduct(ctx context.Context, in *productInput) (*body[benefits.Product], error) {
 	b := in.Body
-	p, err := s.deps.Benefits.CreateProduct(ctx, benefits.Product{Kind: b.Kind, NameZH: b.NameZH, NameEN: b.NameEN, Feed: b.Feed,
-		Terms: b.Terms, Scope: b.Scope, Valid: b.Validity, Cover: b.Cover, InstructionsZH: b.InstructionsZH, InstructionsEN: b.InstructionsEN}, operatorOwner, actor(ctx))
-	if err != nil {
-		return nil, err
-	}
-	return &productOutput{Body: p}, nil
+	return withBenefits(s, func(svc *benefits.Service) (benefits.Product, error) {
+		return svc.CreateProduct(ctx, benefits.Product{Kind: b.Kind, NameZH: b.NameZH, NameEN: b.NameEN, Feed: b.Feed,
+			Terms: b.Terms, Scope: b.Scope, Valid: b.Validity, Cover: b.Cover, InstructionsZH: b.InstructionsZH, InstructionsEN: b.InstructionsEN}, operatorOwner, actor(ctx))
+	})
 }
 
 type productsOutput struct {
@@ -131,15 +143,8 @@ type benefitIDPath struct {
 	ID int64 `path:"id" minimum:"1"`
 }
 
-func (s *Server) getProduct(ctx context.Context, in *benefitIDPath) (*productOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
-	p, err := s.deps.Benefits.Store().Product(ctx, in.ID)
-	if err != nil {
-		return nil, err
-	}
-	return &productOutput{Body: p}, nil
+func (s *Server) getProduct(ctx context.Context, in *benefitIDPath) (*body[benefits.Product], error) {
+	return withBenefits(s, func(svc *benefits.Service) (benefits.Product, error) { return svc.Store().Product(ctx, in.ID) })
 }
 
 // campaignRequest is what a caller sets of a campaign.
@@ -296,17 +301,8 @@ func (s *Server) actCampaign(ctx context.Context, in *campaignActionInput, a ben
 	return &campaignOutput{Body: v}, nil
 }
 
-type statsOutput struct{ Body benefits.Stats }
-
-func (s *Server) campaignStats(ctx context.Context, in *benefitIDPath) (*statsOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
-	st, err := s.deps.Benefits.Stats(ctx, in.ID)
-	if err != nil {
-		return nil, err
-	}
-	return &statsOutput{Body: st}, nil
+func (s *Server) campaignStats(ctx context.Context, in *benefitIDPath) (*body[benefits.Stats], error) {
+	return withBenefits(s, func(svc *benefits.Service) (benefits.Stats, error) { return svc.Stats(ctx, in.ID) })
 }
 
 type csvOutput struct {
@@ -348,17 +344,10 @@ type generateCodesInput struct {
 	}
 }
 
-type codeBatchOutput struct{ Body benefits.CodeBatch }
-
-func (s *Server) generateCodes(ctx context.Context, in *generateCodesInput) (*codeBatchOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
-	b, err := s.deps.Benefits.GenerateCodes(ctx, in.ID, in.Body.Count, actor(ctx))
-	if err != nil {
-		return nil, err
-	}
-	return &codeBatchOutput{Body: b}, nil
+func (s *Server) generateCodes(ctx context.Context, in *generateCodesInput) (*body[benefits.CodeBatch], error) {
+	return withBenefits(s, func(svc *benefits.Service) (benefits.CodeBatch, error) {
+		return svc.GenerateCodes(ctx, in.ID, in.Body.Count, actor(ctx))
+	})
 }
 
 type codeBatchesOutput struct {
@@ -445,17 +434,10 @@ func (s *Server) issueDirect(ctx context.Context, in *issueDirectInput) (*issueD
 	return out, nil
 }
 
-type ticketOutput struct{ Body benefits.Ticket }
-
-func (s *Server) claim(ctx context.Context, in *benefitIDPath) (*ticketOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
-	t, err := s.deps.Benefits.Claim(ctx, in.ID, PrincipalFrom(ctx).Account.ID)
-	if err != nil {
-		return nil, err
-	}
-	return &ticketOutput{Body: t}, nil
+func (s *Server) claim(ctx context.Context, in *benefitIDPath) (*body[benefits.Ticket], error) {
+	return withBenefits(s, func(svc *benefits.Service) (benefits.Ticket, error) {
+		return svc.Claim(ctx, in.ID, PrincipalFrom(ctx).Account.ID)
+	})
 }
 
 type redeemCodeInput struct {
@@ -464,15 +446,10 @@ type redeemCodeInput struct {
 	}
 }
 
-func (s *Server) redeemCode(ctx context.Context, in *redeemCodeInput) (*ticketOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
-	t, err := s.deps.Benefits.RedeemCode(ctx, in.Body.Code, PrincipalFrom(ctx).Account.ID)
-	if err != nil {
-		return nil, err
-	}
-	return &ticketOutput{Body: t}, nil
+func (s *Server) redeemCode(ctx context.Context, in *redeemCodeInput) (*body[benefits.Ticket], error) {
+	return withBenefits(s, func(svc *benefits.Service) (benefits.Ticket, error) {
+		return svc.RedeemCode(ctx, in.Body.Code, PrincipalFrom(ctx).Account.ID)
+	})
 }
 
 type walletOutput struct {
@@ -502,17 +479,10 @@ type giftInput struct {
 	}
 }
 
-type giftOutput struct{ Body benefits.Gift }
-
-func (s *Server) gift(ctx context.Context, in *giftInput) (*giftOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
-	g, err := s.deps.Benefits.Gift(ctx, in.ID, PrincipalFrom(ctx).Account.ID, in.Body.Cover, in.Body.Message)
-	if err != nil {
-		return nil, err
-	}
-	return &giftOutput{Body: g}, nil
+func (s *Server) gift(ctx context.Context, in *giftInput) (*body[benefits.Gift], error) {
+	return withBenefits(s, func(svc *benefits.Service) (benefits.Gift, error) {
+		return svc.Gift(ctx, in.ID, PrincipalFrom(ctx).Account.ID, in.Body.Cover, in.Body.Message)
+	})
 }
 
 type giftsOutput struct {
@@ -566,15 +536,10 @@ func (s *Server) getGift(ctx context.Context, in *giftTokenPath) (*giftViewOutpu
 	return out, nil
 }
 
-func (s *Server) settleGift(ctx context.Context, in *giftTokenPath, state benefits.GiftState) (*giftOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
-	g, err := s.deps.Benefits.SettleGift(ctx, in.Token, PrincipalFrom(ctx).Account.ID, state)
-	if err != nil {
-		return nil, err
-	}
-	return &giftOutput{Body: g}, nil
+func (s *Server) settleGift(ctx context.Context, in *giftTokenPath, state benefits.GiftState) (*body[benefits.Gift], error) {
+	return withBenefits(s, func(svc *benefits.Service) (benefits.Gift, error) {
+		return svc.SettleGift(ctx, in.Token, PrincipalFrom(ctx).Account.ID, state)
+	})
 }
 
 type redeemRideInput struct {
