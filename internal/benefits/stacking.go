@@ -36,9 +36,11 @@ type Selection struct {
 }
 
 // maxPerKind bounds how many candidates of one coupon kind are combined,
-// keeping the search small for riders with large wallets. The best few of a
-// kind by their saving on the whole fare always include the best choice
-// (see docs/STACKING.md).
+// keeping the search small for riders with large wallets: the eight saving
+// most on the whole fare. The choice is exact for wallets holding at most
+// eight of a kind; beyond that it is exact in the net fare for amount-off
+// and fixed-price coupons, but a capped percentage may be missed (see
+// docs/STACKING.md).
 const maxPerKind = 8
 
 // Select picks the benefits applied to a ride and the fare left to pay,
@@ -53,8 +55,9 @@ const maxPerKind = 8
 //   - The choice is the one that leaves the rider the lowest fare; among
 //     equals, the one consuming fewest held tickets (automatic campaign
 //     benefits consume none), then the one whose tickets expire soonest,
-//     then the lowest ticket IDs. A benefit that would save nothing is
-//     never applied.
+//     then the lowest ticket IDs, then the lowest campaign IDs of its
+//     automatic benefits. A benefit that would save nothing is never
+//     applied.
 //
 // Select is pure: the same input gives the same answer.
 func Select(r Ride, loc *time.Location, candidates []Benefit) Selection {
@@ -128,7 +131,18 @@ func eligible(b Benefit, r Ride, loc *time.Location) bool {
 	if b.TicketID != 0 && b.RidesLeft <= 0 {
 		return false
 	}
-	return b.Kind != AmountOff || r.Fare >= b.Terms.MinFare
+	// Terms Product.Validate would refuse never apply: they could make
+	// the fare negative or raise it.
+	t := b.Terms
+	switch b.Kind {
+	case AmountOff:
+		return t.AmountOff > 0 && t.MinFare >= 0 && r.Fare >= t.MinFare
+	case FixedPrice:
+		return t.FixedPrice >= 0
+	case Percentage:
+		return t.PercentOff >= 1 && t.PercentOff <= 100 && t.Cap >= 0
+	}
+	return true
 }
 
 // couponOrder is a coupon kind's place in the order of application.
@@ -143,7 +157,9 @@ func couponOrder(k Kind) int {
 }
 
 // strongest keeps the maxPerKind candidates saving most on the whole fare,
-// ties broken by the same rules as Select (earliest expiry, lowest ID).
+// ties broken by the same rules as Select (automatic benefits first, then
+// earliest expiry, lowest ticket ID, lowest campaign ID), whatever the
+// order of bs.
 func strongest(bs []Benefit, fare int64) []Benefit {
 	if len(bs) <= maxPerKind {
 		return bs
@@ -157,10 +173,19 @@ func strongest(bs []Benefit, fare int64) []Benefit {
 			}
 			return 1
 		}
-		if c := a.Window.Until.Compare(b.Window.Until); c != 0 {
-			return c
+		if ha, hb := a.TicketID != 0, b.TicketID != 0; ha != hb {
+			if hb {
+				return -1
+			}
+			return 1
 		}
-		return cmpInt(a.TicketID, b.TicketID)
+		if a.TicketID != 0 {
+			if c := a.Window.Until.Compare(b.Window.Until); c != 0 {
+				return c
+			}
+			return cmpInt(a.TicketID, b.TicketID)
+		}
+		return cmpInt(a.CampaignID, b.CampaignID)
 	})
 	return bs[:maxPerKind]
 }
@@ -174,7 +199,8 @@ func step(fare int64, b Benefit) int64 {
 	case FixedPrice:
 		return min(fare, t.FixedPrice)
 	case Percentage:
-		off := fare * int64(t.PercentOff) / 100
+		p := int64(t.PercentOff)
+		off := fare/100*p + fare%100*p/100 // fare·p/100 rounded down, without overflow
 		if t.Cap > 0 {
 			off = min(off, t.Cap)
 		}
@@ -239,19 +265,21 @@ func expiries(c []Benefit) []time.Time {
 	return out
 }
 
-// ids lists a combination's ticket IDs (campaign IDs for automatic
-// benefits, negated so they sort apart), ascending.
+// ids lists a combination's held ticket IDs, ascending, then the campaign
+// IDs of its automatic benefits, ascending. Combinations compared here
+// hold as many tickets, so ticket IDs are compared first.
 func ids(c []Benefit) []int64 {
-	out := make([]int64, 0, len(c))
+	var tickets, camps []int64
 	for _, b := range c {
 		if b.TicketID != 0 {
-			out = append(out, b.TicketID)
+			tickets = append(tickets, b.TicketID)
 		} else {
-			out = append(out, -b.CampaignID)
+			camps = append(camps, b.CampaignID)
 		}
 	}
-	slices.Sort(out)
-	return out
+	slices.Sort(tickets)
+	slices.Sort(camps)
+	return append(tickets, camps...)
 }
 
 func cmpInt(a, b int64) int {
