@@ -267,3 +267,36 @@ func TestServiceGiftReturnsAfterExpiry(t *testing.T) {
 		t.Errorf("giver's wallet after the return: %+v", w)
 	}
 }
+
+// TestServiceHundredThousandCodes generates the largest batch in one go:
+// 100,000 distinct codes stored, counted and exported in order.
+func TestServiceHundredThousandCodes(t *testing.T) {
+	e := newSvcEnv(t, 0)
+	ctx := context.Background()
+	c := e.running(t, benefits.Product{Kind: benefits.SingleRide, NameZH: "单程", Valid: benefits.Validity{Days: 3}},
+		benefits.Campaign{Stock: 100_000, Channels: []benefits.Channel{benefits.CodeChannel}})
+	start := time.Now()
+	b, err := e.svc.GenerateCodes(ctx, c.ID, benefits.MaxCodesPerBatch, "account:1 (admin)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("100,000 codes generated and stored in %s", time.Since(start).Round(time.Millisecond))
+	if _, err := e.svc.GenerateCodes(ctx, c.ID, benefits.MaxCodesPerBatch+1, "x"); fault.As(err).Reason != "bad_code_count" {
+		t.Errorf("100,001 codes: %v", err)
+	}
+	seen := make(map[string]bool, b.Count)
+	err = e.svc.Store().Codes(ctx, b.ID, func(r benefits.CodeRow) error {
+		if seen[r.Code] || len(r.Code) != 15 {
+			t.Fatalf("code %q repeated or malformed", r.Code)
+		}
+		seen[r.Code] = true
+		return nil
+	})
+	if err != nil || len(seen) != 100_000 || b.Count != 100_000 {
+		t.Fatalf("exported %d codes of a batch of %d: %v", len(seen), b.Count, err)
+	}
+	st, err := e.svc.Stats(ctx, c.ID)
+	if err != nil || st.Codes != 100_000 || st.CodesRedeemed != 0 {
+		t.Errorf("stats: %d codes, %d redeemed, %v", st.Codes, st.CodesRedeemed, err)
+	}
+}
