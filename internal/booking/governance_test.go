@@ -2,6 +2,7 @@ package booking_test
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -199,8 +200,12 @@ func TestCancelsRacingTheLimit(t *testing.T) {
 		booked, reasons := 0, map[string]int{}
 		for g := range 8 {
 			wg.Go(func() {
-				for try := range 20 {
-					o, err := bookOn(e, acct, day0.AddDays(3), passenger(200+g*20+try, network.HardSleeper, ""))
+				// Each goroutine tries until the limit refuses it: under load
+				// the one booking that got through may stay unpaid (refusing
+				// the others with unpaid_order_exists) for many tries.
+				deadline := time.Now().Add(30 * time.Second)
+				for try := 0; time.Now().Before(deadline); try++ {
+					o, err := bookOn(e, acct, day0.AddDays(3), passenger(200+g*20+try%20, network.HardSleeper, ""))
 					if err != nil {
 						mu.Lock()
 						reasons[fault.As(err).Reason]++
@@ -208,6 +213,7 @@ func TestCancelsRacingTheLimit(t *testing.T) {
 						if hasReason(err, "account_cancel_limit") {
 							return
 						}
+						runtime.Gosched()
 						continue
 					}
 					mu.Lock()
