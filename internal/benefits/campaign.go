@@ -33,10 +33,23 @@ const (
 	ClaimChannel  Channel = "claim"  // claimed in the H5 pages or the API
 	CodeChannel   Channel = "code"   // a redemption code
 	DirectChannel Channel = "direct" // issued by the campaign's owner to a list
+	// AutoChannel issues no tickets: while the campaign runs, every ride
+	// in its product's scope gets the benefit (free-ride days, subsidies
+	// for rider categories; SPEC M5). It is a campaign's only channel.
+	AutoChannel Channel = "auto"
 )
 
 // Channels are the channels a campaign may open.
-var Channels = []Channel{ClaimChannel, CodeChannel, DirectChannel}
+var Channels = []Channel{ClaimChannel, CodeChannel, DirectChannel, AutoChannel}
+
+// Automatic reports whether the campaign applies to rides without tickets.
+func (c Campaign) Automatic() bool { return slices.Contains(c.Channels, AutoChannel) }
+
+// AutoBenefit is the benefit an automatic campaign of product p gives
+// every ride in scope during the campaign.
+func AutoBenefit(c Campaign, p Product) Benefit {
+	return Benefit{CampaignID: c.ID, Kind: p.Kind, Terms: p.Terms, Scope: p.Scope, Window: Window{From: c.Starts, Until: c.Ends}}
+}
 
 // Campaign distributes one product under a budget, with review.
 type Campaign struct {
@@ -106,7 +119,11 @@ func (c Campaign) Validate() error {
 		return bad("campaign_name_too_long", "活动名称过长", "the campaign name is too long")
 	case c.Starts.IsZero() || c.Ends.IsZero() || !c.Ends.After(c.Starts):
 		return bad("bad_campaign_window", "活动须有开始与结束时间，且结束晚于开始", "a campaign needs a start and an end after it")
-	case c.Stock < 1 || c.Stock > 10_000_000:
+	case c.Automatic() && len(c.Channels) > 1:
+		return bad("auto_channel_alone", "自动优惠活动不能同时开放其他发放渠道", "an automatic campaign has no other channel")
+	case c.Automatic() && c.Stock != 0:
+		return bad("auto_no_stock", "自动优惠活动不发放票券，库存应为 0", "an automatic campaign issues no tickets: its stock is 0")
+	case !c.Automatic() && (c.Stock < 1 || c.Stock > 10_000_000):
 		return bad("bad_stock", "库存应在 1 至 10000000 之间", "stock must be 1 to 10,000,000")
 	case c.PerUser < 0 || c.BudgetUses < 0 || c.BudgetValue < 0:
 		return bad("bad_limits", "限额不能为负", "limits cannot be negative")

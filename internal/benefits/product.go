@@ -87,6 +87,9 @@ type Scope struct {
 	To   []string `json:"to,omitempty"`
 	// Weekdays, 1 (Monday) to 7 (Sunday), of the ride's entry, local time.
 	Weekdays []int `json:"weekdays,omitempty"`
+	// Dates of the ride's entry, local time, such as the days of a
+	// free-ride campaign (SPEC M5); empty: any day.
+	Dates []network.Date `json:"dates,omitempty"`
 	// Hours of the entry as [FromMinute, ToMinute) after local midnight;
 	// both zero: all day. ToMinute below FromMinute spans midnight.
 	FromMinute int `json:"from_minute,omitempty"`
@@ -215,6 +218,14 @@ func (s Scope) validate(net Network) error {
 			return fault.Newf(fault.Invalid, "bad_weekday", "星期 %d 无效（1 为周一，7 为周日）", "weekday %d is not 1 (Monday) to 7 (Sunday)", d)
 		}
 	}
+	if len(s.Dates) > 366 {
+		return fault.New(fault.Invalid, "too_many_dates", "指定日期最多 366 个", "at most 366 dates")
+	}
+	for _, d := range s.Dates {
+		if d.IsZero() {
+			return fault.New(fault.Invalid, "bad_date", "日期无效", "a date is missing")
+		}
+	}
 	if s.FromMinute < 0 || s.FromMinute >= 1440 || s.ToMinute < 0 || s.ToMinute > 1440 || (s.FromMinute != 0 && s.FromMinute == s.ToMinute) {
 		return fault.New(fault.Invalid, "bad_hours", "时段无效：应为 00:00–24:00 内的起止分钟", "the hours must be start and end minutes within 00:00–24:00")
 	}
@@ -308,6 +319,9 @@ func (s Scope) Covers(r Ride, loc *time.Location) bool {
 		if !slices.Contains(s.Weekdays, wd) {
 			return false
 		}
+	}
+	if len(s.Dates) > 0 && !slices.ContainsFunc(s.Dates, network.DateOf(local).Equal) {
+		return false
 	}
 	if s.FromMinute != 0 || s.ToMinute != 0 {
 		m := local.Hour()*60 + local.Minute()

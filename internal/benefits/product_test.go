@@ -381,6 +381,11 @@ func TestScopeCovers(t *testing.T) {
 		{"rider with no category", benefits.Scope{Riders: []string{"senior"}}, ride(func(r *benefits.Ride) { r.RiderGroups = nil }), false},
 		{"one of several categories", benefits.Scope{Riders: []string{"teacher"}}, ride(func(r *benefits.Ride) { r.RiderGroups = []string{"senior", "teacher"} }), true},
 
+		{"on a given date", benefits.Scope{Dates: []network.Date{network.MustDate("2026-12-01"), network.MustDate("2026-12-07")}}, ride(nil), true},
+		{"not on the given dates", benefits.Scope{Dates: []network.Date{network.MustDate("2026-12-06")}}, ride(nil), false},
+		{"the date is the local one: 23:30 UTC on the 6th is the 7th in Shanghai", benefits.Scope{Dates: []network.Date{network.MustDate("2026-12-07")}},
+			ride(enteredAt(time.Date(2026, 12, 6, 23, 30, 0, 0, time.UTC))), true},
+
 		{"all parts must hold", benefits.Scope{Lines: []string{"L1"}, Weekdays: []int{1}, FromMinute: 7 * 60, ToMinute: 9 * 60, Riders: []string{"student"}}, ride(nil), true},
 		{"all parts must hold: one fails", benefits.Scope{Lines: []string{"L1"}, Weekdays: []int{1}, FromMinute: 7 * 60, ToMinute: 9 * 60, Riders: []string{"senior"}}, ride(nil), false},
 	}

@@ -45,7 +45,9 @@ const (
 // that opened it (the tap-in, or the tap-out of a trip with no entry), so
 // clearing the same taps again gives the same trips.
 type Trip struct {
-	ID      string     `json:"id"`
+	ID string `json:"id"`
+	// Seq is the store's order of trips, set when stored (0 before).
+	Seq     int64      `json:"seq,omitempty"`
 	Feed    string     `json:"feed"`
 	Account int64      `json:"account"`
 	Status  TripStatus `json:"status"`
