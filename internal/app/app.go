@@ -18,6 +18,7 @@ import (
 	"piao/internal/httpapi"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
+	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment"
 	"piao/internal/payment/sandbox"
@@ -59,6 +60,8 @@ type App struct {
 	// Benefits runs value-added tickets (products, campaigns, wallets); it
 	// works without Start, and Start runs its claim batching and gift sweeper.
 	Benefits *benefits.Service
+	// MetroStore keeps gate taps, cleared trips and their settlements.
+	MetroStore metro.Store
 }
 
 // Open opens the configured database. It does not migrate; call Migrate.
@@ -77,6 +80,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.IdempotencyStore = db.Idempotency()
 		a.Governance = governance.NewService(db.Governance(), governance.Config{Now: a.Now})
 		a.Benefits = benefits.NewService(db.Benefits(), benefits.Config{Now: a.Now, Network: metroNetwork(a.Network)})
+		a.MetroStore = db.Metro()
 	case cfg.Database == "":
 		dir := cfg.DataDir
 		if dir == "" {
@@ -94,6 +98,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.IdempotencyStore = db.Idempotency()
 		a.Governance = governance.NewService(db.Governance(), governance.Config{Now: a.Now})
 		a.Benefits = benefits.NewService(db.Benefits(), benefits.Config{Now: a.Now, Network: metroNetwork(a.Network)})
+		a.MetroStore = db.Metro()
 	default:
 		return nil, fmt.Errorf("unsupported database %q: use postgres://… or leave empty for the embedded SQLite", redact(cfg.Database))
 	}

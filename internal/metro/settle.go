@@ -58,7 +58,21 @@ type Holdings struct {
 	Gifted    map[int64]bool               // IDs of tickets received as gifts
 	Auto      []benefits.Benefit           // automatic benefits (TicketID 0)
 	Campaigns map[int64]benefits.Campaign  // by ID, with Uses and Spent
-	Groups    map[int64][]string           // rider categories by account
+	Groups    map[int64][]GroupGrant       // rider categories by account
+}
+
+// GroupGrant is a rider category an account holds for a while, such as
+// "teacher" from a verified subsidy enrolment.
+type GroupGrant struct {
+	Group  string          `json:"group"`
+	Window benefits.Window `json:"window"`
+}
+
+// AutoRuns reports whether an automatic campaign gives its benefit to
+// trips in its window: approved or active, not paused or terminated, as
+// the operator left it when settlement runs.
+func AutoRuns(c benefits.Campaign) bool {
+	return c.Automatic() && (c.Status == benefits.Approved || c.Status == benefits.Active)
 }
 
 // Settler settles trips one after another against holdings it keeps up to
@@ -68,7 +82,8 @@ type Settler struct {
 	h   Holdings
 	loc *time.Location
 	// scratch, reused between trips
-	cands []benefits.Benefit
+	cands  []benefits.Benefit
+	groups []string
 }
 
 // NewSettler starts settling against h, reading local times in loc.
@@ -100,7 +115,13 @@ func (s *Settler) Settle(t Trip) Settlement {
 		return line
 	}
 	s.cands = append(append(s.cands[:0], held...), s.h.Auto...)
-	sel := benefits.SelectWithinBudgets(Ride(t, s.h.Groups[t.Account]), s.loc, s.cands, s.h.Campaigns)
+	s.groups = s.groups[:0]
+	for _, g := range s.h.Groups[t.Account] {
+		if g.Window.Contains(t.At()) {
+			s.groups = append(s.groups, g.Group)
+		}
+	}
+	sel := benefits.SelectWithinBudgets(Ride(t, s.groups), s.loc, s.cands, s.h.Campaigns)
 	if len(sel.Applied) == 0 {
 		return line
 	}

@@ -6,6 +6,7 @@ import (
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
+	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment/sandbox"
 )
@@ -30,3 +31,6 @@ func (db *DB) Governance() governance.Store { return &governanceStore{db} }
 
 // Benefits returns the value-added tickets store.
 func (db *DB) Benefits() benefits.Store { return &benefitsStore{db} }
+
+// Metro returns the metro clearing and settlement store.
+func (db *DB) Metro() metro.Store { return &metroStore{db} }

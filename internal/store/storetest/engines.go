@@ -23,6 +23,7 @@ import (
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
+	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment/sandbox"
 	"piao/internal/store/postgres"
@@ -44,6 +45,8 @@ type Stores struct {
 	Governance governance.Store
 	// Benefits keeps value-added tickets: products, campaigns, tickets, codes, gifts.
 	Benefits benefits.Store
+	// Metro keeps gate taps, trips and their settlements.
+	Metro metro.Store
 }
 
 // Engine opens a fresh, migrated database on one storage engine.
@@ -75,7 +78,7 @@ func OpenSQLite(tb testing.TB) Stores {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	return Stores{Engine: "sqlite", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Idempotency: db.Idempotency(), Governance: db.Governance(), Benefits: db.Benefits(), Ping: db.Ping}
+	return Stores{Engine: "sqlite", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Idempotency: db.Idempotency(), Governance: db.Governance(), Benefits: db.Benefits(), Metro: db.Metro(), Ping: db.Ping}
 }
 
 // PostgresURL returns the server URL for tests, skipping (or failing under
@@ -140,5 +143,5 @@ func OpenPostgres(tb testing.TB) Stores {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	return Stores{Engine: "postgres", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Idempotency: db.Idempotency(), Governance: db.Governance(), Benefits: db.Benefits(), Ping: db.Ping}
+	return Stores{Engine: "postgres", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Idempotency: db.Idempotency(), Governance: db.Governance(), Benefits: db.Benefits(), Metro: db.Metro(), Ping: db.Ping}
 }

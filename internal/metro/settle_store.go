@@ -1,0 +1,68 @@
+package metro
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps taps, trips and settlements. Taps are idempotent by ID,
+// trips by ID and settlements by trip: writing any of them twice stores
+// them once.
+type Store interface {
+	// AddTaps stores taps whose IDs are not stored yet and returns how
+	// many were new; the rest are duplicates and change nothing.
+	AddTaps(ctx context.Context, taps []Tap) (added int, err error)
+	// OpenTaps returns the feed's taps not yet cleared into a trip, of
+	// the accounts after afterAccount in account order, whole accounts
+	// only, about limit taps (more when one account has more).
+	OpenTaps(ctx context.Context, feed string, afterAccount int64, limit int) ([]Tap, error)
+	// AddTrips stores trips whose IDs are not stored yet and marks the
+	// given taps cleared, in one transaction; it returns how many trips
+	// were new.
+	AddTrips(ctx context.Context, trips []Trip, cleared []string) (added int, err error)
+	// Trip returns a trip by ID.
+	Trip(ctx context.Context, id string) (Trip, error)
+	// AccountTrips returns an account's trips begun in [from, until).
+	AccountTrips(ctx context.Context, account int64, from, until time.Time) ([]Trip, error)
+	// Holdings reads what settlement of the feed's trips needs: the
+	// tickets held for the feed usable at or after since, automatic
+	// campaigns running at or after since, and riders' categories.
+	Holdings(ctx context.Context, feed string, since time.Time) (Holdings, error)
+	// Unsettled returns up to limit of the feed's trips with no
+	// settlement and Seq above afterSeq, in Seq order.
+	Unsettled(ctx context.Context, feed string, afterSeq int64, limit int) ([]Trip, error)
+	// OldestUnsettled returns when the feed's oldest unsettled trip began
+	// (zero time when every trip is settled).
+	OldestUnsettled(ctx context.Context, feed string) (time.Time, error)
+	// Settle writes ledger lines and everything they use — ticket rides,
+	// campaign counters, use records — in one transaction. If any trip is
+	// settled already, a ticket has fewer rides left than used, or a
+	// campaign budget would be passed, nothing is written and the error
+	// is a conflict: the caller reloads its holdings and settles again.
+	Settle(ctx context.Context, lines []Settlement) error
+	// Settlement returns the ledger line of a trip.
+	Settlement(ctx context.Context, tripID string) (Settlement, error)
+	// GrantGroups gives accounts rider categories for a while (replacing
+	// a grant of the same category), as verified subsidy enrolments do.
+	GrantGroups(ctx context.Context, grants []AccountGroup) error
+	// UseStats counts the uses of a campaign's benefit by entry station,
+	// exit station and hour of entry (local time), for trips begun in
+	// [from, until).
+	UseStats(ctx context.Context, campaignID int64, from, until time.Time) ([]UseCount, error)
+}
+
+// AccountGroup is a rider category granted to an account.
+type AccountGroup struct {
+	Account int64 `json:"account"`
+	GroupGrant
+}
+
+// UseCount is how many trips used a benefit and what it saved, for one
+// entry station, exit station and hour of the day.
+type UseCount struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Hour   int    `json:"hour"` // 0–23, local time of entry
+	Trips  int    `json:"trips"`
+	Saving int64  `json:"saving"` // fen
+}
