@@ -121,9 +121,9 @@ func Settle(ctx context.Context, st Store, feed string, o SettleOptions) (Settle
 				p.trips = p.trips[:len(p.trips)-1]
 			}
 			if len(p.trips) == 0 {
+				lines = lines[:0]
 				break
 			}
-			lines = lines[:0]
 		}
 		rep.add(lines)
 		if o.Progress != nil {
