@@ -19,6 +19,40 @@ type benchCmd struct {
 	Booking   benchBookingCmd   `cmd:"" help:"Q2: durable bookings over HTTP (hold committed, no oversell), SQLite and, with a postgres URL, PostgreSQL."`
 	Analytics benchAnalyticsCmd `cmd:"" help:"G4: the cancellation report over 10 M transactions in memory, and read back from a database."`
 	Claim     benchClaimCmd     `cmd:"" help:"Q5: flash claim over HTTP, 100,000 claimers for 10,000 tickets; exactly the stock issued, claims/s against the hello-world ceiling."`
+	Settle    benchSettleCmd    `cmd:"" help:"Q4: settle a synthetic day of 13.75 M metro trips with benefits; trips/s against the raw insert of the same trips, peak memory."`
+}
+
+type benchSettleCmd struct {
+	benchOutput
+	Trips      int    `name:"trips" default:"13750000" help:"Trips in the synthetic day (Beijing's record day: 13,750,000)."`
+	Riders     int    `name:"riders" help:"Distinct riders (default: trips ÷ 2.1)."`
+	Holders    int    `name:"holders" default:"100000" help:"Riders holding value-added tickets (stored as accounts)."`
+	Batch      int    `name:"batch" default:"20000" help:"Trips settled per transaction."`
+	Seed       uint64 `name:"seed" default:"1" help:"Seed of the synthetic day."`
+	Postgres   string `name:"postgres" help:"PostgreSQL server URL: run on a fresh database created there instead of SQLite (default: --database if it is a postgres URL)."`
+	CPUProfile string `name:"cpuprofile" type:"path" help:"Write a CPU profile of the settlement run to this file."`
+}
+
+func (cmd benchSettleCmd) Run(ctx context.Context, c *cli) error {
+	pg, err := pgURL(cmd.Postgres, c)
+	if err != nil {
+		return err
+	}
+	quiet(c)
+	o := bench.SettleOptions{Database: pg, Trips: cmd.Trips, Riders: cmd.Riders, Holders: cmd.Holders, Batch: cmd.Batch, Seed: cmd.Seed, Log: os.Stderr}
+	if cmd.CPUProfile != "" {
+		f, err := os.Create(cmd.CPUProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		o.CPUProfile = f
+	}
+	figs, err := bench.Settle(ctx, o)
+	if err != nil {
+		return err
+	}
+	return cmd.print(figs)
 }
 
 type benchClaimCmd struct {

@@ -324,7 +324,7 @@ func (s *metroStore) Settle(ctx context.Context, lines []metro.Settlement) error
 			}
 			c.uses++
 			c.spent += a.Saving
-			uses = append(uses, []any{l.TripID, a.TicketID, a.CampaignID, a.Saving, l.At})
+			uses = append(uses, []any{a.CampaignID, l.TripSeq, a.TicketID, a.Saving})
 		}
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
@@ -358,7 +358,7 @@ func (s *metroStore) Settle(ctx context.Context, lines []metro.Settlement) error
 			return fault.Wrap(err, "copy settlements")
 		}
 		if len(uses) > 0 {
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ticket_uses"}, []string{"ride_id", "ticket_id", "campaign_id", "saving", "at"}, pgx.CopyFromRows(uses)); err != nil {
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"metro_benefit_uses"}, []string{"campaign_id", "trip_seq", "ticket_id", "saving"}, pgx.CopyFromRows(uses)); err != nil {
 				return fault.Wrap(err, "record uses")
 			}
 		}
@@ -414,13 +414,16 @@ func (s *metroStore) Settlement(ctx context.Context, tripID string) (metro.Settl
 	return l, nil
 }
 
+// tripStart is when a trip began: its entry, or its exit when it has none.
+const tripStart = `CASE WHEN t.entered = 0 THEN t.exited ELSE t.entered END`
+
 // UseStats counts a campaign's uses by entry and exit station and hour.
 func (s *metroStore) UseStats(ctx context.Context, campaignID int64, from, until time.Time) ([]metro.UseCount, error) {
 	rows, err := s.pool.Query(ctx, `SELECT t.from_station, t.to_station,
-			extract(hour FROM u.at AT TIME ZONE 'Asia/Shanghai')::int AS hour, count(*)::int, sum(u.saving)::bigint
-		FROM ticket_uses u JOIN metro_trips t ON t.id = u.ride_id
-		WHERE u.campaign_id = $1 AND u.at >= $2 AND u.at < $3
-		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, campaignID, from, until)
+			extract(hour FROM to_timestamp((`+tripStart+`) / 1000.0) AT TIME ZONE 'Asia/Shanghai')::int AS hour, count(*)::int, sum(u.saving)::bigint
+		FROM metro_benefit_uses u JOIN metro_trips t ON t.seq = u.trip_seq
+		WHERE u.campaign_id = $1 AND `+tripStart+` >= $2 AND `+tripStart+` < $3
+		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, campaignID, unixMilli(from), unixMilli(until))
 	if err != nil {
 		return nil, fault.Wrap(err, "count uses")
 	}

@@ -109,17 +109,28 @@ func (s *metroStore) taps(ctx context.Context, q string, args ...any) ([]metro.T
 func (s *metroStore) AddTrips(ctx context.Context, trips []metro.Trip, cleared []string) (int, error) {
 	added := 0
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO metro_trips (id, feed, account, status, from_station, to_station, from_line, to_line, in_tap, out_tap, entered, exited, metres, fare)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
-		if err != nil {
-			return fault.Wrap(err, "prepare trip insert")
-		}
-		defer st.Close()
-		for _, t := range trips {
-			res, err := st.ExecContext(ctx, t.ID, t.Feed, t.Account, string(t.Status), t.From, t.To, t.FromLine, t.ToLine, t.InTap, t.OutTap,
-				unixMilli(t.Entered), unixMilli(t.Exited), t.Metres, t.Fare)
+		args := make([]any, 0, bulkRows*tripInsertCols)
+		stmts := map[int]*sql.Stmt{}
+		defer func() {
+			for _, st := range stmts {
+				st.Close()
+			}
+		}()
+		for i := 0; i < len(trips); i += bulkRows {
+			chunk := trips[i:min(i+bulkRows, len(trips))]
+			args = args[:0]
+			for _, t := range chunk {
+				args = append(args, t.ID, t.Feed, t.Account, string(t.Status), t.From, t.To, t.FromLine, t.ToLine, t.InTap, t.OutTap,
+					unixMilli(t.Entered), unixMilli(t.Exited), t.Metres, t.Fare)
+			}
+			st, err := bulkStmt(ctx, tx, stmts, `INSERT INTO metro_trips (id, feed, account, status, from_station, to_station, from_line, to_line, in_tap, out_tap, entered, exited, metres, fare) VALUES `,
+				` ON CONFLICT (id) DO NOTHING`, tripInsertCols, len(chunk))
 			if err != nil {
-				return fault.Wrap(err, "insert trip")
+				return err
+			}
+			res, err := st.ExecContext(ctx, args...)
+			if err != nil {
+				return fault.Wrap(err, "insert trips")
 			}
 			n, _ := res.RowsAffected()
 			added += int(n)
@@ -140,6 +151,37 @@ func (s *metroStore) AddTrips(ctx context.Context, trips []metro.Trip, cleared [
 		return nil
 	})
 	return added, err
+}
+
+// bulkRows is how many rows one INSERT statement of a bulk write carries:
+// SQLite parses and steps one statement for many rows, which is most of
+// the gain of a bulk load.
+const bulkRows = 100
+
+const tripInsertCols = 14
+
+// bulkStmt returns the statement inserting n rows of cols values each,
+// prepared once per transaction and size.
+func bulkStmt(ctx context.Context, tx *sql.Tx, stmts map[int]*sql.Stmt, head, tail string, cols, n int) (*sql.Stmt, error) {
+	if st := stmts[n]; st != nil {
+		return st, nil
+	}
+	var b strings.Builder
+	b.WriteString(head)
+	row := "(" + strings.Repeat("?,", cols-1) + "?)"
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(row)
+	}
+	b.WriteString(tail)
+	st, err := tx.PrepareContext(ctx, b.String())
+	if err != nil {
+		return nil, fault.Wrap(err, "prepare bulk insert")
+	}
+	stmts[n] = st
+	return st, nil
 }
 
 const tripCols = `seq, id, feed, account, status, from_station, to_station, from_line, to_line, in_tap, out_tap, entered, exited, metres, fare`
@@ -186,10 +228,50 @@ func (s *metroStore) AccountTrips(ctx context.Context, account int64, from, unti
 		ORDER BY CASE WHEN entered = 0 THEN exited ELSE entered END, id`, account, unixMilli(from), unixMilli(until))
 }
 
-// Unsettled returns trips with no ledger line after afterSeq.
+// Unsettled returns trips with no ledger line after afterSeq. It reads a
+// range of trips and the ledger lines already written in that range, two
+// ordered scans, rather than probing the ledger once per trip.
 func (s *metroStore) Unsettled(ctx context.Context, feed string, afterSeq int64, limit int) ([]metro.Trip, error) {
-	return s.trips(ctx, `SELECT `+tripCols+` FROM metro_trips t WHERE t.seq > ? AND t.feed = ?
-		AND NOT EXISTS (SELECT 1 FROM metro_settlements s WHERE s.trip_seq = t.seq) ORDER BY t.seq LIMIT ?`, afterSeq, feed, limit)
+	out := make([]metro.Trip, 0, limit)
+	for len(out) < limit {
+		var page []metro.Trip
+		settled := map[int64]bool{}
+		err := s.readTx(ctx, func(tx *sql.Tx) error {
+			rows, err := tx.QueryContext(ctx, `SELECT `+tripCols+` FROM metro_trips WHERE seq > ? AND feed = ? ORDER BY seq LIMIT ?`, afterSeq, feed, limit-len(out))
+			if err != nil {
+				return fault.Wrap(err, "list trips")
+			}
+			defer rows.Close()
+			for rows.Next() {
+				t, err := scanTrip(rows)
+				if err != nil {
+					return err
+				}
+				page = append(page, t)
+			}
+			if err := rows.Err(); err != nil || len(page) == 0 {
+				return fault.Wrap(err, "list trips")
+			}
+			return eachRow(ctx, tx, `SELECT trip_seq FROM metro_settlements WHERE trip_seq > ? AND trip_seq <= ?`, []any{afterSeq, page[len(page)-1].Seq}, func(r *sql.Rows) error {
+				var seq int64
+				if err := r.Scan(&seq); err != nil {
+					return err
+				}
+				settled[seq] = true
+				return nil
+			})
+		})
+		if err != nil || len(page) == 0 {
+			return out, err
+		}
+		for _, t := range page {
+			if !settled[t.Seq] {
+				out = append(out, t)
+			}
+		}
+		afterSeq = page[len(page)-1].Seq
+	}
+	return out, nil
 }
 
 // OldestUnsettled returns the start of the oldest unsettled trip.
@@ -312,11 +394,6 @@ func eachRow(ctx context.Context, tx *sql.Tx, q string, args []any, fn func(*sql
 	return rows.Err()
 }
 
-// settleRows is how many ledger lines one INSERT statement writes: SQLite
-// parses and steps one statement for many rows, which is most of the gain
-// of a bulk load.
-const settleRows = 100
-
 const settleCols = 10
 
 // Settle writes ledger lines and what they use in one transaction.
@@ -325,14 +402,15 @@ func (s *metroStore) Settle(ctx context.Context, lines []metro.Settlement) error
 		return nil
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		full, err := tx.PrepareContext(ctx, settleInsert(settleRows))
-		if err != nil {
-			return fault.Wrap(err, "prepare settlement insert")
-		}
-		defer full.Close()
-		args := make([]any, 0, settleRows*settleCols)
-		for i := 0; i < len(lines); i += settleRows {
-			chunk := lines[i:min(i+settleRows, len(lines))]
+		stmts := map[int]*sql.Stmt{}
+		defer func() {
+			for _, st := range stmts {
+				st.Close()
+			}
+		}()
+		args := make([]any, 0, bulkRows*settleCols)
+		for i := 0; i < len(lines); i += bulkRows {
+			chunk := lines[i:min(i+bulkRows, len(lines))]
 			args = args[:0]
 			for _, l := range chunk {
 				applied := ""
@@ -345,12 +423,9 @@ func (s *metroStore) Settle(ctx context.Context, lines []metro.Settlement) error
 				}
 				args = append(args, l.TripSeq, l.Account, unixMilli(l.At), l.Fare, l.Passenger, l.Operator, l.Merchant, l.Subsidy, l.Gift, applied)
 			}
-			st := full
-			if len(chunk) < settleRows {
-				if st, err = tx.PrepareContext(ctx, settleInsert(len(chunk))); err != nil {
-					return fault.Wrap(err, "prepare settlement insert")
-				}
-				defer st.Close()
+			st, err := bulkStmt(ctx, tx, stmts, `INSERT INTO metro_settlements (trip_seq, account, at, fare, passenger, operator, merchant, subsidy, gift, applied) VALUES `, ``, settleCols, len(chunk))
+			if err != nil {
+				return err
 			}
 			if _, err := st.ExecContext(ctx, args...); err != nil {
 				if isConstraint(err) {
@@ -369,18 +444,6 @@ func isConstraint(err error) bool {
 	return errors.As(err, &se) && se.Code()&0xff == sqlitelib.SQLITE_CONSTRAINT
 }
 
-func settleInsert(n int) string {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO metro_settlements (trip_seq, account, at, fare, passenger, operator, merchant, subsidy, gift, applied) VALUES `)
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`(?,?,?,?,?,?,?,?,?,?)`)
-	}
-	return b.String()
-}
-
 // applyUses takes the rides used off tickets, adds uses and savings to
 // campaigns, checks budgets and records each use, for a batch of lines.
 func applyUses(ctx context.Context, tx *sql.Tx, lines []metro.Settlement) error {
@@ -390,11 +453,7 @@ func applyUses(ctx context.Context, tx *sql.Tx, lines []metro.Settlement) error 
 		spent int64
 	}
 	camps := map[int64]*counter{}
-	useIns, err := tx.PrepareContext(ctx, `INSERT INTO ticket_uses (ride_id, ticket_id, campaign_id, saving, at) VALUES (?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fault.Wrap(err, "prepare use insert")
-	}
-	defer useIns.Close()
+	var uses []any
 	for _, l := range lines {
 		for _, a := range l.Applied {
 			if a.TicketID != 0 {
@@ -407,9 +466,24 @@ func applyUses(ctx context.Context, tx *sql.Tx, lines []metro.Settlement) error 
 			}
 			c.uses++
 			c.spent += a.Saving
-			if _, err := useIns.ExecContext(ctx, l.TripID, a.TicketID, a.CampaignID, a.Saving, formatTime(l.At)); err != nil {
-				return fault.Wrap(err, "record use")
-			}
+			uses = append(uses, a.CampaignID, l.TripSeq, a.TicketID, a.Saving)
+		}
+	}
+	stmts := map[int]*sql.Stmt{}
+	defer func() {
+		for _, st := range stmts {
+			st.Close()
+		}
+	}()
+	const useCols = 4
+	for i := 0; i < len(uses); i += bulkRows * useCols {
+		chunk := uses[i:min(i+bulkRows*useCols, len(uses))]
+		st, err := bulkStmt(ctx, tx, stmts, `INSERT INTO metro_benefit_uses (campaign_id, trip_seq, ticket_id, saving) VALUES `, ``, useCols, len(chunk)/useCols)
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, chunk...); err != nil {
+			return fault.Wrap(err, "record uses")
 		}
 	}
 	for id, n := range rides {
@@ -478,17 +552,19 @@ func (s *metroStore) Settlement(ctx context.Context, tripID string) (metro.Settl
 	return l, nil
 }
 
+// tripStart is when a trip began: its entry, or its exit when it has none.
+const tripStart = `CASE WHEN t.entered = 0 THEN t.exited ELSE t.entered END`
+
 // shanghaiOffsetMilli is Asia/Shanghai's offset from UTC; China keeps no
 // daylight saving time, so the local hour is arithmetic on the stored time.
 const shanghaiOffsetMilli = 8 * 3600 * 1000
 
 // UseStats counts a campaign's uses by entry and exit station and hour.
 func (s *metroStore) UseStats(ctx context.Context, campaignID int64, from, until time.Time) ([]metro.UseCount, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT t.from_station, t.to_station,
-			((CASE WHEN t.entered = 0 THEN t.exited ELSE t.entered END + ?) / 3600000) % 24 AS hour, count(*), sum(u.saving)
-		FROM ticket_uses u JOIN metro_trips t ON t.id = u.ride_id
-		WHERE u.campaign_id = ? AND u.at >= ? AND u.at < ?
-		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, shanghaiOffsetMilli, campaignID, formatTime(from), formatTime(until))
+	rows, err := s.read.QueryContext(ctx, `SELECT t.from_station, t.to_station, ((`+tripStart+` + ?) / 3600000) % 24 AS hour, count(*), sum(u.saving)
+		FROM metro_benefit_uses u JOIN metro_trips t ON t.seq = u.trip_seq
+		WHERE u.campaign_id = ? AND `+tripStart+` >= ? AND `+tripStart+` < ?
+		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, shanghaiOffsetMilli, campaignID, unixMilli(from), unixMilli(until))
 	if err != nil {
 		return nil, fault.Wrap(err, "count uses")
 	}

@@ -55,6 +55,18 @@ CREATE TABLE metro_settlements (
     CHECK (passenger + operator + merchant + subsidy = fare)
 );
 
+-- One row per benefit a ledger line applied, for the statistics by station
+-- and hour (SPEC V6, M5). Keyed by campaign, then trip: a settlement run
+-- appends at the end of each campaign's range, so the index stays cheap to
+-- write however many trips a day has.
+CREATE TABLE metro_benefit_uses (
+    campaign_id INTEGER NOT NULL,
+    trip_seq    INTEGER NOT NULL REFERENCES metro_trips (seq),
+    ticket_id   INTEGER NOT NULL,
+    saving      INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, trip_seq)
+) WITHOUT ROWID;
+
 -- Rider categories an account holds (teacher, senior, …), with their
 -- validity, as the subsidy enrolments grant them.
 CREATE TABLE rider_groups (
@@ -67,6 +79,7 @@ CREATE TABLE rider_groups (
 
 -- +goose Down
 DROP TABLE rider_groups;
+DROP TABLE metro_benefit_uses;
 DROP TABLE metro_settlements;
 DROP TABLE metro_trips;
 DROP TABLE metro_taps;
