@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -233,45 +234,68 @@ func (s *metroStore) AccountTrips(ctx context.Context, account int64, from, unti
 // ordered scans, rather than probing the ledger once per trip.
 func (s *metroStore) Unsettled(ctx context.Context, feed string, afterSeq int64, limit int) ([]metro.Trip, error) {
 	out := make([]metro.Trip, 0, limit)
+	names := interned{}
 	for len(out) < limit {
-		var page []metro.Trip
-		settled := map[int64]bool{}
+		from, read := len(out), 0
 		err := s.readTx(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, `SELECT `+tripCols+` FROM metro_trips WHERE seq > ? AND feed = ? ORDER BY seq LIMIT ?`, afterSeq, feed, limit-len(out))
+			rows, err := tx.QueryContext(ctx, `SELECT seq, id, account, status, from_station, to_station, from_line, to_line, entered, exited, metres, fare
+				FROM metro_trips WHERE seq > ? AND feed = ? ORDER BY seq LIMIT ?`, afterSeq, feed, limit-len(out))
 			if err != nil {
 				return fault.Wrap(err, "list trips")
 			}
 			defer rows.Close()
+			// Stations, lines and statuses repeat on every row: keep one
+			// copy of each instead of a string per row.
+			var status, fromSt, toSt, fromLine, toLine sql.RawBytes
+			var entered, exited int64
 			for rows.Next() {
-				t, err := scanTrip(rows)
-				if err != nil {
-					return err
+				t := metro.Trip{Feed: feed}
+				if err := rows.Scan(&t.Seq, &t.ID, &t.Account, &status, &fromSt, &toSt, &fromLine, &toLine, &entered, &exited, &t.Metres, &t.Fare); err != nil {
+					return fault.Wrap(err, "scan trip")
 				}
-				page = append(page, t)
+				t.Status, t.From, t.To = metro.TripStatus(names.of(status)), names.of(fromSt), names.of(toSt)
+				t.FromLine, t.ToLine = names.of(fromLine), names.of(toLine)
+				t.Entered, t.Exited = fromMilli(entered), fromMilli(exited)
+				out = append(out, t)
 			}
-			if err := rows.Err(); err != nil || len(page) == 0 {
+			read = len(out) - from
+			if err := rows.Err(); err != nil || read == 0 {
 				return fault.Wrap(err, "list trips")
 			}
-			return eachRow(ctx, tx, `SELECT trip_seq FROM metro_settlements WHERE trip_seq > ? AND trip_seq <= ?`, []any{afterSeq, page[len(page)-1].Seq}, func(r *sql.Rows) error {
+			settled := map[int64]bool{}
+			if err := eachRow(ctx, tx, `SELECT trip_seq FROM metro_settlements WHERE trip_seq > ? AND trip_seq <= ?`, []any{afterSeq, out[len(out)-1].Seq}, func(r *sql.Rows) error {
 				var seq int64
 				if err := r.Scan(&seq); err != nil {
 					return err
 				}
 				settled[seq] = true
 				return nil
-			})
+			}); err != nil {
+				return fault.Wrap(err, "list settled trips")
+			}
+			afterSeq = out[len(out)-1].Seq
+			if len(settled) > 0 {
+				out = slices.DeleteFunc(out, func(t metro.Trip) bool { return settled[t.Seq] })
+			}
+			return nil
 		})
-		if err != nil || len(page) == 0 {
+		if err != nil || read == 0 {
 			return out, err
 		}
-		for _, t := range page {
-			if !settled[t.Seq] {
-				out = append(out, t)
-			}
-		}
-		afterSeq = page[len(page)-1].Seq
 	}
 	return out, nil
+}
+
+// interned keeps one string per distinct value read.
+type interned map[string]string
+
+func (m interned) of(b []byte) string {
+	if s, ok := m[string(b)]; ok { // no allocation for the lookup
+		return s
+	}
+	s := string(b)
+	m[s] = s
+	return s
 }
 
 // OldestUnsettled returns the start of the oldest unsettled trip.
