@@ -362,19 +362,18 @@ func (s *metroStore) Settle(ctx context.Context, lines []metro.Settlement) error
 				return fault.Wrap(err, "record uses")
 			}
 		}
-		tids := make([]int64, 0, len(rides))
-		for id := range rides {
-			tids = append(tids, id)
-		}
-		slices.Sort(tids)
-		for _, id := range tids {
-			n := rides[id]
-			tag, err := tx.Exec(ctx, `UPDATE benefit_tickets SET rides_left = rides_left - $1,
-				state = CASE WHEN rides_left = $1 THEN 'consumed' ELSE state END WHERE id = $2 AND state = 'held' AND rides_left >= $1`, n, id)
-			if err != nil {
-				return fault.Wrap(err, "use ticket")
+		if len(rides) > 0 {
+			tids, ns := make([]int64, 0, len(rides)), make([]int32, 0, len(rides))
+			for id, n := range rides {
+				tids, ns = append(tids, id), append(ns, int32(n))
 			}
-			if tag.RowsAffected() != 1 {
+			tag, err := tx.Exec(ctx, `UPDATE benefit_tickets t SET rides_left = t.rides_left - u.n,
+				state = CASE WHEN t.rides_left = u.n THEN 'consumed' ELSE t.state END
+				FROM unnest($1::bigint[], $2::int[]) AS u(id, n) WHERE t.id = u.id AND t.state = 'held' AND t.rides_left >= u.n`, tids, ns)
+			if err != nil {
+				return fault.Wrap(err, "use tickets")
+			}
+			if tag.RowsAffected() != int64(len(tids)) {
 				return errTicketShort
 			}
 		}
