@@ -40,6 +40,7 @@ type cli struct {
 	Lists   listsCmd   `cmd:"" help:"Governance lists: apply the list rules."`
 	Version versionCmd `cmd:"" help:"Print the version."`
 	Bench   benchCmd   `cmd:"" help:"Measure performance against the targets of SPEC section Q: engine, query, booking (a benchmark, not a test)."`
+	Gate    gateCmd    `cmd:"" help:"Metro ride codes (乘车码, SPEC M1): issuer keys, sign, verify offline."`
 
 	Simulate simulateCmd `cmd:"" help:"Simulate a month of labelled booking traffic (genuine travellers, berth seekers, switchers, scalpers) against the real booking service, then score the governance lists against the labels (SPEC G5)."`
 }
