@@ -62,6 +62,8 @@ type App struct {
 	Benefits *benefits.Service
 	// MetroStore keeps gate taps, cleared trips and their settlements.
 	MetroStore metro.Store
+	// Metro takes gates' taps, clears them into trips and settles them.
+	Metro *metro.Service
 }
 
 // Open opens the configured database. It does not migrate; call Migrate.
@@ -103,6 +105,11 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("unsupported database %q: use postgres://… or leave empty for the embedded SQLite", redact(cfg.Database))
 	}
 	a.Catalog = &network.Catalog{Store: a.Network}
+	nets := metroNetwork(a.Network)
+	a.Metro = metro.NewService(a.MetroStore, metro.Config{Now: a.Now, Stations: func(ctx context.Context, feed string) (map[string]bool, error) {
+		n, err := nets(ctx, feed)
+		return n.Stations, err
+	}})
 	return a, nil
 }
 
@@ -193,7 +200,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 	}
 	return httpapi.New(httpapi.Deps{
 		Version: Version, Catalog: a.Catalog, Network: a.Network, Identity: a.Identity,
-		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Payments: pay, Ready: a.Ping, Idempotency: a.IdempotencyStore,
+		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Payments: pay, Ready: a.Ping, Idempotency: a.IdempotencyStore,
 		Mount: func(mux *http.ServeMux) {
 			if a.Sandbox != nil {
 				// The sandbox stands for an outside payment provider: its pages

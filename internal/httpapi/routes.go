@@ -43,6 +43,7 @@ func (s *Server) registerRoutes() {
 	s.waitlistRoutes()
 	s.governanceRoutes()
 	s.benefitsRoutes()
+	s.metroRoutes()
 
 	// Operations endpoints outside the OpenAPI document. Probes and the
 	// Prometheus scraper carry no credentials, so these are public and

@@ -29,6 +29,7 @@ import (
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
+	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment"
 )
@@ -56,6 +57,8 @@ type Deps struct {
 	Idempotency idempotency.Store
 	// Benefits runs value-added tickets; nil when off.
 	Benefits *benefits.Service
+	// Metro takes gate taps and clears and settles trips; nil when off.
+	Metro *metro.Service
 }
 
 // Server is the HTTP front of piao.

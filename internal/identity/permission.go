@@ -25,15 +25,19 @@ const (
 	BenefitsReview Permission = "benefits:review" // approve, reject, pause, resume and terminate campaigns
 	BenefitsSettle Permission = "benefits:settle" // apply a rider's benefits to a ride (metro settlement, gates)
 	WalletOwn      Permission = "wallet:own"      // claim, redeem codes, hold, gift and accept value-added tickets
+
+	TapsWrite   Permission = "metro:taps"   // send gate taps (batch and stream)
+	MetroRead   Permission = "metro:read"   // see cleared trips, their ledger lines and benefit use by station and hour
+	MetroSettle Permission = "metro:settle" // clear taps into trips and settle them
 )
 
 // grants says which permissions each role holds, beyond Public and Authenticated.
 var grants = map[Role][]Permission{
-	OperatorAdmin:    {NetworkWrite, AccountsRead, AccountsEdit, AuditRead, OrdersRead, BookingAdmin, GovernanceRead, GovernanceEdit, BenefitsRead, BenefitsEdit, BenefitsReview, BenefitsSettle},
-	OperatorReviewer: {AccountsRead, OrdersRead, GovernanceRead, GovernanceEdit, BenefitsRead, BenefitsReview},
-	OperatorAuditor:  {AccountsRead, AuditRead, OrdersRead, GovernanceRead, BenefitsRead},
+	OperatorAdmin:    {NetworkWrite, AccountsRead, AccountsEdit, AuditRead, OrdersRead, BookingAdmin, GovernanceRead, GovernanceEdit, BenefitsRead, BenefitsEdit, BenefitsReview, BenefitsSettle, MetroRead, MetroSettle},
+	OperatorReviewer: {AccountsRead, OrdersRead, GovernanceRead, GovernanceEdit, BenefitsRead, BenefitsReview, MetroRead},
+	OperatorAuditor:  {AccountsRead, AuditRead, OrdersRead, GovernanceRead, BenefitsRead, MetroRead},
 	Passenger:        {OrdersOwn, WalletOwn},
-	Gate:             {BenefitsSettle},
+	Gate:             {BenefitsSettle, TapsWrite},
 }
 
 // Allowed reports whether a principal with role (empty for anonymous) may

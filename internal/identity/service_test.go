@@ -287,17 +287,18 @@ func TestAllowedSpecialPermissions(t *testing.T) {
 func TestAllowedGrants(t *testing.T) {
 	all := []identity.Permission{identity.NetworkWrite, identity.AccountsRead, identity.AccountsEdit, identity.AuditRead,
 		identity.OrdersOwn, identity.OrdersRead, identity.BookingAdmin, identity.GovernanceRead, identity.GovernanceEdit,
-		identity.BenefitsRead, identity.BenefitsEdit, identity.BenefitsReview, identity.BenefitsSettle, identity.WalletOwn}
+		identity.BenefitsRead, identity.BenefitsEdit, identity.BenefitsReview, identity.BenefitsSettle, identity.WalletOwn,
+		identity.TapsWrite, identity.MetroRead, identity.MetroSettle}
 	want := map[identity.Role][]identity.Permission{
 		identity.OperatorAdmin: {identity.NetworkWrite, identity.AccountsRead, identity.AccountsEdit, identity.AuditRead, identity.OrdersRead, identity.BookingAdmin, identity.GovernanceRead, identity.GovernanceEdit,
-			identity.BenefitsRead, identity.BenefitsEdit, identity.BenefitsReview, identity.BenefitsSettle},
-		identity.OperatorReviewer: {identity.AccountsRead, identity.OrdersRead, identity.GovernanceRead, identity.GovernanceEdit, identity.BenefitsRead, identity.BenefitsReview},
-		identity.OperatorAuditor:  {identity.AccountsRead, identity.AuditRead, identity.OrdersRead, identity.GovernanceRead, identity.BenefitsRead},
+			identity.BenefitsRead, identity.BenefitsEdit, identity.BenefitsReview, identity.BenefitsSettle, identity.MetroRead, identity.MetroSettle},
+		identity.OperatorReviewer: {identity.AccountsRead, identity.OrdersRead, identity.GovernanceRead, identity.GovernanceEdit, identity.BenefitsRead, identity.BenefitsReview, identity.MetroRead},
+		identity.OperatorAuditor:  {identity.AccountsRead, identity.AuditRead, identity.OrdersRead, identity.GovernanceRead, identity.BenefitsRead, identity.MetroRead},
 		identity.MerchantAdmin:    nil,
 		identity.MerchantStaff:    nil,
 		identity.Passenger:        {identity.OrdersOwn, identity.WalletOwn},
 		identity.Partner:          nil,
-		identity.Gate:             {identity.BenefitsSettle},
+		identity.Gate:             {identity.BenefitsSettle, identity.TapsWrite},
 		"":                        nil,
 		"root":                    nil,
 	}
