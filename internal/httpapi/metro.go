@@ -40,7 +40,6 @@ func (s *Server) needMetro() error {
 	return nil
 }
 
-
 type tapsInput struct {
 	Body struct {
 		Taps []metro.Tap `json:"taps" maxItems:"5000"`
