@@ -1,0 +1,173 @@
+package httpapi_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"piao/internal/identity"
+	"piao/internal/metro"
+)
+
+func mtTaps(n int, at time.Time) []metro.Tap {
+	taps := make([]metro.Tap, n)
+	for i := range taps {
+		dir, st := metro.In, "nbmetro:GL"
+		if i%2 == 1 {
+			dir, st = metro.Out, "nbmetro:QSP"
+		}
+		taps[i] = metro.Tap{ID: fmt.Sprintf("G1-%06d", i), Feed: "nbmetro", Account: int64(100 + i/2), Station: st, Gate: "G1", Dir: dir, At: at.Add(time.Duration(i) * time.Minute)}
+	}
+	return taps
+}
+
+func TestGateTapsBatch(t *testing.T) {
+	s := newTestServer(t)
+	gate := s.token(t, identity.Gate)
+	at := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
+	taps := mtTaps(6, at)
+	post := func(taps []metro.Tap) (metro.IngestResult, int) {
+		b, _ := json.Marshal(map[string]any{"taps": taps})
+		res := s.do(t, "POST", "/api/v1/gate/taps", gate, bytes.NewReader(b))
+		var out metro.IngestResult
+		if res.status == http.StatusOK {
+			bnJSON(t, res, &out)
+		}
+		return out, res.status
+	}
+	bad := metro.Tap{ID: "G1-bad", Feed: "nbmetro", Account: 1, Station: "nbmetro:NOPE", Dir: metro.In, At: at}
+	got, st := post(append(append([]metro.Tap{}, taps...), taps[0], bad))
+	if st != http.StatusOK || got.Added != 6 || got.Duplicates != 1 || len(got.Refused) != 1 || got.Refused[0].Reason != "unknown_station" || got.Refused[0].Index != 7 {
+		t.Fatalf("first batch: %d %+v", st, got)
+	}
+	// The same taps again, reversed: all duplicates.
+	rev := make([]metro.Tap, len(taps))
+	for i := range taps {
+		rev[i] = taps[len(taps)-1-i]
+	}
+	if got, st := post(rev); st != http.StatusOK || got.Added != 0 || got.Duplicates != 6 {
+		t.Fatalf("resent batch: %d %+v", st, got)
+	}
+	// Every refusal says why.
+	for _, c := range []struct {
+		tap    metro.Tap
+		reason string
+	}{
+		{metro.Tap{Feed: "nbmetro", Account: 1, Station: "nbmetro:GL", Dir: metro.In, At: at}, "bad_tap_id"},
+		{metro.Tap{ID: "x1", Feed: "nbmetro", Account: 1, Station: "nbmetro:GL", Dir: "sideways", At: at}, "bad_direction"},
+		{metro.Tap{ID: "x2", Feed: "nbmetro", Station: "nbmetro:GL", Dir: metro.In, At: at}, "account_required"},
+		{metro.Tap{ID: "x3", Feed: "nbmetro", Account: 1, Station: "nbmetro:GL", Dir: metro.In}, "tap_time_required"},
+		{metro.Tap{ID: "x4", Feed: "nbmetro", Account: 1, Station: "nbmetro:GL", Dir: metro.In, At: time.Now().Add(time.Hour)}, "tap_in_future"},
+		{metro.Tap{ID: "x5", Feed: "nowhere", Account: 1, Station: "nbmetro:GL", Dir: metro.In, At: at}, "unknown_feed"},
+	} {
+		got, st := post([]metro.Tap{c.tap})
+		if st != http.StatusOK || got.Added != 0 || len(got.Refused) != 1 || got.Refused[0].Reason != c.reason {
+			t.Errorf("%s: %d %+v", c.reason, st, got)
+		}
+	}
+	// A passenger may not send taps; anonymous callers are asked to log in.
+	if res := s.do(t, "POST", "/api/v1/gate/taps", s.token(t, identity.Passenger), strings.NewReader(`{"taps":[]}`)); res.status != http.StatusForbidden {
+		t.Fatalf("passenger: %d", res.status)
+	}
+	stored, err := s.app.MetroStore.OpenTaps(context.Background(), "nbmetro", 0, 100)
+	if err != nil || len(stored) != 6 {
+		t.Fatalf("%d taps stored, %v", len(stored), err)
+	}
+}
+
+func TestGateTapsStream(t *testing.T) {
+	s := newTestServer(t)
+	gate := s.token(t, identity.Gate)
+	taps := mtTaps(2500, time.Now().Add(-48*time.Hour).UTC())
+	var in bytes.Buffer
+	enc := json.NewEncoder(&in)
+	for i, tp := range taps {
+		enc.Encode(tp)
+		if i == 1200 {
+			in.WriteString("{not json\n")
+			enc.Encode(taps[3]) // a duplicate mid-stream
+		}
+	}
+	res := s.do(t, "POST", "/api/v1/gate/taps/stream", gate, &in, "Content-Type", "application/x-ndjson")
+	if res.status != http.StatusOK || !strings.HasPrefix(res.header.Get("Content-Type"), "application/x-ndjson") {
+		t.Fatalf("stream: %d %s %s", res.status, res.header.Get("Content-Type"), res.body)
+	}
+	type line struct {
+		metro.IngestResult
+		Line  int
+		Done  bool
+		Error string
+	}
+	var lines []line
+	sc := bufio.NewScanner(bytes.NewReader(res.body))
+	for sc.Scan() {
+		var l line
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("answer line %q: %v", sc.Text(), err)
+		}
+		lines = append(lines, l)
+	}
+	if len(lines) != 4 { // three chunks of up to 1,000 and the summary
+		t.Fatalf("%d answer lines: %s", len(lines), res.body)
+	}
+	sum := lines[len(lines)-1]
+	if !sum.Done || sum.Error != "" || sum.Added != 2500 || sum.Duplicates != 1 || len(sum.Refused) != 1 || sum.Refused[0].Reason != "bad_json" || sum.Refused[0].Index != 1201 || sum.Line != 2502 {
+		t.Fatalf("summary %+v", sum)
+	}
+	// Sending the stream again stores nothing new.
+	in.Reset()
+	for _, tp := range taps[:10] {
+		enc.Encode(tp)
+	}
+	res = s.do(t, "POST", "/api/v1/gate/taps/stream", gate, &in)
+	if !bytes.Contains(res.body, []byte(`"added":0,"duplicates":10`)) || !bytes.Contains(res.body, []byte(`"done":true`)) {
+		t.Fatalf("resent stream: %s", res.body)
+	}
+}
+
+func TestSettleOverHTTP(t *testing.T) {
+	s := newTestServer(t)
+	ctx := context.Background()
+	admin := s.token(t, identity.OperatorAdmin)
+	at := time.Now().Add(-2 * time.Hour).UTC().Truncate(time.Millisecond)
+	var trips []metro.Trip
+	for i := range 30 {
+		trips = append(trips, metro.Trip{ID: fmt.Sprintf("t-http-%02d", i), Feed: "nbmetro", Account: int64(500 + i%3), Status: metro.Complete,
+			From: "nbmetro:GL", To: "nbmetro:QSP", FromLine: "nbmetro:L2", ToLine: "nbmetro:L2", Entered: at, Exited: at.Add(25 * time.Minute), Metres: 8800, Fare: 400})
+	}
+	if _, err := s.app.MetroStore.AddTrips(ctx, trips, nil); err != nil {
+		t.Fatal(err)
+	}
+	res := s.do(t, "POST", "/api/v1/metro/nbmetro/settle", admin, nil)
+	var rep metro.SettleReport
+	bnJSON(t, res, &rep)
+	if res.status != http.StatusOK || rep.Trips != 30 || rep.Fare != 30*400 || rep.Passenger+rep.Operator+rep.Merchant+rep.Subsidy != rep.Fare {
+		t.Fatalf("settle: %d %+v", res.status, rep)
+	}
+	res = s.do(t, "POST", "/api/v1/metro/nbmetro/settle", admin, nil)
+	bnJSON(t, res, &rep)
+	if rep.Trips != 0 {
+		t.Fatalf("settling again: %+v", rep)
+	}
+	res = s.do(t, "GET", "/api/v1/metro-trips/t-http-07", admin, nil)
+	var v struct {
+		Trip       metro.Trip
+		Settlement *metro.Settlement
+	}
+	bnJSON(t, res, &v)
+	if res.status != http.StatusOK || v.Trip.Fare != 400 || v.Settlement == nil || v.Settlement.Fare != 400 || v.Settlement.TripID != "t-http-07" {
+		t.Fatalf("trip: %d %s", res.status, res.body)
+	}
+	if res := s.do(t, "GET", "/api/v1/metro-trips/nope", admin, nil); res.status != http.StatusNotFound {
+		t.Fatalf("missing trip: %d", res.status)
+	}
+	if res := s.do(t, "POST", "/api/v1/metro/nbmetro/settle", s.token(t, identity.Gate), nil); res.status != http.StatusForbidden {
+		t.Fatalf("gate settling: %d", res.status)
+	}
+}
