@@ -425,28 +425,28 @@ func (c *Console) campaignCreate(w http.ResponseWriter, r *http.Request, st *sta
 // campaignPage is one campaign with its numbers, trail and the actions
 // the user may take.
 type campaignPage struct {
-	ID                         int64
-	URL                        string
-	Name                       string
-	Status                     benefits.Status
-	StatusName                 string
-	Product                    productView
-	Starts, Ends               string
-	Channels                   string
-	Stock, PerUser             int
-	Budgets                    string
-	Stats                      benefits.Stats
-	Conversion                 string
-	Spent                      string
-	ByChannel                  []option
-	Hourly                     []hourRow
-	Chart                      any // the hourly chart's data, JSON in the page
-	Events                     []eventRow
-	Actions                    []actionView
-	Batches                    []batchRow
-	CanCodes, CanIssue         bool
-	IssueResult                *issueSummary
-	CodeChannel, DirectChannel bool
+	ID                             int64
+	URL                            string
+	Name                           string
+	Status                         benefits.Status
+	StatusName                     string
+	Product                        productView
+	Starts, Ends                   string
+	Channels                       string
+	Stock, PerUser                 int
+	Budgets                        string
+	Stats                          benefits.Stats
+	Conversion                     string
+	Spent                          string
+	ByChannel                      []option
+	Hourly                         []hourRow
+	Chart                          any // the hourly chart's data, JSON in the page
+	Events                         []eventRow
+	Actions                        []actionView
+	Batches                        []batchRow
+	CanCodes, CanIssue, CanSeeUses bool
+	IssueResult                    *issueSummary
+	CodeChannel, DirectChannel     bool
 }
 
 type hourRow struct {
@@ -583,6 +583,7 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, st *state
 	over := eff == benefits.Terminated || eff == benefits.Ended || eff == benefits.Rejected
 	d.CanCodes = d.CodeChannel && !over && identity.Allowed(role, identity.BenefitsEdit)
 	d.CanIssue = d.DirectChannel && eff == benefits.Active && identity.Allowed(role, identity.BenefitsEdit)
+	d.CanSeeUses = identity.Allowed(role, identity.MetroRead)
 	for _, b := range batches {
 		d.Batches = append(d.Batches, batchRow{ID: b.ID, Count: int64(b.Count), Redeemed: int64(b.Redeemed), At: beijing(b.CreatedAt), By: b.CreatedBy,
 			CSV: "/benefits/code-batches/" + strconv.FormatInt(b.ID, 10) + "/codes.csv", Print: fmt.Sprintf("%s/code-batches/%d/print", d.URL, b.ID)})

@@ -23,6 +23,7 @@ import (
 	"piao/internal/governance"
 	"piao/internal/httpapi"
 	"piao/internal/identity"
+	"piao/internal/metro"
 	"piao/internal/network"
 )
 
@@ -40,7 +41,10 @@ type Deps struct {
 	// Benefits runs value-added tickets: the operator's /benefits pages
 	// and the passenger's wallet. Without it those pages answer 503.
 	Benefits *benefits.Service
-	Version  string // shown in the footer
+	// Metro keeps cleared and settled trips: the benefit-use statistics
+	// by station and hour. Without it that page says so.
+	Metro   metro.Store
+	Version string // shown in the footer
 }
 
 // Console serves the web console's pages.
@@ -133,6 +137,7 @@ func (c *Console) routes() []route {
 		{Page: Page{"POST", "/benefits/campaigns", identity.BenefitsEdit}, handle: c.campaignCreate},
 		{Page: Page{"GET", "/benefits/campaigns/{id}", identity.BenefitsRead}, handle: c.campaignShow, scripts: true},
 		{Page: Page{"GET", "/benefits/campaigns/{id}/stats.csv", identity.BenefitsRead}, handle: c.campaignStatsCSV},
+		{Page: Page{"GET", "/benefits/campaigns/{id}/uses", identity.MetroRead}, handle: c.campaignUses, scripts: true},
 		{Page: Page{"POST", "/benefits/campaigns/{id}/codes", identity.BenefitsEdit}, handle: c.campaignCodes},
 		{Page: Page{"POST", "/benefits/campaigns/{id}/issue", identity.BenefitsEdit}, handle: c.campaignIssue},
 		{Page: Page{"POST", "/benefits/campaigns/{id}/submit", identity.BenefitsEdit}, handle: c.campaignAction(benefits.Submit)},

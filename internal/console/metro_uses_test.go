@@ -1,0 +1,116 @@
+package console_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"piao/internal/benefits"
+	"piao/internal/identity"
+	"piao/internal/metro"
+)
+
+// seedFreeRideDay stores a running free-ride campaign for line 3 and
+// settles trips on it: 12 on line 3 (free) at three hours, 5 on line 1.
+func seedFreeRideDay(t *testing.T, e *env) int64 {
+	t.Helper()
+	ctx := context.Background()
+	bs := e.app.Benefits.Store()
+	now := time.Now()
+	p := benefits.Product{Owner: "operator", Kind: benefits.FixedPrice, NameZH: "3号线免费乘车日", NameEN: "Line 3 free-ride day", Feed: "nbmetro",
+		Terms: benefits.Terms{FixedPrice: 0, Exclusive: true}, Scope: benefits.Scope{Lines: []string{"nbmetro:L3"}}, Valid: benefits.Validity{Days: 1}, CreatedBy: "test", CreatedAt: now}
+	if err := bs.CreateProduct(ctx, &p); err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, benefits.Shanghai).AddDate(0, 0, -1)
+	c := benefits.Campaign{ProductID: p.ID, Owner: "operator", NameZH: "3号线免费乘车日", NameEN: "Line 3 free-ride day", Status: benefits.Approved,
+		Starts: day, Ends: day.AddDate(0, 0, 1), Channels: []benefits.Channel{benefits.AutoChannel}, CreatedBy: "test", CreatedAt: now, UpdatedAt: now}
+	if err := bs.CreateCampaign(ctx, &c, benefits.Event{At: now, By: "test", Action: "create", To: benefits.Approved}); err != nil {
+		t.Fatal(err)
+	}
+	var trips []metro.Trip
+	for i := range 17 {
+		tr := metro.Trip{ID: fmt.Sprintf("t-free-%02d", i), Feed: "nbmetro", Account: int64(7000 + i), Status: metro.Complete, Metres: 5900, Fare: 300}
+		switch {
+		case i < 6:
+			tr.From, tr.To, tr.FromLine, tr.ToLine = "nbmetro:GTQ", "nbmetro:NBHCZ", "nbmetro:L3", "nbmetro:L3"
+			tr.Entered = day.Add(8*time.Hour + time.Duration(i)*time.Minute)
+		case i < 12:
+			tr.From, tr.To, tr.FromLine, tr.ToLine = "nbmetro:NBHCZ", "nbmetro:QHBL", "nbmetro:L3", "nbmetro:L3"
+			tr.Entered = day.Add(time.Duration(17+i%2)*time.Hour + 10*time.Minute)
+		default:
+			tr.From, tr.To, tr.FromLine, tr.ToLine = "nbmetro:GL", "nbmetro:DMK", "nbmetro:L1", "nbmetro:L1"
+			tr.Entered = day.Add(9 * time.Hour)
+		}
+		tr.Exited = tr.Entered.Add(20 * time.Minute)
+		trips = append(trips, tr)
+	}
+	if _, err := e.app.MetroStore.AddTrips(ctx, trips, nil); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := metro.Settle(ctx, e.app.MetroStore, "nbmetro", metro.SettleOptions{}); err != nil || rep.Trips != 17 {
+		t.Fatalf("settle: %+v, %v", rep, err)
+	}
+	return c.ID
+}
+
+func TestCampaignUsesPage(t *testing.T) {
+	e := newEnv(t)
+	id := seedFreeRideDay(t, e)
+	path := "/benefits/campaigns/" + strconv.FormatInt(id, 10) + "/uses"
+	admin := e.client(t)
+	admin.login(loginFor(t, identity.OperatorAdmin))
+	resp, body := admin.get(path)
+	wantStatus(t, resp, body, http.StatusOK)
+	wantContains(t, body, `data-stat="trips">12<`, `data-stat="saving">¥36.00<`, "高塘桥", "宁波火车站", "钱湖北路", `<th scope="row">8:00</th><td class="num">6</td>`)
+	if strings.Contains(body, "鼓楼") {
+		t.Error("line 1 trips paid full fare, yet Gulou is listed")
+	}
+	resp, body = admin.get(path + "?from=2026-12-10&until=2026-12-01")
+	wantStatus(t, resp, body, http.StatusBadRequest)
+	wantContains(t, body, `id="uses-invalid"`)
+	resp, body = admin.get(path + "?from=2020-01-01&until=2020-01-02")
+	wantStatus(t, resp, body, http.StatusOK)
+	wantContains(t, body, `id="uses-none"`)
+	resp, body = admin.get("/benefits/campaigns/" + strconv.FormatInt(id, 10))
+	wantStatus(t, resp, body, http.StatusOK)
+	wantContains(t, body, `id="uses-link"`)
+
+	passenger := e.client(t)
+	passenger.login(loginFor(t, identity.Passenger))
+	resp, body = passenger.get(path)
+	wantStatus(t, resp, body, http.StatusForbidden)
+}
+
+// TestBrowserFreeRideStats opens the free-ride statistics page from the
+// campaign in Chromium and checks the charts are drawn beside the tables.
+func TestBrowserFreeRideStats(t *testing.T) {
+	e := newEnv(t)
+	id := seedFreeRideDay(t, e)
+	b := newH5Browser(t, e)
+	b.login(loginFor(t, identity.OperatorAdmin), "/benefits/campaigns/"+strconv.FormatInt(id, 10))
+	b.click("open the statistics by station and hour", "#uses-link")
+	if loc := b.location(); !strings.HasSuffix(loc, "/uses") {
+		t.Fatalf("at %s", loc)
+	}
+	if got := b.text("trips", `#uses-total [data-stat="trips"]`); got != "12" {
+		t.Fatalf("trips shown %q, want 12", got)
+	}
+	drawn, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`["uses-hour-chart","uses-entry-chart","uses-exit-chart"].map(id => (document.getElementById(id).dataset.drawn || "") + ":" + document.getElementById(id).querySelectorAll("canvas").length)`))
+	b.step("charts", err)
+	for _, d := range drawn {
+		if d != "true:1" {
+			t.Fatalf("charts drawn %v, want each with one canvas", drawn)
+		}
+	}
+	first := b.text("busiest entry", "#uses-entries tbody tr:first-child th")
+	if first != "高塘桥" && first != "宁波火车站" {
+		t.Fatalf("busiest entry station %q", first)
+	}
+}
