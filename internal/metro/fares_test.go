@@ -51,6 +51,9 @@ func TestFareTableHandComputed(t *testing.T) {
 		{"two transfers L3→L1→L2", "GTQ", "QSP", 14600, 500, l3, l2},
 		// Xiapu → Qianhu North Road: L1 13.3 to Sakura Park, L3 10.8 = 24.1 km.
 		{"transfer L1→L3, just over 24 km", "XP", "QHBL", 24100, 700, l1, l3},
+		// Xiapu → airport: L1 13.3 km, L3 4.1 km, L2 8.9 km = 26.3 km, the
+		// longest shortest path of the network.
+		{"the longest journey: L1→L3→L2", "XP", "LSJC", 26300, 700, l1, l2},
 		{"same station is 0 m at the base fare", "GL", "GL", 0, 200, l1, l1},
 	}
 	for _, c := range cases {
@@ -89,6 +92,15 @@ func TestFareTableExtremes(t *testing.T) {
 	// The longest shortest path: Xiapu → airport, 13.3 + 4.1 + 8.9 = 26.3 km, ¥7.
 	if ft.MaxFare() != 700 {
 		t.Fatalf("MaxFare = %d, want 700", ft.MaxFare())
+	}
+	longest := 0
+	for a := range int32(ft.Len()) {
+		for b := range int32(ft.Len()) {
+			longest = max(longest, ft.MetresByIndex(a, b))
+		}
+	}
+	if longest != 26300 {
+		t.Fatalf("longest shortest path %d m, want 26300 (Xiapu–airport)", longest)
 	}
 	gl, _ := ft.Index(st("GL"))
 	// From Gulou the farthest is Xiapu (17.3 km, ¥5).
