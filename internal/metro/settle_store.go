@@ -3,6 +3,17 @@ package metro
 import (
 	"context"
 	"time"
+
+	"piao/internal/fault"
+)
+
+// The store's refusals, the same on every engine.
+var (
+	ErrTripNotFound       = fault.New(fault.NotFound, "trip_not_found", "行程不存在", "trip not found")
+	ErrSettlementNotFound = fault.New(fault.NotFound, "settlement_not_found", "该行程尚未结算", "the trip is not settled")
+	ErrSettledAlready     = fault.New(fault.Conflict, "trip_settled", "行程已结算", "a trip in the batch is settled already")
+	ErrTicketShort        = fault.New(fault.Conflict, "ticket_rides_short", "票券剩余次数不足", "a ticket has fewer rides left than the batch uses")
+	ErrBudgetPassed       = fault.New(fault.Conflict, "budget_passed", "活动预算不足", "the batch would pass a campaign budget")
 )
 
 // Store keeps taps, trips and settlements. Taps are idempotent by ID,

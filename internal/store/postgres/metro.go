@@ -22,13 +22,6 @@ type metroStore struct{ *DB }
 
 var _ metro.Store = (*metroStore)(nil)
 
-var (
-	errTripNotFound       = fault.New(fault.NotFound, "trip_not_found", "行程不存在", "trip not found")
-	errSettlementNotFound = fault.New(fault.NotFound, "settlement_not_found", "该行程尚未结算", "the trip is not settled")
-	errSettledAlready     = fault.New(fault.Conflict, "trip_settled", "行程已结算", "a trip in the batch is settled already")
-	errTicketShort        = fault.New(fault.Conflict, "ticket_rides_short", "票券剩余次数不足", "a ticket has fewer rides left than the batch uses")
-	errBudgetPassed       = fault.New(fault.Conflict, "budget_passed", "活动预算不足", "the batch would pass a campaign budget")
-)
 
 // unixMilli is how metro tables store times; 0 is no time.
 func unixMilli(t time.Time) int64 {
@@ -142,7 +135,7 @@ func scanTrip(row pgx.Row) (metro.Trip, error) {
 	var entered, exited, metres int64
 	err := row.Scan(&t.Seq, &t.ID, &t.Feed, &t.Account, &status, &t.From, &t.To, &t.FromLine, &t.ToLine, &t.InTap, &t.OutTap, &entered, &exited, &metres, &t.Fare)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return t, errTripNotFound
+		return t, metro.ErrTripNotFound
 	}
 	t.Status, t.Entered, t.Exited, t.Metres = metro.TripStatus(status), fromMilli(entered), fromMilli(exited), int(metres)
 	return t, fault.Wrap(err, "scan trip")
@@ -352,7 +345,7 @@ func (s *metroStore) Settle(ctx context.Context, lines []metro.Settlement) error
 				return []any{l.TripSeq, l.Account, unixMilli(l.At), l.Fare, l.Passenger, l.Operator, l.Merchant, l.Subsidy, l.Gift, applied}, nil
 			}))
 		if identPgCode(err) == pgUniqueViolation {
-			return errSettledAlready
+			return metro.ErrSettledAlready
 		}
 		if err != nil {
 			return fault.Wrap(err, "copy settlements")
@@ -374,13 +367,13 @@ func (s *metroStore) Settle(ctx context.Context, lines []metro.Settlement) error
 				return fault.Wrap(err, "use tickets")
 			}
 			if tag.RowsAffected() != int64(len(tids)) {
-				return errTicketShort
+				return metro.ErrTicketShort
 			}
 		}
 		for _, id := range ids {
 			c, camp := camps[id], locked[id]
 			if camp.BudgetUses > 0 && camp.Uses+c.uses > camp.BudgetUses || camp.BudgetValue > 0 && camp.Spent+c.spent > camp.BudgetValue {
-				return errBudgetPassed
+				return metro.ErrBudgetPassed
 			}
 			if _, err := tx.Exec(ctx, `UPDATE campaigns SET uses = uses + $1, spent = spent + $2 WHERE id = $3`, c.uses, c.spent, id); err != nil {
 				return fault.Wrap(err, "count uses")
@@ -399,7 +392,7 @@ func (s *metroStore) Settlement(ctx context.Context, tripID string) (metro.Settl
 		FROM metro_settlements s JOIN metro_trips t ON t.seq = s.trip_seq WHERE t.id = $1`, tripID).
 		Scan(&l.TripID, &l.TripSeq, &l.Account, &at, &l.Fare, &l.Passenger, &l.Operator, &l.Merchant, &l.Subsidy, &l.Gift, &applied)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return l, errSettlementNotFound
+		return l, metro.ErrSettlementNotFound
 	}
 	if err != nil {
 		return l, fault.Wrap(err, "read settlement")

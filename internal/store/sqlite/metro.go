@@ -22,13 +22,6 @@ type metroStore struct{ *DB }
 
 var _ metro.Store = (*metroStore)(nil)
 
-var (
-	errTripNotFound       = fault.New(fault.NotFound, "trip_not_found", "行程不存在", "trip not found")
-	errSettlementNotFound = fault.New(fault.NotFound, "settlement_not_found", "该行程尚未结算", "the trip is not settled")
-	errSettledAlready     = fault.New(fault.Conflict, "trip_settled", "行程已结算", "a trip in the batch is settled already")
-	errTicketShort        = fault.New(fault.Conflict, "ticket_rides_short", "票券剩余次数不足", "a ticket has fewer rides left than the batch uses")
-	errBudgetPassed       = fault.New(fault.Conflict, "budget_passed", "活动预算不足", "the batch would pass a campaign budget")
-)
 
 // unixMilli is how metro tables store times; 0 is no time.
 func unixMilli(t time.Time) int64 {
@@ -193,7 +186,7 @@ func scanTrip(row interface{ Scan(...any) error }) (metro.Trip, error) {
 	var entered, exited int64
 	err := row.Scan(&t.Seq, &t.ID, &t.Feed, &t.Account, &status, &t.From, &t.To, &t.FromLine, &t.ToLine, &t.InTap, &t.OutTap, &entered, &exited, &t.Metres, &t.Fare)
 	if errors.Is(err, sql.ErrNoRows) {
-		return t, errTripNotFound
+		return t, metro.ErrTripNotFound
 	}
 	t.Status, t.Entered, t.Exited = metro.TripStatus(status), fromMilli(entered), fromMilli(exited)
 	return t, fault.Wrap(err, "scan trip")
@@ -453,7 +446,7 @@ func (s *metroStore) Settle(ctx context.Context, lines []metro.Settlement) error
 			}
 			if _, err := st.ExecContext(ctx, args...); err != nil {
 				if isConstraint(err) {
-					return errSettledAlready
+					return metro.ErrSettledAlready
 				}
 				return fault.Wrap(err, "insert settlements")
 			}
@@ -517,7 +510,7 @@ func applyUses(ctx context.Context, tx *sql.Tx, lines []metro.Settlement) error 
 			return fault.Wrap(err, "use ticket")
 		}
 		if k, _ := res.RowsAffected(); k != 1 {
-			return errTicketShort
+			return metro.ErrTicketShort
 		}
 	}
 	for id, c := range camps {
@@ -529,7 +522,7 @@ func applyUses(ctx context.Context, tx *sql.Tx, lines []metro.Settlement) error 
 			return err
 		}
 		if camp.BudgetUses > 0 && camp.Uses > camp.BudgetUses || camp.BudgetValue > 0 && camp.Spent > camp.BudgetValue {
-			return errBudgetPassed
+			return metro.ErrBudgetPassed
 		}
 	}
 	return nil
@@ -562,7 +555,7 @@ func (s *metroStore) Settlement(ctx context.Context, tripID string) (metro.Settl
 		FROM metro_settlements s JOIN metro_trips t ON t.seq = s.trip_seq WHERE t.id = ?`, tripID).
 		Scan(&l.TripID, &l.TripSeq, &l.Account, &at, &l.Fare, &l.Passenger, &l.Operator, &l.Merchant, &l.Subsidy, &l.Gift, &applied)
 	if errors.Is(err, sql.ErrNoRows) {
-		return l, errSettlementNotFound
+		return l, metro.ErrSettlementNotFound
 	}
 	if err != nil {
 		return l, fault.Wrap(err, "read settlement")
