@@ -22,7 +22,6 @@ type metroStore struct{ *DB }
 
 var _ metro.Store = (*metroStore)(nil)
 
-
 // unixMilli is how metro tables store times; 0 is no time.
 func unixMilli(t time.Time) int64 {
 	if t.IsZero() {
