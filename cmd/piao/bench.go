@@ -40,14 +40,12 @@ func (cmd benchSettleCmd) Run(ctx context.Context, c *cli) error {
 	}
 	quiet(c)
 	o := bench.SettleOptions{Database: pg, Trips: cmd.Trips, Riders: cmd.Riders, Holders: cmd.Holders, Batch: cmd.Batch, Seed: cmd.Seed, Log: os.Stderr}
-	if cmd.CPUProfile != "" {
-		f, err := os.Create(cmd.CPUProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		o.CPUProfile = f
+	prof, closeProf, err := profileFile(cmd.CPUProfile)
+	if err != nil {
+		return err
 	}
+	defer closeProf()
+	o.CPUProfile = prof
 	figs, err := bench.Settle(ctx, o)
 	if err != nil {
 		return err
@@ -71,14 +69,12 @@ func (cmd benchClaimCmd) Run(ctx context.Context, c *cli) error {
 	}
 	quiet(c)
 	o := bench.ClaimOptions{Database: pg, Claimers: cmd.Claimers, Stock: cmd.Stock, Runs: cmd.Runs, Concurrency: cmd.Concurrency, Log: os.Stderr}
-	if cmd.CPUProfile != "" {
-		f, err := os.Create(cmd.CPUProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		o.CPUProfile = f
+	prof, closeProf, err := profileFile(cmd.CPUProfile)
+	if err != nil {
+		return err
 	}
+	defer closeProf()
+	o.CPUProfile = prof
 	figs, err := bench.Claim(ctx, o)
 	if err != nil {
 		return err
@@ -158,14 +154,12 @@ func (cmd benchQueryCmd) Run(ctx context.Context, c *cli) error {
 	}
 	quiet(c)
 	o := bench.QueryOptions{Database: pg, Seconds: cmd.Seconds, Runs: cmd.Runs, Concurrency: cmd.Concurrency, Log: os.Stderr}
-	if cmd.CPUProfile != "" {
-		f, err := os.Create(cmd.CPUProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		o.CPUProfile = f
+	prof, closeProf, err := profileFile(cmd.CPUProfile)
+	if err != nil {
+		return err
 	}
+	defer closeProf()
+	o.CPUProfile = prof
 	figs, err := bench.Query(ctx, o)
 	if err != nil {
 		return err
@@ -191,14 +185,12 @@ func (cmd benchBookingCmd) Run(ctx context.Context, c *cli) error {
 	quiet(c)
 	o := bench.BookingOptions{Database: pg, Bookings: cmd.Bookings, Runs: cmd.Runs, Concurrency: cmd.Concurrency,
 		Trains: cmd.Trains, Days: cmd.Days, Log: os.Stderr}
-	if cmd.CPUProfile != "" {
-		f, err := os.Create(cmd.CPUProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		o.CPUProfile = f
+	prof, closeProf, err := profileFile(cmd.CPUProfile)
+	if err != nil {
+		return err
 	}
+	defer closeProf()
+	o.CPUProfile = prof
 	figs, err := bench.Booking(ctx, o)
 	if err != nil {
 		return err
@@ -219,4 +211,17 @@ func pgURL(flag string, c *cli) (string, error) {
 		return c.Database, nil
 	}
 	return "", nil
+}
+
+// profileFile creates the file a benchmark writes its CPU profile to, or
+// gives no writer when no path is set.
+func profileFile(path string) (io.Writer, func(), error) {
+	if path == "" {
+		return nil, func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
 }
