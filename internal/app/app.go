@@ -106,10 +106,14 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.Catalog = &network.Catalog{Store: a.Network}
 	nets := metroNetwork(a.Network)
-	a.Metro = metro.NewService(a.MetroStore, metro.Config{Now: a.Now, Stations: func(ctx context.Context, feed string) (map[string]bool, error) {
-		n, err := nets(ctx, feed)
-		return n.Stations, err
-	}})
+	a.Metro = metro.NewService(a.MetroStore, metro.Config{
+		Now: a.Now,
+		Stations: func(ctx context.Context, feed string) (map[string]bool, error) {
+			n, err := nets(ctx, feed)
+			return n.Stations, err
+		},
+		FareTable: metroFareTable(a.Network),
+	})
 	return a, nil
 }
 
@@ -180,6 +184,25 @@ func metroNetwork(ns network.Store) func(context.Context, string) (benefits.Netw
 			}
 		}
 		return n, nil
+	}
+}
+
+// metroFareTable builds a feed's fare table from its metro lines and
+// distance bands as stored in the network.
+func metroFareTable(ns network.Store) func(context.Context, string) (*metro.FareTable, error) {
+	return func(ctx context.Context, feed string) (*metro.FareTable, error) {
+		lines, err := ns.MetroLines(ctx, feed)
+		if err != nil {
+			return nil, err
+		}
+		if len(lines) == 0 {
+			return nil, fault.Newf(fault.NotFound, "metro_network_not_found", "没有地铁线网 %s", "there is no metro network %s", feed)
+		}
+		bands, err := ns.FareBands(ctx, feed)
+		if err != nil {
+			return nil, err
+		}
+		return metro.NewFareTable(lines, bands)
 	}
 }
 

@@ -24,6 +24,9 @@ func (s *Server) metroRoutes() {
 	add(s, identity.TapsWrite, op("POST", "/api/v1/gate/taps/stream", "streamTaps", tag,
 		"Stream gate taps as NDJSON (one tap object per line, up to 256 MiB); the answer streams one NDJSON result line per 1,000 taps stored, then a summary line",
 		"以 NDJSON 流式上传刷卡记录，每存入 1000 条回一行结果，最后一行为汇总"), s.streamTaps)
+	add(s, identity.MetroSettle, op("POST", "/api/v1/metro/{feed}/clear", "clearTaps", tag,
+		"Pair a network's open taps into priced trips, up to a cut-off (default 30 minutes ago); exactly once per trip, taps still waiting for their pair stay open",
+		"将线网内未清分的刷卡记录配对为计价行程（截止时间默认为 30 分钟前）：每个行程只生成一次，尚未配对的记录留待下次"), s.clearTaps)
 	add(s, identity.MetroSettle, op("POST", "/api/v1/metro/{feed}/settle", "settleTrips", tag,
 		"Settle every unsettled trip of a network with its best eligible benefits, exactly once per trip",
 		"结算线网内全部未结算行程：每个行程只结算一次"), s.settleTrips)
@@ -153,6 +156,28 @@ func (s *Server) streamTaps(ctx context.Context, _ *struct{}) (*huma.StreamRespo
 
 type feedPath struct {
 	Feed string `path:"feed" maxLength:"64"`
+}
+
+type clearInput struct {
+	Feed string `path:"feed" maxLength:"64"`
+	Body *struct {
+		Until time.Time `json:"until,omitzero" doc:"cut-off (RFC 3339): every tap at or before it has arrived; default 30 minutes ago"`
+	}
+}
+
+func (s *Server) clearTaps(ctx context.Context, in *clearInput) (*body[metro.ClearReport], error) {
+	if err := s.needMetro(); err != nil {
+		return nil, err
+	}
+	var o metro.ClearOptions
+	if in.Body != nil {
+		o.Until = in.Body.Until
+	}
+	rep, err := s.deps.Metro.Clear(ctx, in.Feed, o)
+	if err != nil {
+		return nil, err
+	}
+	return &body[metro.ClearReport]{rep}, nil
 }
 
 func (s *Server) settleTrips(ctx context.Context, in *feedPath) (*body[metro.SettleReport], error) {

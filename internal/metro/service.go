@@ -20,12 +20,26 @@ type Config struct {
 	// Stations reports whether a station is on a feed's network; taps at
 	// other stations are refused at ingest.
 	Stations func(ctx context.Context, feed string) (map[string]bool, error)
+	// FareTable returns the fare table of a feed's metro network, which
+	// clearing prices trips by.
+	FareTable func(ctx context.Context, feed string) (*FareTable, error)
+	// Rules are the incomplete-trip rules (default DefaultRules()).
+	Rules Rules
+	// TapLateness is how late a tap may reach us and still be paired
+	// (default DefaultTapLateness); see ClearOptions.Until.
+	TapLateness time.Duration
 }
 
 // NewService returns a service over st.
 func NewService(st Store, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Rules.MaxTrip == 0 {
+		cfg.Rules = DefaultRules()
+	}
+	if cfg.TapLateness <= 0 {
+		cfg.TapLateness = DefaultTapLateness
 	}
 	return &Service{store: st, cfg: cfg}
 }
@@ -101,6 +115,8 @@ func (s *Service) validTap(ctx context.Context, t Tap, now time.Time, stations m
 		return bad("bad_tap_id", "刷卡记录编号应为 1 至 128 个字符", "a tap ID is 1 to 128 characters")
 	case t.Dir != In && t.Dir != Out:
 		return bad("bad_direction", "方向应为 in 或 out", "the direction is in or out")
+	case t.Feed == "" || len(t.Feed) > 64:
+		return bad("feed_required", "缺少线网编号", "the tap names no feed")
 	case t.Account <= 0:
 		return bad("account_required", "缺少乘车账户", "the tap names no account")
 	case t.At.IsZero():
