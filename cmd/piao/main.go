@@ -177,6 +177,7 @@ type serveCmd struct {
 	PublicURL     string        `name:"public-url" env:"PIAO_PUBLIC_URL" help:"URL this process is reached at (default http://ADDR); payment pages and notifications use it."`
 	Hold          time.Duration `name:"hold" env:"PIAO_HOLD" default:"30m" help:"How long booked seats stay held for payment."`
 	PaymentSecret string        `name:"payment-secret" env:"PIAO_PAYMENT_SECRET" help:"Secret signing sandbox payment notifications (default: one kept in the database)."`
+	MetroEvery    time.Duration `name:"metro-every" env:"PIAO_METRO_EVERY" default:"5m" help:"Clear the metro gates' taps into trips and settle them this often (0: only on demand through the API)."`
 	Demo          bool          `name:"demo" help:"Seed demo data (trains Z66, T168, G488 for the next 30 days, a Ningbo-like metro, one login per role) and print the logins."`
 }
 
@@ -203,7 +204,7 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 	if base == "" {
 		base = "http://" + ln.Addr().String()
 	}
-	if err := a.Start(ctx, app.Runtime{BaseURL: base, Hold: cmd.Hold, PaymentSecret: []byte(cmd.PaymentSecret)}); err != nil {
+	if err := a.Start(ctx, app.Runtime{BaseURL: base, Hold: cmd.Hold, PaymentSecret: []byte(cmd.PaymentSecret), MetroEvery: cmd.MetroEvery}); err != nil {
 		return err
 	}
 	srv := &http.Server{

@@ -129,6 +129,9 @@ type Runtime struct {
 	PaymentSecret []byte
 	// ListsEvery is how often the list rules are applied (default 1 hour).
 	ListsEvery time.Duration
+	// MetroEvery is how often the metro feeds' taps are cleared and their
+	// trips settled (0: never by itself; the API still does it on demand).
+	MetroEvery time.Duration
 }
 
 // Start builds the booking service and the sandbox gateway and runs their
@@ -162,7 +165,27 @@ func (a *App) Start(ctx context.Context, rt Runtime) error {
 	go a.Governance.Run(ctx, rt.ListsEvery)
 	go gw.Run(ctx)
 	go a.Benefits.Run(ctx)
+	if rt.MetroEvery > 0 {
+		go a.Metro.Run(ctx, rt.MetroEvery, metroFeeds(a.Network))
+	}
 	return nil
+}
+
+// metroFeeds lists the IDs of the metro feeds.
+func metroFeeds(ns network.Store) func(context.Context) ([]string, error) {
+	return func(ctx context.Context) ([]string, error) {
+		feeds, err := ns.Feeds(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var ids []string
+		for _, f := range feeds {
+			if f.Mode == network.ModeMetro {
+				ids = append(ids, f.ID)
+			}
+		}
+		return ids, nil
+	}
 }
 
 // metroNetwork reads what product validation needs of a metro feed: its

@@ -131,3 +131,22 @@ func TestServiceClearPagesAndRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestServiceRunOnce: one round of the back-office loop clears and settles
+// each feed, going on past a feed that fails.
+func TestServiceRunOnce(t *testing.T) {
+	ctx := context.Background()
+	svc := clearingService(t, t0.Add(24*time.Hour))
+	if _, err := svc.Ingest(ctx, []metro.Tap{in("r1", 1, "GL", 0), out("r2", 1, "QSP", 25*time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	svc.RunOnce(ctx, func(context.Context) ([]string, error) { return []string{"elsewhere", "nbmetro"}, nil })
+	tr, err := svc.Store().Trip(ctx, "t-r1")
+	if err != nil || tr.Status != metro.Complete || tr.Fare <= 0 {
+		t.Fatalf("trip: %+v %v", tr, err)
+	}
+	l, err := svc.Store().Settlement(ctx, "t-r1")
+	if err != nil || l.Fare != tr.Fare || l.Passenger != tr.Fare {
+		t.Fatalf("settlement: %+v %v", l, err)
+	}
+}
