@@ -195,6 +195,14 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 		if _, err := demo.SeedBenefits(ctx, a.Benefits, a.Identity, time.Now()); err != nil {
 			return err
 		}
+		day, err := demo.SeedMetroDay(ctx, a.Benefits, a.Metro, a.Identity, time.Now(), demo.MetroRiders)
+		if err != nil {
+			return err
+		}
+		if day.Trips > 0 {
+			fmt.Printf("demo metro day 演示地铁日: %d taps cleared into %d trips and settled, %d with a benefit (line 3 free-ride day, campaign %d)\n",
+				day.Taps, day.Trips, day.Benefited, day.CampaignID)
+		}
 	}
 	ln, err := net.Listen("tcp", cmd.Addr)
 	if err != nil {

@@ -1,0 +1,45 @@
+package demo_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"piao/internal/app/apptest"
+	"piao/internal/demo"
+)
+
+func TestSeedMetroDay(t *testing.T) {
+	a := apptest.NewDemo(t)
+	ctx := context.Background()
+	if _, err := demo.SeedBenefits(ctx, a.Benefits, a.Identity, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	day, err := demo.SeedMetroDay(ctx, a.Benefits, a.Metro, a.Identity, time.Now(), 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if day.Taps < 400 || day.Trips < 200 || day.Benefited == 0 || day.Benefited >= day.Trips {
+		t.Fatalf("demo day: %+v", day)
+	}
+	local := time.Now().In(time.FixedZone("CST", 8*3600))
+	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, local.Location())
+	uses, err := a.MetroStore.UseStats(ctx, day.CampaignID, today.AddDate(0, 0, -1), today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, u := range uses {
+		n += u.Trips
+		if u.Saving <= 0 {
+			t.Fatalf("a free ride that saved nothing: %+v", u)
+		}
+	}
+	if n == 0 || n > day.Benefited {
+		t.Fatalf("%d free rides counted, %d trips benefited", n, day.Benefited)
+	}
+	again, err := demo.SeedMetroDay(ctx, a.Benefits, a.Metro, a.Identity, time.Now(), 200)
+	if err != nil || again.Trips != 0 || again.CampaignID != 0 {
+		t.Fatalf("seeding again: %+v %v", again, err)
+	}
+}
