@@ -14,12 +14,20 @@ type IssueRequest struct {
 	// Code, for CodeChannel, is the canonical redemption code to use up;
 	// its campaign is the one issued from (CampaignID is ignored).
 	Code string
+	// Key, if set, makes the issue idempotent: a request whose key was
+	// issued before answers that ticket with Again set and issues
+	// nothing, whatever the campaign's state now. Keys are unique across
+	// campaigns; at most 200 bytes.
+	Key string
 }
 
 // IssueResult is the outcome of one IssueRequest: a ticket or a refusal.
 type IssueResult struct {
 	Ticket Ticket
-	Err    error
+	// Again is set when the request's Key was issued before: Ticket is
+	// the one issued then.
+	Again bool
+	Err   error
 }
 
 // CampaignFilter selects campaigns to list.

@@ -351,6 +351,15 @@ func (s *benefitsStore) Issue(ctx context.Context, now time.Time, reqs []benefit
 				}
 				campaignID = id
 			}
+			if r.Key != "" {
+				t, err := scanBenefitTicket(tx.QueryRow(ctx, `SELECT `+ticketCols+` FROM benefit_tickets WHERE issue_key = $1`, r.Key))
+				if err == nil {
+					out[i] = benefits.IssueResult{Ticket: t, Again: true}
+					continue
+				} else if !fault.Is(err, fault.NotFound) {
+					return err
+				}
+			}
 			is := camps[campaignID]
 			if is == nil {
 				out[i].Err = errCampaignNotFound
@@ -374,9 +383,9 @@ func (s *benefitsStore) Issue(ctx context.Context, now time.Time, reqs []benefit
 			}
 			t := benefits.NewTicket(is.c, is.p, r.Account, r.Channel, now)
 			t.Code = r.Code
-			err = tx.QueryRow(ctx, `INSERT INTO benefit_tickets (campaign_id, product_id, holder, channel, state, rides_total, rides_left, valid_from, valid_until, issued_at, code)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-				t.CampaignID, t.ProductID, t.Holder, t.Channel, t.State, t.RidesTotal, t.RidesLeft, t.Window.From, t.Window.Until, t.IssuedAt, t.Code).Scan(&t.ID)
+			err = tx.QueryRow(ctx, `INSERT INTO benefit_tickets (campaign_id, product_id, holder, channel, state, rides_total, rides_left, valid_from, valid_until, issued_at, code, issue_key)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+				t.CampaignID, t.ProductID, t.Holder, t.Channel, t.State, t.RidesTotal, t.RidesLeft, t.Window.From, t.Window.Until, t.IssuedAt, t.Code, issueKey(r.Key)).Scan(&t.ID)
 			if err != nil {
 				return fault.Wrap(err, "insert ticket")
 			}
@@ -826,4 +835,13 @@ func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Ti
 		return nil
 	})
 	return st, err
+}
+
+// issueKey is an issue's idempotency key as stored: NULL when there is
+// none, so the unique index leaves keyless tickets alone.
+func issueKey(k string) any {
+	if k == "" {
+		return nil
+	}
+	return k
 }

@@ -295,6 +295,15 @@ func (s *benefitsStore) Issue(ctx context.Context, now time.Time, reqs []benefit
 					continue
 				}
 			}
+			if r.Key != "" {
+				t, err := scanBenefitTicket(tx.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM benefit_tickets WHERE issue_key = ?`, r.Key))
+				if err == nil {
+					out[i] = benefits.IssueResult{Ticket: t, Again: true}
+					continue
+				} else if !fault.Is(err, fault.NotFound) {
+					return err
+				}
+			}
 			is, err := load(campaignID)
 			if fault.Is(err, fault.NotFound) {
 				out[i].Err = err
@@ -312,10 +321,10 @@ func (s *benefitsStore) Issue(ctx context.Context, now time.Time, reqs []benefit
 			}
 			t := benefits.NewTicket(is.c, is.p, r.Account, r.Channel, now)
 			t.Code = r.Code
-			err = tx.QueryRowContext(ctx, `INSERT INTO benefit_tickets (campaign_id, product_id, holder, channel, state, rides_total, rides_left, valid_from, valid_until, issued_at, code)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			err = tx.QueryRowContext(ctx, `INSERT INTO benefit_tickets (campaign_id, product_id, holder, channel, state, rides_total, rides_left, valid_from, valid_until, issued_at, code, issue_key)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 				t.CampaignID, t.ProductID, t.Holder, t.Channel, t.State, t.RidesTotal, t.RidesLeft,
-				formatTime(t.Window.From), formatTime(t.Window.Until), formatTime(t.IssuedAt), t.Code).Scan(&t.ID)
+				formatTime(t.Window.From), formatTime(t.Window.Until), formatTime(t.IssuedAt), t.Code, issueKey(r.Key)).Scan(&t.ID)
 			if err != nil {
 				if strings.Contains(err.Error(), "FOREIGN KEY") {
 					out[i].Err = fault.New(fault.NotFound, "account_not_found", "账号不存在", "account not found")
@@ -774,4 +783,13 @@ func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Ti
 		return nil
 	})
 	return st, err
+}
+
+// issueKey is an issue's idempotency key as stored: NULL when there is
+// none, so the unique index leaves keyless tickets alone.
+func issueKey(k string) any {
+	if k == "" {
+		return nil
+	}
+	return k
 }
