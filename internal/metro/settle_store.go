@@ -53,6 +53,11 @@ type Store interface {
 	Settle(ctx context.Context, lines []Settlement) error
 	// Settlement returns the ledger line of a trip.
 	Settlement(ctx context.Context, tripID string) (Settlement, error)
+	// SettledRides returns the feed's settled trips entered in [from,
+	// until) of the accounts after afterAccount, in (account, entry)
+	// order, whole accounts only, about limit trips (more when one account
+	// has more): what ride-more-save-more counts (M4).
+	SettledRides(ctx context.Context, feed string, afterAccount int64, from, until time.Time, limit int) ([]SettledRide, error)
 	// GrantGroups gives accounts rider categories for a while (replacing
 	// a grant of the same category), as verified subsidy enrolments do.
 	GrantGroups(ctx context.Context, grants []AccountGroup) error
@@ -60,6 +65,15 @@ type Store interface {
 	// exit station and hour of entry (local time), for trips begun in
 	// [from, until).
 	UseStats(ctx context.Context, campaignID int64, from, until time.Time) ([]UseCount, error)
+}
+
+// SettledRide is a settled trip with what its rider paid: the trip's ID,
+// account, status, entry and fare, and of its ledger line the passenger's
+// part and whether a gift ticket paid.
+type SettledRide struct {
+	Trip      Trip  `json:"trip"`
+	Passenger int64 `json:"passenger"`
+	Gift      bool  `json:"gift,omitempty"`
 }
 
 // AccountGroup is a rider category granted to an account.

@@ -595,3 +595,46 @@ func (s *metroStore) UseStats(ctx context.Context, campaignID int64, from, until
 	}
 	return out, fault.Wrap(rows.Err(), "count uses")
 }
+
+// SettledRides reads settled trips with their riders' part, account by
+// account.
+func (s *metroStore) SettledRides(ctx context.Context, feed string, afterAccount int64, from, until time.Time, limit int) ([]metro.SettledRide, error) {
+	lo, hi := unixMilli(from), unixMilli(until)
+	page, err := s.settledRides(ctx, `SELECT t.account, t.id, t.status, t.entered, t.fare, s.passenger, s.gift
+		FROM metro_trips t JOIN metro_settlements s ON s.trip_seq = t.seq
+		WHERE t.feed = ? AND t.account > ? AND t.entered >= ? AND t.entered < ? ORDER BY t.account, t.entered, t.id LIMIT ?`, feed, afterAccount, lo, hi, limit)
+	if err != nil || len(page) < limit {
+		return page, err
+	}
+	last := page[len(page)-1].Trip.Account
+	if page[0].Trip.Account == last { // one account fills the page: take all of it
+		return s.settledRides(ctx, `SELECT t.account, t.id, t.status, t.entered, t.fare, s.passenger, s.gift
+		FROM metro_trips t JOIN metro_settlements s ON s.trip_seq = t.seq
+		WHERE t.feed = ? AND t.account = ? AND t.entered >= ? AND t.entered < ? ORDER BY t.account, t.entered, t.id`, feed, last, lo, hi)
+	}
+	for len(page) > 0 && page[len(page)-1].Trip.Account == last { // the last account may be cut: leave it to the next page
+		page = page[:len(page)-1]
+	}
+	return page, nil
+}
+
+func (s *metroStore) settledRides(ctx context.Context, q string, args ...any) ([]metro.SettledRide, error) {
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fault.Wrap(err, "list settled trips")
+	}
+	defer rows.Close()
+	var out []metro.SettledRide
+	for rows.Next() {
+		var r metro.SettledRide
+		var status string
+		var entered int64
+		var gift bool
+		if err := rows.Scan(&r.Trip.Account, &r.Trip.ID, &status, &entered, &r.Trip.Fare, &r.Passenger, &gift); err != nil {
+			return nil, fault.Wrap(err, "scan settled trip")
+		}
+		r.Trip.Status, r.Trip.Entered, r.Gift = metro.TripStatus(status), fromMilli(entered), gift
+		out = append(out, r)
+	}
+	return out, fault.Wrap(rows.Err(), "list settled trips")
+}
