@@ -197,12 +197,7 @@ func (c *Console) subsidyDecide(action string) func(http.ResponseWriter, *http.R
 			_, err = c.deps.Subsidy.Revoke(ctx, id, by, reason)
 		}
 		if err != nil {
-			if fault.CodeOf(err) == fault.Internal {
-				c.internalError(w, r, st, err)
-				return
-			}
-			m := faultMsg(err)
-			c.showSubsidyReview(w, r, st, statusOf(err), &m, reason)
+			c.subsidyRefused(w, r, st, err, func(status int, m *bilingual) { c.showSubsidyReview(w, r, st, status, m, reason) })
 			return
 		}
 		back := "/subsidy?done=" + map[string]string{"verify": "verified", "reject": "rejected", "revoke": "revoked"}[action]
@@ -253,12 +248,18 @@ func (c *Console) showH5Subsidy(w http.ResponseWriter, r *http.Request, st *stat
 }
 
 func (c *Console) h5SubsidyFailed(w http.ResponseWriter, r *http.Request, st *state, err error, scheme, evidence string) {
+	c.subsidyRefused(w, r, st, err, func(status int, m *bilingual) { c.showH5Subsidy(w, r, st, status, m, scheme, evidence) })
+}
+
+// subsidyRefused shows a refusal above the page show renders, or the
+// internal error page for a failure.
+func (c *Console) subsidyRefused(w http.ResponseWriter, r *http.Request, st *state, err error, show func(status int, m *bilingual)) {
 	if fault.CodeOf(err) == fault.Internal {
 		c.internalError(w, r, st, err)
 		return
 	}
 	m := faultMsg(err)
-	c.showH5Subsidy(w, r, st, statusOf(err), &m, scheme, evidence)
+	show(statusOf(err), &m)
 }
 
 // h5SubsidyApply handles POST /h5/subsidy/apply (scheme, evidence).

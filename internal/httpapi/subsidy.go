@@ -181,30 +181,17 @@ func (s *Server) enrolmentViews(ctx context.Context, es []subsidy.Enrolment) ([]
 	return out, nil
 }
 
-func (s *Server) enrolmentOut(ctx context.Context, e subsidy.Enrolment, err error) (*body[enrolmentView], error) {
+// withEnrolment runs fn on the subsidy service, when this process runs
+// it, and answers with the enrolment fn returns.
+func (s *Server) withEnrolment(ctx context.Context, fn func(*subsidy.Service) (subsidy.Enrolment, error)) (*body[enrolmentView], error) {
+	out, err := s.withEnrolments(ctx, func(svc *subsidy.Service) ([]subsidy.Enrolment, error) {
+		e, err := fn(svc)
+		return []subsidy.Enrolment{e}, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	vs, err := s.enrolmentViews(ctx, []subsidy.Enrolment{e})
-	if err != nil {
-		return nil, err
-	}
-	return &body[enrolmentView]{vs[0]}, nil
-}
-
-type applyInput struct {
-	ID   string `path:"id" maxLength:"64"`
-	Body struct {
-		Evidence string `json:"evidence" maxLength:"256" doc:"A reference to the proof (certificate number, stored document ID), never the document"`
-	}
-}
-
-func (s *Server) applySubsidy(ctx context.Context, in *applyInput) (*body[enrolmentView], error) {
-	if err := s.needSubsidy(); err != nil {
-		return nil, err
-	}
-	e, err := s.deps.Subsidy.Apply(ctx, PrincipalFrom(ctx).Account.ID, in.ID, in.Body.Evidence)
-	return s.enrolmentOut(ctx, e, err)
+	return &body[enrolmentView]{out.Body.Enrolments[0]}, nil
 }
 
 type enrolmentsOutput struct {
@@ -213,7 +200,13 @@ type enrolmentsOutput struct {
 	}
 }
 
-func (s *Server) enrolmentsOut(ctx context.Context, es []subsidy.Enrolment, err error) (*enrolmentsOutput, error) {
+// withEnrolments runs fn on the subsidy service and answers with the
+// enrolments it returns.
+func (s *Server) withEnrolments(ctx context.Context, fn func(*subsidy.Service) ([]subsidy.Enrolment, error)) (*enrolmentsOutput, error) {
+	if err := s.needSubsidy(); err != nil {
+		return nil, err
+	}
+	es, err := fn(s.deps.Subsidy)
 	if err != nil {
 		return nil, err
 	}
@@ -226,27 +219,37 @@ func (s *Server) enrolmentsOut(ctx context.Context, es []subsidy.Enrolment, err 
 	return out, nil
 }
 
+// evidenceBody carries a reference to the rider's proof.
+type evidenceBody struct {
+	Evidence string `json:"evidence" maxLength:"256" doc:"A reference to the proof (certificate number, stored document ID), never the document"`
+}
+
+type applyInput struct {
+	ID   string `path:"id" maxLength:"64"`
+	Body evidenceBody
+}
+
+func (s *Server) applySubsidy(ctx context.Context, in *applyInput) (*body[enrolmentView], error) {
+	return s.withEnrolment(ctx, func(svc *subsidy.Service) (subsidy.Enrolment, error) {
+		return svc.Apply(ctx, PrincipalFrom(ctx).Account.ID, in.ID, in.Body.Evidence)
+	})
+}
+
 func (s *Server) myEnrolments(ctx context.Context, _ *struct{}) (*enrolmentsOutput, error) {
-	if err := s.needSubsidy(); err != nil {
-		return nil, err
-	}
-	es, err := s.deps.Subsidy.AccountEnrolments(ctx, PrincipalFrom(ctx).Account.ID)
-	return s.enrolmentsOut(ctx, es, err)
+	return s.withEnrolments(ctx, func(svc *subsidy.Service) ([]subsidy.Enrolment, error) {
+		return svc.AccountEnrolments(ctx, PrincipalFrom(ctx).Account.ID)
+	})
 }
 
 type renewInput struct {
 	ID   int64 `path:"id" minimum:"1"`
-	Body struct {
-		Evidence string `json:"evidence" maxLength:"256" doc:"A reference to the new proof"`
-	}
+	Body evidenceBody
 }
 
 func (s *Server) renewSubsidy(ctx context.Context, in *renewInput) (*body[enrolmentView], error) {
-	if err := s.needSubsidy(); err != nil {
-		return nil, err
-	}
-	e, err := s.deps.Subsidy.RequestRenewal(ctx, PrincipalFrom(ctx).Account.ID, in.ID, in.Body.Evidence)
-	return s.enrolmentOut(ctx, e, err)
+	return s.withEnrolment(ctx, func(svc *subsidy.Service) (subsidy.Enrolment, error) {
+		return svc.RequestRenewal(ctx, PrincipalFrom(ctx).Account.ID, in.ID, in.Body.Evidence)
+	})
 }
 
 type enrolmentsInput struct {
@@ -258,15 +261,11 @@ type enrolmentsInput struct {
 }
 
 func (s *Server) listEnrolments(ctx context.Context, in *enrolmentsInput) (*enrolmentsOutput, error) {
-	if err := s.needSubsidy(); err != nil {
-		return nil, err
-	}
 	f := subsidy.Filter{Awaiting: in.Awaiting, SchemeID: in.Scheme, AfterID: in.After, Limit: in.Limit}
 	if in.State != "" {
 		f.States = []subsidy.State{subsidy.State(in.State)}
 	}
-	es, err := s.deps.Subsidy.Enrolments(ctx, f)
-	return s.enrolmentsOut(ctx, es, err)
+	return s.withEnrolments(ctx, func(svc *subsidy.Service) ([]subsidy.Enrolment, error) { return svc.Enrolments(ctx, f) })
 }
 
 type enrolmentIDPath struct {
@@ -274,19 +273,11 @@ type enrolmentIDPath struct {
 }
 
 func (s *Server) getEnrolment(ctx context.Context, in *enrolmentIDPath) (*body[enrolmentView], error) {
-	if err := s.needSubsidy(); err != nil {
-		return nil, err
-	}
-	e, err := s.deps.Subsidy.Enrolment(ctx, in.ID)
-	return s.enrolmentOut(ctx, e, err)
+	return s.withEnrolment(ctx, func(svc *subsidy.Service) (subsidy.Enrolment, error) { return svc.Enrolment(ctx, in.ID) })
 }
 
 func (s *Server) verifySubsidy(ctx context.Context, in *enrolmentIDPath) (*body[enrolmentView], error) {
-	if err := s.needSubsidy(); err != nil {
-		return nil, err
-	}
-	e, err := s.deps.Subsidy.Verify(ctx, in.ID, actor(ctx))
-	return s.enrolmentOut(ctx, e, err)
+	return s.withEnrolment(ctx, func(svc *subsidy.Service) (subsidy.Enrolment, error) { return svc.Verify(ctx, in.ID, actor(ctx)) })
 }
 
 type decisionInput struct {
@@ -297,17 +288,13 @@ type decisionInput struct {
 }
 
 func (s *Server) rejectSubsidy(ctx context.Context, in *decisionInput) (*body[enrolmentView], error) {
-	if err := s.needSubsidy(); err != nil {
-		return nil, err
-	}
-	e, err := s.deps.Subsidy.Reject(ctx, in.ID, actor(ctx), in.Body.Reason)
-	return s.enrolmentOut(ctx, e, err)
+	return s.withEnrolment(ctx, func(svc *subsidy.Service) (subsidy.Enrolment, error) {
+		return svc.Reject(ctx, in.ID, actor(ctx), in.Body.Reason)
+	})
 }
 
 func (s *Server) revokeSubsidy(ctx context.Context, in *decisionInput) (*body[enrolmentView], error) {
-	if err := s.needSubsidy(); err != nil {
-		return nil, err
-	}
-	e, err := s.deps.Subsidy.Revoke(ctx, in.ID, actor(ctx), in.Body.Reason)
-	return s.enrolmentOut(ctx, e, err)
+	return s.withEnrolment(ctx, func(svc *subsidy.Service) (subsidy.Enrolment, error) {
+		return svc.Revoke(ctx, in.ID, actor(ctx), in.Body.Reason)
+	})
 }

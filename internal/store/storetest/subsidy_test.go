@@ -20,30 +20,36 @@ import (
 // from the instant.
 var subT0 = time.Date(2026, 3, 15, 10, 0, 0, 123456000, time.FixedZone("CST", 8*3600))
 
+// subsidyDB is what the test needs of either engine's database.
+type subsidyDB interface {
+	Migrate(context.Context) (int64, error)
+	Close() error
+	Subsidy() subsidy.Store
+}
+
 // eachSubsidy runs fn on a fresh, migrated subsidy store of every engine.
 func eachSubsidy(t *testing.T, fn func(t *testing.T, st subsidy.Store)) {
-	t.Run("sqlite", func(t *testing.T) {
-		db, err := sqlite.Open(filepath.Join(t.TempDir(), "piao.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if _, err := db.Migrate(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		fn(t, db.Subsidy())
-	})
-	t.Run("postgres", func(t *testing.T) {
-		db, err := postgres.Open(context.Background(), storetest.FreshPostgresDatabase(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		if _, err := db.Migrate(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		fn(t, db.Subsidy())
-	})
+	for _, e := range []struct {
+		name string
+		open func(t *testing.T) (subsidyDB, error)
+	}{
+		{"sqlite", func(t *testing.T) (subsidyDB, error) { return sqlite.Open(filepath.Join(t.TempDir(), "piao.db")) }},
+		{"postgres", func(t *testing.T) (subsidyDB, error) {
+			return postgres.Open(context.Background(), storetest.FreshPostgresDatabase(t))
+		}},
+	} {
+		t.Run(e.name, func(t *testing.T) {
+			db, err := e.open(t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if _, err := db.Migrate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			fn(t, db.Subsidy())
+		})
+	}
 }
 
 func subScheme(id string, g subsidy.Group, campaign int64) subsidy.Scheme {
