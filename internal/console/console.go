@@ -44,11 +44,11 @@ type Deps struct {
 	Benefits *benefits.Service
 	// Metro keeps cleared and settled trips: the benefit-use statistics
 	// by station and hour. Without it that page says so.
-	Metro metro.Store
+	Metro   metro.Store
+	Version string // shown in the footer
 	// Subsidy runs subsidy schemes and enrolments: the operator's review
 	// queue and the rider's page. Without it those pages answer 503.
 	Subsidy *subsidy.Service
-	Version string // shown in the footer
 }
 
 // Console serves the web console's pages.

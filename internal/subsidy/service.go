@@ -131,6 +131,9 @@ func (svc *Service) CreateScheme(ctx context.Context, s Scheme, spec CampaignSpe
 		}
 	}
 	p, c := CampaignFor(s, spec)
+	if err := c.Validate(); err != nil { // before the product is stored
+		return Scheme{}, err
+	}
 	if s.CampaignID, err = svc.cfg.NewCampaign(ctx, p, c, actor); err != nil {
 		return Scheme{}, err
 	}

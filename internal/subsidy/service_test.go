@@ -80,6 +80,11 @@ func TestServiceCreateScheme(t *testing.T) {
 			t.Errorf("%s: %v", c.reason, err)
 		}
 	}
+	late := svcSpec
+	late.Ends = late.Starts
+	if _, err := w.svc.CreateScheme(ctx, svcScheme(), late, "admin"); fault.As(err) == nil || fault.As(err).Reason != "bad_campaign_window" {
+		t.Errorf("campaign window: %v", err)
+	}
 	if len(w.campaigns) != 0 {
 		t.Fatalf("campaigns made for refused schemes: %+v", w.campaigns)
 	}
