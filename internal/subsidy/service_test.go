@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -188,5 +189,40 @@ func TestServiceExpiryAndReconcile(t *testing.T) {
 	// Only the owner asks to renew.
 	if _, err := w.svc.RequestRenewal(ctx, 9, e2.ID, "x"); !errors.Is(err, subsidy.ErrEnrolmentNotFound) {
 		t.Fatalf("renewal by another account: %v", err)
+	}
+}
+
+// TestServiceDecidedOnce: two operators deciding one application at once
+// through the service: one decision is stored, the other is refused as a
+// conflict, and the group is granted only if the verification won.
+func TestServiceDecidedOnce(t *testing.T) {
+	ctx := context.Background()
+	w := newSvcWorld(t)
+	if _, err := w.svc.CreateScheme(ctx, svcScheme(), svcSpec, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 10 {
+		e, err := w.svc.Apply(ctx, int64(300+round), "teachers", "证")
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := len(w.grants)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		wg.Add(2)
+		go func() { defer wg.Done(); _, errs[0] = w.svc.Verify(ctx, e.ID, "reviewer-a") }()
+		go func() { defer wg.Done(); _, errs[1] = w.svc.Reject(ctx, e.ID, "reviewer-b", "材料不符") }()
+		wg.Wait()
+		granted := len(w.grants) - before // written only by a winning Verify, read after Wait
+		if (errs[0] == nil) == (errs[1] == nil) || !fault.Is(errs[0], fault.Conflict) && !fault.Is(errs[1], fault.Conflict) {
+			t.Fatalf("round %d: %v", round, errs)
+		}
+		got, err := w.svc.Enrolment(ctx, e.ID)
+		if err != nil || len(got.History) != 2 {
+			t.Fatalf("round %d: %v %+v", round, err, got)
+		}
+		if want := map[bool]subsidy.State{true: subsidy.Active, false: subsidy.Rejected}[errs[0] == nil]; got.State != want || granted != map[bool]int{true: 1, false: 0}[errs[0] == nil] {
+			t.Fatalf("round %d: stored %s with %d grants, errors %v", round, got.State, granted, errs)
+		}
 	}
 }
