@@ -194,6 +194,9 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 		if _, err := demo.SeedBenefits(ctx, a.Benefits, a.Identity, time.Now()); err != nil {
 			return err
 		}
+		if _, err := demo.SeedSubsidy(ctx, a.Subsidy, a.Benefits, a.Identity, time.Now()); err != nil {
+			return err
+		}
 	}
 	ln, err := net.Listen("tcp", cmd.Addr)
 	if err != nil {
