@@ -238,7 +238,7 @@ func (svc *Service) transition(ctx context.Context, id, account int64, fn func(E
 	if err := svc.store.UpdateEnrolment(ctx, next); err != nil {
 		return Enrolment{}, err
 	}
-	if g, ok := GrantOf(next); ok && (next.From != e.From || next.Until != e.Until || next.State != e.State) {
+	if g, ok := GrantOf(next); ok && (!next.From.Equal(e.From) || !next.Until.Equal(e.Until) || next.State != e.State) {
 		if err := svc.grant(ctx, []GroupGrant{g}); err != nil {
 			// The transition is stored; Reconcile grants it on its next run.
 			return next, fault.Wrap(err, "grant rider category")
