@@ -195,6 +195,9 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 		if _, err := demo.SeedBenefits(ctx, a.Benefits, a.Identity, time.Now()); err != nil {
 			return err
 		}
+		if _, err := demo.SeedSubsidy(ctx, a.Subsidy, a.Benefits, a.Identity, time.Now()); err != nil {
+			return err
+		}
 		day, err := demo.SeedMetroDay(ctx, a.Benefits, a.Metro, a.Identity, time.Now(), demo.MetroRiders)
 		if err != nil {
 			return err

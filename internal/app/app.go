@@ -24,6 +24,7 @@ import (
 	"piao/internal/payment/sandbox"
 	"piao/internal/store/postgres"
 	"piao/internal/store/sqlite"
+	"piao/internal/subsidy"
 )
 
 // Version is the build's version, set with -ldflags "-X piao/internal/app.Version=…".
@@ -64,6 +65,10 @@ type App struct {
 	MetroStore metro.Store
 	// Metro takes gates' taps, clears them into trips and settles them.
 	Metro *metro.Service
+	// SubsidyStore keeps subsidy schemes and enrolments.
+	SubsidyStore subsidy.Store
+	// Subsidy runs subsidy schemes and enrolments; Start runs its expiry sweep.
+	Subsidy *subsidy.Service
 }
 
 // Open opens the configured database. It does not migrate; call Migrate.
@@ -83,6 +88,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.Governance = governance.NewService(db.Governance(), governance.Config{Now: a.Now})
 		a.Benefits = benefits.NewService(db.Benefits(), benefits.Config{Now: a.Now, Network: metroNetwork(a.Network)})
 		a.MetroStore = db.Metro()
+		a.SubsidyStore = db.Subsidy()
 	case cfg.Database == "":
 		dir := cfg.DataDir
 		if dir == "" {
@@ -101,6 +107,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		a.Governance = governance.NewService(db.Governance(), governance.Config{Now: a.Now})
 		a.Benefits = benefits.NewService(db.Benefits(), benefits.Config{Now: a.Now, Network: metroNetwork(a.Network)})
 		a.MetroStore = db.Metro()
+		a.SubsidyStore = db.Subsidy()
 	default:
 		return nil, fmt.Errorf("unsupported database %q: use postgres://… or leave empty for the embedded SQLite", redact(cfg.Database))
 	}
@@ -114,6 +121,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		},
 		FareTable: metroFareTable(a.Network),
 	})
+	a.Subsidy = subsidy.NewService(a.SubsidyStore, subsidyConfig(a))
 	return a, nil
 }
 
@@ -165,6 +173,7 @@ func (a *App) Start(ctx context.Context, rt Runtime) error {
 	go a.Governance.Run(ctx, rt.ListsEvery)
 	go gw.Run(ctx)
 	go a.Benefits.Run(ctx)
+	go a.Subsidy.Run(ctx, time.Hour)
 	if rt.MetroEvery > 0 {
 		go a.Metro.Run(ctx, rt.MetroEvery, metroFeeds(a.Network))
 	}
@@ -247,6 +256,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 	return httpapi.New(httpapi.Deps{
 		Version: Version, Catalog: a.Catalog, Network: a.Network, Identity: a.Identity,
 		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Payments: pay, Ready: a.Ping, Idempotency: a.IdempotencyStore,
+		Subsidy: a.Subsidy,
 		Mount: func(mux *http.ServeMux) {
 			if a.Sandbox != nil {
 				// The sandbox stands for an outside payment provider: its pages

@@ -25,6 +25,7 @@ import (
 	"piao/internal/identity"
 	"piao/internal/metro"
 	"piao/internal/network"
+	"piao/internal/subsidy"
 )
 
 // Deps are the domain services the console calls.
@@ -45,6 +46,9 @@ type Deps struct {
 	// by station and hour. Without it that page says so.
 	Metro   metro.Store
 	Version string // shown in the footer
+	// Subsidy runs subsidy schemes and enrolments: the operator's review
+	// queue and the rider's page. Without it those pages answer 503.
+	Subsidy *subsidy.Service
 }
 
 // Console serves the web console's pages.
@@ -158,6 +162,14 @@ func (c *Console) routes() []route {
 		{Page: Page{"POST", "/h5/gifts/{token}/accept", identity.WalletOwn}, handle: c.h5GiftSettle(benefits.GiftAccepted)},
 		{Page: Page{"POST", "/h5/gifts/{token}/decline", identity.WalletOwn}, handle: c.h5GiftSettle(benefits.GiftDeclined)},
 		{Page: Page{"POST", "/h5/gifts/{token}/cancel", identity.WalletOwn}, handle: c.h5GiftSettle(benefits.GiftCancelled)},
+		// Subsidies for special groups: the operator's review, the rider's enrolments.
+		{Page: Page{"GET", "/subsidy", identity.SubsidyRead}, handle: c.subsidyReview},
+		{Page: Page{"POST", "/subsidy/enrolments/{id}/verify", identity.SubsidyReview}, handle: c.subsidyDecide("verify")},
+		{Page: Page{"POST", "/subsidy/enrolments/{id}/reject", identity.SubsidyReview}, handle: c.subsidyDecide("reject")},
+		{Page: Page{"POST", "/subsidy/enrolments/{id}/revoke", identity.SubsidyReview}, handle: c.subsidyDecide("revoke")},
+		{Page: Page{"GET", "/h5/subsidy", identity.SubsidyOwn}, handle: c.h5Subsidy},
+		{Page: Page{"POST", "/h5/subsidy/apply", identity.SubsidyOwn}, handle: c.h5SubsidyApply},
+		{Page: Page{"POST", "/h5/subsidy/{id}/renew", identity.SubsidyOwn}, handle: c.h5SubsidyRenew},
 	}
 }
 

@@ -67,6 +67,8 @@ var navigation = []navItem{
 	{Key: "nav.network", Path: "/network"},
 	{Key: "nav.governance", Path: "/governance"},
 	{Key: "nav.benefits", Path: "/benefits"},
+	{Key: "nav.h5subsidy", Path: "/h5/subsidy"},
+	{Key: "nav.subsidy", Path: "/subsidy"},
 }
 
 // inSection reports whether path is in the section at nav path p.

@@ -44,6 +44,7 @@ func (s *Server) registerRoutes() {
 	s.governanceRoutes()
 	s.benefitsRoutes()
 	s.metroRoutes()
+	s.subsidyRoutes()
 
 	// Operations endpoints outside the OpenAPI document. Probes and the
 	// Prometheus scraper carry no credentials, so these are public and

@@ -32,6 +32,7 @@ import (
 	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment"
+	"piao/internal/subsidy"
 )
 
 // MaxBodyBytes is the largest request body any endpoint accepts.
@@ -59,6 +60,8 @@ type Deps struct {
 	Benefits *benefits.Service
 	// Metro takes gate taps and clears and settles trips; nil when off.
 	Metro *metro.Service
+	// Subsidy runs subsidy schemes and enrolments; nil when off.
+	Subsidy *subsidy.Service
 }
 
 // Server is the HTTP front of piao.
@@ -105,7 +108,7 @@ func New(deps Deps) *Server {
 
 // schemaName names a schema after its Go type, prefixing the value-added
 // tickets' types with "Benefit" where booking has a type of the same name
-// (Ticket, Event).
+// (Ticket, Event), and the subsidies' with "Subsidy" (Event).
 func schemaName(t reflect.Type, hint string) string {
 	name := huma.DefaultSchemaNamer(t, hint)
 	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
@@ -113,6 +116,9 @@ func schemaName(t reflect.Type, hint string) string {
 	}
 	if t.PkgPath() == "piao/internal/benefits" && !strings.HasPrefix(name, "Benefit") {
 		return "Benefit" + name
+	}
+	if t.PkgPath() == "piao/internal/subsidy" && !strings.HasPrefix(name, "Subsidy") {
+		return "Subsidy" + name
 	}
 	return name
 }

@@ -4,9 +4,11 @@
 // evidence, verification or rejection by the operator, expiry, renewal and
 // re-enrolment, as a pure state machine.
 //
-// It is pure: plain data in, plain data out. It does no I/O, reads no
-// clock (every transition is given its time) and keeps no globals. Days
-// are Asia/Shanghai. See docs/RIDEMORE.md.
+// The schemes and transitions are pure: plain data in, plain data out,
+// no I/O, no clock (every transition is given its time), no globals.
+// Service runs them for the product: its I/O goes only through the Store
+// interface and the callbacks of its Config, and it imports no adapter.
+// Days are Asia/Shanghai. See docs/RIDEMORE.md.
 package subsidy
 
 import (
