@@ -3,9 +3,11 @@
 // next month, and Beijing-style monthly spend tiers that discount the rides
 // after a threshold is reached.
 //
-// It is pure: plain data in, plain data out. It does no I/O, reads no
-// clock and keeps no globals; months and days are Asia/Shanghai. See
-// docs/RIDEMORE.md for the rules and the assumptions behind them.
+// The rules are pure: plain data in, plain data out, no I/O, no clock, no
+// globals; months and days are Asia/Shanghai. IssueMonthly, the job that
+// issues a month's rewards, reads and writes only through the interfaces
+// it is given. See docs/RIDEMORE.md for the rules and the assumptions
+// behind them.
 package ridemore
 
 import (
