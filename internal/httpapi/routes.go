@@ -44,6 +44,7 @@ func (s *Server) registerRoutes() {
 	s.governanceRoutes()
 	s.benefitsRoutes()
 	s.metroRoutes()
+	s.ridemoreRoutes()
 	s.subsidyRoutes()
 
 	// Operations endpoints outside the OpenAPI document. Probes and the

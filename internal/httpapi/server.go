@@ -108,7 +108,8 @@ func New(deps Deps) *Server {
 
 // schemaName names a schema after its Go type, prefixing the value-added
 // tickets' types with "Benefit" where booking has a type of the same name
-// (Ticket, Event), and the subsidies' with "Subsidy" (Event).
+// (Ticket, Event), the subsidies' with "Subsidy" (Event), and ride-more
+// rules' with "RideMore" (Tier, which fees has too).
 func schemaName(t reflect.Type, hint string) string {
 	name := huma.DefaultSchemaNamer(t, hint)
 	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
@@ -119,6 +120,9 @@ func schemaName(t reflect.Type, hint string) string {
 	}
 	if t.PkgPath() == "piao/internal/subsidy" && !strings.HasPrefix(name, "Subsidy") {
 		return "Subsidy" + name
+	}
+	if t.PkgPath() == "piao/internal/ridemore" && !strings.HasPrefix(name, "RideMore") {
+		return "RideMore" + name
 	}
 	return name
 }
