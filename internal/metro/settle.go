@@ -59,6 +59,11 @@ type Holdings struct {
 	Auto      []benefits.Benefit           // automatic benefits (TicketID 0)
 	Campaigns map[int64]benefits.Campaign  // by ID, with Uses and Spent
 	Groups    map[int64][]GroupGrant       // rider categories by account
+	// Spend, when set, gives every trip the spend tier its rider has
+	// reached that month; MonthSpend is what each account paid on
+	// trips settled before, by MonthIndex then account.
+	Spend      SpendTiers
+	MonthSpend map[int32]map[int64]int64
 }
 
 // GroupGrant is a rider category an account holds for a while, such as
@@ -84,6 +89,8 @@ type Settler struct {
 	// scratch, reused between trips
 	cands  []benefits.Benefit
 	groups []string
+	// spent is what each account has paid in a month so far, with spend tiers on.
+	spent map[accountMonth]int64
 }
 
 // NewSettler starts settling against h, reading local times in loc.
@@ -109,12 +116,41 @@ func Ride(t Trip, groups []string) benefits.Ride {
 // campaigns' budgets) and returns its ledger line, consuming the tickets
 // used from the holdings.
 func (s *Settler) Settle(t Trip) Settlement {
+	if s.h.Spend == nil {
+		return s.settle(t, nil)
+	}
+	// Spend tiers: the rider's spend this month picks the tier, and what
+	// the rider pays adds to it.
+	k := accountMonth{t.Account, MonthIndex(t.At(), s.loc)}
+	if s.spent == nil {
+		s.spent = map[accountMonth]int64{}
+	}
+	spent, ok := s.spent[k]
+	if !ok {
+		spent = s.h.MonthSpend[k.month][k.account]
+	}
+	var line Settlement
+	if tier, ok := s.h.Spend.Benefit(t.At(), spent); ok {
+		line = s.settle(t, &tier)
+	} else {
+		line = s.settle(t, nil)
+	}
+	s.spent[k] = spent + line.Passenger
+	return line
+}
+
+// settle settles t with the rider's tickets, the automatic benefits and
+// the spend tier's benefit, if any.
+func (s *Settler) settle(t Trip, tier *benefits.Benefit) Settlement {
 	line := Settlement{TripID: t.ID, TripSeq: t.Seq, Account: t.Account, At: t.At(), Fare: t.Fare, Passenger: t.Fare}
 	held := s.h.Tickets[t.Account]
-	if t.Fare <= 0 || (len(held) == 0 && len(s.h.Auto) == 0) {
+	if t.Fare <= 0 || (len(held) == 0 && len(s.h.Auto) == 0 && tier == nil) {
 		return line
 	}
 	s.cands = append(append(s.cands[:0], held...), s.h.Auto...)
+	if tier != nil {
+		s.cands = append(s.cands, *tier)
+	}
 	s.groups = s.groups[:0]
 	for _, g := range s.h.Groups[t.Account] {
 		if g.Window.Contains(t.At()) {

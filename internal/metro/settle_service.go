@@ -2,6 +2,8 @@ package metro
 
 import (
 	"context"
+	"time"
+
 	"piao/internal/benefits"
 	"piao/internal/fault"
 )
@@ -12,6 +14,10 @@ type SettleOptions struct {
 	Batch int
 	// Progress, if set, is told how many trips are settled so far.
 	Progress func(settled int)
+	// Spend, if set, applies monthly spend tiers (SPEC M4).
+	Spend *Spend
+	// Now is the clock, for the months spend tiers read (default time.Now).
+	Now func() time.Time
 }
 
 // SettleReport says what a settlement run did.
@@ -62,7 +68,17 @@ func Settle(ctx context.Context, st Store, feed string, o SettleOptions) (Settle
 	if err != nil || since.IsZero() {
 		return rep, err
 	}
-	h, err := st.Holdings(ctx, feed, since)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	holdings := func() (Holdings, error) {
+		h, err := st.Holdings(ctx, feed, since)
+		if err == nil && o.Spend != nil {
+			err = loadSpend(ctx, st, feed, o.Spend, since, o.Now(), &h)
+		}
+		return h, err
+	}
+	h, err := holdings()
 	if err != nil {
 		return rep, err
 	}
@@ -107,7 +123,7 @@ func Settle(ctx context.Context, st Store, feed string, o SettleOptions) (Settle
 			// Someone else changed tickets, budgets or settled some of
 			// these trips: start again from the store's state.
 			rep.Retries++
-			if h, err = st.Holdings(ctx, feed, since); err != nil {
+			if h, err = holdings(); err != nil {
 				<-next
 				return rep, err
 			}

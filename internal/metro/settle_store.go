@@ -58,6 +58,10 @@ type Store interface {
 	// order, whole accounts only, about limit trips (more when one account
 	// has more): what ride-more-save-more counts (M4).
 	SettledRides(ctx context.Context, feed string, afterAccount int64, from, until time.Time, limit int) ([]SettledRide, error)
+	// MonthSpend sums, by account, what riders paid (the passenger part of
+	// the ledger lines) on the feed's trips begun in [from, until): the
+	// spend monthly spend tiers start from.
+	MonthSpend(ctx context.Context, feed string, from, until time.Time) (map[int64]int64, error)
 	// GrantGroups gives accounts rider categories for a while (replacing
 	// a grant of the same category), as verified subsidy enrolments do.
 	GrantGroups(ctx context.Context, grants []AccountGroup) error

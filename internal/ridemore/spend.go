@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"piao/internal/benefits"
+	"piao/internal/metro"
 )
 
 // SpendRule is Beijing's monthly spend tiers: once the rider's spend in
@@ -106,4 +107,29 @@ func (s SpendRule) Benefit(campaignID int64, month Month, spent int64) (benefits
 		CampaignID: campaignID, Kind: benefits.Percentage,
 		Terms: benefits.Terms{PercentOff: p}, Window: month.Window(),
 	}, true
+}
+
+// spendTiers is a spend rule as settlement applies it (metro.SpendTiers).
+type spendTiers struct {
+	rule       SpendRule
+	campaignID int64
+}
+
+func (s spendTiers) Benefit(at time.Time, spent int64) (benefits.Benefit, bool) {
+	return s.rule.Benefit(s.campaignID, MonthOf(at), spent)
+}
+
+// SpendTiers returns the spend_tiers rule r as settlement applies it,
+// its discounts booked to r's campaign.
+func (r Rule) SpendTiers() (metro.SpendTiers, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	if r.Kind != SpendKind {
+		return nil, invalid("not_a_spend_rule", "该规则不是累计消费规则", "this rule is not a spend_tiers rule")
+	}
+	if r.CampaignID <= 0 {
+		return nil, invalid("campaign_required", "规则须指定记账的活动", "the rule needs the campaign its discounts are booked to")
+	}
+	return spendTiers{*r.Spend, r.CampaignID}, nil
 }

@@ -638,3 +638,23 @@ func (s *metroStore) settledRides(ctx context.Context, q string, args ...any) ([
 	}
 	return out, fault.Wrap(rows.Err(), "list settled trips")
 }
+
+// MonthSpend sums the riders' parts of the feed's ledger lines of trips
+// begun in [from, until), by account.
+func (s *metroStore) MonthSpend(ctx context.Context, feed string, from, until time.Time) (map[int64]int64, error) {
+	const q = `SELECT s.account, SUM(s.passenger) FROM metro_settlements s JOIN metro_trips t ON t.seq = s.trip_seq WHERE s.at >= ? AND s.at < ? AND t.feed = ? GROUP BY s.account`
+	rows, err := s.read.QueryContext(ctx, q, unixMilli(from), unixMilli(until), feed)
+	if err != nil {
+		return nil, fault.Wrap(err, "sum spend")
+	}
+	defer rows.Close()
+	out := map[int64]int64{}
+	for rows.Next() {
+		var acct, spent int64
+		if err := rows.Scan(&acct, &spent); err != nil {
+			return nil, fault.Wrap(err, "scan spend")
+		}
+		out[acct] = spent
+	}
+	return out, fault.Wrap(rows.Err(), "sum spend")
+}
