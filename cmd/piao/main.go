@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 	"piao/internal/gtfs"
 	"piao/internal/httpapi"
 	"piao/internal/network"
+	"piao/internal/ridemore"
 )
 
 // cli is the command line: global options and one struct per command.
@@ -178,6 +180,7 @@ type serveCmd struct {
 	PublicURL     string        `name:"public-url" env:"PIAO_PUBLIC_URL" help:"URL this process is reached at (default http://ADDR); payment pages and notifications use it."`
 	Hold          time.Duration `name:"hold" env:"PIAO_HOLD" default:"30m" help:"How long booked seats stay held for payment."`
 	PaymentSecret string        `name:"payment-secret" env:"PIAO_PAYMENT_SECRET" help:"Secret signing sandbox payment notifications (default: one kept in the database)."`
+	SpendRule     string        `name:"spend-rule" env:"PIAO_SPEND_RULE" type:"existingfile" help:"A spend_tiers rule as JSON (Beijing-style monthly spend discounts, docs/RIDEMORE.md §3) that every metro settlement applies; its campaign must exist."`
 	MetroEvery    time.Duration `name:"metro-every" env:"PIAO_METRO_EVERY" default:"5m" help:"Clear the metro gates' taps into trips and settle them this often (0: only on demand through the API)."`
 	Demo          bool          `name:"demo" help:"Seed demo data (trains Z66, T168, G488 for the next 30 days, a Ningbo-like metro, one login per role) and print the logins."`
 }
@@ -206,6 +209,19 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 		if day.Trips > 0 {
 			fmt.Printf("demo metro day 演示地铁日: %d taps cleared into %d trips and settled, %d with a benefit (line 3 free-ride day, campaign %d)\n",
 				day.Taps, day.Trips, day.Benefited, day.CampaignID)
+		}
+	}
+	if cmd.SpendRule != "" {
+		b, err := os.ReadFile(cmd.SpendRule)
+		if err != nil {
+			return err
+		}
+		var rule ridemore.Rule
+		if err := json.Unmarshal(b, &rule); err != nil {
+			return fmt.Errorf("%s: %w", cmd.SpendRule, err)
+		}
+		if err := a.UseSpendRule(ctx, rule); err != nil {
+			return err
 		}
 	}
 	ln, err := net.Listen("tcp", cmd.Addr)

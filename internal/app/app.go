@@ -20,6 +20,7 @@ import (
 	"piao/internal/identity"
 	"piao/internal/metro"
 	"piao/internal/network"
+	"piao/internal/ridemore"
 	"piao/internal/payment"
 	"piao/internal/payment/sandbox"
 	"piao/internal/store/postgres"
@@ -52,6 +53,7 @@ type App struct {
 	// works without Start (for the CLI), and Start plugs it into booking.
 	Governance *governance.Service
 	Now        func() time.Time
+	metroCfg   metro.Config
 	ping       func(context.Context) error
 	close      func() error
 	migrate    func(context.Context) (int64, error)
@@ -113,14 +115,15 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.Catalog = &network.Catalog{Store: a.Network}
 	nets := metroNetwork(a.Network)
-	a.Metro = metro.NewService(a.MetroStore, metro.Config{
+	a.metroCfg = metro.Config{
 		Now: a.Now,
 		Stations: func(ctx context.Context, feed string) (map[string]bool, error) {
 			n, err := nets(ctx, feed)
 			return n.Stations, err
 		},
 		FareTable: metroFareTable(a.Network),
-	})
+	}
+	a.Metro = metro.NewService(a.MetroStore, a.metroCfg)
 	a.Subsidy = subsidy.NewService(a.SubsidyStore, subsidyConfig(a))
 	return a, nil
 }
@@ -217,6 +220,23 @@ func metroNetwork(ns network.Store) func(context.Context, string) (benefits.Netw
 		}
 		return n, nil
 	}
+}
+
+// UseSpendRule makes every metro settlement apply a spend_tiers rule
+// (SPEC M4), its discounts booked to the rule's campaign, which must
+// exist. Call it before Start.
+func (a *App) UseSpendRule(ctx context.Context, rule ridemore.Rule) error {
+	tiers, err := rule.SpendTiers()
+	if err != nil {
+		return err
+	}
+	if _, err := a.Benefits.Store().Campaign(ctx, rule.CampaignID); err != nil {
+		return fmt.Errorf("spend rule %s: campaign %d: %w", rule.ID, rule.CampaignID, err)
+	}
+	bs := a.Benefits.Store()
+	a.metroCfg.Spend = &metro.Spend{Tiers: tiers, Campaign: func(ctx context.Context) (benefits.Campaign, error) { return bs.Campaign(ctx, rule.CampaignID) }}
+	a.Metro = metro.NewService(a.MetroStore, a.metroCfg)
+	return nil
 }
 
 // metroFareTable builds a feed's fare table from its metro lines and

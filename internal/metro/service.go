@@ -28,6 +28,8 @@ type Config struct {
 	// TapLateness is how late a tap may reach us and still be paired
 	// (default DefaultTapLateness); see ClearOptions.Until.
 	TapLateness time.Duration
+	// Spend, if set, applies monthly spend tiers to every settlement run.
+	Spend *Spend
 }
 
 // NewService returns a service over st.
@@ -149,5 +151,11 @@ func (s *Service) validTap(ctx context.Context, t Tap, now time.Time, stations m
 
 // Settle settles the feed's unsettled trips (see the package function).
 func (s *Service) Settle(ctx context.Context, feed string, o SettleOptions) (SettleReport, error) {
+	if o.Spend == nil {
+		o.Spend = s.cfg.Spend
+	}
+	if o.Now == nil {
+		o.Now = s.cfg.Now
+	}
 	return Settle(ctx, s.store, feed, o)
 }
