@@ -57,8 +57,8 @@ const maxConflicts = 5
 //
 // Holdings are read once and kept in memory while batches are written; a
 // batch that meets a conflict is rolled back, the holdings are read again
-// and the batch settled anew. The next batch is read while the previous is
-// written.
+// and the batch settled anew. Three batches are in flight at once: one is
+// written while the next is settled in memory and the one after is read.
 func Settle(ctx context.Context, st Store, feed string, o SettleOptions) (SettleReport, error) {
 	var rep SettleReport
 	if o.Batch <= 0 {
@@ -96,58 +96,96 @@ func Settle(ctx context.Context, st Store, feed string, o SettleOptions) (Settle
 		}()
 		return ch
 	}
-	next := fetch(0)
-	lines := make([]Settlement, 0, o.Batch)
-	for {
-		p := <-next
-		if p.err != nil {
-			return rep, p.err
+	// A write is a batch's lines going to the store in the background.
+	type write struct {
+		trips []Trip
+		lines []Settlement
+		done  chan error
+	}
+	start := func(trips []Trip, lines []Settlement) *write {
+		w := &write{trips, lines, make(chan error, 1)}
+		go func() { w.done <- st.Settle(ctx, lines) }()
+		return w
+	}
+	settle := func(trips []Trip, lines []Settlement) []Settlement {
+		lines = lines[:0]
+		for _, t := range trips {
+			lines = append(lines, settler.Settle(t))
 		}
-		if len(p.trips) == 0 {
-			return rep, nil
-		}
-		next = fetch(p.trips[len(p.trips)-1].Seq)
-		for attempt := 0; ; attempt++ {
-			lines = lines[:0]
-			for _, t := range p.trips {
-				lines = append(lines, settler.Settle(t))
-			}
-			err := st.Settle(ctx, lines)
-			if err == nil {
-				break
-			}
-			if !fault.Is(err, fault.Conflict) || attempt == maxConflicts {
-				<-next
-				return rep, err
+		return lines
+	}
+	// again settles a batch whose write met a conflict, in the
+	// foreground, from the store's state, until it lands.
+	again := func(w *write, err error) ([]Settlement, error) {
+		trips, lines := w.trips, w.lines
+		for attempt := 1; ; attempt++ {
+			if !fault.Is(err, fault.Conflict) || attempt > maxConflicts {
+				return nil, err
 			}
 			// Someone else changed tickets, budgets or settled some of
 			// these trips: start again from the store's state.
 			rep.Retries++
 			if h, err = holdings(); err != nil {
-				<-next
-				return rep, err
+				return nil, err
 			}
 			settler = NewSettler(h, benefits.Shanghai)
-			first, last := p.trips[0].Seq, p.trips[len(p.trips)-1].Seq
-			if p.trips, err = st.Unsettled(ctx, feed, first-1, len(p.trips)); err != nil {
-				<-next
-				return rep, err
+			first, last := trips[0].Seq, trips[len(trips)-1].Seq
+			if trips, err = st.Unsettled(ctx, feed, first-1, len(trips)); err != nil {
+				return nil, err
 			}
-			for len(p.trips) > 0 && p.trips[len(p.trips)-1].Seq > last { // the next page has those
-				p.trips = p.trips[:len(p.trips)-1]
+			for len(trips) > 0 && trips[len(trips)-1].Seq > last { // later batches have those
+				trips = trips[:len(trips)-1]
 			}
-			if len(p.trips) == 0 {
-				lines = lines[:0]
-				break
+			lines = settle(trips, lines)
+			if err = st.Settle(ctx, lines); err == nil {
+				return lines, nil
 			}
+		}
+	}
+	// landed waits for the write in flight and counts it.
+	landed := func(w *write) (retried bool, err error) {
+		lines := w.lines
+		if err := <-w.done; err != nil {
+			if lines, err = again(w, err); err != nil {
+				return true, err
+			}
+			retried = true
 		}
 		rep.add(lines)
 		if o.Progress != nil {
 			o.Progress(rep.Trips)
 		}
-		if err := ctx.Err(); err != nil {
-			<-next
-			return rep, err
+		return retried, ctx.Err()
+	}
+
+	next := fetch(0)
+	var inflight *write
+	spare := make([]Settlement, 0, o.Batch) // the lines buffer not being written
+	for {
+		p := <-next
+		if p.err != nil || len(p.trips) == 0 {
+			if inflight != nil {
+				if _, err := landed(inflight); err != nil {
+					return rep, err
+				}
+			}
+			return rep, p.err
 		}
+		next = fetch(p.trips[len(p.trips)-1].Seq)
+		lines := settle(p.trips, spare)
+		if inflight != nil {
+			retried, err := landed(inflight)
+			if err != nil {
+				<-next
+				return rep, err
+			}
+			if retried { // these lines were settled from holdings that were wrong
+				lines = settle(p.trips, lines)
+			}
+			spare = inflight.lines
+		} else {
+			spare = make([]Settlement, 0, o.Batch)
+		}
+		inflight = start(p.trips, lines)
 	}
 }

@@ -502,13 +502,32 @@ func applyUses(ctx context.Context, tx *sql.Tx, lines []metro.Settlement) error 
 			return fault.Wrap(err, "record uses")
 		}
 	}
+	// One statement per bulkRows tickets instead of one per ticket: a
+	// batch of trips touches thousands of tickets.
+	ticketRides := make([]any, 0, 2*len(rides))
 	for id, n := range rides {
-		res, err := tx.ExecContext(ctx, `UPDATE benefit_tickets SET rides_left = rides_left - ?,
-			state = CASE WHEN rides_left = ? THEN 'consumed' ELSE state END WHERE id = ? AND state = 'held' AND rides_left >= ?`, n, n, id, n)
-		if err != nil {
-			return fault.Wrap(err, "use ticket")
+		ticketRides = append(ticketRides, id, n)
+	}
+	updates := map[int]*sql.Stmt{}
+	defer func() {
+		for _, st := range updates {
+			st.Close()
 		}
-		if k, _ := res.RowsAffected(); k != 1 {
+	}()
+	for i := 0; i < len(ticketRides); i += 2 * bulkRows {
+		chunk := ticketRides[i:min(i+2*bulkRows, len(ticketRides))]
+		st, err := bulkStmt(ctx, tx, updates, `WITH used (id, n) AS (VALUES `, `)
+			UPDATE benefit_tickets SET rides_left = rides_left - used.n,
+				state = CASE WHEN rides_left = used.n THEN 'consumed' ELSE state END
+			FROM used WHERE benefit_tickets.id = used.id AND state = 'held' AND rides_left >= used.n`, 2, len(chunk)/2)
+		if err != nil {
+			return err
+		}
+		res, err := st.ExecContext(ctx, chunk...)
+		if err != nil {
+			return fault.Wrap(err, "use tickets")
+		}
+		if k, _ := res.RowsAffected(); k != int64(len(chunk)/2) {
 			return metro.ErrTicketShort
 		}
 	}

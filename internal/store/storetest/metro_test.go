@@ -329,3 +329,134 @@ func TestMetroResettleChangesNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestMetroSettleTicketRides checks the rides a batch of ledger lines
+// takes off tickets: more tickets than one statement holds are all used,
+// and a line using a ride a ticket no longer has refuses the whole batch.
+func TestMetroSettleTicketRides(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		ctx := context.Background()
+		w := mtSetUp(t, s, 0)
+		const n = 230 // over two statements' worth of tickets
+		v := bnCampaign(t, s, n, 0)
+		var trips []metro.Trip
+		for i := range n {
+			trips = append(trips, mtTrip(fmt.Sprintf("t-rides-%03d", i), w.acc[0], "nbmetro:GL", "nbmetro:DMK", bnT0.Add(time.Duration(i)*time.Second), 300))
+			if res, err := s.Benefits.Issue(ctx, bnT0, []benefits.IssueRequest{{CampaignID: v.ID, Account: w.acc[0], Channel: benefits.ClaimChannel}}); err != nil || res[0].Err != nil {
+				t.Fatal(err, res[0].Err)
+			}
+		}
+		if _, err := s.Metro.AddTrips(ctx, trips, nil); err != nil {
+			t.Fatal(err)
+		}
+		tickets, err := s.Benefits.Tickets(ctx, w.acc[0])
+		if err != nil || len(tickets) != n {
+			t.Fatalf("%d tickets, %v", len(tickets), err)
+		}
+		line := func(tr metro.Trip, ticket int64) metro.Settlement {
+			tr, err := s.Metro.Trip(ctx, tr.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return metro.Settlement{TripID: tr.ID, TripSeq: tr.Seq, Account: tr.Account, At: tr.Entered, Fare: tr.Fare, Passenger: tr.Fare - 200, Operator: 200,
+				Applied: []benefits.Applied{{TicketID: ticket, CampaignID: v.ID, Kind: benefits.AmountOff, Saving: 200}}}
+		}
+		// The last two lines use the same one-ride ticket: nothing is written.
+		var lines []metro.Settlement
+		for i, tr := range trips {
+			lines = append(lines, line(tr, tickets[min(i, n-2)].ID))
+		}
+		if err := s.Metro.Settle(ctx, lines); !fault.Is(err, fault.Conflict) {
+			t.Fatalf("a ticket used twice: %v", err)
+		}
+		if _, err := s.Metro.Settlement(ctx, trips[0].ID); !fault.Is(err, fault.NotFound) {
+			t.Fatalf("a refused batch left a ledger line: %v", err)
+		}
+		if after, _ := s.Benefits.Tickets(ctx, w.acc[0]); after[0].RidesLeft != 1 || after[0].State != benefits.Held {
+			t.Fatalf("a refused batch used a ticket: %+v", after[0])
+		}
+		lines[n-1] = line(trips[n-1], tickets[n-1].ID)
+		if err := s.Metro.Settle(ctx, lines); err != nil {
+			t.Fatal(err)
+		}
+		after, err := s.Benefits.Tickets(ctx, w.acc[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range after {
+			if tk.RidesLeft != 0 || tk.State != benefits.Consumed {
+				t.Fatalf("ticket not used once: %+v", tk)
+			}
+		}
+		if c, err := s.Benefits.Campaign(ctx, v.ID); err != nil || c.Uses != n || c.Spent != n*200 {
+			t.Fatalf("voucher counters: %+v, %v", c, err)
+		}
+	})
+}
+
+// interloper is a metro store where, as the first batch is written,
+// another writer settles a trip of the second batch with a ticket the
+// run's holdings still count as unused.
+type interloper struct {
+	metro.Store
+	once  sync.Once
+	other func() error
+}
+
+func (s *interloper) Settle(ctx context.Context, lines []metro.Settlement) error {
+	var err error
+	s.once.Do(func() { err = s.other() })
+	if err != nil {
+		return err
+	}
+	return s.Store.Settle(ctx, lines)
+}
+
+// TestMetroSettleConflictInFlight checks a run whose next batch was
+// settled in memory while a write met a conflict: both batches are settled
+// again from the store's state, nothing twice and no ticket over-used.
+func TestMetroSettleConflictInFlight(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		ctx := context.Background()
+		w := mtSetUp(t, s, 4) // two one-ride vouchers each for acc[0] and acc[1]
+		tickets, err := s.Benefits.Tickets(ctx, w.acc[0])
+		if err != nil || len(tickets) != 2 {
+			t.Fatalf("%d tickets, %v", len(tickets), err)
+		}
+		taken, err := s.Metro.Trip(ctx, w.trips[5].ID) // acc[0]'s, fare ¥3, in the second batch of 5
+		if err != nil || taken.Account != w.acc[0] {
+			t.Fatalf("trip %+v, %v", taken, err)
+		}
+		st := &interloper{Store: s.Metro, other: func() error {
+			return s.Metro.Settle(ctx, []metro.Settlement{{TripID: taken.ID, TripSeq: taken.Seq, Account: taken.Account, At: taken.Entered, Fare: taken.Fare, Passenger: taken.Fare - 200, Operator: 200,
+				Applied: []benefits.Applied{{TicketID: tickets[1].ID, CampaignID: w.voucher.ID, Kind: benefits.AmountOff, Saving: 200}}}})
+		}}
+		rep, err := metro.Settle(ctx, st, "nbmetro", metro.SettleOptions{Batch: 5})
+		if err != nil || rep.Trips != len(w.trips)-1 || rep.Retries != 1 { // the second batch, once; the third is settled again in memory
+			t.Fatalf("settle: %+v, %v", rep, err)
+		}
+		used := map[int64]int{}
+		for _, tr := range w.trips {
+			l, err := s.Metro.Settlement(ctx, tr.ID)
+			if err != nil {
+				t.Fatalf("trip %s: %v", tr.ID, err)
+			}
+			for _, a := range l.Applied {
+				if a.TicketID != 0 {
+					used[a.TicketID]++
+				}
+			}
+		}
+		if len(used) != 4 {
+			t.Fatalf("tickets used %v, want each of the 4 once", used)
+		}
+		for id, n := range used {
+			if n != 1 {
+				t.Fatalf("ticket %d used %d times", id, n)
+			}
+		}
+		if c, err := s.Benefits.Campaign(ctx, w.voucher.ID); err != nil || c.Uses != 4 {
+			t.Fatalf("voucher uses %+v, %v", c, err)
+		}
+	})
+}
