@@ -12,33 +12,21 @@ import (
 	"piao/internal/fault"
 	"piao/internal/identity"
 	"piao/internal/store/storetest"
+	"piao/internal/testclock"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // svcEnv is a benefits service on a fresh SQLite database with the test
 // metro's stations, a running service loop and n passenger accounts.
 type svcEnv struct {
 	svc      *benefits.Service
-	clock    *clock
+	clock    *testclock.Clock
 	accounts []int64
 }
 
 func newSvcEnv(t *testing.T, n int) *svcEnv {
 	t.Helper()
 	st := storetest.OpenSQLite(t)
-	clk := &clock{t: time.Date(2026, 12, 6, 10, 0, 0, 0, benefits.Shanghai)}
+	clk := testclock.New(time.Date(2026, 12, 6, 10, 0, 0, 0, benefits.Shanghai))
 	net := benefits.Network{Stations: map[string]bool{"m:A": true, "m:B": true}, Lines: map[string]bool{"m:L1": true}}
 	svc := benefits.NewService(st.Benefits, benefits.Config{Now: clk.Now, GiftTTL: time.Hour, SweepEvery: 10 * time.Millisecond,
 		Network: func(context.Context, string) (benefits.Network, error) { return net, nil }})
@@ -244,7 +232,7 @@ func TestServiceGiftReturnsAfterExpiry(t *testing.T) {
 	if _, err := e.svc.Gift(ctx, tk.ID, giver, benefits.Cover{Theme: "nope"}, ""); fault.As(err).Reason != "unknown_theme" {
 		t.Errorf("a bad cover: %v", err)
 	}
-	e.clock.Add(time.Hour)
+	e.clock.Advance(time.Hour)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		got, err := e.svc.Store().GiftByToken(ctx, g.Token)

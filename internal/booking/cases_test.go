@@ -83,7 +83,7 @@ func replay(t *testing.T, pe *payEnv, c passengerCase, who int) outcome {
 	out := outcome{accountsUsed: map[int]bool{}, cancelsPerDay: make([]int, len(c.days))}
 	cur := 0 // the account in use; the passenger keeps going where they stopped
 	for d, moves := range c.days {
-		pe.clock.t = time.Date(2026, 11, 23+d, 8, 0, 0, 0, shanghai)
+		pe.clock.Set(time.Date(2026, 11, 23+d, 8, 0, 0, 0, shanghai))
 	day:
 		for _, m := range moves {
 			pe.clock.Advance(5 * time.Minute)
@@ -192,7 +192,7 @@ func TestPaperCases(t *testing.T) {
 		}
 		// The list rules, run after B's second day: B cancelled all 13 and
 		// never paid → restricted. A paid and C paid: on no list.
-		pe.clock.t = time.Date(2026, 11, 25, 23, 0, 0, 0, shanghai)
+		pe.clock.Set(time.Date(2026, 11, 25, 23, 0, 0, 0, shanghai))
 		if _, err := gov.Evaluate(context.Background()); err != nil {
 			t.Fatal(err)
 		}

@@ -12,12 +12,13 @@ import (
 	"piao/internal/governance"
 	"piao/internal/network"
 	"piao/internal/store/storetest"
+	"piao/internal/testclock"
 )
 
 // govEnv is a booking service with governance on, over one engine.
 func govEnv(t *testing.T, s storetest.Stores, rules *governance.Rules) (*env, *governance.Service) {
 	t.Helper()
-	c := &clock{t: startTime}
+	c := testclock.New(startTime)
 	gov := governance.NewService(s.Governance, governance.Config{Now: c.Now, CacheTTL: time.Nanosecond})
 	if rules != nil {
 		if err := gov.SetRules(context.Background(), *rules, "test"); err != nil {
@@ -71,11 +72,11 @@ func TestAccountCancelLimitUntilMidnight(t *testing.T) {
 		if fe.Reason != "account_cancel_limit" || !fe.RetryAt.Equal(midnight) {
 			t.Fatalf("fourth booking: %v (retry at %v)", err, fe.RetryAt)
 		}
-		e.clock.t = midnight.Add(-time.Second) // 23:59:59, still the same day
+		e.clock.Set(midnight.Add(-time.Second)) // 23:59:59, still the same day
 		if _, err := bookOn(e, acct, travel, passenger(11, network.HardSleeper, "")); !hasReason(err, "account_cancel_limit") {
 			t.Fatalf("at 23:59:59: %v", err)
 		}
-		e.clock.t = midnight // UTC still says the 23rd; Beijing says the 24th
+		e.clock.Set(midnight) // UTC still says the 23rd; Beijing says the 24th
 		if _, err := bookOn(e, acct, travel, passenger(12, network.HardSleeper, "")); err != nil {
 			t.Fatalf("after midnight in Shanghai: %v", err)
 		}

@@ -3,7 +3,6 @@ package booking_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,17 +12,8 @@ import (
 	"piao/internal/network"
 	"piao/internal/realname"
 	"piao/internal/store/storetest"
+	"piao/internal/testclock"
 )
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // startTime is 06:00 in Shanghai on the first demo day, before any demo train leaves.
 var (
@@ -36,7 +26,7 @@ var (
 type env struct {
 	stores storetest.Stores
 	svc    *booking.Service
-	clock  *clock
+	clock  *testclock.Clock
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -52,7 +42,7 @@ func newEnv(t *testing.T, s storetest.Stores, cfg booking.Config, bundles ...*ne
 			t.Fatal(err)
 		}
 	}
-	e := &env{stores: s, clock: &clock{t: startTime}}
+	e := &env{stores: s, clock: testclock.New(startTime)}
 	if cfg.Now == nil {
 		cfg.Now = e.clock.Now
 	}

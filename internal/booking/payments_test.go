@@ -15,6 +15,7 @@ import (
 	"piao/internal/payment"
 	"piao/internal/payment/sandbox"
 	"piao/internal/store/storetest"
+	"piao/internal/testclock"
 )
 
 // payEnv is a booking service paid through the real sandbox gateway, whose
@@ -49,7 +50,7 @@ func newPayEnv(t *testing.T, s storetest.Stores, cfg booking.Config, duplicates 
 		io.WriteString(w, "success")
 	}))
 	t.Cleanup(receiver.Close)
-	c := &clock{t: startTime}
+	c := testclock.New(startTime)
 	gw, err := sandbox.New(s.Sandbox, sandbox.Config{Secret: testSecret, BaseURL: "http://sandbox.test", Now: c.Now, Duplicates: duplicates})
 	if err != nil {
 		t.Fatal(err)

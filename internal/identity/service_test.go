@@ -9,23 +9,15 @@ import (
 	"piao/internal/fault"
 	"piao/internal/identity"
 	"piao/internal/store/storetest"
+	"piao/internal/testclock"
 )
 
 // fastParams keeps argon2id cheap in tests.
 var fastParams = identity.Params{Memory: 1024, Time: 1, Threads: 1}
 
-// clock is a settable fake time source.
-type clock struct{ t time.Time }
-
-// Now returns the clock's current time.
-func (c *clock) Now() time.Time { return c.t }
-
-// Advance moves the clock forward by d.
-func (c *clock) Advance(d time.Duration) { c.t = c.t.Add(d) }
-
-func newService(t *testing.T) (*identity.Service, *clock) {
+func newService(t *testing.T) (*identity.Service, *testclock.Clock) {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	s := identity.NewService(storetest.OpenSQLite(t).Identity, c.Now)
 	s.Params = fastParams
 	return s, c

@@ -13,13 +13,14 @@ import (
 	"piao/internal/fault"
 	"piao/internal/store/sqlite"
 	"piao/internal/subsidy"
+	"piao/internal/testclock"
 )
 
 // svcWorld is a service over a fresh SQLite store with a clock the test
 // moves, recording the grants and campaigns it asks for.
 type svcWorld struct {
 	svc       *subsidy.Service
-	now       time.Time
+	clock     *testclock.Clock
 	grants    []subsidy.GroupGrant
 	failGrant bool
 	products  []benefits.Product
@@ -36,9 +37,9 @@ func newSvcWorld(t *testing.T) *svcWorld {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	w := &svcWorld{now: at("2026-03-15 10:00:00")}
+	w := &svcWorld{clock: testclock.New(at("2026-03-15 10:00:00"))}
 	w.svc = subsidy.NewService(db.Subsidy(), subsidy.Config{
-		Now: func() time.Time { return w.now },
+		Now: w.clock.Now,
 		Grant: func(_ context.Context, gs []subsidy.GroupGrant) error {
 			if w.failGrant {
 				return errors.New("metro store down")
@@ -130,9 +131,9 @@ func TestServiceExpiryAndReconcile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.now = w.now.Add(time.Hour)
+	w.clock.Advance(time.Hour)
 	v, err := w.svc.Verify(ctx, e.ID, "reviewer")
-	if err != nil || len(w.grants) != 1 || w.grants[0] != (subsidy.GroupGrant{Account: 7, Group: subsidy.Teacher, From: v.From, Until: v.Until}) || !v.From.Equal(w.now) {
+	if err != nil || len(w.grants) != 1 || w.grants[0] != (subsidy.GroupGrant{Account: 7, Group: subsidy.Teacher, From: v.From, Until: v.Until}) || !v.From.Equal(w.clock.Now()) {
 		t.Fatalf("verify: %v %+v %+v", err, v, w.grants)
 	}
 	// A second account verified while the grant cannot be written: the
@@ -147,13 +148,13 @@ func TestServiceExpiryAndReconcile(t *testing.T) {
 	}
 	w.failGrant = false
 	// Account 7 is revoked and enrolled again: its latest enrolment wins.
-	w.now = w.now.Add(time.Hour)
+	w.clock.Advance(time.Hour)
 	_, err = w.svc.Revoke(ctx, e.ID, "reviewer", "离职")
-	if err != nil || w.grants[len(w.grants)-1].Until != w.now {
+	if err != nil || w.grants[len(w.grants)-1].Until != w.clock.Now() {
 		t.Fatalf("revoke: %v %+v", err, w.grants)
 	}
 	e3, _ := w.svc.Apply(ctx, 7, "teachers", "证 3")
-	w.now = w.now.Add(time.Hour)
+	w.clock.Advance(time.Hour)
 	v3, _ := w.svc.Verify(ctx, e3.ID, "reviewer")
 	w.grants = nil
 	if n, err := w.svc.Reconcile(ctx); err != nil || n != 2 || len(w.grants) != 2 {
@@ -167,11 +168,11 @@ func TestServiceExpiryAndReconcile(t *testing.T) {
 	}
 
 	// Expiry: nothing is due before Until; at Until both active ones expire, once.
-	w.now = v3.Until.Add(-time.Second)
+	w.clock.Set(v3.Until.Add(-time.Second))
 	if n, err := w.svc.ExpireDue(ctx); err != nil || n != 0 {
 		t.Fatalf("expire early: %d %v", n, err)
 	}
-	w.now = v3.Until
+	w.clock.Set(v3.Until)
 	if n, err := w.svc.ExpireDue(ctx); err != nil || n != 2 {
 		t.Fatalf("expire: %d %v", n, err)
 	}

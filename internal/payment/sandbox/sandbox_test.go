@@ -17,19 +17,10 @@ import (
 	"piao/internal/payment"
 	"piao/internal/payment/sandbox"
 	"piao/internal/store/storetest"
+	"piao/internal/testclock"
 )
 
 var secret = []byte("sandbox-test-secret-0123456789ab")
-
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // received is one request the test receiver got.
 type received struct {
@@ -75,7 +66,7 @@ func (rc *receiver) requests() []received {
 type env struct {
 	g     *sandbox.Gateway
 	store sandbox.Store
-	clock *clock
+	clock *testclock.Clock
 	site  *httptest.Server // serves g.Handler()
 	rc    *receiver
 	web   *http.Client // does not follow redirects
@@ -83,7 +74,7 @@ type env struct {
 
 func newEnvOn(t *testing.T, st sandbox.Store, duplicates int) *env {
 	t.Helper()
-	e := &env{store: st, clock: &clock{now: time.Date(2026, 5, 1, 2, 0, 0, 0, time.UTC)}, rc: newReceiver(t)}
+	e := &env{store: st, clock: testclock.New(time.Date(2026, 5, 1, 2, 0, 0, 0, time.UTC)), rc: newReceiver(t)}
 	mux := http.NewServeMux()
 	e.site = httptest.NewServer(mux)
 	t.Cleanup(e.site.Close)
@@ -349,11 +340,11 @@ func TestRetryBackoff(t *testing.T) {
 		if d.Attempts != attempt+1 || !d.NextAttemptAt.Equal(e.clock.Now().Add(wait)) || d.LastError == "" || !d.DeliveredAt.IsZero() {
 			t.Fatalf("after attempt %d: %+v", attempt+1, d)
 		}
-		e.clock.Add(wait - time.Millisecond)
+		e.clock.Advance(wait - time.Millisecond)
 		if n := e.deliverDue(t); n != 0 {
 			t.Fatalf("retried %d early", n)
 		}
-		e.clock.Add(time.Millisecond)
+		e.clock.Advance(time.Millisecond)
 	}
 	if n := e.deliverDue(t); n != 1 {
 		t.Fatal("fourth attempt not made")
@@ -397,13 +388,13 @@ func TestGiveUp(t *testing.T) {
 		if n := e.deliverDue(t); n != 1 {
 			t.Fatalf("attempt %d: DeliverDue = %d", i, n)
 		}
-		e.clock.Add(sandbox.Backoff(i))
+		e.clock.Advance(sandbox.Backoff(i))
 	}
 	d := e.deliveries(t, p.ID)[0]
 	if d.GaveUpAt.IsZero() || d.Attempts != sandbox.MaxAttempts || !strings.Contains(d.LastError, "503") {
 		t.Errorf("after %d attempts: %+v", sandbox.MaxAttempts, d)
 	}
-	e.clock.Add(time.Hour)
+	e.clock.Advance(time.Hour)
 	if n := e.deliverDue(t); n != 0 {
 		t.Errorf("attempted %d after giving up", n)
 	}
@@ -497,7 +488,7 @@ func TestRefunds(t *testing.T) {
 	if err != nil || r1.Status != payment.RefundSucceeded || r1.AmountFen != 700 || r1.ID != "r1" || r1.PaymentID != p.ID {
 		t.Fatalf("Refund = %+v, %v", r1, err)
 	}
-	e.clock.Add(time.Minute)
+	e.clock.Advance(time.Minute)
 	again, err := e.g.Refund(ctx, payment.RefundRequest{RefundID: "r1", PaymentID: p.ID, AmountFen: 700})
 	if err != nil || again != r1 {
 		t.Errorf("repeated Refund = %+v, %v; want %+v", again, err, r1)
@@ -525,7 +516,7 @@ func TestPayAfterExpiry(t *testing.T) {
 	ctx := context.Background()
 	p := e.create(t, "piao-order-1", 100)
 	token := e.pageToken(t, p.PayURL)
-	e.clock.Add(30 * time.Minute)
+	e.clock.Advance(30 * time.Minute)
 
 	_, err := e.g.Pay(ctx, p.ID)
 	wantReason(t, err, fault.Conflict, "payment_expired")
