@@ -17,7 +17,6 @@ import (
 	_ "time/tzdata" // the business runs on Asia/Shanghai wherever the binary runs
 
 	"github.com/alecthomas/kong"
-	"github.com/schollz/progressbar/v3"
 
 	"piao/internal/app"
 	"piao/internal/demo"
@@ -134,27 +133,14 @@ func (cmd importGTFSCmd) Run(ctx context.Context, c *cli) error {
 		return err
 	}
 	defer a.Close()
-	// Two bars: reading the zip (bytes of CSV), then writing rows.
-	var bar *progressbar.ProgressBar
-	phase := ""
-	show := func(name string) func(done, total int64) {
-		return func(done, total int64) {
-			if phase != name {
-				if bar != nil {
-					bar.Finish()
-				}
-				phase = name
-				bar = progressbar.NewOptions64(total, progressbar.OptionSetDescription(name), progressbar.OptionSetWriter(os.Stderr), progressbar.OptionShowCount(), progressbar.OptionThrottle(100*time.Millisecond))
-			}
-			bar.Set64(done)
-		}
+	// Two phases: reading the zip (bytes of CSV), then writing rows.
+	prog := newProgress()
+	show := func(phase string) func(done, total int64) {
+		return func(done, total int64) { prog.set(phase, done, total) }
 	}
 	start := time.Now()
 	res, err := gtfs.Import(ctx, a.Network, cmd.File, gtfs.Options{FeedID: feed, Progress: show("reading " + cmd.File + " (bytes)"), WriteProgress: show("writing rows")})
-	if bar != nil {
-		bar.Finish()
-		fmt.Fprintln(os.Stderr)
-	}
+	prog.finish()
 	if err != nil {
 		return err
 	}

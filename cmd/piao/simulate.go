@@ -13,8 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"piao/internal/behaviour"
 	"piao/internal/governance"
 	"piao/internal/network"
@@ -106,17 +104,11 @@ func (cmd simulateCmd) Run(ctx context.Context) error {
 	}
 	defer d.Close()
 
-	var bar *progressbar.ProgressBar
+	prog := newProgress()
 	start, _ := d.Calendar()
 	cfg := simulate.Config{
 		Start: start, Seed: cmd.Seed, Days: cmd.Days, Trains: cmd.Trains, Passengers: cmd.Passengers, Mix: mix, Preference: cmd.Prefer, Waitlist: cmd.Waitlist,
-		Progress: func(done, total int) {
-			if bar == nil {
-				bar = progressbar.NewOptions(total, progressbar.OptionSetDescription("simulated hours"), progressbar.OptionSetWriter(os.Stderr),
-					progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond))
-			}
-			bar.Set(done)
-		},
+		Progress: func(done, total int) { prog.set("simulated hours", int64(done), int64(total)) },
 	}
 	if cmd.CPUProfile != "" {
 		f, err := os.Create(cmd.CPUProfile)
@@ -132,10 +124,7 @@ func (cmd simulateCmd) Run(ctx context.Context) error {
 	if cmd.CPUProfile != "" {
 		pprof.StopCPUProfile()
 	}
-	if bar != nil {
-		bar.Finish()
-		fmt.Fprintln(os.Stderr)
-	}
+	prog.finish()
 	if err != nil {
 		return err
 	}
