@@ -43,8 +43,10 @@ func newSvcEnv(t *testing.T, n int) *svcEnv {
 		e.accounts = append(e.accounts, a.ID)
 	}
 	// Wait for Run to take over, so claims go through the batching committer.
-	for !svc.Running() {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(30 * time.Second); !svc.Running(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the service loop did not start within 30 s")
+		}
 	}
 	return e
 }
