@@ -120,14 +120,6 @@ func (s *Server) dateOrToday(v string) (network.Date, error) {
 	return network.ParseDate(v)
 }
 
-var shanghai = func() *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		return time.FixedZone("CST", 8*3600)
-	}
-	return loc
-}()
-
 type trainFaresInput struct {
 	Number string `path:"number" maxLength:"32" doc:"Train number, e.g. T168"`
 	From   string `query:"from" required:"true" maxLength:"128" doc:"Origin station ID or telecode"`

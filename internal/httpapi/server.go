@@ -91,6 +91,9 @@ func New(deps Deps) *Server {
 		"bearer": {Type: "http", Scheme: "bearer", BearerFormat: "piao token", Description: "A token from POST /api/v1/auth/login"},
 	}
 	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
+	// Answers are written by jsonEncode, times in business time.
+	jsonFormat := huma.Format{Marshal: jsonEncode, Unmarshal: json.Unmarshal}
+	cfg.Formats = map[string]huma.Format{"application/json": jsonFormat, "json": jsonFormat}
 	// Dates travel as "YYYY-MM-DD" strings (network.Date's JSON form).
 	if r, ok := cfg.Components.Schemas.(interface{ RegisterTypeAlias(t, alias reflect.Type) }); ok {
 		r.RegisterTypeAlias(reflect.TypeFor[network.Date](), reflect.TypeFor[string]())
@@ -137,8 +140,9 @@ const apiDescription = `piao (票) is an internet ticketing platform for rail op
 
 Errors are RFC 9457 problem+json documents with a stable ` + "`code`" + ` and ` + "`reason`" + `
 and messages in Simplified Chinese and English; ` + "`detail`" + ` follows Accept-Language
-(zh-CN by default). Money is in fen (1/100 yuan). Times are ISO 8601 with offsets;
-service dates are YYYY-MM-DD in the network's time zone (Asia/Shanghai by default).
+(zh-CN by default). Money is in fen (1/100 yuan). Times in answers are RFC 3339 in
+business time, Asia/Shanghai (+08:00); requests may give any offset. Service dates
+are YYYY-MM-DD in the network's time zone (Asia/Shanghai by default).
 Authenticate with ` + "`Authorization: Bearer <token>`" + ` from POST /api/v1/auth/login.`
 
 // ---- middleware ----
@@ -303,10 +307,13 @@ func (s *Server) apiNotFound(w http.ResponseWriter, r *http.Request) {
 	writeProblem(w, r, newProblem(r.Context(), preferredLanguage(r.Header.Get("Accept-Language")), http.StatusNotFound, "not_found", "route_not_found", "接口不存在", "no such endpoint"))
 }
 
+// jsonEncode writes an answer, its times in business time (see
+// inBusinessTime): huma's answers and the problems written around huma are
+// all encoded here (the tap stream's lines, which hold no time, are not).
 func jsonEncode(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	return enc.Encode(inBusinessTime(v))
 }
 
 // ---- metrics ----

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -353,5 +354,33 @@ func TestHealthReadyMetricsOpenAPI(t *testing.T) {
 	s.app.Close()
 	if res := s.do(t, "GET", "/readyz", "", nil); res.status != 503 {
 		t.Errorf("readyz with the database closed: %d", res.status)
+	}
+}
+
+// TestBuildingTheAPIPrintsNothing builds the API with stderr captured:
+// huma reports there, and only there, a response type it cannot give a
+// "$schema" link (a struct embedding a type with methods), and then sends
+// that type's answers without the link. Building the API must print
+// nothing. The test swaps the process's stderr, so it must never run in
+// parallel with other tests.
+func TestBuildingTheAPIPrintsNothing(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	printed := make(chan []byte)
+	go func() {
+		b, _ := io.ReadAll(r)
+		printed <- b
+	}()
+	stderr := os.Stderr
+	os.Stderr = w
+	func() {
+		defer func() { os.Stderr = stderr }()
+		httpapi.New(httpapi.Deps{Version: "test"})
+	}()
+	w.Close()
+	if b := <-printed; len(b) > 0 {
+		t.Errorf("building the API printed:\n%s", b)
 	}
 }

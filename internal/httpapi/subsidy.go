@@ -64,16 +64,24 @@ type schemeRequest struct {
 
 type schemeInput struct{ Body schemeRequest }
 
+// SchemeFields is subsidy.Scheme without its methods, so that schemeView
+// can embed it: huma adds "$schema" to an answer by building a struct type
+// with reflect.StructOf, which cannot embed a type with methods after the
+// first field (huma issue 371) and then leaves the answer without its
+// schema link, warning on stderr. It is exported because huma and
+// encoding/json only promote the fields of exported embedded types.
+type SchemeFields subsidy.Scheme
+
 // schemeView is a scheme with the status of its campaign.
 type schemeView struct {
-	subsidy.Scheme
+	SchemeFields
 	CampaignStatus benefits.Status `json:"campaign_status,omitempty" doc:"The campaign's effective status: the subsidy reaches rides while it is active"`
 	Starts         time.Time       `json:"starts,omitzero"`
 	Ends           time.Time       `json:"ends,omitzero"`
 }
 
 func (s *Server) schemeView(ctx context.Context, sc subsidy.Scheme) (schemeView, error) {
-	v := schemeView{Scheme: sc}
+	v := schemeView{SchemeFields: SchemeFields(sc)}
 	if s.deps.Benefits == nil {
 		return v, nil
 	}
@@ -149,9 +157,13 @@ func (s *Server) getScheme(ctx context.Context, in *schemeIDPath) (*body[schemeV
 	return &body[schemeView]{v}, nil
 }
 
+// EnrolmentFields is subsidy.Enrolment without its methods, so that
+// enrolmentView can embed it (see SchemeFields).
+type EnrolmentFields subsidy.Enrolment
+
 // enrolmentView is an enrolment with its state now and when renewal opens.
 type enrolmentView struct {
-	subsidy.Enrolment
+	EnrolmentFields
 	Effective    subsidy.State `json:"effective_state" doc:"The state now: expired once Until has passed, even before the sweep records it"`
 	RenewalOpens time.Time     `json:"renewal_opens,omitzero"`
 	SchemeNameZH string        `json:"scheme_name_zh,omitempty"`
@@ -172,7 +184,7 @@ func (s *Server) enrolmentViews(ctx context.Context, es []subsidy.Enrolment) ([]
 			}
 			schemes[e.SchemeID] = sc
 		}
-		v := enrolmentView{Enrolment: e, Effective: e.StateAt(now), SchemeNameZH: sc.NameZH, SchemeNameEN: sc.NameEN}
+		v := enrolmentView{EnrolmentFields: EnrolmentFields(e), Effective: e.StateAt(now), SchemeNameZH: sc.NameZH, SchemeNameEN: sc.NameEN}
 		if v.Effective == subsidy.Active {
 			v.RenewalOpens = e.RenewalOpens(sc)
 		}
