@@ -20,10 +20,12 @@ import (
 
 	"piao/internal/app"
 	"piao/internal/demo"
+	"piao/internal/governance"
 	"piao/internal/gtfs"
 	"piao/internal/httpapi"
 	"piao/internal/network"
 	"piao/internal/ridemore"
+	"piao/internal/simulate"
 )
 
 // cli is the command line: global options and one struct per command.
@@ -168,7 +170,7 @@ type serveCmd struct {
 	PaymentSecret string        `name:"payment-secret" env:"PIAO_PAYMENT_SECRET" help:"Secret signing sandbox payment notifications (default: one kept in the database)."`
 	SpendRule     string        `name:"spend-rule" env:"PIAO_SPEND_RULE" type:"existingfile" help:"A spend_tiers rule as JSON (Beijing-style monthly spend discounts, docs/RIDEMORE.md §3) that every metro settlement applies; its campaign must exist."`
 	MetroEvery    time.Duration `name:"metro-every" env:"PIAO_METRO_EVERY" default:"5m" help:"Clear the metro gates' taps into trips and settle them this often (0: only on demand through the API)."`
-	Demo          bool          `name:"demo" help:"Seed demo data (trains Z66, T168, G488 for the next 30 days, a Ningbo-like metro, one login per role) and print the logins."`
+	Demo          bool          `name:"demo" help:"Seed demo data (trains Z66, T168, G488 for the next 30 days and the 29 before, with a simulated month of bookings on the past ones; a Ningbo-like metro with a day of rides; one login per role) and print the logins."`
 }
 
 func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
@@ -195,6 +197,16 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 		if day.Trips > 0 {
 			fmt.Printf("demo metro day 演示地铁日: %d taps cleared into %d trips and settled, %d with a benefit (line 3 free-ride day, campaign %d)\n",
 				day.Taps, day.Trips, day.Benefited, day.CampaignID)
+		}
+		month, err := simulate.SeedDemoMonth(ctx, simulate.Stores{Network: a.Network, Identity: a.Identity.Store, Booking: a.BookingStore, Sandbox: a.SandboxStore, Governance: a.Governance.Store()}, time.Now())
+		if err != nil {
+			return err
+		}
+		if r := month.Result; r != nil {
+			t := r.Total()
+			fmt.Printf("demo booking month 演示购票月: %d simulated passengers from %s to %s: %d orders, %d cancelled, %d expired, %d paid; lists: %d restricted, %d priority, %d suspected malicious\n",
+				r.Passengers, month.From, month.From.AddDays(month.Days-1), t.Bookings, t.Cancels, t.Expiries, t.Payments,
+				month.Members[governance.Restricted], month.Members[governance.Priority], month.Members[governance.Malicious])
 		}
 	}
 	if cmd.SpendRule != "" {

@@ -170,6 +170,9 @@ func TestServeDemo(t *testing.T) {
 	if base == "" {
 		t.Fatalf("no console URL printed:\n%s", printed.String())
 	}
+	if !regexp.MustCompile(`demo booking month 演示购票月: \d+ simulated passengers .*: [1-9]\d* orders`).MatchString(printed.String()) {
+		t.Errorf("no month of bookings seeded:\n%s", printed.String())
+	}
 	for _, login := range []string{"admin", "reviewer", "auditor", "merchant", "staff", "passenger", "partner", "gate"} {
 		if !strings.Contains(printed.String(), login) {
 			t.Errorf("login %s not printed", login)

@@ -73,9 +73,23 @@ type Redemption struct {
 type Chooser func(candidates []Benefit, campaigns map[int64]Campaign) Selection
 
 // Stats are a campaign's numbers (SPEC V6).
+//
+// A campaign that issues tickets counts them: Issued tickets (by
+// channel), their Holders, the tickets Used for at least one ride, the
+// Rides they paid and what riders saved.
+//
+// An automatic campaign (Automatic set) issues no tickets: its benefit
+// reaches a rider with the first settled trip it pays for. Its numbers
+// all come from the settlement ledger's uses of the campaign, so they
+// cannot contradict each other: Rides is the trips it paid for, Spent
+// what they saved, and Issued, Holders and Used are each the riders it
+// benefited (ByChannel counts them under "auto"), so Conversion is 1 once
+// anyone benefited. Hourly counts a rider as issued in the hour of their
+// first benefited trip and each ride in the hour its trip began.
 type Stats struct {
 	CampaignID int64           `json:"campaign_id"`
 	Status     Status          `json:"status"`
+	Automatic  bool            `json:"automatic"`
 	Stock      int             `json:"stock"`
 	Issued     int             `json:"issued"`
 	ByChannel  map[Channel]int `json:"by_channel"`
@@ -90,7 +104,9 @@ type Stats struct {
 	// Codes generated and redeemed.
 	Codes         int `json:"codes"`
 	CodesRedeemed int `json:"codes_redeemed"`
-	// Hourly issue and use counts, oldest first, hours in Asia/Shanghai.
+	// Hourly issue and use counts, oldest first, hours in Asia/Shanghai:
+	// rides paid through the per-ride API in the hour of the redemption,
+	// rides settled from metro trips in the hour the trip began.
 	Hourly []HourCount `json:"hourly"`
 	At     time.Time   `json:"at"`
 }
@@ -185,6 +201,10 @@ func SortedHours(m map[string]*HourCount) []HourCount {
 
 // Finish computes the derived figures of s.
 func (s *Stats) Finish() {
+	if s.Automatic {
+		s.Used, s.ByChannel = s.Holders, map[Channel]int{AutoChannel: s.Holders}
+		s.Issued = s.Holders
+	}
 	if s.Issued > 0 {
 		s.Conversion = float64(s.Used) / float64(s.Issued)
 	}

@@ -26,6 +26,13 @@ const (
 // Days is how many days the demo trains run from the seeding day.
 const Days = 30
 
+// PastDays is how many days before the seeding day the demo trains ran
+// too: the demo's month of booking behaviour (simulate.SeedDemoMonth) is
+// on the trains of those days, so its orders have timetables and fares.
+// With the seeding day it makes the behaviour report's default window,
+// the last 30 days.
+const PastDays = 29
+
 type stationDef struct {
 	code, zh, en, pinyin, city string
 	lat, lon                   float64
@@ -220,13 +227,14 @@ type Summary struct {
 	AccountsCreated int `json:"accounts_created"`
 }
 
-// Seed writes the demo network (trains running from today for Days days)
-// and the demo logins. It is idempotent: seeding again on the same day
-// writes nothing, and existing logins are left as they are.
+// Seed writes the demo network (trains running from today for Days days,
+// and the PastDays before) and the demo logins. It is idempotent: seeding
+// again on the same day writes nothing, and existing logins are left as
+// they are.
 func Seed(ctx context.Context, net network.Store, ids *identity.Service, today network.Date) (Summary, error) {
 	var s Summary
 	var err error
-	if s.Rail, err = net.ImportBundle(ctx, Rail(today, Days)); err != nil {
+	if s.Rail, err = net.ImportBundle(ctx, Rail(today.AddDays(-PastDays), PastDays+Days)); err != nil {
 		return s, fmt.Errorf("seed rail: %w", err)
 	}
 	if s.Metro, err = net.ImportBundle(ctx, Metro()); err != nil {

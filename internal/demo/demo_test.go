@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"piao/internal/demo"
+	"piao/internal/fault"
 	"piao/internal/identity"
 	"piao/internal/network"
 	"piao/internal/store/storetest"
@@ -148,6 +149,15 @@ func TestSeedIsIdempotent(t *testing.T) {
 		tts, err := (&network.Catalog{Store: s.Network}).Timetables(ctx, "Z66", today.AddDays(3))
 		if err != nil || len(tts) != 1 || tts[0].DurationMin != 11*60+26 {
 			t.Fatalf("Z66 timetable after seeding: %+v %v", tts, err)
+		}
+		// The trains ran the PastDays before too (the demo's month of
+		// bookings is on them), and run Days from today.
+		for d, runs := range map[network.Date]bool{today.AddDays(-demo.PastDays): true, today.AddDays(-demo.PastDays - 1): false,
+			today.AddDays(demo.Days - 1): true, today.AddDays(demo.Days): false} {
+			tts, err := (&network.Catalog{Store: s.Network}).Timetables(ctx, "Z66", d)
+			if runs && (err != nil || len(tts) != 1) || !runs && (err == nil || fault.As(err).Reason != "train_not_running") {
+				t.Errorf("Z66 on %s: %d timetables, %v; want it running: %v", d, len(tts), err, runs)
+			}
 		}
 	})
 }

@@ -28,15 +28,24 @@ func TestSeedMetroDay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	n, saved := 0, int64(0)
 	for _, u := range uses {
-		n += u.Trips
+		n, saved = n+u.Trips, saved+u.Saving
 		if u.Saving <= 0 {
 			t.Fatalf("a free ride that saved nothing: %+v", u)
 		}
 	}
 	if n == 0 || n > day.Benefited {
 		t.Fatalf("%d free rides counted, %d trips benefited", n, day.Benefited)
+	}
+	// The campaign's statistics agree with the ride statistics: every free
+	// ride counted, each rider who had one counted as issued and used.
+	st, err := a.Benefits.Stats(ctx, day.CampaignID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Automatic || st.Rides != n || st.Spent != saved || st.Issued == 0 || st.Issued > n || st.Used != st.Issued || st.Holders != st.Issued {
+		t.Fatalf("free-ride day stats %+v; %d rides saved %d fen", st, n, saved)
 	}
 	again, err := demo.SeedMetroDay(ctx, a.Benefits, a.Metro, a.Identity, time.Now(), 200)
 	if err != nil || again.Trips != 0 || again.CampaignID != 0 {

@@ -93,7 +93,7 @@ func (a *agent) setup(ctx context.Context) error {
 		a.people = append(a.people, a.s.newPerson(a.rng))
 	}
 	for k := range nAccts {
-		id, err := a.s.d.NewAccount(ctx, fmt.Sprintf("sim-%06d-%02d", a.idx, k))
+		id, err := a.s.d.NewAccount(ctx, accountName(a.idx, k))
 		if err != nil {
 			return fmt.Errorf("create account %d of passenger %d: %w", k, a.idx, err)
 		}
@@ -111,6 +111,9 @@ func (a *agent) setup(ctx context.Context) error {
 	}
 	return nil
 }
+
+// accountName is the username of account k of passenger idx.
+func accountName(idx, k int) string { return fmt.Sprintf("sim-%06d-%02d", idx, k) }
 
 // finish describes the passenger as it ended.
 func (a *agent) finish() Agent {

@@ -71,6 +71,12 @@ type InProcessOptions struct {
 	// before the service is built. Now, Gateway, Hold, Governance and the
 	// sweeper are set already; keep Now.
 	Configure func(cfg *booking.Config) error
+	// Stores, if set, are the databases to drive instead of a fresh SQLite
+	// one: the demo trains must be stored already and run on the Days
+	// from Start; Dir and Capacity do not apply. What the passengers do
+	// stays in them. Nothing else may book on them during the run: the
+	// booking service here owns their seats until Close.
+	Stores *Stores
 }
 
 // Stores are the storage under an in-process simulation.
@@ -91,7 +97,6 @@ type Stores struct {
 // by Advance, which releases each hold at the simulated time it ends, so a
 // run is deterministic.
 type InProcess struct {
-	db     *sqlite.DB
 	stores Stores
 	svc    *booking.Service
 	gov    *governance.Service
@@ -115,8 +120,8 @@ type InProcess struct {
 }
 
 // NewInProcess opens a fresh database, migrates it, seeds the demo rail
-// network and starts the booking service on a simulated clock at midnight
-// (Asia/Shanghai) of the start date.
+// network (or takes o.Stores as they are) and starts the booking service
+// on a simulated clock at midnight (Asia/Shanghai) of the start date.
 func NewInProcess(ctx context.Context, o InProcessOptions) (d *InProcess, err error) {
 	if o.Start.IsZero() {
 		o.Start = network.DateOf(time.Now().In(governance.Shanghai))
@@ -136,36 +141,18 @@ func NewInProcess(ctx context.Context, o InProcessOptions) (d *InProcess, err er
 	d = &InProcess{first: o.Start, days: o.Days, held: map[int64]bool{}, outs: map[string]string{}, every: max(o.ListsEvery, 0), cleanup: func() error { return nil }}
 	d.clock = NewClock(o.Start.In(governance.Shanghai))
 	d.nextEval = d.clock.Now().Add(d.every)
-	dir := o.Dir
-	if dir == "" {
-		tmp, err := os.MkdirTemp(scratch(), "piao-simulate-*")
-		if err != nil {
-			return nil, err
-		}
-		dir = tmp
-		d.cleanup = func() error { return os.RemoveAll(tmp) }
-	} else if _, err := os.Stat(filepath.Join(dir, "piao.db")); err == nil {
-		return nil, fmt.Errorf("%s already holds a database: the simulation needs a fresh one (remove it or pick another directory)", dir)
-	}
-	d.dir = dir
 	defer func() {
 		if err != nil {
 			d.Close()
 		}
 	}()
-	db, err := sqlite.Open(filepath.Join(dir, "piao.db"))
-	if err != nil {
+	if o.Stores != nil {
+		if o.Dir != "" || o.Capacity != 1 {
+			return nil, fmt.Errorf("a simulation on given stores has no directory or capacity of its own")
+		}
+		d.stores = *o.Stores
+	} else if err := d.openFresh(ctx, o); err != nil {
 		return nil, err
-	}
-	d.db = db
-	prev := d.cleanup
-	d.cleanup = func() error { db.Close(); return prev() }
-	if _, err := db.Migrate(ctx); err != nil {
-		return nil, err
-	}
-	d.stores = Stores{Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Governance: db.Governance()}
-	if _, err := d.stores.Network.ImportBundle(ctx, shrink(demo.Rail(o.Start, o.Days), o.Capacity)); err != nil {
-		return nil, fmt.Errorf("seed the demo network: %w", err)
 	}
 	// Lists change only when evaluated or edited, which clear the cache, and
 	// memberships are checked against the clock at each booking: a long
@@ -208,6 +195,37 @@ func NewInProcess(ctx context.Context, o InProcessOptions) (d *InProcess, err er
 		}
 	}
 	return d, nil
+}
+
+// openFresh opens the fresh SQLite database of o.Dir (or a temporary
+// directory), migrates it and stores the demo trains in it.
+func (d *InProcess) openFresh(ctx context.Context, o InProcessOptions) error {
+	dir := o.Dir
+	if dir == "" {
+		tmp, err := os.MkdirTemp(scratch(), "piao-simulate-*")
+		if err != nil {
+			return err
+		}
+		dir = tmp
+		d.cleanup = func() error { return os.RemoveAll(tmp) }
+	} else if _, err := os.Stat(filepath.Join(dir, "piao.db")); err == nil {
+		return fmt.Errorf("%s already holds a database: the simulation needs a fresh one (remove it or pick another directory)", dir)
+	}
+	d.dir = dir
+	db, err := sqlite.Open(filepath.Join(dir, "piao.db"))
+	if err != nil {
+		return err
+	}
+	prev := d.cleanup
+	d.cleanup = func() error { db.Close(); return prev() }
+	if _, err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	d.stores = Stores{Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Governance: db.Governance()}
+	if _, err := d.stores.Network.ImportBundle(ctx, shrink(demo.Rail(o.Start, o.Days), o.Capacity)); err != nil {
+		return fmt.Errorf("seed the demo network: %w", err)
+	}
+	return nil
 }
 
 // shrink keeps share of each service's cars of every car type, rounded

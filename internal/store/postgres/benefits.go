@@ -762,6 +762,10 @@ func (s *benefitsStore) Redemption(ctx context.Context, rideID string) (benefits
 	return redemptionIn(ctx, s.pool, rideID)
 }
 
+// campaignLedgerUses joins the settlement ledger's benefit uses (u) to
+// their ledger lines (s), which say whose trip it was and when it began.
+const campaignLedgerUses = `metro_benefit_uses u JOIN metro_settlements s ON s.trip_seq = u.trip_seq`
+
 // Stats returns a campaign's numbers at now.
 func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Time) (benefits.Stats, error) {
 	var st benefits.Stats
@@ -785,26 +789,43 @@ func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Ti
 			st.ByChannel[ch] = n
 		}
 		rows.Close()
-		err = tx.QueryRow(ctx, `SELECT count(DISTINCT holder),
-			COALESCE(sum(CASE WHEN rides_left < rides_total THEN 1 ELSE 0 END), 0),
-			COALESCE(sum(rides_total - rides_left), 0),
-			COALESCE(sum(CASE WHEN rides_left > 0 AND state <> 'revoked' AND valid_until <= $1 THEN 1 ELSE 0 END), 0)
-			FROM benefit_tickets WHERE campaign_id = $2`, now, campaignID).Scan(&st.Holders, &st.Used, &st.Rides, &st.Expired)
-		if err != nil {
-			return fault.Wrap(err, "count tickets")
+		if st.Automatic = c.Automatic(); st.Automatic {
+			// No tickets: the settlement ledger's uses are the numbers.
+			err = tx.QueryRow(ctx, `SELECT count(*), count(DISTINCT s.account), COALESCE(sum(u.saving), 0)
+				FROM `+campaignLedgerUses+` WHERE u.campaign_id = $1`, campaignID).Scan(&st.Rides, &st.Holders, &st.Spent)
+			if err != nil {
+				return fault.Wrap(err, "count settled uses")
+			}
+		} else {
+			err = tx.QueryRow(ctx, `SELECT count(DISTINCT holder),
+				COALESCE(sum(CASE WHEN rides_left < rides_total THEN 1 ELSE 0 END), 0),
+				COALESCE(sum(rides_total - rides_left), 0),
+				COALESCE(sum(CASE WHEN rides_left > 0 AND state <> 'revoked' AND valid_until <= $1 THEN 1 ELSE 0 END), 0)
+				FROM benefit_tickets WHERE campaign_id = $2`, now, campaignID).Scan(&st.Holders, &st.Used, &st.Rides, &st.Expired)
+			if err != nil {
+				return fault.Wrap(err, "count tickets")
+			}
 		}
 		err = tx.QueryRow(ctx, `SELECT count(*), count(ticket_id) FROM redeem_codes WHERE campaign_id = $1`, campaignID).Scan(&st.Codes, &st.CodesRedeemed)
 		if err != nil {
 			return fault.Wrap(err, "count codes")
 		}
-		hourly := map[string]*benefits.HourCount{}
-		for _, q := range []struct {
+		type hourQuery struct {
 			sql   string
 			issue bool
-		}{
-			{`SELECT date_trunc('hour', issued_at), count(*) FROM benefit_tickets WHERE campaign_id = $1 GROUP BY 1`, true},
+		}
+		queries := []hourQuery{
 			{`SELECT date_trunc('hour', at), count(*) FROM ticket_uses WHERE campaign_id = $1 GROUP BY 1`, false},
-		} {
+			{`SELECT to_timestamp(s.at / 3600000 * 3600), count(*) FROM ` + campaignLedgerUses + ` WHERE u.campaign_id = $1 GROUP BY 1`, false},
+		}
+		if st.Automatic { // a rider is issued the benefit by their first benefited trip
+			queries = append(queries, hourQuery{`SELECT to_timestamp(first / 3600000 * 3600), count(*) FROM
+				(SELECT min(s.at) AS first FROM ` + campaignLedgerUses + ` WHERE u.campaign_id = $1 GROUP BY s.account) f GROUP BY 1`, true})
+		} else {
+			queries = append(queries, hourQuery{`SELECT date_trunc('hour', issued_at), count(*) FROM benefit_tickets WHERE campaign_id = $1 GROUP BY 1`, true})
+		}
+		hourly := map[string]*benefits.HourCount{}
+		for _, q := range queries {
 			rows, err := tx.Query(ctx, q.sql, campaignID)
 			if err != nil {
 				return fault.Wrap(err, "count hours")

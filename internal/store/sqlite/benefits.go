@@ -705,6 +705,10 @@ func (s *benefitsStore) Redemption(ctx context.Context, rideID string) (benefits
 	return redemptionIn(ctx, s.read, rideID)
 }
 
+// campaignLedgerUses joins the settlement ledger's benefit uses (u) to
+// their ledger lines (s), which say whose trip it was and when it began.
+const campaignLedgerUses = `metro_benefit_uses u JOIN metro_settlements s ON s.trip_seq = u.trip_seq`
+
 // Stats returns a campaign's numbers at now.
 func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Time) (benefits.Stats, error) {
 	var st benefits.Stats
@@ -728,27 +732,45 @@ func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Ti
 			st.ByChannel[ch] = n
 		}
 		rows.Close()
-		t := formatTime(now)
-		err = tx.QueryRowContext(ctx, `SELECT count(DISTINCT holder),
-			COALESCE(sum(CASE WHEN rides_left < rides_total THEN 1 ELSE 0 END), 0),
-			COALESCE(sum(rides_total - rides_left), 0),
-			COALESCE(sum(CASE WHEN rides_left > 0 AND state <> 'revoked' AND valid_until <= ? THEN 1 ELSE 0 END), 0)
-			FROM benefit_tickets WHERE campaign_id = ?`, t, campaignID).Scan(&st.Holders, &st.Used, &st.Rides, &st.Expired)
-		if err != nil {
-			return fault.Wrap(err, "count tickets")
+		if st.Automatic = c.Automatic(); st.Automatic {
+			// No tickets: the settlement ledger's uses are the numbers.
+			err = tx.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT s.account), COALESCE(sum(u.saving), 0)
+				FROM `+campaignLedgerUses+` WHERE u.campaign_id = ?`, campaignID).Scan(&st.Rides, &st.Holders, &st.Spent)
+			if err != nil {
+				return fault.Wrap(err, "count settled uses")
+			}
+		} else {
+			err = tx.QueryRowContext(ctx, `SELECT count(DISTINCT holder),
+				COALESCE(sum(CASE WHEN rides_left < rides_total THEN 1 ELSE 0 END), 0),
+				COALESCE(sum(rides_total - rides_left), 0),
+				COALESCE(sum(CASE WHEN rides_left > 0 AND state <> 'revoked' AND valid_until <= ? THEN 1 ELSE 0 END), 0)
+				FROM benefit_tickets WHERE campaign_id = ?`, formatTime(now), campaignID).Scan(&st.Holders, &st.Used, &st.Rides, &st.Expired)
+			if err != nil {
+				return fault.Wrap(err, "count tickets")
+			}
 		}
 		err = tx.QueryRowContext(ctx, `SELECT count(*), COALESCE(sum(CASE WHEN ticket_id IS NOT NULL THEN 1 ELSE 0 END), 0) FROM redeem_codes WHERE campaign_id = ?`, campaignID).Scan(&st.Codes, &st.CodesRedeemed)
 		if err != nil {
 			return fault.Wrap(err, "count codes")
 		}
-		hourly := map[string]*benefits.HourCount{}
-		for _, q := range []struct {
+		// Hours are "2006-01-02T15" in UTC, as the stored text times begin
+		// and as strftime renders the ledger's unix milliseconds.
+		type hourQuery struct {
 			sql   string
 			issue bool
-		}{
-			{`SELECT substr(issued_at, 1, 13), count(*) FROM benefit_tickets WHERE campaign_id = ? GROUP BY 1`, true},
+		}
+		queries := []hourQuery{
 			{`SELECT substr(at, 1, 13), count(*) FROM ticket_uses WHERE campaign_id = ? GROUP BY 1`, false},
-		} {
+			{`SELECT strftime('%Y-%m-%dT%H', s.at / 1000, 'unixepoch'), count(*) FROM ` + campaignLedgerUses + ` WHERE u.campaign_id = ? GROUP BY 1`, false},
+		}
+		if st.Automatic { // a rider is issued the benefit by their first benefited trip
+			queries = append(queries, hourQuery{`SELECT strftime('%Y-%m-%dT%H', first / 1000, 'unixepoch'), count(*) FROM
+				(SELECT min(s.at) AS first FROM ` + campaignLedgerUses + ` WHERE u.campaign_id = ? GROUP BY s.account) GROUP BY 1`, true})
+		} else {
+			queries = append(queries, hourQuery{`SELECT substr(issued_at, 1, 13), count(*) FROM benefit_tickets WHERE campaign_id = ? GROUP BY 1`, true})
+		}
+		hourly := map[string]*benefits.HourCount{}
+		for _, q := range queries {
 			rows, err := tx.QueryContext(ctx, q.sql, campaignID)
 			if err != nil {
 				return fault.Wrap(err, "count hours")

@@ -460,3 +460,92 @@ func TestMetroSettleConflictInFlight(t *testing.T) {
 		}
 	})
 }
+
+// TestCampaignStatsFromLedger settles trips with a voucher campaign, a
+// free-ride day and a subsidy, and checks each campaign's statistics
+// against the ledger lines: an automatic campaign's rides, riders and
+// savings are its uses in the ledger, every rider it benefited counts as
+// issued, holder and user, and the hourly counts add up to the totals.
+func TestCampaignStatsFromLedger(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		ctx := context.Background()
+		w := mtSetUp(t, s, 6)
+		if _, err := metro.Settle(ctx, s.Metro, "nbmetro", metro.SettleOptions{Batch: 7}); err != nil {
+			t.Fatal(err)
+		}
+		type tally struct {
+			rides, riders int
+			saved         int64
+			first         map[int64]time.Time // each rider's first benefited trip
+			rideHours     map[time.Time]int
+		}
+		want := map[int64]*tally{}
+		for _, c := range []benefits.Campaign{w.voucher, w.free, w.subsidy} {
+			want[c.ID] = &tally{first: map[int64]time.Time{}, rideHours: map[time.Time]int{}}
+		}
+		for _, tr := range w.trips {
+			l, err := s.Metro.Settlement(ctx, tr.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range l.Applied {
+				tl := want[a.CampaignID]
+				tl.rides++
+				tl.saved += a.Saving
+				tl.rideHours[l.At.Truncate(time.Hour).UTC()]++
+				if f, ok := tl.first[l.Account]; !ok || l.At.Before(f) {
+					tl.first[l.Account] = l.At
+				}
+			}
+		}
+		for _, tl := range want {
+			tl.riders = len(tl.first)
+		}
+		// Trips 0, 7, 14, 21, 28 and 35 are on line 3, taken by all five riders.
+		if f := want[w.free.ID]; f.rides != 6 || f.riders != 5 {
+			t.Fatalf("free rides in the ledger: %d by %d riders, want 6 by 5", f.rides, f.riders)
+		}
+		for _, c := range []benefits.Campaign{w.free, w.subsidy} {
+			tl := want[c.ID]
+			st, err := s.Benefits.Stats(ctx, c.ID, bnT0.Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !st.Automatic || st.Rides != tl.rides || st.Spent != tl.saved || st.Holders != tl.riders || st.Issued != tl.riders || st.Used != tl.riders ||
+				st.ByChannel[benefits.AutoChannel] != tl.riders || st.Conversion != 1 || st.Expired != 0 {
+				t.Errorf("campaign %d stats %+v; the ledger has %d rides by %d riders saving %d", c.ID, st, tl.rides, tl.riders, tl.saved)
+			}
+			counters, err := s.Benefits.Campaign(ctx, c.ID)
+			if err != nil || counters.Uses != st.Rides || counters.Spent != st.Spent {
+				t.Errorf("campaign %d counters uses %d spent %d, stats %d rides %d saved, %v", c.ID, counters.Uses, counters.Spent, st.Rides, st.Spent, err)
+			}
+			firstHours := map[time.Time]int{}
+			for _, at := range tl.first {
+				firstHours[at.Truncate(time.Hour).UTC()]++
+			}
+			for _, h := range st.Hourly {
+				hour := h.Hour.UTC()
+				if h.Rides != tl.rideHours[hour] || h.Issued != firstHours[hour] {
+					t.Errorf("campaign %d hour %s: issued %d rides %d, ledger %d and %d", c.ID, hour, h.Issued, h.Rides, firstHours[hour], tl.rideHours[hour])
+				}
+				delete(tl.rideHours, hour)
+				delete(firstHours, hour)
+			}
+			if len(tl.rideHours)+len(firstHours) > 0 {
+				t.Errorf("campaign %d: hours missing from the statistics: rides %v, issued %v", c.ID, tl.rideHours, firstHours)
+			}
+		}
+		// A ticket campaign's rides settled from trips are in its hours too.
+		st, err := s.Benefits.Stats(ctx, w.voucher.ID, bnT0.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rides, issued := 0, 0
+		for _, h := range st.Hourly {
+			rides, issued = rides+h.Rides, issued+h.Issued
+		}
+		if st.Automatic || st.Issued != 6 || st.Used != 6 || st.Rides != want[w.voucher.ID].rides || rides != st.Rides || issued != st.Issued || st.Spent != want[w.voucher.ID].saved {
+			t.Errorf("voucher stats %+v (hourly: %d issued, %d rides); ledger %+v", st, issued, rides, *want[w.voucher.ID])
+		}
+	})
+}
