@@ -101,6 +101,7 @@ var benefitMessages = map[string]bilingual{
 	"bn.channel.claim":  {"H5 领取", "Claim in H5"},
 	"bn.channel.code":   {"兑换码", "Redemption codes"},
 	"bn.channel.direct": {"定向发放", "Direct issue"},
+	"bn.channel.auto":   {"自动享受（乘车即用，不发券）", "Automatic (applies to every ride, no tickets issued)"},
 
 	"bn.product.new":     {"新建产品", "New product"},
 	"bn.product.create":  {"创建产品", "Create product"},
