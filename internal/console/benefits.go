@@ -440,7 +440,8 @@ type campaignPage struct {
 	Spent                          string
 	ByChannel                      []option
 	Hourly                         []hourRow
-	Chart                          any // the hourly chart's data, JSON in the page
+	Chart                          any  // the hourly chart's data, JSON in the page
+	HasChart                       bool // some hour has an issue or a ride to draw
 	Events                         []eventRow
 	Actions                        []actionView
 	Batches                        []batchRow
@@ -546,6 +547,7 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, st *state
 		label := h.Hour.In(shanghai).Format("01-02 15:00")
 		d.Hourly = append(d.Hourly, hourRow{label, h.Issued, h.Rides})
 		hours, issuedN, ridesN = append(hours, label), append(issuedN, h.Issued), append(ridesN, h.Rides)
+		d.HasChart = d.HasChart || h.Issued > 0 || h.Rides > 0
 	}
 	d.Chart = map[string]any{"hours": hours, "issued": issuedN, "rides": ridesN,
 		"labels": map[string]string{"issued": l.T("bn.stats.issued"), "rides": l.T("bn.stats.rides")}}

@@ -91,6 +91,11 @@ func TestBenefitsPages(t *testing.T) {
 	resp, body = reviewer.get(page)
 	wantStatus(t, resp, body, http.StatusOK)
 	wantContains(t, body, `data-status="active"`, "进行中", `id="do-pause"`, `id="do-terminate"`, "婚礼季")
+	// Nothing issued yet: the chart says there is no data instead of an empty box.
+	wantContains(t, body, `<p class="chart-empty" role="note">暂无数据</p>`)
+	if strings.Contains(body, `id="bn-stats-chart"`) {
+		t.Error("a campaign without issues or rides has a chart box")
+	}
 
 	cl := e.passenger(t)
 	pcsrf := cl.csrfFor("/h5/wallet")
@@ -101,6 +106,9 @@ func TestBenefitsPages(t *testing.T) {
 	wantStatus(t, resp, body, http.StatusSeeOther)
 	resp, body = cl.get(resp.Header.Get("Location"))
 	wantContains(t, body, "领取成功", `data-status="usable"`, "百年好合", "减免 20%")
+	if _, body = reviewer.get(page); !strings.Contains(body, `id="bn-stats-chart"`) || strings.Contains(body, "chart-empty") {
+		t.Error("after a claim the campaign page has no chart to draw it")
+	}
 	resp, body = cl.post(fmt.Sprintf("/h5/campaigns/%d/claim", id), url.Values{"csrf": {pcsrf}})
 	wantStatus(t, resp, body, http.StatusTooManyRequests)
 	wantContains(t, body, "每人限领 1 张")

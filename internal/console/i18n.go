@@ -97,6 +97,7 @@ var messages = map[string]bilingual{
 	"request.id":   {"请求编号", "Request ID"},
 	"back.home":    {"返回工作台", "Back to the workbench"},
 	"none":         {"—", "—"},
+	"chart.none":   {"暂无数据", "No data"},
 	"km":           {"公里", "km"},
 	"duration.hm":  {"%d 小时 %d 分", "%d h %d min"},
 	"duration.m":   {"%d 分", "%d min"},

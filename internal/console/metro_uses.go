@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -27,9 +28,12 @@ type usesPage struct {
 	Exits   []useRow
 	ODs     []odRow
 	Chart   map[string]any
-	NoMetro bool
-	Invalid bool
-	MaxDays int
+	// HasHoursChart, HasEntriesChart and HasExitsChart say which charts
+	// have bars to draw; the others say there is no data.
+	HasHoursChart, HasEntriesChart, HasExitsChart bool
+	NoMetro                                       bool
+	Invalid                                       bool
+	MaxDays                                       int
 }
 
 type useRow struct {
@@ -173,9 +177,13 @@ func (c *Console) fillUses(r *http.Request, d *usesPage, uses []metro.UseCount, 
 	}
 	el, en := top(d.Entries)
 	xl, xn := top(d.Exits)
+	d.HasHoursChart, d.HasEntriesChart, d.HasExitsChart = d.Trips > 0, slices.ContainsFunc(en, positive), slices.ContainsFunc(xn, positive)
 	d.Chart = map[string]any{"hours": labels, "byHour": counts, "entries": el, "byEntry": en, "exits": xl, "byExit": xn,
 		"labels": map[string]string{"hour": l.T("mt.uses.by_hour"), "entry": l.T("mt.uses.by_entry"), "exit": l.T("mt.uses.by_exit"), "trips": l.T("mt.uses.trips")}}
 }
+
+// positive reports whether n > 0.
+func positive(n int) bool { return n > 0 }
 
 // ranked orders rows by trips, most first, then by name.
 func ranked(m map[string]*useRow) []useRow {
