@@ -175,7 +175,16 @@ func TestBrowserBenefits(t *testing.T) {
 	b.click("submit for review", "#do-submit")
 	b.campaignStatus("submitted")
 
+	// On a desktop the review forms sit side by side: 批准, which needs
+	// no reason, keeps a button's height beside 驳回's reason box.
+	b.step("desktop viewport", chromedp.Do(b.ctx, chromedp.EmulateViewport(1280, 900)))
 	b.switchUser(loginFor(t, identity.OperatorReviewer), page)
+	heights, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]float64](`["do-approve", "do-reject"].map(id => document.getElementById(id).getBoundingClientRect().height)`))
+	b.step("measure the review buttons", err)
+	if len(heights) != 2 || heights[0] <= 0 || heights[0] > 1.5*heights[1] {
+		t.Errorf("the approve and reject buttons are %v px tall: approve is stretched", heights)
+	}
+	b.step("phone viewport", chromedp.Do(b.ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulatePortrait)))
 	b.click("approve", "#do-approve")
 	b.campaignStatus("active")
 	if audit := b.text("read the audit trail", "#audit"); !strings.Contains(audit, "批准") || !strings.Contains(audit, "提交审核") {
