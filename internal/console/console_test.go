@@ -189,7 +189,7 @@ func TestLogin(t *testing.T) {
 		stale.hc.Jar.SetCookies(u, []*http.Cookie{{Name: "piao_session", Value: old, Path: "/"}})
 		resp, body := stale.get("/")
 		wantStatus(t, resp, body, http.StatusSeeOther)
-		resp, body = cl.get("/")
+		resp, body = cl.get("/network")
 		wantStatus(t, resp, body, http.StatusOK)
 		wantContains(t, body, "旅客")
 	})

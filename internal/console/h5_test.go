@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -177,12 +178,24 @@ func TestH5Search(t *testing.T) {
 func TestH5Navigation(t *testing.T) {
 	e := newEnv(t)
 	cl := e.passenger(t)
-	_, body := cl.get("/")
-	wantContains(t, body, `<a href="/h5">车票</a>`, `<a href="/h5/orders">我的订单</a>`, "查询余票")
+	// A passenger's home is the ticket search, and the menu holds only the
+	// passenger's pages: no workbench, no network.
+	resp, body := cl.get("/")
+	if wantStatus(t, resp, body, http.StatusSeeOther); resp.Header.Get("Location") != "/h5" {
+		t.Errorf("a passenger's workbench sends to %q, want /h5", resp.Header.Get("Location"))
+	}
 	_, body = cl.get("/h5/orders")
-	wantContains(t, body, `<a href="/h5/orders" aria-current="page">我的订单</a>`, `<a href="/h5">车票</a>`, "您还没有订单")
+	wantContains(t, body, `<a href="/h5/orders" aria-current="page">我的订单</a>`, `<a href="/h5">车票</a>`, "您还没有订单", `<a class="brand" href="/h5">`)
+	if got := navLinks(body); strings.Join(got, " ") != "/h5 /h5/orders /h5/waitlist /h5/wallet /h5/subsidy" {
+		t.Errorf("a passenger's menu links to %v", got)
+	}
 	_, body = cl.get("/h5/search?from=NCG&to=BXP")
 	wantContains(t, body, `<a href="/h5" aria-current="page">车票</a>`)
+	// The network page stays open to a passenger, with the passenger's menu.
+	_, body = cl.get("/network")
+	if got := navLinks(body); len(got) != 5 || slices.Contains(got, "/network") || slices.Contains(got, "/") {
+		t.Errorf("on the network page a passenger's menu links to %v", got)
+	}
 
 	admin := e.client(t)
 	admin.login(loginFor(t, identity.OperatorAdmin))
@@ -190,6 +203,22 @@ func TestH5Navigation(t *testing.T) {
 	if strings.Contains(body, `href="/h5"`) || strings.Contains(body, `href="/h5/orders"`) {
 		t.Errorf("an operator's menu offers the passenger pages:\n%s", body)
 	}
+	wantContains(t, body, `<a class="brand" href="/">`, `<a href="/network">`)
+}
+
+var navLinkRE = regexp.MustCompile(`<li><a href="([^"]+)"`)
+
+// navLinks lists where the main navigation of a page links to.
+func navLinks(body string) []string {
+	start, end := strings.Index(body, `<nav aria-label=`), strings.Index(body, `</nav>`)
+	if start < 0 || end < start {
+		return nil
+	}
+	var out []string
+	for _, m := range navLinkRE.FindAllStringSubmatch(body[start:end], -1) {
+		out = append(out, m[1])
+	}
+	return out
 }
 
 func TestH5BookErrors(t *testing.T) {

@@ -96,6 +96,7 @@ var messages = map[string]bilingual{
 	"footer":       {"piao 版本 %s", "piao version %s"},
 	"request.id":   {"请求编号", "Request ID"},
 	"back.home":    {"返回工作台", "Back to the workbench"},
+	"back.h5":      {"返回车票查询", "Back to the ticket search"},
 	"none":         {"—", "—"},
 	"chart.none":   {"暂无数据", "No data"},
 	"km":           {"公里", "km"},

@@ -94,8 +94,13 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request, st *state) {
 
 // ---- workbench ----
 
-// workbench is the landing page: who you are and where you can go.
+// workbench is the landing page: who you are and where you can go. A
+// passenger's home is the ticket search instead.
 func (c *Console) workbench(w http.ResponseWriter, r *http.Request, st *state) {
+	if isPassenger(st.principal.Role()) {
+		http.Redirect(w, r, passengerHome, http.StatusSeeOther)
+		return
+	}
 	c.render(w, r, http.StatusOK, "workbench.html", c.newView(r, st, "home.title"))
 }
 
