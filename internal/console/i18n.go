@@ -105,6 +105,10 @@ var messages = map[string]bilingual{
 	"title.error":  {"出错了", "Something went wrong"},
 	"title.denied": {"无权访问", "Access denied"},
 
+	"title.not_found":    {"页面不存在", "Page not found"},
+	"page.not_found":     {"没有这个页面：请检查地址，或从菜单进入。", "There is no such page: check the address, or start from the menu."},
+	"method.not_allowed": {"该页面不接受这种请求。", "This page does not accept this kind of request."},
+
 	"role.operator_admin":    {"运营管理员", "Operator admin"},
 	"role.operator_reviewer": {"运营审核员", "Operator reviewer"},
 	"role.operator_auditor":  {"运营审计员", "Operator auditor"},
