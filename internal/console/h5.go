@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"piao/internal/booking"
 	"piao/internal/fault"
@@ -232,13 +233,94 @@ func (c *Console) h5Search(w http.ResponseWriter, r *http.Request, st *state) {
 	for _, o := range offers {
 		d.Offers = append(d.Offers, formatOffer(o, st.lang))
 	}
-	d.Heading = st.lang.Tf("h5.results_for", d.From, d.To, d.Date)
-	if len(d.Offers) > 0 {
-		d.Heading = st.lang.Tf("h5.results_for", d.Offers[0].FromName, d.Offers[0].ToName, d.Date)
+	if d.Heading, err = c.searchHeading(r.Context(), d.From, d.To, d.Date, st.lang); err != nil {
+		c.internalError(w, r, st, err)
+		return
 	}
 	v := c.newView(r, st, "h5.results")
 	v.Data = d
 	c.render(w, r, status, "h5_search.html", v)
+}
+
+// searchHeading names a search by what was asked for, "南昌 → 北京, 2026-12-08":
+// the city or the station typed, not the stations of the first train found.
+func (c *Console) searchHeading(ctx context.Context, from, to, date string, l lang) (string, error) {
+	f, err := c.placeName(ctx, from, l)
+	if err != nil {
+		return "", err
+	}
+	t, err := c.placeName(ctx, to, l)
+	if err != nil {
+		return "", err
+	}
+	return l.Tf("h5.results_for", f, t, date), nil
+}
+
+// placeName names in l what a passenger typed for an end of a search, as
+// the search resolves it (booking searches the stations a name, pinyin or
+// initials match): a station ID or telecode, or a single match, is that
+// station; matches all in one city are that city (南昌 finds 南昌 and
+// 南昌西); anything else is shown as typed. Only failures of the network
+// store are errors.
+func (c *Console) placeName(ctx context.Context, ref string, l lang) (string, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return ref, nil
+	}
+	if s, err := c.deps.Network.Station(ctx, ref); err == nil {
+		return stationName(s, l), nil
+	} else if !fault.Is(err, fault.NotFound) {
+		return "", err
+	}
+	found, err := c.deps.Network.SearchStations(ctx, ref, 20)
+	if err != nil && fault.CodeOf(err) == fault.Internal {
+		return "", err
+	}
+	for _, s := range found {
+		if strings.EqualFold(s.Code, ref) {
+			return stationName(s, l), nil
+		}
+	}
+	switch len(found) {
+	case 0:
+		return ref, nil
+	case 1:
+		return stationName(found[0], l), nil
+	}
+	city := found[0].City
+	for _, s := range found {
+		if s.City != city {
+			return ref, nil
+		}
+	}
+	if city == "" {
+		return ref, nil
+	}
+	return cityName(city, found, l), nil
+}
+
+// cityName names a city in l. Stations carry their city in Chinese only:
+// in English the city is the English name of its namesake station
+// (南昌 → Nanchang), else the pinyin of the city's syllables of a station
+// named after it (郑州东 zheng zhou dong → Zhengzhou), else as it is.
+func cityName(city string, stations []network.Station, l lang) string {
+	if l != en {
+		return city
+	}
+	for _, s := range stations {
+		if s.NameZH == city && s.NameEN != "" {
+			return s.NameEN
+		}
+	}
+	n := utf8.RuneCountInString(city)
+	for _, s := range stations {
+		syllables := strings.Fields(s.Pinyin)
+		if strings.HasPrefix(s.NameZH, city) && utf8.RuneCountInString(s.NameZH) == len(syllables) {
+			name := strings.Join(syllables[:n], "")
+			return strings.ToUpper(name[:1]) + name[1:]
+		}
+	}
+	return city
 }
 
 // ---- booking ----

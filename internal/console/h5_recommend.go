@@ -137,9 +137,9 @@ func (c *Console) h5Recommend(w http.ResponseWriter, r *http.Request, st *state)
 		d.Recs = append(d.Recs, formatRec(rec, st.lang))
 		d.SoldOutAll = d.SoldOutAll && !rec.Available
 	}
-	d.Heading = st.lang.Tf("h5.results_for", from, to, date)
-	if len(d.Recs) > 0 {
-		d.Heading = st.lang.Tf("h5.results_for", d.Recs[0].Offer.FromName, d.Recs[0].Offer.ToName, date)
+	if d.Heading, err = c.searchHeading(r.Context(), from, to, date, st.lang); err != nil {
+		c.internalError(w, r, st, err)
+		return
 	}
 	v := c.newView(r, st, "rec.title")
 	v.Data = d

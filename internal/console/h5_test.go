@@ -141,6 +141,22 @@ func TestH5Search(t *testing.T) {
 	wantStatus(t, resp, body, http.StatusOK)
 	wantContains(t, body, `data-number="T168"`, `data-number="G488"`, "20:31")
 
+	// The heading says what was searched: a city (南昌 finds 南昌 and
+	// 南昌西, G488 leaves from 南昌西 first), or the one station found.
+	for _, c := range []struct{ from, to, want string }{
+		{"NCG", "BXP", "南昌 → 北京西，"},
+		{"南昌", "BXP", "南昌 → 北京西，"},
+		{"nanchang", "北京", "南昌 → 北京西，"},
+		{"nanchangxi", "cr:BXP", "南昌西 → 北京西，"},
+	} {
+		resp, body = anon.get("/h5/search?" + url.Values{"from": {c.from}, "to": {c.to}, "date": {tomorrow}}.Encode())
+		wantStatus(t, resp, body, http.StatusOK)
+		wantContains(t, body, `<h2 id="results-h">`+c.want+tomorrow+`</h2>`)
+	}
+	if !strings.Contains(body, `data-number="G488"`) {
+		t.Error("the search from 南昌西 lacks G488")
+	}
+
 	bad := []struct {
 		query  string
 		status int
@@ -165,6 +181,9 @@ func TestH5Search(t *testing.T) {
 	resp, body = anon.get("/h5/search?from=NCG&to=BXP&date=" + tomorrow)
 	wantStatus(t, resp, body, http.StatusOK)
 	wantContains(t, body, "Nanchang", "Beijing West", "Hard sleeper, lower", "11 h 26 min", z66Lower, ">Book</a>", `aria-label="Book Z66 Hard sleeper, lower"`)
+	resp, body = anon.get("/h5/search?" + url.Values{"from": {"南昌"}, "to": {"bjx"}, "date": {tomorrow}}.Encode())
+	wantStatus(t, resp, body, http.StatusOK)
+	wantContains(t, body, `<h2 id="results-h">Nanchang → Beijing West, `+tomorrow+`</h2>`)
 
 	// Booking needs a login that comes back to the form.
 	bookURL := "/h5/book?" + journey(e.today.AddDays(1)).Encode()

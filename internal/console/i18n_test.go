@@ -151,3 +151,28 @@ func TestMissingKeyShows(t *testing.T) {
 		t.Errorf("msg of a missing key = %+v", got)
 	}
 }
+
+// TestCityName: stations name their city in Chinese only, so the English
+// name comes from the city's namesake station, or the pinyin of a station
+// named after it.
+func TestCityName(t *testing.T) {
+	nanchang := network.Station{NameZH: "南昌", NameEN: "Nanchang", Pinyin: "nan chang", City: "南昌"}
+	nanchangWest := network.Station{NameZH: "南昌西", NameEN: "Nanchang West", Pinyin: "nan chang xi", City: "南昌"}
+	zhengzhouEast := network.Station{NameZH: "郑州东", NameEN: "Zhengzhou East", Pinyin: "zheng zhou dong", City: "郑州"}
+	odd := network.Station{NameZH: "东站", Pinyin: "dong zhan", City: "某市"}
+	for _, c := range []struct {
+		city     string
+		stations []network.Station
+		l        lang
+		want     string
+	}{
+		{"南昌", []network.Station{nanchangWest, nanchang}, en, "Nanchang"},
+		{"南昌", []network.Station{nanchangWest, nanchang}, zh, "南昌"},
+		{"郑州", []network.Station{zhengzhouEast}, en, "Zhengzhou"},
+		{"某市", []network.Station{odd}, en, "某市"},
+	} {
+		if got := cityName(c.city, c.stations, c.l); got != c.want {
+			t.Errorf("cityName(%s, %s) = %q, want %q", c.city, c.l, got, c.want)
+		}
+	}
+}
