@@ -59,6 +59,13 @@ func TestBenefitsPages(t *testing.T) {
 	resp, body = admin.get(loc)
 	wantStatus(t, resp, body, http.StatusOK)
 	wantContains(t, body, "八折券", `selected`)
+	// The scope names its stations, in the page's language.
+	_, body = admin.get("/benefits")
+	wantContains(t, body, "车站 鼓楼、东门口")
+	admin.get("/lang?to=en")
+	_, body = admin.get("/benefits")
+	wantContains(t, body, "Stations Gulou, Dongmenkou")
+	admin.get("/lang?to=zh")
 
 	now := time.Now().In(shanghaiLoc(t))
 	form := url.Values{"csrf": {csrf}, "product": {pid}, "name_zh": {"婚礼季"}, "starts": {now.Add(-time.Minute).Format("2006-01-02T15:04")},

@@ -379,7 +379,13 @@ func TestNetworkPage(t *testing.T) {
 
 	resp, body = cl.get("/network?number=z66&date=" + today)
 	wantStatus(t, resp, body, http.StatusOK)
-	wantContains(t, body, "南昌", "Nanchang", "北京西", "Beijing West", "20:06", "07:32", `<sup class="day"`, ">+1</sup>", "1449", "11 小时 26 分")
+	wantContains(t, body, "南昌", "Nanchang", "北京西", "Beijing West", "20:06", "07:32", `<sup class="day"`, ">+1</sup>", "1449", "11 小时 26 分",
+		"→ 北京西</caption>", `<span lang="zh-CN">北京西</span> <span class="alt" lang="en">Beijing West</span>`)
+	// In English the stations and the headsign are in English first.
+	cl.get("/lang?to=en")
+	_, body = cl.get("/network?number=z66&date=" + today)
+	wantContains(t, body, "→ Beijing West</caption>", `<span lang="en">Beijing West</span> <span class="alt" lang="zh-CN">北京西</span>`)
+	cl.get("/lang?to=zh")
 
 	resp, body = cl.get("/network?number=T168")
 	wantStatus(t, resp, body, http.StatusOK)

@@ -62,10 +62,16 @@ func yuan(fen int64) string {
 	return sign + "¥" + strconv.FormatInt(fen/100, 10) + "." + strconv.FormatInt(fen%100/10, 10) + strconv.FormatInt(fen%10, 10)
 }
 
-// stationName is a station's name in l, falling back to Chinese, then its ID.
+// stationName is a station's name in l: in English its English name, else
+// its pinyin; then its Chinese name, then its ID.
 func stationName(s network.Station, l lang) string {
-	if l == en && s.NameEN != "" {
-		return s.NameEN
+	if l == en {
+		if s.NameEN != "" {
+			return s.NameEN
+		}
+		if py := pinyinName(strings.Fields(s.Pinyin)); py != "" {
+			return py
+		}
 	}
 	if s.NameZH != "" {
 		return s.NameZH
@@ -316,8 +322,7 @@ func cityName(city string, stations []network.Station, l lang) string {
 	for _, s := range stations {
 		syllables := strings.Fields(s.Pinyin)
 		if strings.HasPrefix(s.NameZH, city) && utf8.RuneCountInString(s.NameZH) == len(syllables) {
-			name := strings.Join(syllables[:n], "")
-			return strings.ToUpper(name[:1]) + name[1:]
+			return pinyinName(syllables[:n])
 		}
 	}
 	return city

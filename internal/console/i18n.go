@@ -99,6 +99,8 @@ var messages = map[string]bilingual{
 	"back.h5":      {"返回车票查询", "Back to the ticket search"},
 	"none":         {"—", "—"},
 	"chart.none":   {"暂无数据", "No data"},
+	"list.sep":     {"、", ", "},
+	"list.parts":   {"；", "; "},
 	"km":           {"公里", "km"},
 	"duration.hm":  {"%d 小时 %d 分", "%d h %d min"},
 	"duration.m":   {"%d 分", "%d min"},
