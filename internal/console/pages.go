@@ -138,11 +138,11 @@ type stopRow struct {
 	// Name is the station's name in the page's language, Alt its name in
 	// the other (empty if the same), each with its BCP 47 tag.
 	Name, NameLang, Alt, AltLang string
-	Arrive, Depart       string
-	ArriveDay, DepartDay int
-	StopMins             int
-	Km                   string
-	Origin, Terminus     bool
+	Arrive, Depart               string
+	ArriveDay, DepartDay         int
+	StopMins                     int
+	Km                           string
+	Origin, Terminus             bool
 }
 
 // network shows the station search, the lines and a train's timetable.
