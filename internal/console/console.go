@@ -146,6 +146,8 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/benefits/campaigns/{id}", identity.BenefitsRead}, handle: c.campaignShow, scripts: true},
 		{Page: Page{"GET", "/benefits/campaigns/{id}/stats.csv", identity.BenefitsRead}, handle: c.campaignStatsCSV},
 		{Page: Page{"GET", "/benefits/campaigns/{id}/uses", identity.MetroRead}, handle: c.campaignUses, scripts: true},
+		// Benefit use on metro trips, every campaign's (地铁乘车优惠统计).
+		{Page: Page{"GET", "/metro", identity.MetroRead}, handle: c.metroUses},
 		{Page: Page{"POST", "/benefits/campaigns/{id}/codes", identity.BenefitsEdit}, handle: c.campaignCodes},
 		{Page: Page{"POST", "/benefits/campaigns/{id}/issue", identity.BenefitsEdit}, handle: c.campaignIssue},
 		{Page: Page{"POST", "/benefits/campaigns/{id}/submit", identity.BenefitsEdit}, handle: c.campaignAction(benefits.Submit)},

@@ -70,6 +70,7 @@ var navigation = []navItem{
 	{Key: "nav.network", Path: "/network"},
 	{Key: "nav.governance", Path: "/governance"},
 	{Key: "nav.benefits", Path: "/benefits"},
+	{Key: "nav.metro", Path: "/metro"},
 	{Key: "nav.h5subsidy", Path: "/h5/subsidy", Passenger: true},
 	{Key: "nav.subsidy", Path: "/subsidy"},
 }
