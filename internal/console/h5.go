@@ -13,6 +13,7 @@ import (
 	"piao/internal/booking"
 	"piao/internal/fault"
 	"piao/internal/governance"
+	"piao/internal/identity"
 	"piao/internal/network"
 	"piao/internal/realname"
 )
@@ -159,6 +160,9 @@ type searchData struct {
 	Searched       bool
 	Err            *bilingual
 	Offers         []offerView
+	// NoBooking says the user's role books no tickets: the results have
+	// no booking links.
+	NoBooking bool
 }
 
 // offerView is a train of the search results, formatted.
@@ -177,7 +181,8 @@ type availView struct {
 	Name      string
 	Remaining int
 	Fare      string
-	BookURL   string // empty when none is left or it has no fare
+	Bookable  bool   // some are left, at a fare
+	BookURL   string // empty when it is not bookable, or not by this user
 }
 
 // formatOffer turns an offer into display strings and booking links.
@@ -190,7 +195,7 @@ func formatOffer(o booking.Offer, l lang) offerView {
 		a := availView{Name: kindName(s.SeatClass, s.Berth, false, l), Remaining: s.Remaining}
 		if s.FareFen > 0 {
 			a.Fare = yuan(s.FareFen)
-			if s.Remaining > 0 {
+			if a.Bookable = s.Remaining > 0; a.Bookable {
 				a.BookURL = "/h5/book?" + url.Values{"train": {o.ServiceID}, "date": {v.Date}, "from": {o.From.ID}, "to": {o.To.ID},
 					"class": {string(s.SeatClass)}, "berth": {string(s.Berth)}}.Encode()
 			}
@@ -198,6 +203,20 @@ func formatOffer(o booking.Offer, l lang) offerView {
 		v.Seats = append(v.Seats, a)
 	}
 	return v
+}
+
+// mayBook reports whether the user books tickets, or may log in to: the
+// search is public, but an operator's role books none, so its results link
+// to no booking form the role would be refused.
+func mayBook(st *state) bool {
+	return st.principal.Anonymous() || identity.Allowed(st.principal.Role(), identity.OrdersOwn)
+}
+
+// dropBooking removes the offer's booking links.
+func (v *offerView) dropBooking() {
+	for i := range v.Seats {
+		v.Seats[i].BookURL = ""
+	}
 }
 
 // tomorrow is the date the search form proposes.
@@ -236,8 +255,13 @@ func (c *Console) h5Search(w http.ResponseWriter, r *http.Request, st *state) {
 		m := faultMsg(err)
 		d.Err, status = &m, statusOf(err)
 	}
+	d.NoBooking = !mayBook(st)
 	for _, o := range offers {
-		d.Offers = append(d.Offers, formatOffer(o, st.lang))
+		ov := formatOffer(o, st.lang)
+		if d.NoBooking {
+			ov.dropBooking()
+		}
+		d.Offers = append(d.Offers, ov)
 	}
 	if d.Heading, err = c.searchHeading(r.Context(), d.From, d.To, d.Date, st.lang); err != nil {
 		c.internalError(w, r, st, err)

@@ -66,6 +66,7 @@ type recommendData struct {
 	Err        *bilingual
 	Recs       []recView
 	SoldOutAll bool
+	NoBooking  bool // the user's role books no tickets: no booking links
 }
 
 // recView is one ranked train, formatted.
@@ -132,9 +133,14 @@ func (c *Console) h5Recommend(w http.ResponseWriter, r *http.Request, st *state)
 		m := faultMsg(err)
 		d.Err, status = &m, statusOf(err)
 	}
-	d.SoldOutAll = len(recs) > 0
+	d.SoldOutAll, d.NoBooking = len(recs) > 0, !mayBook(st)
 	for _, rec := range recs {
-		d.Recs = append(d.Recs, formatRec(rec, st.lang))
+		rv := formatRec(rec, st.lang)
+		if d.NoBooking {
+			rv.BookURL = ""
+			rv.Offer.dropBooking()
+		}
+		d.Recs = append(d.Recs, rv)
 		d.SoldOutAll = d.SoldOutAll && !rec.Available
 	}
 	if d.Heading, err = c.searchHeading(r.Context(), from, to, date, st.lang); err != nil {

@@ -223,6 +223,19 @@ func TestH5Navigation(t *testing.T) {
 		t.Errorf("an operator's menu offers the passenger pages:\n%s", body)
 	}
 	wantContains(t, body, `<a class="brand" href="/">`, `<a href="/network">`)
+	// An operator may look trains up, but is offered no booking form its
+	// role would be refused.
+	for _, page := range []string{"/h5/search?from=NCG&to=BXP", "/h5/recommend?from=NCG&to=BXP&by=price"} {
+		resp, body := admin.get(page)
+		wantStatus(t, resp, body, http.StatusOK)
+		wantContains(t, body, `id="no-booking"`, "当前账号的角色不购票", `data-number="Z66"`)
+		if strings.Contains(body, `href="/h5/book?`) {
+			t.Errorf("%s offers an operator booking links", page)
+		}
+	}
+	if _, body = cl.get("/h5/search?from=NCG&to=BXP"); !strings.Contains(body, `href="/h5/book?`) || strings.Contains(body, `id="no-booking"`) {
+		t.Error("the passenger's results lack their booking links")
+	}
 }
 
 var navLinkRE = regexp.MustCompile(`<li><a href="([^"]+)"`)

@@ -194,6 +194,7 @@ var messages = map[string]bilingual{
 	"h5.login_hint":   {"登录后即可购票。", "Log in to book tickets."},
 	"h5.login":        {"登录", "Log in"},
 	"h5.results_for":  {"%s → %s，%s", "%s → %s, %s"},
+	"h5.no_booking":   {"当前账号的角色不购票：可查询余票，不能预订。", "Your account's role does not book tickets: you may look trains up, not book."},
 	"h5.count":        {"共 %d 趟列车", "%d trains"},
 	"h5.none":         {"当日没有符合条件的车次。", "No train runs between those stations that day."},
 	"h5.duration":     {"历时 %s", "%s"},
