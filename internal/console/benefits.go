@@ -457,8 +457,11 @@ type campaignPage struct {
 	Actions                        []actionView
 	Batches                        []batchRow
 	CanCodes, CanIssue, CanSeeUses bool
-	IssueResult                    *issueSummary
-	CodeChannel, DirectChannel     bool
+	// CanCodeFiles lets the user download and print the codes themselves,
+	// which only who generates them may (benefits:write).
+	CanCodeFiles               bool
+	IssueResult                *issueSummary
+	CodeChannel, DirectChannel bool
 }
 
 type hourRow struct {
@@ -597,6 +600,7 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, st *state
 	d.CanCodes = d.CodeChannel && !over && identity.Allowed(role, identity.BenefitsEdit)
 	d.CanIssue = d.DirectChannel && eff == benefits.Active && identity.Allowed(role, identity.BenefitsEdit)
 	d.CanSeeUses = identity.Allowed(role, identity.MetroRead)
+	d.CanCodeFiles = identity.Allowed(role, identity.BenefitsEdit)
 	for _, b := range batches {
 		d.Batches = append(d.Batches, batchRow{ID: b.ID, Count: int64(b.Count), Redeemed: int64(b.Redeemed), At: beijing(b.CreatedAt), By: b.CreatedBy,
 			CSV: "/benefits/code-batches/" + strconv.FormatInt(b.ID, 10) + "/codes.csv", Print: fmt.Sprintf("%s/code-batches/%d/print", d.URL, b.ID)})

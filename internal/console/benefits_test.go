@@ -319,4 +319,21 @@ func TestBenefitsPrintSheet(t *testing.T) {
 		t.Errorf("another batch: %d", resp.StatusCode)
 	}
 	noMissingMessages(t, admin, sheet)
+
+	// The campaign page links the sheets and the CSV to who may open them
+	// (benefits:write), not to a reviewer who would be refused.
+	page := fmt.Sprintf("/benefits/campaigns/%d", c.ID)
+	admin.get("/lang?to=zh")
+	_, body = admin.get(page)
+	wantContains(t, body, `href="`+sheet+`" class="codes-print"`, `class="codes-csv"`)
+	reviewer := e.as(t, identity.OperatorReviewer)
+	resp, body = reviewer.get(page)
+	wantStatus(t, resp, body, http.StatusOK)
+	wantContains(t, body, fmt.Sprintf(`<tr data-batch="%d">`, b.ID))
+	if strings.Contains(body, "codes-print") || strings.Contains(body, "codes-csv") {
+		t.Error("a reviewer is offered the code sheets and CSV, which it may not open")
+	}
+	if resp, _ := reviewer.get(sheet); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a reviewer opens the sheet: %d", resp.StatusCode)
+	}
 }
