@@ -39,7 +39,13 @@ func chromium(t *testing.T) string {
 // context; it stops when the test ends or after 90 s.
 func newBrowser(t *testing.T, exe string, opts ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	return newBrowserFor(t, exe, 90*time.Second, opts...)
+}
+
+// newBrowserFor is newBrowser that stops after d.
+func newBrowserFor(t *testing.T, exe string, d time.Duration, opts ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), d)
 	t.Cleanup(cancel)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
