@@ -20,6 +20,7 @@ import (
 	"piao/internal/governance"
 	"piao/internal/identity"
 	"piao/internal/network"
+	"piao/internal/subsidy"
 )
 
 // The operator's value-added tickets pages (增值票务, SPEC V1–V6, C1):
@@ -60,7 +61,9 @@ type productView struct {
 	Cover    string
 }
 
-func formatProduct(p benefits.Product, l lang) productView {
+// formatProduct formats a product for l, naming the stations and lines of
+// its scope with names.
+func formatProduct(p benefits.Product, l lang, names *placeNames) productView {
 	v := productView{ID: p.ID, Name: pickName(p.NameZH, p.NameEN, l), Kind: p.Kind, KindName: l.T("bn.kind." + string(p.Kind))}
 	t := p.Terms
 	switch p.Kind {
@@ -90,23 +93,30 @@ func formatProduct(p benefits.Product, l lang) productView {
 		v.Validity = l.Tf("bn.valid.range", p.Valid.From.String(), p.Valid.Until.String())
 	}
 	s := p.Scope
+	list := func(ids []string, name func(string) string) string {
+		out := make([]string, len(ids))
+		for i, id := range ids {
+			out[i] = name(id)
+		}
+		return strings.Join(out, l.T("list.sep"))
+	}
 	var parts []string
 	if len(s.Lines) > 0 {
-		parts = append(parts, l.T("bn.scope.lines")+" "+strings.Join(s.Lines, "、"))
+		parts = append(parts, l.T("bn.scope.lines")+" "+list(s.Lines, names.line))
 	}
 	if len(s.Stations) > 0 {
-		parts = append(parts, l.T("bn.scope.stations")+" "+strings.Join(s.Stations, "、"))
+		parts = append(parts, l.T("bn.scope.stations")+" "+list(s.Stations, names.station))
 	}
 	if len(s.From) > 0 {
-		parts = append(parts, l.T("bn.scope.section")+" "+strings.Join(s.From, "、")+" → "+strings.Join(s.To, "、"))
+		parts = append(parts, l.T("bn.scope.section")+" "+list(s.From, names.station)+" → "+list(s.To, names.station))
 	}
 	if len(s.Riders) > 0 {
-		parts = append(parts, l.T("bn.scope.riders")+" "+strings.Join(s.Riders, "、"))
+		parts = append(parts, l.T("bn.scope.riders")+" "+list(s.Riders, func(g string) string { return groupName(subsidy.Group(g), l) }))
 	}
 	if len(parts) == 0 {
 		parts = []string{l.T("bn.scope.network")}
 	}
-	v.Scope = strings.Join(parts, "；")
+	v.Scope = strings.Join(parts, l.T("list.parts"))
 	if p.Cover.Theme != "" {
 		v.Cover = l.T("bn.theme." + p.Cover.Theme)
 	}
@@ -168,8 +178,9 @@ func (c *Console) benefitsHome(w http.ResponseWriter, r *http.Request, st *state
 	}
 	names := map[int64]string{}
 	d := benefitsHomeView{Filter: filter, CanEdit: identity.Allowed(st.principal.Role(), identity.BenefitsEdit)}
+	places := c.placeNames(ctx, l)
 	for _, p := range ps {
-		d.Products = append(d.Products, formatProduct(p, l))
+		d.Products = append(d.Products, formatProduct(p, l, places))
 		names[p.ID] = pickName(p.NameZH, p.NameEN, l)
 	}
 	now := c.deps.Benefits.Now()
@@ -440,13 +451,17 @@ type campaignPage struct {
 	Spent                          string
 	ByChannel                      []option
 	Hourly                         []hourRow
-	Chart                          any // the hourly chart's data, JSON in the page
+	Chart                          any  // the hourly chart's data, JSON in the page
+	HasChart                       bool // some hour has an issue or a ride to draw
 	Events                         []eventRow
 	Actions                        []actionView
 	Batches                        []batchRow
 	CanCodes, CanIssue, CanSeeUses bool
-	IssueResult                    *issueSummary
-	CodeChannel, DirectChannel     bool
+	// CanCodeFiles lets the user download and print the codes themselves,
+	// which only who generates them may (benefits:write).
+	CanCodeFiles               bool
+	IssueResult                *issueSummary
+	CodeChannel, DirectChannel bool
 }
 
 type hourRow struct {
@@ -516,7 +531,7 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, st *state
 	}
 	eff := stats.Status
 	d := campaignPage{ID: id, URL: campaignPath(id), Name: pickName(cp.NameZH, cp.NameEN, l), Status: eff, StatusName: l.T("bn.status." + string(eff)),
-		Product: formatProduct(p, l), Starts: beijing(cp.Starts), Ends: beijing(cp.Ends), Stock: cp.Stock, PerUser: cp.PerUser,
+		Product: formatProduct(p, l, c.placeNames(ctx, l)), Starts: beijing(cp.Starts), Ends: beijing(cp.Ends), Stock: cp.Stock, PerUser: cp.PerUser,
 		Stats: stats, Conversion: fmt.Sprintf("%.1f%%", stats.Conversion*100), Spent: yuan(stats.Spent), IssueResult: issued}
 	var chans []string
 	for _, ch := range cp.Channels {
@@ -546,6 +561,7 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, st *state
 		label := h.Hour.In(shanghai).Format("01-02 15:00")
 		d.Hourly = append(d.Hourly, hourRow{label, h.Issued, h.Rides})
 		hours, issuedN, ridesN = append(hours, label), append(issuedN, h.Issued), append(ridesN, h.Rides)
+		d.HasChart = d.HasChart || h.Issued > 0 || h.Rides > 0
 	}
 	d.Chart = map[string]any{"hours": hours, "issued": issuedN, "rides": ridesN,
 		"labels": map[string]string{"issued": l.T("bn.stats.issued"), "rides": l.T("bn.stats.rides")}}
@@ -584,6 +600,7 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, st *state
 	d.CanCodes = d.CodeChannel && !over && identity.Allowed(role, identity.BenefitsEdit)
 	d.CanIssue = d.DirectChannel && eff == benefits.Active && identity.Allowed(role, identity.BenefitsEdit)
 	d.CanSeeUses = identity.Allowed(role, identity.MetroRead)
+	d.CanCodeFiles = identity.Allowed(role, identity.BenefitsEdit)
 	for _, b := range batches {
 		d.Batches = append(d.Batches, batchRow{ID: b.ID, Count: int64(b.Count), Redeemed: int64(b.Redeemed), At: beijing(b.CreatedAt), By: b.CreatedBy,
 			CSV: "/benefits/code-batches/" + strconv.FormatInt(b.ID, 10) + "/codes.csv", Print: fmt.Sprintf("%s/code-batches/%d/print", d.URL, b.ID)})
@@ -791,7 +808,7 @@ func (c *Console) codesPrint(w http.ResponseWriter, r *http.Request, st *state) 
 	pages := max(1, (batch.Count+printPageSize-1)/printPageSize)
 	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
 	page = min(max(page, 1), pages)
-	pv := formatProduct(p, l)
+	pv := formatProduct(p, l, c.placeNames(ctx, l))
 	d := printView{Campaign: pickName(cp.NameZH, cp.NameEN, l), Product: pv.Name, Terms: pv.Terms, Validity: pv.Validity,
 		Instructions: pickName(p.InstructionsZH, p.InstructionsEN, l), Batch: batch.Count, Page: page, Pages: pages, BackURL: campaignPath(id) + "#codes"}
 	if d.Instructions == "" {

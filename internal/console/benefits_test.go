@@ -59,6 +59,13 @@ func TestBenefitsPages(t *testing.T) {
 	resp, body = admin.get(loc)
 	wantStatus(t, resp, body, http.StatusOK)
 	wantContains(t, body, "八折券", `selected`)
+	// The scope names its stations, in the page's language.
+	_, body = admin.get("/benefits")
+	wantContains(t, body, "车站 鼓楼、东门口")
+	admin.get("/lang?to=en")
+	_, body = admin.get("/benefits")
+	wantContains(t, body, "Stations Gulou, Dongmenkou")
+	admin.get("/lang?to=zh")
 
 	now := time.Now().In(shanghaiLoc(t))
 	form := url.Values{"csrf": {csrf}, "product": {pid}, "name_zh": {"婚礼季"}, "starts": {now.Add(-time.Minute).Format("2006-01-02T15:04")},
@@ -91,6 +98,11 @@ func TestBenefitsPages(t *testing.T) {
 	resp, body = reviewer.get(page)
 	wantStatus(t, resp, body, http.StatusOK)
 	wantContains(t, body, `data-status="active"`, "进行中", `id="do-pause"`, `id="do-terminate"`, "婚礼季")
+	// Nothing issued yet: the chart says there is no data instead of an empty box.
+	wantContains(t, body, `<p class="chart-empty" role="note">暂无数据</p>`)
+	if strings.Contains(body, `id="bn-stats-chart"`) {
+		t.Error("a campaign without issues or rides has a chart box")
+	}
 
 	cl := e.passenger(t)
 	pcsrf := cl.csrfFor("/h5/wallet")
@@ -101,6 +113,9 @@ func TestBenefitsPages(t *testing.T) {
 	wantStatus(t, resp, body, http.StatusSeeOther)
 	resp, body = cl.get(resp.Header.Get("Location"))
 	wantContains(t, body, "领取成功", `data-status="usable"`, "百年好合", "减免 20%")
+	if _, body = reviewer.get(page); !strings.Contains(body, `id="bn-stats-chart"`) || strings.Contains(body, "chart-empty") {
+		t.Error("after a claim the campaign page has no chart to draw it")
+	}
 	resp, body = cl.post(fmt.Sprintf("/h5/campaigns/%d/claim", id), url.Values{"csrf": {pcsrf}})
 	wantStatus(t, resp, body, http.StatusTooManyRequests)
 	wantContains(t, body, "每人限领 1 张")
@@ -167,7 +182,16 @@ func TestBrowserBenefits(t *testing.T) {
 	b.click("submit for review", "#do-submit")
 	b.campaignStatus("submitted")
 
+	// On a desktop the review forms sit side by side: 批准, which needs
+	// no reason, keeps a button's height beside 驳回's reason box.
+	b.step("desktop viewport", chromedp.Do(b.ctx, chromedp.EmulateViewport(1280, 900)))
 	b.switchUser(loginFor(t, identity.OperatorReviewer), page)
+	heights, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]float64](`["do-approve", "do-reject"].map(id => document.getElementById(id).getBoundingClientRect().height)`))
+	b.step("measure the review buttons", err)
+	if len(heights) != 2 || heights[0] <= 0 || heights[0] > 1.5*heights[1] {
+		t.Errorf("the approve and reject buttons are %v px tall: approve is stretched", heights)
+	}
+	b.step("phone viewport", chromedp.Do(b.ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulatePortrait)))
 	b.click("approve", "#do-approve")
 	b.campaignStatus("active")
 	if audit := b.text("read the audit trail", "#audit"); !strings.Contains(audit, "批准") || !strings.Contains(audit, "提交审核") {
@@ -295,4 +319,21 @@ func TestBenefitsPrintSheet(t *testing.T) {
 		t.Errorf("another batch: %d", resp.StatusCode)
 	}
 	noMissingMessages(t, admin, sheet)
+
+	// The campaign page links the sheets and the CSV to who may open them
+	// (benefits:write), not to a reviewer who would be refused.
+	page := fmt.Sprintf("/benefits/campaigns/%d", c.ID)
+	admin.get("/lang?to=zh")
+	_, body = admin.get(page)
+	wantContains(t, body, `href="`+sheet+`" class="codes-print"`, `class="codes-csv"`)
+	reviewer := e.as(t, identity.OperatorReviewer)
+	resp, body = reviewer.get(page)
+	wantStatus(t, resp, body, http.StatusOK)
+	wantContains(t, body, fmt.Sprintf(`<tr data-batch="%d">`, b.ID))
+	if strings.Contains(body, "codes-print") || strings.Contains(body, "codes-csv") {
+		t.Error("a reviewer is offered the code sheets and CSV, which it may not open")
+	}
+	if resp, _ := reviewer.get(sheet); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a reviewer opens the sheet: %d", resp.StatusCode)
+	}
 }

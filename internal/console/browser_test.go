@@ -39,7 +39,13 @@ func chromium(t *testing.T) string {
 // context; it stops when the test ends or after 90 s.
 func newBrowser(t *testing.T, exe string, opts ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	return newBrowserFor(t, exe, 90*time.Second, opts...)
+}
+
+// newBrowserFor is newBrowser that stops after d.
+func newBrowserFor(t *testing.T, exe string, d time.Duration, opts ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), d)
 	t.Cleanup(cancel)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
@@ -296,6 +302,13 @@ func TestBrowserH5(t *testing.T) {
 
 	// My orders needs a login, so the browser lands on the form.
 	b.login(loginFor(t, identity.Passenger), "/h5/orders")
+	// On a phone the header stays compact: the brand, the language switch
+	// and log out on one line, the passenger's five pages under it.
+	header, err := chromedp.Run(b.ctx, chromedp.Evaluate[float64](`document.querySelector("header.top").getBoundingClientRect().height`))
+	b.step("measure the header", err)
+	if header <= 0 || header > 120 {
+		t.Errorf("the header is %.0f px tall on a 390 px phone, want at most 120", header)
+	}
 
 	// Search: the form proposes NCG → BXP tomorrow.
 	b.click("open the ticket search", `nav a[href="/h5"]`)

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"piao/internal/benefits"
@@ -90,6 +91,9 @@ type route struct {
 	// scripts lets the page load the console's own static scripts (the
 	// charts); every other page runs no JavaScript at all.
 	scripts bool
+	// readOnly marks a handler that changes nothing whatever the method
+	// (the page for unknown paths), so it needs no CSRF token.
+	readOnly bool
 }
 
 // routes is the console's route table: every page with its permission.
@@ -142,6 +146,8 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/benefits/campaigns/{id}", identity.BenefitsRead}, handle: c.campaignShow, scripts: true},
 		{Page: Page{"GET", "/benefits/campaigns/{id}/stats.csv", identity.BenefitsRead}, handle: c.campaignStatsCSV},
 		{Page: Page{"GET", "/benefits/campaigns/{id}/uses", identity.MetroRead}, handle: c.campaignUses, scripts: true},
+		// Benefit use on metro trips, every campaign's (地铁乘车优惠统计).
+		{Page: Page{"GET", "/metro", identity.MetroRead}, handle: c.metroUses},
 		{Page: Page{"POST", "/benefits/campaigns/{id}/codes", identity.BenefitsEdit}, handle: c.campaignCodes},
 		{Page: Page{"POST", "/benefits/campaigns/{id}/issue", identity.BenefitsEdit}, handle: c.campaignIssue},
 		{Page: Page{"POST", "/benefits/campaigns/{id}/submit", identity.BenefitsEdit}, handle: c.campaignAction(benefits.Submit)},
@@ -183,11 +189,40 @@ func (c *Console) Pages() []Page {
 	return out
 }
 
-// Mount adds the console's routes to mux.
+// Mount adds the console's routes to mux, and under them the page for
+// paths that nothing serves.
 func (c *Console) Mount(mux *http.ServeMux) {
 	for _, rt := range c.routes() {
 		mux.Handle(rt.Method+" "+rt.Path, c.cop.Handler(c.guard(rt)))
 	}
+	// "/" is the least specific pattern: it gets only the requests that no
+	// other route of mux (the console's, the API's, the sandbox's) takes.
+	unknown := route{Page: Page{Path: "/", Permission: identity.Public}, identify: true, readOnly: true,
+		handle: func(w http.ResponseWriter, r *http.Request, st *state) { c.unknownPath(mux, w, r, st) }}
+	mux.Handle("/", c.cop.Handler(c.guard(unknown)))
+}
+
+// unknownPath answers a request no route takes with the error page, in the
+// user's language and with the menu: 405 and the methods it allows if a
+// route serves the path with another method, else 404.
+func (c *Console) unknownPath(mux *http.ServeMux, w http.ResponseWriter, r *http.Request, st *state) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		c.renderError(w, r, st, http.StatusMethodNotAllowed, msg("method.not_allowed"))
+		return
+	}
+	v := c.newView(r, st, "title.not_found")
+	m := msg("page.not_found")
+	v.Error = &m
+	c.render(w, r, http.StatusNotFound, "error.html", v)
 }
 
 // permission returns what GET path needs, for hiding navigation items.
@@ -253,7 +288,7 @@ func (c *Console) guard(rt route) http.Handler {
 			})
 			return
 		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead && !rt.preSession {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && !rt.preSession && !rt.readOnly {
 			if !tokensEqual(r.PostFormValue(csrfField), st.csrf()) {
 				c.renderError(w, r, st, http.StatusForbidden, msg("csrf.invalid"))
 				return

@@ -122,6 +122,52 @@ func TestForbiddenPage(t *testing.T) {
 	}
 }
 
+// TestUnknownPaths: a path nothing serves answers the console's error page
+// with 404, in the user's language and, for a login, with the menu; a path
+// served for another method answers 405 with Allow; the API keeps its own
+// problem+json 404.
+func TestUnknownPaths(t *testing.T) {
+	e := newEnv(t)
+	anon := e.client(t)
+	passenger := e.passenger(t)
+	admin := e.client(t)
+	admin.login(loginFor(t, identity.OperatorAdmin))
+	for _, path := range []string{"/nosuch", "/h5/nosuch", "/benefits/nosuch", "/network/lines", "/governance/members/1/nosuch"} {
+		for name, cl := range map[string]*client{"anonymous": anon, "passenger": passenger, "admin": admin} {
+			resp, body := cl.get(path)
+			wantStatus(t, resp, body, http.StatusNotFound)
+			if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" || resp.Header.Get("Content-Security-Policy") == "" {
+				t.Errorf("%s %s: Content-Type %q, CSP %q", name, path, ct, resp.Header.Get("Content-Security-Policy"))
+			}
+			wantContains(t, body, "<title>页面不存在 · 票 piao</title>", "没有这个页面", "There is no such page", `id="back-home"`)
+			if name != "anonymous" && !strings.Contains(body, `<nav aria-label="主导航">`) {
+				t.Errorf("%s %s: the 404 page has no menu", name, path)
+			}
+		}
+	}
+	_, body := passenger.get("/h5/nosuch")
+	wantContains(t, body, `<a href="/h5" id="back-home">返回车票查询</a>`)
+	admin.get("/lang?to=en")
+	resp, body := admin.get("/benefits/nosuch")
+	wantStatus(t, resp, body, http.StatusNotFound)
+	wantContains(t, body, `<html lang="en">`, "<title>Page not found · 票 piao</title>", `<p lang="en">There is no such page`, `<a href="/" id="back-home">Back to the workbench</a>`)
+
+	// GET /logout: the path is served, for POST only.
+	resp, body = admin.get("/logout")
+	wantStatus(t, resp, body, http.StatusMethodNotAllowed)
+	if allow := resp.Header.Get("Allow"); allow != "POST" {
+		t.Errorf("GET /logout: Allow %q", allow)
+	}
+	wantContains(t, body, "This page does not accept this kind of request")
+	resp, body = admin.post("/nosuch", url.Values{"csrf": {admin.csrfFor("/nosuch")}})
+	wantStatus(t, resp, body, http.StatusNotFound)
+	resp, body = admin.get("/api/v1/nosuch")
+	wantStatus(t, resp, body, http.StatusNotFound)
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+		t.Errorf("/api/v1/nosuch: Content-Type %q, want the API's problem+json", ct)
+	}
+}
+
 func TestLogin(t *testing.T) {
 	e := newEnv(t)
 	admin := loginFor(t, identity.OperatorAdmin)
@@ -189,7 +235,7 @@ func TestLogin(t *testing.T) {
 		stale.hc.Jar.SetCookies(u, []*http.Cookie{{Name: "piao_session", Value: old, Path: "/"}})
 		resp, body := stale.get("/")
 		wantStatus(t, resp, body, http.StatusSeeOther)
-		resp, body = cl.get("/")
+		resp, body = cl.get("/network")
 		wantStatus(t, resp, body, http.StatusOK)
 		wantContains(t, body, "旅客")
 	})
@@ -333,7 +379,13 @@ func TestNetworkPage(t *testing.T) {
 
 	resp, body = cl.get("/network?number=z66&date=" + today)
 	wantStatus(t, resp, body, http.StatusOK)
-	wantContains(t, body, "南昌", "Nanchang", "北京西", "Beijing West", "20:06", "07:32", `<sup class="day"`, ">+1</sup>", "1449", "11 小时 26 分")
+	wantContains(t, body, "南昌", "Nanchang", "北京西", "Beijing West", "20:06", "07:32", `<sup class="day"`, ">+1</sup>", "1449", "11 小时 26 分",
+		"→ 北京西</caption>", `<span lang="zh-CN">北京西</span> <span class="alt" lang="en">Beijing West</span>`)
+	// In English the stations and the headsign are in English first.
+	cl.get("/lang?to=en")
+	_, body = cl.get("/network?number=z66&date=" + today)
+	wantContains(t, body, "→ Beijing West</caption>", `<span lang="en">Beijing West</span> <span class="alt" lang="zh-CN">北京西</span>`)
+	cl.get("/lang?to=zh")
 
 	resp, body = cl.get("/network?number=T168")
 	wantStatus(t, resp, body, http.StatusOK)

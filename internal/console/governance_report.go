@@ -93,6 +93,7 @@ type chartView struct {
 	XName                     string
 	Series                    []string
 	Rows                      []chartRow
+	Empty                     bool // every count is zero: the page says "no data" instead of drawing axes
 }
 
 // chartRow is one category of a chart's table: a count and share per series.
@@ -196,7 +197,9 @@ func reportView(d *govReportData, rep behaviour.Report, l lang) {
 		cj := chartJSON{ID: id, Title: pick(dist.Label, l), XName: xName, YName: l.T("gov.chart.share_passengers")}
 		cv := chartView{ID: id, Title: cj.Title, Definition: pick(dist.Definition, l), Of: l.Tf("gov.chart.of", pick(dist.Of, l), dist.Denominator),
 			XName: xName, Series: []string{s.Name}}
+		cv.Empty = true
 		for _, b := range dist.Buckets {
+			cv.Empty = cv.Empty && b.Count == 0
 			cj.Categories = append(cj.Categories, pick(b.Label, l))
 			s.Data, s.Counts = append(s.Data, pct(b.Share)), append(s.Counts, b.Count)
 			cv.Rows = append(cv.Rows, chartRow{Label: pick(b.Label, l), Cells: []string{l.Tf("gov.chart.cell", b.Count, percent(b.Share, 1))}})
@@ -209,7 +212,7 @@ func reportView(d *govReportData, rep behaviour.Report, l lang) {
 
 	// F2: the two histograms side by side, as shares of their groups.
 	cj := chartJSON{ID: "chart-f2", Title: d.F2.Label, XName: l.T("gov.chart.cancels"), YName: l.T("gov.chart.share_episodes")}
-	cv := chartView{ID: cj.ID, Title: cj.Title, Definition: l.T("gov.chart.f2_def"), XName: cj.XName}
+	cv := chartView{ID: cj.ID, Title: cj.Title, Definition: l.T("gov.chart.f2_def"), XName: cj.XName, Empty: true}
 	for gi, g := range groups {
 		s := seriesJSON{Name: l.Tf("gov.chart.series", d.F2.Rows[gi].Name, g.e.Episodes)}
 		cv.Series = append(cv.Series, s.Name)
@@ -219,6 +222,7 @@ func reportView(d *govReportData, rep behaviour.Report, l lang) {
 				cv.Rows = append(cv.Rows, chartRow{Label: pick(b.Label, l)})
 			}
 			s.Data, s.Counts = append(s.Data, pct(b.Share)), append(s.Counts, b.Count)
+			cv.Empty = cv.Empty && b.Count == 0
 			if i < len(cv.Rows) {
 				cv.Rows[i].Cells = append(cv.Rows[i].Cells, l.Tf("gov.chart.cell", b.Count, percent(b.Share, 1)))
 			}

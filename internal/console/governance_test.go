@@ -505,6 +505,10 @@ func TestGovernanceReport(t *testing.T) {
 	resp, body = cl.get("/governance/report?train=T168")
 	wantStatus(t, resp, body, http.StatusOK)
 	wantContains(t, body, "<dt>交易笔数</dt><dd class=\"num-val\">0</dd>", `<td class="num share">—</td>`)
+	// No transactions: each chart says so instead of drawing empty axes.
+	if n := strings.Count(body, `<p class="chart-empty" role="note">暂无数据</p>`); n != 3 || strings.Contains(body, `<div class="chart"`) {
+		t.Errorf("a report without transactions has %d no-data notes and chart boxes: %v", n, strings.Contains(body, `<div class="chart"`))
+	}
 	cl.get("/lang?to=en")
 	_, body = cl.get("/governance/report")
 	wantContains(t, body, "Success rate of passengers who cancelled", "Whole network · "+from+" to "+to, "Download CSV", `"lang":"EN"`, "Succeeded")

@@ -8,10 +8,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"piao/internal/booking"
 	"piao/internal/fault"
 	"piao/internal/governance"
+	"piao/internal/identity"
 	"piao/internal/network"
 	"piao/internal/realname"
 )
@@ -61,10 +63,16 @@ func yuan(fen int64) string {
 	return sign + "¥" + strconv.FormatInt(fen/100, 10) + "." + strconv.FormatInt(fen%100/10, 10) + strconv.FormatInt(fen%10, 10)
 }
 
-// stationName is a station's name in l, falling back to Chinese, then its ID.
+// stationName is a station's name in l: in English its English name, else
+// its pinyin; then its Chinese name, then its ID.
 func stationName(s network.Station, l lang) string {
-	if l == en && s.NameEN != "" {
-		return s.NameEN
+	if l == en {
+		if s.NameEN != "" {
+			return s.NameEN
+		}
+		if py := pinyinName(strings.Fields(s.Pinyin)); py != "" {
+			return py
+		}
 	}
 	if s.NameZH != "" {
 		return s.NameZH
@@ -152,6 +160,9 @@ type searchData struct {
 	Searched       bool
 	Err            *bilingual
 	Offers         []offerView
+	// NoBooking says the user's role books no tickets: the results have
+	// no booking links.
+	NoBooking bool
 }
 
 // offerView is a train of the search results, formatted.
@@ -170,7 +181,8 @@ type availView struct {
 	Name      string
 	Remaining int
 	Fare      string
-	BookURL   string // empty when none is left or it has no fare
+	Bookable  bool   // some are left, at a fare
+	BookURL   string // empty when it is not bookable, or not by this user
 }
 
 // formatOffer turns an offer into display strings and booking links.
@@ -183,7 +195,7 @@ func formatOffer(o booking.Offer, l lang) offerView {
 		a := availView{Name: kindName(s.SeatClass, s.Berth, false, l), Remaining: s.Remaining}
 		if s.FareFen > 0 {
 			a.Fare = yuan(s.FareFen)
-			if s.Remaining > 0 {
+			if a.Bookable = s.Remaining > 0; a.Bookable {
 				a.BookURL = "/h5/book?" + url.Values{"train": {o.ServiceID}, "date": {v.Date}, "from": {o.From.ID}, "to": {o.To.ID},
 					"class": {string(s.SeatClass)}, "berth": {string(s.Berth)}}.Encode()
 			}
@@ -191,6 +203,20 @@ func formatOffer(o booking.Offer, l lang) offerView {
 		v.Seats = append(v.Seats, a)
 	}
 	return v
+}
+
+// mayBook reports whether the user books tickets, or may log in to: the
+// search is public, but an operator's role books none, so its results link
+// to no booking form the role would be refused.
+func mayBook(st *state) bool {
+	return st.principal.Anonymous() || identity.Allowed(st.principal.Role(), identity.OrdersOwn)
+}
+
+// dropBooking removes the offer's booking links.
+func (v *offerView) dropBooking() {
+	for i := range v.Seats {
+		v.Seats[i].BookURL = ""
+	}
 }
 
 // tomorrow is the date the search form proposes.
@@ -229,16 +255,101 @@ func (c *Console) h5Search(w http.ResponseWriter, r *http.Request, st *state) {
 		m := faultMsg(err)
 		d.Err, status = &m, statusOf(err)
 	}
+	d.NoBooking = !mayBook(st)
 	for _, o := range offers {
-		d.Offers = append(d.Offers, formatOffer(o, st.lang))
+		ov := formatOffer(o, st.lang)
+		if d.NoBooking {
+			ov.dropBooking()
+		}
+		d.Offers = append(d.Offers, ov)
 	}
-	d.Heading = st.lang.Tf("h5.results_for", d.From, d.To, d.Date)
-	if len(d.Offers) > 0 {
-		d.Heading = st.lang.Tf("h5.results_for", d.Offers[0].FromName, d.Offers[0].ToName, d.Date)
+	if d.Heading, err = c.searchHeading(r.Context(), d.From, d.To, d.Date, st.lang); err != nil {
+		c.internalError(w, r, st, err)
+		return
 	}
 	v := c.newView(r, st, "h5.results")
 	v.Data = d
 	c.render(w, r, status, "h5_search.html", v)
+}
+
+// searchHeading names a search by what was asked for, "南昌 → 北京, 2026-12-08":
+// the city or the station typed, not the stations of the first train found.
+func (c *Console) searchHeading(ctx context.Context, from, to, date string, l lang) (string, error) {
+	f, err := c.placeName(ctx, from, l)
+	if err != nil {
+		return "", err
+	}
+	t, err := c.placeName(ctx, to, l)
+	if err != nil {
+		return "", err
+	}
+	return l.Tf("h5.results_for", f, t, date), nil
+}
+
+// placeName names in l what a passenger typed for an end of a search, as
+// the search resolves it (booking searches the stations a name, pinyin or
+// initials match): a station ID or telecode, or a single match, is that
+// station; matches all in one city are that city (南昌 finds 南昌 and
+// 南昌西); anything else is shown as typed. Only failures of the network
+// store are errors.
+func (c *Console) placeName(ctx context.Context, ref string, l lang) (string, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return ref, nil
+	}
+	if s, err := c.deps.Network.Station(ctx, ref); err == nil {
+		return stationName(s, l), nil
+	} else if !fault.Is(err, fault.NotFound) {
+		return "", err
+	}
+	found, err := c.deps.Network.SearchStations(ctx, ref, 20)
+	if err != nil && fault.CodeOf(err) == fault.Internal {
+		return "", err
+	}
+	for _, s := range found {
+		if strings.EqualFold(s.Code, ref) {
+			return stationName(s, l), nil
+		}
+	}
+	switch len(found) {
+	case 0:
+		return ref, nil
+	case 1:
+		return stationName(found[0], l), nil
+	}
+	city := found[0].City
+	for _, s := range found {
+		if s.City != city {
+			return ref, nil
+		}
+	}
+	if city == "" {
+		return ref, nil
+	}
+	return cityName(city, found, l), nil
+}
+
+// cityName names a city in l. Stations carry their city in Chinese only:
+// in English the city is the English name of its namesake station
+// (南昌 → Nanchang), else the pinyin of the city's syllables of a station
+// named after it (郑州东 zheng zhou dong → Zhengzhou), else as it is.
+func cityName(city string, stations []network.Station, l lang) string {
+	if l != en {
+		return city
+	}
+	for _, s := range stations {
+		if s.NameZH == city && s.NameEN != "" {
+			return s.NameEN
+		}
+	}
+	n := utf8.RuneCountInString(city)
+	for _, s := range stations {
+		syllables := strings.Fields(s.Pinyin)
+		if strings.HasPrefix(s.NameZH, city) && utf8.RuneCountInString(s.NameZH) == len(syllables) {
+			return pinyinName(syllables[:n])
+		}
+	}
+	return city
 }
 
 // ---- booking ----

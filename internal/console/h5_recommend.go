@@ -66,6 +66,7 @@ type recommendData struct {
 	Err        *bilingual
 	Recs       []recView
 	SoldOutAll bool
+	NoBooking  bool // the user's role books no tickets: no booking links
 }
 
 // recView is one ranked train, formatted.
@@ -132,14 +133,19 @@ func (c *Console) h5Recommend(w http.ResponseWriter, r *http.Request, st *state)
 		m := faultMsg(err)
 		d.Err, status = &m, statusOf(err)
 	}
-	d.SoldOutAll = len(recs) > 0
+	d.SoldOutAll, d.NoBooking = len(recs) > 0, !mayBook(st)
 	for _, rec := range recs {
-		d.Recs = append(d.Recs, formatRec(rec, st.lang))
+		rv := formatRec(rec, st.lang)
+		if d.NoBooking {
+			rv.BookURL = ""
+			rv.Offer.dropBooking()
+		}
+		d.Recs = append(d.Recs, rv)
 		d.SoldOutAll = d.SoldOutAll && !rec.Available
 	}
-	d.Heading = st.lang.Tf("h5.results_for", from, to, date)
-	if len(d.Recs) > 0 {
-		d.Heading = st.lang.Tf("h5.results_for", d.Recs[0].Offer.FromName, d.Recs[0].Offer.ToName, date)
+	if d.Heading, err = c.searchHeading(r.Context(), from, to, date, st.lang); err != nil {
+		c.internalError(w, r, st, err)
+		return
 	}
 	v := c.newView(r, st, "rec.title")
 	v.Data = d

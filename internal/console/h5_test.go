@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -140,6 +141,22 @@ func TestH5Search(t *testing.T) {
 	wantStatus(t, resp, body, http.StatusOK)
 	wantContains(t, body, `data-number="T168"`, `data-number="G488"`, "20:31")
 
+	// The heading says what was searched: a city (南昌 finds 南昌 and
+	// 南昌西, G488 leaves from 南昌西 first), or the one station found.
+	for _, c := range []struct{ from, to, want string }{
+		{"NCG", "BXP", "南昌 → 北京西，"},
+		{"南昌", "BXP", "南昌 → 北京西，"},
+		{"nanchang", "北京", "南昌 → 北京西，"},
+		{"nanchangxi", "cr:BXP", "南昌西 → 北京西，"},
+	} {
+		resp, body = anon.get("/h5/search?" + url.Values{"from": {c.from}, "to": {c.to}, "date": {tomorrow}}.Encode())
+		wantStatus(t, resp, body, http.StatusOK)
+		wantContains(t, body, `<h2 id="results-h">`+c.want+tomorrow+`</h2>`)
+	}
+	if !strings.Contains(body, `data-number="G488"`) {
+		t.Error("the search from 南昌西 lacks G488")
+	}
+
 	bad := []struct {
 		query  string
 		status int
@@ -164,6 +181,9 @@ func TestH5Search(t *testing.T) {
 	resp, body = anon.get("/h5/search?from=NCG&to=BXP&date=" + tomorrow)
 	wantStatus(t, resp, body, http.StatusOK)
 	wantContains(t, body, "Nanchang", "Beijing West", "Hard sleeper, lower", "11 h 26 min", z66Lower, ">Book</a>", `aria-label="Book Z66 Hard sleeper, lower"`)
+	resp, body = anon.get("/h5/search?" + url.Values{"from": {"南昌"}, "to": {"bjx"}, "date": {tomorrow}}.Encode())
+	wantStatus(t, resp, body, http.StatusOK)
+	wantContains(t, body, `<h2 id="results-h">Nanchang → Beijing West, `+tomorrow+`</h2>`)
 
 	// Booking needs a login that comes back to the form.
 	bookURL := "/h5/book?" + journey(e.today.AddDays(1)).Encode()
@@ -177,12 +197,24 @@ func TestH5Search(t *testing.T) {
 func TestH5Navigation(t *testing.T) {
 	e := newEnv(t)
 	cl := e.passenger(t)
-	_, body := cl.get("/")
-	wantContains(t, body, `<a href="/h5">车票</a>`, `<a href="/h5/orders">我的订单</a>`, "查询余票")
+	// A passenger's home is the ticket search, and the menu holds only the
+	// passenger's pages: no workbench, no network.
+	resp, body := cl.get("/")
+	if wantStatus(t, resp, body, http.StatusSeeOther); resp.Header.Get("Location") != "/h5" {
+		t.Errorf("a passenger's workbench sends to %q, want /h5", resp.Header.Get("Location"))
+	}
 	_, body = cl.get("/h5/orders")
-	wantContains(t, body, `<a href="/h5/orders" aria-current="page">我的订单</a>`, `<a href="/h5">车票</a>`, "您还没有订单")
+	wantContains(t, body, `<a href="/h5/orders" aria-current="page">我的订单</a>`, `<a href="/h5">车票</a>`, "您还没有订单", `<a class="brand" href="/h5">`)
+	if got := navLinks(body); strings.Join(got, " ") != "/h5 /h5/orders /h5/waitlist /h5/wallet /h5/subsidy" {
+		t.Errorf("a passenger's menu links to %v", got)
+	}
 	_, body = cl.get("/h5/search?from=NCG&to=BXP")
 	wantContains(t, body, `<a href="/h5" aria-current="page">车票</a>`)
+	// The network page stays open to a passenger, with the passenger's menu.
+	_, body = cl.get("/network")
+	if got := navLinks(body); len(got) != 5 || slices.Contains(got, "/network") || slices.Contains(got, "/") {
+		t.Errorf("on the network page a passenger's menu links to %v", got)
+	}
 
 	admin := e.client(t)
 	admin.login(loginFor(t, identity.OperatorAdmin))
@@ -190,6 +222,35 @@ func TestH5Navigation(t *testing.T) {
 	if strings.Contains(body, `href="/h5"`) || strings.Contains(body, `href="/h5/orders"`) {
 		t.Errorf("an operator's menu offers the passenger pages:\n%s", body)
 	}
+	wantContains(t, body, `<a class="brand" href="/">`, `<a href="/network">`)
+	// An operator may look trains up, but is offered no booking form its
+	// role would be refused.
+	for _, page := range []string{"/h5/search?from=NCG&to=BXP", "/h5/recommend?from=NCG&to=BXP&by=price"} {
+		resp, body := admin.get(page)
+		wantStatus(t, resp, body, http.StatusOK)
+		wantContains(t, body, `id="no-booking"`, "当前账号的角色不购票", `data-number="Z66"`)
+		if strings.Contains(body, `href="/h5/book?`) {
+			t.Errorf("%s offers an operator booking links", page)
+		}
+	}
+	if _, body = cl.get("/h5/search?from=NCG&to=BXP"); !strings.Contains(body, `href="/h5/book?`) || strings.Contains(body, `id="no-booking"`) {
+		t.Error("the passenger's results lack their booking links")
+	}
+}
+
+var navLinkRE = regexp.MustCompile(`<li><a href="([^"]+)"`)
+
+// navLinks lists where the main navigation of a page links to.
+func navLinks(body string) []string {
+	start, end := strings.Index(body, `<nav aria-label=`), strings.Index(body, `</nav>`)
+	if start < 0 || end < start {
+		return nil
+	}
+	var out []string
+	for _, m := range navLinkRE.FindAllStringSubmatch(body[start:end], -1) {
+		out = append(out, m[1])
+	}
+	return out
 }
 
 func TestH5BookErrors(t *testing.T) {

@@ -79,8 +79,9 @@ func (c *Console) showWallet(w http.ResponseWriter, r *http.Request, st *state, 
 	case "claimed", "redeemed", "accepted", "declined", "cancelled":
 		d.Notice = l.T("wallet.done." + r.URL.Query().Get("done"))
 	}
+	places := c.placeNames(ctx, l)
 	for _, e := range entries {
-		p := formatProduct(e.Product, l)
+		p := formatProduct(e.Product, l, places)
 		t := walletTicket{ID: e.Ticket.ID, Name: p.Name, KindName: p.KindName, Terms: p.Terms, Status: e.Status, StatusName: l.T("wallet.status." + string(e.Status)),
 			Validity:  l.Tf("wallet.valid", beijing(e.Ticket.Window.From), beijing(e.Ticket.Window.Until.Add(-1))),
 			RidesLeft: e.Ticket.RidesLeft, RidesTotal: e.Ticket.RidesTotal, Cover: e.Product.Cover.Text, Theme: e.Product.Cover.Theme,
@@ -113,7 +114,7 @@ func (c *Console) showWallet(w http.ResponseWriter, r *http.Request, st *state, 
 			c.fail(w, r, st, err)
 			return
 		}
-		d.Open = append(d.Open, openCampaign{ID: cp.ID, Name: pickName(cp.NameZH, cp.NameEN, l), Product: formatProduct(p, l), Left: cp.Stock - cp.Issued,
+		d.Open = append(d.Open, openCampaign{ID: cp.ID, Name: pickName(cp.NameZH, cp.NameEN, l), Product: formatProduct(p, l, places), Left: cp.Stock - cp.Issued,
 			Ends: beijing(cp.Ends), ClaimPath: "/h5/campaigns/" + strconv.FormatInt(cp.ID, 10) + "/claim"})
 	}
 	gifts, err := store.Gifts(ctx, me)
@@ -282,7 +283,7 @@ func (c *Console) showGift(w http.ResponseWriter, r *http.Request, st *state, st
 		return
 	}
 	l := st.lang
-	g, p := gv.Gift, formatProduct(gv.Product, l)
+	g, p := gv.Gift, formatProduct(gv.Product, l, c.placeNames(r.Context(), l))
 	d := giftPage{Token: token, URL: giftPath(token), Name: p.Name, Terms: p.Terms, Kind: p.KindName, Validity: p.Validity,
 		Theme: g.Cover.Theme, Text: g.Cover.Text, Message: g.Message, State: string(g.State), StateName: l.T("gift.state." + string(g.State)),
 		Expires: beijing(g.Expires), Pending: g.State == benefits.GiftPending, Mine: g.Giver == st.principal.Account.ID}

@@ -127,14 +127,16 @@ func csrfIn(body string) string {
 }
 
 // csrfFor returns the token a POST to path needs: the login form's for
-// /login, otherwise the one in the page header's logout form.
+// /login, otherwise the one in the page header's logout form (of the
+// network page, which every login may open; the workbench sends
+// passengers on to the ticket search).
 func (c *client) csrfFor(path string) string {
 	c.t.Helper()
 	if path == "/login" {
 		_, body := c.get("/login")
 		return csrfIn(body)
 	}
-	_, body := c.get("/")
+	_, body := c.get("/network")
 	return csrfIn(body)
 }
 

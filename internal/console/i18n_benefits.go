@@ -10,6 +10,15 @@ var benefitMessages = map[string]bilingual{
 
 	"bn.title": {"增值票务", "Value-added tickets"},
 
+	"nav.metro":      {"乘车优惠统计", "Metro benefit use"},
+	"nav.metro.desc": {"免费乘车日、补贴与优惠券在地铁行程中的使用，按车站与时段统计。", "How free-ride days, subsidies and coupons were used on metro trips, by station and hour."},
+	"mt.index.title": {"乘车优惠使用统计", "Benefit use on metro trips"},
+	"mt.index.intro": {"已结算的地铁行程用到其优惠的活动，含自动享受的免费乘车日与补贴；打开活动查看按车站与时段的统计。", "Campaigns whose benefit settled metro trips used, automatic free-ride days and subsidies included; open one for its use by station and hour."},
+	"mt.index.note":  {"统计各活动发放时间内（至多最近 %d 天）进站的行程。", "Counts trips begun within each campaign's window (its last %d days at most)."},
+	"mt.index.days":  {"统计日期", "Days counted"},
+	"mt.index.none":  {"还没有已结算的行程用到任何活动的优惠。", "No settled trip has used a campaign's benefit yet."},
+	"mt.uses.index":  {"全部活动的乘车使用", "All campaigns' use on trips"},
+
 	"mt.uses.title":           {"乘车优惠使用统计", "Benefit use on metro trips"},
 	"mt.uses.link":            {"按车站与时段查看乘车使用", "Use on trips by station and hour"},
 	"mt.uses.back":            {"返回活动", "Back to the campaign"},
@@ -101,6 +110,7 @@ var benefitMessages = map[string]bilingual{
 	"bn.channel.claim":  {"H5 领取", "Claim in H5"},
 	"bn.channel.code":   {"兑换码", "Redemption codes"},
 	"bn.channel.direct": {"定向发放", "Direct issue"},
+	"bn.channel.auto":   {"自动享受（乘车即用，不发券）", "Automatic (applies to every ride, no tickets issued)"},
 
 	"bn.product.new":     {"新建产品", "New product"},
 	"bn.product.create":  {"创建产品", "Create product"},

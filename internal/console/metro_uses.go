@@ -2,10 +2,13 @@ package console
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
+	"piao/internal/benefits"
 	"piao/internal/fault"
 	"piao/internal/metro"
 	"piao/internal/network"
@@ -27,9 +30,12 @@ type usesPage struct {
 	Exits   []useRow
 	ODs     []odRow
 	Chart   map[string]any
-	NoMetro bool
-	Invalid bool
-	MaxDays int
+	// HasHoursChart, HasEntriesChart and HasExitsChart say which charts
+	// have bars to draw; the others say there is no data.
+	HasHoursChart, HasEntriesChart, HasExitsChart bool
+	NoMetro                                       bool
+	Invalid                                       bool
+	MaxDays                                       int
 }
 
 type useRow struct {
@@ -64,11 +70,7 @@ func (c *Console) campaignUses(w http.ResponseWriter, r *http.Request, st *state
 		return
 	}
 	d := usesPage{ID: id, Back: campaignPath(id), Name: pickName(cp.NameZH, cp.NameEN, l), MaxDays: usesMaxDays}
-	// The window: days in Beijing time, the campaign's own by default.
-	from, until := network.DateOf(cp.Starts.In(shanghai)), network.DateOf(cp.Ends.Add(-time.Nanosecond).In(shanghai))
-	if until.AddDays(-usesMaxDays + 1).After(from) {
-		from = until.AddDays(-usesMaxDays + 1)
-	}
+	from, until := usesWindow(cp)
 	status := http.StatusOK
 	if q := r.URL.Query().Get("from"); q != "" {
 		f, err1 := network.ParseDate(q)
@@ -94,6 +96,94 @@ func (c *Console) campaignUses(w http.ResponseWriter, r *http.Request, st *state
 	v.Scripts = []string{"/static/vendor/echarts/echarts.min.js", "/static/metro_uses.js"}
 	v.Data = d
 	c.render(w, r, status, "metro_uses.html", v)
+}
+
+// usesWindow is the days, in Beijing time, whose trips a campaign's use is
+// counted over by default: the campaign's own, its last usesMaxDays at most.
+func usesWindow(cp benefits.Campaign) (from, until network.Date) {
+	from, until = network.DateOf(cp.Starts.In(shanghai)), network.DateOf(cp.Ends.Add(-time.Nanosecond).In(shanghai))
+	if until.AddDays(-usesMaxDays + 1).After(from) {
+		from = until.AddDays(-usesMaxDays + 1)
+	}
+	return from, until
+}
+
+// metroIndex is the metro statistics page: the campaigns whose benefit
+// settled trips used, with their totals, each linking to its page by
+// station and hour.
+type metroIndex struct {
+	Campaigns []usedCampaign
+	NoMetro   bool
+	MaxDays   int
+}
+
+// usedCampaign is a campaign of the metro statistics page.
+type usedCampaign struct {
+	ID                 int64
+	URL, Name          string
+	Status, StatusName string
+	From, Until        string
+	Channels           string
+	Automatic          bool
+	Trips              int
+	Saving             string
+}
+
+// usedStatuses are the stored statuses of campaigns that have run, whose
+// benefit trips may have used: not drafts, nor those waiting or refused.
+var usedStatuses = []benefits.Status{benefits.Approved, benefits.Active, benefits.Paused, benefits.Terminated, benefits.Ended}
+
+// usesIndexLimit bounds how many campaigns the page looks at, the newest
+// first: each costs one read of its use.
+const usesIndexLimit = 200
+
+// metroUses shows GET /metro: every campaign that has run and whose benefit
+// settled metro trips used in its window, automatic free-ride days and
+// subsidies included, with its trips and savings.
+func (c *Console) metroUses(w http.ResponseWriter, r *http.Request, st *state) {
+	if !c.needBenefits(w, r, st) {
+		return
+	}
+	ctx, l := r.Context(), st.lang
+	d := metroIndex{MaxDays: usesMaxDays, NoMetro: c.deps.Metro == nil}
+	if !d.NoMetro {
+		cs, err := c.deps.Benefits.Store().Campaigns(ctx, benefits.CampaignFilter{Statuses: usedStatuses, Limit: usesIndexLimit})
+		if err != nil {
+			c.fail(w, r, st, err)
+			return
+		}
+		now := c.deps.Benefits.Now()
+		for _, cp := range cs {
+			from, until := usesWindow(cp)
+			uses, err := c.deps.Metro.UseStats(ctx, cp.ID, from.In(shanghai), until.AddDays(1).In(shanghai))
+			if err != nil {
+				c.fail(w, r, st, err)
+				return
+			}
+			row := usedCampaign{ID: cp.ID, URL: campaignPath(cp.ID) + "/uses", Name: pickName(cp.NameZH, cp.NameEN, l),
+				From: from.String(), Until: until.String(), Automatic: cp.Automatic()}
+			var saving int64
+			for _, u := range uses {
+				row.Trips += u.Trips
+				saving += u.Saving
+			}
+			if row.Trips == 0 {
+				continue
+			}
+			eff := cp.Effective(now)
+			row.Status, row.StatusName, row.Saving = string(eff), l.T("bn.status."+string(eff)), yuan(saving)
+			var chans []string
+			for _, ch := range cp.Channels {
+				chans = append(chans, l.T("bn.channel."+string(ch)))
+			}
+			row.Channels = strings.Join(chans, l.T("list.sep"))
+			d.Campaigns = append(d.Campaigns, row)
+		}
+		sort.SliceStable(d.Campaigns, func(i, j int) bool { return d.Campaigns[i].Trips > d.Campaigns[j].Trips })
+	}
+	v := c.newView(r, st, "mt.index.title")
+	v.Data = d
+	c.render(w, r, http.StatusOK, "metro.html", v)
 }
 
 // fillUses sums the counts by hour, entry and exit station, and OD pair.
@@ -173,9 +263,13 @@ func (c *Console) fillUses(r *http.Request, d *usesPage, uses []metro.UseCount, 
 	}
 	el, en := top(d.Entries)
 	xl, xn := top(d.Exits)
+	d.HasHoursChart, d.HasEntriesChart, d.HasExitsChart = d.Trips > 0, slices.ContainsFunc(en, positive), slices.ContainsFunc(xn, positive)
 	d.Chart = map[string]any{"hours": labels, "byHour": counts, "entries": el, "byEntry": en, "exits": xl, "byExit": xn,
 		"labels": map[string]string{"hour": l.T("mt.uses.by_hour"), "entry": l.T("mt.uses.by_entry"), "exit": l.T("mt.uses.by_exit"), "trips": l.T("mt.uses.trips")}}
 }
+
+// positive reports whether n > 0.
+func positive(n int) bool { return n > 0 }
 
 // ranked orders rows by trips, most first, then by name.
 func ranked(m map[string]*useRow) []useRow {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -86,6 +87,58 @@ func TestCampaignUsesPage(t *testing.T) {
 	passenger.login(loginFor(t, identity.Passenger))
 	resp, body = passenger.get(path)
 	wantStatus(t, resp, body, http.StatusForbidden)
+}
+
+// TestMetroIndex: the metro statistics page, in the menu of the roles
+// that may read metro trips, lists the campaigns whose benefit trips used
+// (the automatic free-ride day) with their totals and links to each; a
+// campaign nobody rode on is left out.
+func TestMetroIndex(t *testing.T) {
+	e := newEnv(t)
+	id := seedFreeRideDay(t, e)
+	ctx, now := context.Background(), time.Now()
+	bs := e.app.Benefits.Store()
+	p := benefits.Product{Owner: "operator", Kind: benefits.AmountOff, NameZH: "两元券", Feed: "nbmetro", Terms: benefits.Terms{AmountOff: 200},
+		Valid: benefits.Validity{Days: 10}, CreatedBy: "test", CreatedAt: now}
+	if err := bs.CreateProduct(ctx, &p); err != nil {
+		t.Fatal(err)
+	}
+	unused := benefits.Campaign{ProductID: p.ID, Owner: "operator", NameZH: "无人使用", Status: benefits.Approved, Starts: now.Add(-time.Hour), Ends: now.Add(time.Hour),
+		Channels: []benefits.Channel{benefits.ClaimChannel}, Stock: 10, CreatedBy: "test", CreatedAt: now, UpdatedAt: now}
+	if err := bs.CreateCampaign(ctx, &unused, benefits.Event{At: now, By: "test", Action: "create", To: benefits.Approved}); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, role := range identity.Roles {
+		cl := e.client(t)
+		cl.login(loginFor(t, role))
+		allowed := identity.Allowed(role, identity.MetroRead)
+		if _, body := cl.get("/network"); slices.Contains(navLinks(body), "/metro") != allowed {
+			t.Errorf("%s: the menu's links %v, want /metro in them: %v", role, navLinks(body), allowed)
+		}
+		want := http.StatusForbidden
+		if allowed {
+			want = http.StatusOK
+		}
+		resp, body := cl.get("/metro")
+		wantStatus(t, resp, body, want)
+	}
+	auditor := e.client(t)
+	auditor.login(loginFor(t, identity.OperatorAuditor))
+	resp, body := auditor.get("/metro")
+	wantStatus(t, resp, body, http.StatusOK)
+	uses := "/benefits/campaigns/" + strconv.FormatInt(id, 10) + "/uses"
+	wantContains(t, body, `<a href="/metro" aria-current="page">乘车优惠统计</a>`, fmt.Sprintf(`<tr data-campaign="%d" data-automatic="true">`, id),
+		`<a href="`+uses+`" class="uses-link">3号线免费乘车日</a>`, `data-stat="trips">12<`, `data-stat="saving">¥36.00<`, "自动享受")
+	if strings.Contains(body, "无人使用") {
+		t.Error("a campaign no trip used is listed")
+	}
+	// The campaign's page leads back to the list.
+	_, body = auditor.get(uses)
+	wantContains(t, body, `<a href="/metro" id="uses-index">`)
+	auditor.get("/lang?to=en")
+	_, body = auditor.get("/metro")
+	wantContains(t, body, "<h1>Benefit use on metro trips</h1>", "Line 3 free-ride day", "Automatic")
 }
 
 // TestBrowserFreeRideStats opens the free-ride statistics page from the

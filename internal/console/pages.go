@@ -94,8 +94,13 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request, st *state) {
 
 // ---- workbench ----
 
-// workbench is the landing page: who you are and where you can go.
+// workbench is the landing page: who you are and where you can go. A
+// passenger's home is the ticket search instead.
 func (c *Console) workbench(w http.ResponseWriter, r *http.Request, st *state) {
+	if isPassenger(st.principal.Role()) {
+		http.Redirect(w, r, passengerHome, http.StatusSeeOther)
+		return
+	}
 	c.render(w, r, http.StatusOK, "workbench.html", c.newView(r, st, "home.title"))
 }
 
@@ -128,13 +133,16 @@ type timetableView struct {
 
 // stopRow is one call in a timetable; empty times show as a dash.
 type stopRow struct {
-	Seq                  int
-	Station              network.Station
-	Arrive, Depart       string
-	ArriveDay, DepartDay int
-	StopMins             int
-	Km                   string
-	Origin, Terminus     bool
+	Seq     int
+	Station network.Station
+	// Name is the station's name in the page's language, Alt its name in
+	// the other (empty if the same), each with its BCP 47 tag.
+	Name, NameLang, Alt, AltLang string
+	Arrive, Depart               string
+	ArriveDay, DepartDay         int
+	StopMins                     int
+	Km                           string
+	Origin, Terminus             bool
 }
 
 // network shows the station search, the lines and a train's timetable.
@@ -222,7 +230,15 @@ func formatTimetable(tt network.Timetable, l lang) timetableView {
 	v := timetableView{Number: tt.Number, Date: tt.Date.String(), Headsign: tt.Headsign, Duration: formatDuration(tt.DurationMin, l)}
 	for i, s := range tt.Stops {
 		row := stopRow{Seq: s.Seq, Station: s.Station, StopMins: s.StopMins, Km: formatKm(s.Km),
-			Origin: i == 0, Terminus: i == len(tt.Stops)-1}
+			Origin: i == 0, Terminus: i == len(tt.Stops)-1,
+			Name: stationName(s.Station, l), NameLang: l.Tag(), Alt: stationName(s.Station, l.Other()), AltLang: l.Other().Tag()}
+		if row.Alt == row.Name {
+			row.Alt = ""
+		}
+		// The headsign is the Chinese name of a station the train calls at.
+		if s.Station.NameZH == tt.Headsign {
+			v.Headsign = row.Name
+		}
 		if s.Arrive != nil {
 			row.Arrive, row.ArriveDay = s.Arrive.Format("15:04"), daysAfter(tt.Date, *s.Arrive)
 		}

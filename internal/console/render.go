@@ -51,8 +51,11 @@ type navItem struct {
 	// Need, if set, is what the role must hold to see the item, instead of
 	// what its page needs: the ticket search is public, but only roles that
 	// book tickets get it in their menu.
-	Need    identity.Permission
-	Current bool
+	Need identity.Permission
+	// Passenger marks the passenger's own pages (/h5/…), the only ones in
+	// a passenger's menu.
+	Passenger bool
+	Current   bool
 }
 
 // navigation lists the sections in menu order; items whose page the role
@@ -60,16 +63,25 @@ type navItem struct {
 // exist.
 var navigation = []navItem{
 	{Key: "nav.home", Path: "/"},
-	{Key: "nav.h5", Path: "/h5", Need: identity.OrdersOwn},
-	{Key: "nav.orders", Path: "/h5/orders"},
-	{Key: "nav.waitlist", Path: "/h5/waitlist"},
-	{Key: "nav.wallet", Path: "/h5/wallet"},
+	{Key: "nav.h5", Path: "/h5", Need: identity.OrdersOwn, Passenger: true},
+	{Key: "nav.orders", Path: "/h5/orders", Passenger: true},
+	{Key: "nav.waitlist", Path: "/h5/waitlist", Passenger: true},
+	{Key: "nav.wallet", Path: "/h5/wallet", Passenger: true},
 	{Key: "nav.network", Path: "/network"},
 	{Key: "nav.governance", Path: "/governance"},
 	{Key: "nav.benefits", Path: "/benefits"},
-	{Key: "nav.h5subsidy", Path: "/h5/subsidy"},
+	{Key: "nav.metro", Path: "/metro"},
+	{Key: "nav.h5subsidy", Path: "/h5/subsidy", Passenger: true},
 	{Key: "nav.subsidy", Path: "/subsidy"},
 }
+
+// passengerHome is where a passenger's menu and the brand lead: the ticket
+// search, instead of the operators' workbench.
+const passengerHome = "/h5"
+
+// isPassenger reports whether role books its own tickets: its menu then
+// holds the passenger pages only, and its home is the ticket search.
+func isPassenger(role identity.Role) bool { return identity.Allowed(role, identity.OrdersOwn) }
 
 // inSection reports whether path is in the section at nav path p.
 func inSection(path, p string) bool {
@@ -83,6 +95,7 @@ type view struct {
 	Principal identity.Principal
 	CSRF      string
 	Nav       []navItem
+	Home      string // where the brand leads: the workbench, or a passenger's ticket search
 	LangLinks []langLink
 	Version   string
 	RequestID string
@@ -123,7 +136,12 @@ func (c *Console) newView(r *http.Request, st *state, titleKey string) *view {
 // newViewBack is newView with the page the language switch returns to, for
 // a POST answered with a page whose address is another GET page.
 func (c *Console) newViewBack(r *http.Request, st *state, titleKey, back string) *view {
-	v := &view{Lang: st.lang, Title: st.lang.T(titleKey), Principal: st.principal, CSRF: st.csrf(), Version: c.deps.Version}
+	v := &view{Lang: st.lang, Title: st.lang.T(titleKey), Principal: st.principal, CSRF: st.csrf(), Version: c.deps.Version, Home: "/"}
+	passenger := isPassenger(st.principal.Role())
+	// Someone looking for trains without a login stays with them too.
+	if passenger || st.principal.Anonymous() && inSection(r.URL.Path, passengerHome) {
+		v.Home = passengerHome
+	}
 	if !st.principal.Anonymous() {
 		section, current := r.URL.Path, -1
 		for _, it := range navigation {
@@ -131,7 +149,7 @@ func (c *Console) newViewBack(r *http.Request, st *state, titleKey, back string)
 			if need == "" {
 				need = c.permission(it.Path)
 			}
-			if !identity.Allowed(st.principal.Role(), need) {
+			if !identity.Allowed(st.principal.Role(), need) || passenger && !it.Passenger {
 				continue
 			}
 			// The longest matching item is current: /h5/orders, not /h5.

@@ -32,6 +32,9 @@ func TestSubsidyPages(t *testing.T) {
 	resp, body := rider.get("/h5/subsidy")
 	wantStatus(t, resp, body, http.StatusOK)
 	wantContains(t, body, `id="sub-mine-none"`, `name="scheme" value="teachers"`, "教师免费乘车", "免费乘车", `href="/h5/subsidy"`)
+	// Each scheme is a choice of its own: the name, then its details under it.
+	wantContains(t, body, `<label class="choice"><input type="radio" name="scheme" value="teachers" checked required>`,
+		`<span><strong>教师免费乘车</strong><span class="choice-detail">教师 · 免费乘车</span>`)
 	form := url.Values{"csrf": {csrfIn(body)}, "scheme": {"teachers"}, "evidence": {"教师资格证 20263302001"}}
 	resp, body = rider.post("/h5/subsidy/apply", form)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/h5/subsidy?done=applied" {
