@@ -143,6 +143,7 @@ type campaignRow struct {
 	StatusName  string
 	Issued      int
 	Stock       int
+	Automatic   bool // issues no tickets: issued / stock says nothing
 	Starts, End string
 }
 
@@ -187,7 +188,7 @@ func (c *Console) benefitsHome(w http.ResponseWriter, r *http.Request, st *state
 	for _, cp := range cs {
 		eff := cp.Effective(now)
 		d.Campaigns = append(d.Campaigns, campaignRow{ID: cp.ID, URL: campaignPath(cp.ID), Name: pickName(cp.NameZH, cp.NameEN, l), Product: names[cp.ProductID],
-			Status: eff, StatusName: l.T("bn.status." + string(eff)), Issued: cp.Issued, Stock: cp.Stock, Starts: beijing(cp.Starts), End: beijing(cp.Ends)})
+			Status: eff, StatusName: l.T("bn.status." + string(eff)), Issued: cp.Issued, Stock: cp.Stock, Automatic: cp.Automatic(), Starts: beijing(cp.Starts), End: beijing(cp.Ends)})
 	}
 	d.Statuses = []option{{"", l.T("bn.filter.all"), filter == ""}}
 	for _, s := range []benefits.Status{benefits.Draft, benefits.Submitted, benefits.Approved, benefits.Rejected, benefits.Paused, benefits.Terminated} {
@@ -563,8 +564,12 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, st *state
 		hours, issuedN, ridesN = append(hours, label), append(issuedN, h.Issued), append(ridesN, h.Rides)
 		d.HasChart = d.HasChart || h.Issued > 0 || h.Rides > 0
 	}
+	issuedLabel := l.T("bn.stats.issued")
+	if stats.Automatic {
+		issuedLabel = l.T("bn.stats.reached.first")
+	}
 	d.Chart = map[string]any{"hours": hours, "issued": issuedN, "rides": ridesN,
-		"labels": map[string]string{"issued": l.T("bn.stats.issued"), "rides": l.T("bn.stats.rides")}}
+		"labels": map[string]string{"issued": issuedLabel, "rides": l.T("bn.stats.rides")}}
 	for _, e := range events {
 		row := eventRow{At: beijingSec(e.At), By: e.By, Action: l.T("bn.action." + e.Action), To: l.T("bn.status." + string(e.To)), Reason: e.Reason}
 		if e.From != "" {

@@ -167,3 +167,28 @@ func TestBrowserFreeRideStats(t *testing.T) {
 		t.Fatalf("busiest entry station %q", first)
 	}
 }
+
+// TestAutomaticCampaignStats: an automatic campaign issues no tickets, so
+// its page counts the riders it reached, the rides and the savings from
+// settled trips, and neither it nor the campaign list shows issued / stock.
+func TestAutomaticCampaignStats(t *testing.T) {
+	e := newEnv(t)
+	id := seedFreeRideDay(t, e)
+	cl := e.client(t)
+	cl.login(loginFor(t, identity.OperatorAuditor))
+	resp, body := cl.get("/benefits/campaigns/" + strconv.FormatInt(id, 10))
+	wantStatus(t, resp, body, http.StatusOK)
+	wantContains(t, body, "自动活动不发券", "<dt>受惠乘客</dt><dd data-stat=\"holders\">12</dd>", `data-stat="rides">12<`, `data-stat="spent">¥36.00<`, "首次受惠乘客")
+	for _, never := range []string{`data-stat="issued"`, `data-stat="conversion"`, `data-stat="codes"`} {
+		if strings.Contains(body, never) {
+			t.Errorf("the automatic campaign's page shows %s", never)
+		}
+	}
+	_, body = cl.get("/benefits")
+	row := body[strings.Index(body, fmt.Sprintf(`<tr data-campaign="%d"`, id)):]
+	row = row[:strings.Index(row, "</tr>")]
+	wantContains(t, row, "自动（不发券）")
+	if strings.Contains(row, "0 / 0") {
+		t.Errorf("the campaign list shows issued / stock for an automatic campaign: %s", row)
+	}
+}
