@@ -171,6 +171,7 @@ type serveCmd struct {
 	SpendRule     string        `name:"spend-rule" env:"PIAO_SPEND_RULE" type:"existingfile" help:"A spend_tiers rule as JSON (Beijing-style monthly spend discounts, docs/RIDEMORE.md §3) that every metro settlement applies; its campaign must exist."`
 	MetroEvery    time.Duration `name:"metro-every" env:"PIAO_METRO_EVERY" default:"5m" help:"Clear the metro gates' taps into trips and settle them this often (0: only on demand through the API)."`
 	Demo          bool          `name:"demo" help:"Seed demo data (trains Z66, T168, G488 for the next 30 days and the 29 before, with a simulated month of bookings on the past ones; a Ningbo-like metro with a day of rides; one login per role) and print the logins."`
+	DemoMonth     bool          `name:"demo-month" env:"PIAO_DEMO_MONTH" default:"true" negatable:"" help:"With --demo, also seed the simulated month of bookings that fills the behaviour report and the lists (--no-demo-month: a quicker first start without them)."`
 }
 
 func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
@@ -198,6 +199,8 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 			fmt.Printf("demo metro day 演示地铁日: %d taps cleared into %d trips and settled, %d with a benefit (line 3 free-ride day, campaign %d)\n",
 				day.Taps, day.Trips, day.Benefited, day.CampaignID)
 		}
+	}
+	if cmd.Demo && cmd.DemoMonth {
 		month, err := simulate.SeedDemoMonth(ctx, simulate.Stores{Network: a.Network, Identity: a.Identity.Store, Booking: a.BookingStore, Sandbox: a.SandboxStore, Governance: a.Governance.Store()}, time.Now())
 		if err != nil {
 			return err

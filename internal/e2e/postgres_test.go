@@ -36,7 +36,7 @@ func TestTwoProcessesOnePostgres(t *testing.T) {
 	}
 
 	// Both processes start together; one seeds the demo network.
-	a := startServeAsync(t, "A", global, "--demo")
+	a := startServeAsync(t, "A", global, "--demo", "--no-demo-month")
 	b := startServeAsync(t, "B", global)
 	a.waitReady()
 	b.waitReady()
