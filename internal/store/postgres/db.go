@@ -15,6 +15,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"piao/internal/fault"
+	"piao/internal/store/sqlrow"
 )
 
 //go:embed migrations/*.sql
@@ -90,4 +91,20 @@ func (db *DB) readTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		return fault.Wrap(fn(tx), "read snapshot")
 	})
+}
+
+// querier is what reads run on: the pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// list runs query on q and collects its rows with scan; what names the
+// read in errors.
+func list[T any](ctx context.Context, q querier, what string, scan func(sqlrow.Row) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fault.Wrap(err, what)
+	}
+	defer rows.Close()
+	return sqlrow.Collect(rows, what, scan)
 }

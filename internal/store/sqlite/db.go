@@ -18,6 +18,7 @@ import (
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver
 
 	"piao/internal/fault"
+	"piao/internal/store/sqlrow"
 )
 
 //go:embed migrations/*.sql
@@ -142,4 +143,20 @@ func (db *DB) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	defer tx.Rollback()
 	return fn(tx)
+}
+
+// querier is what reads run on: the reader pool, the writer or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// list runs query on q and collects its rows with scan; what names the
+// read in errors.
+func list[T any](ctx context.Context, q querier, what string, scan func(sqlrow.Row) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fault.Wrap(err, what)
+	}
+	defer rows.Close()
+	return sqlrow.Collect(rows, what, scan)
 }

@@ -1,0 +1,51 @@
+// Package sqlrow is what piao's two SQL engines share: the row interfaces
+// both drivers satisfy, a generic row collector, one time type that both
+// engines scan and store the same way, and the kinds of constraint
+// violation each engine recognises in its own errors.
+//
+// It holds helpers, never store bodies: each engine keeps its own SQL,
+// transactions, locking and bulk paths in internal/store/sqlite and
+// internal/store/postgres. It imports no driver.
+package sqlrow
+
+import (
+	"piao/internal/fault"
+)
+
+// Row is one result row: *sql.Row, *sql.Rows, pgx.Row and pgx.Rows are all Rows.
+type Row interface {
+	Scan(dest ...any) error
+}
+
+// Rows is a result set both *sql.Rows and pgx.Rows satisfy. Closing stays
+// with the caller, as the two drivers close differently.
+type Rows interface {
+	Row
+	Next() bool
+	Err() error
+}
+
+// Collect scans every row of rows with scan and returns them in order;
+// an empty result is an empty, non-nil slice (answers list [] not null).
+// what names the read in a wrapped error.
+func Collect[T any](rows Rows, what string, scan func(Row) (T, error)) ([]T, error) {
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fault.Wrap(err, what)
+		}
+		out = append(out, v)
+	}
+	return out, fault.Wrap(rows.Err(), what)
+}
+
+// Each calls fn for every row of rows, stopping at the first error.
+func Each(rows Rows, what string, fn func(Row) error) error {
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return fault.Wrap(rows.Err(), what)
+}
