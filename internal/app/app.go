@@ -7,8 +7,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"piao/internal/benefits"
@@ -23,8 +21,8 @@ import (
 	"piao/internal/payment"
 	"piao/internal/payment/sandbox"
 	"piao/internal/ridemore"
-	"piao/internal/store/postgres"
-	"piao/internal/store/sqlite"
+	"piao/internal/store"
+	"piao/internal/store/open"
 	"piao/internal/subsidy"
 )
 
@@ -54,9 +52,7 @@ type App struct {
 	Governance *governance.Service
 	Now        func() time.Time
 	metroCfg   metro.Config
-	ping       func(context.Context) error
-	close      func() error
-	migrate    func(context.Context) (int64, error)
+	db         store.Engine // the stores above are its; Migrate, Ping and Close go to it
 
 	// IdempotencyStore keeps the results of API calls made with an Idempotency-Key.
 	IdempotencyStore idempotency.Store
@@ -75,44 +71,20 @@ type App struct {
 
 // Open opens the configured database. It does not migrate; call Migrate.
 func Open(ctx context.Context, cfg Config) (*App, error) {
-	a := &App{Now: time.Now}
-	switch {
-	case strings.HasPrefix(cfg.Database, "postgres://"), strings.HasPrefix(cfg.Database, "postgresql://"):
-		db, err := postgres.Open(ctx, cfg.Database)
-		if err != nil {
-			return nil, err
-		}
-		a.Engine, a.Where = "postgres", redact(cfg.Database)
-		a.Network, a.ping, a.close, a.migrate = db.Network(), db.Ping, db.Close, db.Migrate
-		a.Identity = identity.NewService(db.Identity(), a.Now)
-		a.BookingStore, a.SandboxStore = db.Booking(), db.Sandbox()
-		a.IdempotencyStore = db.Idempotency()
-		a.Governance = governance.NewService(db.Governance(), governance.Config{Now: a.Now})
-		a.Benefits = benefits.NewService(db.Benefits(), benefits.Config{Now: a.Now, Network: metroNetwork(a.Network)})
-		a.MetroStore = db.Metro()
-		a.SubsidyStore = db.Subsidy()
-	case cfg.Database == "":
-		dir := cfg.DataDir
-		if dir == "" {
-			dir = "data"
-		}
-		path := filepath.Join(dir, "piao.db")
-		db, err := sqlite.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		a.Engine, a.Where = "sqlite", path
-		a.Network, a.ping, a.close, a.migrate = db.Network(), db.Ping, db.Close, db.Migrate
-		a.Identity = identity.NewService(db.Identity(), a.Now)
-		a.BookingStore, a.SandboxStore = db.Booking(), db.Sandbox()
-		a.IdempotencyStore = db.Idempotency()
-		a.Governance = governance.NewService(db.Governance(), governance.Config{Now: a.Now})
-		a.Benefits = benefits.NewService(db.Benefits(), benefits.Config{Now: a.Now, Network: metroNetwork(a.Network)})
-		a.MetroStore = db.Metro()
-		a.SubsidyStore = db.Subsidy()
-	default:
-		return nil, fmt.Errorf("unsupported database %q: use postgres://… or leave empty for the embedded SQLite", redact(cfg.Database))
+	db, err := open.Engine(ctx, cfg.Database, cfg.DataDir)
+	if err != nil {
+		return nil, err
 	}
+	a := &App{Now: time.Now, db: db}
+	a.Engine, a.Where = db.Name(), db.Where()
+	a.Network = db.Network()
+	a.Identity = identity.NewService(db.Identity(), a.Now)
+	a.BookingStore, a.SandboxStore = db.Booking(), db.Sandbox()
+	a.IdempotencyStore = db.Idempotency()
+	a.Governance = governance.NewService(db.Governance(), governance.Config{Now: a.Now})
+	a.Benefits = benefits.NewService(db.Benefits(), benefits.Config{Now: a.Now, Network: metroNetwork(a.Network)})
+	a.MetroStore = db.Metro()
+	a.SubsidyStore = db.Subsidy()
 	a.Catalog = &network.Catalog{Store: a.Network}
 	nets := metroNetwork(a.Network)
 	a.metroCfg = metro.Config{
@@ -259,13 +231,13 @@ func metroFareTable(ns network.Store) func(context.Context, string) (*metro.Fare
 }
 
 // Migrate applies pending schema migrations and returns the schema version.
-func (a *App) Migrate(ctx context.Context) (int64, error) { return a.migrate(ctx) }
+func (a *App) Migrate(ctx context.Context) (int64, error) { return a.db.Migrate(ctx) }
 
 // Ping checks the database.
-func (a *App) Ping(ctx context.Context) error { return a.ping(ctx) }
+func (a *App) Ping(ctx context.Context) error { return a.db.Ping(ctx) }
 
 // Close releases the database.
-func (a *App) Close() error { return a.close() }
+func (a *App) Close() error { return a.db.Close() }
 
 // Server builds the HTTP server; mount adds the console routes.
 func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
@@ -288,18 +260,4 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 			}
 		},
 	})
-}
-
-// redact hides the password in a database URL.
-func redact(u string) string {
-	at := strings.LastIndex(u, "@")
-	scheme := strings.Index(u, "://")
-	if at < 0 || scheme < 0 {
-		return u
-	}
-	creds := u[scheme+3 : at]
-	if i := strings.IndexByte(creds, ':'); i >= 0 {
-		return u[:scheme+3] + creds[:i] + ":***" + u[at:]
-	}
-	return u
 }

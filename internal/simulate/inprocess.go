@@ -21,7 +21,7 @@ import (
 	"piao/internal/identity"
 	"piao/internal/network"
 	"piao/internal/payment/sandbox"
-	"piao/internal/store/sqlite"
+	"piao/internal/store/open"
 )
 
 // MaxLead is how many days ahead of travel the simulated passengers book
@@ -212,7 +212,7 @@ func (d *InProcess) openFresh(ctx context.Context, o InProcessOptions) error {
 		return fmt.Errorf("%s already holds a database: the simulation needs a fresh one (remove it or pick another directory)", dir)
 	}
 	d.dir = dir
-	db, err := sqlite.Open(filepath.Join(dir, "piao.db"))
+	db, err := open.Engine(ctx, "", dir) // no database URL: the embedded SQLite in dir
 	if err != nil {
 		return err
 	}

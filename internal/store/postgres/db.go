@@ -15,6 +15,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"piao/internal/fault"
+	"piao/internal/store"
 	"piao/internal/store/sqlrow"
 )
 
@@ -23,7 +24,8 @@ var migrations embed.FS
 
 // DB is a pool of connections to one PostgreSQL database.
 type DB struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	where string // the URL opened, password hidden
 }
 
 // Open connects to the database at url (postgres://…).
@@ -40,7 +42,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	return &DB{pool: pool}, nil
+	return &DB{pool: pool, where: store.HidePassword(url)}, nil
 }
 
 // Migrate applies every pending migration and returns the schema version.

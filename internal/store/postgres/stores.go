@@ -9,7 +9,17 @@ import (
 	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment/sandbox"
+	"piao/internal/store"
 )
+
+// DB is one of piao's storage engines.
+var _ store.Engine = (*DB)(nil)
+
+// Name is the engine's kind, "postgres".
+func (db *DB) Name() string { return "postgres" }
+
+// Where is the database's URL with the password hidden.
+func (db *DB) Where() string { return db.where }
 
 // Network returns the network store.
 func (db *DB) Network() network.Store { return &networkStore{db} }

@@ -9,7 +9,17 @@ import (
 	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment/sandbox"
+	"piao/internal/store"
 )
+
+// DB is one of piao's storage engines.
+var _ store.Engine = (*DB)(nil)
+
+// Name is the engine's kind, "sqlite".
+func (db *DB) Name() string { return "sqlite" }
+
+// Where is the database file.
+func (db *DB) Where() string { return db.Path }
 
 // Network returns the network store.
 func (db *DB) Network() network.Store { return &networkStore{db} }

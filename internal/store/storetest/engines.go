@@ -12,7 +12,6 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -26,8 +25,8 @@ import (
 	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment/sandbox"
-	"piao/internal/store/postgres"
-	"piao/internal/store/sqlite"
+	"piao/internal/store/open"
+	"piao/internal/subsidy"
 )
 
 // Stores is one engine's set of domain stores over one fresh database.
@@ -47,6 +46,26 @@ type Stores struct {
 	Benefits benefits.Store
 	// Metro keeps gate taps, trips and their settlements.
 	Metro metro.Store
+	// Subsidy keeps subsidy schemes and enrolments.
+	Subsidy subsidy.Store
+}
+
+// openStores opens the engine database names (see open.Engine), migrated and
+// closed when the test ends, and returns its stores.
+func openStores(tb testing.TB, database, dataDir string) Stores {
+	tb.Helper()
+	db, err := open.Engine(context.Background(), database, dataDir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return Stores{
+		Engine: db.Name(), Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Ping: db.Ping,
+		Idempotency: db.Idempotency(), Governance: db.Governance(), Benefits: db.Benefits(), Metro: db.Metro(), Subsidy: db.Subsidy(),
+	}
 }
 
 // Engine opens a fresh, migrated database on one storage engine.
@@ -70,15 +89,7 @@ func Each(t *testing.T, fn func(t *testing.T, s Stores)) {
 // OpenSQLite opens a migrated SQLite database in a temporary directory.
 func OpenSQLite(tb testing.TB) Stores {
 	tb.Helper()
-	db, err := sqlite.Open(filepath.Join(tb.TempDir(), "piao.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
-	return Stores{Engine: "sqlite", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Idempotency: db.Idempotency(), Governance: db.Governance(), Benefits: db.Benefits(), Metro: db.Metro(), Ping: db.Ping}
+	return openStores(tb, "", tb.TempDir())
 }
 
 // PostgresURL returns the server URL for tests, skipping (or failing under
@@ -134,14 +145,5 @@ func FreshPostgresDatabase(tb testing.TB) string {
 // OpenPostgres opens a migrated fresh PostgreSQL database.
 func OpenPostgres(tb testing.TB) Stores {
 	tb.Helper()
-	dbURL := FreshPostgresDatabase(tb)
-	db, err := postgres.Open(context.Background(), dbURL)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
-	return Stores{Engine: "postgres", Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Idempotency: db.Idempotency(), Governance: db.Governance(), Benefits: db.Benefits(), Metro: db.Metro(), Ping: db.Ping}
+	return openStores(tb, FreshPostgresDatabase(tb), "")
 }

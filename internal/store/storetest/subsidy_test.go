@@ -4,14 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"piao/internal/fault"
-	"piao/internal/store/postgres"
-	"piao/internal/store/sqlite"
 	"piao/internal/store/storetest"
 	"piao/internal/subsidy"
 )
@@ -20,36 +17,9 @@ import (
 // from the instant.
 var subT0 = time.Date(2026, 3, 15, 10, 0, 0, 123456000, time.FixedZone("CST", 8*3600))
 
-// subsidyDB is what the test needs of either engine's database.
-type subsidyDB interface {
-	Migrate(context.Context) (int64, error)
-	Close() error
-	Subsidy() subsidy.Store
-}
-
 // eachSubsidy runs fn on a fresh, migrated subsidy store of every engine.
 func eachSubsidy(t *testing.T, fn func(t *testing.T, st subsidy.Store)) {
-	for _, e := range []struct {
-		name string
-		open func(t *testing.T) (subsidyDB, error)
-	}{
-		{"sqlite", func(t *testing.T) (subsidyDB, error) { return sqlite.Open(filepath.Join(t.TempDir(), "piao.db")) }},
-		{"postgres", func(t *testing.T) (subsidyDB, error) {
-			return postgres.Open(context.Background(), storetest.FreshPostgresDatabase(t))
-		}},
-	} {
-		t.Run(e.name, func(t *testing.T) {
-			db, err := e.open(t)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			if _, err := db.Migrate(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			fn(t, db.Subsidy())
-		})
-	}
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) { fn(t, s.Subsidy) })
 }
 
 func subScheme(id string, g subsidy.Group, campaign int64) subsidy.Scheme {

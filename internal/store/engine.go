@@ -1,0 +1,69 @@
+// Package store names what every storage engine offers, so the wiring
+// (internal/app, the simulator, the contract suites) opens one and uses it
+// without knowing which: the engines themselves live in store/sqlite and
+// store/postgres, and store/open picks one from the configuration.
+package store
+
+import (
+	"context"
+	"strings"
+
+	"piao/internal/benefits"
+	"piao/internal/booking"
+	"piao/internal/governance"
+	"piao/internal/idempotency"
+	"piao/internal/identity"
+	"piao/internal/metro"
+	"piao/internal/network"
+	"piao/internal/payment/sandbox"
+	"piao/internal/subsidy"
+)
+
+// Engine is one open database with every domain's store over it.
+type Engine interface {
+	// Name is the engine's kind: "sqlite" or "postgres".
+	Name() string
+	// Where is the database for display: its file, or its URL with the
+	// password hidden.
+	Where() string
+	// Migrate applies every pending migration and returns the schema version.
+	Migrate(ctx context.Context) (int64, error)
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+
+	// Network returns the network store.
+	Network() network.Store
+	// Identity returns the identity store.
+	Identity() identity.Store
+	// Booking returns the booking store.
+	Booking() booking.Store
+	// Sandbox returns the sandbox payment gateway's store.
+	Sandbox() sandbox.Store
+	// Idempotency returns the store of idempotency keys.
+	Idempotency() idempotency.Store
+	// Governance returns the governance store (lists, counts, transactions).
+	Governance() governance.Store
+	// Benefits returns the value-added tickets store.
+	Benefits() benefits.Store
+	// Metro returns the metro clearing and settlement store.
+	Metro() metro.Store
+	// Subsidy returns the store of subsidy schemes and enrolments.
+	Subsidy() subsidy.Store
+}
+
+// HidePassword returns a database URL with its password replaced by ***,
+// for logs and messages.
+func HidePassword(u string) string {
+	at := strings.LastIndex(u, "@")
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 {
+		return u
+	}
+	creds := u[scheme+3 : at]
+	if i := strings.IndexByte(creds, ':'); i >= 0 {
+		return u[:scheme+3] + creds[:i] + ":***" + u[at:]
+	}
+	return u
+}
