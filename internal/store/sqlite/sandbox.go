@@ -18,8 +18,6 @@ type sandboxStore struct{ *DB }
 
 var _ sandbox.Store = (*sandboxStore)(nil)
 
-var errSandboxBadStatus = fault.New(fault.Invalid, "payment_status_invalid", "支付单只能从待支付变为已支付、失败或关闭", "a payment can only go from pending to paid, failed or closed")
-
 // CreatePayment stores a new pending payment unless its order has an open one.
 func (s *sandboxStore) CreatePayment(ctx context.Context, p sandbox.Record, now time.Time) (sandbox.Record, bool, error) {
 	var out sandbox.Record
@@ -69,7 +67,7 @@ func (s *sandboxStore) Payment(ctx context.Context, id string) (sandbox.Record, 
 // Settle moves a pending, unexpired payment to status to and enqueues d.
 func (s *sandboxStore) Settle(ctx context.Context, id string, to payment.Status, at time.Time, d sandbox.Delivery) (sandbox.Record, error) {
 	if !to.Valid() || to == payment.Pending {
-		return sandbox.Record{}, errSandboxBadStatus
+		return sandbox.Record{}, sqlrow.ErrSettleStatus
 	}
 	var paidAt any
 	if to == payment.Paid {

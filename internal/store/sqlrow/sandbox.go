@@ -4,9 +4,14 @@ import (
 	"slices"
 	"strings"
 
+	"piao/internal/fault"
 	"piao/internal/payment"
 	"piao/internal/payment/sandbox"
 )
+
+// ErrSettleStatus is both engines' answer to settling a payment to pending
+// or to a status that does not exist.
+var ErrSettleStatus = fault.New(fault.Invalid, "payment_status_invalid", "支付单只能从待支付变为已支付、失败或关闭", "a payment can only go from pending to paid, failed or closed")
 
 // PaymentColumns are the columns of sandbox_payments that ScanPayment reads.
 const PaymentColumns = `id, order_ref, amount_fen, refunded_fen, status, subject, notify_url, return_url, created_at, expires_at, paid_at`
