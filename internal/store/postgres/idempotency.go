@@ -9,6 +9,7 @@ import (
 
 	"piao/internal/fault"
 	"piao/internal/idempotency"
+	"piao/internal/store/sqlrow"
 )
 
 // idempotencyStore implements idempotency.Store on PostgreSQL. Several
@@ -43,20 +44,13 @@ func (s *idempotencyStore) Claim(ctx context.Context, r idempotency.Record, now 
 				held, claimed, found = r, true, true
 				return nil
 			}
-			held = idempotency.Record{Scope: r.Scope, Key: r.Key}
-			var status string
-			err = tx.QueryRow(ctx, `SELECT method, path, body_hash, status, created_at, resp_status, content_type, location, resp_body
-				FROM idempotency_keys WHERE scope = $1 AND idem_key = $2`, r.Scope, r.Key).Scan(
-				&held.Method, &held.Path, &held.BodyHash, &status, &held.CreatedAt,
-				&held.Response.Status, &held.Response.ContentType, &held.Response.Location, &held.Response.Body)
+			held, err = sqlrow.ScanIdempotency(tx.QueryRow(ctx,
+				`SELECT `+sqlrow.IdempotencyColumns+` FROM idempotency_keys WHERE scope = $1 AND idem_key = $2`, r.Scope, r.Key))
 			if errors.Is(err, pgx.ErrNoRows) {
 				return nil
 			}
-			if err != nil {
-				return fault.Wrap(err, "read idempotency key")
-			}
-			held.Status, held.CreatedAt, found = idempotency.Status(status), held.CreatedAt.UTC(), true
-			return nil
+			found = err == nil
+			return err
 		})
 		if err != nil {
 			return idempotency.Record{}, false, err
@@ -69,13 +63,9 @@ func (s *idempotencyStore) Claim(ctx context.Context, r idempotency.Record, now 
 }
 
 func (s *idempotencyStore) Complete(ctx context.Context, scope, key string, resp idempotency.Response) error {
-	body := resp.Body
-	if body == nil {
-		body = []byte{}
-	}
 	tag, err := s.pool.Exec(ctx, `UPDATE idempotency_keys SET status = 'completed', resp_status = $1, content_type = $2, location = $3, resp_body = $4
 		WHERE scope = $5 AND idem_key = $6 AND status = 'in_progress'`,
-		resp.Status, resp.ContentType, resp.Location, body, scope, key)
+		resp.Status, resp.ContentType, resp.Location, sqlrow.ResponseBody(resp), scope, key)
 	if err != nil {
 		return fault.Wrap(err, "complete idempotency key")
 	}

@@ -3,16 +3,15 @@ package postgres
 import (
 	"context"
 	"errors"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"piao/internal/fault"
 	"piao/internal/payment"
 	"piao/internal/payment/sandbox"
+	"piao/internal/store/sqlrow"
 )
 
 // sandboxStore implements sandbox.Store on PostgreSQL. Several processes
@@ -21,72 +20,6 @@ import (
 type sandboxStore struct{ *DB }
 
 var _ sandbox.Store = (*sandboxStore)(nil)
-
-var errSandboxBadStatus = fault.New(fault.Invalid, "payment_status_invalid", "支付单只能从待支付变为已支付、失败或关闭", "a payment can only go from pending to paid, failed or closed")
-
-const sbPaymentColumns = `id, order_ref, amount_fen, refunded_fen, status, subject, notify_url, return_url, created_at, expires_at, paid_at`
-
-const sbDeliveryColumns = `id, payment_id, url, body, created_at, next_attempt_at, attempts, lease_until, delivered_at, gave_up_at, last_error`
-
-// sbUniqueViolation is PostgreSQL's SQLSTATE for a unique violation.
-const sbUniqueViolation = "23505"
-
-// sbPgCode returns the SQLSTATE of err, or "".
-func sbPgCode(err error) string {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.Code
-	}
-	return ""
-}
-
-// sbNullTime is t for a TIMESTAMPTZ column, or NULL if it is zero.
-func sbNullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t
-}
-
-// sbTime is a scanned nullable time in UTC; NULL is the zero time.
-func sbTime(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
-	}
-	return t.UTC()
-}
-
-func sbScanPayment(row pgx.Row) (sandbox.Record, error) {
-	var r sandbox.Record
-	var paid *time.Time
-	err := row.Scan(&r.ID, &r.OrderRef, &r.AmountFen, &r.RefundedFen, (*string)(&r.Status), &r.Subject,
-		&r.NotifyURL, &r.ReturnURL, &r.CreatedAt, &r.ExpiresAt, &paid)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return sandbox.Record{}, sandbox.ErrPaymentNotFound
-	}
-	if err != nil {
-		return sandbox.Record{}, fault.Wrap(err, "scan sandbox payment")
-	}
-	r.CreatedAt, r.ExpiresAt, r.PaidAt = r.CreatedAt.UTC(), r.ExpiresAt.UTC(), sbTime(paid)
-	return r, nil
-}
-
-func sbScanDelivery(row pgx.Row) (sandbox.Delivery, error) {
-	var d sandbox.Delivery
-	var body string
-	var lease, delivered, gaveUp *time.Time
-	err := row.Scan(&d.ID, &d.PaymentID, &d.URL, &body, &d.CreatedAt, &d.NextAttemptAt, &d.Attempts, &lease, &delivered, &gaveUp, &d.LastError)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return sandbox.Delivery{}, sandbox.ErrDeliveryNotFound
-	}
-	if err != nil {
-		return sandbox.Delivery{}, fault.Wrap(err, "scan sandbox delivery")
-	}
-	d.Body = []byte(body)
-	d.CreatedAt, d.NextAttemptAt = d.CreatedAt.UTC(), d.NextAttemptAt.UTC()
-	d.LeaseUntil, d.DeliveredAt, d.GaveUpAt = sbTime(lease), sbTime(delivered), sbTime(gaveUp)
-	return d, nil
-}
 
 // CreatePayment stores a new pending payment unless its order has an open one.
 func (s *sandboxStore) CreatePayment(ctx context.Context, p sandbox.Record, now time.Time) (sandbox.Record, bool, error) {
@@ -101,19 +34,19 @@ func (s *sandboxStore) CreatePayment(ctx context.Context, p sandbox.Record, now 
 		// A concurrent creator for the same order makes the insert wait for
 		// it and then do nothing; the next statement sees its payment.
 		tag, err := tx.Exec(ctx,
-			`INSERT INTO sandbox_payments (`+sbPaymentColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			`INSERT INTO sandbox_payments (`+sqlrow.PaymentColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 			 ON CONFLICT (order_ref) WHERE status IN ('pending', 'paid') DO NOTHING`,
 			p.ID, p.OrderRef, p.AmountFen, p.RefundedFen, string(p.Status), p.Subject, p.NotifyURL, p.ReturnURL,
-			p.CreatedAt, p.ExpiresAt, sbNullTime(p.PaidAt))
+			p.CreatedAt, p.ExpiresAt, pgtype.Timestamptz{Time: p.PaidAt, Valid: !p.PaidAt.IsZero()})
 		if err != nil {
 			return fault.Wrap(err, "insert sandbox payment")
 		}
 		if tag.RowsAffected() == 0 {
-			out, err = sbScanPayment(tx.QueryRow(ctx,
-				`SELECT `+sbPaymentColumns+` FROM sandbox_payments WHERE order_ref = $1 AND status IN ('pending', 'paid')`, p.OrderRef))
+			out, err = sqlrow.ScanPayment(tx.QueryRow(ctx,
+				`SELECT `+sqlrow.PaymentColumns+` FROM sandbox_payments WHERE order_ref = $1 AND status IN ('pending', 'paid')`, p.OrderRef))
 			return err
 		}
-		out, err = sbScanPayment(tx.QueryRow(ctx, `SELECT `+sbPaymentColumns+` FROM sandbox_payments WHERE id = $1`, p.ID))
+		out, err = sqlrow.ScanPayment(tx.QueryRow(ctx, `SELECT `+sqlrow.PaymentColumns+` FROM sandbox_payments WHERE id = $1`, p.ID))
 		created = true
 		return err
 	})
@@ -125,28 +58,25 @@ func (s *sandboxStore) CreatePayment(ctx context.Context, p sandbox.Record, now 
 
 // Payment returns a payment.
 func (s *sandboxStore) Payment(ctx context.Context, id string) (sandbox.Record, error) {
-	return sbScanPayment(s.pool.QueryRow(ctx, `SELECT `+sbPaymentColumns+` FROM sandbox_payments WHERE id = $1`, id))
+	return sqlrow.ScanPayment(s.pool.QueryRow(ctx, `SELECT `+sqlrow.PaymentColumns+` FROM sandbox_payments WHERE id = $1`, id))
 }
 
 // Settle moves a pending, unexpired payment to status to and enqueues d.
 func (s *sandboxStore) Settle(ctx context.Context, id string, to payment.Status, at time.Time, d sandbox.Delivery) (sandbox.Record, error) {
 	if !to.Valid() || to == payment.Pending {
-		return sandbox.Record{}, errSandboxBadStatus
+		return sandbox.Record{}, sqlrow.ErrSettleStatus
 	}
-	var paidAt any
-	if to == payment.Paid {
-		paidAt = at
-	}
+	paidAt := pgtype.Timestamptz{Time: at, Valid: to == payment.Paid}
 	var out sandbox.Record
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		// The row lock makes concurrent settlers wait and then find the
 		// payment no longer pending.
 		var err error
-		out, err = sbScanPayment(tx.QueryRow(ctx,
+		out, err = sqlrow.ScanPayment(tx.QueryRow(ctx,
 			`UPDATE sandbox_payments SET status = $1, paid_at = $2 WHERE id = $3 AND status = 'pending' AND expires_at > $4
-			 RETURNING `+sbPaymentColumns, string(to), paidAt, id, at))
+			 RETURNING `+sqlrow.PaymentColumns, string(to), paidAt, id, at))
 		if errors.Is(err, sandbox.ErrPaymentNotFound) {
-			cur, err := sbScanPayment(tx.QueryRow(ctx, `SELECT `+sbPaymentColumns+` FROM sandbox_payments WHERE id = $1`, id))
+			cur, err := sqlrow.ScanPayment(tx.QueryRow(ctx, `SELECT `+sqlrow.PaymentColumns+` FROM sandbox_payments WHERE id = $1`, id))
 			switch {
 			case err != nil:
 				return err
@@ -174,14 +104,15 @@ func (s *sandboxStore) Settle(ctx context.Context, id string, to payment.Status,
 // Refund records a succeeded refund once and adds it to the payment.
 func (s *sandboxStore) Refund(ctx context.Context, r payment.Refund) (payment.Refund, error) {
 	r.At = r.At.UTC()
+	const qRefund = `SELECT ` + sqlrow.RefundColumns + ` FROM sandbox_refunds WHERE id = $1`
 	var out payment.Refund
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		// Locking the payment serialises its refunds.
-		cur, err := sbScanPayment(tx.QueryRow(ctx, `SELECT `+sbPaymentColumns+` FROM sandbox_payments WHERE id = $1 FOR UPDATE`, r.PaymentID))
+		cur, err := sqlrow.ScanPayment(tx.QueryRow(ctx, `SELECT `+sqlrow.PaymentColumns+` FROM sandbox_payments WHERE id = $1 FOR UPDATE`, r.PaymentID))
 		if err != nil {
 			return err
 		}
-		prev, err := sbRefund(ctx, tx, r.ID)
+		prev, err := sqlrow.ScanRefund(tx.QueryRow(ctx, qRefund, r.ID))
 		switch {
 		case err == nil:
 			if prev.PaymentID != r.PaymentID || prev.AmountFen != r.AmountFen {
@@ -200,16 +131,16 @@ func (s *sandboxStore) Refund(ctx context.Context, r payment.Refund) (payment.Re
 			return fault.Wrap(err, "refund sandbox payment")
 		}
 		if _, err := tx.Exec(ctx,
-			`INSERT INTO sandbox_refunds (id, payment_id, amount_fen, status, at) VALUES ($1, $2, $3, $4, $5)`,
+			`INSERT INTO sandbox_refunds (`+sqlrow.RefundColumns+`) VALUES ($1, $2, $3, $4, $5)`,
 			r.ID, r.PaymentID, r.AmountFen, string(r.Status), r.At); err != nil {
 			return err // a unique violation is handled below
 		}
 		out = r
 		return nil
 	})
-	if sbPgCode(err) == sbUniqueViolation {
+	if v, _ := violation(err); v == sqlrow.Unique {
 		// The same refund ID was used at the same time for another payment.
-		prev, perr := sbRefund(ctx, s.pool, r.ID)
+		prev, perr := sqlrow.ScanRefund(s.pool.QueryRow(ctx, qRefund, r.ID))
 		if perr != nil {
 			return payment.Refund{}, fault.Wrap(perr, "find sandbox refund")
 		}
@@ -224,72 +155,32 @@ func (s *sandboxStore) Refund(ctx context.Context, r payment.Refund) (payment.Re
 	return out, nil
 }
 
-// sbRefund reads one refund (pgx.ErrNoRows if there is none).
-func sbRefund(ctx context.Context, q interface {
-	QueryRow(context.Context, string, ...any) pgx.Row
-}, id string) (payment.Refund, error) {
-	var r payment.Refund
-	err := q.QueryRow(ctx, `SELECT id, payment_id, amount_fen, status, at FROM sandbox_refunds WHERE id = $1`, id).
-		Scan(&r.ID, &r.PaymentID, &r.AmountFen, (*string)(&r.Status), &r.At)
-	r.At = r.At.UTC()
-	return r, err
-}
-
 // Refunds lists a payment's refunds, oldest first.
 func (s *sandboxStore) Refunds(ctx context.Context, paymentID string) ([]payment.Refund, error) {
-	rows, err := s.pool.Query(ctx,
-		`SELECT id, payment_id, amount_fen, status, at FROM sandbox_refunds WHERE payment_id = $1 ORDER BY at, id`, paymentID)
-	if err != nil {
-		return nil, fault.Wrap(err, "list sandbox refunds")
-	}
-	defer rows.Close()
-	out := []payment.Refund{}
-	for rows.Next() {
-		var r payment.Refund
-		if err := rows.Scan(&r.ID, &r.PaymentID, &r.AmountFen, (*string)(&r.Status), &r.At); err != nil {
-			return nil, fault.Wrap(err, "scan sandbox refund")
-		}
-		r.At = r.At.UTC()
-		out = append(out, r)
-	}
-	return out, fault.Wrap(rows.Err(), "list sandbox refunds")
+	return list(ctx, s.pool, "list sandbox refunds", sqlrow.ScanRefund,
+		`SELECT `+sqlrow.RefundColumns+` FROM sandbox_refunds WHERE payment_id = $1 ORDER BY at, id`, paymentID)
 }
 
 // ClaimDue leases up to limit due deliveries until leaseUntil, skipping
 // rows another process is claiming.
 func (s *sandboxStore) ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit int) ([]sandbox.Delivery, error) {
-	out := []sandbox.Delivery{}
+	var out []sandbox.Delivery
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx,
+		var err error
+		out, err = list(ctx, tx, "claim sandbox deliveries", sqlrow.ScanDelivery,
 			`UPDATE sandbox_outbox SET lease_until = $1
 			 WHERE id IN (SELECT id FROM sandbox_outbox
 			              WHERE delivered_at IS NULL AND gave_up_at IS NULL AND next_attempt_at <= $2
 			                AND (lease_until IS NULL OR lease_until <= $2)
 			              ORDER BY next_attempt_at, id LIMIT $3
 			              FOR UPDATE SKIP LOCKED)
-			 RETURNING `+sbDeliveryColumns, leaseUntil, now, limit)
-		if err != nil {
-			return fault.Wrap(err, "claim sandbox deliveries")
-		}
-		defer rows.Close()
-		for rows.Next() {
-			d, err := sbScanDelivery(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, d)
-		}
-		return fault.Wrap(rows.Err(), "claim sandbox deliveries")
+			 RETURNING `+sqlrow.DeliveryColumns, leaseUntil, now, limit)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, func(a, b sandbox.Delivery) int {
-		if c := a.NextAttemptAt.Compare(b.NextAttemptAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	sqlrow.SortDue(out)
 	return out, nil
 }
 
@@ -337,19 +228,6 @@ func (s *sandboxStore) GiveUp(ctx context.Context, id string, attempts int, at t
 
 // Deliveries lists a payment's deliveries, oldest first.
 func (s *sandboxStore) Deliveries(ctx context.Context, paymentID string) ([]sandbox.Delivery, error) {
-	rows, err := s.pool.Query(ctx,
-		`SELECT `+sbDeliveryColumns+` FROM sandbox_outbox WHERE payment_id = $1 ORDER BY created_at, id`, paymentID)
-	if err != nil {
-		return nil, fault.Wrap(err, "list sandbox deliveries")
-	}
-	defer rows.Close()
-	out := []sandbox.Delivery{}
-	for rows.Next() {
-		d, err := sbScanDelivery(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, fault.Wrap(rows.Err(), "list sandbox deliveries")
+	return list(ctx, s.pool, "list sandbox deliveries", sqlrow.ScanDelivery,
+		`SELECT `+sqlrow.DeliveryColumns+` FROM sandbox_outbox WHERE payment_id = $1 ORDER BY created_at, id`, paymentID)
 }

@@ -7,6 +7,7 @@ import (
 
 	"piao/internal/fault"
 	"piao/internal/idempotency"
+	"piao/internal/store/sqlrow"
 )
 
 // idempotencyStore implements idempotency.Store on SQLite. Claims run in a
@@ -24,12 +25,12 @@ func (s *idempotencyStore) Claim(ctx context.Context, r idempotency.Record, now 
 		// A record that is no longer live gives its key up.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ?
 			AND (created_at < ? OR (status = 'in_progress' AND created_at < ?))`,
-			r.Scope, r.Key, formatTime(now.Add(-idempotency.TTL)), formatTime(now.Add(-idempotency.AbandonAfter))); err != nil {
+			r.Scope, r.Key, sqlrow.At(now.Add(-idempotency.TTL)), sqlrow.At(now.Add(-idempotency.AbandonAfter))); err != nil {
 			return fault.Wrap(err, "expire idempotency key")
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, idem_key, method, path, body_hash, status, created_at)
 			VALUES (?, ?, ?, ?, ?, 'in_progress', ?) ON CONFLICT (scope, idem_key) DO NOTHING`,
-			r.Scope, r.Key, r.Method, r.Path, r.BodyHash, formatTime(r.CreatedAt))
+			r.Scope, r.Key, r.Method, r.Path, r.BodyHash, sqlrow.At(r.CreatedAt))
 		if err != nil {
 			return fault.Wrap(err, "claim idempotency key")
 		}
@@ -39,19 +40,9 @@ func (s *idempotencyStore) Claim(ctx context.Context, r idempotency.Record, now 
 			held, claimed = r, true
 			return nil
 		}
-		var created string
-		var body []byte
-		held = idempotency.Record{Scope: r.Scope, Key: r.Key}
-		err = tx.QueryRowContext(ctx, `SELECT method, path, body_hash, status, created_at, resp_status, content_type, location, resp_body
-			FROM idempotency_keys WHERE scope = ? AND idem_key = ?`, r.Scope, r.Key).Scan(
-			&held.Method, &held.Path, &held.BodyHash, (*string)(&held.Status), &created,
-			&held.Response.Status, &held.Response.ContentType, &held.Response.Location, &body)
-		if err != nil {
-			return fault.Wrap(err, "read idempotency key")
-		}
-		held.Response.Body = body
-		held.CreatedAt, err = parseTime(created)
-		return fault.Wrap(err, "read idempotency key")
+		held, err = sqlrow.ScanIdempotency(tx.QueryRowContext(ctx,
+			`SELECT `+sqlrow.IdempotencyColumns+` FROM idempotency_keys WHERE scope = ? AND idem_key = ?`, r.Scope, r.Key))
+		return err
 	})
 	if err != nil {
 		return idempotency.Record{}, false, err
@@ -60,14 +51,10 @@ func (s *idempotencyStore) Claim(ctx context.Context, r idempotency.Record, now 
 }
 
 func (s *idempotencyStore) Complete(ctx context.Context, scope, key string, resp idempotency.Response) error {
-	body := resp.Body
-	if body == nil {
-		body = []byte{}
-	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET status = 'completed', resp_status = ?, content_type = ?, location = ?, resp_body = ?
 			WHERE scope = ? AND idem_key = ? AND status = 'in_progress'`,
-			resp.Status, resp.ContentType, resp.Location, body, scope, key)
+			resp.Status, resp.ContentType, resp.Location, sqlrow.ResponseBody(resp), scope, key)
 		if err != nil {
 			return fault.Wrap(err, "complete idempotency key")
 		}
@@ -92,7 +79,7 @@ func (s *idempotencyStore) Release(ctx context.Context, scope, key string) error
 func (s *idempotencyStore) Sweep(ctx context.Context, cutoff time.Time) (int64, error) {
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`, formatTime(cutoff))
+		res, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`, sqlrow.At(cutoff))
 		if err != nil {
 			return fault.Wrap(err, "sweep idempotency keys")
 		}

@@ -1,0 +1,77 @@
+package sqlrow
+
+import (
+	"database/sql"
+	"errors"
+
+	"piao/internal/fault"
+	"piao/internal/identity"
+)
+
+// The errors both engines' identity stores answer with.
+var (
+	ErrAccountExists   = fault.New(fault.Conflict, "account_exists", "用户名或手机号已被使用", "the username or phone number is already taken")
+	ErrAccountNotFound = fault.New(fault.NotFound, "account_not_found", "账号不存在", "account not found")
+	ErrTokenNotFound   = fault.New(fault.NotFound, "token_not_found", "令牌不存在", "token not found")
+)
+
+// AccountColumns are the columns of accounts that ScanAccount reads.
+const AccountColumns = `id, username, COALESCE(phone, ''), display_name, role, password_hash, disabled, created_at`
+
+// TokenColumns are the columns of tokens that ScanToken reads.
+const TokenColumns = `hash, account_id, kind, created_at, expires_at`
+
+// CredentialColumns are an account's columns (alias a) and then its
+// token's (alias t), as ScanCredential reads them.
+const CredentialColumns = `a.id, a.username, COALESCE(a.phone, ''), a.display_name, a.role, a.password_hash, a.disabled, a.created_at,
+	t.hash, t.kind, t.created_at, t.expires_at`
+
+// noRowAs is a scan's error as a scanner returns it: notFound if there
+// was no row, else err wrapped with what (nil stays nil).
+func noRowAs(err, notFound error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) { // pgx.ErrNoRows is sql.ErrNoRows too
+		return notFound
+	}
+	return fault.Wrap(err, what)
+}
+
+// ScanAccount reads AccountColumns; no row is ErrAccountNotFound.
+func ScanAccount(r Row) (identity.Account, error) {
+	var a identity.Account
+	var created Time
+	err := r.Scan(&a.ID, &a.Username, &a.Phone, &a.DisplayName, (*string)(&a.Role), &a.PasswordHash, &a.Disabled, &created)
+	if err != nil {
+		return identity.Account{}, noRowAs(err, ErrAccountNotFound, "scan account")
+	}
+	a.CreatedAt = created.Time
+	return a, nil
+}
+
+// ScanToken reads TokenColumns; no row is ErrTokenNotFound.
+func ScanToken(r Row) (identity.Token, error) {
+	var t identity.Token
+	var created, expires Time
+	err := r.Scan(&t.Hash, &t.AccountID, (*string)(&t.Kind), &created, &expires)
+	if err != nil {
+		return identity.Token{}, noRowAs(err, ErrTokenNotFound, "token by hash")
+	}
+	t.CreatedAt, t.ExpiresAt = created.Time, expires.Time
+	return t, nil
+}
+
+// ScanCredential reads CredentialColumns, a token and its account; no row
+// is ErrTokenNotFound. Every API call's token check runs it, so it scans
+// in one call.
+func ScanCredential(r Row) (identity.Token, identity.Account, error) {
+	var t identity.Token
+	var a identity.Account
+	var aCreated, tCreated, tExpires Time
+	err := r.Scan(&a.ID, &a.Username, &a.Phone, &a.DisplayName, (*string)(&a.Role), &a.PasswordHash, &a.Disabled, &aCreated,
+		&t.Hash, (*string)(&t.Kind), &tCreated, &tExpires)
+	if err != nil {
+		return identity.Token{}, identity.Account{}, noRowAs(err, ErrTokenNotFound, "credential")
+	}
+	t.AccountID = a.ID
+	a.CreatedAt, t.CreatedAt, t.ExpiresAt = aCreated.Time, tCreated.Time, tExpires.Time
+	return t, a, nil
+}
