@@ -11,6 +11,13 @@ import (
 // the same text into TIMESTAMPTZ.
 const layout = "2006-01-02T15:04:05.000000000Z07:00"
 
+// stored is t as both engines keep it: UTC, cut to the microsecond.
+// PostgreSQL keeps microseconds and would round the text's nanoseconds
+// (23:59:59.9999999 becoming the next day); cutting first makes a time
+// written on either engine read back as the same instant, and the same
+// instant pgx's binary encoding of a time.Time stores.
+func stored(t time.Time) string { return t.UTC().Truncate(time.Microsecond).Format(layout) }
+
 // Time is a time.Time as both engines store it: TEXT in the fixed layout on
 // SQLite, TIMESTAMPTZ on PostgreSQL. It scans either into UTC, so a time
 // read back is the same value on both engines. Pass sqlrow.At(t) as a query
@@ -20,8 +27,8 @@ type Time struct{ time.Time }
 // At wraps t for a query argument.
 func At(t time.Time) Time { return Time{t} }
 
-// Value stores the time as fixed-width UTC text.
-func (t Time) Value() (driver.Value, error) { return t.UTC().Format(layout), nil }
+// Value stores the time as fixed-width UTC text, cut to the microsecond.
+func (t Time) Value() (driver.Value, error) { return stored(t.Time), nil }
 
 // Scan reads a TIMESTAMPTZ or a stored text time; NULL scans as the zero time.
 func (t *Time) Scan(src any) error {
@@ -37,12 +44,13 @@ type NullTime struct{ time.Time }
 // AtOrNull wraps t for a query argument; the zero time is stored as NULL.
 func AtOrNull(t time.Time) NullTime { return NullTime{t} }
 
-// Value stores the time as fixed-width UTC text, or NULL if it is zero.
+// Value stores the time as fixed-width UTC text cut to the microsecond,
+// or NULL if it is zero.
 func (t NullTime) Value() (driver.Value, error) {
 	if t.IsZero() {
 		return nil, nil
 	}
-	return t.UTC().Format(layout), nil
+	return stored(t.Time), nil
 }
 
 // Scan reads a TIMESTAMPTZ, a stored text time or NULL (the zero time).
@@ -54,7 +62,7 @@ func (t *NullTime) Scan(src any) error {
 
 // Format renders t as the SQLite engine stores it, for SQL built as text
 // (a bulk insert's literal values).
-func Format(t time.Time) string { return t.UTC().Format(layout) }
+func Format(t time.Time) string { return stored(t) }
 
 // Parse reads a time stored as text.
 func Parse(s string) (time.Time, error) {
