@@ -22,10 +22,10 @@ import (
 	"piao/internal/booking"
 	"piao/internal/fault"
 	"piao/internal/governance"
-	"piao/internal/httpapi"
 	"piao/internal/identity"
 	"piao/internal/metro"
 	"piao/internal/network"
+	"piao/internal/problem"
 	"piao/internal/subsidy"
 )
 
@@ -325,4 +325,4 @@ func (c *Console) internalError(w http.ResponseWriter, r *http.Request, st *stat
 }
 
 // statusOf is the HTTP status of the page showing err, by the API's mapping.
-func statusOf(err error) int { return httpapi.StatusOf(fault.CodeOf(err)) }
+func statusOf(err error) int { return problem.StatusOf(fault.CodeOf(err)) }

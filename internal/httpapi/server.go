@@ -32,6 +32,7 @@ import (
 	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment"
+	"piao/internal/problem"
 	"piao/internal/subsidy"
 )
 
@@ -275,7 +276,7 @@ func (s *Server) authorize(ctx huma.Context, next func(huma.Context)) {
 	next(huma.WithValue(ctx, principalKey, p))
 }
 
-func writeHumaProblem(api huma.API, ctx huma.Context, p *Problem) {
+func writeHumaProblem(api huma.API, ctx huma.Context, p *problem.Problem) {
 	if p.Status == http.StatusUnauthorized {
 		ctx.SetHeader("WWW-Authenticate", `Bearer realm="piao"`)
 	}
