@@ -32,8 +32,7 @@ import (
 // Deps are the domain services the console calls.
 type Deps struct {
 	Identity *identity.Service // logins, sessions and who holds them
-	Network  network.Store     // stations and lines
-	Catalog  *network.Catalog  // timetables
+	Catalog  *network.Catalog  // stations, lines and timetables
 	// Booking sells tickets on the passenger pages (/h5/…); it runs once
 	// app.App.Start has been called. Without it those pages answer 503.
 	Booking *booking.Service
@@ -45,7 +44,7 @@ type Deps struct {
 	Benefits *benefits.Service
 	// Metro keeps cleared and settled trips: the benefit-use statistics
 	// by station and hour. Without it that page says so.
-	Metro   metro.Store
+	Metro   *metro.Service
 	Version string // shown in the footer
 	// Subsidy runs subsidy schemes and enrolments: the operator's review
 	// queue and the rider's page. Without it those pages answer 503.

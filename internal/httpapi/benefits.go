@@ -130,7 +130,7 @@ func (s *Server) listProducts(ctx context.Context, _ *struct{}) (*productsOutput
 	if err := s.needBenefits(); err != nil {
 		return nil, err
 	}
-	ps, err := s.deps.Benefits.Store().Products(ctx, "")
+	ps, err := s.deps.Benefits.Products(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ type benefitIDPath struct {
 }
 
 func (s *Server) getProduct(ctx context.Context, in *benefitIDPath) (*body[benefits.Product], error) {
-	return withBenefits(s, func(svc *benefits.Service) (benefits.Product, error) { return svc.Store().Product(ctx, in.ID) })
+	return withBenefits(s, func(svc *benefits.Service) (benefits.Product, error) { return svc.Product(ctx, in.ID) })
 }
 
 // campaignRequest is what a caller sets of a campaign.
@@ -174,7 +174,7 @@ type campaignView struct {
 type campaignOutput struct{ Body campaignView }
 
 func (s *Server) campaignView(ctx context.Context, c benefits.Campaign, events bool) (campaignView, error) {
-	st := s.deps.Benefits.Store()
+	st := s.deps.Benefits
 	p, err := st.Product(ctx, c.ProductID)
 	if err != nil {
 		return campaignView{}, err
@@ -229,7 +229,7 @@ func (s *Server) listCampaigns(ctx context.Context, in *campaignsInput) (*campai
 }
 
 func (s *Server) campaignList(ctx context.Context, f benefits.CampaignFilter, keep func(campaignView) bool) (*campaignsOutput, error) {
-	cs, err := s.deps.Benefits.Store().Campaigns(ctx, f)
+	cs, err := s.deps.Benefits.Campaigns(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +268,7 @@ func (s *Server) getCampaign(ctx context.Context, in *benefitIDPath) (*campaignO
 	if err := s.needBenefits(); err != nil {
 		return nil, err
 	}
-	c, err := s.deps.Benefits.Store().Campaign(ctx, in.ID)
+	c, err := s.deps.Benefits.Campaign(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -360,7 +360,7 @@ func (s *Server) listCodeBatches(ctx context.Context, in *benefitIDPath) (*codeB
 	if err := s.needBenefits(); err != nil {
 		return nil, err
 	}
-	bs, err := s.deps.Benefits.Store().CodeBatches(ctx, in.ID)
+	bs, err := s.deps.Benefits.CodeBatches(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -374,7 +374,7 @@ func (s *Server) exportCodes(ctx context.Context, in *benefitIDPath) (*csvOutput
 		return nil, err
 	}
 	rows := [][]string{{"code", "redeemed_by", "redeemed_at", "ticket_id"}}
-	err := s.deps.Benefits.Store().Codes(ctx, in.ID, func(r benefits.CodeRow) error {
+	err := s.deps.Benefits.Codes(ctx, in.ID, func(r benefits.CodeRow) error {
 		row := []string{benefits.DisplayCode(r.Code), "", "", ""}
 		if r.TicketID != 0 {
 			row[1], row[2], row[3] = strconv.FormatInt(r.RedeemedBy, 10), r.RedeemedAt.In(benefits.Shanghai).Format(time.RFC3339), strconv.FormatInt(r.TicketID, 10)
@@ -496,7 +496,7 @@ func (s *Server) listGifts(ctx context.Context, _ *struct{}) (*giftsOutput, erro
 		return nil, err
 	}
 	me := PrincipalFrom(ctx).Account.ID
-	gs, err := s.deps.Benefits.Store().Gifts(ctx, me)
+	gs, err := s.deps.Benefits.Gifts(ctx, me)
 	if err != nil {
 		return nil, err
 	}
@@ -581,7 +581,7 @@ func (s *Server) getRedemption(ctx context.Context, in *struct {
 	if err := s.needBenefits(); err != nil {
 		return nil, err
 	}
-	red, err := s.deps.Benefits.Store().Redemption(ctx, in.ID)
+	red, err := s.deps.Benefits.Redemption(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -246,7 +246,7 @@ func (s *Server) cancellationReport(ctx context.Context, in *reportInput) (*repo
 			return nil, err
 		}
 	}
-	train, err := governance.ResolveTrain(ctx, s.deps.Network, in.Train)
+	train, err := governance.ResolveTrain(ctx, s.deps.Catalog, in.Train)
 	if err != nil {
 		return nil, err
 	}

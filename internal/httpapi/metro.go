@@ -203,7 +203,7 @@ func (s *Server) getTrip(ctx context.Context, in *struct {
 	if err := s.needMetro(); err != nil {
 		return nil, err
 	}
-	st := s.deps.Metro.Store()
+	st := s.deps.Metro
 	t, err := st.Trip(ctx, in.ID)
 	if err != nil {
 		return nil, err
@@ -238,7 +238,7 @@ func (s *Server) campaignUses(ctx context.Context, in *usesInput) (*body[[]metro
 	if !from.Before(until) {
 		return nil, fault.New(fault.Invalid, "bad_window", "起始时间应早于结束时间", "from must be before until")
 	}
-	uses, err := s.deps.Metro.Store().UseStats(ctx, in.ID, from, until)
+	uses, err := s.deps.Metro.UseStats(ctx, in.ID, from, until)
 	if err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ func (s *Server) issueRideMore(ctx context.Context, in *rideMoreInput) (*body[ri
 	if err != nil {
 		return nil, err
 	}
-	rep, err := ridemore.IssueMonthly(ctx, s.deps.Metro.Store(), s.deps.Benefits.Store(), in.Body.Rule,
+	rep, err := ridemore.IssueMonthly(ctx, s.deps.Metro, s.deps.Benefits, in.Body.Rule,
 		ridemore.IssueOptions{Feed: in.Body.Feed, Month: month}, s.deps.Benefits.Now())
 	if err != nil {
 		return nil, err

@@ -41,9 +41,10 @@ const MaxBodyBytes = 1 << 20
 
 // Deps are the services the API serves.
 type Deps struct {
-	Version  string
+	Version string
+	// Catalog reads the network (feeds, stations, lines, timetables, fares)
+	// and edits car layouts and fares.
 	Catalog  *network.Catalog
-	Network  network.Store
 	Identity *identity.Service
 	// Booking sells seats; nil when this process does not run it.
 	Booking *booking.Service
@@ -56,6 +57,8 @@ type Deps struct {
 	// Mount adds non-API routes (the console) to the mux.
 	Mount func(mux *http.ServeMux)
 	// Idempotency keeps Idempotency-Key results; nil turns the feature off.
+	// It is the one store the server holds: the middleware that replays
+	// answers is HTTP plumbing, not a domain the handlers call.
 	Idempotency idempotency.Store
 	// Benefits runs value-added tickets; nil when off.
 	Benefits *benefits.Service

@@ -85,7 +85,7 @@ func (s *Server) schemeView(ctx context.Context, sc subsidy.Scheme) (schemeView,
 	if s.deps.Benefits == nil {
 		return v, nil
 	}
-	c, err := s.deps.Benefits.Store().Campaign(ctx, sc.CampaignID)
+	c, err := s.deps.Benefits.Campaign(ctx, sc.CampaignID)
 	if err != nil {
 		return v, err
 	}
