@@ -201,7 +201,7 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 		}
 	}
 	if cmd.Demo && cmd.DemoMonth {
-		month, err := simulate.SeedDemoMonth(ctx, simulate.Stores{Network: a.Network, Identity: a.Identity.Store, Booking: a.BookingStore, Sandbox: a.SandboxStore, Governance: a.Governance.Store()}, time.Now())
+		month, err := simulate.SeedDemoMonth(ctx, simulate.Stores{Network: a.Network, Identity: a.Identity.Store, Booking: a.BookingStore, Sandbox: a.SandboxStore, Governance: a.GovernanceStore}, time.Now())
 		if err != nil {
 			return err
 		}

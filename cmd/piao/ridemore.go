@@ -40,7 +40,7 @@ func (cmd ridemoreIssueCmd) Run(ctx context.Context, c *cli) error {
 	}
 	defer a.Close()
 	start := time.Now()
-	rep, err := ridemore.IssueMonthly(ctx, a.MetroStore, a.Benefits.Store(), rule, ridemore.IssueOptions{
+	rep, err := ridemore.IssueMonthly(ctx, a.Metro, a.Benefits, rule, ridemore.IssueOptions{
 		Feed: cmd.Feed, Month: month,
 		Progress: func(n int) { fmt.Fprintf(os.Stderr, "ridemore: %d accounts counted\n", n) },
 	}, a.Now())

@@ -59,6 +59,10 @@ type App struct {
 	// Benefits runs value-added tickets (products, campaigns, wallets); it
 	// works without Start, and Start runs its claim batching and gift sweeper.
 	Benefits *benefits.Service
+	// BenefitsStore keeps products, campaigns, tickets, gifts and redemptions.
+	BenefitsStore benefits.Store
+	// GovernanceStore keeps the cancel counts, lists and transactions.
+	GovernanceStore governance.Store
 	// MetroStore keeps gate taps, cleared trips and their settlements.
 	MetroStore metro.Store
 	// Metro takes gates' taps, clears them into trips and settles them.
@@ -81,8 +85,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Identity = identity.NewService(db.Identity(), a.Now)
 	a.BookingStore, a.SandboxStore = db.Booking(), db.Sandbox()
 	a.IdempotencyStore = db.Idempotency()
-	a.Governance = governance.NewService(db.Governance(), governance.Config{Now: a.Now})
-	a.Benefits = benefits.NewService(db.Benefits(), benefits.Config{Now: a.Now, Network: metroNetwork(a.Network)})
+	a.GovernanceStore, a.BenefitsStore = db.Governance(), db.Benefits()
+	a.Governance = governance.NewService(a.GovernanceStore, governance.Config{Now: a.Now})
+	a.Benefits = benefits.NewService(a.BenefitsStore, benefits.Config{Now: a.Now, Network: metroNetwork(a.Network)})
 	a.MetroStore = db.Metro()
 	a.SubsidyStore = db.Subsidy()
 	a.Catalog = &network.Catalog{Store: a.Network}
@@ -202,10 +207,10 @@ func (a *App) UseSpendRule(ctx context.Context, rule ridemore.Rule) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.Benefits.Store().Campaign(ctx, rule.CampaignID); err != nil {
+	if _, err := a.Benefits.Campaign(ctx, rule.CampaignID); err != nil {
 		return fmt.Errorf("spend rule %s: campaign %d: %w", rule.ID, rule.CampaignID, err)
 	}
-	bs := a.Benefits.Store()
+	bs := a.Benefits
 	a.metroCfg.Spend = &metro.Spend{Tiers: tiers, Campaign: func(ctx context.Context) (benefits.Campaign, error) { return bs.Campaign(ctx, rule.CampaignID) }}
 	a.Metro = metro.NewService(a.MetroStore, a.metroCfg)
 	return nil
@@ -246,7 +251,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 		pay = a.Sandbox
 	}
 	return httpapi.New(httpapi.Deps{
-		Version: Version, Catalog: a.Catalog, Network: a.Network, Identity: a.Identity,
+		Version: Version, Catalog: a.Catalog, Identity: a.Identity,
 		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Payments: pay, Ready: a.Ping, Idempotency: a.IdempotencyStore,
 		Subsidy: a.Subsidy,
 		Mount: func(mux *http.ServeMux) {

@@ -159,7 +159,7 @@ func analyticsFromStore(ctx context.Context, o AnalyticsOptions, logf func(strin
 	for run := 1; run <= o.Runs; run++ {
 		began := time.Now()
 		n := 0
-		if err := e.App.Governance.Store().Transactions(ctx, w.From, w.To, "", func(behaviour.Transaction) error { n++; return nil }); err != nil {
+		if err := e.App.GovernanceStore.Transactions(ctx, w.From, w.To, "", func(behaviour.Transaction) error { n++; return nil }); err != nil {
 			return Figure{}, err
 		}
 		scans = append(scans, time.Since(began).Seconds())

@@ -114,7 +114,7 @@ func claimOnce(ctx context.Context, server string, o ClaimOptions, prof io.Write
 		return out, err
 	}
 	logf("claim (%s): %d accounts and tokens in %s", e.Engine, len(tokens), time.Since(t0).Round(time.Millisecond))
-	c, err := claimCampaign(ctx, e.App.Benefits.Store(), o.Stock)
+	c, err := claimCampaign(ctx, e.App.BenefitsStore, o.Stock)
 	if err != nil {
 		return out, err
 	}
@@ -152,11 +152,11 @@ func claimOnce(ctx context.Context, server string, o ClaimOptions, prof io.Write
 	if err != nil {
 		return out, err
 	}
-	got, err := e.App.Benefits.Store().Campaign(ctx, c.ID)
+	got, err := e.App.BenefitsStore.Campaign(ctx, c.ID)
 	if err != nil {
 		return out, err
 	}
-	st, err := e.App.Benefits.Store().Stats(ctx, c.ID, time.Now())
+	st, err := e.App.BenefitsStore.Stats(ctx, c.ID, time.Now())
 	if err != nil {
 		return out, err
 	}

@@ -210,7 +210,7 @@ func seedSettleWorld(ctx context.Context, e *env, o SettleOptions) (settleWorld,
 	if w.holders, err = createAccounts(ctx, e.App.Identity, o.Holders); err != nil {
 		return w, err
 	}
-	bs := e.App.Benefits.Store()
+	bs := e.App.BenefitsStore
 	now := settleDay.Add(-24 * time.Hour)
 	campaign := func(owner string, p benefits.Product, auto bool) (benefits.Campaign, error) {
 		p.Owner, p.Feed, p.CreatedBy, p.CreatedAt = owner, demo.MetroFeed, "bench", now

@@ -76,8 +76,68 @@ func NewService(store Store, cfg Config) *Service {
 // Running reports whether Run is committing issues in batches.
 func (s *Service) Running() bool { return s.running.Load() }
 
-// Store returns the service's store, for reads the service adds nothing to.
-func (s *Service) Store() Store { return s.store }
+// Product returns one product.
+func (s *Service) Product(ctx context.Context, id int64) (Product, error) {
+	return s.store.Product(ctx, id)
+}
+
+// Products lists products newest first; owner "" lists all.
+func (s *Service) Products(ctx context.Context, owner string) ([]Product, error) {
+	return s.store.Products(ctx, owner)
+}
+
+// Campaign returns one campaign with its counters.
+func (s *Service) Campaign(ctx context.Context, id int64) (Campaign, error) {
+	return s.store.Campaign(ctx, id)
+}
+
+// Campaigns lists campaigns newest first.
+func (s *Service) Campaigns(ctx context.Context, f CampaignFilter) ([]Campaign, error) {
+	return s.store.Campaigns(ctx, f)
+}
+
+// Events returns a campaign's audit trail, oldest first.
+func (s *Service) Events(ctx context.Context, campaignID int64) ([]Event, error) {
+	return s.store.Events(ctx, campaignID)
+}
+
+// CodeBatches lists a campaign's batches of redemption codes, newest first.
+func (s *Service) CodeBatches(ctx context.Context, campaignID int64) ([]CodeBatch, error) {
+	return s.store.CodeBatches(ctx, campaignID)
+}
+
+// Codes calls fn for every code of a batch, in generation order.
+func (s *Service) Codes(ctx context.Context, batchID int64, fn func(CodeRow) error) error {
+	return s.store.Codes(ctx, batchID, fn)
+}
+
+// Ticket returns one ticket.
+func (s *Service) Ticket(ctx context.Context, id int64) (Ticket, error) {
+	return s.store.Ticket(ctx, id)
+}
+
+// Tickets lists an account's tickets, newest first (Wallet adds their
+// status and products).
+func (s *Service) Tickets(ctx context.Context, holder int64) ([]Ticket, error) {
+	return s.store.Tickets(ctx, holder)
+}
+
+// Gifts lists the gifts an account gave or received, newest first.
+func (s *Service) Gifts(ctx context.Context, account int64) ([]Gift, error) {
+	return s.store.Gifts(ctx, account)
+}
+
+// Redemption returns the benefits applied to a ride.
+func (s *Service) Redemption(ctx context.Context, rideID string) (Redemption, error) {
+	return s.store.Redemption(ctx, rideID)
+}
+
+// Issue serves reqs in order in one transaction (see Store.Issue),
+// outside the batching of claims: for jobs that issue many tickets at
+// once, such as the monthly ride-more rewards.
+func (s *Service) Issue(ctx context.Context, now time.Time, reqs []IssueRequest) ([]IssueResult, error) {
+	return s.store.Issue(ctx, now, reqs)
+}
 
 // Run commits batched issues and returns expired gifts until ctx ends.
 func (s *Service) Run(ctx context.Context) {

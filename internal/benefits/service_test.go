@@ -19,6 +19,7 @@ import (
 // metro's stations, a running service loop and n passenger accounts.
 type svcEnv struct {
 	svc      *benefits.Service
+	store    benefits.Store
 	clock    *testclock.Clock
 	accounts []int64
 }
@@ -34,7 +35,7 @@ func newSvcEnv(t *testing.T, n int) *svcEnv {
 	done := make(chan struct{})
 	go func() { svc.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	e := &svcEnv{svc: svc, clock: clk}
+	e := &svcEnv{svc: svc, store: st.Benefits, clock: clk}
 	for i := range n {
 		a, err := st.Identity.CreateAccount(context.Background(), identity.Account{Username: fmt.Sprintf("p%d", i), DisplayName: "p", Role: identity.Passenger, PasswordHash: "x", CreatedAt: clk.Now()})
 		if err != nil {
@@ -168,7 +169,7 @@ func TestServiceBudgetUnderConcurrentRides(t *testing.T) {
 	if fresh.Load() != 40 || discounted.Load() != 15 {
 		t.Errorf("%d rides settled (want 40), %d discounted (want 15 within ¥30)", fresh.Load(), discounted.Load())
 	}
-	got, err := e.svc.Store().Campaign(context.Background(), c.ID)
+	got, err := e.svc.Campaign(context.Background(), c.ID)
 	if err != nil || got.Spent != 3000 || got.Uses != 15 {
 		t.Errorf("campaign spent %d in %d uses, %v; want 3000 in 15", got.Spent, got.Uses, err)
 	}
@@ -237,7 +238,7 @@ func TestServiceGiftReturnsAfterExpiry(t *testing.T) {
 	e.clock.Advance(time.Hour)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		got, err := e.svc.Store().GiftByToken(ctx, g.Token)
+		got, err := e.store.GiftByToken(ctx, g.Token)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -275,7 +276,7 @@ func TestServiceHundredThousandCodes(t *testing.T) {
 		t.Errorf("100,001 codes: %v", err)
 	}
 	seen := make(map[string]bool, b.Count)
-	err = e.svc.Store().Codes(ctx, b.ID, func(r benefits.CodeRow) error {
+	err = e.svc.Codes(ctx, b.ID, func(r benefits.CodeRow) error {
 		if seen[r.Code] || len(r.Code) != 15 {
 			t.Fatalf("code %q repeated or malformed", r.Code)
 		}

@@ -161,18 +161,18 @@ func (c *Console) benefitsHome(w http.ResponseWriter, r *http.Request, st *state
 		return
 	}
 	ctx, l := r.Context(), st.lang
-	store := c.deps.Benefits.Store()
+	bn := c.deps.Benefits
 	filter := r.URL.Query().Get("status")
 	f := benefits.CampaignFilter{Limit: 200}
 	if filter != "" {
 		f.Statuses = []benefits.Status{benefits.Status(filter)}
 	}
-	cs, err := store.Campaigns(ctx, f)
+	cs, err := bn.Campaigns(ctx, f)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
 	}
-	ps, err := store.Products(ctx, "")
+	ps, err := bn.Products(ctx, "")
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
@@ -354,7 +354,7 @@ func (c *Console) showCampaignForm(w http.ResponseWriter, r *http.Request, st *s
 	if !c.needBenefits(w, r, st) {
 		return
 	}
-	ps, err := c.deps.Benefits.Store().Products(r.Context(), benefitsOwner)
+	ps, err := c.deps.Benefits.Products(r.Context(), benefitsOwner)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
@@ -504,13 +504,13 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, st *state
 		return
 	}
 	ctx, l := r.Context(), st.lang
-	store := c.deps.Benefits.Store()
-	cp, err := store.Campaign(ctx, id)
+	bn := c.deps.Benefits
+	cp, err := bn.Campaign(ctx, id)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
 	}
-	p, err := store.Product(ctx, cp.ProductID)
+	p, err := bn.Product(ctx, cp.ProductID)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
@@ -520,12 +520,12 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, st *state
 		c.fail(w, r, st, err)
 		return
 	}
-	events, err := store.Events(ctx, id)
+	events, err := bn.Events(ctx, id)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
 	}
-	batches, err := store.CodeBatches(ctx, id)
+	batches, err := bn.CodeBatches(ctx, id)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
@@ -719,7 +719,7 @@ func (c *Console) codesCSV(w http.ResponseWriter, r *http.Request, st *state) {
 		return
 	}
 	rows := [][]string{{"code", "redeemed_by", "redeemed_at", "ticket_id"}}
-	err := c.deps.Benefits.Store().Codes(r.Context(), id, func(cr benefits.CodeRow) error {
+	err := c.deps.Benefits.Codes(r.Context(), id, func(cr benefits.CodeRow) error {
 		row := []string{benefits.DisplayCode(cr.Code), "", "", ""}
 		if cr.TicketID != 0 {
 			row[1], row[2], row[3] = strconv.FormatInt(cr.RedeemedBy, 10), beijingSec(cr.RedeemedAt), strconv.FormatInt(cr.TicketID, 10)
@@ -784,13 +784,13 @@ func (c *Console) codesPrint(w http.ResponseWriter, r *http.Request, st *state) 
 		c.renderError(w, r, st, http.StatusNotFound, notFound)
 		return
 	}
-	store := c.deps.Benefits.Store()
-	cp, err := store.Campaign(ctx, id)
+	bn := c.deps.Benefits
+	cp, err := bn.Campaign(ctx, id)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
 	}
-	batches, err := store.CodeBatches(ctx, id)
+	batches, err := bn.CodeBatches(ctx, id)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
@@ -805,7 +805,7 @@ func (c *Console) codesPrint(w http.ResponseWriter, r *http.Request, st *state) 
 		c.renderError(w, r, st, http.StatusNotFound, notFound)
 		return
 	}
-	p, err := store.Product(ctx, cp.ProductID)
+	p, err := bn.Product(ctx, cp.ProductID)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
@@ -828,7 +828,7 @@ func (c *Console) codesPrint(w http.ResponseWriter, r *http.Request, st *state) 
 	}
 	skip, n := (page-1)*printPageSize, 0
 	errPageDone := errors.New("page done")
-	err = store.Codes(ctx, bid, func(row benefits.CodeRow) error {
+	err = bn.Codes(ctx, bid, func(row benefits.CodeRow) error {
 		n++
 		if n <= skip {
 			return nil

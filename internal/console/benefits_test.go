@@ -52,7 +52,7 @@ func TestBenefitsPages(t *testing.T) {
 		t.Fatalf("after the product: %q", loc)
 	}
 	pid := strings.TrimPrefix(loc, "/benefits/campaigns/new?product=")
-	p, err := e.app.Benefits.Store().Product(context.Background(), mustInt(t, pid))
+	p, err := e.app.Benefits.Product(context.Background(), mustInt(t, pid))
 	if err != nil || p.Terms.PercentOff != 20 || p.Terms.Cap != 150 || len(p.Scope.Stations) != 2 || p.Cover.Text != "百年好合" {
 		t.Fatalf("stored product %+v, %v", p, err)
 	}
@@ -198,12 +198,12 @@ func TestBrowserBenefits(t *testing.T) {
 		t.Errorf("audit trail:\n%s", audit)
 	}
 
-	batches, err := e.app.Benefits.Store().CodeBatches(context.Background(), id)
+	batches, err := e.app.Benefits.CodeBatches(context.Background(), id)
 	if err != nil || len(batches) != 1 {
 		t.Fatalf("code batches: %v, %v", batches, err)
 	}
 	var code string
-	e.app.Benefits.Store().Codes(context.Background(), batches[0].ID, func(r benefits.CodeRow) error {
+	e.app.Benefits.Codes(context.Background(), batches[0].ID, func(r benefits.CodeRow) error {
 		if code == "" {
 			code = r.Code
 		}
@@ -306,7 +306,7 @@ func TestBenefitsPrintSheet(t *testing.T) {
 		t.Errorf("second sheet has %d cards, want 50", n)
 	}
 	var first string
-	e.app.Benefits.Store().Codes(ctx, b.ID, func(r benefits.CodeRow) error {
+	e.app.Benefits.Codes(ctx, b.ID, func(r benefits.CodeRow) error {
 		if first == "" {
 			first = benefits.DisplayCode(r.Code)
 		}

@@ -22,18 +22,17 @@ import (
 	"piao/internal/booking"
 	"piao/internal/fault"
 	"piao/internal/governance"
-	"piao/internal/httpapi"
 	"piao/internal/identity"
 	"piao/internal/metro"
 	"piao/internal/network"
+	"piao/internal/problem"
 	"piao/internal/subsidy"
 )
 
 // Deps are the domain services the console calls.
 type Deps struct {
 	Identity *identity.Service // logins, sessions and who holds them
-	Network  network.Store     // stations and lines
-	Catalog  *network.Catalog  // timetables
+	Catalog  *network.Catalog  // stations, lines and timetables
 	// Booking sells tickets on the passenger pages (/h5/…); it runs once
 	// app.App.Start has been called. Without it those pages answer 503.
 	Booking *booking.Service
@@ -45,7 +44,7 @@ type Deps struct {
 	Benefits *benefits.Service
 	// Metro keeps cleared and settled trips: the benefit-use statistics
 	// by station and hour. Without it that page says so.
-	Metro   metro.Store
+	Metro   *metro.Service
 	Version string // shown in the footer
 	// Subsidy runs subsidy schemes and enrolments: the operator's review
 	// queue and the rider's page. Without it those pages answer 503.
@@ -325,4 +324,4 @@ func (c *Console) internalError(w http.ResponseWriter, r *http.Request, st *stat
 }
 
 // statusOf is the HTTP status of the page showing err, by the API's mapping.
-func statusOf(err error) int { return httpapi.StatusOf(fault.CodeOf(err)) }
+func statusOf(err error) int { return problem.StatusOf(fault.CodeOf(err)) }

@@ -47,7 +47,7 @@ func (c *Console) reportWindow(ctx context.Context, q url.Values) (reportQuery, 
 		}
 	}
 	rq.From = from.String()
-	train, err := governance.ResolveTrain(ctx, c.deps.Network, rq.Train)
+	train, err := governance.ResolveTrain(ctx, c.deps.Catalog, rq.Train)
 	if err != nil {
 		return rq, governance.Window{}, err
 	}

@@ -139,7 +139,7 @@ func (sc *stationCache) get(id string) (network.Station, error) {
 	if s, ok := sc.seen[id]; ok {
 		return s, nil
 	}
-	s, err := sc.c.deps.Network.Station(sc.ctx, id)
+	s, err := sc.c.deps.Catalog.Station(sc.ctx, id)
 	if fault.Is(err, fault.NotFound) {
 		s, err = network.Station{ID: id}, nil
 	}
@@ -297,12 +297,12 @@ func (c *Console) placeName(ctx context.Context, ref string, l lang) (string, er
 	if ref == "" {
 		return ref, nil
 	}
-	if s, err := c.deps.Network.Station(ctx, ref); err == nil {
+	if s, err := c.deps.Catalog.Station(ctx, ref); err == nil {
 		return stationName(s, l), nil
 	} else if !fault.Is(err, fault.NotFound) {
 		return "", err
 	}
-	found, err := c.deps.Network.SearchStations(ctx, ref, 20)
+	found, err := c.deps.Catalog.SearchStations(ctx, ref, 20)
 	if err != nil && fault.CodeOf(err) == fault.Internal {
 		return "", err
 	}

@@ -98,8 +98,8 @@ func (c *Console) showWallet(w http.ResponseWriter, r *http.Request, st *state, 
 		}
 		d.Tickets = append(d.Tickets, t)
 	}
-	store := c.deps.Benefits.Store()
-	cs, err := store.Campaigns(ctx, benefits.CampaignFilter{Statuses: []benefits.Status{benefits.Approved}, Limit: 200})
+	bn := c.deps.Benefits
+	cs, err := bn.Campaigns(ctx, benefits.CampaignFilter{Statuses: []benefits.Status{benefits.Approved}, Limit: 200})
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
@@ -109,7 +109,7 @@ func (c *Console) showWallet(w http.ResponseWriter, r *http.Request, st *state, 
 		if cp.Effective(now) != benefits.Active || cp.Issued >= cp.Stock || !hasClaim(cp) {
 			continue
 		}
-		p, err := store.Product(ctx, cp.ProductID)
+		p, err := bn.Product(ctx, cp.ProductID)
 		if err != nil {
 			c.fail(w, r, st, err)
 			return
@@ -117,7 +117,7 @@ func (c *Console) showWallet(w http.ResponseWriter, r *http.Request, st *state, 
 		d.Open = append(d.Open, openCampaign{ID: cp.ID, Name: pickName(cp.NameZH, cp.NameEN, l), Product: formatProduct(p, l, places), Left: cp.Stock - cp.Issued,
 			Ends: beijing(cp.Ends), ClaimPath: "/h5/campaigns/" + strconv.FormatInt(cp.ID, 10) + "/claim"})
 	}
-	gifts, err := store.Gifts(ctx, me)
+	gifts, err := bn.Gifts(ctx, me)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
@@ -127,8 +127,8 @@ func (c *Console) showWallet(w http.ResponseWriter, r *http.Request, st *state, 
 		if row.Given {
 			row.URL = giftPath(g.Token)
 		}
-		if t, err := store.Ticket(ctx, g.TicketID); err == nil {
-			if p, err := store.Product(ctx, t.ProductID); err == nil {
+		if t, err := bn.Ticket(ctx, g.TicketID); err == nil {
+			if p, err := bn.Product(ctx, t.ProductID); err == nil {
 				row.Name = pickName(p.NameZH, p.NameEN, l)
 			}
 		}
@@ -211,12 +211,12 @@ func (c *Console) showGiftForm(w http.ResponseWriter, r *http.Request, st *state
 		return
 	}
 	id, ok := orderID(r)
-	t, err := c.deps.Benefits.Store().Ticket(r.Context(), id)
+	t, err := c.deps.Benefits.Ticket(r.Context(), id)
 	if !ok || err != nil || t.Holder != st.principal.Account.ID {
 		c.renderError(w, r, st, http.StatusNotFound, faultMsg(fault.New(fault.NotFound, "ticket_not_found", "票券不存在", "ticket not found")))
 		return
 	}
-	p, err := c.deps.Benefits.Store().Product(r.Context(), t.ProductID)
+	p, err := c.deps.Benefits.Product(r.Context(), t.ProductID)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return

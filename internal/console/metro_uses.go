@@ -64,7 +64,7 @@ func (c *Console) campaignUses(w http.ResponseWriter, r *http.Request, st *state
 		return
 	}
 	ctx, l := r.Context(), st.lang
-	cp, err := c.deps.Benefits.Store().Campaign(ctx, id)
+	cp, err := c.deps.Benefits.Campaign(ctx, id)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
@@ -147,7 +147,7 @@ func (c *Console) metroUses(w http.ResponseWriter, r *http.Request, st *state) {
 	ctx, l := r.Context(), st.lang
 	d := metroIndex{MaxDays: usesMaxDays, NoMetro: c.deps.Metro == nil}
 	if !d.NoMetro {
-		cs, err := c.deps.Benefits.Store().Campaigns(ctx, benefits.CampaignFilter{Statuses: usedStatuses, Limit: usesIndexLimit})
+		cs, err := c.deps.Benefits.Campaigns(ctx, benefits.CampaignFilter{Statuses: usedStatuses, Limit: usesIndexLimit})
 		if err != nil {
 			c.fail(w, r, st, err)
 			return
@@ -197,7 +197,7 @@ func (c *Console) fillUses(r *http.Request, d *usesPage, uses []metro.UseCount, 
 			return n
 		}
 		n := id
-		if s, err := c.deps.Network.Station(r.Context(), id); err == nil {
+		if s, err := c.deps.Catalog.Station(r.Context(), id); err == nil {
 			n = stationName(s, l)
 		}
 		names[id] = n

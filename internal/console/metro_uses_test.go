@@ -22,7 +22,7 @@ import (
 func seedFreeRideDay(t *testing.T, e *env) int64 {
 	t.Helper()
 	ctx := context.Background()
-	bs := e.app.Benefits.Store()
+	bs := e.app.BenefitsStore
 	now := time.Now()
 	p := benefits.Product{Owner: "operator", Kind: benefits.FixedPrice, NameZH: "3号线免费乘车日", NameEN: "Line 3 free-ride day", Feed: "nbmetro",
 		Terms: benefits.Terms{FixedPrice: 0, Exclusive: true}, Scope: benefits.Scope{Lines: []string{"nbmetro:L3"}}, Valid: benefits.Validity{Days: 1}, CreatedBy: "test", CreatedAt: now}
@@ -97,7 +97,7 @@ func TestMetroIndex(t *testing.T) {
 	e := newEnv(t)
 	id := seedFreeRideDay(t, e)
 	ctx, now := context.Background(), time.Now()
-	bs := e.app.Benefits.Store()
+	bs := e.app.BenefitsStore
 	p := benefits.Product{Owner: "operator", Kind: benefits.AmountOff, NameZH: "两元券", Feed: "nbmetro", Terms: benefits.Terms{AmountOff: 200},
 		Valid: benefits.Validity{Days: 10}, CreatedBy: "test", CreatedAt: now}
 	if err := bs.CreateProduct(ctx, &p); err != nil {

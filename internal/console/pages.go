@@ -173,7 +173,7 @@ func (c *Console) network(w http.ResponseWriter, r *http.Request, st *state) {
 		return true
 	}
 
-	lines, err := c.deps.Network.Lines(ctx, "")
+	lines, err := c.deps.Catalog.Lines(ctx, "")
 	if err != nil {
 		c.internalError(w, r, st, err)
 		return
@@ -182,7 +182,7 @@ func (c *Console) network(w http.ResponseWriter, r *http.Request, st *state) {
 		d.Lines = append(d.Lines, lineRow{Line: l, URL: "/network/lines/" + url.PathEscape(l.ID), TypeKey: routeTypeKey(l.RouteType)})
 	}
 	if d.Q != "" {
-		d.Stations, err = c.deps.Network.SearchStations(ctx, d.Q, 50)
+		d.Stations, err = c.deps.Catalog.SearchStations(ctx, d.Q, 50)
 		if err != nil && !fail(err, &d.StationErr) {
 			return
 		}
@@ -291,7 +291,7 @@ type lineStationRow struct {
 // line shows one line with its ordered stations.
 func (c *Console) line(w http.ResponseWriter, r *http.Request, st *state) {
 	ctx := r.Context()
-	l, err := c.deps.Network.Line(ctx, r.PathValue("id"))
+	l, err := c.deps.Catalog.Line(ctx, r.PathValue("id"))
 	if err != nil {
 		if statusOf(err) >= 500 {
 			c.internalError(w, r, st, err)
@@ -302,7 +302,7 @@ func (c *Console) line(w http.ResponseWriter, r *http.Request, st *state) {
 	}
 	d := lineData{Line: lineRow{Line: l, TypeKey: routeTypeKey(l.RouteType)}}
 	for _, ls := range l.Stations {
-		s, err := c.deps.Network.Station(ctx, ls.StationID)
+		s, err := c.deps.Catalog.Station(ctx, ls.StationID)
 		if fault.Is(err, fault.NotFound) {
 			s = network.Station{ID: ls.StationID}
 		} else if err != nil {

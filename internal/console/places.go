@@ -13,14 +13,14 @@ import (
 // itself: the name only dresses an ID the page shows correctly anyway.
 type placeNames struct {
 	ctx   context.Context
-	net   network.Store // nil: every ID shows as itself
+	net   *network.Catalog // nil: every ID shows as itself
 	l     lang
 	names map[string]string
 }
 
 // placeNames starts the names of one page.
 func (c *Console) placeNames(ctx context.Context, l lang) *placeNames {
-	return &placeNames{ctx: ctx, net: c.deps.Network, l: l, names: map[string]string{}}
+	return &placeNames{ctx: ctx, net: c.deps.Catalog, l: l, names: map[string]string{}}
 }
 
 // station names the station id.

@@ -17,7 +17,7 @@ import (
 // discount waiting for review. It does nothing when campaigns exist, and
 // says how many it created.
 func SeedBenefits(ctx context.Context, svc *benefits.Service, ids *identity.Service, now time.Time) (int, error) {
-	existing, err := svc.Store().Campaigns(ctx, benefits.CampaignFilter{Limit: 1})
+	existing, err := svc.Campaigns(ctx, benefits.CampaignFilter{Limit: 1})
 	if err != nil || len(existing) > 0 {
 		return 0, err
 	}

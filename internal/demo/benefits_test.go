@@ -24,7 +24,7 @@ func TestSeedBenefits(t *testing.T) {
 	if n, err := demo.SeedBenefits(ctx, a.Benefits, a.Identity, now); err != nil || n != 0 {
 		t.Fatalf("seeding again = %d, %v; want nothing", n, err)
 	}
-	cs, err := a.Benefits.Store().Campaigns(ctx, benefits.CampaignFilter{})
+	cs, err := a.Benefits.Campaigns(ctx, benefits.CampaignFilter{})
 	if err != nil || len(cs) != 3 {
 		t.Fatalf("campaigns = %d, %v", len(cs), err)
 	}

@@ -20,7 +20,7 @@ import (
 const tourDocument = "11010519491231002X"
 
 func simStores(a *app.App) simulate.Stores {
-	return simulate.Stores{Network: a.Network, Identity: a.Identity.Store, Booking: a.BookingStore, Sandbox: a.SandboxStore, Governance: a.Governance.Store()}
+	return simulate.Stores{Network: a.Network, Identity: a.Identity.Store, Booking: a.BookingStore, Sandbox: a.SandboxStore, Governance: a.GovernanceStore}
 }
 
 // remaining is what is left on the demo's Nanchang → Beijing West trains

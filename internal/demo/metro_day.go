@@ -36,7 +36,7 @@ func SeedMetroDay(ctx context.Context, bs *benefits.Service, ms *metro.Service, 
 	if riders <= 0 {
 		return out, nil
 	}
-	if _, err := ms.Store().Trip(ctx, "t-"+demoTapID(firstDemoRider, 0)+"-in"); err == nil || !fault.Is(err, fault.NotFound) {
+	if _, err := ms.Trip(ctx, "t-"+demoTapID(firstDemoRider, 0)+"-in"); err == nil || !fault.Is(err, fault.NotFound) {
 		return out, err
 	}
 	admin, err := ids.Store.AccountByLogin(ctx, "admin")

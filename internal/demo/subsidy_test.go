@@ -33,7 +33,7 @@ func TestSeedSubsidy(t *testing.T) {
 		t.Fatalf("schemes: %v %+v", err, schemes)
 	}
 	for _, s := range schemes {
-		c, err := a.Benefits.Store().Campaign(ctx, s.CampaignID)
+		c, err := a.Benefits.Campaign(ctx, s.CampaignID)
 		if err != nil || c.Effective(now.Add(time.Second)) != benefits.Active || c.Owner != "subsidy:"+s.ID || !c.Automatic() {
 			t.Errorf("scheme %s campaign: %v %+v", s.ID, err, c)
 		}

@@ -509,9 +509,15 @@ func DatesWindow(from, to network.Date, train string) Window {
 	return Window{From: from.In(Shanghai), To: to.AddDays(1).In(Shanghai), Train: train}
 }
 
+// TrainFinder finds the services of a train number: the network's Store
+// and Catalog both do.
+type TrainFinder interface {
+	ServicesByNumber(ctx context.Context, number string) ([]network.Service, error)
+}
+
 // ResolveTrain turns a train number (Z66) or service ID (cr:Z66) into a
 // service ID for a report; "" stays "" (the whole network).
-func ResolveTrain(ctx context.Context, net network.Store, ref string) (string, error) {
+func ResolveTrain(ctx context.Context, net TrainFinder, ref string) (string, error) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" || strings.Contains(ref, ":") {
 		return ref, nil
@@ -525,6 +531,3 @@ func ResolveTrain(ctx context.Context, net network.Store, ref string) (string, e
 	}
 	return svcs[0].ID, nil
 }
-
-// Store returns the store the service reads, for benchmarks that time it.
-func (s *Service) Store() Store { return s.store }

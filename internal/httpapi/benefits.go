@@ -19,14 +19,15 @@ const operatorOwner = "operator"
 
 // benefitsRoutes registers value-added tickets (V1–V6).
 func (s *Server) benefitsRoutes() {
+	g := s.group(s.deps.Benefits != nil, benefitsUnavailable)
 	const tag = "benefits"
-	add(s, identity.BenefitsEdit, op("POST", "/api/v1/benefit-products", "createBenefitProduct", tag, "Define a product: an e-coupon (amount off, fixed price, percentage) or a count ticket (single, multi-ride, paper QR)", "定义电子优惠券或计次票产品"), s.createProduct)
-	add(s, identity.BenefitsRead, op("GET", "/api/v1/benefit-products", "listBenefitProducts", tag, "List products, newest first", ""), s.listProducts)
-	add(s, identity.BenefitsRead, op("GET", "/api/v1/benefit-products/{id}", "getBenefitProduct", tag, "Get a product", ""), s.getProduct)
-	add(s, identity.BenefitsEdit, op("POST", "/api/v1/campaigns", "createCampaign", tag, "Create a draft campaign distributing one product", "创建活动草稿"), s.createCampaign)
-	add(s, identity.BenefitsRead, op("GET", "/api/v1/campaigns", "listCampaigns", tag, "List campaigns, newest first", ""), s.listCampaigns)
-	add(s, identity.Public, op("GET", "/api/v1/campaigns/open", "listOpenCampaigns", tag, "Campaigns a passenger can claim from now", "可领取的活动"), s.listOpenCampaigns)
-	add(s, identity.BenefitsRead, op("GET", "/api/v1/campaigns/{id}", "getCampaign", tag, "A campaign with its product and audit trail", ""), s.getCampaign)
+	add(g, identity.BenefitsEdit, op("POST", "/api/v1/benefit-products", "createBenefitProduct", tag, "Define a product: an e-coupon (amount off, fixed price, percentage) or a count ticket (single, multi-ride, paper QR)", "定义电子优惠券或计次票产品"), s.createProduct)
+	add(g, identity.BenefitsRead, op("GET", "/api/v1/benefit-products", "listBenefitProducts", tag, "List products, newest first", ""), s.listProducts)
+	add(g, identity.BenefitsRead, op("GET", "/api/v1/benefit-products/{id}", "getBenefitProduct", tag, "Get a product", ""), s.getProduct)
+	add(g, identity.BenefitsEdit, op("POST", "/api/v1/campaigns", "createCampaign", tag, "Create a draft campaign distributing one product", "创建活动草稿"), s.createCampaign)
+	add(g, identity.BenefitsRead, op("GET", "/api/v1/campaigns", "listCampaigns", tag, "List campaigns, newest first", ""), s.listCampaigns)
+	add(g, identity.Public, op("GET", "/api/v1/campaigns/open", "listOpenCampaigns", tag, "Campaigns a passenger can claim from now", "可领取的活动"), s.listOpenCampaigns)
+	add(g, identity.BenefitsRead, op("GET", "/api/v1/campaigns/{id}", "getCampaign", tag, "A campaign with its product and audit trail", ""), s.getCampaign)
 	for _, a := range []struct {
 		action benefits.Action
 		perm   identity.Permission
@@ -40,60 +41,56 @@ func (s *Server) benefitsRoutes() {
 		{benefits.Terminate, identity.BenefitsReview, "终止，立即生效，须说明原因；已发放未使用的券不再可用"},
 	} {
 		action := a.action
-		add(s, a.perm, op("POST", "/api/v1/campaigns/{id}/"+string(action), string(action)+"Campaign", tag, "Campaign: "+string(action), a.zh),
+		add(g, a.perm, op("POST", "/api/v1/campaigns/{id}/"+string(action), string(action)+"Campaign", tag, "Campaign: "+string(action), a.zh),
 			func(ctx context.Context, in *campaignActionInput) (*campaignOutput, error) {
 				return s.actCampaign(ctx, in, action)
 			})
 	}
-	add(s, identity.BenefitsRead, op("GET", "/api/v1/campaigns/{id}/stats", "getCampaignStats", tag, "A campaign's numbers: issued, claimed, used, expired, conversion, hourly", "活动统计：发放、领取、核销、过期、转化率"), s.campaignStats)
-	add(s, identity.BenefitsRead, op("GET", "/api/v1/campaigns/{id}/stats.csv", "exportCampaignStats", tag, "A campaign's hourly numbers as CSV", "导出活动统计 CSV"), s.campaignStatsCSV)
-	add(s, identity.BenefitsEdit, op("POST", "/api/v1/campaigns/{id}/codes", "generateRedeemCodes", tag, "Generate a batch of up to 100,000 single-use redemption codes", "批量生成兑换码"), s.generateCodes)
-	add(s, identity.BenefitsRead, op("GET", "/api/v1/campaigns/{id}/code-batches", "listCodeBatches", tag, "A campaign's code batches", ""), s.listCodeBatches)
-	add(s, identity.BenefitsEdit, op("GET", "/api/v1/code-batches/{id}/codes.csv", "exportRedeemCodes", tag, "Export a batch of codes as CSV", "导出兑换码 CSV"), s.exportCodes)
-	add(s, identity.BenefitsEdit, op("POST", "/api/v1/campaigns/{id}/issue", "issueDirect", tag, "Issue one ticket to each account listed", "定向发放"), s.issueDirect)
+	add(g, identity.BenefitsRead, op("GET", "/api/v1/campaigns/{id}/stats", "getCampaignStats", tag, "A campaign's numbers: issued, claimed, used, expired, conversion, hourly", "活动统计：发放、领取、核销、过期、转化率"), s.campaignStats)
+	add(g, identity.BenefitsRead, op("GET", "/api/v1/campaigns/{id}/stats.csv", "exportCampaignStats", tag, "A campaign's hourly numbers as CSV", "导出活动统计 CSV"), s.campaignStatsCSV)
+	add(g, identity.BenefitsEdit, op("POST", "/api/v1/campaigns/{id}/codes", "generateRedeemCodes", tag, "Generate a batch of up to 100,000 single-use redemption codes", "批量生成兑换码"), s.generateCodes)
+	add(g, identity.BenefitsRead, op("GET", "/api/v1/campaigns/{id}/code-batches", "listCodeBatches", tag, "A campaign's code batches", ""), s.listCodeBatches)
+	add(g, identity.BenefitsEdit, op("GET", "/api/v1/code-batches/{id}/codes.csv", "exportRedeemCodes", tag, "Export a batch of codes as CSV", "导出兑换码 CSV"), s.exportCodes)
+	add(g, identity.BenefitsEdit, op("POST", "/api/v1/campaigns/{id}/issue", "issueDirect", tag, "Issue one ticket to each account listed", "定向发放"), s.issueDirect)
 
-	add(s, identity.WalletOwn, op("POST", "/api/v1/campaigns/{id}/claim", "claimTicket", tag, "Claim one ticket of a running campaign", "领取"), s.claim)
-	add(s, identity.WalletOwn, op("POST", "/api/v1/redeem-codes", "redeemCode", tag, "Redeem a code for a ticket (case, hyphens and O/0, I/L/1 confusions forgiven)", "兑换码兑换"), s.redeemCode)
-	add(s, identity.WalletOwn, op("GET", "/api/v1/wallet", "getWallet", tag, "The caller's tickets with status, validity, rides left and instructions", "我的卡券"), s.wallet)
-	add(s, identity.WalletOwn, op("POST", "/api/v1/wallet/{id}/gift", "giftTicket", tag, "Offer an unused ticket as a gift; the answer's token goes in the link", "转赠：生成领取链接或口令"), s.gift)
-	add(s, identity.WalletOwn, op("GET", "/api/v1/gifts", "listGifts", tag, "Gifts the caller gave or received", ""), s.listGifts)
-	add(s, identity.WalletOwn, op("GET", "/api/v1/gifts/{token}", "getGift", tag, "A gift by its token, with the ticket's product and cover", "查看赠送"), s.getGift)
+	add(g, identity.WalletOwn, op("POST", "/api/v1/campaigns/{id}/claim", "claimTicket", tag, "Claim one ticket of a running campaign", "领取"), s.claim)
+	add(g, identity.WalletOwn, op("POST", "/api/v1/redeem-codes", "redeemCode", tag, "Redeem a code for a ticket (case, hyphens and O/0, I/L/1 confusions forgiven)", "兑换码兑换"), s.redeemCode)
+	add(g, identity.WalletOwn, op("GET", "/api/v1/wallet", "getWallet", tag, "The caller's tickets with status, validity, rides left and instructions", "我的卡券"), s.wallet)
+	add(g, identity.WalletOwn, op("POST", "/api/v1/wallet/{id}/gift", "giftTicket", tag, "Offer an unused ticket as a gift; the answer's token goes in the link", "转赠：生成领取链接或口令"), s.gift)
+	add(g, identity.WalletOwn, op("GET", "/api/v1/gifts", "listGifts", tag, "Gifts the caller gave or received", ""), s.listGifts)
+	add(g, identity.WalletOwn, op("GET", "/api/v1/gifts/{token}", "getGift", tag, "A gift by its token, with the ticket's product and cover", "查看赠送"), s.getGift)
 	for _, st := range []struct {
 		path  string
 		state benefits.GiftState
 		zh    string
 	}{{"accept", benefits.GiftAccepted, "接受赠送"}, {"decline", benefits.GiftDeclined, "拒绝赠送，票券退回"}, {"cancel", benefits.GiftCancelled, "赠送人撤回"}} {
 		state := st.state
-		add(s, identity.WalletOwn, op("POST", "/api/v1/gifts/{token}/"+st.path, st.path+"Gift", tag, "Gift: "+st.path, st.zh),
+		add(g, identity.WalletOwn, op("POST", "/api/v1/gifts/{token}/"+st.path, st.path+"Gift", tag, "Gift: "+st.path, st.zh),
 			func(ctx context.Context, in *giftTokenPath) (*body[benefits.Gift], error) {
 				return s.settleGift(ctx, in, state)
 			})
 	}
-	add(s, identity.BenefitsSettle, op("POST", "/api/v1/rides/{id}/redemption", "redeemRide", tag, "Apply a rider's best allowed benefits to a ride, once per ride ID (the stacking rules of docs/STACKING.md)", "按叠加规则为行程核销优惠，同一行程只核销一次"), s.redeemRide)
-	add(s, identity.BenefitsSettle, op("GET", "/api/v1/rides/{id}/redemption", "getRideRedemption", tag, "The benefits applied to a ride", ""), s.getRedemption)
+	add(g, identity.BenefitsSettle, op("POST", "/api/v1/rides/{id}/redemption", "redeemRide", tag, "Apply a rider's best allowed benefits to a ride, once per ride ID (the stacking rules of docs/STACKING.md)", "按叠加规则为行程核销优惠，同一行程只核销一次"), s.redeemRide)
+	add(g, identity.BenefitsSettle, op("GET", "/api/v1/rides/{id}/redemption", "getRideRedemption", tag, "The benefits applied to a ride", ""), s.getRedemption)
+}
+
+// benefitsUnavailable is what the value-added tickets' routes answer while
+// this process does not run them.
+func benefitsUnavailable() error {
+	return fault.New(fault.Unavailable, "benefits_unavailable", "增值票务服务未启动", "value-added tickets are not running in this process")
 }
 
 // body is a response of one JSON body.
 type body[T any] struct{ Body T }
 
-// withBenefits runs fn on the benefits service, when this process runs
-// it, and answers with what fn returns.
+// withBenefits runs fn on the benefits service and answers with what fn
+// returns.
 func withBenefits[T any](s *Server, fn func(*benefits.Service) (T, error)) (*body[T], error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
 	v, err := fn(s.deps.Benefits)
 	if err != nil {
 		return nil, err
 	}
 	return &body[T]{Body: v}, nil
-}
-
-func (s *Server) needBenefits() error {
-	if s.deps.Benefits == nil {
-		return fault.New(fault.Unavailable, "benefits_unavailable", "增值票务服务未启动", "value-added tickets are not running in this process")
-	}
-	return nil
 }
 
 // productRequest is what a caller sets of a product; the rest is the server's.
@@ -127,10 +124,7 @@ type productsOutput struct {
 }
 
 func (s *Server) listProducts(ctx context.Context, _ *struct{}) (*productsOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
-	ps, err := s.deps.Benefits.Store().Products(ctx, "")
+	ps, err := s.deps.Benefits.Products(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +138,7 @@ type benefitIDPath struct {
 }
 
 func (s *Server) getProduct(ctx context.Context, in *benefitIDPath) (*body[benefits.Product], error) {
-	return withBenefits(s, func(svc *benefits.Service) (benefits.Product, error) { return svc.Store().Product(ctx, in.ID) })
+	return withBenefits(s, func(svc *benefits.Service) (benefits.Product, error) { return svc.Product(ctx, in.ID) })
 }
 
 // campaignRequest is what a caller sets of a campaign.
@@ -174,7 +168,7 @@ type campaignView struct {
 type campaignOutput struct{ Body campaignView }
 
 func (s *Server) campaignView(ctx context.Context, c benefits.Campaign, events bool) (campaignView, error) {
-	st := s.deps.Benefits.Store()
+	st := s.deps.Benefits
 	p, err := st.Product(ctx, c.ProductID)
 	if err != nil {
 		return campaignView{}, err
@@ -189,9 +183,6 @@ func (s *Server) campaignView(ctx context.Context, c benefits.Campaign, events b
 }
 
 func (s *Server) createCampaign(ctx context.Context, in *campaignInput) (*campaignOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
 	b := in.Body
 	c, err := s.deps.Benefits.CreateCampaign(ctx, benefits.Campaign{ProductID: b.ProductID, NameZH: b.NameZH, NameEN: b.NameEN,
 		Starts: b.Starts, Ends: b.Ends, Channels: b.Channels, Stock: b.Stock, PerUser: b.PerUser, BudgetUses: b.BudgetUses, BudgetValue: b.BudgetValue}, operatorOwner, actor(ctx))
@@ -218,9 +209,6 @@ type campaignsOutput struct {
 }
 
 func (s *Server) listCampaigns(ctx context.Context, in *campaignsInput) (*campaignsOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
 	f := benefits.CampaignFilter{Limit: in.Limit, Offset: in.Offset}
 	if in.Status != "" {
 		f.Statuses = []benefits.Status{benefits.Status(in.Status)}
@@ -229,7 +217,7 @@ func (s *Server) listCampaigns(ctx context.Context, in *campaignsInput) (*campai
 }
 
 func (s *Server) campaignList(ctx context.Context, f benefits.CampaignFilter, keep func(campaignView) bool) (*campaignsOutput, error) {
-	cs, err := s.deps.Benefits.Store().Campaigns(ctx, f)
+	cs, err := s.deps.Benefits.Campaigns(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -248,9 +236,6 @@ func (s *Server) campaignList(ctx context.Context, f benefits.CampaignFilter, ke
 }
 
 func (s *Server) listOpenCampaigns(ctx context.Context, _ *struct{}) (*campaignsOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
 	return s.campaignList(ctx, benefits.CampaignFilter{Statuses: []benefits.Status{benefits.Approved}, Limit: 1000}, func(v campaignView) bool {
 		if v.Effective != benefits.Active || v.Campaign.Issued >= v.Campaign.Stock {
 			return false
@@ -265,10 +250,7 @@ func (s *Server) listOpenCampaigns(ctx context.Context, _ *struct{}) (*campaigns
 }
 
 func (s *Server) getCampaign(ctx context.Context, in *benefitIDPath) (*campaignOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
-	c, err := s.deps.Benefits.Store().Campaign(ctx, in.ID)
+	c, err := s.deps.Benefits.Campaign(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -287,9 +269,6 @@ type campaignActionInput struct {
 }
 
 func (s *Server) actCampaign(ctx context.Context, in *campaignActionInput, a benefits.Action) (*campaignOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
 	c, err := s.deps.Benefits.Act(ctx, in.ID, a, actor(ctx), in.Body.Reason)
 	if err != nil {
 		return nil, err
@@ -322,9 +301,6 @@ func csvFile(name string, rows [][]string) (*csvOutput, error) {
 }
 
 func (s *Server) campaignStatsCSV(ctx context.Context, in *benefitIDPath) (*csvOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
 	st, err := s.deps.Benefits.Stats(ctx, in.ID)
 	if err != nil {
 		return nil, err
@@ -357,10 +333,7 @@ type codeBatchesOutput struct {
 }
 
 func (s *Server) listCodeBatches(ctx context.Context, in *benefitIDPath) (*codeBatchesOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
-	bs, err := s.deps.Benefits.Store().CodeBatches(ctx, in.ID)
+	bs, err := s.deps.Benefits.CodeBatches(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -370,11 +343,8 @@ func (s *Server) listCodeBatches(ctx context.Context, in *benefitIDPath) (*codeB
 }
 
 func (s *Server) exportCodes(ctx context.Context, in *benefitIDPath) (*csvOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
 	rows := [][]string{{"code", "redeemed_by", "redeemed_at", "ticket_id"}}
-	err := s.deps.Benefits.Store().Codes(ctx, in.ID, func(r benefits.CodeRow) error {
+	err := s.deps.Benefits.Codes(ctx, in.ID, func(r benefits.CodeRow) error {
 		row := []string{benefits.DisplayCode(r.Code), "", "", ""}
 		if r.TicketID != 0 {
 			row[1], row[2], row[3] = strconv.FormatInt(r.RedeemedBy, 10), r.RedeemedAt.In(benefits.Shanghai).Format(time.RFC3339), strconv.FormatInt(r.TicketID, 10)
@@ -411,9 +381,6 @@ type issueDirectOutput struct {
 }
 
 func (s *Server) issueDirect(ctx context.Context, in *issueDirectInput) (*issueDirectOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
 	res, err := s.deps.Benefits.IssueDirect(ctx, in.ID, in.Body.Accounts)
 	if err != nil {
 		return nil, err
@@ -459,9 +426,6 @@ type walletOutput struct {
 }
 
 func (s *Server) wallet(ctx context.Context, _ *struct{}) (*walletOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
 	w, err := s.deps.Benefits.Wallet(ctx, PrincipalFrom(ctx).Account.ID)
 	if err != nil {
 		return nil, err
@@ -492,11 +456,8 @@ type giftsOutput struct {
 }
 
 func (s *Server) listGifts(ctx context.Context, _ *struct{}) (*giftsOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
 	me := PrincipalFrom(ctx).Account.ID
-	gs, err := s.deps.Benefits.Store().Gifts(ctx, me)
+	gs, err := s.deps.Benefits.Gifts(ctx, me)
 	if err != nil {
 		return nil, err
 	}
@@ -524,9 +485,6 @@ type giftViewOutput struct {
 }
 
 func (s *Server) getGift(ctx context.Context, in *giftTokenPath) (*giftViewOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
 	v, err := s.deps.Benefits.GiftView(ctx, in.Token)
 	if err != nil {
 		return nil, err
@@ -563,9 +521,6 @@ type redemptionOutput struct {
 }
 
 func (s *Server) redeemRide(ctx context.Context, in *redeemRideInput) (*redemptionOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
 	b := in.Body
 	r := benefits.Ride{ID: in.ID, Feed: b.Feed, From: b.From, To: b.To, FromLine: b.FromLine, ToLine: b.ToLine, Fare: b.Fare, EnteredAt: b.EnteredAt, RiderGroups: b.RiderGroups}
 	red, replayed, err := s.deps.Benefits.Redeem(ctx, r, in.Body.Account)
@@ -578,10 +533,7 @@ func (s *Server) redeemRide(ctx context.Context, in *redeemRideInput) (*redempti
 func (s *Server) getRedemption(ctx context.Context, in *struct {
 	ID string `path:"id" minLength:"1" maxLength:"128"`
 }) (*redemptionOutput, error) {
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
-	red, err := s.deps.Benefits.Store().Redemption(ctx, in.ID)
+	red, err := s.deps.Benefits.Redemption(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}

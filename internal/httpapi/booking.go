@@ -15,27 +15,27 @@ import (
 
 // bookingRoutes registers the booking endpoints (R2–R6).
 func (s *Server) bookingRoutes() {
-	add(s, identity.Public, op("GET", "/api/v1/remaining", "remainingTickets", "booking", "Remaining tickets between two stations on a date", "余票查询：车次、席别铺位余票、票价、时刻"), s.remaining)
-	add(s, identity.Public, op("GET", "/api/v1/recommendations", "recommendTrains", "booking", "Trains between two stations on a date ranked by what matters to the passenger, with the reason", "按需推荐：按到达时间、历时、票价、铺位排序并说明理由"), s.recommend)
-	add(s, identity.OrdersOwn, op("POST", "/api/v1/orders", "bookOrder", "booking", "Book seats for 1–5 passengers and hold them for payment; then POST …/payment to pay", "下单：为 1–5 名乘客分配并锁定席位，等待支付"), s.bookOrder)
-	add(s, identity.OrdersOwn, op("GET", "/api/v1/orders", "listOrders", "booking", "The caller's orders, newest first", ""), s.listOrders)
-	add(s, identity.OrdersOwn, op("GET", "/api/v1/orders/{id}", "getOrder", "booking", "One of the caller's orders with tickets and events", ""), s.getOrder)
-	add(s, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/cancel", "cancelOrder", "booking", "Cancel a held order; its seats return at once", "取消未支付订单"), s.cancelOrder)
-	add(s, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/payment", "payOrder", "booking", "Create (or get again) the payment of a held order; open its pay_url to pay", "支付：创建或取回待支付订单的支付单"), s.payOrder)
-	add(s, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/refund", "refundOrder", "booking", "Refund paid tickets by the refund fee table", "退票"), s.refundOrder)
-	add(s, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/change", "changeOrder", "booking", "Change a paid ticket to another train or date, once", "改签：差价多退少补，退差价收改签费"), s.changeOrder)
-	add(s, identity.OrdersRead, op("GET", "/api/v1/admin/orders/{id}", "adminGetOrder", "booking", "Any order, for operators", ""), s.adminGetOrder)
-	add(s, identity.OrdersRead, op("GET", "/api/v1/admin/inventory/{service}/{date}", "checkInventory", "booking", "Recompute a train date's inventory and compare", "核对库存：按车票重算席位与余票计数"), s.checkInventory)
-	add(s, identity.Public, op("GET", "/api/v1/fees/{kind}", "getFees", "booking", "The refund or change fee table", ""), s.getFees)
-	add(s, identity.BookingAdmin, op("PUT", "/api/v1/fees/{kind}", "putFees", "booking", "Replace the refund or change fee table", ""), s.putFees)
-	add(s, identity.Public, op("POST", "/api/v1/payments/notify", "paymentNotify", "booking", "Payment gateway notifications (signed)", "支付渠道异步通知：验签后处理，重复通知幂等"), s.paymentNotify)
+	g := s.group(s.deps.Booking != nil, bookingUnavailable)
+	add(g, identity.Public, op("GET", "/api/v1/remaining", "remainingTickets", "booking", "Remaining tickets between two stations on a date", "余票查询：车次、席别铺位余票、票价、时刻"), s.remaining)
+	add(g, identity.Public, op("GET", "/api/v1/recommendations", "recommendTrains", "booking", "Trains between two stations on a date ranked by what matters to the passenger, with the reason", "按需推荐：按到达时间、历时、票价、铺位排序并说明理由"), s.recommend)
+	add(g, identity.OrdersOwn, op("POST", "/api/v1/orders", "bookOrder", "booking", "Book seats for 1–5 passengers and hold them for payment; then POST …/payment to pay", "下单：为 1–5 名乘客分配并锁定席位，等待支付"), s.bookOrder)
+	add(g, identity.OrdersOwn, op("GET", "/api/v1/orders", "listOrders", "booking", "The caller's orders, newest first", ""), s.listOrders)
+	add(g, identity.OrdersOwn, op("GET", "/api/v1/orders/{id}", "getOrder", "booking", "One of the caller's orders with tickets and events", ""), s.getOrder)
+	add(g, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/cancel", "cancelOrder", "booking", "Cancel a held order; its seats return at once", "取消未支付订单"), s.cancelOrder)
+	add(g, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/payment", "payOrder", "booking", "Create (or get again) the payment of a held order; open its pay_url to pay", "支付：创建或取回待支付订单的支付单"), s.payOrder)
+	add(g, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/refund", "refundOrder", "booking", "Refund paid tickets by the refund fee table", "退票"), s.refundOrder)
+	add(g, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/change", "changeOrder", "booking", "Change a paid ticket to another train or date, once", "改签：差价多退少补，退差价收改签费"), s.changeOrder)
+	add(g, identity.OrdersRead, op("GET", "/api/v1/admin/orders/{id}", "adminGetOrder", "booking", "Any order, for operators", ""), s.adminGetOrder)
+	add(g, identity.OrdersRead, op("GET", "/api/v1/admin/inventory/{service}/{date}", "checkInventory", "booking", "Recompute a train date's inventory and compare", "核对库存：按车票重算席位与余票计数"), s.checkInventory)
+	add(g, identity.Public, op("GET", "/api/v1/fees/{kind}", "getFees", "booking", "The refund or change fee table", ""), s.getFees)
+	add(g, identity.BookingAdmin, op("PUT", "/api/v1/fees/{kind}", "putFees", "booking", "Replace the refund or change fee table", ""), s.putFees)
+	add(g, identity.Public, op("POST", "/api/v1/payments/notify", "paymentNotify", "booking", "Payment gateway notifications (signed)", "支付渠道异步通知：验签后处理，重复通知幂等"), s.paymentNotify)
 }
 
-func (s *Server) needBooking() error {
-	if s.deps.Booking == nil {
-		return fault.New(fault.Unavailable, "booking_unavailable", "售票服务未启动", "booking is not running in this process")
-	}
-	return nil
+// bookingUnavailable is what the booking and waitlist routes answer while
+// this process does not run booking.
+func bookingUnavailable() error {
+	return fault.New(fault.Unavailable, "booking_unavailable", "售票服务未启动", "booking is not running in this process")
 }
 
 type remainingInput struct {
@@ -51,9 +51,6 @@ type remainingOutput struct {
 }
 
 func (s *Server) remaining(ctx context.Context, in *remainingInput) (*remainingOutput, error) {
-	if err := s.needBooking(); err != nil {
-		return nil, err
-	}
 	date, err := s.dateOrToday(in.Date)
 	if err != nil {
 		return nil, err
@@ -76,9 +73,6 @@ type bookedOutput struct {
 }
 
 func (s *Server) bookOrder(ctx context.Context, in *bookInput) (*bookedOutput, error) {
-	if err := s.needBooking(); err != nil {
-		return nil, err
-	}
 	in.Body.AccountID = PrincipalFrom(ctx).Account.ID
 	res, err := s.deps.Booking.Book(ctx, in.Body)
 	if err != nil {
@@ -98,9 +92,6 @@ type listOrdersInput struct {
 }
 
 func (s *Server) listOrders(ctx context.Context, in *listOrdersInput) (*ordersOutput, error) {
-	if err := s.needBooking(); err != nil {
-		return nil, err
-	}
 	os, err := s.deps.Booking.Orders(ctx, PrincipalFrom(ctx).Account.ID, in.Limit)
 	if err != nil {
 		return nil, err
@@ -117,19 +108,15 @@ type orderIDPath struct {
 type orderOutput struct{ Body booking.Order }
 
 func (s *Server) getOrder(ctx context.Context, in *orderIDPath) (*orderOutput, error) {
-	return s.orderResult(s.withBooking(func() (booking.Order, error) {
-		return s.deps.Booking.Order(ctx, in.ID, PrincipalFrom(ctx).Account.ID)
-	}))
+	return s.orderResult(s.deps.Booking.Order(ctx, in.ID, PrincipalFrom(ctx).Account.ID))
 }
 
 func (s *Server) adminGetOrder(ctx context.Context, in *orderIDPath) (*orderOutput, error) {
-	return s.orderResult(s.withBooking(func() (booking.Order, error) { return s.deps.Booking.Order(ctx, in.ID, 0) }))
+	return s.orderResult(s.deps.Booking.Order(ctx, in.ID, 0))
 }
 
 func (s *Server) cancelOrder(ctx context.Context, in *orderIDPath) (*orderOutput, error) {
-	return s.orderResult(s.withBooking(func() (booking.Order, error) {
-		return s.deps.Booking.Cancel(ctx, in.ID, PrincipalFrom(ctx).Account.ID)
-	}))
+	return s.orderResult(s.deps.Booking.Cancel(ctx, in.ID, PrincipalFrom(ctx).Account.ID))
 }
 
 type refundInput struct {
@@ -140,9 +127,7 @@ type refundInput struct {
 }
 
 func (s *Server) refundOrder(ctx context.Context, in *refundInput) (*orderOutput, error) {
-	return s.orderResult(s.withBooking(func() (booking.Order, error) {
-		return s.deps.Booking.RefundTickets(ctx, in.ID, PrincipalFrom(ctx).Account.ID, in.Body.TicketIDs)
-	}))
+	return s.orderResult(s.deps.Booking.RefundTickets(ctx, in.ID, PrincipalFrom(ctx).Account.ID, in.Body.TicketIDs))
 }
 
 type changeInput struct {
@@ -153,22 +138,12 @@ type changeInput struct {
 type changeOutput struct{ Body booking.ChangeResult }
 
 func (s *Server) changeOrder(ctx context.Context, in *changeInput) (*changeOutput, error) {
-	if err := s.needBooking(); err != nil {
-		return nil, err
-	}
 	in.Body.AccountID, in.Body.OrderID = PrincipalFrom(ctx).Account.ID, in.ID
 	res, err := s.deps.Booking.Change(ctx, in.Body)
 	if err != nil {
 		return nil, err
 	}
 	return &changeOutput{Body: res}, nil
-}
-
-func (s *Server) withBooking(fn func() (booking.Order, error)) (booking.Order, error) {
-	if err := s.needBooking(); err != nil {
-		return booking.Order{}, err
-	}
-	return fn()
 }
 
 func (s *Server) orderResult(o booking.Order, err error) (*orderOutput, error) {
@@ -183,9 +158,6 @@ type payOutput struct {
 }
 
 func (s *Server) payOrder(ctx context.Context, in *orderIDPath) (*payOutput, error) {
-	if err := s.needBooking(); err != nil {
-		return nil, err
-	}
 	p, err := s.deps.Booking.Payment(ctx, in.ID, PrincipalFrom(ctx).Account.ID)
 	if err != nil {
 		return nil, err
@@ -201,9 +173,6 @@ type inventoryInput struct {
 type inventoryOutput struct{ Body booking.CheckReport }
 
 func (s *Server) checkInventory(ctx context.Context, in *inventoryInput) (*inventoryOutput, error) {
-	if err := s.needBooking(); err != nil {
-		return nil, err
-	}
 	d, err := network.ParseDate(in.Date)
 	if err != nil {
 		return nil, err
@@ -222,9 +191,6 @@ type feesInput struct {
 type feesOutput struct{ Body fees.Table }
 
 func (s *Server) getFees(ctx context.Context, in *feesInput) (*feesOutput, error) {
-	if err := s.needBooking(); err != nil {
-		return nil, err
-	}
 	get := s.deps.Booking.RefundFees
 	if in.Kind == "change" {
 		get = s.deps.Booking.ChangeFees
@@ -242,9 +208,6 @@ type putFeesInput struct {
 }
 
 func (s *Server) putFees(ctx context.Context, in *putFeesInput) (*feesOutput, error) {
-	if err := s.needBooking(); err != nil {
-		return nil, err
-	}
 	set := s.deps.Booking.SetRefundFees
 	if in.Kind == "change" {
 		set = s.deps.Booking.SetChangeFees
@@ -271,9 +234,6 @@ type notifyOutput struct {
 // "success" once the notification is applied (or was already), so the
 // gateway stops resending; anything else makes it try again later.
 func (s *Server) paymentNotify(ctx context.Context, in *notifyInput) (*notifyOutput, error) {
-	if err := s.needBooking(); err != nil {
-		return nil, err
-	}
 	if s.deps.Payments == nil {
 		return nil, fault.New(fault.Unavailable, "no_gateway", "未配置支付渠道", "no payment gateway is configured")
 	}

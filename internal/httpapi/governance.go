@@ -13,23 +13,23 @@ import (
 
 // governanceRoutes registers cancellation governance (G1–G4).
 func (s *Server) governanceRoutes() {
-	add(s, identity.GovernanceRead, op("GET", "/api/v1/governance/rules", "getGovernanceRules", "governance", "The cancel limits and list rules in force", "取消次数限制与名单规则"), s.getRules)
-	add(s, identity.BookingAdmin, op("PUT", "/api/v1/governance/rules", "putGovernanceRules", "governance", "Replace the cancel limits and list rules", "修改取消次数限制与名单规则"), s.putRules)
-	add(s, identity.GovernanceRead, op("GET", "/api/v1/governance/counts", "getCancelCounts", "governance", "A subject's manual cancels and expiries on a service day", "账号或乘客某日的手工取消与超时返库次数"), s.getCounts)
-	add(s, identity.GovernanceRead, op("GET", "/api/v1/governance/members", "listMembers", "governance", "List memberships of the restricted, priority and suspected-malicious lists", "受限、优先、疑似恶意名单"), s.listMembers)
-	add(s, identity.GovernanceRead, op("GET", "/api/v1/governance/members/{id}", "getMember", "governance", "One membership with its audit trail", "名单记录及其审计轨迹"), s.getMember)
-	add(s, identity.GovernanceEdit, op("POST", "/api/v1/governance/members", "addMember", "governance", "Put a subject on a list by hand", "人工加入名单"), s.addMember)
-	add(s, identity.GovernanceEdit, op("POST", "/api/v1/governance/members/{id}/lift", "liftMember", "governance", "Lift a membership now", "解除名单"), s.liftMember)
-	add(s, identity.GovernanceEdit, op("POST", "/api/v1/governance/members/{id}/extend", "extendMember", "governance", "Extend a membership", "延长名单期限"), s.extendMember)
-	add(s, identity.GovernanceRead, op("GET", "/api/v1/governance/report", "cancellationReport", "governance", "Booking-behaviour findings (seed 004 (1)–(6), Fig. 1, accounts per passenger) over a window, for the network or one train", "取消行为分析：论文结论 (1)–(6)、图 1 与每位乘车人使用的账号数"), s.cancellationReport)
-	add(s, identity.GovernanceEdit, op("POST", "/api/v1/governance/evaluate", "evaluateLists", "governance", "Apply the list rules to the rolling window now", "立即按规则评估名单"), s.evaluateLists)
+	g := s.group(s.deps.Governance != nil, governanceUnavailable)
+	add(g, identity.GovernanceRead, op("GET", "/api/v1/governance/rules", "getGovernanceRules", "governance", "The cancel limits and list rules in force", "取消次数限制与名单规则"), s.getRules)
+	add(g, identity.BookingAdmin, op("PUT", "/api/v1/governance/rules", "putGovernanceRules", "governance", "Replace the cancel limits and list rules", "修改取消次数限制与名单规则"), s.putRules)
+	add(g, identity.GovernanceRead, op("GET", "/api/v1/governance/counts", "getCancelCounts", "governance", "A subject's manual cancels and expiries on a service day", "账号或乘客某日的手工取消与超时返库次数"), s.getCounts)
+	add(g, identity.GovernanceRead, op("GET", "/api/v1/governance/members", "listMembers", "governance", "List memberships of the restricted, priority and suspected-malicious lists", "受限、优先、疑似恶意名单"), s.listMembers)
+	add(g, identity.GovernanceRead, op("GET", "/api/v1/governance/members/{id}", "getMember", "governance", "One membership with its audit trail", "名单记录及其审计轨迹"), s.getMember)
+	add(g, identity.GovernanceEdit, op("POST", "/api/v1/governance/members", "addMember", "governance", "Put a subject on a list by hand", "人工加入名单"), s.addMember)
+	add(g, identity.GovernanceEdit, op("POST", "/api/v1/governance/members/{id}/lift", "liftMember", "governance", "Lift a membership now", "解除名单"), s.liftMember)
+	add(g, identity.GovernanceEdit, op("POST", "/api/v1/governance/members/{id}/extend", "extendMember", "governance", "Extend a membership", "延长名单期限"), s.extendMember)
+	add(g, identity.GovernanceRead, op("GET", "/api/v1/governance/report", "cancellationReport", "governance", "Booking-behaviour findings (seed 004 (1)–(6), Fig. 1, accounts per passenger) over a window, for the network or one train", "取消行为分析：论文结论 (1)–(6)、图 1 与每位乘车人使用的账号数"), s.cancellationReport)
+	add(g, identity.GovernanceEdit, op("POST", "/api/v1/governance/evaluate", "evaluateLists", "governance", "Apply the list rules to the rolling window now", "立即按规则评估名单"), s.evaluateLists)
 }
 
-func (s *Server) needGovernance() error {
-	if s.deps.Governance == nil {
-		return fault.New(fault.Unavailable, "governance_unavailable", "治理服务未启动", "governance is not running in this process")
-	}
-	return nil
+// governanceUnavailable is what the governance routes answer while this
+// process does not run governance.
+func governanceUnavailable() error {
+	return fault.New(fault.Unavailable, "governance_unavailable", "治理服务未启动", "governance is not running in this process")
 }
 
 // actor names the caller in audit trails.
@@ -41,9 +41,6 @@ func actor(ctx context.Context) string {
 type rulesOutput struct{ Body governance.Rules }
 
 func (s *Server) getRules(ctx context.Context, _ *struct{}) (*rulesOutput, error) {
-	if err := s.needGovernance(); err != nil {
-		return nil, err
-	}
 	r, err := s.deps.Governance.Rules(ctx)
 	if err != nil {
 		return nil, err
@@ -54,9 +51,6 @@ func (s *Server) getRules(ctx context.Context, _ *struct{}) (*rulesOutput, error
 type rulesInput struct{ Body governance.Rules }
 
 func (s *Server) putRules(ctx context.Context, in *rulesInput) (*rulesOutput, error) {
-	if err := s.needGovernance(); err != nil {
-		return nil, err
-	}
 	if err := s.deps.Governance.SetRules(ctx, in.Body, actor(ctx)); err != nil {
 		return nil, err
 	}
@@ -77,9 +71,6 @@ type countsOutput struct {
 }
 
 func (s *Server) getCounts(ctx context.Context, in *countsInput) (*countsOutput, error) {
-	if err := s.needGovernance(); err != nil {
-		return nil, err
-	}
 	if err := governance.ValidSubject(in.Subject); err != nil {
 		return nil, err
 	}
@@ -114,9 +105,6 @@ type membersOutput struct {
 }
 
 func (s *Server) listMembers(ctx context.Context, in *membersInput) (*membersOutput, error) {
-	if err := s.needGovernance(); err != nil {
-		return nil, err
-	}
 	f := governance.MemberFilter{List: governance.List(in.List), Subject: in.Subject, Limit: in.Limit, Offset: in.Offset}
 	if in.Active {
 		f.ActiveAt = time.Now()
@@ -137,9 +125,6 @@ type memberIDPath struct {
 type memberOutput struct{ Body governance.Membership }
 
 func (s *Server) getMember(ctx context.Context, in *memberIDPath) (*memberOutput, error) {
-	if err := s.needGovernance(); err != nil {
-		return nil, err
-	}
 	m, err := s.deps.Governance.Member(ctx, in.ID)
 	if err != nil {
 		return nil, err
@@ -157,9 +142,6 @@ type addMemberInput struct {
 }
 
 func (s *Server) addMember(ctx context.Context, in *addMemberInput) (*memberOutput, error) {
-	if err := s.needGovernance(); err != nil {
-		return nil, err
-	}
 	m, err := s.deps.Governance.Add(ctx, in.Body.List, in.Body.Subject, in.Body.Reason, in.Body.Days, actor(ctx))
 	if err != nil {
 		return nil, err
@@ -175,9 +157,6 @@ type liftInput struct {
 }
 
 func (s *Server) liftMember(ctx context.Context, in *liftInput) (*memberOutput, error) {
-	if err := s.needGovernance(); err != nil {
-		return nil, err
-	}
 	m, err := s.deps.Governance.Lift(ctx, in.ID, in.Body.Reason, actor(ctx))
 	if err != nil {
 		return nil, err
@@ -194,9 +173,6 @@ type extendInput struct {
 }
 
 func (s *Server) extendMember(ctx context.Context, in *extendInput) (*memberOutput, error) {
-	if err := s.needGovernance(); err != nil {
-		return nil, err
-	}
 	m, err := s.deps.Governance.Extend(ctx, in.ID, in.Body.Days, in.Body.Reason, actor(ctx))
 	if err != nil {
 		return nil, err
@@ -207,9 +183,6 @@ func (s *Server) extendMember(ctx context.Context, in *extendInput) (*memberOutp
 type evaluationOutput struct{ Body governance.Evaluation }
 
 func (s *Server) evaluateLists(ctx context.Context, _ *struct{}) (*evaluationOutput, error) {
-	if err := s.needGovernance(); err != nil {
-		return nil, err
-	}
 	ev, err := s.deps.Governance.Evaluate(ctx)
 	if err != nil {
 		return nil, err
@@ -233,9 +206,6 @@ type reportOutput struct {
 }
 
 func (s *Server) cancellationReport(ctx context.Context, in *reportInput) (*reportOutput, error) {
-	if err := s.needGovernance(); err != nil {
-		return nil, err
-	}
 	to, err := s.dateOrToday(in.To)
 	if err != nil {
 		return nil, err
@@ -246,7 +216,7 @@ func (s *Server) cancellationReport(ctx context.Context, in *reportInput) (*repo
 			return nil, err
 		}
 	}
-	train, err := governance.ResolveTrain(ctx, s.deps.Network, in.Train)
+	train, err := governance.ResolveTrain(ctx, s.deps.Catalog, in.Train)
 	if err != nil {
 		return nil, err
 	}

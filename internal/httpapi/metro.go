@@ -17,30 +17,30 @@ import (
 
 // metroRoutes registers gate taps, clearing and settlement (SPEC M2, M3, M5).
 func (s *Server) metroRoutes() {
+	g := s.group(s.deps.Metro != nil, metroUnavailable)
 	const tag = "metro"
-	add(s, identity.TapsWrite, op("POST", "/api/v1/gate/taps", "postTaps", tag,
+	add(g, identity.TapsWrite, op("POST", "/api/v1/gate/taps", "postTaps", tag,
 		"Send a batch of gate taps (at most 5,000); idempotent by tap ID, in any order, duplicates ignored",
 		"闸机批量上传刷卡记录：按记录编号幂等，乱序与重复均可"), s.postTaps)
-	add(s, identity.TapsWrite, op("POST", "/api/v1/gate/taps/stream", "streamTaps", tag,
+	add(g, identity.TapsWrite, op("POST", "/api/v1/gate/taps/stream", "streamTaps", tag,
 		"Stream gate taps as NDJSON (one tap object per line, up to 256 MiB); the answer streams one NDJSON result line per 1,000 taps stored, then a summary line",
 		"以 NDJSON 流式上传刷卡记录，每存入 1000 条回一行结果，最后一行为汇总"), s.streamTaps)
-	add(s, identity.MetroSettle, op("POST", "/api/v1/metro/{feed}/clear", "clearTaps", tag,
+	add(g, identity.MetroSettle, op("POST", "/api/v1/metro/{feed}/clear", "clearTaps", tag,
 		"Pair a network's open taps into priced trips, up to a cut-off (default 30 minutes ago); exactly once per trip, taps still waiting for their pair stay open",
 		"将线网内未清分的刷卡记录配对为计价行程（截止时间默认为 30 分钟前）：每个行程只生成一次，尚未配对的记录留待下次"), s.clearTaps)
-	add(s, identity.MetroSettle, op("POST", "/api/v1/metro/{feed}/settle", "settleTrips", tag,
+	add(g, identity.MetroSettle, op("POST", "/api/v1/metro/{feed}/settle", "settleTrips", tag,
 		"Settle every unsettled trip of a network with its best eligible benefits, exactly once per trip",
 		"结算线网内全部未结算行程：每个行程只结算一次"), s.settleTrips)
-	add(s, identity.MetroRead, op("GET", "/api/v1/metro-trips/{id}", "getTrip", tag, "A cleared trip with its ledger line once settled", "行程及其结算分账"), s.getTrip)
-	add(s, identity.MetroRead, op("GET", "/api/v1/campaigns/{id}/uses", "getCampaignUses", tag,
+	add(g, identity.MetroRead, op("GET", "/api/v1/metro-trips/{id}", "getTrip", tag, "A cleared trip with its ledger line once settled", "行程及其结算分账"), s.getTrip)
+	add(g, identity.MetroRead, op("GET", "/api/v1/campaigns/{id}/uses", "getCampaignUses", tag,
 		"Trips that used a campaign's benefit by entry station, exit station and hour of entry (free-ride days, subsidies)",
 		"按进站、出站与进站小时统计活动优惠的使用（免费乘车日、补贴）"), s.campaignUses)
 }
 
-func (s *Server) needMetro() error {
-	if s.deps.Metro == nil {
-		return fault.New(fault.Unavailable, "metro_unavailable", "地铁清分服务未启动", "metro clearing is not running in this process")
-	}
-	return nil
+// metroUnavailable is what the metro routes answer while this process does
+// not run metro clearing.
+func metroUnavailable() error {
+	return fault.New(fault.Unavailable, "metro_unavailable", "地铁清分服务未启动", "metro clearing is not running in this process")
 }
 
 type tapsInput struct {
@@ -50,9 +50,6 @@ type tapsInput struct {
 }
 
 func (s *Server) postTaps(ctx context.Context, in *tapsInput) (*body[metro.IngestResult], error) {
-	if err := s.needMetro(); err != nil {
-		return nil, err
-	}
 	res, err := s.deps.Metro.Ingest(ctx, in.Body.Taps)
 	if err != nil {
 		return nil, err
@@ -74,9 +71,6 @@ type streamLine struct {
 }
 
 func (s *Server) streamTaps(ctx context.Context, _ *struct{}) (*huma.StreamResponse, error) {
-	if err := s.needMetro(); err != nil {
-		return nil, err
-	}
 	return &huma.StreamResponse{Body: func(hc huma.Context) {
 		hc.SetHeader("Content-Type", "application/x-ndjson")
 		w := hc.BodyWriter()
@@ -166,9 +160,6 @@ type clearInput struct {
 }
 
 func (s *Server) clearTaps(ctx context.Context, in *clearInput) (*body[metro.ClearReport], error) {
-	if err := s.needMetro(); err != nil {
-		return nil, err
-	}
 	var o metro.ClearOptions
 	if in.Body != nil {
 		o.Until = in.Body.Until
@@ -181,9 +172,6 @@ func (s *Server) clearTaps(ctx context.Context, in *clearInput) (*body[metro.Cle
 }
 
 func (s *Server) settleTrips(ctx context.Context, in *feedPath) (*body[metro.SettleReport], error) {
-	if err := s.needMetro(); err != nil {
-		return nil, err
-	}
 	rep, err := s.deps.Metro.Settle(ctx, in.Feed, metro.SettleOptions{})
 	if err != nil {
 		return nil, err
@@ -200,10 +188,7 @@ type tripView struct {
 func (s *Server) getTrip(ctx context.Context, in *struct {
 	ID string `path:"id" minLength:"1" maxLength:"160"`
 }) (*body[tripView], error) {
-	if err := s.needMetro(); err != nil {
-		return nil, err
-	}
-	st := s.deps.Metro.Store()
+	st := s.deps.Metro
 	t, err := st.Trip(ctx, in.ID)
 	if err != nil {
 		return nil, err
@@ -224,9 +209,6 @@ type usesInput struct {
 }
 
 func (s *Server) campaignUses(ctx context.Context, in *usesInput) (*body[[]metro.UseCount], error) {
-	if err := s.needMetro(); err != nil {
-		return nil, err
-	}
 	until := in.Until
 	if until.IsZero() {
 		until = time.Now()
@@ -238,7 +220,7 @@ func (s *Server) campaignUses(ctx context.Context, in *usesInput) (*body[[]metro
 	if !from.Before(until) {
 		return nil, fault.New(fault.Invalid, "bad_window", "起始时间应早于结束时间", "from must be before until")
 	}
-	uses, err := s.deps.Metro.Store().UseStats(ctx, in.ID, from, until)
+	uses, err := s.deps.Metro.UseStats(ctx, in.ID, from, until)
 	if err != nil {
 		return nil, err
 	}

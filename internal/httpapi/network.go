@@ -14,7 +14,7 @@ type listFeedsOutput struct {
 }
 
 func (s *Server) listFeeds(ctx context.Context, _ *struct{}) (*listFeedsOutput, error) {
-	feeds, err := s.deps.Network.Feeds(ctx)
+	feeds, err := s.deps.Catalog.Feeds(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ type stationsOutput struct {
 }
 
 func (s *Server) searchStations(ctx context.Context, in *searchStationsInput) (*stationsOutput, error) {
-	st, err := s.deps.Network.SearchStations(ctx, in.Q, in.Limit)
+	st, err := s.deps.Catalog.SearchStations(ctx, in.Q, in.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ type idPath struct {
 type stationOutput struct{ Body network.Station }
 
 func (s *Server) getStation(ctx context.Context, in *idPath) (*stationOutput, error) {
-	st, err := s.deps.Network.Station(ctx, in.ID)
+	st, err := s.deps.Catalog.Station(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ type linesOutput struct {
 }
 
 func (s *Server) listLines(ctx context.Context, in *listLinesInput) (*linesOutput, error) {
-	lines, err := s.deps.Network.Lines(ctx, in.Feed)
+	lines, err := s.deps.Catalog.Lines(ctx, in.Feed)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (s *Server) listLines(ctx context.Context, in *listLinesInput) (*linesOutpu
 type lineOutput struct{ Body network.Line }
 
 func (s *Server) getLine(ctx context.Context, in *idPath) (*lineOutput, error) {
-	l, err := s.deps.Network.Line(ctx, in.ID)
+	l, err := s.deps.Catalog.Line(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +165,7 @@ type carTypesOutput struct {
 }
 
 func (s *Server) listCarTypes(ctx context.Context, _ *struct{}) (*carTypesOutput, error) {
-	cts, err := s.deps.Network.CarTypes(ctx)
+	cts, err := s.deps.Catalog.CarTypes(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -183,10 +183,10 @@ type carTypeOutput struct{ Body network.CarType }
 
 func (s *Server) putCarType(ctx context.Context, in *putCarTypeInput) (*carTypeOutput, error) {
 	in.Body.Code = in.Code
-	if err := s.deps.Network.PutCarType(ctx, in.Body); err != nil {
+	if err := s.deps.Catalog.PutCarType(ctx, in.Body); err != nil {
 		return nil, err
 	}
-	ct, err := s.deps.Network.CarType(ctx, in.Code)
+	ct, err := s.deps.Catalog.CarType(ctx, in.Code)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +200,7 @@ type putFareInput struct {
 type fareOutput struct{ Body network.Fare }
 
 func (s *Server) putFare(ctx context.Context, in *putFareInput) (*fareOutput, error) {
-	if err := s.deps.Network.SetFare(ctx, in.Body); err != nil {
+	if err := s.deps.Catalog.SetFare(ctx, in.Body); err != nil {
 		return nil, err
 	}
 	return &fareOutput{Body: in.Body}, nil

@@ -6,71 +6,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"piao/internal/fault"
+	"piao/internal/problem"
 )
-
-// Problem is an RFC 9457 problem+json body with piao's stable codes and
-// messages in both languages.
-type Problem struct {
-	Type      string          `json:"type" doc:"URI naming the problem class"`
-	Title     string          `json:"title" doc:"HTTP status text"`
-	Status    int             `json:"status" doc:"HTTP status code"`
-	Detail    string          `json:"detail" doc:"Message in the request's language (zh-CN unless Accept-Language prefers English)"`
-	Code      fault.Code      `json:"code" doc:"Stable error class: invalid, not_found, conflict, forbidden, unauthorized, limit_reached, unavailable, internal"`
-	Reason    string          `json:"reason" doc:"Stable specific reason, e.g. station_not_found"`
-	MessageZH string          `json:"message_zh" doc:"Message in Simplified Chinese"`
-	MessageEN string          `json:"message_en" doc:"Message in English"`
-	RequestID string          `json:"request_id,omitempty" doc:"The request's ID, also in the X-Request-Id header"`
-	Errors    []ProblemDetail `json:"errors,omitempty" doc:"Field-level details of invalid input"`
-	RetryAt   *time.Time      `json:"retry_at,omitempty" doc:"When the request may succeed again (a daily limit lifting); also in Retry-After"`
-}
-
-// ProblemDetail names one invalid input.
-type ProblemDetail struct {
-	Location string `json:"location,omitempty" doc:"Where the error is, e.g. body.username or query.date"`
-	Message  string `json:"message" doc:"What is wrong"`
-	Value    any    `json:"value,omitempty" doc:"The offending value"`
-}
-
-// Error implements error.
-func (p *Problem) Error() string { return p.Reason + ": " + p.MessageEN }
-
-// GetStatus implements huma.StatusError.
-func (p *Problem) GetStatus() int { return p.Status }
-
-// ContentType makes huma send application/problem+json.
-func (p *Problem) ContentType(ct string) string {
-	if ct == "application/json" {
-		return "application/problem+json"
-	}
-	return ct
-}
-
-// StatusOf maps an error class to its HTTP status: the one error mapper,
-// shared by the API and the console.
-func StatusOf(c fault.Code) int {
-	switch c {
-	case fault.Invalid:
-		return http.StatusUnprocessableEntity
-	case fault.NotFound:
-		return http.StatusNotFound
-	case fault.Conflict:
-		return http.StatusConflict
-	case fault.Forbidden:
-		return http.StatusForbidden
-	case fault.Unauthorized:
-		return http.StatusUnauthorized
-	case fault.LimitReached:
-		return http.StatusTooManyRequests
-	case fault.Unavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
 
 // classOf maps an HTTP status raised by the framework (bad JSON, a body too
 // large, validation) to an error class and reason with bilingual messages.
@@ -101,9 +42,9 @@ func classOf(status int) (fault.Code, string, string, string) {
 }
 
 // problemFor builds the problem for a domain error, logging internal causes.
-func problemFor(ctx context.Context, lang string, err error) *Problem {
+func problemFor(ctx context.Context, lang string, err error) *problem.Problem {
 	fe := fault.As(err)
-	status := StatusOf(fe.Code)
+	status := problem.StatusOf(fe.Code)
 	if status == http.StatusInternalServerError {
 		slog.ErrorContext(ctx, "internal error", "request_id", requestIDFrom(ctx), "err", err.Error())
 		fe = fault.New(fault.Internal, "internal", "服务器内部错误", "internal error")
@@ -116,17 +57,9 @@ func problemFor(ctx context.Context, lang string, err error) *Problem {
 	return p
 }
 
-func newProblem(ctx context.Context, lang string, status int, code fault.Code, reason, zh, en string) *Problem {
-	p := &Problem{
-		Type:   "https://piao.dev/problems/" + string(code),
-		Title:  http.StatusText(status),
-		Status: status, Code: code, Reason: reason, MessageZH: zh, MessageEN: en,
-		RequestID: requestIDFrom(ctx),
-	}
-	p.Detail = zh
-	if lang == "en" {
-		p.Detail = en
-	}
+func newProblem(ctx context.Context, lang string, status int, code fault.Code, reason, zh, en string) *problem.Problem {
+	p := problem.New(status, code, reason, zh, en, lang)
+	p.RequestID = requestIDFrom(ctx)
 	return p
 }
 
@@ -155,7 +88,7 @@ func installErrorModel() {
 			lang = preferredLanguage(hctx.Header("Accept-Language"))
 		}
 		for _, e := range errs {
-			var ready *Problem
+			var ready *problem.Problem
 			if errors.As(e, &ready) {
 				return ready
 			}
@@ -183,12 +116,12 @@ func installErrorModel() {
 			if e == nil {
 				continue
 			}
-			var d ProblemDetail
+			var d problem.ProblemDetail
 			var ed *huma.ErrorDetail
 			if errors.As(e, &ed) {
-				d = ProblemDetail{Location: ed.Location, Message: ed.Message, Value: ed.Value}
+				d = problem.ProblemDetail{Location: ed.Location, Message: ed.Message, Value: ed.Value}
 			} else {
-				d = ProblemDetail{Message: e.Error()}
+				d = problem.ProblemDetail{Message: e.Error()}
 			}
 			p.Errors = append(p.Errors, d)
 		}
@@ -200,7 +133,7 @@ func installErrorModel() {
 }
 
 // writeProblem writes a problem outside huma (plain handlers, middleware).
-func writeProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
+func writeProblem(w http.ResponseWriter, r *http.Request, p *problem.Problem) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = jsonEncode(w, p)

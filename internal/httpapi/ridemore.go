@@ -9,7 +9,8 @@ import (
 
 // ridemoreRoutes registers the monthly ride-more-save-more job (SPEC M4).
 func (s *Server) ridemoreRoutes() {
-	add(s, identity.BenefitsEdit, op("POST", "/api/v1/ridemore/issue", "issueRideMoreRewards", "metro",
+	g := s.group(s.deps.Metro != nil, metroUnavailable).and(s.deps.Benefits != nil, benefitsUnavailable)
+	add(g, identity.BenefitsEdit, op("POST", "/api/v1/ridemore/issue", "issueRideMoreRewards", "metro",
 		"Issue a month's ride-more-save-more rewards under a ningbo_count rule, on the first days of the next month; each reward ticket is issued once however often it runs",
 		"按多乘多惠规则（ningbo_count）发放某月奖励：须在次月前几天内发放，每张奖励票只发一次"), s.issueRideMore)
 }
@@ -23,17 +24,11 @@ type rideMoreInput struct {
 }
 
 func (s *Server) issueRideMore(ctx context.Context, in *rideMoreInput) (*body[ridemore.IssueReport], error) {
-	if err := s.needMetro(); err != nil {
-		return nil, err
-	}
-	if err := s.needBenefits(); err != nil {
-		return nil, err
-	}
 	month, err := ridemore.ParseMonth(in.Body.Month)
 	if err != nil {
 		return nil, err
 	}
-	rep, err := ridemore.IssueMonthly(ctx, s.deps.Metro.Store(), s.deps.Benefits.Store(), in.Body.Rule,
+	rep, err := ridemore.IssueMonthly(ctx, s.deps.Metro, s.deps.Benefits, in.Body.Rule,
 		ridemore.IssueOptions{Feed: in.Body.Feed, Month: month}, s.deps.Benefits.Now())
 	if err != nil {
 		return nil, err

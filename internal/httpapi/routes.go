@@ -18,26 +18,27 @@ import (
 // registerRoutes is the route table: every /api/v1 operation with the
 // permission it needs. The route × role test walks this table.
 func (s *Server) registerRoutes() {
+	g := s.always()
 	// Network (P4): public reads, operator writes.
-	add(s, identity.Public, op("GET", "/api/v1/feeds", "listFeeds", "network", "List network feeds", "导入或演示的线网数据集"), s.listFeeds)
-	add(s, identity.Public, op("GET", "/api/v1/stations", "searchStations", "network", "Search stations", "按名称、电报码或拼音首字母/前缀查找车站"), s.searchStations)
-	add(s, identity.Public, op("GET", "/api/v1/stations/{id}", "getStation", "network", "Get a station", ""), s.getStation)
-	add(s, identity.Public, op("GET", "/api/v1/lines", "listLines", "network", "List lines", ""), s.listLines)
-	add(s, identity.Public, op("GET", "/api/v1/lines/{id}", "getLine", "network", "Get a line with its stations", ""), s.getLine)
-	add(s, identity.Public, op("GET", "/api/v1/trains/{number}/timetable", "getTimetable", "network", "A train's timetable on a date", "车次在某日的时刻表"), s.getTimetable)
-	add(s, identity.Public, op("GET", "/api/v1/trains/{number}/fares", "getTrainFares", "network", "A train's fares between two stations", "按席别与铺位的票价"), s.getTrainFares)
-	add(s, identity.Public, op("GET", "/api/v1/metro/{feed}/fare", "getMetroFare", "network", "Metro fare over the shortest path", "按最短路径里程分段计价"), s.getMetroFare)
-	add(s, identity.Public, op("GET", "/api/v1/car-types", "listCarTypes", "network", "List car layouts", ""), s.listCarTypes)
-	add(s, identity.NetworkWrite, op("PUT", "/api/v1/car-types/{code}", "putCarType", "network", "Create or replace a car layout", ""), s.putCarType)
-	add(s, identity.NetworkWrite, op("PUT", "/api/v1/fares", "putFare", "network", "Set one fare", "修改某车次某区间某席别铺位的票价"), s.putFare)
+	add(g, identity.Public, op("GET", "/api/v1/feeds", "listFeeds", "network", "List network feeds", "导入或演示的线网数据集"), s.listFeeds)
+	add(g, identity.Public, op("GET", "/api/v1/stations", "searchStations", "network", "Search stations", "按名称、电报码或拼音首字母/前缀查找车站"), s.searchStations)
+	add(g, identity.Public, op("GET", "/api/v1/stations/{id}", "getStation", "network", "Get a station", ""), s.getStation)
+	add(g, identity.Public, op("GET", "/api/v1/lines", "listLines", "network", "List lines", ""), s.listLines)
+	add(g, identity.Public, op("GET", "/api/v1/lines/{id}", "getLine", "network", "Get a line with its stations", ""), s.getLine)
+	add(g, identity.Public, op("GET", "/api/v1/trains/{number}/timetable", "getTimetable", "network", "A train's timetable on a date", "车次在某日的时刻表"), s.getTimetable)
+	add(g, identity.Public, op("GET", "/api/v1/trains/{number}/fares", "getTrainFares", "network", "A train's fares between two stations", "按席别与铺位的票价"), s.getTrainFares)
+	add(g, identity.Public, op("GET", "/api/v1/metro/{feed}/fare", "getMetroFare", "network", "Metro fare over the shortest path", "按最短路径里程分段计价"), s.getMetroFare)
+	add(g, identity.Public, op("GET", "/api/v1/car-types", "listCarTypes", "network", "List car layouts", ""), s.listCarTypes)
+	add(g, identity.NetworkWrite, op("PUT", "/api/v1/car-types/{code}", "putCarType", "network", "Create or replace a car layout", ""), s.putCarType)
+	add(g, identity.NetworkWrite, op("PUT", "/api/v1/fares", "putFare", "network", "Set one fare", "修改某车次某区间某席别铺位的票价"), s.putFare)
 
 	// Identity (S1).
-	add(s, identity.Public, op("POST", "/api/v1/auth/login", "login", "auth", "Log in and get a bearer token", ""), s.login)
-	add(s, identity.Authenticated, op("POST", "/api/v1/auth/logout", "logout", "auth", "Revoke the bearer token used", ""), s.logout)
-	add(s, identity.Authenticated, op("POST", "/api/v1/auth/token", "issueToken", "auth", "Issue an additional API token for the caller", ""), s.issueToken)
-	add(s, identity.Authenticated, op("GET", "/api/v1/me", "getMe", "auth", "Who am I", ""), s.getMe)
-	add(s, identity.AccountsRead, op("GET", "/api/v1/accounts/{id}", "getAccount", "accounts", "Get an account", ""), s.getAccount)
-	add(s, identity.AccountsEdit, op("POST", "/api/v1/accounts", "createAccount", "accounts", "Create an account", ""), s.createAccount)
+	add(g, identity.Public, op("POST", "/api/v1/auth/login", "login", "auth", "Log in and get a bearer token", ""), s.login)
+	add(g, identity.Authenticated, op("POST", "/api/v1/auth/logout", "logout", "auth", "Revoke the bearer token used", ""), s.logout)
+	add(g, identity.Authenticated, op("POST", "/api/v1/auth/token", "issueToken", "auth", "Issue an additional API token for the caller", ""), s.issueToken)
+	add(g, identity.Authenticated, op("GET", "/api/v1/me", "getMe", "auth", "Who am I", ""), s.getMe)
+	add(g, identity.AccountsRead, op("GET", "/api/v1/accounts/{id}", "getAccount", "accounts", "Get an account", ""), s.getAccount)
+	add(g, identity.AccountsEdit, op("POST", "/api/v1/accounts", "createAccount", "accounts", "Create an account", ""), s.createAccount)
 
 	s.bookingRoutes()
 	s.waitlistRoutes()
@@ -74,9 +75,48 @@ func op(method, path, id, tag, summary, zh string) huma.Operation {
 	return huma.Operation{Method: method, Path: path, OperationID: id, Tags: []string{tag}, Summary: summary, Description: desc}
 }
 
+// group is the routes of one service (booking, governance, benefits…). A
+// group is registered whether or not its service runs in this process, so
+// the route table, the OpenAPI document and input validation never depend
+// on what runs; while the service does not run, each of its routes answers
+// off's fault (503, "<service>_unavailable") instead of calling a handler.
+type group struct {
+	s   *Server
+	off func() error // nil while the group's services run
+}
+
+// always is the group of routes served by every process: the network
+// catalogue and identity.
+func (s *Server) always() group { return group{s: s} }
+
+// group returns the group of routes of a service: handled when runs,
+// answering unavailable otherwise.
+func (s *Server) group(runs bool, unavailable func() error) group {
+	g := group{s: s}
+	if !runs {
+		g.off = unavailable
+	}
+	return g
+}
+
+// and returns g needing one more service: a group that runs only when both
+// run answers the first missing service's fault.
+func (g group) and(runs bool, unavailable func() error) group {
+	if g.off == nil && !runs {
+		g.off = unavailable
+	}
+	return g
+}
+
 // add registers a handler with the permission it needs, documenting the
-// security requirement and the error responses it may give.
-func add[I, O any](s *Server, perm identity.Permission, o huma.Operation, h func(context.Context, *I) (*O, error)) {
+// security requirement and the error responses it may give. In a group
+// whose service does not run, the route answers the group's fault instead.
+func add[I, O any](g group, perm identity.Permission, o huma.Operation, h func(context.Context, *I) (*O, error)) {
+	s := g.s
+	if g.off != nil {
+		off := g.off
+		h = func(context.Context, *I) (*O, error) { return nil, off() }
+	}
 	o.Metadata = map[string]any{"permission": perm}
 	o.MaxBodyBytes = MaxBodyBytes
 	o.Errors = []int{http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusInternalServerError}

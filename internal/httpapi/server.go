@@ -32,6 +32,7 @@ import (
 	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment"
+	"piao/internal/problem"
 	"piao/internal/subsidy"
 )
 
@@ -40,9 +41,10 @@ const MaxBodyBytes = 1 << 20
 
 // Deps are the services the API serves.
 type Deps struct {
-	Version  string
+	Version string
+	// Catalog reads the network (feeds, stations, lines, timetables, fares)
+	// and edits car layouts and fares.
 	Catalog  *network.Catalog
-	Network  network.Store
 	Identity *identity.Service
 	// Booking sells seats; nil when this process does not run it.
 	Booking *booking.Service
@@ -55,6 +57,8 @@ type Deps struct {
 	// Mount adds non-API routes (the console) to the mux.
 	Mount func(mux *http.ServeMux)
 	// Idempotency keeps Idempotency-Key results; nil turns the feature off.
+	// It is the one store the server holds: the middleware that replays
+	// answers is HTTP plumbing, not a domain the handlers call.
 	Idempotency idempotency.Store
 	// Benefits runs value-added tickets; nil when off.
 	Benefits *benefits.Service
@@ -275,7 +279,7 @@ func (s *Server) authorize(ctx huma.Context, next func(huma.Context)) {
 	next(huma.WithValue(ctx, principalKey, p))
 }
 
-func writeHumaProblem(api huma.API, ctx huma.Context, p *Problem) {
+func writeHumaProblem(api huma.API, ctx huma.Context, p *problem.Problem) {
 	if p.Status == http.StatusUnauthorized {
 		ctx.SetHeader("WWW-Authenticate", `Bearer realm="piao"`)
 	}

@@ -17,6 +17,7 @@ import (
 	"piao/internal/httpapi"
 	"piao/internal/identity"
 	"piao/internal/network"
+	"piao/internal/problem"
 )
 
 // testServer is a full piao on a fresh SQLite database with demo data.
@@ -147,12 +148,12 @@ func TestEveryRouteEveryRole(t *testing.T) {
 	}
 }
 
-func decodeProblem(t *testing.T, res response) httpapi.Problem {
+func decodeProblem(t *testing.T, res response) problem.Problem {
 	t.Helper()
 	if ct := res.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
 		t.Fatalf("status %d with content type %q, want problem+json: %s", res.status, ct, res.body)
 	}
-	var p httpapi.Problem
+	var p problem.Problem
 	if err := json.Unmarshal(res.body, &p); err != nil {
 		t.Fatalf("problem body: %v: %s", err, res.body)
 	}

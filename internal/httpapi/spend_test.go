@@ -20,7 +20,7 @@ import (
 func TestSettleSpendTiersOverHTTP(t *testing.T) {
 	ctx := context.Background()
 	a := apptest.NewDemo(t)
-	bs := a.Benefits.Store()
+	bs := a.BenefitsStore
 	now := time.Now()
 	p := benefits.Product{Owner: "operator", Kind: benefits.Percentage, NameZH: "月度累计消费优惠", NameEN: "Monthly spend discount", Feed: "nbmetro",
 		Terms: benefits.Terms{PercentOff: 20}, Valid: benefits.Validity{Days: 31}, CreatedBy: "test", CreatedAt: now}

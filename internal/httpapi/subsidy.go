@@ -13,34 +13,34 @@ import (
 // subsidyRoutes registers subsidies for special groups (SPEC M5): schemes,
 // applications, the operator's review and the rider's renewal.
 func (s *Server) subsidyRoutes() {
+	g := s.group(s.deps.Subsidy != nil, subsidyUnavailable)
 	const tag = "subsidy"
-	add(s, identity.SubsidyEdit, op("POST", "/api/v1/subsidy-schemes", "createSubsidyScheme", tag,
+	add(g, identity.SubsidyEdit, op("POST", "/api/v1/subsidy-schemes", "createSubsidyScheme", tag,
 		"Define a subsidy scheme for a special group with its automatic campaign, submitted for review; rides are subsidised once a reviewer approves the campaign",
 		"定义特殊人群乘车补贴方案及其自动优惠活动（提交审核，审核通过后生效）"), s.createScheme)
-	add(s, identity.Public, op("GET", "/api/v1/subsidy-schemes", "listSubsidySchemes", tag, "Subsidy schemes with their campaigns' status", "乘车补贴方案"), s.listSchemes)
-	add(s, identity.Public, op("GET", "/api/v1/subsidy-schemes/{id}", "getSubsidyScheme", tag, "A subsidy scheme", ""), s.getScheme)
-	add(s, identity.SubsidyOwn, op("POST", "/api/v1/subsidy-schemes/{id}/apply", "applySubsidy", tag,
+	add(g, identity.Public, op("GET", "/api/v1/subsidy-schemes", "listSubsidySchemes", tag, "Subsidy schemes with their campaigns' status", "乘车补贴方案"), s.listSchemes)
+	add(g, identity.Public, op("GET", "/api/v1/subsidy-schemes/{id}", "getSubsidyScheme", tag, "A subsidy scheme", ""), s.getScheme)
+	add(g, identity.SubsidyOwn, op("POST", "/api/v1/subsidy-schemes/{id}/apply", "applySubsidy", tag,
 		"Apply for a subsidy with a reference to the evidence (certificate number, document ID); also re-enrolment after rejection, expiry or revocation",
 		"申请乘车补贴（提供证明材料编号）；被驳回、过期或撤销后可重新申请"), s.applySubsidy)
-	add(s, identity.SubsidyOwn, op("GET", "/api/v1/me/subsidy-enrolments", "listMySubsidyEnrolments", tag, "The caller's subsidy enrolments, newest first", "我的乘车补贴"), s.myEnrolments)
-	add(s, identity.SubsidyOwn, op("POST", "/api/v1/me/subsidy-enrolments/{id}/renew", "renewSubsidy", tag,
+	add(g, identity.SubsidyOwn, op("GET", "/api/v1/me/subsidy-enrolments", "listMySubsidyEnrolments", tag, "The caller's subsidy enrolments, newest first", "我的乘车补贴"), s.myEnrolments)
+	add(g, identity.SubsidyOwn, op("POST", "/api/v1/me/subsidy-enrolments/{id}/renew", "renewSubsidy", tag,
 		"Ask to renew an active enrolment within the scheme's renewal window, with new evidence", "在续期窗口内申请续期"), s.renewSubsidy)
-	add(s, identity.SubsidyRead, op("GET", "/api/v1/subsidy-enrolments", "listSubsidyEnrolments", tag,
+	add(g, identity.SubsidyRead, op("GET", "/api/v1/subsidy-enrolments", "listSubsidyEnrolments", tag,
 		"Enrolments, oldest first; awaiting=true is the review queue (applications and pending renewals)", "补贴申请列表；awaiting=true 为待审核队列"), s.listEnrolments)
-	add(s, identity.SubsidyRead, op("GET", "/api/v1/subsidy-enrolments/{id}", "getSubsidyEnrolment", tag, "An enrolment with its history", ""), s.getEnrolment)
-	add(s, identity.SubsidyReview, op("POST", "/api/v1/subsidy-enrolments/{id}/verify", "verifySubsidy", tag,
+	add(g, identity.SubsidyRead, op("GET", "/api/v1/subsidy-enrolments/{id}", "getSubsidyEnrolment", tag, "An enrolment with its history", ""), s.getEnrolment)
+	add(g, identity.SubsidyReview, op("POST", "/api/v1/subsidy-enrolments/{id}/verify", "verifySubsidy", tag,
 		"Verify an application or a pending renewal: the account holds the scheme's group for the new period", "审核通过：申请人在有效期内享受补贴"), s.verifySubsidy)
-	add(s, identity.SubsidyReview, op("POST", "/api/v1/subsidy-enrolments/{id}/reject", "rejectSubsidy", tag,
+	add(g, identity.SubsidyReview, op("POST", "/api/v1/subsidy-enrolments/{id}/reject", "rejectSubsidy", tag,
 		"Reject an application (or a pending renewal, which leaves the enrolment running) with a reason", "驳回申请或续期，须说明原因"), s.rejectSubsidy)
-	add(s, identity.SubsidyReview, op("POST", "/api/v1/subsidy-enrolments/{id}/revoke", "revokeSubsidy", tag,
+	add(g, identity.SubsidyReview, op("POST", "/api/v1/subsidy-enrolments/{id}/revoke", "revokeSubsidy", tag,
 		"Revoke an active enrolment with a reason; trips begun afterwards are not subsidised", "撤销补贴资格，须说明原因；此后的行程不再补贴"), s.revokeSubsidy)
 }
 
-func (s *Server) needSubsidy() error {
-	if s.deps.Subsidy == nil {
-		return fault.New(fault.Unavailable, "subsidy_unavailable", "乘车补贴服务未启动", "subsidies are not running in this process")
-	}
-	return nil
+// subsidyUnavailable is what the subsidies' routes answer while this
+// process does not run them.
+func subsidyUnavailable() error {
+	return fault.New(fault.Unavailable, "subsidy_unavailable", "乘车补贴服务未启动", "subsidies are not running in this process")
 }
 
 // schemeRequest is what a caller sets of a new scheme and its campaign.
@@ -85,7 +85,7 @@ func (s *Server) schemeView(ctx context.Context, sc subsidy.Scheme) (schemeView,
 	if s.deps.Benefits == nil {
 		return v, nil
 	}
-	c, err := s.deps.Benefits.Store().Campaign(ctx, sc.CampaignID)
+	c, err := s.deps.Benefits.Campaign(ctx, sc.CampaignID)
 	if err != nil {
 		return v, err
 	}
@@ -94,9 +94,6 @@ func (s *Server) schemeView(ctx context.Context, sc subsidy.Scheme) (schemeView,
 }
 
 func (s *Server) createScheme(ctx context.Context, in *schemeInput) (*body[schemeView], error) {
-	if err := s.needSubsidy(); err != nil {
-		return nil, err
-	}
 	b := in.Body
 	sc, err := s.deps.Subsidy.CreateScheme(ctx, subsidy.Scheme{
 		ID: b.ID, Group: b.Group, NameZH: b.NameZH, NameEN: b.NameEN, Grant: b.Grant, PercentOff: b.PercentOff, Cap: b.Cap,
@@ -119,9 +116,6 @@ type schemesOutput struct {
 }
 
 func (s *Server) listSchemes(ctx context.Context, _ *struct{}) (*schemesOutput, error) {
-	if err := s.needSubsidy(); err != nil {
-		return nil, err
-	}
 	scs, err := s.deps.Subsidy.Schemes(ctx)
 	if err != nil {
 		return nil, err
@@ -143,9 +137,6 @@ type schemeIDPath struct {
 }
 
 func (s *Server) getScheme(ctx context.Context, in *schemeIDPath) (*body[schemeView], error) {
-	if err := s.needSubsidy(); err != nil {
-		return nil, err
-	}
 	sc, err := s.deps.Subsidy.Scheme(ctx, in.ID)
 	if err != nil {
 		return nil, err
@@ -193,8 +184,8 @@ func (s *Server) enrolmentViews(ctx context.Context, es []subsidy.Enrolment) ([]
 	return out, nil
 }
 
-// withEnrolment runs fn on the subsidy service, when this process runs
-// it, and answers with the enrolment fn returns.
+// withEnrolment runs fn on the subsidy service and answers with the
+// enrolment fn returns.
 func (s *Server) withEnrolment(ctx context.Context, fn func(*subsidy.Service) (subsidy.Enrolment, error)) (*body[enrolmentView], error) {
 	out, err := s.withEnrolments(ctx, func(svc *subsidy.Service) ([]subsidy.Enrolment, error) {
 		e, err := fn(svc)
@@ -215,9 +206,6 @@ type enrolmentsOutput struct {
 // withEnrolments runs fn on the subsidy service and answers with the
 // enrolments it returns.
 func (s *Server) withEnrolments(ctx context.Context, fn func(*subsidy.Service) ([]subsidy.Enrolment, error)) (*enrolmentsOutput, error) {
-	if err := s.needSubsidy(); err != nil {
-		return nil, err
-	}
 	es, err := fn(s.deps.Subsidy)
 	if err != nil {
 		return nil, err

@@ -9,16 +9,17 @@ import (
 
 // waitlistRoutes registers the waitlist (候补, R9) and booking policy endpoints.
 func (s *Server) waitlistRoutes() {
-	add(s, identity.OrdersOwn, op("POST", "/api/v1/waitlist", "joinWaitlist", "waitlist",
+	g := s.group(s.deps.Booking != nil, bookingUnavailable)
+	add(g, identity.OrdersOwn, op("POST", "/api/v1/waitlist", "joinWaitlist", "waitlist",
 		"Join the waitlist for 1–5 passengers with up to the policy's options (train, date, class, berth) and a deadline; then POST …/payment to prepay the highest fare among the options",
 		"候补购票：列出可接受的车次、席别、铺位与截止时间，预付最高票价；有人退票、取消或超时释放的席位优先兑现候补"), s.joinWaitlist)
-	add(s, identity.OrdersOwn, op("GET", "/api/v1/waitlist", "listWaitlist", "waitlist", "The caller's waitlist entries, newest first, with position and estimated chance of the active ones", ""), s.listWaitlist)
-	add(s, identity.OrdersOwn, op("GET", "/api/v1/waitlist/{id}", "getWaitlist", "waitlist", "One of the caller's waitlist entries with events, position and estimated chance", ""), s.getWaitlist)
-	add(s, identity.OrdersOwn, op("POST", "/api/v1/waitlist/{id}/payment", "payWaitlist", "waitlist", "Create (or get again) the prepayment of an unpaid waitlist entry", "候补预付"), s.payWaitlist)
-	add(s, identity.OrdersOwn, op("POST", "/api/v1/waitlist/{id}/cancel", "cancelWaitlist", "waitlist", "Withdraw an unpaid or waiting entry; a prepaid one is refunded in full", "取消候补，全额退款"), s.cancelWaitlist)
-	add(s, identity.OrdersRead, op("GET", "/api/v1/admin/waitlist/{id}", "adminGetWaitlist", "waitlist", "Any waitlist entry, for operators", ""), s.adminGetWaitlist)
-	add(s, identity.Public, op("GET", "/api/v1/booking/policy", "getBookingPolicy", "waitlist", "The booking policy: elderly lower berths, proposal 1, waitlist limits and order", "购票策略"), s.getPolicy)
-	add(s, identity.BookingAdmin, op("PUT", "/api/v1/booking/policy", "putBookingPolicy", "waitlist", "Replace the booking policy", "修改购票策略"), s.putPolicy)
+	add(g, identity.OrdersOwn, op("GET", "/api/v1/waitlist", "listWaitlist", "waitlist", "The caller's waitlist entries, newest first, with position and estimated chance of the active ones", ""), s.listWaitlist)
+	add(g, identity.OrdersOwn, op("GET", "/api/v1/waitlist/{id}", "getWaitlist", "waitlist", "One of the caller's waitlist entries with events, position and estimated chance", ""), s.getWaitlist)
+	add(g, identity.OrdersOwn, op("POST", "/api/v1/waitlist/{id}/payment", "payWaitlist", "waitlist", "Create (or get again) the prepayment of an unpaid waitlist entry", "候补预付"), s.payWaitlist)
+	add(g, identity.OrdersOwn, op("POST", "/api/v1/waitlist/{id}/cancel", "cancelWaitlist", "waitlist", "Withdraw an unpaid or waiting entry; a prepaid one is refunded in full", "取消候补，全额退款"), s.cancelWaitlist)
+	add(g, identity.OrdersRead, op("GET", "/api/v1/admin/waitlist/{id}", "adminGetWaitlist", "waitlist", "Any waitlist entry, for operators", ""), s.adminGetWaitlist)
+	add(g, identity.Public, op("GET", "/api/v1/booking/policy", "getBookingPolicy", "waitlist", "The booking policy: elderly lower berths, proposal 1, waitlist limits and order", "购票策略"), s.getPolicy)
+	add(g, identity.BookingAdmin, op("PUT", "/api/v1/booking/policy", "putBookingPolicy", "waitlist", "Replace the booking policy", "修改购票策略"), s.putPolicy)
 }
 
 type joinWaitlistInput struct{ Body booking.WaitlistRequest }
@@ -29,11 +30,7 @@ type waitlistIDPath struct {
 	ID int64 `path:"id" minimum:"1" doc:"Waitlist entry ID"`
 }
 
-func (s *Server) waitlistResult(fn func() (booking.WaitlistEntry, error)) (*waitlistOutput, error) {
-	if err := s.needBooking(); err != nil {
-		return nil, err
-	}
-	e, err := fn()
+func (s *Server) waitlistResult(e booking.WaitlistEntry, err error) (*waitlistOutput, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -41,26 +38,20 @@ func (s *Server) waitlistResult(fn func() (booking.WaitlistEntry, error)) (*wait
 }
 
 func (s *Server) joinWaitlist(ctx context.Context, in *joinWaitlistInput) (*waitlistOutput, error) {
-	return s.waitlistResult(func() (booking.WaitlistEntry, error) {
-		in.Body.AccountID = PrincipalFrom(ctx).Account.ID
-		return s.deps.Booking.JoinWaitlist(ctx, in.Body)
-	})
+	in.Body.AccountID = PrincipalFrom(ctx).Account.ID
+	return s.waitlistResult(s.deps.Booking.JoinWaitlist(ctx, in.Body))
 }
 
 func (s *Server) getWaitlist(ctx context.Context, in *waitlistIDPath) (*waitlistOutput, error) {
-	return s.waitlistResult(func() (booking.WaitlistEntry, error) {
-		return s.deps.Booking.Waitlist(ctx, in.ID, PrincipalFrom(ctx).Account.ID)
-	})
+	return s.waitlistResult(s.deps.Booking.Waitlist(ctx, in.ID, PrincipalFrom(ctx).Account.ID))
 }
 
 func (s *Server) adminGetWaitlist(ctx context.Context, in *waitlistIDPath) (*waitlistOutput, error) {
-	return s.waitlistResult(func() (booking.WaitlistEntry, error) { return s.deps.Booking.Waitlist(ctx, in.ID, 0) })
+	return s.waitlistResult(s.deps.Booking.Waitlist(ctx, in.ID, 0))
 }
 
 func (s *Server) cancelWaitlist(ctx context.Context, in *waitlistIDPath) (*waitlistOutput, error) {
-	return s.waitlistResult(func() (booking.WaitlistEntry, error) {
-		return s.deps.Booking.CancelWaitlist(ctx, in.ID, PrincipalFrom(ctx).Account.ID)
-	})
+	return s.waitlistResult(s.deps.Booking.CancelWaitlist(ctx, in.ID, PrincipalFrom(ctx).Account.ID))
 }
 
 type waitlistsOutput struct {
@@ -70,9 +61,6 @@ type waitlistsOutput struct {
 }
 
 func (s *Server) listWaitlist(ctx context.Context, in *listOrdersInput) (*waitlistsOutput, error) {
-	if err := s.needBooking(); err != nil {
-		return nil, err
-	}
 	es, err := s.deps.Booking.Waitlists(ctx, PrincipalFrom(ctx).Account.ID, in.Limit)
 	if err != nil {
 		return nil, err
@@ -83,9 +71,6 @@ func (s *Server) listWaitlist(ctx context.Context, in *listOrdersInput) (*waitli
 }
 
 func (s *Server) payWaitlist(ctx context.Context, in *waitlistIDPath) (*payOutput, error) {
-	if err := s.needBooking(); err != nil {
-		return nil, err
-	}
 	p, err := s.deps.Booking.WaitlistPayment(ctx, in.ID, PrincipalFrom(ctx).Account.ID)
 	if err != nil {
 		return nil, err
@@ -96,9 +81,6 @@ func (s *Server) payWaitlist(ctx context.Context, in *waitlistIDPath) (*payOutpu
 type policyOutput struct{ Body booking.Policy }
 
 func (s *Server) getPolicy(ctx context.Context, _ *struct{}) (*policyOutput, error) {
-	if err := s.needBooking(); err != nil {
-		return nil, err
-	}
 	p, err := s.deps.Booking.Policy(ctx)
 	if err != nil {
 		return nil, err
@@ -109,9 +91,6 @@ func (s *Server) getPolicy(ctx context.Context, _ *struct{}) (*policyOutput, err
 type putPolicyInput struct{ Body booking.Policy }
 
 func (s *Server) putPolicy(ctx context.Context, in *putPolicyInput) (*policyOutput, error) {
-	if err := s.needBooking(); err != nil {
-		return nil, err
-	}
 	if err := s.deps.Booking.SetPolicy(ctx, in.Body); err != nil {
 		return nil, err
 	}

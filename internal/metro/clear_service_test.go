@@ -41,7 +41,7 @@ func tripsOf(t *testing.T, svc *metro.Service, accounts int) []metro.Trip {
 	t.Helper()
 	var out []metro.Trip
 	for a := int64(1); a <= int64(accounts); a++ {
-		ts, err := svc.Store().AccountTrips(context.Background(), a, time.Unix(0, 0), t0.Add(48*time.Hour))
+		ts, err := svc.AccountTrips(context.Background(), a, time.Unix(0, 0), t0.Add(48*time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,11 +141,11 @@ func TestServiceRunOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc.RunOnce(ctx, func(context.Context) ([]string, error) { return []string{"elsewhere", "nbmetro"}, nil })
-	tr, err := svc.Store().Trip(ctx, "t-r1")
+	tr, err := svc.Trip(ctx, "t-r1")
 	if err != nil || tr.Status != metro.Complete || tr.Fare <= 0 {
 		t.Fatalf("trip: %+v %v", tr, err)
 	}
-	l, err := svc.Store().Settlement(ctx, "t-r1")
+	l, err := svc.Settlement(ctx, "t-r1")
 	if err != nil || l.Fare != tr.Fare || l.Passenger != tr.Fare {
 		t.Fatalf("settlement: %+v %v", l, err)
 	}

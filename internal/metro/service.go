@@ -46,8 +46,32 @@ func NewService(st Store, cfg Config) *Service {
 	return &Service{store: st, cfg: cfg}
 }
 
-// Store returns the service's store.
-func (s *Service) Store() Store { return s.store }
+// Trip returns a cleared trip by ID.
+func (s *Service) Trip(ctx context.Context, id string) (Trip, error) { return s.store.Trip(ctx, id) }
+
+// AccountTrips returns an account's trips begun in [from, until).
+func (s *Service) AccountTrips(ctx context.Context, account int64, from, until time.Time) ([]Trip, error) {
+	return s.store.AccountTrips(ctx, account, from, until)
+}
+
+// Settlement returns the ledger line of a settled trip; a trip not settled
+// yet has none (not found).
+func (s *Service) Settlement(ctx context.Context, tripID string) (Settlement, error) {
+	return s.store.Settlement(ctx, tripID)
+}
+
+// SettledRides returns a page of a feed's settled trips begun in [from,
+// until), whole accounts after afterAccount at a time (see
+// Store.SettledRides): what ride-more-save-more counts.
+func (s *Service) SettledRides(ctx context.Context, feed string, afterAccount int64, from, until time.Time, limit int) ([]SettledRide, error) {
+	return s.store.SettledRides(ctx, feed, afterAccount, from, until, limit)
+}
+
+// UseStats counts the uses of a campaign's benefit by entry station, exit
+// station and hour of entry, for trips begun in [from, until).
+func (s *Service) UseStats(ctx context.Context, campaignID int64, from, until time.Time) ([]UseCount, error) {
+	return s.store.UseStats(ctx, campaignID, from, until)
+}
 
 // MaxTapBatch bounds one ingest call.
 const MaxTapBatch = 5_000

@@ -9,11 +9,57 @@ import (
 )
 
 // Catalog answers questions about the network: timetables for a date, fares
-// between stations, metro fares over the shortest path. It reads through a
-// Store and keeps no state of its own.
+// between stations, metro fares over the shortest path. It is also what the
+// console and the API read the network through (feeds, stations, lines,
+// trains, car layouts) and how operators edit car layouts and fares. It
+// reads through a Store and keeps no state of its own.
 type Catalog struct {
 	Store Store
 }
+
+// Feeds lists the imported feeds.
+func (c *Catalog) Feeds(ctx context.Context) ([]Feed, error) { return c.Store.Feeds(ctx) }
+
+// SearchStations finds at most limit stations by telecode, name or pinyin
+// prefix.
+func (c *Catalog) SearchStations(ctx context.Context, query string, limit int) ([]Station, error) {
+	return c.Store.SearchStations(ctx, query, limit)
+}
+
+// Station returns one station.
+func (c *Catalog) Station(ctx context.Context, id string) (Station, error) {
+	return c.Store.Station(ctx, id)
+}
+
+// Lines lists lines, of one feed if feedID is not empty, without stations.
+func (c *Catalog) Lines(ctx context.Context, feedID string) ([]Line, error) {
+	return c.Store.Lines(ctx, feedID)
+}
+
+// Line returns a line with its ordered stations.
+func (c *Catalog) Line(ctx context.Context, id string) (Line, error) { return c.Store.Line(ctx, id) }
+
+// ServicesByNumber returns every service with that train number, with
+// stops and cars.
+func (c *Catalog) ServicesByNumber(ctx context.Context, number string) ([]Service, error) {
+	return c.Store.ServicesByNumber(ctx, number)
+}
+
+// CarTypes lists the car layouts.
+func (c *Catalog) CarTypes(ctx context.Context) ([]CarType, error) { return c.Store.CarTypes(ctx) }
+
+// CarType returns a car layout.
+func (c *Catalog) CarType(ctx context.Context, code string) (CarType, error) {
+	return c.Store.CarType(ctx, code)
+}
+
+// PutCarType creates or replaces a car layout.
+func (c *Catalog) PutCarType(ctx context.Context, ct CarType) error {
+	return c.Store.PutCarType(ctx, ct)
+}
+
+// SetFare creates or changes one fare.
+func (c *Catalog) SetFare(ctx context.Context, f Fare) error { return c.Store.SetFare(ctx, f) }
 
 // TimetableStop is one call of a train on a given date, with local times.
 type TimetableStop struct {

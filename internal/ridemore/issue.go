@@ -11,13 +11,14 @@ import (
 	"piao/internal/network"
 )
 
-// RideSource is where the monthly job reads settled trips: the metro store.
+// RideSource is where the monthly job reads settled trips: the metro
+// service (or its store).
 type RideSource interface {
 	SettledRides(ctx context.Context, feed string, afterAccount int64, from, until time.Time, limit int) ([]metro.SettledRide, error)
 }
 
 // TicketIssuer is where the monthly job issues reward tickets: the
-// benefits store.
+// benefits service (or its store).
 type TicketIssuer interface {
 	Campaign(ctx context.Context, id int64) (benefits.Campaign, error)
 	Product(ctx context.Context, id int64) (benefits.Product, error)

@@ -31,7 +31,7 @@ func newRewardWorld(t *testing.T) *rewardWorld {
 	t.Helper()
 	ctx := context.Background()
 	a := apptest.NewDemo(t)
-	bs := a.Benefits.Store()
+	bs := a.BenefitsStore
 	at := time.Date(2026, 11, 1, 0, 0, 0, 0, cst)
 	p := benefits.Product{Owner: "operator", Kind: benefits.SingleRide, NameZH: "多乘多惠奖励票", NameEN: "Ride-more reward", Feed: "nbmetro",
 		Terms: benefits.Terms{Rides: 1}, Valid: benefits.Validity{Days: 60}, CreatedBy: "test", CreatedAt: at}
@@ -84,13 +84,13 @@ func (w *rewardWorld) ride(t *testing.T, account int64, n, hour int, status metr
 
 func (w *rewardWorld) issue(t *testing.T, now time.Time) (ridemore.IssueReport, error) {
 	t.Helper()
-	return ridemore.IssueMonthly(context.Background(), w.a.MetroStore, w.a.Benefits.Store(), w.rule,
+	return ridemore.IssueMonthly(context.Background(), w.a.MetroStore, w.a.BenefitsStore, w.rule,
 		ridemore.IssueOptions{Feed: "nbmetro", Month: ridemore.MustMonth("2026-11"), Page: 7}, now)
 }
 
 func (w *rewardWorld) held(t *testing.T, account int64) int {
 	t.Helper()
-	ts, err := w.a.Benefits.Store().Tickets(context.Background(), account)
+	ts, err := w.a.BenefitsStore.Tickets(context.Background(), account)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestIssueMonthly(t *testing.T) {
 	if got := []int{w.held(t, a), w.held(t, b), w.held(t, c), w.held(t, d)}; got[0] != 6 || got[1] != 10 || got[2] != 0 || got[3] != 0 {
 		t.Fatalf("wallets hold %v, want [6 10 0 0]", got)
 	}
-	ts, _ := w.a.Benefits.Store().Tickets(context.Background(), a)
+	ts, _ := w.a.BenefitsStore.Tickets(context.Background(), a)
 	if days := ts[0].Window.Until.Sub(ts[0].Window.From); days < 59*24*time.Hour || days > 60*24*time.Hour {
 		t.Fatalf("reward valid %v, want 60 days", days)
 	}
@@ -170,7 +170,7 @@ func TestIssueMonthly(t *testing.T) {
 	bad.Count = &ridemore.CountRule{}
 	*bad.Count = *w.rule.Count
 	bad.Count.ValidDays = 30
-	if _, err := ridemore.IssueMonthly(context.Background(), w.a.MetroStore, w.a.Benefits.Store(), bad,
+	if _, err := ridemore.IssueMonthly(context.Background(), w.a.MetroStore, w.a.BenefitsStore, bad,
 		ridemore.IssueOptions{Feed: "nbmetro", Month: ridemore.MustMonth("2026-11")}, on); fault.As(err) == nil || fault.As(err).Reason != "reward_validity_mismatch" {
 		t.Errorf("validity mismatch: %v", err)
 	}

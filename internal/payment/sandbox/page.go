@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"piao/internal/fault"
-	"piao/internal/httpapi"
 	"piao/internal/payment"
+	"piao/internal/problem"
 )
 
 // Handler serves the sandbox's payer-facing and machine endpoints:
@@ -237,7 +237,7 @@ func (g *Gateway) renderFault(w http.ResponseWriter, r *http.Request, err error)
 	if fe.Code == fault.Internal {
 		slog.ErrorContext(r.Context(), "sandbox payment page", "path", r.URL.Path, "err", err.Error())
 	}
-	g.renderError(w, httpapi.StatusOf(fe.Code), fe.ZH, fe.EN)
+	g.renderError(w, problem.StatusOf(fe.Code), fe.ZH, fe.EN)
 }
 
 // renderPage shows the payment page of rec with an optional message.
@@ -388,16 +388,14 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	if fe.Code == fault.Internal {
 		slog.ErrorContext(r.Context(), "sandbox api", "path", r.URL.Path, "err", err.Error())
 	}
-	status := httpapi.StatusOf(fe.Code)
-	detail := fe.ZH
+	status := problem.StatusOf(fe.Code)
+	lang := "zh"
 	if strings.HasPrefix(strings.ToLower(r.Header.Get("Accept-Language")), "en") {
-		detail = fe.EN
+		lang = "en"
 	}
+	p := problem.New(status, fe.Code, fe.Reason, fe.ZH, fe.EN, lang)
+	p.RequestID = w.Header().Get("X-Request-Id")
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(&httpapi.Problem{
-		Type: "https://piao.dev/problems/" + string(fe.Code), Title: http.StatusText(status), Status: status,
-		Detail: detail, Code: fe.Code, Reason: fe.Reason, MessageZH: fe.ZH, MessageEN: fe.EN,
-		RequestID: w.Header().Get("X-Request-Id"),
-	})
+	json.NewEncoder(w).Encode(p)
 }
