@@ -29,32 +29,12 @@ const (
 	giftCols = `id, token, ticket_id, giver, receiver, state, created_at, expires, NULLIF(settled_at, ''), body`
 )
 
+// scanCampaign is sqlrow.ScanCampaign, by the name metro.go reads campaigns with.
+var scanCampaign = sqlrow.ScanCampaign
+
 // rowReader is the reader pool, the writer or a transaction.
 type rowReader interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// noRowsAs is notFound if a single-row read found no row, else err.
-func noRowsAs(err, notFound error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return notFound
-	}
-	return err
-}
-
-func scanCampaign(r sqlrow.Row) (benefits.Campaign, error) {
-	c, err := sqlrow.ScanCampaign(r)
-	return c, noRowsAs(err, sqlrow.ErrCampaignNotFound)
-}
-
-func scanBenefitTicket(r sqlrow.Row) (benefits.Ticket, error) {
-	t, err := sqlrow.ScanTicket(r)
-	return t, noRowsAs(err, sqlrow.ErrTicketNotFound)
-}
-
-func scanGift(r sqlrow.Row) (benefits.Gift, error) {
-	g, err := sqlrow.ScanGift(r)
-	return g, noRowsAs(err, sqlrow.ErrGiftNotFound)
 }
 
 // CreateProduct stores a product, setting its ID.
@@ -76,8 +56,7 @@ func (s *benefitsStore) Product(ctx context.Context, id int64) (benefits.Product
 }
 
 func productIn(ctx context.Context, q rowReader, id int64) (benefits.Product, error) {
-	p, err := sqlrow.ScanProduct(q.QueryRowContext(ctx, `SELECT `+sqlrow.ProductColumns+` FROM benefit_products WHERE id = ?`, id))
-	return p, noRowsAs(err, sqlrow.ErrProductNotFound)
+	return sqlrow.ScanProduct(q.QueryRowContext(ctx, `SELECT `+sqlrow.ProductColumns+` FROM benefit_products WHERE id = ?`, id))
 }
 
 // Products lists products newest first.
@@ -114,7 +93,7 @@ func addCampaignEvent(ctx context.Context, tx *sql.Tx, e benefits.Event) error {
 
 // Campaign returns one campaign.
 func (s *benefitsStore) Campaign(ctx context.Context, id int64) (benefits.Campaign, error) {
-	return scanCampaign(s.read.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, id))
+	return sqlrow.ScanCampaign(s.read.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, id))
 }
 
 // Campaigns lists campaigns newest first.
@@ -127,17 +106,9 @@ func (s *benefitsStore) Campaigns(ctx context.Context, f benefits.CampaignFilter
 			args = append(args, string(st))
 		}
 	}
-	limit, offset := pageOf(f.Limit, f.Offset)
+	limit, offset := sqlrow.Page(f.Limit, f.Offset)
 	q += ` ORDER BY id DESC LIMIT ? OFFSET ?`
-	return list(ctx, s.read, "list campaigns", scanCampaign, q, append(args, limit, offset)...)
-}
-
-// pageOf bounds a page: 100 by default, at most 1000.
-func pageOf(limit, offset int) (int, int) {
-	if limit <= 0 {
-		limit = 100
-	}
-	return min(limit, 1000), max(offset, 0)
+	return list(ctx, s.read, "list campaigns", sqlrow.ScanCampaign, q, append(args, limit, offset)...)
 }
 
 // Events returns a campaign's audit trail, oldest first.
@@ -151,7 +122,7 @@ func (s *benefitsStore) UpdateCampaign(ctx context.Context, id int64, fn func(*b
 	var c benefits.Campaign
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if c, err = scanCampaign(tx.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, id)); err != nil {
+		if c, err = sqlrow.ScanCampaign(tx.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, id)); err != nil {
 			return err
 		}
 		e, err := fn(&c)
@@ -285,7 +256,7 @@ func issuedBefore(ctx context.Context, tx *sql.Tx, key string) (benefits.Ticket,
 	if key == "" {
 		return benefits.Ticket{}, false, nil
 	}
-	t, err := scanBenefitTicket(tx.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM benefit_tickets WHERE issue_key = ?`, key))
+	t, err := sqlrow.ScanTicket(tx.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM benefit_tickets WHERE issue_key = ?`, key))
 	if fault.Is(err, fault.NotFound) {
 		return t, false, nil
 	}
@@ -297,7 +268,7 @@ func (b *issueBatch) campaign(ctx context.Context, id int64) (*issuing, error) {
 	if is := b.camps[id]; is != nil {
 		return is, nil
 	}
-	c, err := scanCampaign(b.tx.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, id))
+	c, err := sqlrow.ScanCampaign(b.tx.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, id))
 	if err != nil {
 		return nil, err
 	}
@@ -354,7 +325,7 @@ func (s *benefitsStore) AddCodes(ctx context.Context, b *benefits.CodeBatch, cod
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM campaigns WHERE id = ?`, b.CampaignID).Scan(&one); err != nil {
-			return fault.Wrap(noRowsAs(err, sqlrow.ErrCampaignNotFound), "read campaign")
+			return fault.Wrap(sqlrow.NoRowsAs(err, sqlrow.ErrCampaignNotFound), "read campaign")
 		}
 		b.Count = len(codes)
 		if err := tx.QueryRowContext(ctx, `INSERT INTO redeem_code_batches (campaign_id, count, created_by, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
@@ -389,7 +360,7 @@ func (s *benefitsStore) Codes(ctx context.Context, batchID int64, fn func(benefi
 	return s.readTx(ctx, func(tx *sql.Tx) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM redeem_code_batches WHERE id = ?`, batchID).Scan(&one); err != nil {
-			return fault.Wrap(noRowsAs(err, sqlrow.ErrBatchNotFound), "read code batch")
+			return fault.Wrap(sqlrow.NoRowsAs(err, sqlrow.ErrBatchNotFound), "read code batch")
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT `+sqlrow.CodeRowColumns+` FROM redeem_codes WHERE batch_id = ? ORDER BY seq`, batchID)
 		if err != nil {
@@ -408,7 +379,7 @@ func (s *benefitsStore) Codes(ctx context.Context, batchID int64, fn func(benefi
 
 // Ticket returns one ticket.
 func (s *benefitsStore) Ticket(ctx context.Context, id int64) (benefits.Ticket, error) {
-	return scanBenefitTicket(s.read.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM benefit_tickets WHERE id = ?`, id))
+	return sqlrow.ScanTicket(s.read.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM benefit_tickets WHERE id = ?`, id))
 }
 
 // Tickets lists an account's tickets, newest first.
@@ -417,13 +388,13 @@ func (s *benefitsStore) Tickets(ctx context.Context, holder int64) ([]benefits.T
 }
 
 func benefitTicketsIn(ctx context.Context, q querier, query string, args ...any) ([]benefits.Ticket, error) {
-	return list(ctx, q, "list tickets", scanBenefitTicket, query, args...)
+	return list(ctx, q, "list tickets", sqlrow.ScanTicket, query, args...)
 }
 
 // CreateGift offers a ticket as a gift.
 func (s *benefitsStore) CreateGift(ctx context.Context, g *benefits.Gift) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		t, err := scanBenefitTicket(tx.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM benefit_tickets WHERE id = ?`, g.TicketID))
+		t, err := sqlrow.ScanTicket(tx.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM benefit_tickets WHERE id = ?`, g.TicketID))
 		if err != nil {
 			return err
 		}
@@ -442,12 +413,12 @@ func (s *benefitsStore) CreateGift(ctx context.Context, g *benefits.Gift) error 
 
 // GiftByToken returns a gift by its token.
 func (s *benefitsStore) GiftByToken(ctx context.Context, token string) (benefits.Gift, error) {
-	return scanGift(s.read.QueryRowContext(ctx, `SELECT `+giftCols+` FROM gifts WHERE token = ?`, token))
+	return sqlrow.ScanGift(s.read.QueryRowContext(ctx, `SELECT `+giftCols+` FROM gifts WHERE token = ?`, token))
 }
 
 // Gifts lists gifts an account gave or received, newest first.
 func (s *benefitsStore) Gifts(ctx context.Context, account int64) ([]benefits.Gift, error) {
-	return list(ctx, s.read, "list gifts", scanGift, `SELECT `+giftCols+` FROM gifts WHERE giver = ? OR receiver = ? ORDER BY id DESC LIMIT 500`, account, account)
+	return list(ctx, s.read, "list gifts", sqlrow.ScanGift, `SELECT `+giftCols+` FROM gifts WHERE giver = ? OR receiver = ? ORDER BY id DESC LIMIT 500`, account, account)
 }
 
 // SettleGift moves a pending gift to state.
@@ -455,7 +426,7 @@ func (s *benefitsStore) SettleGift(ctx context.Context, token string, receiver i
 	var g benefits.Gift
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if g, err = scanGift(tx.QueryRowContext(ctx, `SELECT `+giftCols+` FROM gifts WHERE token = ?`, token)); err != nil {
+		if g, err = sqlrow.ScanGift(tx.QueryRowContext(ctx, `SELECT `+giftCols+` FROM gifts WHERE token = ?`, token)); err != nil {
 			return err
 		}
 		if err := benefits.CheckSettle(&g, receiver, state, now); err != nil {
@@ -500,25 +471,17 @@ func (s *benefitsStore) Redeem(ctx context.Context, r benefits.Ride, account int
 		if err != nil {
 			return err
 		}
-		cands := make([]benefits.Benefit, 0, len(tickets))
 		camps := map[int64]benefits.Campaign{}
-		products := map[int64]benefits.Product{}
 		for _, t := range tickets {
-			p, ok := products[t.ProductID]
-			if !ok {
-				if p, err = productIn(ctx, tx, t.ProductID); err != nil {
-					return err
-				}
-				products[t.ProductID] = p
-			}
 			if _, ok := camps[t.CampaignID]; !ok {
-				c, err := scanCampaign(tx.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, t.CampaignID))
-				if err != nil {
+				if camps[t.CampaignID], err = sqlrow.ScanCampaign(tx.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, t.CampaignID)); err != nil {
 					return err
 				}
-				camps[t.CampaignID] = c
 			}
-			cands = append(cands, benefits.TicketBenefit(t, p))
+		}
+		cands, err := sqlrow.Candidates(tickets, func(id int64) (benefits.Product, error) { return productIn(ctx, tx, id) })
+		if err != nil {
+			return err
 		}
 		sel := choose(cands, camps)
 		red = benefits.Redemption{RideID: r.ID, Account: account, Ride: r, Fare: sel.Fare, Net: sel.Net, Applied: sel.Applied, At: now}
@@ -554,8 +517,7 @@ func (s *benefitsStore) Redeem(ctx context.Context, r benefits.Ride, account int
 }
 
 func redemptionIn(ctx context.Context, q rowReader, rideID string) (benefits.Redemption, error) {
-	red, err := sqlrow.ScanRedemption(q.QueryRowContext(ctx, `SELECT body FROM ride_redemptions WHERE ride_id = ?`, rideID))
-	return red, noRowsAs(err, sqlrow.ErrRideNotFound)
+	return sqlrow.ScanRedemption(q.QueryRowContext(ctx, `SELECT body FROM ride_redemptions WHERE ride_id = ?`, rideID))
 }
 
 // Redemption returns the redemption of a ride.
@@ -571,7 +533,7 @@ const campaignLedgerUses = `metro_benefit_uses u JOIN metro_settlements s ON s.t
 func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Time) (benefits.Stats, error) {
 	var st benefits.Stats
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		c, err := scanCampaign(tx.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, campaignID))
+		c, err := sqlrow.ScanCampaign(tx.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, campaignID))
 		if err != nil {
 			return err
 		}

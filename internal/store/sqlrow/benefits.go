@@ -1,7 +1,9 @@
 package sqlrow
 
 import (
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"piao/internal/benefits"
@@ -24,16 +26,35 @@ var (
 	ErrRideOtherAccount = fault.New(fault.Conflict, "ride_other_account", "该行程已由其他账户结算", "this ride was settled for another account")
 )
 
+// NoRowsAs is notFound when a single-row read found no row, else err. Both
+// drivers' "no rows" errors are sql.ErrNoRows (pgx.ErrNoRows wraps it).
+// (Not benefits-specific; it lives here until a second domain needs it.)
+func NoRowsAs(err, notFound error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound
+	}
+	return err
+}
+
+// Page bounds a page of a list: 100 rows by default, at most 1000.
+func Page(limit, offset int) (int, int) {
+	if limit <= 0 {
+		limit = 100
+	}
+	return min(limit, 1000), max(offset, 0)
+}
+
 // ProductColumns are the columns ScanProduct reads from benefit_products.
 const ProductColumns = `id, body`
 
-// ScanProduct reads a product: its definition is the JSON body.
+// ScanProduct reads a product, defined by its JSON body; no row is
+// ErrProductNotFound.
 func ScanProduct(r Row) (benefits.Product, error) {
 	var p benefits.Product
 	var id int64
 	var body string
 	if err := r.Scan(&id, &body); err != nil {
-		return p, fault.Wrap(err, "scan product")
+		return p, NoRowsAs(fault.Wrap(err, "scan product"), ErrProductNotFound)
 	}
 	if err := json.Unmarshal([]byte(body), &p); err != nil {
 		return p, fault.Wrap(err, "decode product")
@@ -46,7 +67,8 @@ func ScanProduct(r Row) (benefits.Product, error) {
 const CampaignColumns = `id, status, issued, uses, spent, updated_at, body`
 
 // ScanCampaign reads a campaign: its definition from the JSON body, its
-// status and counters from the columns, which win over the body.
+// status and counters from the columns, which win over the body. No row
+// is ErrCampaignNotFound.
 func ScanCampaign(r Row) (benefits.Campaign, error) {
 	var c benefits.Campaign
 	var id, spent int64
@@ -54,7 +76,7 @@ func ScanCampaign(r Row) (benefits.Campaign, error) {
 	var issued, uses int
 	var updated Time
 	if err := r.Scan(&id, &status, &issued, &uses, &spent, &updated, &body); err != nil {
-		return c, fault.Wrap(err, "scan campaign")
+		return c, NoRowsAs(fault.Wrap(err, "scan campaign"), ErrCampaignNotFound)
 	}
 	if err := json.Unmarshal([]byte(body), &c); err != nil {
 		return c, fault.Wrap(err, "decode campaign")
@@ -85,13 +107,13 @@ func ScanEvent(r Row) (benefits.Event, error) {
 // TicketColumns are the columns ScanTicket reads from benefit_tickets.
 const TicketColumns = `id, campaign_id, product_id, holder, channel, state, rides_total, rides_left, valid_from, valid_until, issued_at, code`
 
-// ScanTicket reads a ticket in a wallet.
+// ScanTicket reads a ticket in a wallet; no row is ErrTicketNotFound.
 func ScanTicket(r Row) (benefits.Ticket, error) {
 	var t benefits.Ticket
 	var from, until, issued Time
 	err := r.Scan(&t.ID, &t.CampaignID, &t.ProductID, &t.Holder, &t.Channel, &t.State, &t.RidesTotal, &t.RidesLeft, &from, &until, &issued, &t.Code)
 	t.Window.From, t.Window.Until, t.IssuedAt = from.Time, until.Time, issued.Time
-	return t, fault.Wrap(err, "scan ticket")
+	return t, NoRowsAs(fault.Wrap(err, "scan ticket"), ErrTicketNotFound)
 }
 
 // IssueKey is an issue's idempotency key as stored: NULL when there is
@@ -146,14 +168,14 @@ func GiftBody(g benefits.Gift) []byte {
 // NULL until the gift is settled.
 const GiftColumns = `id, token, ticket_id, giver, receiver, state, created_at, expires, settled_at, body`
 
-// ScanGift reads a gift.
+// ScanGift reads a gift; no row is ErrGiftNotFound.
 func ScanGift(r Row) (benefits.Gift, error) {
 	var g benefits.Gift
 	var created, expires Time
 	var settled NullTime
 	var body string
 	if err := r.Scan(&g.ID, &g.Token, &g.TicketID, &g.Giver, &g.Receiver, &g.State, &created, &expires, &settled, &body); err != nil {
-		return g, fault.Wrap(err, "scan gift")
+		return g, NoRowsAs(fault.Wrap(err, "scan gift"), ErrGiftNotFound)
 	}
 	var gb giftBody
 	err := json.Unmarshal([]byte(body), &gb)
@@ -163,14 +185,33 @@ func ScanGift(r Row) (benefits.Gift, error) {
 }
 
 // ScanRedemption reads a ride's redemption from its JSON body, the one
-// column read.
+// column read; no row is ErrRideNotFound.
 func ScanRedemption(r Row) (benefits.Redemption, error) {
 	var red benefits.Redemption
 	var body string
 	if err := r.Scan(&body); err != nil {
-		return red, fault.Wrap(err, "read redemption")
+		return red, NoRowsAs(fault.Wrap(err, "read redemption"), ErrRideNotFound)
 	}
 	return red, fault.Wrap(json.Unmarshal([]byte(body), &red), "decode redemption")
+}
+
+// Candidates are the benefits tickets offer a ride, each ticket with its
+// product; product reads a product, once per product.
+func Candidates(tickets []benefits.Ticket, product func(id int64) (benefits.Product, error)) ([]benefits.Benefit, error) {
+	products := map[int64]benefits.Product{}
+	cands := make([]benefits.Benefit, 0, len(tickets))
+	for _, t := range tickets {
+		p, ok := products[t.ProductID]
+		if !ok {
+			var err error
+			if p, err = product(t.ProductID); err != nil {
+				return nil, err
+			}
+			products[t.ProductID] = p
+		}
+		cands = append(cands, benefits.TicketBenefit(t, p))
+	}
+	return cands, nil
 }
 
 // Tally is one row of a GROUP BY count: a key and how many rows have it.
