@@ -312,7 +312,7 @@ func (b *issueBatch) serve(ctx context.Context, r benefits.IssueRequest) (benefi
 		return benefits.IssueResult{Err: sqlrow.ErrCampaignNotFound}, nil
 	}
 	if !b.known[r.Account] {
-		return benefits.IssueResult{Err: errAccountNotFound}, nil
+		return benefits.IssueResult{Err: sqlrow.ErrAccountNotFound}, nil
 	}
 	n, err := is.holding(ctx, b.tx, r.Account)
 	if err != nil {
@@ -495,7 +495,7 @@ func (s *benefitsStore) SettleGift(ctx context.Context, token string, receiver i
 		if state == benefits.GiftAccepted {
 			var one int
 			if err := tx.QueryRow(ctx, `SELECT 1 FROM accounts WHERE id = $1`, receiver).Scan(&one); err != nil {
-				return fault.Wrap(sqlrow.NoRowsAs(err, errAccountNotFound), "read account")
+				return fault.Wrap(sqlrow.NoRowsAs(err, sqlrow.ErrAccountNotFound), "read account")
 			}
 			_, err = tx.Exec(ctx, `UPDATE benefit_tickets SET state = $1, holder = $2 WHERE id = $3`, benefits.Held, receiver, g.TicketID)
 			if err != nil {

@@ -228,7 +228,7 @@ func (b *issueBatch) serve(ctx context.Context, r benefits.IssueRequest) (benefi
 	}
 	t, err := b.insertTicket(ctx, is, r)
 	if kind, _ := violation(err); kind == sqlrow.ForeignKey {
-		return benefits.IssueResult{Err: errAccountNotFound}, nil
+		return benefits.IssueResult{Err: sqlrow.ErrAccountNotFound}, nil
 	} else if err != nil {
 		return benefits.IssueResult{}, err
 	}
