@@ -88,11 +88,10 @@ func (s *Service) Change(ctx context.Context, r ChangeRequest) (ChangeResult, er
 	if err != nil {
 		return ChangeResult{}, err
 	}
-	res, err := s.submit(ctx, func(b *batch) (any, error) { return s.change(b, r, old, tk, p, table) })
+	out, err := submit(ctx, s, func(b *batch) (ChangeResult, error) { return s.change(b, r, old, tk, p, table) })
 	if err != nil {
 		return ChangeResult{}, err
 	}
-	out := res.(ChangeResult)
 	switch {
 	case out.Order.Status == Held && s.cfg.Gateway != nil:
 		pay, err := s.createPayment(ctx, out.Order)
@@ -107,15 +106,15 @@ func (s *Service) Change(ctx context.Context, r ChangeRequest) (ChangeResult, er
 	return out, nil
 }
 
-func (s *Service) change(b *batch, r ChangeRequest, old Order, tk Ticket, p *plan, table fees.Table) (any, error) {
+func (s *Service) change(b *batch, r ChangeRequest, old Order, tk Ticket, p *plan, table fees.Table) (ChangeResult, error) {
 	// Lock both trains, the old one first, then re-read the old order under lock.
 	oldTrain, err := b.train(tk.Train)
 	if err != nil {
-		return nil, err
+		return ChangeResult{}, err
 	}
 	cur, err := b.tx.OrderForUpdate(old.ID)
 	if err != nil {
-		return nil, err
+		return ChangeResult{}, err
 	}
 	for _, t := range cur.Tickets {
 		if t.ID == tk.ID {
@@ -123,35 +122,35 @@ func (s *Service) change(b *batch, r ChangeRequest, old Order, tk Ticket, p *pla
 		}
 	}
 	if tk.Status != Paid || tk.ChangedTo != 0 {
-		return nil, fault.Newf(fault.Conflict, "ticket_not_paid", "车票状态为 %s，不能改签", "the ticket is %s and cannot be changed", tk.Status)
+		return ChangeResult{}, fault.Newf(fault.Conflict, "ticket_not_paid", "车票状态为 %s，不能改签", "the ticket is %s and cannot be changed", tk.Status)
 	}
 	if err := b.tx.LockAccount(r.AccountID); err != nil {
-		return nil, err
+		return ChangeResult{}, err
 	}
 	held, err := b.tx.HeldOrderOf(r.AccountID)
 	if err != nil {
-		return nil, err
+		return ChangeResult{}, err
 	}
 	if held != 0 {
-		return nil, fault.Newf(fault.Conflict, "unpaid_order_exists", "您有未支付的订单 %d，请先支付或取消", "you have an unpaid order %d: pay or cancel it first", held)
+		return ChangeResult{}, fault.Newf(fault.Conflict, "unpaid_order_exists", "您有未支付的订单 %d，请先支付或取消", "you have an unpaid order %d: pay or cancel it first", held)
 	}
 	dup, err := b.tx.ActiveTicketFor(tk.DocType, tk.DocNumber, p.key)
 	if err != nil {
-		return nil, err
+		return ChangeResult{}, err
 	}
 	if dup {
-		return nil, fault.New(fault.Conflict, "document_already_booked", "该乘客已购买该车次当日车票", "the passenger already holds a ticket on that train that day")
+		return ChangeResult{}, fault.New(fault.Conflict, "document_already_booked", "该乘客已购买该车次当日车票", "the passenger already holds a ticket on that train that day")
 	}
 	w, err := b.train(p.key)
 	if err != nil {
-		return nil, err
+		return ChangeResult{}, err
 	}
 	ids, err := w.train.Allocate(p.reqs)
 	if errors.Is(err, seats.ErrSoldOut) {
-		return nil, errSoldOut
+		return ChangeResult{}, errSoldOut
 	}
 	if err != nil {
-		return nil, fault.Wrap(err, "allocate")
+		return ChangeResult{}, fault.Wrap(err, "allocate")
 	}
 	w.dirty = true
 	now := s.cfg.Now()
@@ -160,7 +159,7 @@ func (s *Service) change(b *batch, r ChangeRequest, old Order, tk Ticket, p *pla
 	pay, refund, fee, err := fees.ChangeQuote(tk.FareFen, newFare, tk.Departure.Sub(now), table)
 	if err != nil {
 		w.train.Release(ids[0], seats.Span(p.from, p.to))
-		return nil, err
+		return ChangeResult{}, err
 	}
 	stops := p.si.svc.Stops
 	nt := Ticket{
@@ -174,19 +173,19 @@ func (s *Service) change(b *batch, r ChangeRequest, old Order, tk Ticket, p *pla
 		o.Status, o.PaidAt, o.Tickets[0].Status = Paid, &now, Paid
 	}
 	if err := b.tx.InsertOrder(&o); err != nil {
-		return nil, err
+		return ChangeResult{}, err
 	}
 	detail := fmt.Sprintf("ticket %d %s %s → %s %s; pay %d, refund %d, fee %d fen", tk.ID, tk.Number, tk.Train.Date, nt.Number, p.key.Date, pay, refund, fee)
 	events := []Event{{OrderID: o.ID, At: now, Actor: accountActor(r.AccountID), Action: "change", To: o.Status, Detail: detail}}
 	if pay == 0 {
 		ev, err := s.finishChange(b, oldTrain, cur, tk.ID, o.Tickets[0].ID, fee, accountActor(r.AccountID))
 		if err != nil {
-			return nil, err
+			return ChangeResult{}, err
 		}
 		events = append(events, ev...)
 	}
 	if err := b.tx.AppendEvents(events...); err != nil {
-		return nil, err
+		return ChangeResult{}, err
 	}
 	o.Events = events
 	return ChangeResult{Order: o, Quote: ChangeQuote{PayFen: pay, RefundFen: refund, FeeFen: fee}}, nil

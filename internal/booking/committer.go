@@ -9,11 +9,14 @@ import (
 	"piao/internal/seats"
 )
 
-// op is one state change waiting for the committer.
+// op is one state change waiting for the committer. Its result, if any,
+// is kept by fn itself (see submit), so the queue needs no type for it.
 type op struct {
-	fn    func(b *batch) (any, error)
+	// ctx is the request's context without its cancellation, for the op's
+	// own reads inside the batch (see queue).
+	ctx   context.Context
+	fn    func(b *batch) error
 	done  chan struct{}
-	res   any
 	err   error
 	tries int // runs repeated after transaction conflicts
 }
@@ -21,8 +24,12 @@ type op struct {
 // batch is one transaction of the committer, holding working copies of the
 // train dates its ops touched.
 type batch struct {
-	s     *Service
-	tx    Tx
+	s  *Service
+	tx Tx
+	// ctx is the context of the op running now, for reads outside the
+	// transaction (service definitions, policy); the transaction itself
+	// runs under the committer's context.
+	ctx   context.Context
 	work  map[TrainKey]*working
 	order []TrainKey
 	// settled holds waitlist entries served in this batch; refunds says
@@ -49,8 +56,7 @@ func (b *batch) train(k TrainKey) (*working, error) {
 	if w := b.work[k]; w != nil {
 		return w, nil
 	}
-	ctx := context.Background()
-	si, err := b.s.trains.service(ctx, k.ServiceID)
+	si, err := b.s.trains.service(b.ctx, k.ServiceID)
 	if err != nil {
 		return nil, err
 	}
@@ -147,12 +153,18 @@ func (s *Service) run(ctx context.Context) {
 
 // commit runs a group in one transaction. If the transaction fails as a
 // whole, each op is retried alone so one bad op cannot fail the others.
+//
+// The transaction runs under ctx, the committer's own context, not any
+// caller's: it is shared by the ops of several requests, so one caller
+// hanging up must not roll back the others' changes. It ends when the
+// service stops.
 func (s *Service) commit(ctx context.Context, group []*op) {
 	var b *batch
 	err := s.store.Update(ctx, func(tx Tx) error {
 		b = &batch{s: s, tx: tx, work: map[TrainKey]*working{}}
 		for _, o := range group {
-			o.res, o.err = o.fn(b)
+			b.ctx = o.ctx
+			o.err = o.fn(b)
 			if o.err == nil {
 				o.err = b.serveWaitlist()
 			}
@@ -185,7 +197,7 @@ func (s *Service) commit(ctx context.Context, group []*op) {
 			s.commit(ctx, group)
 			return
 		}
-		o.res, o.err = nil, err
+		o.err = err
 		if !errors.Is(err, context.Canceled) {
 			slog.Error("booking commit failed", "err", err.Error())
 		}
@@ -219,18 +231,41 @@ func (b *batch) serveWaitlist() error {
 	return nil
 }
 
-// submit queues an op and waits for its outcome.
-func (s *Service) submit(ctx context.Context, fn func(b *batch) (any, error)) (any, error) {
-	o := &op{fn: fn, done: make(chan struct{})}
+// submit runs fn in the committer, in a transaction shared with other
+// requests' ops, and waits for its outcome. fn may run more than once (a
+// failed batch is retried op by op); the result of its last run is returned.
+func submit[T any](ctx context.Context, s *Service, fn func(b *batch) (T, error)) (T, error) {
+	var res T
+	err := s.queue(ctx, func(b *batch) error {
+		var err error
+		res, err = fn(b)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return res, nil // written before the op was closed as done: no race
+}
+
+// queue queues an op with no result and waits for its outcome.
+//
+// The op's reads inside the batch get ctx's values (request ID and the
+// like) but not its cancellation: once queued, an op is decided whether or
+// not its caller is still waiting, so its reads must not be cut short by
+// the caller hanging up half-way through the batch. A caller that goes
+// away before the op is queued cancels it here.
+func (s *Service) queue(ctx context.Context, fn func(b *batch) error) error {
+	o := &op{ctx: context.WithoutCancel(ctx), fn: fn, done: make(chan struct{})}
 	select {
 	case s.ops <- o:
 	case <-ctx.Done():
-		return nil, fault.New(fault.Unavailable, "cancelled", "请求已取消", "the request was cancelled")
+		return fault.New(fault.Unavailable, "cancelled", "请求已取消", "the request was cancelled")
 	case <-s.stopped:
-		return nil, fault.New(fault.Unavailable, "shutting_down", "服务正在停止", "the service is shutting down")
+		return fault.New(fault.Unavailable, "shutting_down", "服务正在停止", "the service is shutting down")
 	}
 	// Once queued the op will be decided; wait for it even if the caller
 	// went away, so an acknowledged change is never half-known.
 	<-o.done
-	return o.res, o.err
+	return o.err
 }

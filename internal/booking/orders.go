@@ -242,7 +242,7 @@ func (s *Service) Book(ctx context.Context, r BookRequest) (Booked, error) {
 	if err := s.screen(ctx, r.AccountID, p); err != nil {
 		return Booked{}, err
 	}
-	res, err := s.submit(ctx, func(b *batch) (any, error) { return s.book(b, r.AccountID, p) })
+	bk, err := submit(ctx, s, func(b *batch) (booked, error) { return s.book(b, r.AccountID, p) })
 	if reason := fault.As(err).Reason; err != nil && (reason == "preference_unmet" || reason == "sold_out") {
 		switch r.OnUnmet {
 		case UnmetWaitlist:
@@ -254,7 +254,6 @@ func (s *Service) Book(ctx context.Context, r BookRequest) (Booked, error) {
 	if err != nil {
 		return Booked{}, err
 	}
-	bk := res.(booked)
 	return Booked{Outcome: OutcomeBooked, Order: bk.order, Unmet: bk.unmet}, nil
 }
 
@@ -298,39 +297,39 @@ func (s *Service) alternatives(ctx context.Context, r BookRequest, p *plan) (Boo
 	return Booked{Outcome: OutcomeAlternatives, Alternatives: recs}, nil
 }
 
-func (s *Service) book(b *batch, accountID int64, p *plan) (any, error) {
+func (s *Service) book(b *batch, accountID int64, p *plan) (booked, error) {
 	// Lock the account, then the train, and check the rules under the locks:
 	// another process booking for the same account or train waits.
 	if err := b.tx.LockAccount(accountID); err != nil {
-		return nil, err
+		return booked{}, err
 	}
 	held, err := b.tx.HeldOrderOf(accountID)
 	if err != nil {
-		return nil, err
+		return booked{}, err
 	}
 	if held != 0 {
-		return nil, fault.Newf(fault.Conflict, "unpaid_order_exists", "您有未支付的订单 %d，请先支付或取消", "you have an unpaid order %d: pay or cancel it first", held)
+		return booked{}, fault.Newf(fault.Conflict, "unpaid_order_exists", "您有未支付的订单 %d，请先支付或取消", "you have an unpaid order %d: pay or cancel it first", held)
 	}
 	warnings, err := s.checkLimits(b, accountID, p)
 	if err != nil {
-		return nil, err
+		return booked{}, err
 	}
 	w, err := b.train(p.key)
 	if err != nil {
-		return nil, err
+		return booked{}, err
 	}
 	for i, pass := range p.passengers {
 		dup, err := b.tx.ActiveTicketFor(string(pass.DocType), pass.DocNumber, p.key)
 		if err != nil {
-			return nil, err
+			return booked{}, err
 		}
 		if dup {
-			return nil, errDocumentBooked(i)
+			return booked{}, errDocumentBooked(i)
 		}
 	}
 	ids, unmet, err := p.allocateWithPreferences(w.train)
 	if err != nil {
-		return nil, err
+		return booked{}, err
 	}
 	w.dirty = true
 	now := s.cfg.Now()
@@ -351,12 +350,12 @@ func (s *Service) book(b *batch, accountID int64, p *plan) (any, error) {
 		o.TotalFen += fare
 	}
 	if err := b.tx.InsertOrder(&o); err != nil {
-		return nil, err
+		return booked{}, err
 	}
 	ev := Event{OrderID: o.ID, At: now, Actor: accountActor(accountID), Action: "book", To: Held,
 		Detail: fmt.Sprintf("%s %s %d→%d, %d passengers", p.si.svc.Number, p.key.Date, p.from, p.to, len(ids))}
 	if err := b.tx.AppendEvents(ev); err != nil {
-		return nil, err
+		return booked{}, err
 	}
 	o.Events = []Event{ev}
 	o.Warnings = warnings
@@ -424,50 +423,46 @@ func (s *Service) Cancel(ctx context.Context, orderID, accountID int64) (Order, 
 	if err != nil {
 		return Order{}, err
 	}
-	res, err := s.submit(ctx, func(b *batch) (any, error) {
+	return submit(ctx, s, func(b *batch) (Order, error) {
 		return s.endHold(b, o.Train, orderID, Cancelled, accountActor(accountID), "cancel", rules)
 	})
-	if err != nil {
-		return Order{}, err
-	}
-	return res.(Order), nil
 }
 
 // endHold moves a held order to cancelled or expired and frees its seats.
-func (s *Service) endHold(b *batch, k TrainKey, orderID int64, to OrderStatus, actor, action string, rules *governance.Rules) (any, error) {
+func (s *Service) endHold(b *batch, k TrainKey, orderID int64, to OrderStatus, actor, action string, rules *governance.Rules) (Order, error) {
 	w, err := b.train(k)
 	if err != nil {
-		return nil, err
+		return Order{}, err
 	}
 	o, err := b.tx.OrderForUpdate(orderID)
 	if err != nil {
-		return nil, err
+		return Order{}, err
 	}
 	if o.Status != Held {
-		return nil, fault.Newf(fault.Conflict, "order_not_held", "订单状态为 %s，不能%s", "the order is %s and cannot be %s", o.Status, map[OrderStatus]string{Cancelled: "cancelled", Expired: "expired"}[to])
+		return Order{}, fault.Newf(fault.Conflict, "order_not_held", "订单状态为 %s，不能%s", "the order is %s and cannot be %s", o.Status, map[OrderStatus]string{Cancelled: "cancelled", Expired: "expired"}[to])
 	}
 	now := s.cfg.Now()
 	if to == Expired && now.Before(o.HoldExpiresAt) {
-		return nil, fault.New(fault.Conflict, "hold_not_ended", "订单保留时间未到", "the hold has not ended yet")
+		return Order{}, fault.New(fault.Conflict, "hold_not_ended", "订单保留时间未到", "the hold has not ended yet")
 	}
 	if err := release(w, o.Tickets); err != nil {
-		return nil, err
+		return Order{}, err
 	}
 	o.Status = to
 	for i := range o.Tickets {
 		o.Tickets[i].Status = to
 	}
 	if err := b.tx.SetOrder(o); err != nil {
-		return nil, err
+		return Order{}, err
 	}
 	ev := Event{OrderID: o.ID, At: now, Actor: actor, Action: action, From: Held, To: to}
 	if err := b.tx.AppendEvents(ev); err != nil {
-		return nil, err
+		return Order{}, err
 	}
 	o.Events = append(o.Events, ev)
 	if rules != nil {
 		if o.Warnings, err = countEndedHold(b.tx, rules, o, now); err != nil {
-			return nil, err
+			return Order{}, err
 		}
 	}
 	return o, nil
@@ -484,7 +479,7 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	res, err := s.submit(ctx, func(b *batch) (any, error) {
+	return submit(ctx, s, func(b *batch) (int, error) {
 		n := 0
 		for _, o := range orders {
 			_, err := s.endHold(b, o.Train, o.ID, Expired, "system:expiry", "expire", rules)
@@ -492,14 +487,10 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 			case err == nil:
 				n++
 			case fault.CodeOf(err) == fault.Internal:
-				return nil, err
+				return 0, err
 			}
 			// Others were paid or cancelled meanwhile: nothing to do.
 		}
 		return n, nil
 	})
-	if err != nil {
-		return 0, err
-	}
-	return res.(int), nil
 }

@@ -74,27 +74,27 @@ func (s *Service) HandleNotification(ctx context.Context, n payment.Notification
 			return "", err
 		}
 	}
-	res, err := s.submit(ctx, func(b *batch) (any, error) {
+	out, err := submit(ctx, s, func(b *batch) (PaymentOutcome, error) {
 		var oldTrain *working
 		if o.ChangeOf != 0 {
 			w, err := b.train(original.Train) // the old ticket's train first, as Change does
 			if err != nil {
-				return nil, err
+				return "", err
 			}
 			oldTrain = w
 		}
 		if _, err := b.train(o.Train); err != nil { // lock the train: expiry takes the same lock
-			return nil, err
+			return "", err
 		}
 		cur, err := b.tx.OrderForUpdate(id)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		now := s.cfg.Now()
 		switch {
 		case cur.Status == Held:
 			if n.AmountFen != cur.TotalFen {
-				return nil, fault.Newf(fault.Invalid, "amount_mismatch", "支付金额 %d 分与订单金额 %d 分不符", "paid %d fen for an order of %d fen", n.AmountFen, cur.TotalFen)
+				return "", fault.Newf(fault.Invalid, "amount_mismatch", "支付金额 %d 分与订单金额 %d 分不符", "paid %d fen for an order of %d fen", n.AmountFen, cur.TotalFen)
 			}
 			paidAt := n.PaidAt
 			if paidAt.IsZero() {
@@ -105,17 +105,17 @@ func (s *Service) HandleNotification(ctx context.Context, n payment.Notification
 				cur.Tickets[i].Status = Paid
 			}
 			if err := b.tx.SetOrder(cur); err != nil {
-				return nil, err
+				return "", err
 			}
 			events := []Event{{OrderID: id, At: now, Actor: "payment:" + n.PaymentID, Action: "pay", From: Held, To: Paid, Detail: "notification " + n.ID}}
 			if cur.ChangeOf != 0 {
 				old, err := b.tx.OrderOfTicket(cur.ChangeOf)
 				if err != nil {
-					return nil, err
+					return "", err
 				}
 				ev, err := s.finishChange(b, oldTrain, old, cur.ChangeOf, cur.Tickets[0].ID, 0, "payment:"+n.PaymentID)
 				if err != nil {
-					return nil, err
+					return "", err
 				}
 				events = append(events, ev...)
 			}
@@ -131,7 +131,6 @@ func (s *Service) HandleNotification(ctx context.Context, n payment.Notification
 	if err != nil {
 		return "", err
 	}
-	out := res.(PaymentOutcome)
 	if out == OutcomeRefunded {
 		// The refund ID is fixed per payment, so repeated notifications refund once.
 		if _, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: "late-" + n.PaymentID, PaymentID: n.PaymentID, AmountFen: n.AmountFen, Reason: "order hold ended before payment"}); err != nil {
@@ -159,14 +158,14 @@ func (s *Service) RefundTickets(ctx context.Context, orderID, accountID int64, t
 	for _, id := range ticketIDs {
 		want[id] = true
 	}
-	res, err := s.submit(ctx, func(b *batch) (any, error) {
+	cur, err := submit(ctx, s, func(b *batch) (Order, error) {
 		w, err := b.train(o.Train)
 		if err != nil {
-			return nil, err
+			return Order{}, err
 		}
 		cur, err := b.tx.OrderForUpdate(orderID)
 		if err != nil {
-			return nil, err
+			return Order{}, err
 		}
 		now := s.cfg.Now()
 		var freed []Ticket
@@ -176,11 +175,11 @@ func (s *Service) RefundTickets(ctx context.Context, orderID, accountID int64, t
 				continue
 			}
 			if t.Status != Paid {
-				return nil, fault.Newf(fault.Conflict, "ticket_not_paid", "车票 %d 状态为 %s，不能退票", "ticket %d is %s and cannot be refunded", t.ID, t.Status)
+				return Order{}, fault.Newf(fault.Conflict, "ticket_not_paid", "车票 %d 状态为 %s，不能退票", "ticket %d is %s and cannot be refunded", t.ID, t.Status)
 			}
 			fee, err := table.Fee(t.FareFen, t.Departure.Sub(now))
 			if err != nil {
-				return nil, err
+				return Order{}, err
 			}
 			cur.Tickets[i].Status, cur.Tickets[i].FeeFen, cur.Tickets[i].RefundFen = Refunded, fee, t.FareFen-fee
 			freed = append(freed, t)
@@ -189,12 +188,12 @@ func (s *Service) RefundTickets(ctx context.Context, orderID, accountID int64, t
 		}
 		for id := range want {
 			if !hasTicket(cur.Tickets, id) {
-				return nil, fault.Newf(fault.NotFound, "ticket_not_found", "订单中没有车票 %d", "the order has no ticket %d", id)
+				return Order{}, fault.Newf(fault.NotFound, "ticket_not_found", "订单中没有车票 %d", "the order has no ticket %d", id)
 			}
 		}
 		if len(freed) > 0 {
 			if err := release(w, freed); err != nil {
-				return nil, err
+				return Order{}, err
 			}
 		}
 		if allIn(cur.Tickets, Refunded) && cur.Status == Paid {
@@ -203,10 +202,10 @@ func (s *Service) RefundTickets(ctx context.Context, orderID, accountID int64, t
 		}
 		if len(events) > 0 {
 			if err := b.tx.SetOrder(cur); err != nil {
-				return nil, err
+				return Order{}, err
 			}
 			if err := b.tx.AppendEvents(events...); err != nil {
-				return nil, err
+				return Order{}, err
 			}
 		}
 		return cur, nil
@@ -214,7 +213,6 @@ func (s *Service) RefundTickets(ctx context.Context, orderID, accountID int64, t
 	if err != nil {
 		return Order{}, err
 	}
-	cur := res.(Order)
 	if s.cfg.Gateway == nil {
 		return cur, nil
 	}

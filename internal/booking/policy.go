@@ -88,7 +88,7 @@ func (s *Service) SetPolicy(ctx context.Context, p Policy) error {
 	if err != nil {
 		return fault.Wrap(err, "encode policy")
 	}
-	_, err = s.submit(ctx, func(b2 *batch) (any, error) { return nil, b2.tx.SetSetting(PolicySetting, string(b)) })
+	err = s.queue(ctx, func(b2 *batch) error { return b2.tx.SetSetting(PolicySetting, string(b)) })
 	s.policy.mu.Lock()
 	s.policy.at = time.Time{} // this process sees the change at once
 	s.policy.mu.Unlock()

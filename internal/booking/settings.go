@@ -47,7 +47,7 @@ func (s *Service) setTable(ctx context.Context, name string, t fees.Table) error
 	if err != nil {
 		return fault.Wrap(err, "encode "+name)
 	}
-	_, err = s.submit(ctx, func(b2 *batch) (any, error) { return nil, b2.tx.SetSetting(name, string(b)) })
+	err = s.queue(ctx, func(b2 *batch) error { return b2.tx.SetSetting(name, string(b)) })
 	return err
 }
 

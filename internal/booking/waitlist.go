@@ -259,30 +259,26 @@ func (s *Service) JoinWaitlist(ctx context.Context, r WaitlistRequest) (Waitlist
 			return WaitlistEntry{}, err
 		}
 	}
-	res, err := s.submit(ctx, func(b *batch) (any, error) {
+	return submit(ctx, s, func(b *batch) (WaitlistEntry, error) {
 		if err := b.tx.LockAccount(r.AccountID); err != nil {
-			return nil, err
+			return WaitlistEntry{}, err
 		}
 		n, err := b.tx.ActiveWaitlist(r.AccountID)
 		if err != nil {
-			return nil, err
+			return WaitlistEntry{}, err
 		}
 		if n >= policy.WaitlistMaxActive {
-			return nil, fault.Newf(fault.LimitReached, "waitlist_limit", "每个账号最多同时有 %d 个候补订单", "an account may have at most %d active waitlist entries", policy.WaitlistMaxActive)
+			return WaitlistEntry{}, fault.Newf(fault.LimitReached, "waitlist_limit", "每个账号最多同时有 %d 个候补订单", "an account may have at most %d active waitlist entries", policy.WaitlistMaxActive)
 		}
 		ent := e
 		if err := b.tx.InsertWaitlist(&ent); err != nil {
-			return nil, err
+			return WaitlistEntry{}, err
 		}
 		ev := WaitEvent{EntryID: ent.ID, At: now, Actor: accountActor(r.AccountID), Action: "join", To: WaitUnpaid,
 			Detail: fmt.Sprintf("%d options, %d passengers, prepay %d fen", len(ent.Options), len(ent.Passengers), ent.PrepaidFen)}
 		ent.Events = []WaitEvent{ev}
 		return ent, b.tx.AppendWaitEvents(ev)
 	})
-	if err != nil {
-		return WaitlistEntry{}, err
-	}
-	return res.(WaitlistEntry), nil
 }
 
 // waitlistRef is the merchant order reference of a waitlist prepayment.
@@ -453,33 +449,33 @@ func (s *Service) CancelWaitlist(ctx context.Context, id, accountID int64) (Wait
 	if err != nil {
 		return WaitlistEntry{}, err
 	}
-	res, err := s.submit(ctx, func(b *batch) (any, error) {
+	ended, err := submit(ctx, s, func(b *batch) (WaitlistEntry, error) {
 		return s.endWaitlist(b, e, WaitCancelled, accountActor(accountID), "cancel")
 	})
 	if err != nil {
 		return WaitlistEntry{}, err
 	}
 	s.kickRefunds()
-	return res.(WaitlistEntry), nil
+	return ended, nil
 }
 
 // endWaitlist cancels or expires an entry under the locks of its trains
 // (fulfilment reads waiting entries under a train's lock, so the entry
 // cannot be served and refunded at once).
-func (s *Service) endWaitlist(b *batch, e WaitlistEntry, to WaitStatus, actor, action string) (any, error) {
+func (s *Service) endWaitlist(b *batch, e WaitlistEntry, to WaitStatus, actor, action string) (WaitlistEntry, error) {
 	if err := b.lockTrains(e.Trains()); err != nil {
-		return nil, err
+		return WaitlistEntry{}, err
 	}
 	cur, err := b.tx.WaitlistForUpdate(e.ID)
 	if err != nil {
-		return nil, err
+		return WaitlistEntry{}, err
 	}
 	if !cur.Status.Active() {
-		return nil, fault.Newf(fault.Conflict, "waitlist_not_active", "候补订单状态为 %s，不能取消", "the waitlist entry is %s and cannot be withdrawn", cur.Status)
+		return WaitlistEntry{}, fault.Newf(fault.Conflict, "waitlist_not_active", "候补订单状态为 %s，不能取消", "the waitlist entry is %s and cannot be withdrawn", cur.Status)
 	}
 	now := s.cfg.Now()
 	if to == WaitExpired && cur.Status == WaitWaiting && now.Before(cur.Deadline) || to == WaitExpired && cur.Status == WaitUnpaid && now.Before(cur.PayBy) {
-		return nil, fault.New(fault.Conflict, "waitlist_not_due", "候补订单尚未到期", "the waitlist entry is not due yet")
+		return WaitlistEntry{}, fault.New(fault.Conflict, "waitlist_not_due", "候补订单尚未到期", "the waitlist entry is not due yet")
 	}
 	from := cur.Status
 	if cur.Status == WaitUnpaid {
@@ -489,7 +485,7 @@ func (s *Service) endWaitlist(b *batch, e WaitlistEntry, to WaitStatus, actor, a
 	}
 	cur.Status = to
 	if err := b.tx.SetWaitlist(cur); err != nil {
-		return nil, err
+		return WaitlistEntry{}, err
 	}
 	ev := WaitEvent{EntryID: cur.ID, At: now, Actor: actor, Action: action, From: from, To: to}
 	if cur.RefundFen > 0 {
@@ -520,19 +516,19 @@ func (s *Service) handleWaitlistPayment(ctx context.Context, n payment.Notificat
 	if err != nil {
 		return "", err
 	}
-	res, err := s.submit(ctx, func(b *batch) (any, error) {
+	out, err := submit(ctx, s, func(b *batch) (PaymentOutcome, error) {
 		if err := b.lockTrains(e.Trains()); err != nil {
-			return nil, err
+			return "", err
 		}
 		cur, err := b.tx.WaitlistForUpdate(id)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		now := s.cfg.Now()
 		switch {
 		case cur.Status == WaitUnpaid:
 			if n.AmountFen != cur.PrepaidFen {
-				return nil, fault.Newf(fault.Invalid, "amount_mismatch", "支付金额 %d 分与候补预付 %d 分不符", "paid %d fen for a prepayment of %d fen", n.AmountFen, cur.PrepaidFen)
+				return "", fault.Newf(fault.Invalid, "amount_mismatch", "支付金额 %d 分与候补预付 %d 分不符", "paid %d fen for a prepayment of %d fen", n.AmountFen, cur.PrepaidFen)
 			}
 			paidAt := n.PaidAt
 			if paidAt.IsZero() {
@@ -540,16 +536,16 @@ func (s *Service) handleWaitlistPayment(ctx context.Context, n payment.Notificat
 			}
 			cur.Status, cur.PaymentID, cur.PaidAt = WaitWaiting, n.PaymentID, &paidAt
 			if err := b.tx.SetWaitlist(cur); err != nil {
-				return nil, err
+				return "", err
 			}
 			if err := b.tx.AppendWaitEvents(WaitEvent{EntryID: id, At: now, Actor: "payment:" + n.PaymentID, Action: "pay", From: WaitUnpaid, To: WaitWaiting, Detail: "notification " + n.ID}); err != nil {
-				return nil, err
+				return "", err
 			}
 			// Seats may be free already: serve the entry now, on its
 			// options in the order given.
 			for _, k := range cur.Trains() {
 				if err := b.fulfil(b.work[k]); err != nil {
-					return nil, err
+					return "", err
 				}
 			}
 			return OutcomePaid, nil
@@ -563,7 +559,6 @@ func (s *Service) handleWaitlistPayment(ctx context.Context, n payment.Notificat
 	if err != nil {
 		return "", err
 	}
-	out := res.(PaymentOutcome)
 	if out == OutcomeRefunded {
 		if _, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: "late-" + n.PaymentID, PaymentID: n.PaymentID, AmountFen: n.AmountFen, Reason: "waitlist entry ended before payment"}); err != nil {
 			slog.Error("refunding a late waitlist payment", "payment", n.PaymentID, "err", err.Error())
@@ -588,7 +583,7 @@ func (b *batch) fulfil(w *working) error {
 	if err != nil || len(queue) == 0 {
 		return err
 	}
-	policy, err := b.s.currentPolicy(context.Background())
+	policy, err := b.s.currentPolicy(b.ctx)
 	if err != nil {
 		return err
 	}
@@ -690,7 +685,7 @@ func (s *Service) ExpireWaitlist(ctx context.Context) (int, error) {
 	if err != nil || len(due) == 0 {
 		return 0, err
 	}
-	res, err := s.submit(ctx, func(b *batch) (any, error) {
+	n, err := submit(ctx, s, func(b *batch) (int, error) {
 		n := 0
 		for _, e := range due {
 			_, err := s.endWaitlist(b, e, WaitExpired, "system:waitlist", "expire")
@@ -698,7 +693,7 @@ func (s *Service) ExpireWaitlist(ctx context.Context) (int, error) {
 			case err == nil:
 				n++
 			case fault.CodeOf(err) == fault.Internal:
-				return nil, err
+				return 0, err
 			}
 		}
 		return n, nil
@@ -707,7 +702,7 @@ func (s *Service) ExpireWaitlist(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	s.kickRefunds()
-	return res.(int), nil
+	return n, nil
 }
 
 // kickRefunds wakes the refund sender without waiting for it.
@@ -736,16 +731,16 @@ func (s *Service) sendRefunds(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		_, err = s.submit(ctx, func(b *batch) (any, error) {
+		err = s.queue(ctx, func(b *batch) error {
 			cur, err := b.tx.WaitlistForUpdate(e.ID)
 			if err != nil || cur.RefundSent {
-				return nil, err
+				return err
 			}
 			cur.RefundSent = true
 			if err := b.tx.SetWaitlist(cur); err != nil {
-				return nil, err
+				return err
 			}
-			return nil, b.tx.AppendWaitEvents(WaitEvent{EntryID: e.ID, At: s.cfg.Now(), Actor: "system:waitlist", Action: "refund_sent", From: cur.Status, To: cur.Status,
+			return b.tx.AppendWaitEvents(WaitEvent{EntryID: e.ID, At: s.cfg.Now(), Actor: "system:waitlist", Action: "refund_sent", From: cur.Status, To: cur.Status,
 				Detail: fmt.Sprintf("%d fen", cur.RefundFen)})
 		})
 		if err != nil {

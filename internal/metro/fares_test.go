@@ -2,12 +2,15 @@ package metro_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"piao/internal/demo"
 	"piao/internal/fault"
 	"piao/internal/metro"
 	"piao/internal/network"
+
+	"pgregory.net/rapid"
 )
 
 func demoTable(t testing.TB) (*metro.FareTable, *network.Bundle) {
@@ -128,11 +131,61 @@ func TestFareTableExtremes(t *testing.T) {
 	}
 }
 
-// Every pair agrees with the network package's Dijkstra on distance, and
-// on the first and last lines (the demo network has no tied routes).
+// Every pair agrees with the network package's route query on distance,
+// and on the first and last lines.
 func TestFareTableMatchesGraph(t *testing.T) {
 	ft, b := demoTable(t)
-	g := network.NewGraph(b.Lines)
+	fareTableMatchesGraph(t, ft, b.Lines, b.FareBands)
+}
+
+// Property: on small random networks, full of tied routes and parallel
+// track, the fare table prices the route the network's query returns.
+func TestFareTableMatchesGraphOnTies(t *testing.T) {
+	bands := []network.FareBand{{UpToMetres: 1000, Fen: 200}, {UpToMetres: 3000, Fen: 300}, {Fen: 400}}
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(1, 7).Draw(t, "stations")
+		// A first line through every station keeps the network connected.
+		spine := network.Line{ID: "L0"}
+		for i, s := range rapid.Permutation(stationNames(n)).Draw(t, "spine") {
+			spine.Stations = append(spine.Stations, network.LineStation{Seq: i + 1, StationID: s, Metres: 1000 * i})
+		}
+		lines := []network.Line{spine}
+		for li := range rapid.IntRange(0, 3).Draw(t, "more lines") {
+			l := network.Line{ID: fmt.Sprintf("L%d", li+1)}
+			m := 0
+			for i := range rapid.IntRange(2, 5).Draw(t, "stops") {
+				m += 500 * rapid.IntRange(1, 4).Draw(t, "hop")
+				l.Stations = append(l.Stations, network.LineStation{Seq: i + 1, StationID: rapid.SampledFrom(stationNames(n)).Draw(t, "station"), Metres: m})
+			}
+			lines = append(lines, l)
+		}
+		ft, err := metro.NewFareTable(lines, bands)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fareTableMatchesGraph(t, ft, lines, bands)
+	})
+}
+
+func stationNames(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("s%d", i)
+	}
+	return out
+}
+
+// fatalT is what fareTableMatchesGraph needs of *testing.T and *rapid.T.
+type fatalT interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
+// fareTableMatchesGraph checks every pair of stations against NewGraph's route.
+func fareTableMatchesGraph(t fatalT, ft *metro.FareTable, lines []network.Line, bands []network.FareBand) {
+	t.Helper()
+	g := network.NewGraph(lines)
 	for _, from := range ft.Stations() {
 		for _, to := range ft.Stations() {
 			fare, m, err := ft.Fare(from, to)
@@ -149,7 +202,7 @@ func TestFareTableMatchesGraph(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, _ := network.BandFare(b.FareBands, p.Metres)
+			want, _ := network.BandFare(bands, p.Metres)
 			if m != p.Metres || fare != want {
 				t.Fatalf("%s→%s: %d m ¥%d, graph %d m ¥%d", from, to, m, fare, p.Metres, want)
 			}

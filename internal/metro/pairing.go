@@ -94,7 +94,7 @@ func (c *Clearer) clearOn(taps []Tap, until int64, p int) Cleared {
 				continue
 			}
 			t := &taps[i]
-			st, ok := c.ft.index[t.Station]
+			st, ok := c.ft.Index(t.Station)
 			switch {
 			case t.Dir != In && t.Dir != Out:
 				pt.rejected = append(pt.rejected, Rejected{*t, fault.Newf(fault.Invalid, "tap_direction_unknown", "闸机记录 %s 的方向 %q 未知", "tap %s has an unknown direction %q", t.ID, string(t.Dir))})
