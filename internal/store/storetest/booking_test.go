@@ -674,3 +674,30 @@ func BenchmarkBookingInsertOrder(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBookingReadOrder measures reading a five-passenger order with
+// its tickets and events, in and out of a transaction.
+func BenchmarkBookingReadOrder(b *testing.B) {
+	for _, e := range storetest.Engines() {
+		b.Run(e.Name, func(b *testing.B) {
+			s := e.Open(b)
+			ctx := context.Background()
+			acc := bkSetUp(b, s, 1)
+			o := bkOrder(acc[0], bkZ66, booking.Paid, bkT0, "a", "b", "c", "d", "e")
+			if err := bkInsert(ctx, s, &o); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := s.Booking.Order(ctx, o.ID); err != nil {
+					b.Fatal(err)
+				}
+				err := s.Booking.Update(ctx, func(tx booking.Tx) error { _, err := tx.OrderForUpdate(o.ID); return err })
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
