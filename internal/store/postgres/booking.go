@@ -14,6 +14,7 @@ import (
 	"piao/internal/governance"
 	"piao/internal/network"
 	"piao/internal/seats"
+	"piao/internal/store/sqlrow"
 )
 
 // bookingStore implements booking.Store on PostgreSQL. Several processes
@@ -33,8 +34,6 @@ type bookingTx struct {
 func (s *bookingStore) Update(ctx context.Context, fn func(booking.Tx) error) error {
 	return s.tx(ctx, func(tx pgx.Tx) error { return fn(&bookingTx{ctx: ctx, tx: tx}) })
 }
-
-var errOrderNotFound = fault.New(fault.NotFound, "order_not_found", "订单不存在", "order not found")
 
 // LockTrain takes a transaction-scoped advisory lock on the train date
 // before reading its row: a row lock alone cannot guard a train date whose
@@ -83,28 +82,9 @@ func (t *bookingTx) LoadSeats(k booking.TrainKey) ([]booking.SeatRow, error) {
 	return loadSeatRows(t.ctx, t.tx, k)
 }
 
-type queryer interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
-
-func loadSeatRows(ctx context.Context, q queryer, k booking.TrainKey) ([]booking.SeatRow, error) {
-	rows, err := q.Query(ctx, `SELECT seat_no, car_no, label, seat_class, berth, sold FROM seat_inventory
+func loadSeatRows(ctx context.Context, q querier, k booking.TrainKey) ([]booking.SeatRow, error) {
+	return list(ctx, q, "load seats", sqlrow.ScanSeat, `SELECT `+sqlrow.SeatColumns+` FROM seat_inventory
 		WHERE service_id = $1 AND service_date = $2 ORDER BY seat_no`, k.ServiceID, k.Date.String())
-	if err != nil {
-		return nil, fault.Wrap(err, "load seats")
-	}
-	defer rows.Close()
-	var out []booking.SeatRow
-	for rows.Next() {
-		var r booking.SeatRow
-		var sold int64
-		if err := rows.Scan(&r.SeatNo, &r.Car, &r.Label, (*string)(&r.Kind.Class), (*string)(&r.Kind.Berth), &sold); err != nil {
-			return nil, fault.Wrap(err, "load seats")
-		}
-		r.Sold = seats.Legs(sold)
-		out = append(out, r)
-	}
-	return out, fault.Wrap(rows.Err(), "load seats")
 }
 
 func (t *bookingTx) SaveSeats(k booking.TrainKey, changed []booking.SeatRow, counts map[seats.Kind][]int32, version int64) error {
@@ -134,15 +114,14 @@ func txError(err error, what string) error {
 		return nil
 	}
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch {
-		case pe.Code == "40P01" || pe.Code == "40001":
-			return booking.ErrTxConflict
-		case pe.Code == pgUniqueViolation && pe.ConstraintName == "orders_one_held":
-			return fault.New(fault.Conflict, "unpaid_order_exists", "您有未支付的订单，请先支付或取消", "you have an unpaid order: pay or cancel it first")
-		case pe.Code == pgUniqueViolation && pe.ConstraintName == "tickets_one_per_document":
-			return fault.New(fault.Conflict, "document_already_booked", "乘客已购买该车次当日车票", "a passenger already holds a ticket on this train that day")
-		}
+	if errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") { // deadlock, serialisation failure
+		return booking.ErrTxConflict
+	}
+	switch kind, index := violation(err); {
+	case kind == sqlrow.Unique && index == "orders_one_held":
+		return fault.New(fault.Conflict, "unpaid_order_exists", "您有未支付的订单，请先支付或取消", "you have an unpaid order: pay or cancel it first")
+	case kind == sqlrow.Unique && index == "tickets_one_per_document":
+		return fault.New(fault.Conflict, "document_already_booked", "乘客已购买该车次当日车票", "a passenger already holds a ticket on this train that day")
 	}
 	return fault.Wrap(err, what)
 }
@@ -189,88 +168,19 @@ func (t *bookingTx) InsertOrder(o *booking.Order) error {
 	return nil
 }
 
-const orderColumns = `id, account_id, status, service_id, service_date, total_fen, created_at, hold_expires_at, paid_at, payment_id, change_of`
-
-func scanOrder(row pgx.Row) (booking.Order, error) {
-	var o booking.Order
-	var date string
-	err := row.Scan(&o.ID, &o.AccountID, (*string)(&o.Status), &o.Train.ServiceID, &date, &o.TotalFen, &o.CreatedAt, &o.HoldExpiresAt, &o.PaidAt, &o.PaymentID, &o.ChangeOf)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return o, errOrderNotFound
-	}
-	if err != nil {
-		return o, fault.Wrap(err, "read order")
-	}
-	if o.Train.Date, err = network.ParseDate(date); err != nil {
-		return o, fault.Wrap(err, "read order date")
-	}
-	o.CreatedAt, o.HoldExpiresAt = o.CreatedAt.UTC(), o.HoldExpiresAt.UTC()
-	if o.PaidAt != nil {
-		p := o.PaidAt.UTC()
-		o.PaidAt = &p
-	}
-	o.Tickets = []booking.Ticket{}
-	return o, nil
-}
-
-const ticketColumns = `id, order_id, service_id, service_date, number, from_seq, to_seq, from_station_id, to_station_id, departure, arrival,
-	seat_no, car_no, seat, seat_class, berth, passenger_name, doc_type, doc_number, fare_fen, status, refund_fen, fee_fen, changed_to`
-
-func scanTicket(row pgx.Row) (booking.Ticket, error) {
-	var tk booking.Ticket
-	var date string
-	err := row.Scan(&tk.ID, &tk.OrderID, &tk.Train.ServiceID, &date, &tk.Number, &tk.FromSeq, &tk.ToSeq, &tk.FromStationID, &tk.ToStationID, &tk.Departure, &tk.Arrival,
-		&tk.SeatNo, &tk.Car, &tk.Seat, (*string)(&tk.SeatClass), (*string)(&tk.Berth), &tk.PassengerName, &tk.DocType, &tk.DocNumber, &tk.FareFen,
-		(*string)(&tk.Status), &tk.RefundFen, &tk.FeeFen, &tk.ChangedTo)
-	if err != nil {
-		return tk, fault.Wrap(err, "read ticket")
-	}
-	if tk.Train.Date, err = network.ParseDate(date); err != nil {
-		return tk, fault.Wrap(err, "read ticket date")
-	}
-	tk.Departure, tk.Arrival = tk.Departure.UTC(), tk.Arrival.UTC()
-	return tk, nil
-}
-
 // readOrders reads orders by a where clause with their tickets (and events if asked).
-func readOrders(ctx context.Context, q queryer, where string, events bool, args ...any) ([]booking.Order, error) {
-	rows, err := q.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE `+where, args...)
+func readOrders(ctx context.Context, q querier, where string, events bool, args ...any) ([]booking.Order, error) {
+	out, err := list(ctx, q, "read orders", sqlrow.ScanOrder, `SELECT `+sqlrow.OrderColumns+` FROM orders WHERE `+where, args...)
 	if err != nil {
-		return nil, fault.Wrap(err, "read orders")
-	}
-	var out []booking.Order
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fault.Wrap(err, "read orders")
+		return nil, err
 	}
 	for i := range out {
 		o := &out[i]
-		trows, err := q.Query(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE order_id = $1 ORDER BY id`, o.ID)
-		if err != nil {
-			return nil, fault.Wrap(err, "read tickets")
-		}
-		for trows.Next() {
-			tk, err := scanTicket(trows)
-			if err != nil {
-				trows.Close()
-				return nil, err
-			}
-			o.Tickets = append(o.Tickets, tk)
-		}
-		trows.Close()
-		if err := trows.Err(); err != nil {
-			return nil, fault.Wrap(err, "read tickets")
+		if o.Tickets, err = list(ctx, q, "read tickets", sqlrow.ScanTicket, `SELECT `+sqlrow.TicketColumns+` FROM tickets WHERE order_id = $1 ORDER BY id`, o.ID); err != nil {
+			return nil, err
 		}
 		if events {
-			if o.Events, err = readEvents(ctx, q, o.ID); err != nil {
+			if o.Events, err = list(ctx, q, "read events", sqlrow.ScanEvent, `SELECT `+sqlrow.EventColumns+` FROM order_events WHERE order_id = $1 ORDER BY id`, o.ID); err != nil {
 				return nil, err
 			}
 		}
@@ -278,44 +188,24 @@ func readOrders(ctx context.Context, q queryer, where string, events bool, args 
 	return out, nil
 }
 
-func readEvents(ctx context.Context, q queryer, orderID int64) ([]booking.Event, error) {
-	rows, err := q.Query(ctx, `SELECT order_id, at, actor, action, from_status, to_status, ticket_id, detail FROM order_events WHERE order_id = $1 ORDER BY id`, orderID)
+// readOrder reads the one order a where clause picks.
+func readOrder(ctx context.Context, q querier, where string, events bool, args ...any) (booking.Order, error) {
+	os, err := readOrders(ctx, q, where, events, args...)
+	if err == nil && len(os) == 0 {
+		err = sqlrow.ErrOrderNotFound
+	}
 	if err != nil {
-		return nil, fault.Wrap(err, "read events")
+		return booking.Order{}, err
 	}
-	defer rows.Close()
-	out := []booking.Event{}
-	for rows.Next() {
-		var e booking.Event
-		if err := rows.Scan(&e.OrderID, &e.At, &e.Actor, &e.Action, (*string)(&e.From), (*string)(&e.To), &e.TicketID, &e.Detail); err != nil {
-			return nil, fault.Wrap(err, "read events")
-		}
-		e.At = e.At.UTC()
-		out = append(out, e)
-	}
-	return out, fault.Wrap(rows.Err(), "read events")
+	return os[0], nil
 }
 
 func (t *bookingTx) OrderForUpdate(id int64) (booking.Order, error) {
-	os, err := readOrders(t.ctx, t.tx, `id = $1 FOR UPDATE`, false, id)
-	if err != nil {
-		return booking.Order{}, err
-	}
-	if len(os) == 0 {
-		return booking.Order{}, errOrderNotFound
-	}
-	return os[0], nil
+	return readOrder(t.ctx, t.tx, `id = $1 FOR UPDATE`, false, id)
 }
 
 func (t *bookingTx) OrderOfTicket(ticketID int64) (booking.Order, error) {
-	os, err := readOrders(t.ctx, t.tx, `id = (SELECT order_id FROM tickets WHERE id = $1) FOR UPDATE`, false, ticketID)
-	if err != nil {
-		return booking.Order{}, err
-	}
-	if len(os) == 0 {
-		return booking.Order{}, errOrderNotFound
-	}
-	return os[0], nil
+	return readOrder(t.ctx, t.tx, `id = (SELECT order_id FROM tickets WHERE id = $1) FOR UPDATE`, false, ticketID)
 }
 
 func (t *bookingTx) SetOrder(o booking.Order) error {
@@ -380,68 +270,35 @@ func (t *bookingTx) AddDayCounts(subject string, day network.Date, manual, expir
 // ---- reads ----
 
 func (s *bookingStore) Order(ctx context.Context, id int64) (booking.Order, error) {
-	var out booking.Order
-	err := s.readTx(ctx, func(tx pgx.Tx) error {
-		os, err := readOrders(ctx, tx, `id = $1`, true, id)
-		if err != nil {
-			return err
-		}
-		if len(os) == 0 {
-			return errOrderNotFound
-		}
-		out = os[0]
-		return nil
+	var o booking.Order
+	err := s.readTx(ctx, func(tx pgx.Tx) (err error) {
+		o, err = readOrder(ctx, tx, `id = $1`, true, id)
+		return err
 	})
-	return out, err
+	return o, err
 }
 
 func (s *bookingStore) OrderOfTicket(ctx context.Context, ticketID int64) (booking.Order, error) {
-	var out booking.Order
-	err := s.readTx(ctx, func(tx pgx.Tx) error {
-		os, err := readOrders(ctx, tx, `id = (SELECT order_id FROM tickets WHERE id = $1)`, true, ticketID)
-		if err != nil {
-			return err
-		}
-		if len(os) == 0 {
-			return errOrderNotFound
-		}
-		out = os[0]
-		return nil
+	var o booking.Order
+	err := s.readTx(ctx, func(tx pgx.Tx) (err error) {
+		o, err = readOrder(ctx, tx, `id = (SELECT order_id FROM tickets WHERE id = $1)`, true, ticketID)
+		return err
 	})
-	return out, err
+	return o, err
 }
 
 func (s *bookingStore) OrdersOf(ctx context.Context, accountID int64, limit int) ([]booking.Order, error) {
-	out := []booking.Order{}
-	err := s.readTx(ctx, func(tx pgx.Tx) error {
-		os, err := readOrders(ctx, tx, `account_id = $1 ORDER BY id DESC LIMIT $2`, false, accountID, limit)
-		if os != nil {
-			out = os
-		}
+	var os []booking.Order
+	err := s.readTx(ctx, func(tx pgx.Tx) (err error) {
+		os, err = readOrders(ctx, tx, `account_id = $1 ORDER BY id DESC LIMIT $2`, false, accountID, limit)
 		return err
 	})
-	return out, err
+	return os, err
 }
 
 func (s *bookingStore) DueExpiries(ctx context.Context, now time.Time, limit int) ([]booking.Order, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, service_id, service_date FROM orders WHERE status = 'held' AND hold_expires_at <= $1 ORDER BY hold_expires_at LIMIT $2`, now, limit)
-	if err != nil {
-		return nil, fault.Wrap(err, "find expired holds")
-	}
-	defer rows.Close()
-	var out []booking.Order
-	for rows.Next() {
-		var o booking.Order
-		var d string
-		if err := rows.Scan(&o.ID, &o.Train.ServiceID, &d); err != nil {
-			return nil, fault.Wrap(err, "find expired holds")
-		}
-		if o.Train.Date, err = network.ParseDate(d); err != nil {
-			return nil, fault.Wrap(err, "find expired holds")
-		}
-		out = append(out, o)
-	}
-	return out, fault.Wrap(rows.Err(), "find expired holds")
+	return list(ctx, s.pool, "find expired holds", sqlrow.ScanOrderKey,
+		`SELECT id, service_id, service_date FROM orders WHERE status = 'held' AND hold_expires_at <= $1 ORDER BY hold_expires_at LIMIT $2`, now, limit)
 }
 
 func (s *bookingStore) TrainVersion(ctx context.Context, k booking.TrainKey) (int64, error) {
@@ -492,60 +349,23 @@ func (s *bookingStore) Inventory(ctx context.Context, k booking.TrainKey) (booki
 	return inv, err
 }
 
-func loadCounts(ctx context.Context, q queryer, k booking.TrainKey) (map[seats.Kind][]int32, error) {
-	rows, err := q.Query(ctx, `SELECT seat_class, berth, counts FROM availability WHERE service_id = $1 AND service_date = $2`, k.ServiceID, k.Date.String())
-	if err != nil {
-		return nil, fault.Wrap(err, "read availability")
-	}
-	defer rows.Close()
+func loadCounts(ctx context.Context, q querier, k booking.TrainKey) (map[seats.Kind][]int32, error) {
+	rows, err := list(ctx, q, "read availability", sqlrow.ScanKindCounts,
+		`SELECT seat_class, berth, counts FROM availability WHERE service_id = $1 AND service_date = $2`, k.ServiceID, k.Date.String())
 	out := map[seats.Kind][]int32{}
-	for rows.Next() {
-		var kind seats.Kind
-		var b []byte
-		if err := rows.Scan((*string)(&kind.Class), (*string)(&kind.Berth), &b); err != nil {
-			return nil, fault.Wrap(err, "read availability")
-		}
-		out[kind] = booking.DecodeCounts(b)
+	for _, r := range rows {
+		out[r.Kind] = r.Counts
 	}
-	return out, fault.Wrap(rows.Err(), "read availability")
+	return out, err
 }
 
-func loadActiveTickets(ctx context.Context, q queryer, k booking.TrainKey) ([]booking.Ticket, error) {
-	rows, err := q.Query(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE service_id = $1 AND service_date = $2 AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
-	if err != nil {
-		return nil, fault.Wrap(err, "read tickets")
-	}
-	defer rows.Close()
-	var out []booking.Ticket
-	for rows.Next() {
-		tk, err := scanTicket(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, tk)
-	}
-	return out, fault.Wrap(rows.Err(), "read tickets")
+func loadActiveTickets(ctx context.Context, q querier, k booking.TrainKey) ([]booking.Ticket, error) {
+	return list(ctx, q, "read tickets", sqlrow.ScanTicket, `SELECT `+sqlrow.TicketColumns+` FROM tickets
+		WHERE service_id = $1 AND service_date = $2 AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
 }
 
 func (s *bookingStore) TrainDates(ctx context.Context) ([]booking.TrainKey, error) {
-	rows, err := s.pool.Query(ctx, `SELECT service_id, service_date FROM train_dates ORDER BY service_date, service_id`)
-	if err != nil {
-		return nil, fault.Wrap(err, "list train dates")
-	}
-	defer rows.Close()
-	var out []booking.TrainKey
-	for rows.Next() {
-		var k booking.TrainKey
-		var d string
-		if err := rows.Scan(&k.ServiceID, &d); err != nil {
-			return nil, fault.Wrap(err, "list train dates")
-		}
-		if k.Date, err = network.ParseDate(d); err != nil {
-			return nil, fault.Wrap(err, "list train dates")
-		}
-		out = append(out, k)
-	}
-	return out, fault.Wrap(rows.Err(), "list train dates")
+	return list(ctx, s.pool, "list train dates", sqlrow.ScanTrainKey, `SELECT service_id, service_date FROM train_dates ORDER BY service_date, service_id`)
 }
 
 func (s *bookingStore) Setting(ctx context.Context, name string) (string, error) {

@@ -10,14 +10,11 @@ import (
 	"piao/internal/booking"
 	"piao/internal/fault"
 	"piao/internal/network"
+	"piao/internal/store/sqlrow"
 )
 
 // The waitlist half of the booking store: entries as JSON bodies beside
 // the columns queries select on (migration 00006).
-
-func waitlistNotFound(id int64) error {
-	return fault.Newf(fault.NotFound, "waitlist_not_found", "候补订单 %d 不存在", "waitlist entry %d does not exist", id)
-}
 
 func (t *bookingTx) InsertWaitlist(e *booking.WaitlistEntry) error {
 	err := t.tx.QueryRow(t.ctx, `INSERT INTO waitlist_entries (account_id, status, pay_by, deadline, refund_due, body) VALUES ($1, $2, $3, $4, $5, '{}') RETURNING id`,
@@ -45,7 +42,7 @@ func (t *bookingTx) SetWaitlist(e booking.WaitlistEntry) error {
 		return txError(err, "save waitlist entry")
 	}
 	if tag.RowsAffected() != 1 {
-		return waitlistNotFound(e.ID)
+		return sqlrow.WaitlistNotFound(e.ID)
 	}
 	return nil
 }
@@ -54,7 +51,7 @@ func (t *bookingTx) SetWaitlist(e booking.WaitlistEntry) error {
 // locks of its trains, and the row lock guards the refund sender, which
 // takes no train lock.
 func (t *bookingTx) WaitlistForUpdate(id int64) (booking.WaitlistEntry, error) {
-	return readWaitlist(t.ctx, t.tx, `SELECT body FROM waitlist_entries WHERE id = $1 FOR UPDATE`, id)
+	return oneWaitlist(t.tx.QueryRow(t.ctx, `SELECT body FROM waitlist_entries WHERE id = $1 FOR UPDATE`, id), id)
 }
 
 func (t *bookingTx) WaitingOn(k booking.TrainKey) ([]booking.WaitlistEntry, error) {
@@ -78,71 +75,39 @@ func (t *bookingTx) AppendWaitEvents(events ...booking.WaitEvent) error {
 	return txError(t.tx.SendBatch(t.ctx, b).Close(), "append waitlist events")
 }
 
-type pgQueryer interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
-func readWaitlist(ctx context.Context, q pgQueryer, query string, id int64) (booking.WaitlistEntry, error) {
-	var body string
-	err := q.QueryRow(ctx, query, id).Scan(&body)
+// oneWaitlist reads the entry a single-row query of its body returned.
+func oneWaitlist(row pgx.Row, id int64) (booking.WaitlistEntry, error) {
+	e, err := sqlrow.ScanWaitlist(row)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return booking.WaitlistEntry{}, waitlistNotFound(id)
+		return e, sqlrow.WaitlistNotFound(id)
 	}
-	if err != nil {
-		return booking.WaitlistEntry{}, txError(err, "read waitlist entry")
-	}
-	return booking.DecodeWaitlist(body)
+	return e, txError(err, "read waitlist entry")
 }
 
-func readWaitlists(ctx context.Context, q pgQueryer, query string, args ...any) ([]booking.WaitlistEntry, error) {
-	rows, err := q.Query(ctx, query, args...)
-	if err != nil {
-		return nil, txError(err, "read waitlist entries")
-	}
-	defer rows.Close()
-	out := []booking.WaitlistEntry{}
-	for rows.Next() {
-		var body string
-		if err := rows.Scan(&body); err != nil {
-			return nil, txError(err, "read waitlist entries")
-		}
-		e, err := booking.DecodeWaitlist(body)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, txError(rows.Err(), "read waitlist entries")
+// waitlists reads the entries a query of bodies returns; inside a
+// transaction a lost race is a conflict to retry (txError).
+func waitlists(ctx context.Context, q querier, query string, args ...any) ([]booking.WaitlistEntry, error) {
+	es, err := list(ctx, q, "read waitlist entries", sqlrow.ScanWaitlist, query, args...)
+	return es, txError(err, "read waitlist entries")
 }
 
-func waitingOn(ctx context.Context, q pgQueryer, k booking.TrainKey) ([]booking.WaitlistEntry, error) {
-	return readWaitlists(ctx, q, `SELECT e.body FROM waitlist_trains t JOIN waitlist_entries e ON e.id = t.entry_id
+func waitingOn(ctx context.Context, q querier, k booking.TrainKey) ([]booking.WaitlistEntry, error) {
+	return waitlists(ctx, q, `SELECT e.body FROM waitlist_trains t JOIN waitlist_entries e ON e.id = t.entry_id
 		WHERE t.service_id = $1 AND t.service_date = $2 AND e.status = 'waiting' ORDER BY e.id`, k.ServiceID, k.Date.String())
 }
 
 func (s *bookingStore) Waitlist(ctx context.Context, id int64) (booking.WaitlistEntry, error) {
-	e, err := readWaitlist(ctx, s.pool, `SELECT body FROM waitlist_entries WHERE id = $1`, id)
+	e, err := oneWaitlist(s.pool.QueryRow(ctx, `SELECT body FROM waitlist_entries WHERE id = $1`, id), id)
 	if err != nil {
 		return e, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT at, actor, action, from_status, to_status, detail FROM waitlist_events WHERE entry_id = $1 ORDER BY id`, id)
-	if err != nil {
-		return e, fault.Wrap(err, "read waitlist events")
-	}
-	defer rows.Close()
-	for rows.Next() {
-		ev := booking.WaitEvent{EntryID: id}
-		if err := rows.Scan(&ev.At, &ev.Actor, &ev.Action, (*string)(&ev.From), (*string)(&ev.To), &ev.Detail); err != nil {
-			return e, fault.Wrap(err, "read waitlist events")
-		}
-		e.Events = append(e.Events, ev)
-	}
-	return e, fault.Wrap(rows.Err(), "read waitlist events")
+	e.Events, err = list(ctx, s.pool, "read waitlist events", sqlrow.ScanWaitEvent,
+		`SELECT `+sqlrow.WaitEventColumns+` FROM waitlist_events WHERE entry_id = $1 ORDER BY id`, id)
+	return e, err
 }
 
 func (s *bookingStore) WaitlistOf(ctx context.Context, accountID int64, limit int) ([]booking.WaitlistEntry, error) {
-	return readWaitlists(ctx, s.pool, `SELECT body FROM waitlist_entries WHERE account_id = $1 ORDER BY id DESC LIMIT $2`, accountID, limit)
+	return waitlists(ctx, s.pool, `SELECT body FROM waitlist_entries WHERE account_id = $1 ORDER BY id DESC LIMIT $2`, accountID, limit)
 }
 
 func (s *bookingStore) WaitingOn(ctx context.Context, k booking.TrainKey) ([]booking.WaitlistEntry, error) {
@@ -150,7 +115,7 @@ func (s *bookingStore) WaitingOn(ctx context.Context, k booking.TrainKey) ([]boo
 }
 
 func (s *bookingStore) DueWaitlist(ctx context.Context, now time.Time, limit int) ([]booking.WaitlistEntry, error) {
-	return readWaitlists(ctx, s.pool, `SELECT body FROM (
+	return waitlists(ctx, s.pool, `SELECT body FROM (
 			SELECT id, body FROM waitlist_entries WHERE status = 'unpaid' AND pay_by <= $1
 			UNION ALL
 			SELECT id, body FROM waitlist_entries WHERE status = 'waiting' AND deadline <= $1
@@ -158,26 +123,20 @@ func (s *bookingStore) DueWaitlist(ctx context.Context, now time.Time, limit int
 }
 
 func (s *bookingStore) WaitlistRefundsDue(ctx context.Context, limit int) ([]booking.WaitlistEntry, error) {
-	return readWaitlists(ctx, s.pool, `SELECT body FROM waitlist_entries WHERE refund_due ORDER BY id LIMIT $1`, limit)
+	return waitlists(ctx, s.pool, `SELECT body FROM waitlist_entries WHERE refund_due ORDER BY id LIMIT $1`, limit)
 }
 
 func (s *bookingStore) TicketCounts(ctx context.Context, k booking.TrainKey, class network.SeatClass) (map[booking.TicketStatus]int, error) {
-	rows, err := s.pool.Query(ctx, `SELECT status, count(*) FROM tickets WHERE service_id = $1 AND service_date = $2 AND seat_class = $3 GROUP BY status`,
-		k.ServiceID, k.Date.String(), string(class))
+	counts, err := list(ctx, s.pool, "count tickets", sqlrow.ScanStatusCount,
+		`SELECT status, count(*) FROM tickets WHERE service_id = $1 AND service_date = $2 AND seat_class = $3 GROUP BY status`, k.ServiceID, k.Date.String(), string(class))
 	if err != nil {
-		return nil, fault.Wrap(err, "count tickets")
+		return nil, err
 	}
-	defer rows.Close()
 	out := map[booking.TicketStatus]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fault.Wrap(err, "count tickets")
-		}
-		out[booking.TicketStatus(st)] = n
+	for _, c := range counts {
+		out[c.Status] = c.N
 	}
-	return out, fault.Wrap(rows.Err(), "count tickets")
+	return out, nil
 }
 
 func (s *bookingStore) BerthCancels(ctx context.Context, docType, docNumber string, k booking.TrainKey) (int, error) {

@@ -7,13 +7,12 @@ import (
 	"sync"
 	"time"
 
-	sqlite3 "modernc.org/sqlite/lib"
-
 	"piao/internal/booking"
 	"piao/internal/fault"
 	"piao/internal/governance"
 	"piao/internal/network"
 	"piao/internal/seats"
+	"piao/internal/store/sqlrow"
 )
 
 // bookingStore implements booking.Store on SQLite. The single writer
@@ -104,8 +103,6 @@ func (t *bookingTx) queryRow(q string, args ...any) *sql.Row {
 	return t.tx.QueryRowContext(t.ctx, q, args...)
 }
 
-var errOrderNotFound = fault.New(fault.NotFound, "order_not_found", "订单不存在", "order not found")
-
 func (t *bookingTx) LockTrain(k booking.TrainKey) (booking.TrainState, error) {
 	var st booking.TrainState
 	err := t.queryRow(qLockTrain, k.ServiceID, k.Date.String()).Scan(&st.Version)
@@ -151,28 +148,9 @@ func (t *bookingTx) LoadSeats(k booking.TrainKey) ([]booking.SeatRow, error) {
 	return loadSeatRows(t.ctx, t.tx, k)
 }
 
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-func loadSeatRows(ctx context.Context, q queryer, k booking.TrainKey) ([]booking.SeatRow, error) {
-	rows, err := q.QueryContext(ctx, `SELECT seat_no, car_no, label, seat_class, berth, sold FROM seat_inventory
+func loadSeatRows(ctx context.Context, q querier, k booking.TrainKey) ([]booking.SeatRow, error) {
+	return list(ctx, q, "load seats", sqlrow.ScanSeat, `SELECT `+sqlrow.SeatColumns+` FROM seat_inventory
 		WHERE service_id = ? AND service_date = ? ORDER BY seat_no`, k.ServiceID, k.Date.String())
-	if err != nil {
-		return nil, fault.Wrap(err, "load seats")
-	}
-	defer rows.Close()
-	var out []booking.SeatRow
-	for rows.Next() {
-		var r booking.SeatRow
-		var sold int64
-		if err := rows.Scan(&r.SeatNo, &r.Car, &r.Label, (*string)(&r.Kind.Class), (*string)(&r.Kind.Berth), &sold); err != nil {
-			return nil, fault.Wrap(err, "load seats")
-		}
-		r.Sold = seats.Legs(sold)
-		out = append(out, r)
-	}
-	return out, fault.Wrap(rows.Err(), "load seats")
 }
 
 func (t *bookingTx) SaveSeats(k booking.TrainKey, changed []booking.SeatRow, counts map[seats.Kind][]int32, version int64) error {
@@ -217,7 +195,7 @@ func (t *bookingTx) ActiveTicketFor(docType, docNumber string, k booking.TrainKe
 
 func (t *bookingTx) InsertOrder(o *booking.Order) error {
 	res, err := t.exec(qInsertOrder, o.AccountID, string(o.Status), o.Train.ServiceID, o.Train.Date.String(), o.TotalFen,
-		formatTime(o.CreatedAt), formatTime(o.HoldExpiresAt), o.PaymentID, o.ChangeOf)
+		sqlrow.At(o.CreatedAt), sqlrow.At(o.HoldExpiresAt), o.PaymentID, o.ChangeOf)
 	if err != nil {
 		return bookingConstraint(err, "insert order")
 	}
@@ -232,8 +210,10 @@ func (t *bookingTx) InsertOrder(o *booking.Order) error {
 	for i := range o.Tickets {
 		tk := &o.Tickets[i]
 		tk.OrderID = o.ID
+		// Times as text (sqlrow.Format), not sqlrow.At: a Valuer costs an
+		// allocation more per argument, here per ticket.
 		res, err := stmt.ExecContext(t.ctx, o.ID, tk.Train.ServiceID, tk.Train.Date.String(), tk.Number, tk.FromSeq, tk.ToSeq, tk.FromStationID, tk.ToStationID,
-			formatTime(tk.Departure), formatTime(tk.Arrival), tk.SeatNo, tk.Car, tk.Seat, string(tk.SeatClass), string(tk.Berth), tk.PassengerName, tk.DocType, tk.DocNumber,
+			sqlrow.Format(tk.Departure), sqlrow.Format(tk.Arrival), tk.SeatNo, tk.Car, tk.Seat, string(tk.SeatClass), string(tk.Berth), tk.PassengerName, tk.DocType, tk.DocNumber,
 			tk.FareFen, string(tk.Status), tk.RefundFen, tk.FeeFen, tk.ChangedTo)
 		if err != nil {
 			return bookingConstraint(err, "insert ticket")
@@ -245,109 +225,31 @@ func (t *bookingTx) InsertOrder(o *booking.Order) error {
 	return nil
 }
 
-// bookingConstraint turns a unique violation of the booking rules into a
-// conflict; the committer checks them first, so this is a last line.
+// bookingConstraint names a unique violation of the booking rules in the
+// error. It stays internal, unlike on PostgreSQL: SQLite undoes only the
+// failed statement, so the committer must roll the whole batch back (and
+// retries each op alone). The committer checks the rules first; this is a
+// last line.
 func bookingConstraint(err error, what string) error {
-	if identSQLiteCode(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
-		return fault.Wrap(err, what+": booking rule violated") // internal: retried alone by the committer
+	if kind, _ := violation(err); kind == sqlrow.Unique {
+		return fault.Wrap(err, what+": booking rule violated")
 	}
 	return fault.Wrap(err, what)
 }
 
-const orderColumns = `id, account_id, status, service_id, service_date, total_fen, created_at, hold_expires_at, COALESCE(paid_at, ''), payment_id, change_of`
-
-func scanOrder(row interface{ Scan(...any) error }) (booking.Order, error) {
-	var o booking.Order
-	var date, created, expires, paid string
-	err := row.Scan(&o.ID, &o.AccountID, (*string)(&o.Status), &o.Train.ServiceID, &date, &o.TotalFen, &created, &expires, &paid, &o.PaymentID, &o.ChangeOf)
-	if errors.Is(err, sql.ErrNoRows) {
-		return o, errOrderNotFound
-	}
-	if err != nil {
-		return o, fault.Wrap(err, "read order")
-	}
-	if o.Train.Date, err = network.ParseDate(date); err != nil {
-		return o, fault.Wrap(err, "read order date")
-	}
-	if o.CreatedAt, err = parseTime(created); err != nil {
-		return o, fault.Wrap(err, "read order time")
-	}
-	if o.HoldExpiresAt, err = parseTime(expires); err != nil {
-		return o, fault.Wrap(err, "read order time")
-	}
-	if paid != "" {
-		p, err := parseTime(paid)
-		if err != nil {
-			return o, fault.Wrap(err, "read order time")
-		}
-		o.PaidAt = &p
-	}
-	o.Tickets = []booking.Ticket{}
-	return o, nil
-}
-
-const ticketColumns = `id, order_id, service_id, service_date, number, from_seq, to_seq, from_station_id, to_station_id, departure, arrival,
-	seat_no, car_no, seat, seat_class, berth, passenger_name, doc_type, doc_number, fare_fen, status, refund_fen, fee_fen, changed_to`
-
-func scanTicket(row interface{ Scan(...any) error }) (booking.Ticket, error) {
-	var tk booking.Ticket
-	var date, dep, arr string
-	err := row.Scan(&tk.ID, &tk.OrderID, &tk.Train.ServiceID, &date, &tk.Number, &tk.FromSeq, &tk.ToSeq, &tk.FromStationID, &tk.ToStationID, &dep, &arr,
-		&tk.SeatNo, &tk.Car, &tk.Seat, (*string)(&tk.SeatClass), (*string)(&tk.Berth), &tk.PassengerName, &tk.DocType, &tk.DocNumber, &tk.FareFen,
-		(*string)(&tk.Status), &tk.RefundFen, &tk.FeeFen, &tk.ChangedTo)
-	if err != nil {
-		return tk, fault.Wrap(err, "read ticket")
-	}
-	if tk.Train.Date, err = network.ParseDate(date); err != nil {
-		return tk, fault.Wrap(err, "read ticket date")
-	}
-	if tk.Departure, err = parseTime(dep); err != nil {
-		return tk, fault.Wrap(err, "read ticket time")
-	}
-	if tk.Arrival, err = parseTime(arr); err != nil {
-		return tk, fault.Wrap(err, "read ticket time")
-	}
-	return tk, nil
-}
-
 // readOrders reads orders by a where clause with their tickets (and events if asked).
-func readOrders(ctx context.Context, q queryer, where string, events bool, args ...any) ([]booking.Order, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE `+where, args...)
+func readOrders(ctx context.Context, q querier, where string, events bool, args ...any) ([]booking.Order, error) {
+	out, err := list(ctx, q, "read orders", sqlrow.ScanOrder, `SELECT `+sqlrow.OrderColumns+` FROM orders WHERE `+where, args...)
 	if err != nil {
-		return nil, fault.Wrap(err, "read orders")
-	}
-	var out []booking.Order
-	index := map[int64]int{}
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		index[o.ID] = len(out)
-		out = append(out, o)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fault.Wrap(err, "read orders")
+		return nil, err
 	}
 	for i := range out {
 		o := &out[i]
-		trows, err := q.QueryContext(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE order_id = ? ORDER BY id`, o.ID)
-		if err != nil {
-			return nil, fault.Wrap(err, "read tickets")
+		if o.Tickets, err = list(ctx, q, "read tickets", sqlrow.ScanTicket, `SELECT `+sqlrow.TicketColumns+` FROM tickets WHERE order_id = ? ORDER BY id`, o.ID); err != nil {
+			return nil, err
 		}
-		for trows.Next() {
-			tk, err := scanTicket(trows)
-			if err != nil {
-				trows.Close()
-				return nil, err
-			}
-			o.Tickets = append(o.Tickets, tk)
-		}
-		trows.Close()
 		if events {
-			if o.Events, err = readEvents(ctx, q, o.ID); err != nil {
+			if o.Events, err = list(ctx, q, "read events", sqlrow.ScanEvent, `SELECT `+sqlrow.EventColumns+` FROM order_events WHERE order_id = ? ORDER BY id`, o.ID); err != nil {
 				return nil, err
 			}
 		}
@@ -355,55 +257,32 @@ func readOrders(ctx context.Context, q queryer, where string, events bool, args 
 	return out, nil
 }
 
-func readEvents(ctx context.Context, q queryer, orderID int64) ([]booking.Event, error) {
-	rows, err := q.QueryContext(ctx, `SELECT order_id, at, actor, action, from_status, to_status, ticket_id, detail FROM order_events WHERE order_id = ? ORDER BY id`, orderID)
+// readOrder reads the one order a where clause picks.
+func readOrder(ctx context.Context, q querier, where string, events bool, args ...any) (booking.Order, error) {
+	os, err := readOrders(ctx, q, where, events, args...)
+	if err == nil && len(os) == 0 {
+		err = sqlrow.ErrOrderNotFound
+	}
 	if err != nil {
-		return nil, fault.Wrap(err, "read events")
+		return booking.Order{}, err
 	}
-	defer rows.Close()
-	out := []booking.Event{}
-	for rows.Next() {
-		var e booking.Event
-		var at string
-		if err := rows.Scan(&e.OrderID, &at, &e.Actor, &e.Action, (*string)(&e.From), (*string)(&e.To), &e.TicketID, &e.Detail); err != nil {
-			return nil, fault.Wrap(err, "read events")
-		}
-		if e.At, err = parseTime(at); err != nil {
-			return nil, fault.Wrap(err, "read event time")
-		}
-		out = append(out, e)
-	}
-	return out, fault.Wrap(rows.Err(), "read events")
+	return os[0], nil
 }
 
 func (t *bookingTx) OrderForUpdate(id int64) (booking.Order, error) {
-	os, err := readOrders(t.ctx, t.tx, `id = ?`, false, id)
-	if err != nil {
-		return booking.Order{}, err
-	}
-	if len(os) == 0 {
-		return booking.Order{}, errOrderNotFound
-	}
-	return os[0], nil
+	return readOrder(t.ctx, t.tx, `id = ?`, false, id)
 }
 
 func (t *bookingTx) OrderOfTicket(ticketID int64) (booking.Order, error) {
-	os, err := readOrders(t.ctx, t.tx, `id = (SELECT order_id FROM tickets WHERE id = ?)`, false, ticketID)
-	if err != nil {
-		return booking.Order{}, err
-	}
-	if len(os) == 0 {
-		return booking.Order{}, errOrderNotFound
-	}
-	return os[0], nil
+	return readOrder(t.ctx, t.tx, `id = (SELECT order_id FROM tickets WHERE id = ?)`, false, ticketID)
 }
 
 func (t *bookingTx) SetOrder(o booking.Order) error {
-	var paid any
+	var paid time.Time
 	if o.PaidAt != nil {
-		paid = formatTime(*o.PaidAt)
+		paid = *o.PaidAt
 	}
-	if _, err := t.exec(qSetOrder, string(o.Status), o.PaymentID, paid, o.ID); err != nil {
+	if _, err := t.exec(qSetOrder, string(o.Status), o.PaymentID, sqlrow.AtOrNull(paid), o.ID); err != nil {
 		return fault.Wrap(err, "update order")
 	}
 	for _, tk := range o.Tickets {
@@ -416,9 +295,9 @@ func (t *bookingTx) SetOrder(o booking.Order) error {
 }
 
 func (t *bookingTx) AppendEvents(events ...booking.Event) error {
-	for _, e := range events {
+	for _, e := range events { // times as text, as in InsertOrder
 		_, err := t.exec(qAddEvent,
-			e.OrderID, formatTime(e.At), e.Actor, e.Action, string(e.From), string(e.To), e.TicketID, e.Detail)
+			e.OrderID, sqlrow.Format(e.At), e.Actor, e.Action, string(e.From), string(e.To), e.TicketID, e.Detail)
 		if err != nil {
 			return fault.Wrap(err, "append event")
 		}
@@ -463,54 +342,20 @@ func (t *bookingTx) AddDayCounts(subject string, day network.Date, manual, expir
 // ---- reads ----
 
 func (s *bookingStore) Order(ctx context.Context, id int64) (booking.Order, error) {
-	os, err := readOrders(ctx, s.read, `id = ?`, true, id)
-	if err != nil {
-		return booking.Order{}, err
-	}
-	if len(os) == 0 {
-		return booking.Order{}, errOrderNotFound
-	}
-	return os[0], nil
+	return readOrder(ctx, s.read, `id = ?`, true, id)
 }
 
 func (s *bookingStore) OrderOfTicket(ctx context.Context, ticketID int64) (booking.Order, error) {
-	os, err := readOrders(ctx, s.read, `id = (SELECT order_id FROM tickets WHERE id = ?)`, true, ticketID)
-	if err != nil {
-		return booking.Order{}, err
-	}
-	if len(os) == 0 {
-		return booking.Order{}, errOrderNotFound
-	}
-	return os[0], nil
+	return readOrder(ctx, s.read, `id = (SELECT order_id FROM tickets WHERE id = ?)`, true, ticketID)
 }
 
 func (s *bookingStore) OrdersOf(ctx context.Context, accountID int64, limit int) ([]booking.Order, error) {
-	os, err := readOrders(ctx, s.read, `account_id = ? ORDER BY id DESC LIMIT ?`, false, accountID, limit)
-	if os == nil && err == nil {
-		os = []booking.Order{}
-	}
-	return os, err
+	return readOrders(ctx, s.read, `account_id = ? ORDER BY id DESC LIMIT ?`, false, accountID, limit)
 }
 
 func (s *bookingStore) DueExpiries(ctx context.Context, now time.Time, limit int) ([]booking.Order, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, service_id, service_date FROM orders WHERE status = 'held' AND hold_expires_at <= ? ORDER BY hold_expires_at LIMIT ?`, formatTime(now), limit)
-	if err != nil {
-		return nil, fault.Wrap(err, "find expired holds")
-	}
-	defer rows.Close()
-	var out []booking.Order
-	for rows.Next() {
-		var o booking.Order
-		var d string
-		if err := rows.Scan(&o.ID, &o.Train.ServiceID, &d); err != nil {
-			return nil, fault.Wrap(err, "find expired holds")
-		}
-		if o.Train.Date, err = network.ParseDate(d); err != nil {
-			return nil, fault.Wrap(err, "find expired holds")
-		}
-		out = append(out, o)
-	}
-	return out, fault.Wrap(rows.Err(), "find expired holds")
+	return list(ctx, s.read, "find expired holds", sqlrow.ScanOrderKey,
+		`SELECT id, service_id, service_date FROM orders WHERE status = 'held' AND hold_expires_at <= ? ORDER BY hold_expires_at LIMIT ?`, sqlrow.At(now), limit)
 }
 
 func (s *bookingStore) TrainVersion(ctx context.Context, k booking.TrainKey) (int64, error) {
@@ -561,60 +406,23 @@ func (s *bookingStore) Inventory(ctx context.Context, k booking.TrainKey) (booki
 	return inv, err
 }
 
-func loadCounts(ctx context.Context, q queryer, k booking.TrainKey) (map[seats.Kind][]int32, error) {
-	rows, err := q.QueryContext(ctx, `SELECT seat_class, berth, counts FROM availability WHERE service_id = ? AND service_date = ?`, k.ServiceID, k.Date.String())
-	if err != nil {
-		return nil, fault.Wrap(err, "read availability")
-	}
-	defer rows.Close()
+func loadCounts(ctx context.Context, q querier, k booking.TrainKey) (map[seats.Kind][]int32, error) {
+	rows, err := list(ctx, q, "read availability", sqlrow.ScanKindCounts,
+		`SELECT seat_class, berth, counts FROM availability WHERE service_id = ? AND service_date = ?`, k.ServiceID, k.Date.String())
 	out := map[seats.Kind][]int32{}
-	for rows.Next() {
-		var kind seats.Kind
-		var b []byte
-		if err := rows.Scan((*string)(&kind.Class), (*string)(&kind.Berth), &b); err != nil {
-			return nil, fault.Wrap(err, "read availability")
-		}
-		out[kind] = booking.DecodeCounts(b)
+	for _, r := range rows {
+		out[r.Kind] = r.Counts
 	}
-	return out, fault.Wrap(rows.Err(), "read availability")
+	return out, err
 }
 
-func loadActiveTickets(ctx context.Context, q queryer, k booking.TrainKey) ([]booking.Ticket, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+ticketColumns+` FROM tickets WHERE service_id = ? AND service_date = ? AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
-	if err != nil {
-		return nil, fault.Wrap(err, "read tickets")
-	}
-	defer rows.Close()
-	var out []booking.Ticket
-	for rows.Next() {
-		tk, err := scanTicket(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, tk)
-	}
-	return out, fault.Wrap(rows.Err(), "read tickets")
+func loadActiveTickets(ctx context.Context, q querier, k booking.TrainKey) ([]booking.Ticket, error) {
+	return list(ctx, q, "read tickets", sqlrow.ScanTicket, `SELECT `+sqlrow.TicketColumns+` FROM tickets
+		WHERE service_id = ? AND service_date = ? AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
 }
 
 func (s *bookingStore) TrainDates(ctx context.Context) ([]booking.TrainKey, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT service_id, service_date FROM train_dates ORDER BY service_date, service_id`)
-	if err != nil {
-		return nil, fault.Wrap(err, "list train dates")
-	}
-	defer rows.Close()
-	var out []booking.TrainKey
-	for rows.Next() {
-		var k booking.TrainKey
-		var d string
-		if err := rows.Scan(&k.ServiceID, &d); err != nil {
-			return nil, fault.Wrap(err, "list train dates")
-		}
-		if k.Date, err = network.ParseDate(d); err != nil {
-			return nil, fault.Wrap(err, "list train dates")
-		}
-		out = append(out, k)
-	}
-	return out, fault.Wrap(rows.Err(), "list train dates")
+	return list(ctx, s.read, "list train dates", sqlrow.ScanTrainKey, `SELECT service_id, service_date FROM train_dates ORDER BY service_date, service_id`)
 }
 
 func (s *bookingStore) Setting(ctx context.Context, name string) (string, error) {
