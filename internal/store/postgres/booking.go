@@ -83,7 +83,7 @@ func (t *bookingTx) LoadSeats(k booking.TrainKey) ([]booking.SeatRow, error) {
 }
 
 func loadSeatRows(ctx context.Context, q querier, k booking.TrainKey) ([]booking.SeatRow, error) {
-	return list(ctx, q, "load seats", sqlrow.ScanSeat, `SELECT `+sqlrow.SeatColumns+` FROM seat_inventory
+	return list(ctx, q, "load seats", sqlrow.ScanInventorySeat, `SELECT `+sqlrow.InventorySeatColumns+` FROM seat_inventory
 		WHERE service_id = $1 AND service_date = $2 ORDER BY seat_no`, k.ServiceID, k.Date.String())
 }
 
@@ -176,11 +176,11 @@ func readOrders(ctx context.Context, q querier, where string, events bool, args 
 	}
 	for i := range out {
 		o := &out[i]
-		if o.Tickets, err = list(ctx, q, "read tickets", sqlrow.ScanTicket, `SELECT `+sqlrow.TicketColumns+` FROM tickets WHERE order_id = $1 ORDER BY id`, o.ID); err != nil {
+		if o.Tickets, err = list(ctx, q, "read tickets", sqlrow.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets WHERE order_id = $1 ORDER BY id`, o.ID); err != nil {
 			return nil, err
 		}
 		if events {
-			if o.Events, err = list(ctx, q, "read events", sqlrow.ScanEvent, `SELECT `+sqlrow.EventColumns+` FROM order_events WHERE order_id = $1 ORDER BY id`, o.ID); err != nil {
+			if o.Events, err = list(ctx, q, "read events", sqlrow.ScanOrderEvent, `SELECT `+sqlrow.OrderEventColumns+` FROM order_events WHERE order_id = $1 ORDER BY id`, o.ID); err != nil {
 				return nil, err
 			}
 		}
@@ -360,7 +360,7 @@ func loadCounts(ctx context.Context, q querier, k booking.TrainKey) (map[seats.K
 }
 
 func loadActiveTickets(ctx context.Context, q querier, k booking.TrainKey) ([]booking.Ticket, error) {
-	return list(ctx, q, "read tickets", sqlrow.ScanTicket, `SELECT `+sqlrow.TicketColumns+` FROM tickets
+	return list(ctx, q, "read tickets", sqlrow.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets
 		WHERE service_id = $1 AND service_date = $2 AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
 }
 

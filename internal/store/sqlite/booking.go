@@ -149,7 +149,7 @@ func (t *bookingTx) LoadSeats(k booking.TrainKey) ([]booking.SeatRow, error) {
 }
 
 func loadSeatRows(ctx context.Context, q querier, k booking.TrainKey) ([]booking.SeatRow, error) {
-	return list(ctx, q, "load seats", sqlrow.ScanSeat, `SELECT `+sqlrow.SeatColumns+` FROM seat_inventory
+	return list(ctx, q, "load seats", sqlrow.ScanInventorySeat, `SELECT `+sqlrow.InventorySeatColumns+` FROM seat_inventory
 		WHERE service_id = ? AND service_date = ? ORDER BY seat_no`, k.ServiceID, k.Date.String())
 }
 
@@ -245,11 +245,11 @@ func readOrders(ctx context.Context, q querier, where string, events bool, args 
 	}
 	for i := range out {
 		o := &out[i]
-		if o.Tickets, err = list(ctx, q, "read tickets", sqlrow.ScanTicket, `SELECT `+sqlrow.TicketColumns+` FROM tickets WHERE order_id = ? ORDER BY id`, o.ID); err != nil {
+		if o.Tickets, err = list(ctx, q, "read tickets", sqlrow.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets WHERE order_id = ? ORDER BY id`, o.ID); err != nil {
 			return nil, err
 		}
 		if events {
-			if o.Events, err = list(ctx, q, "read events", sqlrow.ScanEvent, `SELECT `+sqlrow.EventColumns+` FROM order_events WHERE order_id = ? ORDER BY id`, o.ID); err != nil {
+			if o.Events, err = list(ctx, q, "read events", sqlrow.ScanOrderEvent, `SELECT `+sqlrow.OrderEventColumns+` FROM order_events WHERE order_id = ? ORDER BY id`, o.ID); err != nil {
 				return nil, err
 			}
 		}
@@ -417,7 +417,7 @@ func loadCounts(ctx context.Context, q querier, k booking.TrainKey) (map[seats.K
 }
 
 func loadActiveTickets(ctx context.Context, q querier, k booking.TrainKey) ([]booking.Ticket, error) {
-	return list(ctx, q, "read tickets", sqlrow.ScanTicket, `SELECT `+sqlrow.TicketColumns+` FROM tickets
+	return list(ctx, q, "read tickets", sqlrow.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets
 		WHERE service_id = ? AND service_date = ? AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
 }
 

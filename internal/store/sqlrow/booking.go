@@ -37,12 +37,12 @@ func ScanOrder(r Row) (booking.Order, error) {
 	return o, trainDate(&o.Train, date)
 }
 
-// TicketColumns are the columns of tickets ScanTicket reads.
-const TicketColumns = `id, order_id, service_id, service_date, number, from_seq, to_seq, from_station_id, to_station_id, departure, arrival,
+// BookedTicketColumns are the columns of tickets ScanBookedTicket reads.
+const BookedTicketColumns = `id, order_id, service_id, service_date, number, from_seq, to_seq, from_station_id, to_station_id, departure, arrival,
 	seat_no, car_no, seat, seat_class, berth, passenger_name, doc_type, doc_number, fare_fen, status, refund_fen, fee_fen, changed_to`
 
-// ScanTicket reads a ticket (TicketColumns).
-func ScanTicket(r Row) (booking.Ticket, error) {
+// ScanBookedTicket reads a ticket (BookedTicketColumns).
+func ScanBookedTicket(r Row) (booking.Ticket, error) {
 	var tk booking.Ticket
 	var date string
 	var dep, arr Time
@@ -56,11 +56,11 @@ func ScanTicket(r Row) (booking.Ticket, error) {
 	return tk, trainDate(&tk.Train, date)
 }
 
-// EventColumns are the columns of order_events ScanEvent reads.
-const EventColumns = `order_id, at, actor, action, from_status, to_status, ticket_id, detail`
+// OrderEventColumns are the columns of order_events ScanOrderEvent reads.
+const OrderEventColumns = `order_id, at, actor, action, from_status, to_status, ticket_id, detail`
 
-// ScanEvent reads an order's event (EventColumns).
-func ScanEvent(r Row) (booking.Event, error) {
+// ScanOrderEvent reads an order's event (OrderEventColumns).
+func ScanOrderEvent(r Row) (booking.Event, error) {
 	var e booking.Event
 	var at Time
 	err := r.Scan(&e.OrderID, &at, &e.Actor, &e.Action, (*string)(&e.From), (*string)(&e.To), &e.TicketID, &e.Detail)
@@ -68,11 +68,11 @@ func ScanEvent(r Row) (booking.Event, error) {
 	return e, err
 }
 
-// SeatColumns are the columns of seat_inventory ScanSeat reads.
-const SeatColumns = `seat_no, car_no, label, seat_class, berth, sold`
+// InventorySeatColumns are the columns of seat_inventory ScanInventorySeat reads.
+const InventorySeatColumns = `seat_no, car_no, label, seat_class, berth, sold`
 
-// ScanSeat reads a seat of a train date (SeatColumns).
-func ScanSeat(r Row) (booking.SeatRow, error) {
+// ScanInventorySeat reads a seat of a train date (InventorySeatColumns).
+func ScanInventorySeat(r Row) (booking.SeatRow, error) {
 	var s booking.SeatRow
 	var sold int64
 	err := r.Scan(&s.SeatNo, &s.Car, &s.Label, (*string)(&s.Kind.Class), (*string)(&s.Kind.Berth), &sold)
