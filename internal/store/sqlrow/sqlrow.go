@@ -5,7 +5,8 @@
 //
 // It holds helpers, never store bodies: each engine keeps its own SQL,
 // transactions, locking and bulk paths in internal/store/sqlite and
-// internal/store/postgres. It imports no driver.
+// internal/store/postgres. It imports no engine; of the PostgreSQL driver it
+// uses only pgtype, so times travel in binary there.
 package sqlrow
 
 import (

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"piao/internal/store/sqlrow"
 )
 
@@ -96,5 +98,25 @@ func TestNullTime(t *testing.T) {
 	v, _ := sqlrow.AtOrNull(at).Value()
 	if err := got.Scan(v); err != nil || !got.Equal(at) {
 		t.Fatalf("round trip = %v, %v", got.Time, err)
+	}
+}
+
+func TestTimeBinaryPostgres(t *testing.T) {
+	at := time.Date(2026, 12, 31, 23, 59, 59, 999999999, time.FixedZone("CST", 8*3600))
+	v, err := sqlrow.At(at).TimestamptzValue()
+	if err != nil || !v.Valid || !v.Time.Equal(at.Truncate(time.Microsecond)) {
+		t.Fatalf("TimestamptzValue = %+v, %v; want the time cut to the microsecond", v, err)
+	}
+	var got sqlrow.Time
+	if err := got.ScanTimestamptz(v); err != nil || !got.Equal(v.Time) || got.Location() != time.UTC {
+		t.Fatalf("ScanTimestamptz = %v, %v", got.Time, err)
+	}
+	if v, _ := sqlrow.AtOrNull(time.Time{}).TimestamptzValue(); v.Valid {
+		t.Fatal("zero NullTime written as a time, want NULL")
+	}
+	var null sqlrow.NullTime
+	null.Time = at
+	if err := null.ScanTimestamptz(pgtype.Timestamptz{}); err != nil || !null.IsZero() {
+		t.Fatalf("NULL scanned as %v", null.Time)
 	}
 }
