@@ -182,7 +182,7 @@ func (s *metroStore) Settle(ctx context.Context, lines []metro.Settlement) error
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"metro_settlements"},
 			[]string{"trip_seq", "account", "at", "fare", "passenger", "operator", "merchant", "subsidy", "gift", "applied"},
 			pgx.CopyFromSlice(len(lines), func(i int) ([]any, error) {
-				return sqlrow.SettlementValues(make([]any, 0, sqlrow.SettlementWidth), lines[i])
+				return sqlrow.SettlementValues(make([]any, 0, sqlrow.SettlementWidth), lines[i:i+1])
 			}))
 		if kind, _ := violation(err); kind == sqlrow.Unique {
 			return metro.ErrSettledAlready
@@ -268,8 +268,5 @@ func (s *metroStore) MonthSpend(ctx context.Context, feed string, from, until ti
 	sums, err := list(ctx, s.pool, "sum spend", sqlrow.ScanAccountSum, `SELECT s.account, SUM(s.passenger)::BIGINT
 		FROM metro_settlements s JOIN metro_trips t ON t.seq = s.trip_seq WHERE s.at >= $1 AND s.at < $2 AND t.feed = $3 GROUP BY s.account`,
 		sqlrow.Milli(from), sqlrow.Milli(until), feed)
-	if err != nil {
-		return nil, err
-	}
-	return sqlrow.ByAccount(sums), nil
+	return sqlrow.ByAccount(sums), err
 }

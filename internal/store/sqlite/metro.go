@@ -21,25 +21,19 @@ var _ metro.Store = (*metroStore)(nil)
 
 // AddTaps stores new taps and ignores ones already stored.
 func (s *metroStore) AddTaps(ctx context.Context, taps []metro.Tap) (int, error) {
-	added := 0
+	added := int64(0)
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO metro_taps (id, feed, account, station, gate, dir, at, code)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`)
-		if err != nil {
-			return fault.Wrap(err, "prepare tap insert")
-		}
-		defer st.Close()
+		ins := &bulk{tx: tx, head: `INSERT INTO metro_taps (id, feed, account, station, gate, dir, at, code) VALUES `, tail: ` ON CONFLICT (id) DO NOTHING`, cols: 8}
+		defer ins.close()
+		values := make([]any, 0, 8*len(taps))
 		for _, t := range taps {
-			res, err := st.ExecContext(ctx, t.ID, t.Feed, t.Account, t.Station, t.Gate, string(t.Dir), sqlrow.Milli(t.At), t.Code)
-			if err != nil {
-				return fault.Wrap(err, "insert tap")
-			}
-			n, _ := res.RowsAffected()
-			added += int(n)
+			values = append(values, t.ID, t.Feed, t.Account, t.Station, t.Gate, string(t.Dir), sqlrow.Milli(t.At), t.Code)
 		}
-		return nil
+		var err error
+		added, err = ins.exec(ctx, values)
+		return fault.Wrap(err, "insert taps")
 	})
-	return added, err
+	return int(added), err
 }
 
 // OpenTaps returns uncleared taps of whole accounts after afterAccount.
@@ -54,50 +48,34 @@ func (s *metroStore) OpenTaps(ctx context.Context, feed string, afterAccount int
 
 // AddTrips stores new trips and marks their taps cleared.
 func (s *metroStore) AddTrips(ctx context.Context, trips []metro.Trip, cleared []string) (int, error) {
-	added := 0
+	added := int64(0)
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		ins := &bulk{tx: tx, head: `INSERT INTO metro_trips (id, feed, account, status, from_station, to_station, from_line, to_line, in_tap, out_tap, entered, exited, metres, fare) VALUES `,
+			tail: ` ON CONFLICT (id) DO NOTHING`, cols: tripInsertCols}
+		defer ins.close()
 		args := make([]any, 0, bulkRows*tripInsertCols)
-		stmts := map[int]*sql.Stmt{}
-		defer func() {
-			for _, st := range stmts {
-				st.Close()
-			}
-		}()
-		for i := 0; i < len(trips); i += bulkRows {
-			chunk := trips[i:min(i+bulkRows, len(trips))]
+		for chunk := range slices.Chunk(trips, bulkRows) {
 			args = args[:0]
 			for _, t := range chunk {
 				args = append(args, t.ID, t.Feed, t.Account, string(t.Status), t.From, t.To, t.FromLine, t.ToLine, t.InTap, t.OutTap,
 					sqlrow.Milli(t.Entered), sqlrow.Milli(t.Exited), t.Metres, t.Fare)
 			}
-			st, err := bulkStmt(ctx, tx, stmts, `INSERT INTO metro_trips (id, feed, account, status, from_station, to_station, from_line, to_line, in_tap, out_tap, entered, exited, metres, fare) VALUES `,
-				` ON CONFLICT (id) DO NOTHING`, tripInsertCols, len(chunk))
-			if err != nil {
-				return err
-			}
-			res, err := st.ExecContext(ctx, args...)
+			n, err := ins.exec(ctx, args)
 			if err != nil {
 				return fault.Wrap(err, "insert trips")
 			}
-			n, _ := res.RowsAffected()
-			added += int(n)
+			added += n
 		}
-		if len(cleared) == 0 {
-			return nil
+		ids := make([]any, len(cleared))
+		for i, id := range cleared {
+			ids[i] = id
 		}
-		up, err := tx.PrepareContext(ctx, `UPDATE metro_taps SET cleared = 1 WHERE id = ?`)
-		if err != nil {
-			return fault.Wrap(err, "prepare tap update")
-		}
-		defer up.Close()
-		for _, id := range cleared {
-			if _, err := up.ExecContext(ctx, id); err != nil {
-				return fault.Wrap(err, "mark tap cleared")
-			}
-		}
-		return nil
+		up := &bulk{tx: tx, head: `UPDATE metro_taps SET cleared = 1 WHERE id IN (`, tail: `)`, cols: 1}
+		defer up.close()
+		_, err := up.exec(ctx, ids)
+		return fault.Wrap(err, "mark taps cleared")
 	})
-	return added, err
+	return int(added), err
 }
 
 // bulkRows is how many rows one INSERT statement of a bulk write carries:
@@ -107,28 +85,47 @@ const bulkRows = 100
 
 const tripInsertCols = 14
 
-// bulkStmt returns the statement inserting n rows of cols values each,
-// prepared once per transaction and size.
-func bulkStmt(ctx context.Context, tx *sql.Tx, stmts map[int]*sql.Stmt, head, tail string, cols, n int) (*sql.Stmt, error) {
-	if st := stmts[n]; st != nil {
-		return st, nil
+// bulk runs a multi-row statement, head, rows of cols values, then tail,
+// in a transaction, prepared once per number of rows.
+type bulk struct {
+	tx         *sql.Tx
+	head, tail string
+	cols       int
+	stmts      map[int]*sql.Stmt
+}
+
+// exec runs the statement over the rows of values, bulkRows rows at a
+// time, and returns how many rows it changed.
+func (b *bulk) exec(ctx context.Context, values []any) (int64, error) {
+	if b.stmts == nil {
+		b.stmts = map[int]*sql.Stmt{}
 	}
-	var b strings.Builder
-	b.WriteString(head)
-	row := "(" + strings.Repeat("?,", cols-1) + "?)"
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
+	total := int64(0)
+	for chunk := range slices.Chunk(values, bulkRows*b.cols) {
+		n := len(chunk) / b.cols
+		st := b.stmts[n]
+		if st == nil {
+			row := "(" + strings.Repeat("?,", b.cols-1) + "?)"
+			var err error
+			if st, err = b.tx.PrepareContext(ctx, b.head+strings.Repeat(row+",", n-1)+row+b.tail); err != nil {
+				return total, fault.Wrap(err, "prepare bulk statement")
+			}
+			b.stmts[n] = st
 		}
-		b.WriteString(row)
+		res, err := st.ExecContext(ctx, chunk...)
+		if err != nil {
+			return total, err
+		}
+		k, _ := res.RowsAffected()
+		total += k
 	}
-	b.WriteString(tail)
-	st, err := tx.PrepareContext(ctx, b.String())
-	if err != nil {
-		return nil, fault.Wrap(err, "prepare bulk insert")
+	return total, nil
+}
+
+func (b *bulk) close() {
+	for _, st := range b.stmts {
+		st.Close()
 	}
-	stmts[n] = st
-	return st, nil
 }
 
 // Trip returns a trip by ID.
@@ -270,27 +267,15 @@ func (s *metroStore) Settle(ctx context.Context, lines []metro.Settlement) error
 		return nil
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		stmts := map[int]*sql.Stmt{}
-		defer func() {
-			for _, st := range stmts {
-				st.Close()
-			}
-		}()
+		ins := &bulk{tx: tx, head: `INSERT INTO metro_settlements (trip_seq, account, at, fare, passenger, operator, merchant, subsidy, gift, applied) VALUES `, cols: sqlrow.SettlementWidth}
+		defer ins.close()
 		args := make([]any, 0, bulkRows*sqlrow.SettlementWidth)
-		for i := 0; i < len(lines); i += bulkRows {
-			chunk := lines[i:min(i+bulkRows, len(lines))]
-			args = args[:0]
-			for _, l := range chunk {
-				var err error
-				if args, err = sqlrow.SettlementValues(args, l); err != nil {
-					return err
-				}
-			}
-			st, err := bulkStmt(ctx, tx, stmts, `INSERT INTO metro_settlements (trip_seq, account, at, fare, passenger, operator, merchant, subsidy, gift, applied) VALUES `, ``, sqlrow.SettlementWidth, len(chunk))
-			if err != nil {
+		for chunk := range slices.Chunk(lines, bulkRows) {
+			var err error
+			if args, err = sqlrow.SettlementValues(args[:0], chunk); err != nil {
 				return err
 			}
-			if _, err := st.ExecContext(ctx, args...); err != nil {
+			if _, err := ins.exec(ctx, args); err != nil {
 				if kind, _ := violation(err); kind == sqlrow.Unique {
 					return metro.ErrSettledAlready
 				}
@@ -301,24 +286,13 @@ func (s *metroStore) Settle(ctx context.Context, lines []metro.Settlement) error
 	})
 }
 
-// applyUses takes the rides used off tickets, adds uses and savings to
-// campaigns, checks budgets and records each use, for a batch of lines.
+// applyUses records each use, takes the rides used off tickets, checks
+// budgets and adds uses and savings to campaigns, for a batch of lines.
 func applyUses(ctx context.Context, tx *sql.Tx, u sqlrow.Uses) error {
-	stmts := map[int]*sql.Stmt{}
-	defer func() {
-		for _, st := range stmts {
-			st.Close()
-		}
-	}()
-	for i := 0; i < len(u.Rows); i += bulkRows * sqlrow.UseWidth {
-		chunk := u.Rows[i:min(i+bulkRows*sqlrow.UseWidth, len(u.Rows))]
-		st, err := bulkStmt(ctx, tx, stmts, `INSERT INTO metro_benefit_uses (campaign_id, trip_seq, ticket_id, saving) VALUES `, ``, sqlrow.UseWidth, len(chunk)/sqlrow.UseWidth)
-		if err != nil {
-			return err
-		}
-		if _, err := st.ExecContext(ctx, chunk...); err != nil {
-			return fault.Wrap(err, "record uses")
-		}
+	uses := &bulk{tx: tx, head: `INSERT INTO metro_benefit_uses (campaign_id, trip_seq, ticket_id, saving) VALUES `, cols: sqlrow.UseWidth}
+	defer uses.close()
+	if _, err := uses.exec(ctx, u.Rows); err != nil {
+		return fault.Wrap(err, "record uses")
 	}
 	// One statement per bulkRows tickets instead of one per ticket: a
 	// batch of trips touches thousands of tickets.
@@ -326,28 +300,17 @@ func applyUses(ctx context.Context, tx *sql.Tx, u sqlrow.Uses) error {
 	for id, n := range u.Rides {
 		ticketRides = append(ticketRides, id, n)
 	}
-	updates := map[int]*sql.Stmt{}
-	defer func() {
-		for _, st := range updates {
-			st.Close()
-		}
-	}()
-	for i := 0; i < len(ticketRides); i += 2 * bulkRows {
-		chunk := ticketRides[i:min(i+2*bulkRows, len(ticketRides))]
-		st, err := bulkStmt(ctx, tx, updates, `WITH used (id, n) AS (VALUES `, `)
-			UPDATE benefit_tickets SET rides_left = rides_left - used.n,
-				state = CASE WHEN rides_left = used.n THEN 'consumed' ELSE state END
-			FROM used WHERE benefit_tickets.id = used.id AND state = 'held' AND rides_left >= used.n`, 2, len(chunk)/2)
-		if err != nil {
-			return err
-		}
-		res, err := st.ExecContext(ctx, chunk...)
-		if err != nil {
-			return fault.Wrap(err, "use tickets")
-		}
-		if k, _ := res.RowsAffected(); k != int64(len(chunk)/2) {
-			return metro.ErrTicketShort
-		}
+	rides := &bulk{tx: tx, head: `WITH used (id, n) AS (VALUES `, tail: `)
+		UPDATE benefit_tickets SET rides_left = rides_left - used.n,
+			state = CASE WHEN rides_left = used.n THEN 'consumed' ELSE state END
+		FROM used WHERE benefit_tickets.id = used.id AND state = 'held' AND rides_left >= used.n`, cols: 2}
+	defer rides.close()
+	n, err := rides.exec(ctx, ticketRides)
+	if err != nil {
+		return fault.Wrap(err, "use tickets")
+	}
+	if n != int64(len(u.Rides)) {
+		return metro.ErrTicketShort
 	}
 	// The single writer serialises batches: the campaign read here is the
 	// one this update adds to.
@@ -429,8 +392,5 @@ func (s *metroStore) MonthSpend(ctx context.Context, feed string, from, until ti
 	sums, err := list(ctx, s.read, "sum spend", sqlrow.ScanAccountSum, `SELECT s.account, SUM(s.passenger)
 		FROM metro_settlements s JOIN metro_trips t ON t.seq = s.trip_seq WHERE s.at >= ? AND s.at < ? AND t.feed = ? GROUP BY s.account`,
 		sqlrow.Milli(from), sqlrow.Milli(until), feed)
-	if err != nil {
-		return nil, err
-	}
-	return sqlrow.ByAccount(sums), nil
+	return sqlrow.ByAccount(sums), err
 }

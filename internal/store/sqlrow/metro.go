@@ -2,6 +2,7 @@ package sqlrow
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"time"
 
@@ -120,19 +121,22 @@ func ScanSettlement(r Row) (metro.Settlement, error) {
 	return l, nil
 }
 
-// SettlementValues appends a ledger line's column values to args, in the
+// SettlementValues appends the column values of lines to args, in the
 // order trip_seq, account, at, fare, passenger, operator, merchant,
 // subsidy, gift, applied (the benefits as JSON, "" for none).
-func SettlementValues(args []any, l metro.Settlement) ([]any, error) {
-	applied := ""
-	if len(l.Applied) > 0 {
-		b, err := json.Marshal(l.Applied)
-		if err != nil {
-			return nil, fault.Wrap(err, "encode applied benefits")
+func SettlementValues(args []any, lines []metro.Settlement) ([]any, error) {
+	for _, l := range lines {
+		applied := ""
+		if len(l.Applied) > 0 {
+			b, err := json.Marshal(l.Applied)
+			if err != nil {
+				return nil, fault.Wrap(err, "encode applied benefits")
+			}
+			applied = string(b)
 		}
-		applied = string(b)
+		args = append(args, l.TripSeq, l.Account, Milli(l.At), l.Fare, l.Passenger, l.Operator, l.Merchant, l.Subsidy, l.Gift, applied)
 	}
-	return append(args, l.TripSeq, l.Account, Milli(l.At), l.Fare, l.Passenger, l.Operator, l.Merchant, l.Subsidy, l.Gift, applied), nil
+	return args, nil
 }
 
 // SettlementWidth is how many values SettlementValues appends.
@@ -178,14 +182,7 @@ func TallyUses(lines []metro.Settlement) Uses {
 }
 
 // CampaignIDs are the campaigns used, in ID order (the order to lock them in).
-func (u Uses) CampaignIDs() []int64 {
-	ids := make([]int64, 0, len(u.Campaigns))
-	for id := range u.Campaigns {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
-}
+func (u Uses) CampaignIDs() []int64 { return slices.Sorted(maps.Keys(u.Campaigns)) }
 
 // OverBudget reports whether adding use to campaign c passes its budget
 // of uses or of value.
@@ -211,8 +208,11 @@ func ScanAccountSum(r Row) (AccountSum, error) {
 	return s, err
 }
 
-// ByAccount maps sums by account.
+// ByAccount maps sums by account; nil sums (a failed read) map to nil.
 func ByAccount(sums []AccountSum) map[int64]int64 {
+	if sums == nil {
+		return nil
+	}
 	out := make(map[int64]int64, len(sums))
 	for _, s := range sums {
 		out[s.Account] = s.Sum
