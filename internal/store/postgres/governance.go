@@ -3,20 +3,18 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"piao/internal/behaviour"
-	"piao/internal/booking"
 	"piao/internal/fault"
 	"piao/internal/governance"
 	"piao/internal/network"
+	"piao/internal/store/sqlrow"
 )
 
 // governanceStore implements governance.Store on PostgreSQL. Its
@@ -25,8 +23,6 @@ import (
 type governanceStore struct{ *DB }
 
 var _ governance.Store = (*governanceStore)(nil)
-
-var errMemberNotFound = fault.New(fault.NotFound, "member_not_found", "名单记录不存在", "list membership not found")
 
 // Setting returns a JSON setting by name ("" if unset).
 func (s *governanceStore) Setting(ctx context.Context, name string) (string, error) {
@@ -44,29 +40,11 @@ func (s *governanceStore) SetSetting(ctx context.Context, name, value string) er
 	return fault.Wrap(err, "save setting")
 }
 
-// govOutcomeSQL maps a ticket status column to a behaviour.Outcome in SQL,
-// so the scan reads a small integer rather than a string per row.
-func govOutcomeSQL(col string) string {
-	var b strings.Builder
-	b.WriteString("CASE " + col)
-	for _, p := range []struct {
-		status  booking.TicketStatus
-		outcome behaviour.Outcome
-	}{
-		{booking.Paid, behaviour.Paid}, {booking.Refunded, behaviour.Paid}, {booking.Changed, behaviour.Paid},
-		{booking.Cancelled, behaviour.Cancelled}, {booking.Expired, behaviour.Expired}, {booking.Held, behaviour.Pending},
-	} {
-		fmt.Fprintf(&b, " WHEN '%s' THEN %d", p.status, p.outcome)
-	}
-	fmt.Fprintf(&b, " ELSE %d END", behaviour.Pending)
-	return b.String()
-}
-
 // qTransactions reads one row per ticket of the orders placed in a window.
 // Ordering by the order ID after the time groups each order's tickets and
 // matches the orders_created index (created_at, id).
 var qTransactions = `SELECT t.doc_type || ':' || t.doc_number, o.account_id, t.service_id, t.service_date, o.created_at, ` +
-	govOutcomeSQL("t.status") + `
+	sqlrow.OutcomeCase("t.status") + `
 	FROM tickets t JOIN orders o ON o.id = t.order_id
 	WHERE o.created_at >= $1 AND o.created_at < $2`
 
@@ -135,51 +113,15 @@ func (s *governanceStore) DayCounts(ctx context.Context, day network.Date, subje
 	if len(subjects) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT subject, manual, expired FROM governance_counts WHERE day = $1 AND subject = ANY($2)`, day.String(), subjects)
+	counts, err := list(ctx, s.pool, "read day counts", sqlrow.ScanSubjectCounts,
+		`SELECT subject, manual, expired FROM governance_counts WHERE day = $1 AND subject = ANY($2)`, day.String(), subjects)
 	if err != nil {
-		return nil, fault.Wrap(err, "read day counts")
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var sub string
-		var c governance.Counts
-		if err := rows.Scan(&sub, &c.Manual, &c.Expired); err != nil {
-			return nil, fault.Wrap(err, "read day counts")
-		}
-		out[sub] = c
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fault.Wrap(err, "read day counts")
+	for _, c := range counts {
+		out[c.Subject] = c.Counts
 	}
 	return out, nil
-}
-
-const govMemberColumns = `id, list, subject, source, reason, started_at, expires_at, lifted_at, lifted_by, lift_reason`
-
-func govScanMember(row pgx.Row) (governance.Membership, error) {
-	var m governance.Membership
-	err := row.Scan(&m.ID, (*string)(&m.List), &m.Subject, (*string)(&m.Source), &m.Reason, &m.Start, &m.Expires, &m.LiftedAt, &m.LiftedBy, &m.LiftReason)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return m, errMemberNotFound
-	}
-	if err != nil {
-		return m, fault.Wrap(err, "read membership")
-	}
-	m.Start, m.Expires = m.Start.UTC(), m.Expires.UTC()
-	if m.LiftedAt != nil {
-		l := m.LiftedAt.UTC()
-		m.LiftedAt = &l
-	}
-	return m, nil
-}
-
-// govLimit applies MemberFilter's default and maximum page size.
-func govLimit(f governance.MemberFilter) (limit, offset int) {
-	limit = f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	return min(limit, 1000), max(f.Offset, 0)
 }
 
 // Members lists memberships newest first, without their audit trails.
@@ -196,26 +138,13 @@ func (s *governanceStore) Members(ctx context.Context, f governance.MemberFilter
 	if !f.ActiveAt.IsZero() {
 		where = append(where, `lifted_at IS NULL AND expires_at > `+arg(f.ActiveAt))
 	}
-	q := `SELECT ` + govMemberColumns + ` FROM list_members`
+	q := `SELECT ` + sqlrow.MemberColumns + ` FROM list_members`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	limit, offset := govLimit(f)
+	limit, offset := sqlrow.MemberPage(f)
 	q += ` ORDER BY id DESC LIMIT ` + arg(limit) + ` OFFSET ` + arg(offset)
-	rows, err := s.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, fault.Wrap(err, "list memberships")
-	}
-	defer rows.Close()
-	out := []governance.Membership{}
-	for rows.Next() {
-		m, err := govScanMember(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, fault.Wrap(rows.Err(), "list memberships")
+	return list(ctx, s.pool, "list memberships", sqlrow.ScanMember, q, args...)
 }
 
 // Member returns one membership with its audit trail, oldest first.
@@ -223,24 +152,16 @@ func (s *governanceStore) Member(ctx context.Context, id int64) (governance.Memb
 	var m governance.Membership
 	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if m, err = govScanMember(tx.QueryRow(ctx, `SELECT `+govMemberColumns+` FROM list_members WHERE id = $1`, id)); err != nil {
-			return err
+		m, err = sqlrow.ScanMember(tx.QueryRow(ctx, `SELECT `+sqlrow.MemberColumns+` FROM list_members WHERE id = $1`, id))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return sqlrow.ErrMemberNotFound
 		}
-		rows, err := tx.Query(ctx, `SELECT member_id, at, actor, action, detail FROM list_member_events WHERE member_id = $1 ORDER BY id`, id)
 		if err != nil {
-			return fault.Wrap(err, "read membership audit")
+			return fault.Wrap(err, "read membership")
 		}
-		defer rows.Close()
-		m.Events = []governance.Audit{}
-		for rows.Next() {
-			var a governance.Audit
-			if err := rows.Scan(&a.MemberID, &a.At, &a.Actor, &a.Action, &a.Detail); err != nil {
-				return fault.Wrap(err, "read membership audit")
-			}
-			a.At = a.At.UTC()
-			m.Events = append(m.Events, a)
-		}
-		return fault.Wrap(rows.Err(), "read membership audit")
+		m.Events, err = list(ctx, tx, "read membership audit", sqlrow.ScanAudit,
+			`SELECT `+sqlrow.AuditColumns+` FROM list_member_events WHERE member_id = $1 ORDER BY id`, id)
+		return err
 	})
 	if err != nil {
 		return governance.Membership{}, err
@@ -253,21 +174,6 @@ func govAudit(ctx context.Context, tx pgx.Tx, a governance.Audit) error {
 	_, err := tx.Exec(ctx, `INSERT INTO list_member_events (member_id, at, actor, action, detail) VALUES ($1, $2, $3, $4, $5)`,
 		a.MemberID, a.At, a.Actor, a.Action, a.Detail)
 	return fault.Wrap(err, "record membership audit")
-}
-
-// govChanged reports whether an update changed a row; when it did not, it
-// tells a membership that is lifted (false) from one that does not exist
-// (errMemberNotFound).
-func govChanged(ctx context.Context, tx pgx.Tx, tag pgconn.CommandTag, id int64) (bool, error) {
-	if tag.RowsAffected() > 0 {
-		return true, nil
-	}
-	var one int
-	err := tx.QueryRow(ctx, `SELECT 1 FROM list_members WHERE id = $1`, id).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, errMemberNotFound
-	}
-	return false, fault.Wrap(err, "find membership")
 }
 
 // AddMember stores a membership and its first audit entry, setting m.ID.
@@ -290,43 +196,41 @@ func (s *governanceStore) AddMember(ctx context.Context, m *governance.Membershi
 	return nil
 }
 
-// ExtendMember moves the expiry of a membership that was not lifted.
-func (s *governanceStore) ExtendMember(ctx context.Context, id int64, expires time.Time, a governance.Audit) (bool, error) {
+// govUpdate runs a conditional update of membership id in a transaction
+// and, when it changed the row, records a; when it did not, it tells a
+// membership that is lifted (false) from one that does not exist
+// (sqlrow.ErrMemberNotFound).
+func (s *governanceStore) govUpdate(ctx context.Context, id int64, a governance.Audit, what, query string, args ...any) (bool, error) {
 	var ok bool
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE list_members SET expires_at = $1 WHERE id = $2 AND lifted_at IS NULL`, expires, id)
+		tag, err := tx.Exec(ctx, query, args...)
 		if err != nil {
-			return fault.Wrap(err, "extend membership")
+			return fault.Wrap(err, what)
 		}
-		if ok, err = govChanged(ctx, tx, tag, id); !ok || err != nil {
-			return err
+		if tag.RowsAffected() == 0 { // lifted, or not there at all
+			var one int
+			err = tx.QueryRow(ctx, `SELECT 1 FROM list_members WHERE id = $1`, id).Scan(&one)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return sqlrow.ErrMemberNotFound
+			}
+			return fault.Wrap(err, "find membership")
 		}
-		a.MemberID = id
+		ok, a.MemberID = true, id
 		return govAudit(ctx, tx, a)
 	})
 	if err != nil {
-		return false, fault.Wrap(err, "extend membership")
+		return false, fault.Wrap(err, what)
 	}
 	return ok, nil
 }
 
+// ExtendMember moves the expiry of a membership that was not lifted.
+func (s *governanceStore) ExtendMember(ctx context.Context, id int64, expires time.Time, a governance.Audit) (bool, error) {
+	return s.govUpdate(ctx, id, a, "extend membership", `UPDATE list_members SET expires_at = $1 WHERE id = $2 AND lifted_at IS NULL`, expires, id)
+}
+
 // LiftMember ends a membership that was not lifted.
 func (s *governanceStore) LiftMember(ctx context.Context, id int64, at time.Time, by, reason string, a governance.Audit) (bool, error) {
-	var ok bool
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE list_members SET lifted_at = $1, lifted_by = $2, lift_reason = $3 WHERE id = $4 AND lifted_at IS NULL`,
-			at, by, reason, id)
-		if err != nil {
-			return fault.Wrap(err, "lift membership")
-		}
-		if ok, err = govChanged(ctx, tx, tag, id); !ok || err != nil {
-			return err
-		}
-		a.MemberID = id
-		return govAudit(ctx, tx, a)
-	})
-	if err != nil {
-		return false, fault.Wrap(err, "lift membership")
-	}
-	return ok, nil
+	return s.govUpdate(ctx, id, a, "lift membership", `UPDATE list_members SET lifted_at = $1, lifted_by = $2, lift_reason = $3 WHERE id = $4 AND lifted_at IS NULL`,
+		at, by, reason, id)
 }

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"piao/internal/behaviour"
-	"piao/internal/booking"
 	"piao/internal/fault"
 	"piao/internal/governance"
 	"piao/internal/network"
+	"piao/internal/store/sqlrow"
 )
 
 // governanceStore implements governance.Store on SQLite. Writes run on the
@@ -22,8 +22,6 @@ import (
 type governanceStore struct{ *DB }
 
 var _ governance.Store = (*governanceStore)(nil)
-
-var errMemberNotFound = fault.New(fault.NotFound, "member_not_found", "名单记录不存在", "list membership not found")
 
 // The statements of booking.Tx's DayCounts and AddDayCounts, which booking
 // transactions run on every booking and cancel.
@@ -53,24 +51,6 @@ func (s *governanceStore) SetSetting(ctx context.Context, name, value string) er
 	})
 }
 
-// govOutcomeSQL maps a ticket status column to a behaviour.Outcome in SQL,
-// so the scan reads a small integer rather than a string per row.
-func govOutcomeSQL(col string) string {
-	var b strings.Builder
-	b.WriteString("CASE " + col)
-	for _, p := range []struct {
-		status  booking.TicketStatus
-		outcome behaviour.Outcome
-	}{
-		{booking.Paid, behaviour.Paid}, {booking.Refunded, behaviour.Paid}, {booking.Changed, behaviour.Paid},
-		{booking.Cancelled, behaviour.Cancelled}, {booking.Expired, behaviour.Expired}, {booking.Held, behaviour.Pending},
-	} {
-		fmt.Fprintf(&b, " WHEN '%s' THEN %d", p.status, p.outcome)
-	}
-	fmt.Fprintf(&b, " ELSE %d END", behaviour.Pending)
-	return b.String()
-}
-
 // qTransactions reads one row per ticket of the orders placed in a window.
 // Ordering by the order ID after the time lets the orders_created index
 // (whose entries end in the rowid) and tickets_order deliver the rows in
@@ -78,14 +58,14 @@ func govOutcomeSQL(col string) string {
 // The train and its date come as one column, "service_id service_date",
 // that Transactions looks up in a cache of parsed pairs.
 var qTransactions = `SELECT t.doc_type || ':' || t.doc_number, o.account_id, t.service_id || ' ' || t.service_date, o.created_at, ` +
-	govOutcomeSQL("t.status") + `
+	sqlrow.OutcomeCase("t.status") + `
 	FROM tickets t JOIN orders o ON o.id = t.order_id
 	WHERE o.created_at >= ? AND o.created_at < ?`
 
 // Transactions streams the booking transactions of orders placed in
 // [from, to) to fn, in order of placement.
 func (s *governanceStore) Transactions(ctx context.Context, from, to time.Time, train string, fn func(behaviour.Transaction) error) error {
-	q, args := qTransactions, []any{formatTime(from), formatTime(to)}
+	q, args := qTransactions, []any{sqlrow.At(from), sqlrow.At(to)}
 	if train != "" {
 		q += ` AND t.service_id = ?`
 		args = append(args, train)
@@ -155,13 +135,13 @@ func govSplitTrainDate(s string) (govTrainDate, error) {
 	return govTrainDate{train: strings.Clone(s[:i]), date: d}, nil
 }
 
-// govParseTime reads a time stored by formatTime, decoding the fixed-width
+// govParseTime reads a time stored by sqlrow.At, decoding the fixed-width
 // layout by hand (several times faster than time.Parse) and falling back
-// to parseTime for anything else.
+// to sqlrow.Parse for anything else.
 func govParseTime(s string) (time.Time, error) {
 	// 2006-01-02T15:04:05.000000000Z
 	if len(s) != 30 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[29] != 'Z' {
-		return parseTime(s)
+		return sqlrow.Parse(s)
 	}
 	num := func(p string) int {
 		n := 0
@@ -176,7 +156,7 @@ func govParseTime(s string) (time.Time, error) {
 	}
 	y, mo, d, h, mi, sec, ns := num(s[0:4]), num(s[5:7]), num(s[8:10]), num(s[11:13]), num(s[14:16]), num(s[17:19]), num(s[20:29])
 	if y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 || ns < 0 {
-		return parseTime(s)
+		return sqlrow.Parse(s)
 	}
 	return time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC), nil
 }
@@ -186,68 +166,20 @@ func (s *governanceStore) DayCounts(ctx context.Context, day network.Date, subje
 	out := make(map[string]governance.Counts, len(subjects))
 	// Chunks keep each query well below SQLite's limit on parameters.
 	for chunk := range slices.Chunk(subjects, 500) {
-		args := make([]any, 0, 1+len(chunk))
-		args = append(args, day.String())
+		args := []any{day.String()}
 		for _, sub := range chunk {
 			args = append(args, sub)
 		}
-		rows, err := s.read.QueryContext(ctx, `SELECT subject, manual, expired FROM governance_counts
+		counts, err := list(ctx, s.read, "read day counts", sqlrow.ScanSubjectCounts, `SELECT subject, manual, expired FROM governance_counts
 			WHERE day = ? AND subject IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...)
 		if err != nil {
-			return nil, fault.Wrap(err, "read day counts")
+			return nil, err
 		}
-		for rows.Next() {
-			var sub string
-			var c governance.Counts
-			if err := rows.Scan(&sub, &c.Manual, &c.Expired); err != nil {
-				rows.Close()
-				return nil, fault.Wrap(err, "read day counts")
-			}
-			out[sub] = c
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fault.Wrap(err, "read day counts")
+		for _, c := range counts {
+			out[c.Subject] = c.Counts
 		}
 	}
 	return out, nil
-}
-
-const govMemberColumns = `id, list, subject, source, reason, started_at, expires_at, COALESCE(lifted_at, ''), lifted_by, lift_reason`
-
-func govScanMember(row interface{ Scan(...any) error }) (governance.Membership, error) {
-	var m governance.Membership
-	var start, expires, lifted string
-	err := row.Scan(&m.ID, (*string)(&m.List), &m.Subject, (*string)(&m.Source), &m.Reason, &start, &expires, &lifted, &m.LiftedBy, &m.LiftReason)
-	if errors.Is(err, sql.ErrNoRows) {
-		return m, errMemberNotFound
-	}
-	if err != nil {
-		return m, fault.Wrap(err, "read membership")
-	}
-	if m.Start, err = parseTime(start); err != nil {
-		return m, fault.Wrap(err, "read membership time")
-	}
-	if m.Expires, err = parseTime(expires); err != nil {
-		return m, fault.Wrap(err, "read membership time")
-	}
-	if lifted != "" {
-		l, err := parseTime(lifted)
-		if err != nil {
-			return m, fault.Wrap(err, "read membership time")
-		}
-		m.LiftedAt = &l
-	}
-	return m, nil
-}
-
-// govLimit applies MemberFilter's default and maximum page size.
-func govLimit(f governance.MemberFilter) (limit, offset int) {
-	limit = f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	return min(limit, 1000), max(f.Offset, 0)
 }
 
 // Members lists memberships newest first, without their audit trails.
@@ -261,27 +193,14 @@ func (s *governanceStore) Members(ctx context.Context, f governance.MemberFilter
 		where, args = append(where, `subject = ?`), append(args, f.Subject)
 	}
 	if !f.ActiveAt.IsZero() {
-		where, args = append(where, `lifted_at IS NULL AND expires_at > ?`), append(args, formatTime(f.ActiveAt))
+		where, args = append(where, `lifted_at IS NULL AND expires_at > ?`), append(args, sqlrow.At(f.ActiveAt))
 	}
-	q := `SELECT ` + govMemberColumns + ` FROM list_members`
+	q := `SELECT ` + sqlrow.MemberColumns + ` FROM list_members`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	limit, offset := govLimit(f)
-	rows, err := s.read.QueryContext(ctx, q+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
-	if err != nil {
-		return nil, fault.Wrap(err, "list memberships")
-	}
-	defer rows.Close()
-	out := []governance.Membership{}
-	for rows.Next() {
-		m, err := govScanMember(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, fault.Wrap(rows.Err(), "list memberships")
+	limit, offset := sqlrow.MemberPage(f)
+	return list(ctx, s.read, "list memberships", sqlrow.ScanMember, q+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 }
 
 // Member returns one membership with its audit trail, oldest first.
@@ -289,27 +208,16 @@ func (s *governanceStore) Member(ctx context.Context, id int64) (governance.Memb
 	var m governance.Membership
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if m, err = govScanMember(tx.QueryRowContext(ctx, `SELECT `+govMemberColumns+` FROM list_members WHERE id = ?`, id)); err != nil {
-			return err
+		m, err = sqlrow.ScanMember(tx.QueryRowContext(ctx, `SELECT `+sqlrow.MemberColumns+` FROM list_members WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return sqlrow.ErrMemberNotFound
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT member_id, at, actor, action, detail FROM list_member_events WHERE member_id = ? ORDER BY id`, id)
 		if err != nil {
-			return fault.Wrap(err, "read membership audit")
+			return fault.Wrap(err, "read membership")
 		}
-		defer rows.Close()
-		m.Events = []governance.Audit{}
-		for rows.Next() {
-			var a governance.Audit
-			var at string
-			if err := rows.Scan(&a.MemberID, &at, &a.Actor, &a.Action, &a.Detail); err != nil {
-				return fault.Wrap(err, "read membership audit")
-			}
-			if a.At, err = parseTime(at); err != nil {
-				return fault.Wrap(err, "read membership audit time")
-			}
-			m.Events = append(m.Events, a)
-		}
-		return fault.Wrap(rows.Err(), "read membership audit")
+		m.Events, err = list(ctx, tx, "read membership audit", sqlrow.ScanAudit,
+			`SELECT `+sqlrow.AuditColumns+` FROM list_member_events WHERE member_id = ? ORDER BY id`, id)
+		return err
 	})
 	if err != nil {
 		return governance.Membership{}, err
@@ -320,27 +228,8 @@ func (s *governanceStore) Member(ctx context.Context, id int64) (governance.Memb
 // govAudit records one audit entry.
 func govAudit(ctx context.Context, tx *sql.Tx, a governance.Audit) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO list_member_events (member_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)`,
-		a.MemberID, formatTime(a.At), a.Actor, a.Action, a.Detail)
+		a.MemberID, sqlrow.At(a.At), a.Actor, a.Action, a.Detail)
 	return fault.Wrap(err, "record membership audit")
-}
-
-// govChanged reports whether an update changed a row; when it did not, it
-// tells a membership that is lifted (false) from one that does not exist
-// (errMemberNotFound).
-func govChanged(ctx context.Context, tx *sql.Tx, res sql.Result, id int64) (bool, error) {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fault.Wrap(err, "update membership")
-	}
-	if n > 0 {
-		return true, nil
-	}
-	var one int
-	err = tx.QueryRowContext(ctx, `SELECT 1 FROM list_members WHERE id = ?`, id).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, errMemberNotFound
-	}
-	return false, fault.Wrap(err, "find membership")
 }
 
 // AddMember stores a membership and its first audit entry, setting m.ID.
@@ -349,11 +238,11 @@ func (s *governanceStore) AddMember(ctx context.Context, m *governance.Membershi
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var lifted any
 		if m.LiftedAt != nil {
-			lifted = formatTime(*m.LiftedAt)
+			lifted = sqlrow.At(*m.LiftedAt)
 		}
 		err := tx.QueryRowContext(ctx, `INSERT INTO list_members (list, subject, source, reason, started_at, expires_at, lifted_at, lifted_by, lift_reason)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			string(m.List), m.Subject, string(m.Source), m.Reason, formatTime(m.Start), formatTime(m.Expires), lifted, m.LiftedBy, m.LiftReason).Scan(&id)
+			string(m.List), m.Subject, string(m.Source), m.Reason, sqlrow.At(m.Start), sqlrow.At(m.Expires), lifted, m.LiftedBy, m.LiftReason).Scan(&id)
 		if err != nil {
 			return fault.Wrap(err, "add membership")
 		}
@@ -367,37 +256,42 @@ func (s *governanceStore) AddMember(ctx context.Context, m *governance.Membershi
 	return nil
 }
 
-// ExtendMember moves the expiry of a membership that was not lifted.
-func (s *governanceStore) ExtendMember(ctx context.Context, id int64, expires time.Time, a governance.Audit) (bool, error) {
+// govUpdate runs a conditional update of membership id in a transaction
+// and, when it changed the row, records a; when it did not, it tells a
+// membership that is lifted (false) from one that does not exist
+// (sqlrow.ErrMemberNotFound).
+func (s *governanceStore) govUpdate(ctx context.Context, id int64, a governance.Audit, what, query string, args ...any) (bool, error) {
 	var ok bool
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE list_members SET expires_at = ? WHERE id = ? AND lifted_at IS NULL`, formatTime(expires), id)
+		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
-			return fault.Wrap(err, "extend membership")
+			return fault.Wrap(err, what)
 		}
-		if ok, err = govChanged(ctx, tx, res, id); !ok || err != nil {
-			return err
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fault.Wrap(err, "update membership")
 		}
-		a.MemberID = id
+		if n == 0 { // lifted, or not there at all
+			var one int
+			err = tx.QueryRowContext(ctx, `SELECT 1 FROM list_members WHERE id = ?`, id).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return sqlrow.ErrMemberNotFound
+			}
+			return fault.Wrap(err, "find membership")
+		}
+		ok, a.MemberID = true, id
 		return govAudit(ctx, tx, a)
 	})
 	return ok && err == nil, err
 }
 
+// ExtendMember moves the expiry of a membership that was not lifted.
+func (s *governanceStore) ExtendMember(ctx context.Context, id int64, expires time.Time, a governance.Audit) (bool, error) {
+	return s.govUpdate(ctx, id, a, "extend membership", `UPDATE list_members SET expires_at = ? WHERE id = ? AND lifted_at IS NULL`, sqlrow.At(expires), id)
+}
+
 // LiftMember ends a membership that was not lifted.
 func (s *governanceStore) LiftMember(ctx context.Context, id int64, at time.Time, by, reason string, a governance.Audit) (bool, error) {
-	var ok bool
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE list_members SET lifted_at = ?, lifted_by = ?, lift_reason = ? WHERE id = ? AND lifted_at IS NULL`,
-			formatTime(at), by, reason, id)
-		if err != nil {
-			return fault.Wrap(err, "lift membership")
-		}
-		if ok, err = govChanged(ctx, tx, res, id); !ok || err != nil {
-			return err
-		}
-		a.MemberID = id
-		return govAudit(ctx, tx, a)
-	})
-	return ok && err == nil, err
+	return s.govUpdate(ctx, id, a, "lift membership", `UPDATE list_members SET lifted_at = ?, lifted_by = ?, lift_reason = ? WHERE id = ? AND lifted_at IS NULL`,
+		sqlrow.At(at), by, reason, id)
 }
