@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"piao/internal/benefits"
 	"piao/internal/fault"
 	"piao/internal/metro"
 	"piao/internal/store/sqlrow"
@@ -227,18 +226,11 @@ func (s *metroStore) OldestUnsettled(ctx context.Context, feed string) (time.Tim
 func (s *metroStore) Holdings(ctx context.Context, feed string, since time.Time) (metro.Holdings, error) {
 	var h metro.Holdings
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		products, err := list(ctx, tx, "list products", func(r sqlrow.Row) (benefits.Product, error) {
-			var id int64
-			var body string
-			if err := r.Scan(&id, &body); err != nil {
-				return benefits.Product{}, err
-			}
-			return scanProduct(id, body)
-		}, `SELECT id, body FROM benefit_products`)
+		products, err := list(ctx, tx, "list products", sqlrow.ScanProduct, `SELECT id, body FROM benefit_products`)
 		if err != nil {
 			return err
 		}
-		campaigns, err := list(ctx, tx, "list campaigns", func(r sqlrow.Row) (benefits.Campaign, error) { return scanCampaign(r) },
+		campaigns, err := list(ctx, tx, "list campaigns", sqlrow.ScanCampaign,
 			`SELECT `+campaignCols+` FROM campaigns WHERE status IN ('approved', 'active', 'paused', 'ended', 'terminated')`)
 		if err != nil {
 			return err
