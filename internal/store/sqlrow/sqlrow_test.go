@@ -55,10 +55,9 @@ func TestTimeRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v != "2026-12-07T13:30:00.123456000Z" {
-		t.Fatalf("stored %q, want the time in UTC cut to the microsecond", v)
+	if v != "2026-12-07T13:30:00.123456789Z" {
+		t.Fatalf("stored %q, want the time in UTC to the nanosecond", v)
 	}
-	at = at.Truncate(time.Microsecond)
 	for _, src := range []any{v, []byte(v.(string)), at} {
 		var got sqlrow.Time
 		if err := got.Scan(src); err != nil {
@@ -70,15 +69,9 @@ func TestTimeRoundTrip(t *testing.T) {
 	}
 	// Fixed width keeps text order equal to time order.
 	a, _ := sqlrow.At(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)).Value()
-	b, _ := sqlrow.At(time.Date(2026, 1, 1, 0, 0, 0, 5000, time.UTC)).Value()
+	b, _ := sqlrow.At(time.Date(2026, 1, 1, 0, 0, 0, 5, time.UTC)).Value()
 	if !(a.(string) < b.(string)) {
 		t.Fatalf("%v does not sort before %v", a, b)
-	}
-	// The last microsecond of a day stays in that day (PostgreSQL would
-	// round the nanoseconds up into the next).
-	end, _ := sqlrow.At(time.Date(2026, 12, 31, 23, 59, 59, 999999999, time.UTC)).Value()
-	if end != "2026-12-31T23:59:59.999999000Z" {
-		t.Fatalf("last instant of a day stored as %v", end)
 	}
 	var bad sqlrow.Time
 	if err := bad.Scan("yesterday"); err == nil {

@@ -9,27 +9,25 @@ import (
 )
 
 // layout is fixed-width UTC RFC 3339 with nanoseconds: on SQLite, where
-// times are TEXT, comparing stored text orders the times. PostgreSQL parses
-// the same text into TIMESTAMPTZ.
+// times are TEXT, comparing stored text orders the times.
 const layout = "2006-01-02T15:04:05.000000000Z07:00"
 
-// stored is t as both engines keep it: UTC, cut to the microsecond.
-// PostgreSQL keeps microseconds and would round the text's nanoseconds
-// (23:59:59.9999999 becoming the next day); cutting first makes a time
-// written on either engine read back as the same instant, and the same
-// instant pgx's binary encoding of a time.Time stores.
-func stored(t time.Time) string { return t.UTC().Truncate(time.Microsecond).Format(layout) }
+// stored is t as SQLite keeps it: UTC text to the nanosecond. PostgreSQL
+// keeps microseconds; it gets times in binary (TimestamptzValue), cut, not
+// rounded, so the last instant of a day stays in that day.
+func stored(t time.Time) string { return t.UTC().Format(layout) }
 
 // Time is a time.Time as both engines store it: TEXT in the fixed layout on
-// SQLite, TIMESTAMPTZ on PostgreSQL. It scans either into UTC, so a time
-// read back is the same value on both engines. Pass sqlrow.At(t) as a query
-// argument; scan into a Time and take its .Time.
+// SQLite, binary TIMESTAMPTZ on PostgreSQL. It scans either into UTC, so a
+// time reads back the same way on both engines (to the microsecond on
+// PostgreSQL, which keeps no more). Pass sqlrow.At(t) as a query argument;
+// scan into a Time and take its .Time.
 type Time struct{ time.Time }
 
 // At wraps t for a query argument.
 func At(t time.Time) Time { return Time{t} }
 
-// Value stores the time as fixed-width UTC text, cut to the microsecond.
+// Value stores the time as fixed-width UTC text.
 func (t Time) Value() (driver.Value, error) { return stored(t.Time), nil }
 
 // Scan reads a TIMESTAMPTZ or a stored text time; NULL scans as the zero time.
@@ -46,8 +44,7 @@ type NullTime struct{ time.Time }
 // AtOrNull wraps t for a query argument; the zero time is stored as NULL.
 func AtOrNull(t time.Time) NullTime { return NullTime{t} }
 
-// Value stores the time as fixed-width UTC text cut to the microsecond,
-// or NULL if it is zero.
+// Value stores the time as fixed-width UTC text, or NULL if it is zero.
 func (t NullTime) Value() (driver.Value, error) {
 	if t.IsZero() {
 		return nil, nil
@@ -100,8 +97,8 @@ func (t *Time) ScanTimestamptz(v pgtype.Timestamptz) error {
 	return nil
 }
 
-// TimestamptzValue writes the time as a binary TIMESTAMPTZ, cut to the
-// microsecond as Value cuts it.
+// TimestamptzValue writes the time as a binary TIMESTAMPTZ, cut to
+// PostgreSQL's microsecond.
 func (t Time) TimestamptzValue() (pgtype.Timestamptz, error) {
 	return pgtype.Timestamptz{Time: t.UTC().Truncate(time.Microsecond), Valid: true}, nil
 }
