@@ -30,7 +30,6 @@ const (
 
 // pgQuerier is a pool or a transaction.
 type pgQuerier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
@@ -356,8 +355,7 @@ func (b *issueBatch) save(ctx context.Context) error {
 // AddCodes stores a batch of codes, copied in.
 func (s *benefitsStore) AddCodes(ctx context.Context, b *benefits.CodeBatch, codes []string) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		var one int
-		if err := tx.QueryRow(ctx, `SELECT 1 FROM campaigns WHERE id = $1`, b.CampaignID).Scan(&one); err != nil {
+		if _, err := sqlrow.ScanOne[int](tx.QueryRow(ctx, `SELECT 1 FROM campaigns WHERE id = $1`, b.CampaignID)); err != nil {
 			return fault.Wrap(sqlrow.NoRowsAs(err, sqlrow.ErrCampaignNotFound), "read campaign")
 		}
 		b.Count = len(codes)
@@ -386,8 +384,7 @@ func (s *benefitsStore) CodeBatches(ctx context.Context, campaignID int64) ([]be
 // Codes calls fn for every code of a batch, in generation order.
 func (s *benefitsStore) Codes(ctx context.Context, batchID int64, fn func(benefits.CodeRow) error) error {
 	return s.readTx(ctx, func(tx pgx.Tx) error {
-		var one int
-		if err := tx.QueryRow(ctx, `SELECT 1 FROM redeem_code_batches WHERE id = $1`, batchID).Scan(&one); err != nil {
+		if _, err := sqlrow.ScanOne[int](tx.QueryRow(ctx, `SELECT 1 FROM redeem_code_batches WHERE id = $1`, batchID)); err != nil {
 			return fault.Wrap(sqlrow.NoRowsAs(err, sqlrow.ErrBatchNotFound), "read code batch")
 		}
 		rows, err := tx.Query(ctx, `SELECT `+sqlrow.CodeRowColumns+` FROM redeem_codes WHERE batch_id = $1 ORDER BY seq`, batchID)
@@ -395,13 +392,7 @@ func (s *benefitsStore) Codes(ctx context.Context, batchID int64, fn func(benefi
 			return fault.Wrap(err, "list codes")
 		}
 		defer rows.Close()
-		return sqlrow.Each(rows, "list codes", func(r sqlrow.Row) error {
-			c, err := sqlrow.ScanCodeRow(r)
-			if err != nil {
-				return err
-			}
-			return fn(c)
-		})
+		return sqlrow.EachCode(rows, fn)
 	})
 }
 
@@ -462,8 +453,7 @@ func (s *benefitsStore) SettleGift(ctx context.Context, token string, receiver i
 		}
 		holder := g.Giver
 		if state == benefits.GiftAccepted {
-			var one int
-			if err := tx.QueryRow(ctx, `SELECT 1 FROM accounts WHERE id = $1`, receiver).Scan(&one); err != nil {
+			if _, err := sqlrow.ScanOne[int](tx.QueryRow(ctx, `SELECT 1 FROM accounts WHERE id = $1`, receiver)); err != nil {
 				return fault.Wrap(sqlrow.NoRowsAs(err, sqlrow.ErrAccountNotFound), "read account")
 			}
 			holder = receiver
@@ -502,11 +492,9 @@ func (s *benefitsStore) Redeem(ctx context.Context, r benefits.Ride, account int
 		if err != nil {
 			return err
 		}
-		var ids []int64
-		for _, t := range tickets {
-			if !slices.Contains(ids, t.CampaignID) {
-				ids = append(ids, t.CampaignID)
-			}
+		ids := make([]int64, len(tickets)) // repeats are one row to ANY
+		for i, t := range tickets {
+			ids[i] = t.CampaignID
 		}
 		camps, err := lockCampaigns(ctx, tx, ids)
 		if err != nil {
@@ -558,10 +546,6 @@ func (s *benefitsStore) Redemption(ctx context.Context, rideID string) (benefits
 	return redemptionIn(ctx, s.pool, rideID)
 }
 
-// campaignLedgerUses joins the settlement ledger's benefit uses (u) to
-// their ledger lines (s), which say whose trip it was and when it began.
-const campaignLedgerUses = `metro_benefit_uses u JOIN metro_settlements s ON s.trip_seq = u.trip_seq`
-
 // Stats returns a campaign's numbers at now.
 func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Time) (benefits.Stats, error) {
 	var st benefits.Stats
@@ -582,7 +566,7 @@ func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Ti
 		if st.Automatic {
 			// No tickets: the settlement ledger's uses are the numbers.
 			err = tx.QueryRow(ctx, `SELECT count(*), count(DISTINCT s.account), COALESCE(sum(u.saving), 0)
-				FROM `+campaignLedgerUses+` WHERE u.campaign_id = $1`, campaignID).Scan(&st.Rides, &st.Holders, &st.Spent)
+				FROM `+sqlrow.LedgerUses+` WHERE u.campaign_id = $1`, campaignID).Scan(&st.Rides, &st.Holders, &st.Spent)
 			if err != nil {
 				return fault.Wrap(err, "count settled uses")
 			}
@@ -603,22 +587,20 @@ func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Ti
 		issueHours := `SELECT date_trunc('hour', issued_at), count(*) FROM benefit_tickets WHERE campaign_id = $1 GROUP BY 1`
 		if st.Automatic { // a rider is issued the benefit by their first benefited trip
 			issueHours = `SELECT to_timestamp(first / 3600000 * 3600), count(*) FROM
-				(SELECT min(s.at) AS first FROM ` + campaignLedgerUses + ` WHERE u.campaign_id = $1 GROUP BY s.account) f GROUP BY 1`
+				(SELECT min(s.at) AS first FROM ` + sqlrow.LedgerUses + ` WHERE u.campaign_id = $1 GROUP BY s.account) f GROUP BY 1`
 		}
+		// Each query of counts by hour, and whether it counts issues or rides.
 		hourly := map[string]*benefits.HourCount{}
-		for _, q := range []struct {
-			sql    string
-			issued bool
-		}{
-			{`SELECT date_trunc('hour', at), count(*) FROM ticket_uses WHERE campaign_id = $1 GROUP BY 1`, false},
-			{`SELECT to_timestamp(s.at / 3600000 * 3600), count(*) FROM ` + campaignLedgerUses + ` WHERE u.campaign_id = $1 GROUP BY 1`, false},
-			{issueHours, true},
+		for q, issued := range map[string]bool{
+			`SELECT date_trunc('hour', at), count(*) FROM ticket_uses WHERE campaign_id = $1 GROUP BY 1`:                              false,
+			`SELECT to_timestamp(s.at / 3600000 * 3600), count(*) FROM ` + sqlrow.LedgerUses + ` WHERE u.campaign_id = $1 GROUP BY 1`: false,
+			issueHours: true,
 		} {
-			counts, err := list(ctx, tx, "count hours", sqlrow.ScanTally[sqlrow.Time], q.sql, campaignID)
+			counts, err := list(ctx, tx, "count hours", sqlrow.ScanTally[sqlrow.Time], q, campaignID)
 			if err != nil {
 				return err
 			}
-			sqlrow.AddHours(hourly, counts, q.issued)
+			sqlrow.AddHours(hourly, counts, issued)
 		}
 		st.Hourly = benefits.SortedHours(hourly)
 		st.Finish()

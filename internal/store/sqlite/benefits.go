@@ -293,8 +293,7 @@ func (b *issueBatch) save(ctx context.Context) error {
 // AddCodes stores a batch of codes.
 func (s *benefitsStore) AddCodes(ctx context.Context, b *benefits.CodeBatch, codes []string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		var one int
-		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM campaigns WHERE id = ?`, b.CampaignID).Scan(&one); err != nil {
+		if _, err := sqlrow.ScanOne[int](tx.QueryRowContext(ctx, `SELECT 1 FROM campaigns WHERE id = ?`, b.CampaignID)); err != nil {
 			return fault.Wrap(sqlrow.NoRowsAs(err, sqlrow.ErrCampaignNotFound), "read campaign")
 		}
 		b.Count = len(codes)
@@ -328,8 +327,7 @@ func (s *benefitsStore) CodeBatches(ctx context.Context, campaignID int64) ([]be
 // Codes calls fn for every code of a batch, in generation order.
 func (s *benefitsStore) Codes(ctx context.Context, batchID int64, fn func(benefits.CodeRow) error) error {
 	return s.readTx(ctx, func(tx *sql.Tx) error {
-		var one int
-		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM redeem_code_batches WHERE id = ?`, batchID).Scan(&one); err != nil {
+		if _, err := sqlrow.ScanOne[int](tx.QueryRowContext(ctx, `SELECT 1 FROM redeem_code_batches WHERE id = ?`, batchID)); err != nil {
 			return fault.Wrap(sqlrow.NoRowsAs(err, sqlrow.ErrBatchNotFound), "read code batch")
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT `+sqlrow.CodeRowColumns+` FROM redeem_codes WHERE batch_id = ? ORDER BY seq`, batchID)
@@ -337,13 +335,7 @@ func (s *benefitsStore) Codes(ctx context.Context, batchID int64, fn func(benefi
 			return fault.Wrap(err, "list codes")
 		}
 		defer rows.Close()
-		return sqlrow.Each(rows, "list codes", func(r sqlrow.Row) error {
-			c, err := sqlrow.ScanCodeRow(r)
-			if err != nil {
-				return err
-			}
-			return fn(c)
-		})
+		return sqlrow.EachCode(rows, fn)
 	})
 }
 
@@ -491,10 +483,6 @@ func (s *benefitsStore) Redemption(ctx context.Context, rideID string) (benefits
 	return redemptionIn(ctx, s.read, rideID)
 }
 
-// campaignLedgerUses joins the settlement ledger's benefit uses (u) to
-// their ledger lines (s), which say whose trip it was and when it began.
-const campaignLedgerUses = `metro_benefit_uses u JOIN metro_settlements s ON s.trip_seq = u.trip_seq`
-
 // Stats returns a campaign's numbers at now.
 func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Time) (benefits.Stats, error) {
 	var st benefits.Stats
@@ -515,7 +503,7 @@ func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Ti
 		if st.Automatic {
 			// No tickets: the settlement ledger's uses are the numbers.
 			err = tx.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT s.account), COALESCE(sum(u.saving), 0)
-				FROM `+campaignLedgerUses+` WHERE u.campaign_id = ?`, campaignID).Scan(&st.Rides, &st.Holders, &st.Spent)
+				FROM `+sqlrow.LedgerUses+` WHERE u.campaign_id = ?`, campaignID).Scan(&st.Rides, &st.Holders, &st.Spent)
 			if err != nil {
 				return fault.Wrap(err, "count settled uses")
 			}
@@ -538,22 +526,20 @@ func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Ti
 		issueHours := `SELECT substr(issued_at, 1, 13) || ':00:00Z', count(*) FROM benefit_tickets WHERE campaign_id = ? GROUP BY 1`
 		if st.Automatic { // a rider is issued the benefit by their first benefited trip
 			issueHours = `SELECT strftime('%Y-%m-%dT%H:00:00Z', first / 1000, 'unixepoch'), count(*) FROM
-				(SELECT min(s.at) AS first FROM ` + campaignLedgerUses + ` WHERE u.campaign_id = ? GROUP BY s.account) GROUP BY 1`
+				(SELECT min(s.at) AS first FROM ` + sqlrow.LedgerUses + ` WHERE u.campaign_id = ? GROUP BY s.account) GROUP BY 1`
 		}
+		// Each query of counts by hour, and whether it counts issues or rides.
 		hourly := map[string]*benefits.HourCount{}
-		for _, q := range []struct {
-			sql    string
-			issued bool
-		}{
-			{`SELECT substr(at, 1, 13) || ':00:00Z', count(*) FROM ticket_uses WHERE campaign_id = ? GROUP BY 1`, false},
-			{`SELECT strftime('%Y-%m-%dT%H:00:00Z', s.at / 1000, 'unixepoch'), count(*) FROM ` + campaignLedgerUses + ` WHERE u.campaign_id = ? GROUP BY 1`, false},
-			{issueHours, true},
+		for q, issued := range map[string]bool{
+			`SELECT substr(at, 1, 13) || ':00:00Z', count(*) FROM ticket_uses WHERE campaign_id = ? GROUP BY 1`:                                           false,
+			`SELECT strftime('%Y-%m-%dT%H:00:00Z', s.at / 1000, 'unixepoch'), count(*) FROM ` + sqlrow.LedgerUses + ` WHERE u.campaign_id = ? GROUP BY 1`: false,
+			issueHours: true,
 		} {
-			counts, err := list(ctx, tx, "count hours", sqlrow.ScanTally[sqlrow.Time], q.sql, campaignID)
+			counts, err := list(ctx, tx, "count hours", sqlrow.ScanTally[sqlrow.Time], q, campaignID)
 			if err != nil {
 				return err
 			}
-			sqlrow.AddHours(hourly, counts, q.issued)
+			sqlrow.AddHours(hourly, counts, issued)
 		}
 		st.Hourly = benefits.SortedHours(hourly)
 		st.Finish()

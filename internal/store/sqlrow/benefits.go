@@ -191,17 +191,21 @@ func ScanCodeBatch(r Row) (benefits.CodeBatch, error) {
 	return b, fault.Wrap(err, "scan code batch")
 }
 
-// CodeRowColumns are the columns ScanCodeRow reads from redeem_codes; an
+// CodeRowColumns are the columns EachCode reads from redeem_codes; an
 // unused code has zeros.
 const CodeRowColumns = `code, COALESCE(ticket_id, 0), COALESCE(redeemed_by, 0), redeemed_at`
 
-// ScanCodeRow reads one code of a batch.
-func ScanCodeRow(r Row) (benefits.CodeRow, error) {
-	var c benefits.CodeRow
-	var at NullTime
-	err := r.Scan(&c.Code, &c.TicketID, &c.RedeemedBy, &at)
-	c.RedeemedAt = at.Time
-	return c, fault.Wrap(err, "scan code")
+// EachCode calls fn with every code of a batch rows reads.
+func EachCode(rows Rows, fn func(benefits.CodeRow) error) error {
+	return Each(rows, "list codes", func(r Row) error {
+		var c benefits.CodeRow
+		var at NullTime
+		if err := r.Scan(&c.Code, &c.TicketID, &c.RedeemedBy, &at); err != nil {
+			return fault.Wrap(err, "scan code")
+		}
+		c.RedeemedAt = at.Time
+		return fn(c)
+	})
 }
 
 // giftBody is what of a gift is kept as JSON.
@@ -235,6 +239,10 @@ func ScanGift(r Row) (benefits.Gift, error) {
 	g.CreatedAt, g.Expires, g.SettledAt = created.Time, expires.Time, settled.Time
 	return g, fault.Wrap(err, "decode gift")
 }
+
+// LedgerUses joins the settlement ledger's benefit uses (u) to their ledger
+// lines (s), which say whose trip it was and when it began.
+const LedgerUses = `metro_benefit_uses u JOIN metro_settlements s ON s.trip_seq = u.trip_seq`
 
 // ScanRedemption reads a ride's redemption from its JSON body, the one
 // column read; no row is ErrRideNotFound.
