@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
 	"time"
 
@@ -29,12 +28,8 @@ const (
 	giftCols     = sqlrow.GiftColumns
 )
 
-// scanCampaign is sqlrow.ScanCampaign, by the name metro.go reads campaigns with.
-var scanCampaign = sqlrow.ScanCampaign
-
 // pgQuerier is a pool or a transaction.
 type pgQuerier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
@@ -152,36 +147,6 @@ func lockCampaigns(ctx context.Context, tx pgx.Tx, ids []int64) (map[int64]benef
 	return out, err
 }
 
-// issuing is a campaign being issued from in one Issue transaction.
-type issuing struct {
-	c       benefits.Campaign
-	p       benefits.Product
-	issued0 int
-	held    map[int64]int // tickets per account, read on first use
-	changed map[int64]bool
-}
-
-// holding is how many of the campaign's tickets account holds.
-func (is *issuing) holding(ctx context.Context, tx pgx.Tx, account int64) (int, error) {
-	if n, ok := is.held[account]; ok {
-		return n, nil
-	}
-	var n int
-	err := tx.QueryRow(ctx, `SELECT tickets FROM campaign_holders WHERE campaign_id = $1 AND account_id = $2`, is.c.ID, account).Scan(&n)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return 0, fault.Wrap(err, "read holder")
-	}
-	is.held[account] = n
-	return n, nil
-}
-
-// took counts one more ticket issued to account, who held n.
-func (is *issuing) took(account int64, n int) {
-	is.c.Issued++
-	is.held[account] = n + 1
-	is.changed[account] = true
-}
-
 // issueBatch is one Issue transaction: the codes and campaigns it uses,
 // locked up front, and which of its accounts exist.
 type issueBatch struct {
@@ -190,7 +155,7 @@ type issueBatch struct {
 	codeCampaign map[string]int64
 	codeUsed     map[string]bool
 	known        map[int64]bool // accounts
-	camps        map[int64]*issuing
+	camps        map[int64]*sqlrow.Issuing
 }
 
 // Issue serves reqs in order in one transaction: it locks their codes and
@@ -219,7 +184,7 @@ func (s *benefitsStore) Issue(ctx context.Context, now time.Time, reqs []benefit
 // prepareIssue locks the codes reqs redeem, reads which of their accounts
 // exist, and locks the campaigns they issue from in ID order.
 func prepareIssue(ctx context.Context, tx pgx.Tx, now time.Time, reqs []benefits.IssueRequest) (*issueBatch, error) {
-	b := &issueBatch{tx: tx, now: now, codeCampaign: map[string]int64{}, codeUsed: map[string]bool{}, known: map[int64]bool{}, camps: map[int64]*issuing{}}
+	b := &issueBatch{tx: tx, now: now, codeCampaign: map[string]int64{}, codeUsed: map[string]bool{}, known: map[int64]bool{}, camps: map[int64]*sqlrow.Issuing{}}
 	var codes []string
 	var accounts []int64
 	for _, r := range reqs {
@@ -285,7 +250,7 @@ func (b *issueBatch) lockCampaigns(ctx context.Context, reqs []benefits.IssueReq
 		if err != nil {
 			return err
 		}
-		b.camps[id] = &issuing{c: c, p: p, issued0: c.Issued, held: map[int64]int{}, changed: map[int64]bool{}}
+		b.camps[id] = sqlrow.NewIssuing(c, p)
 	}
 	return nil
 }
@@ -314,18 +279,21 @@ func (b *issueBatch) serve(ctx context.Context, r benefits.IssueRequest) (benefi
 	if !b.known[r.Account] {
 		return benefits.IssueResult{Err: sqlrow.ErrAccountNotFound}, nil
 	}
-	n, err := is.holding(ctx, b.tx, r.Account)
+	n, err := is.Holding(r.Account, func() (int, error) {
+		return sqlrow.ScanOne[int](b.tx.QueryRow(ctx,
+			`SELECT tickets FROM campaign_holders WHERE campaign_id = $1 AND account_id = $2`, is.Campaign.ID, r.Account))
+	})
 	if err != nil {
 		return benefits.IssueResult{}, err
 	}
-	if err := is.c.CheckIssue(b.now, r.Channel, n); err != nil {
+	if err := is.Campaign.CheckIssue(b.now, r.Channel, n); err != nil {
 		return benefits.IssueResult{Err: err}, nil
 	}
 	t, err := b.insertTicket(ctx, is, r)
 	if err != nil {
 		return benefits.IssueResult{}, err
 	}
-	is.took(r.Account, n)
+	is.Took(r.Account, n)
 	return benefits.IssueResult{Ticket: t}, nil
 }
 
@@ -343,8 +311,8 @@ func issuedBefore(ctx context.Context, tx pgx.Tx, key string) (benefits.Ticket, 
 
 // insertTicket stores the ticket r is issued from is, and marks its
 // redemption code used.
-func (b *issueBatch) insertTicket(ctx context.Context, is *issuing, r benefits.IssueRequest) (benefits.Ticket, error) {
-	t := benefits.NewTicket(is.c, is.p, r.Account, r.Channel, b.now)
+func (b *issueBatch) insertTicket(ctx context.Context, is *sqlrow.Issuing, r benefits.IssueRequest) (benefits.Ticket, error) {
+	t := benefits.NewTicket(is.Campaign, is.Product, r.Account, r.Channel, b.now)
 	t.Code = r.Code
 	err := b.tx.QueryRow(ctx, `INSERT INTO benefit_tickets (campaign_id, product_id, holder, channel, state, rides_total, rides_left, valid_from, valid_until, issued_at, code, issue_key)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
@@ -365,20 +333,19 @@ func (b *issueBatch) insertTicket(ctx context.Context, is *issuing, r benefits.I
 // ticket counts of the accounts it issued to.
 func (b *issueBatch) save(ctx context.Context) error {
 	for _, is := range b.camps {
-		if is.c.Issued == is.issued0 {
+		if len(is.Holders()) == 0 {
 			continue
 		}
-		if _, err := b.tx.Exec(ctx, `UPDATE campaigns SET issued = $1 WHERE id = $2`, is.c.Issued, is.c.ID); err != nil {
+		if _, err := b.tx.Exec(ctx, `UPDATE campaigns SET issued = $1 WHERE id = $2`, is.Campaign.Issued, is.Campaign.ID); err != nil {
 			return fault.Wrap(err, "count issued")
 		}
 		var accs []int64
 		var counts []int32
-		for acc := range is.changed {
-			accs = append(accs, acc)
-			counts = append(counts, int32(is.held[acc]))
+		for acc, n := range is.Holders() {
+			accs, counts = append(accs, acc), append(counts, int32(n))
 		}
 		if _, err := b.tx.Exec(ctx, `INSERT INTO campaign_holders (campaign_id, account_id, tickets) SELECT $1, a, n FROM unnest($2::bigint[], $3::int[]) AS x(a, n)
-			ON CONFLICT (campaign_id, account_id) DO UPDATE SET tickets = excluded.tickets`, is.c.ID, accs, counts); err != nil {
+			ON CONFLICT (campaign_id, account_id) DO UPDATE SET tickets = excluded.tickets`, is.Campaign.ID, accs, counts); err != nil {
 			return fault.Wrap(err, "count holders")
 		}
 	}
@@ -388,8 +355,7 @@ func (b *issueBatch) save(ctx context.Context) error {
 // AddCodes stores a batch of codes, copied in.
 func (s *benefitsStore) AddCodes(ctx context.Context, b *benefits.CodeBatch, codes []string) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		var one int
-		if err := tx.QueryRow(ctx, `SELECT 1 FROM campaigns WHERE id = $1`, b.CampaignID).Scan(&one); err != nil {
+		if _, err := sqlrow.ScanOne[int](tx.QueryRow(ctx, `SELECT 1 FROM campaigns WHERE id = $1`, b.CampaignID)); err != nil {
 			return fault.Wrap(sqlrow.NoRowsAs(err, sqlrow.ErrCampaignNotFound), "read campaign")
 		}
 		b.Count = len(codes)
@@ -418,8 +384,7 @@ func (s *benefitsStore) CodeBatches(ctx context.Context, campaignID int64) ([]be
 // Codes calls fn for every code of a batch, in generation order.
 func (s *benefitsStore) Codes(ctx context.Context, batchID int64, fn func(benefits.CodeRow) error) error {
 	return s.readTx(ctx, func(tx pgx.Tx) error {
-		var one int
-		if err := tx.QueryRow(ctx, `SELECT 1 FROM redeem_code_batches WHERE id = $1`, batchID).Scan(&one); err != nil {
+		if _, err := sqlrow.ScanOne[int](tx.QueryRow(ctx, `SELECT 1 FROM redeem_code_batches WHERE id = $1`, batchID)); err != nil {
 			return fault.Wrap(sqlrow.NoRowsAs(err, sqlrow.ErrBatchNotFound), "read code batch")
 		}
 		rows, err := tx.Query(ctx, `SELECT `+sqlrow.CodeRowColumns+` FROM redeem_codes WHERE batch_id = $1 ORDER BY seq`, batchID)
@@ -427,13 +392,7 @@ func (s *benefitsStore) Codes(ctx context.Context, batchID int64, fn func(benefi
 			return fault.Wrap(err, "list codes")
 		}
 		defer rows.Close()
-		return sqlrow.Each(rows, "list codes", func(r sqlrow.Row) error {
-			c, err := sqlrow.ScanCodeRow(r)
-			if err != nil {
-				return err
-			}
-			return fn(c)
-		})
+		return sqlrow.EachCode(rows, fn)
 	})
 }
 
@@ -492,17 +451,15 @@ func (s *benefitsStore) SettleGift(ctx context.Context, token string, receiver i
 		if err := benefits.CheckSettle(&g, receiver, state, now); err != nil {
 			return err
 		}
+		holder := g.Giver
 		if state == benefits.GiftAccepted {
-			var one int
-			if err := tx.QueryRow(ctx, `SELECT 1 FROM accounts WHERE id = $1`, receiver).Scan(&one); err != nil {
+			if _, err := sqlrow.ScanOne[int](tx.QueryRow(ctx, `SELECT 1 FROM accounts WHERE id = $1`, receiver)); err != nil {
 				return fault.Wrap(sqlrow.NoRowsAs(err, sqlrow.ErrAccountNotFound), "read account")
 			}
-			_, err = tx.Exec(ctx, `UPDATE benefit_tickets SET state = $1, holder = $2 WHERE id = $3`, benefits.Held, receiver, g.TicketID)
-			if err != nil {
-				return fault.Wrap(err, "move ticket")
-			}
-		} else if _, err := tx.Exec(ctx, `UPDATE benefit_tickets SET state = $1, holder = $2 WHERE id = $3`, benefits.Held, g.Giver, g.TicketID); err != nil {
-			return fault.Wrap(err, "return ticket")
+			holder = receiver
+		}
+		if _, err := tx.Exec(ctx, `UPDATE benefit_tickets SET state = $1, holder = $2 WHERE id = $3`, benefits.Held, holder, g.TicketID); err != nil {
+			return fault.Wrap(err, "move ticket")
 		}
 		_, err = tx.Exec(ctx, `UPDATE gifts SET state = $1, receiver = $2, settled_at = $3 WHERE id = $4`, g.State, g.Receiver, g.SettledAt, g.ID)
 		return fault.Wrap(err, "settle gift")
@@ -521,31 +478,23 @@ func (s *benefitsStore) ExpiredGifts(ctx context.Context, now time.Time, limit i
 // campaigns in ID order.
 func (s *benefitsStore) Redeem(ctx context.Context, r benefits.Ride, account int64, now time.Time, choose benefits.Chooser) (benefits.Redemption, bool, error) {
 	var red benefits.Redemption
-	replayed := false
+	var replayed bool
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		replayed = false
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(3, hashtext($1))`, r.ID); err != nil {
 			return fault.Wrap(err, "lock ride")
 		}
 		var err error
-		if red, err = redemptionIn(ctx, tx, r.ID); err == nil {
-			if red.Account != account {
-				return sqlrow.ErrRideOtherAccount
-			}
-			replayed = true
-			return nil
-		} else if !fault.Is(err, fault.NotFound) {
+		red, err = redemptionIn(ctx, tx, r.ID)
+		if replayed, err = sqlrow.Replayed(red, err, account); replayed || err != nil {
 			return err
 		}
 		tickets, err := benefitTicketsIn(ctx, tx, `SELECT `+ticketCols+` FROM benefit_tickets WHERE holder = $1 AND state = 'held' AND rides_left > 0 AND valid_from <= $2 AND valid_until > $2 ORDER BY id FOR UPDATE`, account, r.EnteredAt)
 		if err != nil {
 			return err
 		}
-		var ids []int64
-		for _, t := range tickets {
-			if !slices.Contains(ids, t.CampaignID) {
-				ids = append(ids, t.CampaignID)
-			}
+		ids := make([]int64, len(tickets)) // repeats are one row to ANY
+		for i, t := range tickets {
+			ids[i] = t.CampaignID
 		}
 		camps, err := lockCampaigns(ctx, tx, ids)
 		if err != nil {
@@ -597,10 +546,6 @@ func (s *benefitsStore) Redemption(ctx context.Context, rideID string) (benefits
 	return redemptionIn(ctx, s.pool, rideID)
 }
 
-// campaignLedgerUses joins the settlement ledger's benefit uses (u) to
-// their ledger lines (s), which say whose trip it was and when it began.
-const campaignLedgerUses = `metro_benefit_uses u JOIN metro_settlements s ON s.trip_seq = u.trip_seq`
-
 // Stats returns a campaign's numbers at now.
 func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Time) (benefits.Stats, error) {
 	var st benefits.Stats
@@ -621,7 +566,7 @@ func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Ti
 		if st.Automatic {
 			// No tickets: the settlement ledger's uses are the numbers.
 			err = tx.QueryRow(ctx, `SELECT count(*), count(DISTINCT s.account), COALESCE(sum(u.saving), 0)
-				FROM `+campaignLedgerUses+` WHERE u.campaign_id = $1`, campaignID).Scan(&st.Rides, &st.Holders, &st.Spent)
+				FROM `+sqlrow.LedgerUses+` WHERE u.campaign_id = $1`, campaignID).Scan(&st.Rides, &st.Holders, &st.Spent)
 			if err != nil {
 				return fault.Wrap(err, "count settled uses")
 			}
@@ -642,22 +587,20 @@ func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Ti
 		issueHours := `SELECT date_trunc('hour', issued_at), count(*) FROM benefit_tickets WHERE campaign_id = $1 GROUP BY 1`
 		if st.Automatic { // a rider is issued the benefit by their first benefited trip
 			issueHours = `SELECT to_timestamp(first / 3600000 * 3600), count(*) FROM
-				(SELECT min(s.at) AS first FROM ` + campaignLedgerUses + ` WHERE u.campaign_id = $1 GROUP BY s.account) f GROUP BY 1`
+				(SELECT min(s.at) AS first FROM ` + sqlrow.LedgerUses + ` WHERE u.campaign_id = $1 GROUP BY s.account) f GROUP BY 1`
 		}
+		// Each query of counts by hour, and whether it counts issues or rides.
 		hourly := map[string]*benefits.HourCount{}
-		for _, q := range []struct {
-			sql    string
-			issued bool
-		}{
-			{`SELECT date_trunc('hour', at), count(*) FROM ticket_uses WHERE campaign_id = $1 GROUP BY 1`, false},
-			{`SELECT to_timestamp(s.at / 3600000 * 3600), count(*) FROM ` + campaignLedgerUses + ` WHERE u.campaign_id = $1 GROUP BY 1`, false},
-			{issueHours, true},
+		for q, issued := range map[string]bool{
+			`SELECT date_trunc('hour', at), count(*) FROM ticket_uses WHERE campaign_id = $1 GROUP BY 1`:                              false,
+			`SELECT to_timestamp(s.at / 3600000 * 3600), count(*) FROM ` + sqlrow.LedgerUses + ` WHERE u.campaign_id = $1 GROUP BY 1`: false,
+			issueHours: true,
 		} {
-			counts, err := list(ctx, tx, "count hours", sqlrow.ScanTally[sqlrow.Time], q.sql, campaignID)
+			counts, err := list(ctx, tx, "count hours", sqlrow.ScanTally[sqlrow.Time], q, campaignID)
 			if err != nil {
 				return err
 			}
-			sqlrow.AddHours(hourly, counts, q.issued)
+			sqlrow.AddHours(hourly, counts, issued)
 		}
 		st.Hourly = benefits.SortedHours(hourly)
 		st.Finish()

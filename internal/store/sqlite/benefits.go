@@ -43,11 +43,9 @@ func (s *benefitsStore) CreateProduct(ctx context.Context, p *benefits.Product) 
 	if err != nil {
 		return fault.Wrap(err, "encode product")
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO benefit_products (owner, created_at, body) VALUES (?, ?, ?) RETURNING id`,
-			p.Owner, sqlrow.At(p.CreatedAt), body).Scan(&p.ID)
-		return fault.Wrap(err, "insert product")
-	})
+	err = s.write.QueryRowContext(ctx, `INSERT INTO benefit_products (owner, created_at, body) VALUES (?, ?, ?) RETURNING id`,
+		p.Owner, sqlrow.At(p.CreatedAt), body).Scan(&p.ID)
+	return fault.Wrap(err, "insert product")
 }
 
 // Product returns one product.
@@ -142,42 +140,12 @@ func (s *benefitsStore) UpdateCampaign(ctx context.Context, id int64, fn func(*b
 	return c, err
 }
 
-// issuing is a campaign being issued from in one Issue transaction.
-type issuing struct {
-	c       benefits.Campaign
-	p       benefits.Product
-	issued0 int
-	held    map[int64]int // tickets per account, read on first use
-	changed map[int64]bool
-}
-
-// holding is how many of the campaign's tickets account holds.
-func (is *issuing) holding(ctx context.Context, tx *sql.Tx, account int64) (int, error) {
-	if n, ok := is.held[account]; ok {
-		return n, nil
-	}
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT tickets FROM campaign_holders WHERE campaign_id = ? AND account_id = ?`, is.c.ID, account).Scan(&n)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, fault.Wrap(err, "read holder")
-	}
-	is.held[account] = n
-	return n, nil
-}
-
-// took counts one more ticket issued to account, who held n.
-func (is *issuing) took(account int64, n int) {
-	is.c.Issued++
-	is.held[account] = n + 1
-	is.changed[account] = true
-}
-
 // issueBatch is one Issue transaction: the campaigns issued from so far,
 // each read on first use (the single writer keeps their counters ours).
 type issueBatch struct {
 	tx    *sql.Tx
 	now   time.Time
-	camps map[int64]*issuing
+	camps map[int64]*sqlrow.Issuing
 }
 
 // Issue serves reqs in order in one transaction, then writes the counters
@@ -185,7 +153,7 @@ type issueBatch struct {
 func (s *benefitsStore) Issue(ctx context.Context, now time.Time, reqs []benefits.IssueRequest) ([]benefits.IssueResult, error) {
 	out := make([]benefits.IssueResult, len(reqs))
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		b := &issueBatch{tx: tx, now: now, camps: map[int64]*issuing{}}
+		b := &issueBatch{tx: tx, now: now, camps: map[int64]*sqlrow.Issuing{}}
 		for i, r := range reqs {
 			var err error
 			if out[i], err = b.serve(ctx, r); err != nil {
@@ -219,11 +187,14 @@ func (b *issueBatch) serve(ctx context.Context, r benefits.IssueRequest) (benefi
 	} else if err != nil {
 		return benefits.IssueResult{}, err
 	}
-	n, err := is.holding(ctx, b.tx, r.Account)
+	n, err := is.Holding(r.Account, func() (int, error) {
+		return sqlrow.ScanOne[int](b.tx.QueryRowContext(ctx,
+			`SELECT tickets FROM campaign_holders WHERE campaign_id = ? AND account_id = ?`, is.Campaign.ID, r.Account))
+	})
 	if err != nil {
 		return benefits.IssueResult{}, err
 	}
-	if err := is.c.CheckIssue(b.now, r.Channel, n); err != nil {
+	if err := is.Campaign.CheckIssue(b.now, r.Channel, n); err != nil {
 		return benefits.IssueResult{Err: err}, nil
 	}
 	t, err := b.insertTicket(ctx, is, r)
@@ -232,7 +203,7 @@ func (b *issueBatch) serve(ctx context.Context, r benefits.IssueRequest) (benefi
 	} else if err != nil {
 		return benefits.IssueResult{}, err
 	}
-	is.took(r.Account, n)
+	is.Took(r.Account, n)
 	return benefits.IssueResult{Ticket: t}, nil
 }
 
@@ -264,7 +235,7 @@ func issuedBefore(ctx context.Context, tx *sql.Tx, key string) (benefits.Ticket,
 }
 
 // campaign returns the campaign id with its product, read on first use.
-func (b *issueBatch) campaign(ctx context.Context, id int64) (*issuing, error) {
+func (b *issueBatch) campaign(ctx context.Context, id int64) (*sqlrow.Issuing, error) {
 	if is := b.camps[id]; is != nil {
 		return is, nil
 	}
@@ -276,15 +247,14 @@ func (b *issueBatch) campaign(ctx context.Context, id int64) (*issuing, error) {
 	if err != nil {
 		return nil, err
 	}
-	is := &issuing{c: c, p: p, issued0: c.Issued, held: map[int64]int{}, changed: map[int64]bool{}}
-	b.camps[id] = is
-	return is, nil
+	b.camps[id] = sqlrow.NewIssuing(c, p)
+	return b.camps[id], nil
 }
 
 // insertTicket stores the ticket r is issued from is, and marks its
 // redemption code used.
-func (b *issueBatch) insertTicket(ctx context.Context, is *issuing, r benefits.IssueRequest) (benefits.Ticket, error) {
-	t := benefits.NewTicket(is.c, is.p, r.Account, r.Channel, b.now)
+func (b *issueBatch) insertTicket(ctx context.Context, is *sqlrow.Issuing, r benefits.IssueRequest) (benefits.Ticket, error) {
+	t := benefits.NewTicket(is.Campaign, is.Product, r.Account, r.Channel, b.now)
 	t.Code = r.Code
 	err := b.tx.QueryRowContext(ctx, `INSERT INTO benefit_tickets (campaign_id, product_id, holder, channel, state, rides_total, rides_left, valid_from, valid_until, issued_at, code, issue_key)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -304,15 +274,15 @@ func (b *issueBatch) insertTicket(ctx context.Context, is *issuing, r benefits.I
 // ticket counts of the accounts it issued to.
 func (b *issueBatch) save(ctx context.Context) error {
 	for _, is := range b.camps {
-		if is.c.Issued == is.issued0 {
+		if len(is.Holders()) == 0 {
 			continue
 		}
-		if _, err := b.tx.ExecContext(ctx, `UPDATE campaigns SET issued = ? WHERE id = ?`, is.c.Issued, is.c.ID); err != nil {
+		if _, err := b.tx.ExecContext(ctx, `UPDATE campaigns SET issued = ? WHERE id = ?`, is.Campaign.Issued, is.Campaign.ID); err != nil {
 			return fault.Wrap(err, "count issued")
 		}
-		for acc := range is.changed {
+		for acc, n := range is.Holders() {
 			if _, err := b.tx.ExecContext(ctx, `INSERT INTO campaign_holders (campaign_id, account_id, tickets) VALUES (?, ?, ?)
-				ON CONFLICT (campaign_id, account_id) DO UPDATE SET tickets = excluded.tickets`, is.c.ID, acc, is.held[acc]); err != nil {
+				ON CONFLICT (campaign_id, account_id) DO UPDATE SET tickets = excluded.tickets`, is.Campaign.ID, acc, n); err != nil {
 				return fault.Wrap(err, "count holder")
 			}
 		}
@@ -323,8 +293,7 @@ func (b *issueBatch) save(ctx context.Context) error {
 // AddCodes stores a batch of codes.
 func (s *benefitsStore) AddCodes(ctx context.Context, b *benefits.CodeBatch, codes []string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		var one int
-		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM campaigns WHERE id = ?`, b.CampaignID).Scan(&one); err != nil {
+		if _, err := sqlrow.ScanOne[int](tx.QueryRowContext(ctx, `SELECT 1 FROM campaigns WHERE id = ?`, b.CampaignID)); err != nil {
 			return fault.Wrap(sqlrow.NoRowsAs(err, sqlrow.ErrCampaignNotFound), "read campaign")
 		}
 		b.Count = len(codes)
@@ -358,8 +327,7 @@ func (s *benefitsStore) CodeBatches(ctx context.Context, campaignID int64) ([]be
 // Codes calls fn for every code of a batch, in generation order.
 func (s *benefitsStore) Codes(ctx context.Context, batchID int64, fn func(benefits.CodeRow) error) error {
 	return s.readTx(ctx, func(tx *sql.Tx) error {
-		var one int
-		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM redeem_code_batches WHERE id = ?`, batchID).Scan(&one); err != nil {
+		if _, err := sqlrow.ScanOne[int](tx.QueryRowContext(ctx, `SELECT 1 FROM redeem_code_batches WHERE id = ?`, batchID)); err != nil {
 			return fault.Wrap(sqlrow.NoRowsAs(err, sqlrow.ErrBatchNotFound), "read code batch")
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT `+sqlrow.CodeRowColumns+` FROM redeem_codes WHERE batch_id = ? ORDER BY seq`, batchID)
@@ -367,13 +335,7 @@ func (s *benefitsStore) Codes(ctx context.Context, batchID int64, fn func(benefi
 			return fault.Wrap(err, "list codes")
 		}
 		defer rows.Close()
-		return sqlrow.Each(rows, "list codes", func(r sqlrow.Row) error {
-			c, err := sqlrow.ScanCodeRow(r)
-			if err != nil {
-				return err
-			}
-			return fn(c)
-		})
+		return sqlrow.EachCode(rows, fn)
 	})
 }
 
@@ -387,6 +349,7 @@ func (s *benefitsStore) Tickets(ctx context.Context, holder int64) ([]benefits.T
 	return benefitTicketsIn(ctx, s.read, `SELECT `+ticketCols+` FROM benefit_tickets WHERE holder = ? ORDER BY id DESC LIMIT 1000`, holder)
 }
 
+// benefitTicketsIn lists the tickets query reads on q.
 func benefitTicketsIn(ctx context.Context, q querier, query string, args ...any) ([]benefits.Ticket, error) {
 	return list(ctx, q, "list tickets", sqlrow.ScanTicket, query, args...)
 }
@@ -454,16 +417,11 @@ func (s *benefitsStore) ExpiredGifts(ctx context.Context, now time.Time, limit i
 // Redeem applies benefits to a ride once.
 func (s *benefitsStore) Redeem(ctx context.Context, r benefits.Ride, account int64, now time.Time, choose benefits.Chooser) (benefits.Redemption, bool, error) {
 	var red benefits.Redemption
-	replayed := false
+	var replayed bool
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if red, err = redemptionIn(ctx, tx, r.ID); err == nil {
-			if red.Account != account {
-				return sqlrow.ErrRideOtherAccount
-			}
-			replayed = true
-			return nil
-		} else if !fault.Is(err, fault.NotFound) {
+		red, err = redemptionIn(ctx, tx, r.ID)
+		if replayed, err = sqlrow.Replayed(red, err, account); replayed || err != nil {
 			return err
 		}
 		at := sqlrow.At(r.EnteredAt)
@@ -525,10 +483,6 @@ func (s *benefitsStore) Redemption(ctx context.Context, rideID string) (benefits
 	return redemptionIn(ctx, s.read, rideID)
 }
 
-// campaignLedgerUses joins the settlement ledger's benefit uses (u) to
-// their ledger lines (s), which say whose trip it was and when it began.
-const campaignLedgerUses = `metro_benefit_uses u JOIN metro_settlements s ON s.trip_seq = u.trip_seq`
-
 // Stats returns a campaign's numbers at now.
 func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Time) (benefits.Stats, error) {
 	var st benefits.Stats
@@ -549,7 +503,7 @@ func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Ti
 		if st.Automatic {
 			// No tickets: the settlement ledger's uses are the numbers.
 			err = tx.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT s.account), COALESCE(sum(u.saving), 0)
-				FROM `+campaignLedgerUses+` WHERE u.campaign_id = ?`, campaignID).Scan(&st.Rides, &st.Holders, &st.Spent)
+				FROM `+sqlrow.LedgerUses+` WHERE u.campaign_id = ?`, campaignID).Scan(&st.Rides, &st.Holders, &st.Spent)
 			if err != nil {
 				return fault.Wrap(err, "count settled uses")
 			}
@@ -572,22 +526,20 @@ func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Ti
 		issueHours := `SELECT substr(issued_at, 1, 13) || ':00:00Z', count(*) FROM benefit_tickets WHERE campaign_id = ? GROUP BY 1`
 		if st.Automatic { // a rider is issued the benefit by their first benefited trip
 			issueHours = `SELECT strftime('%Y-%m-%dT%H:00:00Z', first / 1000, 'unixepoch'), count(*) FROM
-				(SELECT min(s.at) AS first FROM ` + campaignLedgerUses + ` WHERE u.campaign_id = ? GROUP BY s.account) GROUP BY 1`
+				(SELECT min(s.at) AS first FROM ` + sqlrow.LedgerUses + ` WHERE u.campaign_id = ? GROUP BY s.account) GROUP BY 1`
 		}
+		// Each query of counts by hour, and whether it counts issues or rides.
 		hourly := map[string]*benefits.HourCount{}
-		for _, q := range []struct {
-			sql    string
-			issued bool
-		}{
-			{`SELECT substr(at, 1, 13) || ':00:00Z', count(*) FROM ticket_uses WHERE campaign_id = ? GROUP BY 1`, false},
-			{`SELECT strftime('%Y-%m-%dT%H:00:00Z', s.at / 1000, 'unixepoch'), count(*) FROM ` + campaignLedgerUses + ` WHERE u.campaign_id = ? GROUP BY 1`, false},
-			{issueHours, true},
+		for q, issued := range map[string]bool{
+			`SELECT substr(at, 1, 13) || ':00:00Z', count(*) FROM ticket_uses WHERE campaign_id = ? GROUP BY 1`:                                           false,
+			`SELECT strftime('%Y-%m-%dT%H:00:00Z', s.at / 1000, 'unixepoch'), count(*) FROM ` + sqlrow.LedgerUses + ` WHERE u.campaign_id = ? GROUP BY 1`: false,
+			issueHours: true,
 		} {
-			counts, err := list(ctx, tx, "count hours", sqlrow.ScanTally[sqlrow.Time], q.sql, campaignID)
+			counts, err := list(ctx, tx, "count hours", sqlrow.ScanTally[sqlrow.Time], q, campaignID)
 			if err != nil {
 				return err
 			}
-			sqlrow.AddHours(hourly, counts, q.issued)
+			sqlrow.AddHours(hourly, counts, issued)
 		}
 		st.Hourly = benefits.SortedHours(hourly)
 		st.Finish()

@@ -116,6 +116,58 @@ func ScanTicket(r Row) (benefits.Ticket, error) {
 	return t, NoRowsAs(fault.Wrap(err, "scan ticket"), ErrTicketNotFound)
 }
 
+// Issuing is a campaign being issued from in one Issue transaction, with
+// its product and how many of its tickets accounts hold (read on first use).
+type Issuing struct {
+	Campaign benefits.Campaign
+	Product  benefits.Product
+	held     map[int64]int
+	took     map[int64]int // accounts issued to: what they hold now
+}
+
+// NewIssuing starts issuing from c, a campaign of product p.
+func NewIssuing(c benefits.Campaign, p benefits.Product) *Issuing {
+	return &Issuing{Campaign: c, Product: p, held: map[int64]int{}, took: map[int64]int{}}
+}
+
+// Holding is how many of the campaign's tickets account holds; read reads
+// it the first time, no row being none.
+func (is *Issuing) Holding(account int64, read func() (int, error)) (int, error) {
+	n, ok := is.held[account]
+	if !ok {
+		var err error
+		if n, err = read(); errors.Is(err, sql.ErrNoRows) {
+			n = 0
+		} else if err != nil {
+			return 0, fault.Wrap(err, "read holder")
+		}
+		is.held[account] = n
+	}
+	return n, nil
+}
+
+// Took counts one more ticket issued to account, who held n.
+func (is *Issuing) Took(account int64, n int) {
+	is.Campaign.Issued++
+	is.held[account], is.took[account] = n+1, n+1
+}
+
+// Holders are the accounts issued to with what each holds now: none when
+// the campaign's counters are unchanged.
+func (is *Issuing) Holders() map[int64]int { return is.took }
+
+// Replayed decides from the read of a ride's redemption (red, err) whether
+// the ride was redeemed before, for account; another account's is
+// ErrRideOtherAccount, and no redemption is not replayed.
+func Replayed(red benefits.Redemption, err error, account int64) (bool, error) {
+	if fault.Is(err, fault.NotFound) {
+		return false, nil
+	} else if err == nil && red.Account != account {
+		return false, ErrRideOtherAccount
+	}
+	return err == nil, err
+}
+
 // IssueKey is an issue's idempotency key as stored: NULL when there is
 // none, so the unique index leaves keyless tickets alone.
 func IssueKey(k string) any {
@@ -139,17 +191,21 @@ func ScanCodeBatch(r Row) (benefits.CodeBatch, error) {
 	return b, fault.Wrap(err, "scan code batch")
 }
 
-// CodeRowColumns are the columns ScanCodeRow reads from redeem_codes; an
+// CodeRowColumns are the columns EachCode reads from redeem_codes; an
 // unused code has zeros.
 const CodeRowColumns = `code, COALESCE(ticket_id, 0), COALESCE(redeemed_by, 0), redeemed_at`
 
-// ScanCodeRow reads one code of a batch.
-func ScanCodeRow(r Row) (benefits.CodeRow, error) {
-	var c benefits.CodeRow
-	var at NullTime
-	err := r.Scan(&c.Code, &c.TicketID, &c.RedeemedBy, &at)
-	c.RedeemedAt = at.Time
-	return c, fault.Wrap(err, "scan code")
+// EachCode calls fn with every code of a batch rows reads.
+func EachCode(rows Rows, fn func(benefits.CodeRow) error) error {
+	return Each(rows, "list codes", func(r Row) error {
+		var c benefits.CodeRow
+		var at NullTime
+		if err := r.Scan(&c.Code, &c.TicketID, &c.RedeemedBy, &at); err != nil {
+			return fault.Wrap(err, "scan code")
+		}
+		c.RedeemedAt = at.Time
+		return fn(c)
+	})
 }
 
 // giftBody is what of a gift is kept as JSON.
@@ -183,6 +239,10 @@ func ScanGift(r Row) (benefits.Gift, error) {
 	g.CreatedAt, g.Expires, g.SettledAt = created.Time, expires.Time, settled.Time
 	return g, fault.Wrap(err, "decode gift")
 }
+
+// LedgerUses joins the settlement ledger's benefit uses (u) to their ledger
+// lines (s), which say whose trip it was and when it began.
+const LedgerUses = `metro_benefit_uses u JOIN metro_settlements s ON s.trip_seq = u.trip_seq`
 
 // ScanRedemption reads a ride's redemption from its JSON body, the one
 // column read; no row is ErrRideNotFound.
