@@ -16,41 +16,28 @@ import (
 // networkStore keeps network data in PostgreSQL.
 type networkStore struct{ *DB }
 
-// countFeedRowsSQL counts every per-feed table in one statement so the
-// counts come from one snapshot; columns follow sqlrow.NetworkTables.
-const countFeedRowsSQL = `SELECT
-	(SELECT count(*) FROM agencies WHERE feed_id = $1),
-	(SELECT count(*) FROM stations WHERE feed_id = $1),
-	(SELECT count(*) FROM lines WHERE feed_id = $1),
-	(SELECT count(*) FROM line_stations WHERE line_id IN (SELECT id FROM lines WHERE feed_id = $1)),
-	(SELECT count(*) FROM calendars WHERE feed_id = $1),
-	(SELECT count(*) FROM calendar_exceptions WHERE calendar_id IN (SELECT id FROM calendars WHERE feed_id = $1)),
-	(SELECT count(*) FROM services WHERE feed_id = $1),
-	(SELECT count(*) FROM service_stops WHERE service_id IN (SELECT id FROM services WHERE feed_id = $1)),
-	(SELECT count(*) FROM service_cars WHERE service_id IN (SELECT id FROM services WHERE feed_id = $1)),
-	(SELECT count(*) FROM transfers WHERE feed_id = $1),
-	(SELECT count(*) FROM fares WHERE service_id IN (SELECT id FROM services WHERE feed_id = $1)),
-	(SELECT count(*) FROM fare_bands WHERE feed_id = $1),
-	(SELECT count(*) FROM gtfs_fares WHERE feed_id = $1),
-	(SELECT count(*) FROM gtfs_fare_rules WHERE fare_id IN (SELECT id FROM gtfs_fares WHERE feed_id = $1))`
-
-// deleteFeedSQL empties a feed, children before parents so foreign keys hold.
-var deleteFeedSQL = []string{
-	`DELETE FROM fares WHERE service_id IN (SELECT id FROM services WHERE feed_id = $1)`,
-	`DELETE FROM service_cars WHERE service_id IN (SELECT id FROM services WHERE feed_id = $1)`,
-	`DELETE FROM service_stops WHERE service_id IN (SELECT id FROM services WHERE feed_id = $1)`,
-	`DELETE FROM services WHERE feed_id = $1`,
-	`DELETE FROM calendar_exceptions WHERE calendar_id IN (SELECT id FROM calendars WHERE feed_id = $1)`,
-	`DELETE FROM calendars WHERE feed_id = $1`,
-	`DELETE FROM line_stations WHERE line_id IN (SELECT id FROM lines WHERE feed_id = $1)`,
-	`DELETE FROM lines WHERE feed_id = $1`,
-	`DELETE FROM transfers WHERE feed_id = $1`,
-	`DELETE FROM gtfs_fare_rules WHERE fare_id IN (SELECT id FROM gtfs_fares WHERE feed_id = $1)`,
-	`DELETE FROM gtfs_fares WHERE feed_id = $1`,
-	`DELETE FROM fare_bands WHERE feed_id = $1`,
-	`DELETE FROM stations WHERE feed_id = $1`,
-	`DELETE FROM agencies WHERE feed_id = $1`,
+// feedRows selects the feed's rows ($1) of each table of
+// sqlrow.NetworkTables, in that order: parents before children.
+var feedRows = []string{
+	`agencies WHERE feed_id = $1`,
+	`stations WHERE feed_id = $1`,
+	`lines WHERE feed_id = $1`,
+	`line_stations WHERE line_id IN (SELECT id FROM lines WHERE feed_id = $1)`,
+	`calendars WHERE feed_id = $1`,
+	`calendar_exceptions WHERE calendar_id IN (SELECT id FROM calendars WHERE feed_id = $1)`,
+	`services WHERE feed_id = $1`,
+	`service_stops WHERE service_id IN (SELECT id FROM services WHERE feed_id = $1)`,
+	`service_cars WHERE service_id IN (SELECT id FROM services WHERE feed_id = $1)`,
+	`transfers WHERE feed_id = $1`,
+	`fares WHERE service_id IN (SELECT id FROM services WHERE feed_id = $1)`,
+	`fare_bands WHERE feed_id = $1`,
+	`gtfs_fares WHERE feed_id = $1`,
+	`gtfs_fare_rules WHERE fare_id IN (SELECT id FROM gtfs_fares WHERE feed_id = $1)`,
 }
+
+// countFeedRowsSQL counts the feed's rows of every table in one statement,
+// so the counts come from one snapshot.
+var countFeedRowsSQL = "SELECT (SELECT count(*) FROM " + strings.Join(feedRows, "), (SELECT count(*) FROM ") + ")"
 
 // ImportBundle replaces the feed's data with the bundle's in one transaction.
 func (s *networkStore) ImportBundle(ctx context.Context, b *network.Bundle) (network.ImportResult, error) {
@@ -93,8 +80,8 @@ func importFeed(ctx context.Context, tx pgx.Tx, b *network.Bundle) (map[string]i
 	if err != nil {
 		return nil, fault.Wrap(err, "upsert feed")
 	}
-	for _, q := range deleteFeedSQL {
-		if _, err := tx.Exec(ctx, q, b.Feed.ID); err != nil {
+	for _, rows := range slices.Backward(feedRows) { // children first, so foreign keys hold
+		if _, err := tx.Exec(ctx, "DELETE FROM "+rows, b.Feed.ID); err != nil {
 			return nil, fault.Wrap(err, "clear feed")
 		}
 	}
