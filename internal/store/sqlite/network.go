@@ -100,7 +100,7 @@ func importFeed(ctx context.Context, tx *sql.Tx, b *network.Bundle) (map[string]
 	}
 	count := sqlrow.NewImportCount(b)
 	for _, t := range sqlrow.FeedTables(b) {
-		n, err := insert(ctx, tx, t.Name, t.Columns, t.Rows, count.Wrote)
+		n, err := insert(ctx, tx, t.Name, t.Columns, t.Rows, count)
 		if err != nil {
 			kind, _ := violation(err)
 			return nil, sqlrow.BundleWriteError(err, kind, "insert into", t.Name)
@@ -116,8 +116,8 @@ const insertBatchParams = 512
 
 // insert writes rows with prepared multi-row INSERTs: fewer statement
 // executions keep SQLite fast on the ~23k stops of a national feed. It
-// tells wrote (if set) of every batch and returns the rows written.
-func insert(ctx context.Context, tx *sql.Tx, table string, columns []string, rows iter.Seq[[]any], wrote func(int)) (int, error) {
+// adds every batch to count (if set) and returns the rows written.
+func insert(ctx context.Context, tx *sql.Tx, table string, columns []string, rows iter.Seq[[]any], count *sqlrow.ImportCount) (int, error) {
 	perBatch := max(1, insertBatchParams/len(columns))
 	query := func(n int) string {
 		tuple := "(" + strings.Repeat("?, ", len(columns)-1) + "?)"
@@ -150,8 +150,8 @@ func insert(ctx context.Context, tx *sql.Tx, table string, columns []string, row
 		}
 		written += n
 		args = args[:0]
-		if wrote != nil {
-			wrote(n)
+		if count != nil {
+			count.Wrote(n)
 		}
 		return nil
 	}
