@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"iter"
+	"slices"
 	"strings"
 
 	"piao/internal/fault"
@@ -16,41 +17,28 @@ import (
 // writer connection, reads through the reader pool.
 type networkStore struct{ *DB }
 
-// countFeedRowsSQL counts every per-feed table in one statement so the
-// counts come from one snapshot; columns follow sqlrow.NetworkTables.
-const countFeedRowsSQL = `SELECT
-	(SELECT count(*) FROM agencies WHERE feed_id = ?1),
-	(SELECT count(*) FROM stations WHERE feed_id = ?1),
-	(SELECT count(*) FROM lines WHERE feed_id = ?1),
-	(SELECT count(*) FROM line_stations WHERE line_id IN (SELECT id FROM lines WHERE feed_id = ?1)),
-	(SELECT count(*) FROM calendars WHERE feed_id = ?1),
-	(SELECT count(*) FROM calendar_exceptions WHERE calendar_id IN (SELECT id FROM calendars WHERE feed_id = ?1)),
-	(SELECT count(*) FROM services WHERE feed_id = ?1),
-	(SELECT count(*) FROM service_stops WHERE service_id IN (SELECT id FROM services WHERE feed_id = ?1)),
-	(SELECT count(*) FROM service_cars WHERE service_id IN (SELECT id FROM services WHERE feed_id = ?1)),
-	(SELECT count(*) FROM transfers WHERE feed_id = ?1),
-	(SELECT count(*) FROM fares WHERE service_id IN (SELECT id FROM services WHERE feed_id = ?1)),
-	(SELECT count(*) FROM fare_bands WHERE feed_id = ?1),
-	(SELECT count(*) FROM gtfs_fares WHERE feed_id = ?1),
-	(SELECT count(*) FROM gtfs_fare_rules WHERE fare_id IN (SELECT id FROM gtfs_fares WHERE feed_id = ?1))`
-
-// deleteFeedSQL empties a feed, children before parents so foreign keys hold.
-var deleteFeedSQL = []string{
-	`DELETE FROM fares WHERE service_id IN (SELECT id FROM services WHERE feed_id = ?1)`,
-	`DELETE FROM service_cars WHERE service_id IN (SELECT id FROM services WHERE feed_id = ?1)`,
-	`DELETE FROM service_stops WHERE service_id IN (SELECT id FROM services WHERE feed_id = ?1)`,
-	`DELETE FROM services WHERE feed_id = ?1`,
-	`DELETE FROM calendar_exceptions WHERE calendar_id IN (SELECT id FROM calendars WHERE feed_id = ?1)`,
-	`DELETE FROM calendars WHERE feed_id = ?1`,
-	`DELETE FROM line_stations WHERE line_id IN (SELECT id FROM lines WHERE feed_id = ?1)`,
-	`DELETE FROM lines WHERE feed_id = ?1`,
-	`DELETE FROM transfers WHERE feed_id = ?1`,
-	`DELETE FROM gtfs_fare_rules WHERE fare_id IN (SELECT id FROM gtfs_fares WHERE feed_id = ?1)`,
-	`DELETE FROM gtfs_fares WHERE feed_id = ?1`,
-	`DELETE FROM fare_bands WHERE feed_id = ?1`,
-	`DELETE FROM stations WHERE feed_id = ?1`,
-	`DELETE FROM agencies WHERE feed_id = ?1`,
+// feedRows selects the feed's rows (?1) of each table of
+// sqlrow.NetworkTables, in that order: parents before children.
+var feedRows = []string{
+	`agencies WHERE feed_id = ?1`,
+	`stations WHERE feed_id = ?1`,
+	`lines WHERE feed_id = ?1`,
+	`line_stations WHERE line_id IN (SELECT id FROM lines WHERE feed_id = ?1)`,
+	`calendars WHERE feed_id = ?1`,
+	`calendar_exceptions WHERE calendar_id IN (SELECT id FROM calendars WHERE feed_id = ?1)`,
+	`services WHERE feed_id = ?1`,
+	`service_stops WHERE service_id IN (SELECT id FROM services WHERE feed_id = ?1)`,
+	`service_cars WHERE service_id IN (SELECT id FROM services WHERE feed_id = ?1)`,
+	`transfers WHERE feed_id = ?1`,
+	`fares WHERE service_id IN (SELECT id FROM services WHERE feed_id = ?1)`,
+	`fare_bands WHERE feed_id = ?1`,
+	`gtfs_fares WHERE feed_id = ?1`,
+	`gtfs_fare_rules WHERE fare_id IN (SELECT id FROM gtfs_fares WHERE feed_id = ?1)`,
 }
+
+// countFeedRowsSQL counts the feed's rows of every table in one statement,
+// so the counts come from one snapshot.
+var countFeedRowsSQL = "SELECT (SELECT count(*) FROM " + strings.Join(feedRows, "), (SELECT count(*) FROM ") + ")"
 
 // ImportBundle replaces the feed's data with the bundle's in one transaction.
 func (s *networkStore) ImportBundle(ctx context.Context, b *network.Bundle) (network.ImportResult, error) {
@@ -72,12 +60,8 @@ func (s *networkStore) ImportBundle(ctx context.Context, b *network.Bundle) (net
 			res.Rows, err = sqlrow.ScanFeedCounts(tx.QueryRowContext(ctx, countFeedRowsSQL, b.Feed.ID))
 			return err
 		}
-		im := &feedImport{ctx: ctx, tx: tx, b: b, rows: map[string]int{}}
-		if err := im.run(); err != nil {
-			return err
-		}
-		res.Rows = im.rows
-		return nil
+		res.Rows, err = importFeed(ctx, tx, b)
+		return err
 	})
 	if err != nil {
 		return network.ImportResult{FeedID: b.Feed.ID}, err
@@ -85,80 +69,45 @@ func (s *networkStore) ImportBundle(ctx context.Context, b *network.Bundle) (net
 	return res, nil
 }
 
-// feedImport is the state of one ImportBundle transaction.
-type feedImport struct {
-	ctx     context.Context
-	tx      *sql.Tx
-	b       *network.Bundle
-	rows    map[string]int
-	written int64
-}
-
-// run writes the whole bundle in its steps; the caller's transaction makes
-// it atomic.
-func (im *feedImport) run() error {
-	for _, step := range []func() error{im.upsertFeed, im.clearFeed, im.putCarTypes, im.checkCarTypesExist, im.writeTables} {
-		if err := step(); err != nil {
-			return err
-		}
-	}
-	if im.b.Progress != nil {
-		im.b.Progress(im.written)
-	}
-	return nil
-}
-
-// upsertFeed creates or updates the feed's own row.
-func (im *feedImport) upsertFeed() error {
-	_, err := im.tx.ExecContext(im.ctx, `INSERT INTO feeds (`+sqlrow.FeedColumns+`)
+// importFeed replaces the feed's rows with the bundle's, parents before
+// children, and returns the rows written per table.
+func importFeed(ctx context.Context, tx *sql.Tx, b *network.Bundle) (map[string]int, error) {
+	_, err := tx.ExecContext(ctx, `INSERT INTO feeds (`+sqlrow.FeedColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, mode = excluded.mode,
 			timezone = excluded.timezone, digest = excluded.digest, imported_at = excluded.imported_at`,
-		sqlrow.FeedValues(im.b.Feed)...)
-	return fault.Wrap(err, "upsert feed")
-}
-
-// clearFeed deletes the rows the feed's previous import wrote.
-func (im *feedImport) clearFeed() error {
-	for _, q := range deleteFeedSQL {
-		if _, err := im.tx.ExecContext(im.ctx, q, im.b.Feed.ID); err != nil {
-			return fault.Wrap(err, "clear feed")
+		sqlrow.FeedValues(b.Feed)...)
+	if err != nil {
+		return nil, fault.Wrap(err, "upsert feed")
+	}
+	for _, rows := range slices.Backward(feedRows) { // children first, so foreign keys hold
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+rows, b.Feed.ID); err != nil {
+			return nil, fault.Wrap(err, "clear feed")
 		}
 	}
-	return nil
-}
-
-// putCarTypes stores the bundle's car types, which are shared across feeds.
-func (im *feedImport) putCarTypes() error {
-	for _, ct := range im.b.CarTypes {
-		if err := putCarType(im.ctx, im.tx, ct); err != nil {
-			return err
+	for _, ct := range b.CarTypes { // shared across feeds
+		if err := putCarType(ctx, tx, ct); err != nil {
+			return nil, err
 		}
 	}
-	return nil
-}
-
-// checkCarTypesExist rejects service cars of a car type neither in the
-// bundle nor stored.
-func (im *feedImport) checkCarTypesExist() error {
-	return sqlrow.CheckCarTypes(im.b, func(code string) (bool, error) {
+	err = sqlrow.CheckCarTypes(b, func(code string) (bool, error) {
 		var n int
-		err := im.tx.QueryRowContext(im.ctx, `SELECT count(*) FROM car_types WHERE code = ?`, code).Scan(&n)
+		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM car_types WHERE code = ?`, code).Scan(&n)
 		return n > 0, err
 	})
-}
-
-// writeTables inserts the rows of every per-feed table, parents first.
-func (im *feedImport) writeTables() error {
-	for _, t := range sqlrow.NetworkTables {
-		im.rows[t] = 0
+	if err != nil {
+		return nil, err
 	}
-	for _, t := range sqlrow.FeedTables(im.b) {
-		if err := im.insert(t.Name, t.Columns, t.Rows); err != nil {
-			return err
+	count := sqlrow.NewImportCount(b)
+	for _, t := range sqlrow.FeedTables(b) {
+		n, err := insert(ctx, tx, t.Name, t.Columns, t.Rows, count)
+		if err != nil {
+			kind, _ := violation(err)
+			return nil, sqlrow.BundleWriteError(err, kind, "insert into", t.Name)
 		}
+		count.Rows[t.Name] = n
 	}
-	return nil
+	return count.Done(), nil
 }
 
 // insertBatchParams bounds the parameters of one multi-row INSERT, well
@@ -166,8 +115,9 @@ func (im *feedImport) writeTables() error {
 const insertBatchParams = 512
 
 // insert writes rows with prepared multi-row INSERTs: fewer statement
-// executions keep SQLite fast on the ~23k stops of a national feed.
-func (im *feedImport) insert(table string, columns []string, rows iter.Seq[[]any]) error {
+// executions keep SQLite fast on the ~23k stops of a national feed. It
+// adds every batch to count (if set) and returns the rows written.
+func insert(ctx context.Context, tx *sql.Tx, table string, columns []string, rows iter.Seq[[]any], count *sqlrow.ImportCount) (int, error) {
 	perBatch := max(1, insertBatchParams/len(columns))
 	query := func(n int) string {
 		tuple := "(" + strings.Repeat("?, ", len(columns)-1) + "?)"
@@ -180,6 +130,7 @@ func (im *feedImport) insert(table string, columns []string, rows iter.Seq[[]any
 			full.Close()
 		}
 	}()
+	written := 0
 	args := make([]any, 0, perBatch*len(columns))
 	flush := func() error {
 		n := len(args) / len(columns)
@@ -187,25 +138,20 @@ func (im *feedImport) insert(table string, columns []string, rows iter.Seq[[]any
 			return nil
 		}
 		var err error
-		if n == perBatch {
-			if full == nil {
-				if full, err = im.tx.PrepareContext(im.ctx, query(n)); err != nil {
-					return fault.Wrap(err, "prepare insert into "+table)
-				}
-			}
-			_, err = full.ExecContext(im.ctx, args...)
-		} else {
-			_, err = im.tx.ExecContext(im.ctx, query(n), args...)
+		if n < perBatch {
+			_, err = tx.ExecContext(ctx, query(n), args...)
+		} else if full != nil {
+			_, err = full.ExecContext(ctx, args...)
+		} else if full, err = tx.PrepareContext(ctx, query(n)); err == nil {
+			_, err = full.ExecContext(ctx, args...)
 		}
 		if err != nil {
-			return bundleInsertError(err, table)
+			return err
 		}
-		im.rows[table] += n
+		written += n
 		args = args[:0]
-		before := im.written
-		im.written += int64(n)
-		if im.b.Progress != nil && im.written/2000 > before/2000 {
-			im.b.Progress(im.written)
+		if count != nil {
+			count.Wrote(n)
 		}
 		return nil
 	}
@@ -213,20 +159,11 @@ func (im *feedImport) insert(table string, columns []string, rows iter.Seq[[]any
 		args = append(args, row...)
 		if len(args) == cap(args) {
 			if err := flush(); err != nil {
-				return err
+				return written, err
 			}
 		}
 	}
-	return flush()
-}
-
-// bundleInsertError turns a constraint violation into an invalid-bundle
-// error instead of a 500.
-func bundleInsertError(err error, table string) error {
-	if kind, _ := violation(err); kind != sqlrow.NoViolation {
-		return sqlrow.BundleConflict(err, table)
-	}
-	return fault.Wrap(err, "insert into "+table)
+	return written, flush()
 }
 
 // putCarType upserts a car type and replaces its seats.
@@ -240,17 +177,9 @@ func putCarType(ctx context.Context, tx *sql.Tx, ct network.CarType) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM car_type_seats WHERE car_type = ?`, ct.Code); err != nil {
 		return fault.Wrap(err, "clear car type seats")
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO car_type_seats (`+strings.Join(sqlrow.CarTypeSeatColumns, ", ")+`) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fault.Wrap(err, "prepare car type seats")
-	}
-	defer stmt.Close()
-	for _, row := range sqlrow.CarTypeSeatRows(ct) {
-		if _, err := stmt.ExecContext(ctx, row...); err != nil {
-			return fault.Wrap(err, "insert car type seat")
-		}
-	}
-	return nil
+	seats := slices.Values(sqlrow.CarTypeSeatRows(ct))
+	_, err = insert(ctx, tx, "car_type_seats", sqlrow.CarTypeSeatColumns, seats, nil)
+	return fault.Wrap(err, "insert car type seats")
 }
 
 // Feeds lists the feeds by ID.
@@ -297,47 +226,35 @@ func (s *networkStore) Lines(ctx context.Context, feedID string) ([]network.Line
 
 // Line returns a line with its ordered stations.
 func (s *networkStore) Line(ctx context.Context, id string) (network.Line, error) {
-	var l network.Line
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		l, err = sqlrow.ScanLine(tx.QueryRowContext(ctx, `SELECT `+sqlrow.LineColumns+` FROM lines WHERE id = ?`, id))
+	return snapshot(ctx, s.DB, func(tx *sql.Tx) (network.Line, error) {
+		l, err := sqlrow.ScanLine(tx.QueryRowContext(ctx, `SELECT `+sqlrow.LineColumns+` FROM lines WHERE id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
-			return fault.Newf(fault.NotFound, "line_not_found", "线路 %s 不存在", "line %s not found", id)
+			return l, fault.Newf(fault.NotFound, "line_not_found", "线路 %s 不存在", "line %s not found", id)
 		}
 		if err != nil {
-			return fault.Wrap(err, "read line")
+			return l, fault.Wrap(err, "read line")
 		}
 		stations, err := lineStations(ctx, tx, `line_id = ?1`, id)
 		l.Stations = stations[id]
-		return err
+		return l, err
 	})
-	if err != nil {
-		return network.Line{}, err
-	}
-	return l, nil
 }
 
 // MetroLines returns the feed's lines that have stations, with their stations.
 func (s *networkStore) MetroLines(ctx context.Context, feedID string) ([]network.Line, error) {
-	var out []network.Line
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		out, err = list(ctx, tx, "list metro lines", sqlrow.ScanLine, `SELECT `+sqlrow.LineColumns+` FROM lines
+	return snapshot(ctx, s.DB, func(tx *sql.Tx) ([]network.Line, error) {
+		out, err := list(ctx, tx, "list metro lines", sqlrow.ScanLine, `SELECT `+sqlrow.LineColumns+` FROM lines
 			WHERE (?1 = '' OR feed_id = ?1) AND EXISTS (SELECT 1 FROM line_stations ls WHERE ls.line_id = lines.id)
 			ORDER BY feed_id, code, id`, feedID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		stations, err := lineStations(ctx, tx, `line_id IN (SELECT id FROM lines WHERE ?1 = '' OR feed_id = ?1)`, feedID)
 		for i := range out {
 			out[i].Stations = stations[out[i].ID]
 		}
-		return err
+		return out, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // lineStations loads the ordered stations of the lines matching where, by line.
@@ -373,53 +290,41 @@ func (s *networkStore) Service(ctx context.Context, id string) (network.Service,
 // services table with one parameter) with their stops and cars, in one
 // read transaction.
 func (s *networkStore) services(ctx context.Context, where string, arg any) ([]network.Service, error) {
-	var out []network.Service
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		out, err = list(ctx, tx, "read services", sqlrow.ScanService,
+	return snapshot(ctx, s.DB, func(tx *sql.Tx) ([]network.Service, error) {
+		out, err := list(ctx, tx, "read services", sqlrow.ScanService,
 			`SELECT `+sqlrow.ServiceColumns+` FROM services WHERE `+where+` ORDER BY feed_id, id`, arg)
 		if err != nil || len(out) == 0 {
-			return err
+			return out, err
 		}
 		stops, err := list(ctx, tx, "read service stops", sqlrow.ScanServiceStop, `SELECT `+sqlrow.ServiceStopColumns+`
 			FROM service_stops WHERE service_id IN (SELECT id FROM services WHERE `+where+`) ORDER BY service_id, seq`, arg)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		cars, err := list(ctx, tx, "read service cars", sqlrow.ScanServiceCar, `SELECT `+sqlrow.ServiceCarColumns+`
 			FROM service_cars WHERE service_id IN (SELECT id FROM services WHERE `+where+`) ORDER BY service_id, car_no`, arg)
 		sqlrow.AttachStopsAndCars(out, stops, cars)
-		return err
+		return out, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // Calendar returns a calendar with its exceptions in date order.
 func (s *networkStore) Calendar(ctx context.Context, id string) (network.Calendar, error) {
-	var c network.Calendar
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		c, err = sqlrow.ScanCalendar(tx.QueryRowContext(ctx, `SELECT `+sqlrow.CalendarColumns+` FROM calendars WHERE id = ?`, id))
+	return snapshot(ctx, s.DB, func(tx *sql.Tx) (network.Calendar, error) {
+		c, err := sqlrow.ScanCalendar(tx.QueryRowContext(ctx, `SELECT `+sqlrow.CalendarColumns+` FROM calendars WHERE id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
-			return fault.Newf(fault.NotFound, "calendar_not_found", "日历 %s 不存在", "calendar %s not found", id)
+			return c, fault.Newf(fault.NotFound, "calendar_not_found", "日历 %s 不存在", "calendar %s not found", id)
 		}
 		if err != nil {
-			return fault.Wrap(err, "read calendar")
+			return c, fault.Wrap(err, "read calendar")
 		}
 		ex, err := list(ctx, tx, "read calendar exceptions", sqlrow.ScanCalendarException,
 			`SELECT `+sqlrow.CalendarExceptionColumns+` FROM calendar_exceptions WHERE calendar_id = ? ORDER BY on_date`, id)
 		if len(ex) > 0 {
 			c.Exceptions = ex
 		}
-		return err
+		return c, err
 	})
-	if err != nil {
-		return network.Calendar{}, err
-	}
-	return c, nil
 }
 
 // Fares returns a service's fares between two stations by class and berth.
@@ -470,23 +375,17 @@ func (s *networkStore) CarTypes(ctx context.Context) ([]network.CarType, error) 
 // car_types with one parameter) with their seats in order, in one read
 // transaction.
 func (s *networkStore) carTypes(ctx context.Context, where string, arg any) ([]network.CarType, error) {
-	var out []network.CarType
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		out, err = list(ctx, tx, "read car types", sqlrow.ScanCarType,
+	return snapshot(ctx, s.DB, func(tx *sql.Tx) ([]network.CarType, error) {
+		out, err := list(ctx, tx, "read car types", sqlrow.ScanCarType,
 			`SELECT `+sqlrow.CarTypeColumns+` FROM car_types WHERE `+where+` ORDER BY code`, arg)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		seats, err := list(ctx, tx, "read car type seats", sqlrow.ScanSeat, `SELECT `+sqlrow.SeatColumns+` FROM car_type_seats
 			WHERE car_type IN (SELECT code FROM car_types WHERE `+where+`) ORDER BY car_type, ord`, arg)
 		sqlrow.AttachSeats(out, seats)
-		return err
+		return out, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // PutCarType creates or replaces a car layout.
@@ -501,4 +400,20 @@ func (s *networkStore) PutCarType(ctx context.Context, ct network.CarType) error
 func (s *networkStore) FareBands(ctx context.Context, feedID string) ([]network.FareBand, error) {
 	return list(ctx, s.read, "read fare bands", sqlrow.ScanFareBand, `SELECT `+sqlrow.FareBandColumns+` FROM fare_bands
 		WHERE feed_id = ? ORDER BY up_to_metres = 0, up_to_metres`, feedID)
+}
+
+// snapshot runs read in one read transaction and returns its result, or
+// the zero value if it fails.
+func snapshot[T any](ctx context.Context, db *DB, read func(*sql.Tx) (T, error)) (T, error) {
+	var out T
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = read(tx)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
 }

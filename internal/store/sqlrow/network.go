@@ -341,13 +341,52 @@ func CheckCarTypes(b *network.Bundle, stored func(code string) (bool, error)) er
 	return nil
 }
 
-// BundleConflict is the invalid-bundle error for a constraint violation
-// while importing into table (typically an ID that already belongs to
-// another feed), instead of a 500.
-func BundleConflict(err error, table string) error {
+// BundleWriteError is err from writing table's rows (op says how, e.g.
+// "insert into"): a constraint violation of any kind is an invalid bundle
+// (typically an ID that already belongs to another feed), not a 500.
+func BundleWriteError(err error, kind Violation, op, table string) error {
+	if kind == NoViolation {
+		return fault.Wrap(err, op+" "+table)
+	}
 	fe := fault.Newf(fault.Invalid, "bundle_conflict", "导入数据与已有数据冲突（%s）", "the bundle conflicts with stored data (%s)", table)
 	fe.Err = err
 	return fe
+}
+
+// ImportCount counts the rows an import writes: Rows per table of
+// NetworkTables, and in all for the bundle's Progress (if set), which hears
+// the total every 2,000 rows and when done.
+type ImportCount struct {
+	Rows     map[string]int
+	written  int64
+	progress func(int64)
+}
+
+// NewImportCount counts an import of b, every table at zero rows.
+func NewImportCount(b *network.Bundle) *ImportCount {
+	c := &ImportCount{Rows: make(map[string]int, len(NetworkTables)), progress: b.Progress}
+	for _, t := range NetworkTables {
+		c.Rows[t] = 0
+	}
+	return c
+}
+
+// Wrote adds n rows written to the total (not to Rows: engines count rows
+// per table as their bulk writes report them).
+func (c *ImportCount) Wrote(n int) {
+	before := c.written
+	c.written += int64(n)
+	if c.progress != nil && c.written/2000 > before/2000 {
+		c.progress(c.written)
+	}
+}
+
+// Done reports the total to Progress and returns Rows.
+func (c *ImportCount) Done() map[string]int {
+	if c.progress != nil {
+		c.progress(c.written)
+	}
+	return c.Rows
 }
 
 // FeedTable is one per-feed table of an import: its columns and the
@@ -367,22 +406,21 @@ func FeedTables(b *network.Bundle) []FeedTable {
 			rowPer(b.Agencies, func(_ int, a network.Agency) []any {
 				return []any{a.ID, feedID, a.Name, a.URL, a.Timezone, a.Lang, a.Phone}
 			})},
-		{"stations", []string{"id", "feed_id", "code", "name_zh", "name_en", "pinyin", "city", "lat", "lon", "parent_id", "url", "wheelchair",
-			"search_code", "search_pinyin", "search_initials", "search_en"},
+		{"stations", columns(StationColumns + ", search_code, search_pinyin, search_initials, search_en"),
 			rowPer(b.Stations, func(_ int, st network.Station) []any {
 				return []any{st.ID, feedID, st.Code, st.NameZH, st.NameEN, st.Pinyin, st.City, st.Lat, st.Lon, st.ParentID, st.URL, st.Wheelchair,
 					strings.ToLower(st.Code), network.SearchPinyin(st.Pinyin), network.PinyinInitials(st.Pinyin), strings.ToLower(st.NameEN)}
 			})},
-		{"lines", []string{"id", "feed_id", "agency_id", "code", "name_zh", "name_en", "route_type", "color", "text_color"},
+		{"lines", columns(LineColumns),
 			rowPer(b.Lines, func(_ int, l network.Line) []any {
 				return []any{l.ID, feedID, l.AgencyID, l.Code, l.NameZH, l.NameEN, l.RouteType, l.Color, l.TextColor}
 			})},
-		{"line_stations", []string{"line_id", "seq", "station_id", "metres"},
+		{"line_stations", columns(LineStationColumns),
 			rowPerChild(b.Lines, func(l network.Line) []network.LineStation { return l.Stations },
 				func(l network.Line, _ int, ls network.LineStation) []any {
 					return []any{l.ID, ls.Seq, ls.StationID, ls.Metres}
 				})},
-		{"calendars", []string{"id", "feed_id", "weekdays", "start_on", "end_on"},
+		{"calendars", columns(CalendarColumns),
 			rowPer(b.Calendars, func(_ int, c network.Calendar) []any {
 				return []any{c.ID, feedID, weekdaysText(c.Weekdays), c.Start.String(), c.End.String()}
 			})},
@@ -391,16 +429,16 @@ func FeedTables(b *network.Bundle) []FeedTable {
 				func(c network.Calendar, _ int, e network.CalendarException) []any {
 					return []any{c.ID, e.Date.String(), e.Added}
 				})},
-		{"services", []string{"id", "feed_id", "line_id", "number", "calendar_id", "headsign", "direction_id", "shape_id"},
+		{"services", columns(ServiceColumns),
 			rowPer(b.Services, func(_ int, sv network.Service) []any {
 				return []any{sv.ID, feedID, sv.LineID, sv.Number, sv.CalendarID, sv.Headsign, sv.DirectionID, sv.ShapeID}
 			})},
-		{"service_stops", []string{"service_id", "seq", "station_id", "arrive", "depart", "metres", "pickup", "drop_off"},
+		{"service_stops", columns(ServiceStopColumns),
 			rowPerChild(b.Services, func(sv network.Service) []network.Stop { return sv.Stops },
 				func(sv network.Service, _ int, st network.Stop) []any {
 					return []any{sv.ID, st.Seq, st.StationID, st.Arrive, st.Depart, st.Metres, st.Pickup, st.DropOff}
 				})},
-		{"service_cars", []string{"service_id", "car_no", "car_type"},
+		{"service_cars", columns(ServiceCarColumns),
 			rowPerChild(b.Services, func(sv network.Service) []network.Car { return sv.Cars },
 				func(sv network.Service, _ int, c network.Car) []any { return []any{sv.ID, c.No, c.CarType} })},
 		{"transfers", []string{"feed_id", "ord", "from_station_id", "to_station_id", "from_line_id", "to_line_id",
@@ -408,9 +446,9 @@ func FeedTables(b *network.Bundle) []FeedTable {
 			rowPer(b.Transfers, func(i int, t network.Transfer) []any {
 				return []any{feedID, i, t.FromStationID, t.ToStationID, t.FromLineID, t.ToLineID, t.FromServiceID, t.ToServiceID, t.Type, t.MinSeconds}
 			})},
-		{"fares", []string{"service_id", "from_station_id", "to_station_id", "seat_class", "berth", "fen"},
+		{"fares", columns(FareColumns),
 			rowPer(b.Fares, func(_ int, f network.Fare) []any { return FareValues(f) })},
-		{"fare_bands", []string{"feed_id", "up_to_metres", "fen"},
+		{"fare_bands", columns(FareBandColumns),
 			rowPer(b.FareBands, func(_ int, fb network.FareBand) []any { return []any{feedID, fb.UpToMetres, fb.Fen} })},
 		{"gtfs_fares", []string{"id", "feed_id", "price_minor", "currency", "payment_method", "transfers", "agency_id", "transfer_duration"},
 			rowPer(b.GTFSFares, func(_ int, g network.GTFSFare) []any {
@@ -423,6 +461,9 @@ func FeedTables(b *network.Bundle) []FeedTable {
 				})},
 	}
 }
+
+// columns splits a column list such as LineColumns into its names.
+func columns(list string) []string { return strings.Split(list, ", ") }
 
 // rowPer yields row(i, item) for each item, with its index.
 func rowPer[T any](items []T, row func(int, T) []any) iter.Seq[[]any] {
