@@ -34,9 +34,7 @@ func (s *idempotencyStore) Claim(ctx context.Context, r idempotency.Record, now 
 		if err != nil {
 			return fault.Wrap(err, "claim idempotency key")
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fault.Wrap(err, "claim idempotency key")
-		} else if n == 1 {
+		if n, _ := res.RowsAffected(); n == 1 {
 			held, claimed = r, true
 			return nil
 		}
@@ -58,11 +56,7 @@ func (s *idempotencyStore) Complete(ctx context.Context, scope, key string, resp
 		if err != nil {
 			return fault.Wrap(err, "complete idempotency key")
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fault.Wrap(err, "complete idempotency key")
-		}
-		if n == 0 {
+		if n, _ := res.RowsAffected(); n == 0 {
 			return idempotency.ErrClaimLost
 		}
 		return nil
@@ -80,10 +74,9 @@ func (s *idempotencyStore) Sweep(ctx context.Context, cutoff time.Time) (int64, 
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`, sqlrow.At(cutoff))
-		if err != nil {
-			return fault.Wrap(err, "sweep idempotency keys")
+		if err == nil {
+			n, _ = res.RowsAffected()
 		}
-		n, err = res.RowsAffected()
 		return fault.Wrap(err, "sweep idempotency keys")
 	})
 	return n, err

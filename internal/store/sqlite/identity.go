@@ -55,11 +55,7 @@ func (s *identityStore) SetPassword(ctx context.Context, id int64, hash string) 
 		if err != nil {
 			return fault.Wrap(err, "set password")
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fault.Wrap(err, "set password")
-		}
-		if n == 0 {
+		if n, _ := res.RowsAffected(); n == 0 {
 			return sqlrow.ErrAccountNotFound
 		}
 		return nil
@@ -106,10 +102,9 @@ func (s *identityStore) DeleteExpiredTokens(ctx context.Context, now time.Time) 
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at < ?`, sqlrow.At(now))
-		if err != nil {
-			return fault.Wrap(err, "delete expired tokens")
+		if err == nil {
+			n, _ = res.RowsAffected()
 		}
-		n, err = res.RowsAffected()
 		return fault.Wrap(err, "delete expired tokens")
 	})
 	return int(n), err

@@ -57,21 +57,14 @@ func (s *subsidyStore) CreateEnrolment(ctx context.Context, e *subsidy.Enrolment
 		return err
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO subsidy_enrolments (account_id, scheme_id, state, awaiting, valid_until, events, body)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, scheme_id) WHERE state = 'applied' DO NOTHING`,
-			e.Account, e.SchemeID, string(e.State), e.Awaiting(), sqlrow.AtOrNull(e.Until), len(e.History), body)
-		if v, _ := violation(err); v == sqlrow.ForeignKey {
-			return subsidy.ErrSchemeNotFound
-		}
-		if err != nil {
-			return fault.Wrap(err, "store enrolment")
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		err := tx.QueryRowContext(ctx, `INSERT INTO subsidy_enrolments (account_id, scheme_id, state, awaiting, valid_until, events, body)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, scheme_id) WHERE state = 'applied' DO NOTHING RETURNING id`,
+			e.Account, e.SchemeID, string(e.State), e.Awaiting(), sqlrow.AtOrNull(e.Until), len(e.History), body).Scan(&e.ID)
+		if errors.Is(err, sql.ErrNoRows) {
 			return subsidy.ErrPending
 		}
-		id, err := res.LastInsertId()
-		if err == nil {
-			e.ID = id
+		if v, _ := violation(err); v == sqlrow.ForeignKey {
+			return subsidy.ErrSchemeNotFound
 		}
 		return fault.Wrap(err, "store enrolment")
 	})
@@ -131,11 +124,8 @@ func (s *subsidyStore) UpdateEnrolment(ctx context.Context, e subsidy.Enrolment)
 			return nil
 		}
 		var one int
-		switch err := tx.QueryRowContext(ctx, `SELECT 1 FROM subsidy_enrolments WHERE id = ?`, e.ID).Scan(&one); {
-		case errors.Is(err, sql.ErrNoRows):
-			return subsidy.ErrEnrolmentNotFound
-		case err != nil:
-			return fault.Wrap(err, "update enrolment")
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM subsidy_enrolments WHERE id = ?`, e.ID).Scan(&one); err != nil {
+			return sqlrow.NoRowsAs(fault.Wrap(err, "update enrolment"), subsidy.ErrEnrolmentNotFound)
 		}
 		return subsidy.ErrStale
 	})
