@@ -41,10 +41,8 @@ func (s *governanceStore) Setting(ctx context.Context, name string) (string, err
 
 // SetSetting stores a JSON setting.
 func (s *governanceStore) SetSetting(ctx context.Context, name, value string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
-		return fault.Wrap(err, "save setting")
-	})
+	_, err := s.execCount(ctx, "save setting", `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	return err
 }
 
 // qTransactions reads one row per ticket of the orders placed in a window.

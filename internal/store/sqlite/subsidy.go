@@ -27,17 +27,12 @@ func (s *subsidyStore) CreateScheme(ctx context.Context, sc subsidy.Scheme, at t
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO subsidy_schemes (id, grp, campaign_id, created_at, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			sc.ID, string(sc.Group), sc.CampaignID, sqlrow.At(at), body)
-		if err != nil {
-			return fault.Wrap(err, "store scheme")
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return subsidy.ErrSchemeExists
-		}
-		return nil
-	})
+	n, err := s.execCount(ctx, "store scheme", `INSERT INTO subsidy_schemes (id, grp, campaign_id, created_at, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		sc.ID, string(sc.Group), sc.CampaignID, sqlrow.At(at), body)
+	if err == nil && n == 0 {
+		return subsidy.ErrSchemeExists
+	}
+	return err
 }
 
 // Scheme returns a scheme by ID.
