@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -28,10 +27,7 @@ var _ governance.Store = (*governanceStore)(nil)
 func (s *governanceStore) Setting(ctx context.Context, name string) (string, error) {
 	var v string
 	err := s.pool.QueryRow(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
-	}
-	return v, fault.Wrap(err, "read setting")
+	return v, sqlrow.NoRowsAs(fault.Wrap(err, "read setting"), nil) // unset reads as ""
 }
 
 // SetSetting stores a JSON setting.
@@ -142,7 +138,7 @@ func (s *governanceStore) Members(ctx context.Context, f governance.MemberFilter
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	limit, offset := sqlrow.MemberPage(f)
+	limit, offset := sqlrow.Page(f.Limit, f.Offset)
 	q += ` ORDER BY id DESC LIMIT ` + arg(limit) + ` OFFSET ` + arg(offset)
 	return list(ctx, s.pool, "list memberships", sqlrow.ScanMember, q, args...)
 }
@@ -153,11 +149,8 @@ func (s *governanceStore) Member(ctx context.Context, id int64) (governance.Memb
 	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		m, err = sqlrow.ScanMember(tx.QueryRow(ctx, `SELECT `+sqlrow.MemberColumns+` FROM list_members WHERE id = $1`, id))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return sqlrow.ErrMemberNotFound
-		}
 		if err != nil {
-			return fault.Wrap(err, "read membership")
+			return sqlrow.NoRowsAs(fault.Wrap(err, "read membership"), sqlrow.ErrMemberNotFound)
 		}
 		m.Events, err = list(ctx, tx, "read membership audit", sqlrow.ScanAudit,
 			`SELECT `+sqlrow.AuditColumns+` FROM list_member_events WHERE member_id = $1 ORDER BY id`, id)
@@ -189,11 +182,10 @@ func (s *governanceStore) AddMember(ctx context.Context, m *governance.Membershi
 		a.MemberID = id
 		return govAudit(ctx, tx, a)
 	})
-	if err != nil {
-		return fault.Wrap(err, "add membership")
+	if err == nil {
+		m.ID = id
 	}
-	m.ID = id
-	return nil
+	return fault.Wrap(err, "add membership")
 }
 
 // govUpdate runs a conditional update of membership id in a transaction
@@ -210,18 +202,12 @@ func (s *governanceStore) govUpdate(ctx context.Context, id int64, a governance.
 		if tag.RowsAffected() == 0 { // lifted, or not there at all
 			var one int
 			err = tx.QueryRow(ctx, `SELECT 1 FROM list_members WHERE id = $1`, id).Scan(&one)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return sqlrow.ErrMemberNotFound
-			}
-			return fault.Wrap(err, "find membership")
+			return sqlrow.NoRowsAs(fault.Wrap(err, "find membership"), sqlrow.ErrMemberNotFound)
 		}
 		ok, a.MemberID = true, id
 		return govAudit(ctx, tx, a)
 	})
-	if err != nil {
-		return false, fault.Wrap(err, what)
-	}
-	return ok, nil
+	return ok && err == nil, fault.Wrap(err, what)
 }
 
 // ExtendMember moves the expiry of a membership that was not lifted.

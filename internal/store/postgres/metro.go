@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -84,10 +83,7 @@ func (s *metroStore) AddTrips(ctx context.Context, trips []metro.Trip, cleared [
 // Trip returns a trip by ID.
 func (s *metroStore) Trip(ctx context.Context, id string) (metro.Trip, error) {
 	t, err := sqlrow.ScanTrip(s.pool.QueryRow(ctx, `SELECT `+sqlrow.TripColumns+` FROM metro_trips WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return t, metro.ErrTripNotFound
-	}
-	return t, fault.Wrap(err, "scan trip")
+	return t, sqlrow.NoRowsAs(fault.Wrap(err, "scan trip"), metro.ErrTripNotFound)
 }
 
 // AccountTrips returns an account's trips begun in [from, until).
@@ -222,10 +218,7 @@ func (s *metroStore) Settle(ctx context.Context, lines []metro.Settlement) error
 func (s *metroStore) Settlement(ctx context.Context, tripID string) (metro.Settlement, error) {
 	l, err := sqlrow.ScanSettlement(s.pool.QueryRow(ctx, `SELECT `+sqlrow.SettlementColumns+`
 		FROM metro_settlements s JOIN metro_trips t ON t.seq = s.trip_seq WHERE t.id = $1`, tripID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return l, metro.ErrSettlementNotFound
-	}
-	return l, fault.Wrap(err, "read settlement")
+	return l, sqlrow.NoRowsAs(fault.Wrap(err, "read settlement"), metro.ErrSettlementNotFound)
 }
 
 // tripStart is when a trip began: its entry, or its exit when it has none.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"piao/internal/fault"
 	"piao/internal/store/sqlrow"
@@ -60,7 +59,7 @@ func (s *subsidyStore) CreateEnrolment(ctx context.Context, e *subsidy.Enrolment
 	}
 	err = s.pool.QueryRow(ctx, `INSERT INTO subsidy_enrolments (account_id, scheme_id, state, awaiting, valid_until, events, body)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_id, scheme_id) WHERE state = 'applied' DO NOTHING RETURNING id`,
-		e.Account, e.SchemeID, string(e.State), e.Awaiting(), pgtype.Timestamptz{Time: e.Until, Valid: !e.Until.IsZero()}, len(e.History), body).Scan(&e.ID)
+		e.Account, e.SchemeID, string(e.State), e.Awaiting(), sqlrow.AtOrNull(e.Until), len(e.History), body).Scan(&e.ID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return subsidy.ErrPending
 	}
@@ -115,7 +114,7 @@ func (s *subsidyStore) UpdateEnrolment(ctx context.Context, e subsidy.Enrolment)
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE subsidy_enrolments SET state = $1, awaiting = $2, valid_until = $3, events = $4, body = $5 WHERE id = $6 AND events = $7`,
-			string(e.State), e.Awaiting(), pgtype.Timestamptz{Time: e.Until, Valid: !e.Until.IsZero()}, len(e.History), body, e.ID, len(e.History)-1)
+			string(e.State), e.Awaiting(), sqlrow.AtOrNull(e.Until), len(e.History), body, e.ID, len(e.History)-1)
 		if err != nil {
 			return fault.Wrap(err, "update enrolment")
 		}
@@ -123,11 +122,8 @@ func (s *subsidyStore) UpdateEnrolment(ctx context.Context, e subsidy.Enrolment)
 			return nil
 		}
 		var one int
-		switch err := tx.QueryRow(ctx, `SELECT 1 FROM subsidy_enrolments WHERE id = $1`, e.ID).Scan(&one); {
-		case errors.Is(err, pgx.ErrNoRows):
-			return subsidy.ErrEnrolmentNotFound
-		case err != nil:
-			return fault.Wrap(err, "update enrolment")
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM subsidy_enrolments WHERE id = $1`, e.ID).Scan(&one); err != nil {
+			return sqlrow.NoRowsAs(fault.Wrap(err, "update enrolment"), subsidy.ErrEnrolmentNotFound)
 		}
 		return subsidy.ErrStale
 	})

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -37,18 +36,13 @@ const (
 func (s *governanceStore) Setting(ctx context.Context, name string) (string, error) {
 	var v string
 	err := s.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return v, fault.Wrap(err, "read setting")
+	return v, sqlrow.NoRowsAs(fault.Wrap(err, "read setting"), nil) // unset reads as ""
 }
 
 // SetSetting stores a JSON setting.
 func (s *governanceStore) SetSetting(ctx context.Context, name, value string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
-		return fault.Wrap(err, "save setting")
-	})
+	_, err := s.execCount(ctx, "save setting", `INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	return err
 }
 
 // qTransactions reads one row per ticket of the orders placed in a window.
@@ -199,7 +193,7 @@ func (s *governanceStore) Members(ctx context.Context, f governance.MemberFilter
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	limit, offset := sqlrow.MemberPage(f)
+	limit, offset := sqlrow.Page(f.Limit, f.Offset)
 	return list(ctx, s.read, "list memberships", sqlrow.ScanMember, q+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 }
 
@@ -209,11 +203,8 @@ func (s *governanceStore) Member(ctx context.Context, id int64) (governance.Memb
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		m, err = sqlrow.ScanMember(tx.QueryRowContext(ctx, `SELECT `+sqlrow.MemberColumns+` FROM list_members WHERE id = ?`, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return sqlrow.ErrMemberNotFound
-		}
 		if err != nil {
-			return fault.Wrap(err, "read membership")
+			return sqlrow.NoRowsAs(fault.Wrap(err, "read membership"), sqlrow.ErrMemberNotFound)
 		}
 		m.Events, err = list(ctx, tx, "read membership audit", sqlrow.ScanAudit,
 			`SELECT `+sqlrow.AuditColumns+` FROM list_member_events WHERE member_id = ? ORDER BY id`, id)
@@ -249,11 +240,10 @@ func (s *governanceStore) AddMember(ctx context.Context, m *governance.Membershi
 		a.MemberID = id
 		return govAudit(ctx, tx, a)
 	})
-	if err != nil {
-		return err
+	if err == nil {
+		m.ID = id
 	}
-	m.ID = id
-	return nil
+	return err
 }
 
 // govUpdate runs a conditional update of membership id in a transaction
@@ -274,10 +264,7 @@ func (s *governanceStore) govUpdate(ctx context.Context, id int64, a governance.
 		if n == 0 { // lifted, or not there at all
 			var one int
 			err = tx.QueryRowContext(ctx, `SELECT 1 FROM list_members WHERE id = ?`, id).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
-				return sqlrow.ErrMemberNotFound
-			}
-			return fault.Wrap(err, "find membership")
+			return sqlrow.NoRowsAs(fault.Wrap(err, "find membership"), sqlrow.ErrMemberNotFound)
 		}
 		ok, a.MemberID = true, id
 		return govAudit(ctx, tx, a)

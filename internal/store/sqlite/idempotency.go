@@ -34,9 +34,7 @@ func (s *idempotencyStore) Claim(ctx context.Context, r idempotency.Record, now 
 		if err != nil {
 			return fault.Wrap(err, "claim idempotency key")
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fault.Wrap(err, "claim idempotency key")
-		} else if n == 1 {
+		if n, _ := res.RowsAffected(); n == 1 {
 			held, claimed = r, true
 			return nil
 		}
@@ -51,40 +49,20 @@ func (s *idempotencyStore) Claim(ctx context.Context, r idempotency.Record, now 
 }
 
 func (s *idempotencyStore) Complete(ctx context.Context, scope, key string, resp idempotency.Response) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET status = 'completed', resp_status = ?, content_type = ?, location = ?, resp_body = ?
-			WHERE scope = ? AND idem_key = ? AND status = 'in_progress'`,
-			resp.Status, resp.ContentType, resp.Location, sqlrow.ResponseBody(resp), scope, key)
-		if err != nil {
-			return fault.Wrap(err, "complete idempotency key")
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fault.Wrap(err, "complete idempotency key")
-		}
-		if n == 0 {
-			return idempotency.ErrClaimLost
-		}
-		return nil
-	})
+	n, err := s.execCount(ctx, "complete idempotency key", `UPDATE idempotency_keys SET status = 'completed', resp_status = ?, content_type = ?, location = ?, resp_body = ?
+		WHERE scope = ? AND idem_key = ? AND status = 'in_progress'`,
+		resp.Status, resp.ContentType, resp.Location, sqlrow.ResponseBody(resp), scope, key)
+	if err == nil && n == 0 {
+		return idempotency.ErrClaimLost
+	}
+	return err
 }
 
 func (s *idempotencyStore) Release(ctx context.Context, scope, key string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND status = 'in_progress'`, scope, key)
-		return fault.Wrap(err, "release idempotency key")
-	})
+	_, err := s.execCount(ctx, "release idempotency key", `DELETE FROM idempotency_keys WHERE scope = ? AND idem_key = ? AND status = 'in_progress'`, scope, key)
+	return err
 }
 
 func (s *idempotencyStore) Sweep(ctx context.Context, cutoff time.Time) (int64, error) {
-	var n int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`, sqlrow.At(cutoff))
-		if err != nil {
-			return fault.Wrap(err, "sweep idempotency keys")
-		}
-		n, err = res.RowsAffected()
-		return fault.Wrap(err, "sweep idempotency keys")
-	})
-	return n, err
+	return s.execCount(ctx, "sweep idempotency keys", `DELETE FROM idempotency_keys WHERE created_at < ?`, sqlrow.At(cutoff))
 }

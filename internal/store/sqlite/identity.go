@@ -50,34 +50,22 @@ func (s *identityStore) AccountByID(ctx context.Context, id int64) (identity.Acc
 
 // SetPassword replaces an account's password hash.
 func (s *identityStore) SetPassword(ctx context.Context, id int64, hash string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE accounts SET password_hash = ? WHERE id = ?`, hash, id)
-		if err != nil {
-			return fault.Wrap(err, "set password")
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fault.Wrap(err, "set password")
-		}
-		if n == 0 {
-			return sqlrow.ErrAccountNotFound
-		}
-		return nil
-	})
+	n, err := s.execCount(ctx, "set password", `UPDATE accounts SET password_hash = ? WHERE id = ?`, hash, id)
+	if err == nil && n == 0 {
+		return sqlrow.ErrAccountNotFound
+	}
+	return err
 }
 
 // CreateToken stores a token; a token for a missing account is not found.
 func (s *identityStore) CreateToken(ctx context.Context, t identity.Token) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx,
-			`INSERT INTO tokens (hash, account_id, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-			t.Hash, t.AccountID, string(t.Kind), sqlrow.At(t.CreatedAt), sqlrow.At(t.ExpiresAt))
-		return err
-	})
+	_, err := s.execCount(ctx, "create token",
+		`INSERT INTO tokens (hash, account_id, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		t.Hash, t.AccountID, string(t.Kind), sqlrow.At(t.CreatedAt), sqlrow.At(t.ExpiresAt))
 	if v, _ := violation(err); v == sqlrow.ForeignKey {
 		return sqlrow.ErrAccountNotFound
 	}
-	return fault.Wrap(err, "create token")
+	return err
 }
 
 // TokenByHash returns the token with that hash, expired or not.
@@ -85,32 +73,35 @@ func (s *identityStore) TokenByHash(ctx context.Context, hash []byte) (identity.
 	return sqlrow.ScanToken(s.queryRowHot(ctx, `SELECT `+sqlrow.TokenColumns+` FROM tokens WHERE hash = ?`, hash))
 }
 
-// qCredential reads a token and its account in one statement.
-const qCredential = `SELECT ` + sqlrow.CredentialColumns + ` FROM tokens t JOIN accounts a ON a.id = t.account_id WHERE t.hash = ?`
-
 // Credential returns a token and its account in one read.
 func (s *identityStore) Credential(ctx context.Context, hash []byte) (identity.Token, identity.Account, error) {
-	return sqlrow.ScanCredential(s.queryRowHot(ctx, qCredential, hash))
+	return sqlrow.ScanCredential(s.queryRowHot(ctx,
+		`SELECT `+sqlrow.CredentialColumns+` FROM tokens t JOIN accounts a ON a.id = t.account_id WHERE t.hash = ?`, hash))
 }
 
 // DeleteToken removes a token; removing a missing token is not an error.
 func (s *identityStore) DeleteToken(ctx context.Context, hash []byte) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE hash = ?`, hash)
-		return fault.Wrap(err, "delete token")
-	})
+	_, err := s.execCount(ctx, "delete token", `DELETE FROM tokens WHERE hash = ?`, hash)
+	return err
 }
 
 // DeleteExpiredTokens removes tokens that expired before now and returns how many.
 func (s *identityStore) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
-	var n int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at < ?`, sqlrow.At(now))
-		if err != nil {
-			return fault.Wrap(err, "delete expired tokens")
-		}
-		n, err = res.RowsAffected()
-		return fault.Wrap(err, "delete expired tokens")
-	})
+	n, err := s.execCount(ctx, "delete expired tokens", `DELETE FROM tokens WHERE expires_at < ?`, sqlrow.At(now))
 	return int(n), err
+}
+
+// execCount runs one statement in a write transaction and returns how
+// many rows it changed; what names it in errors. (It is the SQLite side
+// of PostgreSQL's pool.Exec and belongs in db.go.)
+func (db *DB) execCount(ctx context.Context, what, query string, args ...any) (int64, error) {
+	var n int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err == nil {
+			n, _ = res.RowsAffected()
+		}
+		return fault.Wrap(err, what)
+	})
+	return n, err
 }

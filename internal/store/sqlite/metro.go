@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -130,10 +129,7 @@ func (b *bulk) close() {
 // Trip returns a trip by ID.
 func (s *metroStore) Trip(ctx context.Context, id string) (metro.Trip, error) {
 	t, err := sqlrow.ScanTrip(s.read.QueryRowContext(ctx, `SELECT `+sqlrow.TripColumns+` FROM metro_trips WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, metro.ErrTripNotFound
-	}
-	return t, fault.Wrap(err, "scan trip")
+	return t, sqlrow.NoRowsAs(fault.Wrap(err, "scan trip"), metro.ErrTripNotFound)
 }
 
 // AccountTrips returns an account's trips begun in [from, until).
@@ -343,10 +339,7 @@ func (s *metroStore) GrantGroups(ctx context.Context, grants []metro.AccountGrou
 func (s *metroStore) Settlement(ctx context.Context, tripID string) (metro.Settlement, error) {
 	l, err := sqlrow.ScanSettlement(s.read.QueryRowContext(ctx, `SELECT `+sqlrow.SettlementColumns+`
 		FROM metro_settlements s JOIN metro_trips t ON t.seq = s.trip_seq WHERE t.id = ?`, tripID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return l, metro.ErrSettlementNotFound
-	}
-	return l, fault.Wrap(err, "read settlement")
+	return l, sqlrow.NoRowsAs(fault.Wrap(err, "read settlement"), metro.ErrSettlementNotFound)
 }
 
 // tripStart is when a trip began: its entry, or its exit when it has none.

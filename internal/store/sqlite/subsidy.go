@@ -27,17 +27,12 @@ func (s *subsidyStore) CreateScheme(ctx context.Context, sc subsidy.Scheme, at t
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO subsidy_schemes (id, grp, campaign_id, created_at, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			sc.ID, string(sc.Group), sc.CampaignID, sqlrow.At(at), body)
-		if err != nil {
-			return fault.Wrap(err, "store scheme")
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return subsidy.ErrSchemeExists
-		}
-		return nil
-	})
+	n, err := s.execCount(ctx, "store scheme", `INSERT INTO subsidy_schemes (id, grp, campaign_id, created_at, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		sc.ID, string(sc.Group), sc.CampaignID, sqlrow.At(at), body)
+	if err == nil && n == 0 {
+		return subsidy.ErrSchemeExists
+	}
+	return err
 }
 
 // Scheme returns a scheme by ID.
@@ -57,21 +52,14 @@ func (s *subsidyStore) CreateEnrolment(ctx context.Context, e *subsidy.Enrolment
 		return err
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO subsidy_enrolments (account_id, scheme_id, state, awaiting, valid_until, events, body)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, scheme_id) WHERE state = 'applied' DO NOTHING`,
-			e.Account, e.SchemeID, string(e.State), e.Awaiting(), sqlrow.AtOrNull(e.Until), len(e.History), body)
-		if v, _ := violation(err); v == sqlrow.ForeignKey {
-			return subsidy.ErrSchemeNotFound
-		}
-		if err != nil {
-			return fault.Wrap(err, "store enrolment")
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		err := tx.QueryRowContext(ctx, `INSERT INTO subsidy_enrolments (account_id, scheme_id, state, awaiting, valid_until, events, body)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, scheme_id) WHERE state = 'applied' DO NOTHING RETURNING id`,
+			e.Account, e.SchemeID, string(e.State), e.Awaiting(), sqlrow.AtOrNull(e.Until), len(e.History), body).Scan(&e.ID)
+		if errors.Is(err, sql.ErrNoRows) {
 			return subsidy.ErrPending
 		}
-		id, err := res.LastInsertId()
-		if err == nil {
-			e.ID = id
+		if v, _ := violation(err); v == sqlrow.ForeignKey {
+			return subsidy.ErrSchemeNotFound
 		}
 		return fault.Wrap(err, "store enrolment")
 	})
@@ -131,11 +119,8 @@ func (s *subsidyStore) UpdateEnrolment(ctx context.Context, e subsidy.Enrolment)
 			return nil
 		}
 		var one int
-		switch err := tx.QueryRowContext(ctx, `SELECT 1 FROM subsidy_enrolments WHERE id = ?`, e.ID).Scan(&one); {
-		case errors.Is(err, sql.ErrNoRows):
-			return subsidy.ErrEnrolmentNotFound
-		case err != nil:
-			return fault.Wrap(err, "update enrolment")
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM subsidy_enrolments WHERE id = ?`, e.ID).Scan(&one); err != nil {
+			return sqlrow.NoRowsAs(fault.Wrap(err, "update enrolment"), subsidy.ErrEnrolmentNotFound)
 		}
 		return subsidy.ErrStale
 	})

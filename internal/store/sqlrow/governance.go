@@ -63,15 +63,6 @@ func ScanMember(r Row) (governance.Membership, error) {
 	return m, err
 }
 
-// MemberPage applies MemberFilter's default and maximum page size.
-func MemberPage(f governance.MemberFilter) (limit, offset int) {
-	limit = f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	return min(limit, 1000), max(f.Offset, 0)
-}
-
 // AuditColumns are the columns ScanAudit reads from list_member_events.
 const AuditColumns = `member_id, at, actor, action, detail`
 

@@ -34,11 +34,9 @@ func ScanEnrolment(r Row) (subsidy.Enrolment, error) {
 	if err := r.Scan(&id, &body); err != nil {
 		return e, noRowAs(err, subsidy.ErrEnrolmentNotFound, "read enrolment")
 	}
-	if err := json.Unmarshal([]byte(body), &e); err != nil {
-		return e, fault.Wrap(err, "decode enrolment")
-	}
+	err := json.Unmarshal([]byte(body), &e)
 	e.ID = id
-	return e, nil
+	return e, fault.Wrap(err, "decode enrolment")
 }
 
 // EnrolmentBody is an enrolment's body column: its JSON without the ID,
