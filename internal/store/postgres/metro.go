@@ -127,7 +127,7 @@ func (s *metroStore) Holdings(ctx context.Context, feed string, since time.Time)
 		if err != nil {
 			return err
 		}
-		gifted, err := list(ctx, tx, "list gifts", sqlrow.ScanInt64, `SELECT ticket_id FROM gifts WHERE state = 'accepted'`)
+		gifted, err := list(ctx, tx, "list gifts", sqlrow.ScanOne[int64], `SELECT ticket_id FROM gifts WHERE state = 'accepted'`)
 		if err != nil {
 			return err
 		}

@@ -160,3 +160,18 @@ func list[T any](ctx context.Context, q querier, what string, scan func(sqlrow.R
 	defer rows.Close()
 	return sqlrow.Collect(rows, what, scan)
 }
+
+// execCount runs one statement in a write transaction and returns how
+// many rows it changed; what names it in errors. It is the SQLite side of
+// PostgreSQL's pool.Exec.
+func (db *DB) execCount(ctx context.Context, what, query string, args ...any) (int64, error) {
+	var n int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err == nil {
+			n, _ = res.RowsAffected()
+		}
+		return fault.Wrap(err, what)
+	})
+	return n, err
+}

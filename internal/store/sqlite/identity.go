@@ -90,18 +90,3 @@ func (s *identityStore) DeleteExpiredTokens(ctx context.Context, now time.Time) 
 	n, err := s.execCount(ctx, "delete expired tokens", `DELETE FROM tokens WHERE expires_at < ?`, sqlrow.At(now))
 	return int(n), err
 }
-
-// execCount runs one statement in a write transaction and returns how
-// many rows it changed; what names it in errors. (It is the SQLite side
-// of PostgreSQL's pool.Exec and belongs in db.go.)
-func (db *DB) execCount(ctx context.Context, what, query string, args ...any) (int64, error) {
-	var n int64
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, query, args...)
-		if err == nil {
-			n, _ = res.RowsAffected()
-		}
-		return fault.Wrap(err, what)
-	})
-	return n, err
-}

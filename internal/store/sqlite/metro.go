@@ -173,7 +173,7 @@ func (s *metroStore) Unsettled(ctx context.Context, feed string, afterSeq int64,
 			if err := rows.Err(); err != nil || read == 0 {
 				return fault.Wrap(err, "list trips")
 			}
-			settled, err := list(ctx, tx, "list settled trips", sqlrow.ScanInt64,
+			settled, err := list(ctx, tx, "list settled trips", sqlrow.ScanOne[int64],
 				`SELECT trip_seq FROM metro_settlements WHERE trip_seq > ? AND trip_seq <= ?`, afterSeq, out[len(out)-1].Seq)
 			if err != nil {
 				return err
@@ -235,7 +235,7 @@ func (s *metroStore) Holdings(ctx context.Context, feed string, since time.Time)
 		if err != nil {
 			return err
 		}
-		gifted, err := list(ctx, tx, "list gifts", sqlrow.ScanInt64, `SELECT ticket_id FROM gifts WHERE state = 'accepted'`)
+		gifted, err := list(ctx, tx, "list gifts", sqlrow.ScanOne[int64], `SELECT ticket_id FROM gifts WHERE state = 'accepted'`)
 		if err != nil {
 			return err
 		}

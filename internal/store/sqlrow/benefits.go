@@ -26,24 +26,6 @@ var (
 	ErrRideOtherAccount = fault.New(fault.Conflict, "ride_other_account", "该行程已由其他账户结算", "this ride was settled for another account")
 )
 
-// NoRowsAs is notFound when a single-row read found no row, else err. Both
-// drivers' "no rows" errors are sql.ErrNoRows (pgx.ErrNoRows wraps it).
-// (Not benefits-specific; it lives here until a second domain needs it.)
-func NoRowsAs(err, notFound error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return notFound
-	}
-	return err
-}
-
-// Page bounds a page of a list: 100 rows by default, at most 1000.
-func Page(limit, offset int) (int, int) {
-	if limit <= 0 {
-		limit = 100
-	}
-	return min(limit, 1000), max(offset, 0)
-}
-
 // ProductColumns are the columns ScanProduct reads from benefit_products.
 const ProductColumns = `id, body`
 
@@ -286,13 +268,6 @@ func ScanTally[K any](r Row) (Tally[K], error) {
 	var t Tally[K]
 	err := r.Scan(&t.Key, &t.N)
 	return t, fault.Wrap(err, "scan count")
-}
-
-// ScanOne reads a row of one column. (Not benefits-specific either.)
-func ScanOne[T any](r Row) (T, error) {
-	var v T
-	err := r.Scan(&v)
-	return v, fault.Wrap(err, "scan value")
 }
 
 // AddHours adds counts by hour (each a time within its hour) to hourly,

@@ -28,13 +28,6 @@ func FromMilli(ms int64) time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
-// ScanInt64 scans a row of one integer (a ticket or trip ID).
-func ScanInt64(r Row) (int64, error) {
-	var v int64
-	err := r.Scan(&v)
-	return v, err
-}
-
 // TapColumns are the columns ScanTap reads from metro_taps.
 const TapColumns = `id, feed, account, station, gate, dir, at, code`
 

@@ -10,6 +10,8 @@
 package sqlrow
 
 import (
+	"database/sql"
+	"errors"
 	"piao/internal/fault"
 )
 
@@ -49,4 +51,28 @@ func Each(rows Rows, what string, fn func(Row) error) error {
 		}
 	}
 	return fault.Wrap(rows.Err(), what)
+}
+
+// ScanOne reads a row of one column.
+func ScanOne[T any](r Row) (T, error) {
+	var v T
+	err := r.Scan(&v)
+	return v, fault.Wrap(err, "scan value")
+}
+
+// NoRowsAs is notFound when a single-row read found no row, else err. Both
+// drivers' "no rows" errors are sql.ErrNoRows (pgx.ErrNoRows wraps it).
+func NoRowsAs(err, notFound error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound
+	}
+	return err
+}
+
+// Page bounds a page of a list: 100 rows by default, at most 1000.
+func Page(limit, offset int) (int, int) {
+	if limit <= 0 {
+		limit = 100
+	}
+	return min(limit, 1000), max(offset, 0)
 }
