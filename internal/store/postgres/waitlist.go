@@ -127,16 +127,8 @@ func (s *bookingStore) WaitlistRefundsDue(ctx context.Context, limit int) ([]boo
 }
 
 func (s *bookingStore) TicketCounts(ctx context.Context, k booking.TrainKey, class network.SeatClass) (map[booking.TicketStatus]int, error) {
-	counts, err := list(ctx, s.pool, "count tickets", sqlrow.ScanStatusCount,
-		`SELECT status, count(*) FROM tickets WHERE service_id = $1 AND service_date = $2 AND seat_class = $3 GROUP BY status`, k.ServiceID, k.Date.String(), string(class))
-	if err != nil {
-		return nil, err
-	}
-	out := map[booking.TicketStatus]int{}
-	for _, c := range counts {
-		out[c.Status] = c.N
-	}
-	return out, nil
+	return sqlrow.TicketCounts(list(ctx, s.pool, "count tickets", sqlrow.ScanTally[booking.TicketStatus],
+		`SELECT status, count(*) FROM tickets WHERE service_id = $1 AND service_date = $2 AND seat_class = $3 GROUP BY status`, k.ServiceID, k.Date.String(), string(class)))
 }
 
 func (s *bookingStore) BerthCancels(ctx context.Context, docType, docNumber string, k booking.TrainKey) (int, error) {

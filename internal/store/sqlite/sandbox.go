@@ -30,14 +30,11 @@ func (s *sandboxStore) CreatePayment(ctx context.Context, p sandbox.Record, now 
 			p.OrderRef, sqlrow.At(now)); err != nil {
 			return fault.Wrap(err, "close expired sandbox payments")
 		}
-		cur, err := sqlrow.ScanPayment(tx.QueryRowContext(ctx,
+		var err error
+		out, err = sqlrow.ScanPayment(tx.QueryRowContext(ctx,
 			`SELECT `+sqlrow.PaymentColumns+` FROM sandbox_payments WHERE order_ref = ? AND status IN ('pending', 'paid')`, p.OrderRef))
-		if err == nil {
-			out = cur
-			return nil
-		}
 		if !errors.Is(err, sandbox.ErrPaymentNotFound) {
-			return err
+			return err // the order's open payment, or a failure
 		}
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO sandbox_payments (`+sqlrow.PaymentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -66,15 +63,12 @@ func (s *sandboxStore) Payment(ctx context.Context, id string) (sandbox.Record, 
 
 // Settle moves a pending, unexpired payment to status to and enqueues d.
 func (s *sandboxStore) Settle(ctx context.Context, id string, to payment.Status, at time.Time, d sandbox.Delivery) (sandbox.Record, error) {
-	if !to.Valid() || to == payment.Pending {
-		return sandbox.Record{}, sqlrow.ErrSettleStatus
-	}
-	var paidAt any
-	if to == payment.Paid {
-		paidAt = sqlrow.At(at)
+	paidAt, err := sqlrow.SettledPaidAt(to, at)
+	if err != nil {
+		return sandbox.Record{}, err
 	}
 	var out sandbox.Record
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx,
 			`UPDATE sandbox_payments SET status = ?, paid_at = ? WHERE id = ? AND status = 'pending' AND expires_at > ?`,
 			string(to), paidAt, id, sqlrow.At(at))
@@ -90,10 +84,7 @@ func (s *sandboxStore) Settle(ctx context.Context, id string, to payment.Status,
 			return err
 		}
 		if n == 0 {
-			if cur.Status != payment.Pending {
-				return sandbox.ErrNotPending
-			}
-			return sandbox.ErrPaymentExpired
+			return sqlrow.Unsettled(cur)
 		}
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO sandbox_outbox (id, payment_id, url, body, created_at, next_attempt_at, attempts, last_error)
@@ -120,19 +111,15 @@ func (s *sandboxStore) Refund(ctx context.Context, r payment.Refund) (payment.Re
 			return err
 		}
 		prev, err := sqlrow.ScanRefund(tx.QueryRowContext(ctx, `SELECT `+sqlrow.RefundColumns+` FROM sandbox_refunds WHERE id = ?`, r.ID))
-		switch {
-		case err == nil:
-			if prev.PaymentID != r.PaymentID || prev.AmountFen != r.AmountFen {
-				return sandbox.ErrRefundIDReused
-			}
-			out = prev
-			return nil
-		case !errors.Is(err, sql.ErrNoRows):
+		if err == nil {
+			out, err = sqlrow.RepeatRefund(prev, r)
+			return err
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
 			return fault.Wrap(err, "find sandbox refund")
-		case cur.Status != payment.Paid:
-			return sandbox.ErrNotPaid
-		case cur.RefundedFen+r.AmountFen > cur.AmountFen:
-			return sandbox.ErrRefundExceeds
+		}
+		if err := sqlrow.Refundable(cur, r.AmountFen); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE sandbox_payments SET refunded_fen = refunded_fen + ? WHERE id = ?`, r.AmountFen, r.PaymentID); err != nil {
 			return fault.Wrap(err, "refund sandbox payment")
@@ -205,10 +192,7 @@ func (s *sandboxStore) sbUpdateDelivery(ctx context.Context, what, query string,
 		}
 		var one int
 		err = tx.QueryRowContext(ctx, `SELECT 1 FROM sandbox_outbox WHERE id = ?`, args[len(args)-1]).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return sandbox.ErrDeliveryNotFound
-		}
-		return fault.Wrap(err, what)
+		return fault.Wrap(sqlrow.NoRowsAs(err, sandbox.ErrDeliveryNotFound), what)
 	})
 }
 

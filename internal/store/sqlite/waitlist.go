@@ -72,12 +72,6 @@ func (t *bookingTx) AppendWaitEvents(events ...booking.WaitEvent) error {
 	return nil
 }
 
-// rowQueryer is a querier that also reads single rows (benefits.go reads through it).
-type rowQueryer interface {
-	querier
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // oneWaitlist reads the entry a single-row query of its body returned.
 func oneWaitlist(row *sql.Row, id int64) (booking.WaitlistEntry, error) {
 	e, err := sqlrow.ScanWaitlist(row)
@@ -123,16 +117,8 @@ func (s *bookingStore) WaitlistRefundsDue(ctx context.Context, limit int) ([]boo
 }
 
 func (s *bookingStore) TicketCounts(ctx context.Context, k booking.TrainKey, class network.SeatClass) (map[booking.TicketStatus]int, error) {
-	counts, err := list(ctx, s.read, "count tickets", sqlrow.ScanStatusCount,
-		`SELECT status, count(*) FROM tickets WHERE service_id = ? AND service_date = ? AND seat_class = ? GROUP BY status`, k.ServiceID, k.Date.String(), string(class))
-	if err != nil {
-		return nil, err
-	}
-	out := map[booking.TicketStatus]int{}
-	for _, c := range counts {
-		out[c.Status] = c.N
-	}
-	return out, nil
+	return sqlrow.TicketCounts(list(ctx, s.read, "count tickets", sqlrow.ScanTally[booking.TicketStatus],
+		`SELECT status, count(*) FROM tickets WHERE service_id = ? AND service_date = ? AND seat_class = ? GROUP BY status`, k.ServiceID, k.Date.String(), string(class)))
 }
 
 func (s *bookingStore) BerthCancels(ctx context.Context, docType, docNumber string, k booking.TrainKey) (int, error) {
