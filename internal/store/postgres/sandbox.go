@@ -153,8 +153,7 @@ func (s *sandboxStore) Refunds(ctx context.Context, paymentID string) ([]payment
 // rows another process is claiming.
 func (s *sandboxStore) ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit int) ([]sandbox.Delivery, error) {
 	var out []sandbox.Delivery
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		var err error
+	err := s.tx(ctx, func(tx pgx.Tx) (err error) {
 		out, err = list(ctx, tx, "claim sandbox deliveries", sqlrow.ScanDelivery,
 			`UPDATE sandbox_outbox SET lease_until = $1
 			 WHERE id IN (SELECT id FROM sandbox_outbox

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,7 +50,8 @@ func (t *bookingTx) SetWaitlist(e booking.WaitlistEntry) error {
 // locks of its trains, and the row lock guards the refund sender, which
 // takes no train lock.
 func (t *bookingTx) WaitlistForUpdate(id int64) (booking.WaitlistEntry, error) {
-	return oneWaitlist(t.tx.QueryRow(t.ctx, `SELECT body FROM waitlist_entries WHERE id = $1 FOR UPDATE`, id), id)
+	e, err := sqlrow.OneWaitlist(t.tx.QueryRow(t.ctx, `SELECT body FROM waitlist_entries WHERE id = $1 FOR UPDATE`, id), id)
+	return e, txError(err, "read waitlist entry") // a deadlock is a conflict to retry
 }
 
 func (t *bookingTx) WaitingOn(k booking.TrainKey) ([]booking.WaitlistEntry, error) {
@@ -75,15 +75,6 @@ func (t *bookingTx) AppendWaitEvents(events ...booking.WaitEvent) error {
 	return txError(t.tx.SendBatch(t.ctx, b).Close(), "append waitlist events")
 }
 
-// oneWaitlist reads the entry a single-row query of its body returned.
-func oneWaitlist(row pgx.Row, id int64) (booking.WaitlistEntry, error) {
-	e, err := sqlrow.ScanWaitlist(row)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return e, sqlrow.WaitlistNotFound(id)
-	}
-	return e, txError(err, "read waitlist entry")
-}
-
 // waitlists reads the entries a query of bodies returns; inside a
 // transaction a lost race is a conflict to retry (txError).
 func waitlists(ctx context.Context, q querier, query string, args ...any) ([]booking.WaitlistEntry, error) {
@@ -97,7 +88,7 @@ func waitingOn(ctx context.Context, q querier, k booking.TrainKey) ([]booking.Wa
 }
 
 func (s *bookingStore) Waitlist(ctx context.Context, id int64) (booking.WaitlistEntry, error) {
-	e, err := oneWaitlist(s.pool.QueryRow(ctx, `SELECT body FROM waitlist_entries WHERE id = $1`, id), id)
+	e, err := sqlrow.OneWaitlist(s.pool.QueryRow(ctx, `SELECT body FROM waitlist_entries WHERE id = $1`, id), id)
 	if err != nil {
 		return e, err
 	}

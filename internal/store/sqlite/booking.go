@@ -334,45 +334,36 @@ func (s *bookingStore) TrainVersion(ctx context.Context, k booking.TrainKey) (in
 	return v, fault.Wrap(sqlrow.NoRowsAs(err, nil), "read train version")
 }
 
-func (s *bookingStore) Seats(ctx context.Context, k booking.TrainKey) (out []booking.SeatRow, version int64, err error) {
-	err = s.readTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, qLockTrain, k.ServiceID, k.Date.String()).Scan(&version)
-		if err != nil { // no train date: no seats
-			return fault.Wrap(sqlrow.NoRowsAs(err, nil), "read train version")
-		}
-		out, err = loadSeatRows(ctx, tx, k)
-		return err
-	})
-	return out, version, err
+func (s *bookingStore) Seats(ctx context.Context, k booking.TrainKey) ([]booking.SeatRow, int64, error) {
+	inv, err := s.inventory(ctx, k, false)
+	return inv.Seats, inv.Version, err
 }
 
 func (s *bookingStore) Inventory(ctx context.Context, k booking.TrainKey) (booking.Inventory, error) {
-	var inv booking.Inventory
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	return s.inventory(ctx, k, true)
+}
+
+// inventory reads a train date's version and seats in one read
+// transaction, and if all its availability and active tickets too.
+func (s *bookingStore) inventory(ctx context.Context, k booking.TrainKey, all bool) (inv booking.Inventory, err error) {
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, qLockTrain, k.ServiceID, k.Date.String()).Scan(&inv.Version)
 		if err != nil { // no train date: an empty inventory
 			return fault.Wrap(sqlrow.NoRowsAs(err, nil), "read train version")
 		}
-		if inv.Seats, err = loadSeatRows(ctx, tx, k); err != nil {
+		if inv.Seats, err = loadSeatRows(ctx, tx, k); err != nil || !all {
 			return err
 		}
-		if inv.Counts, err = loadCounts(ctx, tx, k); err != nil {
+		inv.Counts, err = sqlrow.ByKind(list(ctx, tx, "read availability", sqlrow.ScanKindCounts,
+			`SELECT seat_class, berth, counts FROM availability WHERE service_id = ? AND service_date = ?`, k.ServiceID, k.Date.String()))
+		if err != nil {
 			return err
 		}
-		inv.Tickets, err = loadActiveTickets(ctx, tx, k)
+		inv.Tickets, err = list(ctx, tx, "read tickets", sqlrow.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets
+			WHERE service_id = ? AND service_date = ? AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
 		return err
 	})
 	return inv, err
-}
-
-func loadCounts(ctx context.Context, q querier, k booking.TrainKey) (map[seats.Kind][]int32, error) {
-	return sqlrow.ByKind(list(ctx, q, "read availability", sqlrow.ScanKindCounts,
-		`SELECT seat_class, berth, counts FROM availability WHERE service_id = ? AND service_date = ?`, k.ServiceID, k.Date.String()))
-}
-
-func loadActiveTickets(ctx context.Context, q querier, k booking.TrainKey) ([]booking.Ticket, error) {
-	return list(ctx, q, "read tickets", sqlrow.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets
-		WHERE service_id = ? AND service_date = ? AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
 }
 
 func (s *bookingStore) TrainDates(ctx context.Context) ([]booking.TrainKey, error) {

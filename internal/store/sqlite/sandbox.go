@@ -23,14 +23,14 @@ func (s *sandboxStore) CreatePayment(ctx context.Context, p sandbox.Record, now 
 	var out sandbox.Record
 	created := false
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx,
+		_, err := tx.ExecContext(ctx,
 			// The IN clause repeats the partial index's condition so SQLite uses it
 			// instead of scanning every payment ever made.
 			`UPDATE sandbox_payments SET status = 'closed' WHERE order_ref = ? AND status IN ('pending', 'paid') AND status = 'pending' AND expires_at <= ?`,
-			p.OrderRef, sqlrow.At(now)); err != nil {
+			p.OrderRef, sqlrow.At(now))
+		if err != nil {
 			return fault.Wrap(err, "close expired sandbox payments")
 		}
-		var err error
 		out, err = sqlrow.ScanPayment(tx.QueryRowContext(ctx,
 			`SELECT `+sqlrow.PaymentColumns+` FROM sandbox_payments WHERE order_ref = ? AND status IN ('pending', 'paid')`, p.OrderRef))
 		if !errors.Is(err, sandbox.ErrPaymentNotFound) {
@@ -68,32 +68,25 @@ func (s *sandboxStore) Settle(ctx context.Context, id string, to payment.Status,
 		return sandbox.Record{}, err
 	}
 	var out sandbox.Record
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			`UPDATE sandbox_payments SET status = ?, paid_at = ? WHERE id = ? AND status = 'pending' AND expires_at > ?`,
-			string(to), paidAt, id, sqlrow.At(at))
-		if err != nil {
-			return fault.Wrap(err, "settle sandbox payment")
+	err = s.tx(ctx, func(tx *sql.Tx) (err error) {
+		out, err = sqlrow.ScanPayment(tx.QueryRowContext(ctx,
+			`UPDATE sandbox_payments SET status = ?, paid_at = ? WHERE id = ? AND status = 'pending' AND expires_at > ?
+			 RETURNING `+sqlrow.PaymentColumns, string(to), paidAt, id, sqlrow.At(at)))
+		if errors.Is(err, sandbox.ErrPaymentNotFound) {
+			cur, err := sqlrow.ScanPayment(tx.QueryRowContext(ctx, `SELECT `+sqlrow.PaymentColumns+` FROM sandbox_payments WHERE id = ?`, id))
+			if err != nil {
+				return err
+			}
+			return sqlrow.Unsettled(cur)
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fault.Wrap(err, "settle sandbox payment")
-		}
-		cur, err := sqlrow.ScanPayment(tx.QueryRowContext(ctx, `SELECT `+sqlrow.PaymentColumns+` FROM sandbox_payments WHERE id = ?`, id))
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			return sqlrow.Unsettled(cur)
-		}
-		if _, err := tx.ExecContext(ctx,
+		_, err = tx.ExecContext(ctx,
 			`INSERT INTO sandbox_outbox (id, payment_id, url, body, created_at, next_attempt_at, attempts, last_error)
 			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			d.ID, id, d.URL, string(d.Body), sqlrow.At(d.CreatedAt), sqlrow.At(d.NextAttemptAt), d.Attempts, d.LastError); err != nil {
-			return fault.Wrap(err, "enqueue sandbox notification")
-		}
-		out = cur
-		return nil
+			d.ID, id, d.URL, string(d.Body), sqlrow.At(d.CreatedAt), sqlrow.At(d.NextAttemptAt), d.Attempts, d.LastError)
+		return fault.Wrap(err, "enqueue sandbox notification")
 	})
 	if err != nil {
 		return sandbox.Record{}, err
@@ -183,11 +176,7 @@ func (s *sandboxStore) sbUpdateDelivery(ctx context.Context, what, query string,
 		if err != nil {
 			return fault.Wrap(err, what)
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fault.Wrap(err, what)
-		}
-		if n > 0 {
+		if n, _ := res.RowsAffected(); n > 0 { // SQLite's count cannot fail
 			return nil
 		}
 		var one int

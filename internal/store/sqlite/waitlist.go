@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 
 	"piao/internal/booking"
@@ -48,7 +46,7 @@ func (t *bookingTx) SetWaitlist(e booking.WaitlistEntry) error {
 }
 
 func (t *bookingTx) WaitlistForUpdate(id int64) (booking.WaitlistEntry, error) {
-	return oneWaitlist(t.tx.QueryRowContext(t.ctx, `SELECT body FROM waitlist_entries WHERE id = ?`, id), id)
+	return sqlrow.OneWaitlist(t.tx.QueryRowContext(t.ctx, `SELECT body FROM waitlist_entries WHERE id = ?`, id), id)
 }
 
 func (t *bookingTx) WaitingOn(k booking.TrainKey) ([]booking.WaitlistEntry, error) {
@@ -72,22 +70,13 @@ func (t *bookingTx) AppendWaitEvents(events ...booking.WaitEvent) error {
 	return nil
 }
 
-// oneWaitlist reads the entry a single-row query of its body returned.
-func oneWaitlist(row *sql.Row, id int64) (booking.WaitlistEntry, error) {
-	e, err := sqlrow.ScanWaitlist(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return e, sqlrow.WaitlistNotFound(id)
-	}
-	return e, fault.Wrap(err, "read waitlist entry")
-}
-
 func waitingOn(ctx context.Context, q querier, k booking.TrainKey) ([]booking.WaitlistEntry, error) {
 	return list(ctx, q, "read waitlist entries", sqlrow.ScanWaitlist, `SELECT e.body FROM waitlist_trains t JOIN waitlist_entries e ON e.id = t.entry_id
 		WHERE t.service_id = ? AND t.service_date = ? AND e.status = 'waiting' ORDER BY e.id`, k.ServiceID, k.Date.String())
 }
 
 func (s *bookingStore) Waitlist(ctx context.Context, id int64) (booking.WaitlistEntry, error) {
-	e, err := oneWaitlist(s.read.QueryRowContext(ctx, `SELECT body FROM waitlist_entries WHERE id = ?`, id), id)
+	e, err := sqlrow.OneWaitlist(s.read.QueryRowContext(ctx, `SELECT body FROM waitlist_entries WHERE id = ?`, id), id)
 	if err != nil {
 		return e, err
 	}

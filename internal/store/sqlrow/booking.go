@@ -1,6 +1,8 @@
 package sqlrow
 
 import (
+	"database/sql"
+	"errors"
 	"piao/internal/booking"
 	"piao/internal/fault"
 	"piao/internal/network"
@@ -159,6 +161,16 @@ func ScanWaitlist(r Row) (booking.WaitlistEntry, error) {
 		return booking.WaitlistEntry{}, err
 	}
 	return booking.DecodeWaitlist(body)
+}
+
+// OneWaitlist reads the entry a single-row query of its body returned; no
+// row is WaitlistNotFound(id).
+func OneWaitlist(r Row, id int64) (booking.WaitlistEntry, error) {
+	e, err := ScanWaitlist(r)
+	if errors.Is(err, sql.ErrNoRows) { // pgx.ErrNoRows is sql.ErrNoRows too
+		return e, WaitlistNotFound(id)
+	}
+	return e, fault.Wrap(err, "read waitlist entry")
 }
 
 // WaitEventColumns are the columns of waitlist_events ScanWaitEvent reads.
