@@ -3,6 +3,7 @@ package sqlrow
 import (
 	"database/sql"
 	"errors"
+
 	"piao/internal/booking"
 	"piao/internal/fault"
 	"piao/internal/network"
