@@ -35,6 +35,9 @@ func (s *bookingStore) Update(ctx context.Context, fn func(booking.Tx) error) er
 	return s.tx(ctx, func(tx pgx.Tx) error { return fn(&bookingTx{ctx: ctx, tx: tx}) })
 }
 
+// qTrainVersion reads a train date's version.
+const qTrainVersion = `SELECT version FROM train_dates WHERE service_id = $1 AND service_date = $2`
+
 // LockTrain takes a transaction-scoped advisory lock on the train date
 // before reading its row: a row lock alone cannot guard a train date whose
 // row does not exist yet, which two processes would both try to create.
@@ -43,15 +46,9 @@ func (t *bookingTx) LockTrain(k booking.TrainKey) (booking.TrainState, error) {
 	if _, err := t.tx.Exec(t.ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 1))`, "train:"+k.String()); err != nil {
 		return st, txError(err, "lock train")
 	}
-	err := t.tx.QueryRow(t.ctx, `SELECT version FROM train_dates WHERE service_id = $1 AND service_date = $2 FOR UPDATE`, k.ServiceID, k.Date.String()).Scan(&st.Version)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return st, nil
-	}
-	if err != nil {
-		return st, txError(err, "lock train")
-	}
-	st.Exists = true
-	return st, nil
+	err := t.tx.QueryRow(t.ctx, qTrainVersion+` FOR UPDATE`, k.ServiceID, k.Date.String()).Scan(&st.Version)
+	st.Exists = err == nil
+	return st, txError(sqlrow.NoRowsAs(err, nil), "lock train")
 }
 
 func (t *bookingTx) CreateTrain(k booking.TrainKey, stops int, rows []booking.SeatRow, counts map[seats.Kind][]int32) error {
@@ -129,20 +126,14 @@ func txError(err error, what string) error {
 func (t *bookingTx) HeldOrderOf(accountID int64) (int64, error) {
 	var id int64
 	err := t.tx.QueryRow(t.ctx, `SELECT id FROM orders WHERE account_id = $1 AND status = 'held'`, accountID).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	return id, fault.Wrap(err, "find held order")
+	return id, fault.Wrap(sqlrow.NoRowsAs(err, nil), "find held order")
 }
 
 func (t *bookingTx) ActiveTicketFor(docType, docNumber string, k booking.TrainKey) (bool, error) {
 	var one int
 	err := t.tx.QueryRow(t.ctx, `SELECT 1 FROM tickets WHERE doc_type = $1 AND doc_number = $2 AND service_id = $3 AND service_date = $4 AND status IN ('held', 'paid')`,
 		docType, docNumber, k.ServiceID, k.Date.String()).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, fault.Wrap(err, "find document's ticket")
+	return err == nil, fault.Wrap(sqlrow.NoRowsAs(err, nil), "find document's ticket")
 }
 
 func (t *bookingTx) InsertOrder(o *booking.Order) error {
@@ -171,41 +162,28 @@ func (t *bookingTx) InsertOrder(o *booking.Order) error {
 // readOrders reads orders by a where clause with their tickets (and events if asked).
 func readOrders(ctx context.Context, q querier, where string, events bool, args ...any) ([]booking.Order, error) {
 	out, err := list(ctx, q, "read orders", sqlrow.ScanOrder, `SELECT `+sqlrow.OrderColumns+` FROM orders WHERE `+where, args...)
+	for i := 0; err == nil && i < len(out); i++ {
+		o := &out[i]
+		o.Tickets, err = list(ctx, q, "read tickets", sqlrow.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets WHERE order_id = $1 ORDER BY id`, o.ID)
+		if err == nil && events {
+			o.Events, err = list(ctx, q, "read events", sqlrow.ScanOrderEvent, `SELECT `+sqlrow.OrderEventColumns+` FROM order_events WHERE order_id = $1 ORDER BY id`, o.ID)
+		}
+	}
 	if err != nil {
 		return nil, err
-	}
-	for i := range out {
-		o := &out[i]
-		if o.Tickets, err = list(ctx, q, "read tickets", sqlrow.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets WHERE order_id = $1 ORDER BY id`, o.ID); err != nil {
-			return nil, err
-		}
-		if events {
-			if o.Events, err = list(ctx, q, "read events", sqlrow.ScanOrderEvent, `SELECT `+sqlrow.OrderEventColumns+` FROM order_events WHERE order_id = $1 ORDER BY id`, o.ID); err != nil {
-				return nil, err
-			}
-		}
 	}
 	return out, nil
 }
 
-// readOrder reads the one order a where clause picks.
-func readOrder(ctx context.Context, q querier, where string, events bool, args ...any) (booking.Order, error) {
-	os, err := readOrders(ctx, q, where, events, args...)
-	if err == nil && len(os) == 0 {
-		err = sqlrow.ErrOrderNotFound
-	}
-	if err != nil {
-		return booking.Order{}, err
-	}
-	return os[0], nil
-}
+// qTicketOrder picks the order of the ticket that is the argument.
+const qTicketOrder = `id = (SELECT order_id FROM tickets WHERE id = $1)`
 
 func (t *bookingTx) OrderForUpdate(id int64) (booking.Order, error) {
-	return readOrder(t.ctx, t.tx, `id = $1 FOR UPDATE`, false, id)
+	return sqlrow.OneOrder(readOrders(t.ctx, t.tx, `id = $1 FOR UPDATE`, false, id))
 }
 
 func (t *bookingTx) OrderOfTicket(ticketID int64) (booking.Order, error) {
-	return readOrder(t.ctx, t.tx, `id = (SELECT order_id FROM tickets WHERE id = $1) FOR UPDATE`, false, ticketID)
+	return sqlrow.OneOrder(readOrders(t.ctx, t.tx, qTicketOrder+` FOR UPDATE`, false, ticketID))
 }
 
 func (t *bookingTx) SetOrder(o booking.Order) error {
@@ -246,10 +224,7 @@ func (t *bookingTx) EnsureSetting(name, value string) (string, error) {
 func (t *bookingTx) DayCounts(subject string, day network.Date) (governance.Counts, error) {
 	var c governance.Counts
 	err := t.tx.QueryRow(t.ctx, `SELECT manual, expired FROM governance_counts WHERE subject = $1 AND day = $2`, subject, day.String()).Scan(&c.Manual, &c.Expired)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return governance.Counts{}, nil
-	}
-	return c, txError(err, "read day counts")
+	return c, txError(sqlrow.NoRowsAs(err, nil), "read day counts")
 }
 
 // AddDayCounts adds to a subject's counts for a service day with one
@@ -269,31 +244,25 @@ func (t *bookingTx) AddDayCounts(subject string, day network.Date, manual, expir
 
 // ---- reads ----
 
-func (s *bookingStore) Order(ctx context.Context, id int64) (booking.Order, error) {
-	var o booking.Order
-	err := s.readTx(ctx, func(tx pgx.Tx) (err error) {
-		o, err = readOrder(ctx, tx, `id = $1`, true, id)
-		return err
-	})
-	return o, err
-}
-
-func (s *bookingStore) OrderOfTicket(ctx context.Context, ticketID int64) (booking.Order, error) {
-	var o booking.Order
-	err := s.readTx(ctx, func(tx pgx.Tx) (err error) {
-		o, err = readOrder(ctx, tx, `id = (SELECT order_id FROM tickets WHERE id = $1)`, true, ticketID)
-		return err
-	})
-	return o, err
-}
-
-func (s *bookingStore) OrdersOf(ctx context.Context, accountID int64, limit int) ([]booking.Order, error) {
-	var os []booking.Order
-	err := s.readTx(ctx, func(tx pgx.Tx) (err error) {
-		os, err = readOrders(ctx, tx, `account_id = $1 ORDER BY id DESC LIMIT $2`, false, accountID, limit)
+// snapshotOrders reads orders as readOrders does, in one read snapshot.
+func (s *bookingStore) snapshotOrders(ctx context.Context, where string, events bool, args ...any) (os []booking.Order, err error) {
+	err = s.readTx(ctx, func(tx pgx.Tx) (err error) {
+		os, err = readOrders(ctx, tx, where, events, args...)
 		return err
 	})
 	return os, err
+}
+
+func (s *bookingStore) Order(ctx context.Context, id int64) (booking.Order, error) {
+	return sqlrow.OneOrder(s.snapshotOrders(ctx, `id = $1`, true, id))
+}
+
+func (s *bookingStore) OrderOfTicket(ctx context.Context, ticketID int64) (booking.Order, error) {
+	return sqlrow.OneOrder(s.snapshotOrders(ctx, qTicketOrder, true, ticketID))
+}
+
+func (s *bookingStore) OrdersOf(ctx context.Context, accountID int64, limit int) ([]booking.Order, error) {
+	return s.snapshotOrders(ctx, `account_id = $1 ORDER BY id DESC LIMIT $2`, false, accountID, limit)
 }
 
 func (s *bookingStore) DueExpiries(ctx context.Context, now time.Time, limit int) ([]booking.Order, error) {
@@ -303,65 +272,40 @@ func (s *bookingStore) DueExpiries(ctx context.Context, now time.Time, limit int
 
 func (s *bookingStore) TrainVersion(ctx context.Context, k booking.TrainKey) (int64, error) {
 	var v int64
-	err := s.pool.QueryRow(ctx, `SELECT version FROM train_dates WHERE service_id = $1 AND service_date = $2`, k.ServiceID, k.Date.String()).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	return v, fault.Wrap(err, "read train version")
+	err := s.pool.QueryRow(ctx, qTrainVersion, k.ServiceID, k.Date.String()).Scan(&v)
+	return v, fault.Wrap(sqlrow.NoRowsAs(err, nil), "read train version")
 }
 
 func (s *bookingStore) Seats(ctx context.Context, k booking.TrainKey) ([]booking.SeatRow, int64, error) {
-	var out []booking.SeatRow
-	var version int64
-	err := s.readTx(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `SELECT version FROM train_dates WHERE service_id = $1 AND service_date = $2`, k.ServiceID, k.Date.String()).Scan(&version); err != nil {
-			if errors.Is(err, pgx.ErrNoRows) {
-				return nil
-			}
-			return err
-		}
-		var err error
-		out, err = loadSeatRows(ctx, tx, k)
-		return err
-	})
-	return out, version, err
+	inv, err := s.inventory(ctx, k, false)
+	return inv.Seats, inv.Version, err
 }
 
 func (s *bookingStore) Inventory(ctx context.Context, k booking.TrainKey) (booking.Inventory, error) {
-	var inv booking.Inventory
-	err := s.readTx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT version FROM train_dates WHERE service_id = $1 AND service_date = $2`, k.ServiceID, k.Date.String()).Scan(&inv.Version)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
+	return s.inventory(ctx, k, true)
+}
+
+// inventory reads a train date's version and seats in one read
+// transaction, and if all its availability and active tickets too.
+func (s *bookingStore) inventory(ctx context.Context, k booking.TrainKey, all bool) (inv booking.Inventory, err error) {
+	err = s.readTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, qTrainVersion, k.ServiceID, k.Date.String()).Scan(&inv.Version)
+		if err != nil { // no train date: an empty inventory
+			return sqlrow.NoRowsAs(err, nil)
 		}
+		if inv.Seats, err = loadSeatRows(ctx, tx, k); err != nil || !all {
+			return err
+		}
+		inv.Counts, err = sqlrow.ByKind(list(ctx, tx, "read availability", sqlrow.ScanKindCounts,
+			`SELECT seat_class, berth, counts FROM availability WHERE service_id = $1 AND service_date = $2`, k.ServiceID, k.Date.String()))
 		if err != nil {
 			return err
 		}
-		if inv.Seats, err = loadSeatRows(ctx, tx, k); err != nil {
-			return err
-		}
-		if inv.Counts, err = loadCounts(ctx, tx, k); err != nil {
-			return err
-		}
-		inv.Tickets, err = loadActiveTickets(ctx, tx, k)
+		inv.Tickets, err = list(ctx, tx, "read tickets", sqlrow.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets
+			WHERE service_id = $1 AND service_date = $2 AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
 		return err
 	})
 	return inv, err
-}
-
-func loadCounts(ctx context.Context, q querier, k booking.TrainKey) (map[seats.Kind][]int32, error) {
-	rows, err := list(ctx, q, "read availability", sqlrow.ScanKindCounts,
-		`SELECT seat_class, berth, counts FROM availability WHERE service_id = $1 AND service_date = $2`, k.ServiceID, k.Date.String())
-	out := map[seats.Kind][]int32{}
-	for _, r := range rows {
-		out[r.Kind] = r.Counts
-	}
-	return out, err
-}
-
-func loadActiveTickets(ctx context.Context, q querier, k booking.TrainKey) ([]booking.Ticket, error) {
-	return list(ctx, q, "read tickets", sqlrow.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets
-		WHERE service_id = $1 AND service_date = $2 AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
 }
 
 func (s *bookingStore) TrainDates(ctx context.Context) ([]booking.TrainKey, error) {
@@ -371,8 +315,5 @@ func (s *bookingStore) TrainDates(ctx context.Context) ([]booking.TrainKey, erro
 func (s *bookingStore) Setting(ctx context.Context, name string) (string, error) {
 	var v string
 	err := s.pool.QueryRow(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
-	}
-	return v, fault.Wrap(err, "read setting")
+	return v, fault.Wrap(sqlrow.NoRowsAs(err, nil), "read setting")
 }

@@ -63,28 +63,23 @@ func (s *sandboxStore) Payment(ctx context.Context, id string) (sandbox.Record, 
 
 // Settle moves a pending, unexpired payment to status to and enqueues d.
 func (s *sandboxStore) Settle(ctx context.Context, id string, to payment.Status, at time.Time, d sandbox.Delivery) (sandbox.Record, error) {
-	if !to.Valid() || to == payment.Pending {
-		return sandbox.Record{}, sqlrow.ErrSettleStatus
+	paidAt, err := sqlrow.SettledPaidAt(to, at)
+	if err != nil {
+		return sandbox.Record{}, err
 	}
-	paidAt := pgtype.Timestamptz{Time: at, Valid: to == payment.Paid}
 	var out sandbox.Record
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err = s.tx(ctx, func(tx pgx.Tx) (err error) {
 		// The row lock makes concurrent settlers wait and then find the
 		// payment no longer pending.
-		var err error
 		out, err = sqlrow.ScanPayment(tx.QueryRow(ctx,
 			`UPDATE sandbox_payments SET status = $1, paid_at = $2 WHERE id = $3 AND status = 'pending' AND expires_at > $4
 			 RETURNING `+sqlrow.PaymentColumns, string(to), paidAt, id, at))
 		if errors.Is(err, sandbox.ErrPaymentNotFound) {
 			cur, err := sqlrow.ScanPayment(tx.QueryRow(ctx, `SELECT `+sqlrow.PaymentColumns+` FROM sandbox_payments WHERE id = $1`, id))
-			switch {
-			case err != nil:
+			if err != nil {
 				return err
-			case cur.Status != payment.Pending:
-				return sandbox.ErrNotPending
-			default:
-				return sandbox.ErrPaymentExpired
 			}
+			return sqlrow.Unsettled(cur)
 		}
 		if err != nil {
 			return err
@@ -113,19 +108,15 @@ func (s *sandboxStore) Refund(ctx context.Context, r payment.Refund) (payment.Re
 			return err
 		}
 		prev, err := sqlrow.ScanRefund(tx.QueryRow(ctx, qRefund, r.ID))
-		switch {
-		case err == nil:
-			if prev.PaymentID != r.PaymentID || prev.AmountFen != r.AmountFen {
-				return sandbox.ErrRefundIDReused
-			}
-			out = prev
-			return nil
-		case !errors.Is(err, pgx.ErrNoRows):
+		if err == nil {
+			out, err = sqlrow.RepeatRefund(prev, r)
+			return err
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
 			return fault.Wrap(err, "find sandbox refund")
-		case cur.Status != payment.Paid:
-			return sandbox.ErrNotPaid
-		case cur.RefundedFen+r.AmountFen > cur.AmountFen:
-			return sandbox.ErrRefundExceeds
+		}
+		if err := sqlrow.Refundable(cur, r.AmountFen); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE sandbox_payments SET refunded_fen = refunded_fen + $1 WHERE id = $2`, r.AmountFen, r.PaymentID); err != nil {
 			return fault.Wrap(err, "refund sandbox payment")
@@ -144,10 +135,7 @@ func (s *sandboxStore) Refund(ctx context.Context, r payment.Refund) (payment.Re
 		if perr != nil {
 			return payment.Refund{}, fault.Wrap(perr, "find sandbox refund")
 		}
-		if prev.PaymentID != r.PaymentID || prev.AmountFen != r.AmountFen {
-			return payment.Refund{}, sandbox.ErrRefundIDReused
-		}
-		return prev, nil
+		return sqlrow.RepeatRefund(prev, r)
 	}
 	if err != nil {
 		return payment.Refund{}, fault.Wrap(err, "insert sandbox refund")
@@ -165,8 +153,7 @@ func (s *sandboxStore) Refunds(ctx context.Context, paymentID string) ([]payment
 // rows another process is claiming.
 func (s *sandboxStore) ClaimDue(ctx context.Context, now, leaseUntil time.Time, limit int) ([]sandbox.Delivery, error) {
 	var out []sandbox.Delivery
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		var err error
+	err := s.tx(ctx, func(tx pgx.Tx) (err error) {
 		out, err = list(ctx, tx, "claim sandbox deliveries", sqlrow.ScanDelivery,
 			`UPDATE sandbox_outbox SET lease_until = $1
 			 WHERE id IN (SELECT id FROM sandbox_outbox
@@ -197,10 +184,7 @@ func (s *sandboxStore) sbUpdateDelivery(ctx context.Context, what, query string,
 	}
 	var one int
 	err = s.pool.QueryRow(ctx, `SELECT 1 FROM sandbox_outbox WHERE id = $1`, args[len(args)-1]).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return sandbox.ErrDeliveryNotFound
-	}
-	return fault.Wrap(err, what)
+	return fault.Wrap(sqlrow.NoRowsAs(err, sandbox.ErrDeliveryNotFound), what)
 }
 
 // MarkDelivered records an acknowledgement, keeping the first one.

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,7 +50,8 @@ func (t *bookingTx) SetWaitlist(e booking.WaitlistEntry) error {
 // locks of its trains, and the row lock guards the refund sender, which
 // takes no train lock.
 func (t *bookingTx) WaitlistForUpdate(id int64) (booking.WaitlistEntry, error) {
-	return oneWaitlist(t.tx.QueryRow(t.ctx, `SELECT body FROM waitlist_entries WHERE id = $1 FOR UPDATE`, id), id)
+	e, err := sqlrow.OneWaitlist(t.tx.QueryRow(t.ctx, `SELECT body FROM waitlist_entries WHERE id = $1 FOR UPDATE`, id), id)
+	return e, txError(err, "read waitlist entry") // a deadlock is a conflict to retry
 }
 
 func (t *bookingTx) WaitingOn(k booking.TrainKey) ([]booking.WaitlistEntry, error) {
@@ -75,15 +75,6 @@ func (t *bookingTx) AppendWaitEvents(events ...booking.WaitEvent) error {
 	return txError(t.tx.SendBatch(t.ctx, b).Close(), "append waitlist events")
 }
 
-// oneWaitlist reads the entry a single-row query of its body returned.
-func oneWaitlist(row pgx.Row, id int64) (booking.WaitlistEntry, error) {
-	e, err := sqlrow.ScanWaitlist(row)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return e, sqlrow.WaitlistNotFound(id)
-	}
-	return e, txError(err, "read waitlist entry")
-}
-
 // waitlists reads the entries a query of bodies returns; inside a
 // transaction a lost race is a conflict to retry (txError).
 func waitlists(ctx context.Context, q querier, query string, args ...any) ([]booking.WaitlistEntry, error) {
@@ -97,7 +88,7 @@ func waitingOn(ctx context.Context, q querier, k booking.TrainKey) ([]booking.Wa
 }
 
 func (s *bookingStore) Waitlist(ctx context.Context, id int64) (booking.WaitlistEntry, error) {
-	e, err := oneWaitlist(s.pool.QueryRow(ctx, `SELECT body FROM waitlist_entries WHERE id = $1`, id), id)
+	e, err := sqlrow.OneWaitlist(s.pool.QueryRow(ctx, `SELECT body FROM waitlist_entries WHERE id = $1`, id), id)
 	if err != nil {
 		return e, err
 	}
@@ -127,16 +118,8 @@ func (s *bookingStore) WaitlistRefundsDue(ctx context.Context, limit int) ([]boo
 }
 
 func (s *bookingStore) TicketCounts(ctx context.Context, k booking.TrainKey, class network.SeatClass) (map[booking.TicketStatus]int, error) {
-	counts, err := list(ctx, s.pool, "count tickets", sqlrow.ScanStatusCount,
-		`SELECT status, count(*) FROM tickets WHERE service_id = $1 AND service_date = $2 AND seat_class = $3 GROUP BY status`, k.ServiceID, k.Date.String(), string(class))
-	if err != nil {
-		return nil, err
-	}
-	out := map[booking.TicketStatus]int{}
-	for _, c := range counts {
-		out[c.Status] = c.N
-	}
-	return out, nil
+	return sqlrow.TicketCounts(list(ctx, s.pool, "count tickets", sqlrow.ScanTally[booking.TicketStatus],
+		`SELECT status, count(*) FROM tickets WHERE service_id = $1 AND service_date = $2 AND seat_class = $3 GROUP BY status`, k.ServiceID, k.Date.String(), string(class)))
 }
 
 func (s *bookingStore) BerthCancels(ctx context.Context, docType, docNumber string, k booking.TrainKey) (int, error) {

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"sync"
 	"time"
 
@@ -106,14 +105,8 @@ func (t *bookingTx) queryRow(q string, args ...any) *sql.Row {
 func (t *bookingTx) LockTrain(k booking.TrainKey) (booking.TrainState, error) {
 	var st booking.TrainState
 	err := t.queryRow(qLockTrain, k.ServiceID, k.Date.String()).Scan(&st.Version)
-	if errors.Is(err, sql.ErrNoRows) {
-		return st, nil
-	}
-	if err != nil {
-		return st, fault.Wrap(err, "lock train")
-	}
-	st.Exists = true
-	return st, nil
+	st.Exists = err == nil
+	return st, fault.Wrap(sqlrow.NoRowsAs(err, nil), "lock train")
 }
 
 func (t *bookingTx) CreateTrain(k booking.TrainKey, stops int, rows []booking.SeatRow, counts map[seats.Kind][]int32) error {
@@ -177,20 +170,13 @@ func (t *bookingTx) LockAccount(accountID int64) error { return nil }
 func (t *bookingTx) HeldOrderOf(accountID int64) (int64, error) {
 	var id int64
 	err := t.queryRow(qHeldOrder, accountID).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return id, fault.Wrap(err, "find held order")
+	return id, fault.Wrap(sqlrow.NoRowsAs(err, nil), "find held order")
 }
 
 func (t *bookingTx) ActiveTicketFor(docType, docNumber string, k booking.TrainKey) (bool, error) {
 	var one int
-	err := t.queryRow(qDocTicket,
-		docType, docNumber, k.ServiceID, k.Date.String()).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, fault.Wrap(err, "find document's ticket")
+	err := t.queryRow(qDocTicket, docType, docNumber, k.ServiceID, k.Date.String()).Scan(&one)
+	return err == nil, fault.Wrap(sqlrow.NoRowsAs(err, nil), "find document's ticket")
 }
 
 func (t *bookingTx) InsertOrder(o *booking.Order) error {
@@ -240,41 +226,28 @@ func bookingConstraint(err error, what string) error {
 // readOrders reads orders by a where clause with their tickets (and events if asked).
 func readOrders(ctx context.Context, q querier, where string, events bool, args ...any) ([]booking.Order, error) {
 	out, err := list(ctx, q, "read orders", sqlrow.ScanOrder, `SELECT `+sqlrow.OrderColumns+` FROM orders WHERE `+where, args...)
+	for i := 0; err == nil && i < len(out); i++ {
+		o := &out[i]
+		o.Tickets, err = list(ctx, q, "read tickets", sqlrow.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets WHERE order_id = ? ORDER BY id`, o.ID)
+		if err == nil && events {
+			o.Events, err = list(ctx, q, "read events", sqlrow.ScanOrderEvent, `SELECT `+sqlrow.OrderEventColumns+` FROM order_events WHERE order_id = ? ORDER BY id`, o.ID)
+		}
+	}
 	if err != nil {
 		return nil, err
-	}
-	for i := range out {
-		o := &out[i]
-		if o.Tickets, err = list(ctx, q, "read tickets", sqlrow.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets WHERE order_id = ? ORDER BY id`, o.ID); err != nil {
-			return nil, err
-		}
-		if events {
-			if o.Events, err = list(ctx, q, "read events", sqlrow.ScanOrderEvent, `SELECT `+sqlrow.OrderEventColumns+` FROM order_events WHERE order_id = ? ORDER BY id`, o.ID); err != nil {
-				return nil, err
-			}
-		}
 	}
 	return out, nil
 }
 
-// readOrder reads the one order a where clause picks.
-func readOrder(ctx context.Context, q querier, where string, events bool, args ...any) (booking.Order, error) {
-	os, err := readOrders(ctx, q, where, events, args...)
-	if err == nil && len(os) == 0 {
-		err = sqlrow.ErrOrderNotFound
-	}
-	if err != nil {
-		return booking.Order{}, err
-	}
-	return os[0], nil
-}
+// qTicketOrder picks the order of the ticket that is the argument.
+const qTicketOrder = `id = (SELECT order_id FROM tickets WHERE id = ?)`
 
 func (t *bookingTx) OrderForUpdate(id int64) (booking.Order, error) {
-	return readOrder(t.ctx, t.tx, `id = ?`, false, id)
+	return sqlrow.OneOrder(readOrders(t.ctx, t.tx, `id = ?`, false, id))
 }
 
 func (t *bookingTx) OrderOfTicket(ticketID int64) (booking.Order, error) {
-	return readOrder(t.ctx, t.tx, `id = (SELECT order_id FROM tickets WHERE id = ?)`, false, ticketID)
+	return sqlrow.OneOrder(readOrders(t.ctx, t.tx, qTicketOrder, false, ticketID))
 }
 
 func (t *bookingTx) SetOrder(o booking.Order) error {
@@ -323,10 +296,7 @@ func (t *bookingTx) EnsureSetting(name, value string) (string, error) {
 func (t *bookingTx) DayCounts(subject string, day network.Date) (governance.Counts, error) {
 	var c governance.Counts
 	err := t.queryRow(qDayCounts, subject, day.String()).Scan(&c.Manual, &c.Expired)
-	if errors.Is(err, sql.ErrNoRows) {
-		return governance.Counts{}, nil
-	}
-	return c, fault.Wrap(err, "read day counts")
+	return c, fault.Wrap(sqlrow.NoRowsAs(err, nil), "read day counts")
 }
 
 // AddDayCounts adds to a subject's counts for a service day with one upsert.
@@ -342,11 +312,11 @@ func (t *bookingTx) AddDayCounts(subject string, day network.Date, manual, expir
 // ---- reads ----
 
 func (s *bookingStore) Order(ctx context.Context, id int64) (booking.Order, error) {
-	return readOrder(ctx, s.read, `id = ?`, true, id)
+	return sqlrow.OneOrder(readOrders(ctx, s.read, `id = ?`, true, id))
 }
 
 func (s *bookingStore) OrderOfTicket(ctx context.Context, ticketID int64) (booking.Order, error) {
-	return readOrder(ctx, s.read, `id = (SELECT order_id FROM tickets WHERE id = ?)`, true, ticketID)
+	return sqlrow.OneOrder(readOrders(ctx, s.read, qTicketOrder, true, ticketID))
 }
 
 func (s *bookingStore) OrdersOf(ctx context.Context, accountID int64, limit int) ([]booking.Order, error) {
@@ -361,64 +331,39 @@ func (s *bookingStore) DueExpiries(ctx context.Context, now time.Time, limit int
 func (s *bookingStore) TrainVersion(ctx context.Context, k booking.TrainKey) (int64, error) {
 	var v int64
 	err := s.read.QueryRowContext(ctx, qLockTrain, k.ServiceID, k.Date.String()).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return v, fault.Wrap(err, "read train version")
+	return v, fault.Wrap(sqlrow.NoRowsAs(err, nil), "read train version")
 }
 
 func (s *bookingStore) Seats(ctx context.Context, k booking.TrainKey) ([]booking.SeatRow, int64, error) {
-	var out []booking.SeatRow
-	var version int64
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, qLockTrain, k.ServiceID, k.Date.String()).Scan(&version); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil
-			}
-			return fault.Wrap(err, "read train version")
-		}
-		var err error
-		out, err = loadSeatRows(ctx, tx, k)
-		return err
-	})
-	return out, version, err
+	inv, err := s.inventory(ctx, k, false)
+	return inv.Seats, inv.Version, err
 }
 
 func (s *bookingStore) Inventory(ctx context.Context, k booking.TrainKey) (booking.Inventory, error) {
-	var inv booking.Inventory
-	err := s.readTx(ctx, func(tx *sql.Tx) error {
+	return s.inventory(ctx, k, true)
+}
+
+// inventory reads a train date's version and seats in one read
+// transaction, and if all its availability and active tickets too.
+func (s *bookingStore) inventory(ctx context.Context, k booking.TrainKey, all bool) (inv booking.Inventory, err error) {
+	err = s.readTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, qLockTrain, k.ServiceID, k.Date.String()).Scan(&inv.Version)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
+		if err != nil { // no train date: an empty inventory
+			return fault.Wrap(sqlrow.NoRowsAs(err, nil), "read train version")
 		}
+		if inv.Seats, err = loadSeatRows(ctx, tx, k); err != nil || !all {
+			return err
+		}
+		inv.Counts, err = sqlrow.ByKind(list(ctx, tx, "read availability", sqlrow.ScanKindCounts,
+			`SELECT seat_class, berth, counts FROM availability WHERE service_id = ? AND service_date = ?`, k.ServiceID, k.Date.String()))
 		if err != nil {
-			return fault.Wrap(err, "read train version")
-		}
-		if inv.Seats, err = loadSeatRows(ctx, tx, k); err != nil {
 			return err
 		}
-		if inv.Counts, err = loadCounts(ctx, tx, k); err != nil {
-			return err
-		}
-		inv.Tickets, err = loadActiveTickets(ctx, tx, k)
+		inv.Tickets, err = list(ctx, tx, "read tickets", sqlrow.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets
+			WHERE service_id = ? AND service_date = ? AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
 		return err
 	})
 	return inv, err
-}
-
-func loadCounts(ctx context.Context, q querier, k booking.TrainKey) (map[seats.Kind][]int32, error) {
-	rows, err := list(ctx, q, "read availability", sqlrow.ScanKindCounts,
-		`SELECT seat_class, berth, counts FROM availability WHERE service_id = ? AND service_date = ?`, k.ServiceID, k.Date.String())
-	out := map[seats.Kind][]int32{}
-	for _, r := range rows {
-		out[r.Kind] = r.Counts
-	}
-	return out, err
-}
-
-func loadActiveTickets(ctx context.Context, q querier, k booking.TrainKey) ([]booking.Ticket, error) {
-	return list(ctx, q, "read tickets", sqlrow.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets
-		WHERE service_id = ? AND service_date = ? AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
 }
 
 func (s *bookingStore) TrainDates(ctx context.Context) ([]booking.TrainKey, error) {
@@ -428,8 +373,5 @@ func (s *bookingStore) TrainDates(ctx context.Context) ([]booking.TrainKey, erro
 func (s *bookingStore) Setting(ctx context.Context, name string) (string, error) {
 	var v string
 	err := s.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return v, fault.Wrap(err, "read setting")
+	return v, fault.Wrap(sqlrow.NoRowsAs(err, nil), "read setting")
 }

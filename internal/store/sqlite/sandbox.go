@@ -23,21 +23,18 @@ func (s *sandboxStore) CreatePayment(ctx context.Context, p sandbox.Record, now 
 	var out sandbox.Record
 	created := false
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx,
+		_, err := tx.ExecContext(ctx,
 			// The IN clause repeats the partial index's condition so SQLite uses it
 			// instead of scanning every payment ever made.
 			`UPDATE sandbox_payments SET status = 'closed' WHERE order_ref = ? AND status IN ('pending', 'paid') AND status = 'pending' AND expires_at <= ?`,
-			p.OrderRef, sqlrow.At(now)); err != nil {
+			p.OrderRef, sqlrow.At(now))
+		if err != nil {
 			return fault.Wrap(err, "close expired sandbox payments")
 		}
-		cur, err := sqlrow.ScanPayment(tx.QueryRowContext(ctx,
+		out, err = sqlrow.ScanPayment(tx.QueryRowContext(ctx,
 			`SELECT `+sqlrow.PaymentColumns+` FROM sandbox_payments WHERE order_ref = ? AND status IN ('pending', 'paid')`, p.OrderRef))
-		if err == nil {
-			out = cur
-			return nil
-		}
 		if !errors.Is(err, sandbox.ErrPaymentNotFound) {
-			return err
+			return err // the order's open payment, or a failure
 		}
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO sandbox_payments (`+sqlrow.PaymentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -66,43 +63,30 @@ func (s *sandboxStore) Payment(ctx context.Context, id string) (sandbox.Record, 
 
 // Settle moves a pending, unexpired payment to status to and enqueues d.
 func (s *sandboxStore) Settle(ctx context.Context, id string, to payment.Status, at time.Time, d sandbox.Delivery) (sandbox.Record, error) {
-	if !to.Valid() || to == payment.Pending {
-		return sandbox.Record{}, sqlrow.ErrSettleStatus
-	}
-	var paidAt any
-	if to == payment.Paid {
-		paidAt = sqlrow.At(at)
+	paidAt, err := sqlrow.SettledPaidAt(to, at)
+	if err != nil {
+		return sandbox.Record{}, err
 	}
 	var out sandbox.Record
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			`UPDATE sandbox_payments SET status = ?, paid_at = ? WHERE id = ? AND status = 'pending' AND expires_at > ?`,
-			string(to), paidAt, id, sqlrow.At(at))
-		if err != nil {
-			return fault.Wrap(err, "settle sandbox payment")
+	err = s.tx(ctx, func(tx *sql.Tx) (err error) {
+		out, err = sqlrow.ScanPayment(tx.QueryRowContext(ctx,
+			`UPDATE sandbox_payments SET status = ?, paid_at = ? WHERE id = ? AND status = 'pending' AND expires_at > ?
+			 RETURNING `+sqlrow.PaymentColumns, string(to), paidAt, id, sqlrow.At(at)))
+		if errors.Is(err, sandbox.ErrPaymentNotFound) {
+			cur, err := sqlrow.ScanPayment(tx.QueryRowContext(ctx, `SELECT `+sqlrow.PaymentColumns+` FROM sandbox_payments WHERE id = ?`, id))
+			if err != nil {
+				return err
+			}
+			return sqlrow.Unsettled(cur)
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fault.Wrap(err, "settle sandbox payment")
-		}
-		cur, err := sqlrow.ScanPayment(tx.QueryRowContext(ctx, `SELECT `+sqlrow.PaymentColumns+` FROM sandbox_payments WHERE id = ?`, id))
 		if err != nil {
 			return err
 		}
-		if n == 0 {
-			if cur.Status != payment.Pending {
-				return sandbox.ErrNotPending
-			}
-			return sandbox.ErrPaymentExpired
-		}
-		if _, err := tx.ExecContext(ctx,
+		_, err = tx.ExecContext(ctx,
 			`INSERT INTO sandbox_outbox (id, payment_id, url, body, created_at, next_attempt_at, attempts, last_error)
 			 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			d.ID, id, d.URL, string(d.Body), sqlrow.At(d.CreatedAt), sqlrow.At(d.NextAttemptAt), d.Attempts, d.LastError); err != nil {
-			return fault.Wrap(err, "enqueue sandbox notification")
-		}
-		out = cur
-		return nil
+			d.ID, id, d.URL, string(d.Body), sqlrow.At(d.CreatedAt), sqlrow.At(d.NextAttemptAt), d.Attempts, d.LastError)
+		return fault.Wrap(err, "enqueue sandbox notification")
 	})
 	if err != nil {
 		return sandbox.Record{}, err
@@ -120,19 +104,15 @@ func (s *sandboxStore) Refund(ctx context.Context, r payment.Refund) (payment.Re
 			return err
 		}
 		prev, err := sqlrow.ScanRefund(tx.QueryRowContext(ctx, `SELECT `+sqlrow.RefundColumns+` FROM sandbox_refunds WHERE id = ?`, r.ID))
-		switch {
-		case err == nil:
-			if prev.PaymentID != r.PaymentID || prev.AmountFen != r.AmountFen {
-				return sandbox.ErrRefundIDReused
-			}
-			out = prev
-			return nil
-		case !errors.Is(err, sql.ErrNoRows):
+		if err == nil {
+			out, err = sqlrow.RepeatRefund(prev, r)
+			return err
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
 			return fault.Wrap(err, "find sandbox refund")
-		case cur.Status != payment.Paid:
-			return sandbox.ErrNotPaid
-		case cur.RefundedFen+r.AmountFen > cur.AmountFen:
-			return sandbox.ErrRefundExceeds
+		}
+		if err := sqlrow.Refundable(cur, r.AmountFen); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE sandbox_payments SET refunded_fen = refunded_fen + ? WHERE id = ?`, r.AmountFen, r.PaymentID); err != nil {
 			return fault.Wrap(err, "refund sandbox payment")
@@ -196,19 +176,12 @@ func (s *sandboxStore) sbUpdateDelivery(ctx context.Context, what, query string,
 		if err != nil {
 			return fault.Wrap(err, what)
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fault.Wrap(err, what)
-		}
-		if n > 0 {
+		if n, _ := res.RowsAffected(); n > 0 { // SQLite's count cannot fail
 			return nil
 		}
 		var one int
 		err = tx.QueryRowContext(ctx, `SELECT 1 FROM sandbox_outbox WHERE id = ?`, args[len(args)-1]).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return sandbox.ErrDeliveryNotFound
-		}
-		return fault.Wrap(err, what)
+		return fault.Wrap(sqlrow.NoRowsAs(err, sandbox.ErrDeliveryNotFound), what)
 	})
 }
 

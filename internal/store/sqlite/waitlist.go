@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 
 	"piao/internal/booking"
@@ -48,7 +46,7 @@ func (t *bookingTx) SetWaitlist(e booking.WaitlistEntry) error {
 }
 
 func (t *bookingTx) WaitlistForUpdate(id int64) (booking.WaitlistEntry, error) {
-	return oneWaitlist(t.tx.QueryRowContext(t.ctx, `SELECT body FROM waitlist_entries WHERE id = ?`, id), id)
+	return sqlrow.OneWaitlist(t.tx.QueryRowContext(t.ctx, `SELECT body FROM waitlist_entries WHERE id = ?`, id), id)
 }
 
 func (t *bookingTx) WaitingOn(k booking.TrainKey) ([]booking.WaitlistEntry, error) {
@@ -72,28 +70,13 @@ func (t *bookingTx) AppendWaitEvents(events ...booking.WaitEvent) error {
 	return nil
 }
 
-// rowQueryer is a querier that also reads single rows (benefits.go reads through it).
-type rowQueryer interface {
-	querier
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// oneWaitlist reads the entry a single-row query of its body returned.
-func oneWaitlist(row *sql.Row, id int64) (booking.WaitlistEntry, error) {
-	e, err := sqlrow.ScanWaitlist(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return e, sqlrow.WaitlistNotFound(id)
-	}
-	return e, fault.Wrap(err, "read waitlist entry")
-}
-
 func waitingOn(ctx context.Context, q querier, k booking.TrainKey) ([]booking.WaitlistEntry, error) {
 	return list(ctx, q, "read waitlist entries", sqlrow.ScanWaitlist, `SELECT e.body FROM waitlist_trains t JOIN waitlist_entries e ON e.id = t.entry_id
 		WHERE t.service_id = ? AND t.service_date = ? AND e.status = 'waiting' ORDER BY e.id`, k.ServiceID, k.Date.String())
 }
 
 func (s *bookingStore) Waitlist(ctx context.Context, id int64) (booking.WaitlistEntry, error) {
-	e, err := oneWaitlist(s.read.QueryRowContext(ctx, `SELECT body FROM waitlist_entries WHERE id = ?`, id), id)
+	e, err := sqlrow.OneWaitlist(s.read.QueryRowContext(ctx, `SELECT body FROM waitlist_entries WHERE id = ?`, id), id)
 	if err != nil {
 		return e, err
 	}
@@ -123,16 +106,8 @@ func (s *bookingStore) WaitlistRefundsDue(ctx context.Context, limit int) ([]boo
 }
 
 func (s *bookingStore) TicketCounts(ctx context.Context, k booking.TrainKey, class network.SeatClass) (map[booking.TicketStatus]int, error) {
-	counts, err := list(ctx, s.read, "count tickets", sqlrow.ScanStatusCount,
-		`SELECT status, count(*) FROM tickets WHERE service_id = ? AND service_date = ? AND seat_class = ? GROUP BY status`, k.ServiceID, k.Date.String(), string(class))
-	if err != nil {
-		return nil, err
-	}
-	out := map[booking.TicketStatus]int{}
-	for _, c := range counts {
-		out[c.Status] = c.N
-	}
-	return out, nil
+	return sqlrow.TicketCounts(list(ctx, s.read, "count tickets", sqlrow.ScanTally[booking.TicketStatus],
+		`SELECT status, count(*) FROM tickets WHERE service_id = ? AND service_date = ? AND seat_class = ? GROUP BY status`, k.ServiceID, k.Date.String(), string(class)))
 }
 
 func (s *bookingStore) BerthCancels(ctx context.Context, docType, docNumber string, k booking.TrainKey) (int, error) {

@@ -1,6 +1,9 @@
 package sqlrow
 
 import (
+	"database/sql"
+	"errors"
+
 	"piao/internal/booking"
 	"piao/internal/fault"
 	"piao/internal/network"
@@ -15,6 +18,18 @@ var ErrOrderNotFound = fault.New(fault.NotFound, "order_not_found", "订单不�
 // WaitlistNotFound is what both booking stores answer for a waitlist entry that is not there.
 func WaitlistNotFound(id int64) error {
 	return fault.Newf(fault.NotFound, "waitlist_not_found", "候补订单 %d 不存在", "waitlist entry %d does not exist", id)
+}
+
+// OneOrder is the order a read of one order found (readOrders' result),
+// or ErrOrderNotFound if it found none.
+func OneOrder(os []booking.Order, err error) (booking.Order, error) {
+	if err == nil && len(os) == 0 {
+		err = ErrOrderNotFound
+	}
+	if err != nil {
+		return booking.Order{}, err
+	}
+	return os[0], nil
 }
 
 // OrderColumns are the columns of orders ScanOrder reads.
@@ -86,6 +101,18 @@ type KindCounts struct {
 	Counts []int32
 }
 
+// ByKind is the availability matrices read (ScanKindCounts) by seat kind.
+func ByKind(rows []KindCounts, err error) (map[seats.Kind][]int32, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := map[seats.Kind][]int32{}
+	for _, r := range rows {
+		out[r.Kind] = r.Counts
+	}
+	return out, nil
+}
+
 // ScanKindCounts reads seat_class, berth and counts (booking.EncodeCounts).
 func ScanKindCounts(r Row) (KindCounts, error) {
 	var kc KindCounts
@@ -95,17 +122,16 @@ func ScanKindCounts(r Row) (KindCounts, error) {
 	return kc, err
 }
 
-// StatusCount is how many tickets are in one status.
-type StatusCount struct {
-	Status booking.TicketStatus
-	N      int
-}
-
-// ScanStatusCount reads status and a count.
-func ScanStatusCount(r Row) (StatusCount, error) {
-	var c StatusCount
-	err := r.Scan((*string)(&c.Status), &c.N)
-	return c, err
+// TicketCounts is the ticket counts read (ScanTally) by status.
+func TicketCounts(counts []Tally[booking.TicketStatus], err error) (map[booking.TicketStatus]int, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := map[booking.TicketStatus]int{}
+	for _, c := range counts {
+		out[c.Key] = c.N
+	}
+	return out, nil
 }
 
 // ScanTrainKey reads service_id and service_date.
@@ -136,6 +162,16 @@ func ScanWaitlist(r Row) (booking.WaitlistEntry, error) {
 		return booking.WaitlistEntry{}, err
 	}
 	return booking.DecodeWaitlist(body)
+}
+
+// OneWaitlist reads the entry a single-row query of its body returned; no
+// row is WaitlistNotFound(id).
+func OneWaitlist(r Row, id int64) (booking.WaitlistEntry, error) {
+	e, err := ScanWaitlist(r)
+	if errors.Is(err, sql.ErrNoRows) { // pgx.ErrNoRows is sql.ErrNoRows too
+		return e, WaitlistNotFound(id)
+	}
+	return e, fault.Wrap(err, "read waitlist entry")
 }
 
 // WaitEventColumns are the columns of waitlist_events ScanWaitEvent reads.

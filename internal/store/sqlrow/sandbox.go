@@ -3,15 +3,58 @@ package sqlrow
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"piao/internal/fault"
 	"piao/internal/payment"
 	"piao/internal/payment/sandbox"
 )
 
-// ErrSettleStatus is both engines' answer to settling a payment to pending
-// or to a status that does not exist.
-var ErrSettleStatus = fault.New(fault.Invalid, "payment_status_invalid", "支付单只能从待支付变为已支付、失败或关闭", "a payment can only go from pending to paid, failed or closed")
+// errSettleStatus is the answer to settling a payment to pending or to a
+// status that does not exist.
+var errSettleStatus = fault.New(fault.Invalid, "payment_status_invalid", "支付单只能从待支付变为已支付、失败或关闭", "a payment can only go from pending to paid, failed or closed")
+
+// SettledPaidAt is the paid_at of a payment settled to status to at at: at
+// if it is paid, else NULL. Settling to pending or to a status that does
+// not exist is an error.
+func SettledPaidAt(to payment.Status, at time.Time) (NullTime, error) {
+	if !to.Valid() || to == payment.Pending {
+		return NullTime{}, errSettleStatus
+	}
+	if to != payment.Paid {
+		at = time.Time{}
+	}
+	return AtOrNull(at), nil
+}
+
+// Unsettled is why a settlement of cur matched no row: cur is no longer
+// pending, or it has expired.
+func Unsettled(cur sandbox.Record) error {
+	if cur.Status != payment.Pending {
+		return sandbox.ErrNotPending
+	}
+	return sandbox.ErrPaymentExpired
+}
+
+// RepeatRefund answers a refund r whose ID prev has already: prev if it is
+// the same refund (a retry), else ErrRefundIDReused.
+func RepeatRefund(prev, r payment.Refund) (payment.Refund, error) {
+	if prev.PaymentID != r.PaymentID || prev.AmountFen != r.AmountFen {
+		return payment.Refund{}, sandbox.ErrRefundIDReused
+	}
+	return prev, nil
+}
+
+// Refundable is why cur cannot take a new refund of amountFen, or nil.
+func Refundable(cur sandbox.Record, amountFen int64) error {
+	switch {
+	case cur.Status != payment.Paid:
+		return sandbox.ErrNotPaid
+	case cur.RefundedFen+amountFen > cur.AmountFen:
+		return sandbox.ErrRefundExceeds
+	}
+	return nil
+}
 
 // PaymentColumns are the columns of sandbox_payments that ScanPayment reads.
 const PaymentColumns = `id, order_ref, amount_fen, refunded_fen, status, subject, notify_url, return_url, created_at, expires_at, paid_at`
