@@ -256,20 +256,6 @@ func Candidates(tickets []benefits.Ticket, product func(id int64) (benefits.Prod
 	return cands, nil
 }
 
-// Tally is one row of a GROUP BY count: a key and how many rows have it.
-// (Not benefits-specific; it lives here until a second domain needs it.)
-type Tally[K any] struct {
-	Key K
-	N   int
-}
-
-// ScanTally reads a (key, count) row.
-func ScanTally[K any](r Row) (Tally[K], error) {
-	var t Tally[K]
-	err := r.Scan(&t.Key, &t.N)
-	return t, fault.Wrap(err, "scan count")
-}
-
 // AddHours adds counts by hour (each a time within its hour) to hourly,
 // keyed by the UTC hour: as issued tickets if issued, else as rides.
 func AddHours(hourly map[string]*benefits.HourCount, counts []Tally[Time], issued bool) {

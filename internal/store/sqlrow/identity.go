@@ -1,9 +1,6 @@
 package sqlrow
 
 import (
-	"database/sql"
-	"errors"
-
 	"piao/internal/fault"
 	"piao/internal/identity"
 )
@@ -26,22 +23,13 @@ const TokenColumns = `hash, account_id, kind, created_at, expires_at`
 const CredentialColumns = `a.id, a.username, COALESCE(a.phone, ''), a.display_name, a.role, a.password_hash, a.disabled, a.created_at,
 	t.hash, t.kind, t.created_at, t.expires_at`
 
-// noRowAs is a scan's error as a scanner returns it: notFound if there
-// was no row, else err wrapped with what (nil stays nil).
-func noRowAs(err, notFound error, what string) error {
-	if errors.Is(err, sql.ErrNoRows) { // pgx.ErrNoRows is sql.ErrNoRows too
-		return notFound
-	}
-	return fault.Wrap(err, what)
-}
-
 // ScanAccount reads AccountColumns; no row is ErrAccountNotFound.
 func ScanAccount(r Row) (identity.Account, error) {
 	var a identity.Account
 	var created Time
 	err := r.Scan(&a.ID, &a.Username, &a.Phone, &a.DisplayName, (*string)(&a.Role), &a.PasswordHash, &a.Disabled, &created)
 	if err != nil {
-		return identity.Account{}, noRowAs(err, ErrAccountNotFound, "scan account")
+		return identity.Account{}, NoRowsAs(fault.Wrap(err, "scan account"), ErrAccountNotFound)
 	}
 	a.CreatedAt = created.Time
 	return a, nil
@@ -53,7 +41,7 @@ func ScanToken(r Row) (identity.Token, error) {
 	var created, expires Time
 	err := r.Scan(&t.Hash, &t.AccountID, (*string)(&t.Kind), &created, &expires)
 	if err != nil {
-		return identity.Token{}, noRowAs(err, ErrTokenNotFound, "token by hash")
+		return identity.Token{}, NoRowsAs(fault.Wrap(err, "token by hash"), ErrTokenNotFound)
 	}
 	t.CreatedAt, t.ExpiresAt = created.Time, expires.Time
 	return t, nil
@@ -69,7 +57,7 @@ func ScanCredential(r Row) (identity.Token, identity.Account, error) {
 	err := r.Scan(&a.ID, &a.Username, &a.Phone, &a.DisplayName, (*string)(&a.Role), &a.PasswordHash, &a.Disabled, &aCreated,
 		&t.Hash, (*string)(&t.Kind), &tCreated, &tExpires)
 	if err != nil {
-		return identity.Token{}, identity.Account{}, noRowAs(err, ErrTokenNotFound, "credential")
+		return identity.Token{}, identity.Account{}, NoRowsAs(fault.Wrap(err, "credential"), ErrTokenNotFound)
 	}
 	t.AccountID = a.ID
 	a.CreatedAt, t.CreatedAt, t.ExpiresAt = aCreated.Time, tCreated.Time, tExpires.Time

@@ -73,7 +73,7 @@ func ScanPayment(r Row) (sandbox.Record, error) {
 	err := r.Scan(&p.ID, &p.OrderRef, &p.AmountFen, &p.RefundedFen, (*string)(&p.Status), &p.Subject,
 		&p.NotifyURL, &p.ReturnURL, &created, &expires, &paid)
 	if err != nil {
-		return sandbox.Record{}, noRowAs(err, sandbox.ErrPaymentNotFound, "scan sandbox payment")
+		return sandbox.Record{}, NoRowsAs(fault.Wrap(err, "scan sandbox payment"), sandbox.ErrPaymentNotFound)
 	}
 	p.CreatedAt, p.ExpiresAt, p.PaidAt = created.Time, expires.Time, paid.Time
 	return p, nil
@@ -87,7 +87,7 @@ func ScanDelivery(r Row) (sandbox.Delivery, error) {
 	var lease, delivered, gaveUp NullTime
 	err := r.Scan(&d.ID, &d.PaymentID, &d.URL, &body, &created, &next, &d.Attempts, &lease, &delivered, &gaveUp, &d.LastError)
 	if err != nil {
-		return sandbox.Delivery{}, noRowAs(err, sandbox.ErrDeliveryNotFound, "scan sandbox delivery")
+		return sandbox.Delivery{}, NoRowsAs(fault.Wrap(err, "scan sandbox delivery"), sandbox.ErrDeliveryNotFound)
 	}
 	d.Body = []byte(body)
 	d.CreatedAt, d.NextAttemptAt = created.Time, next.Time

@@ -76,3 +76,16 @@ func Page(limit, offset int) (int, int) {
 	}
 	return min(limit, 1000), max(offset, 0)
 }
+
+// Tally is one row of a GROUP BY count: a key and how many rows have it.
+type Tally[K any] struct {
+	Key K
+	N   int
+}
+
+// ScanTally reads a (key, count) row.
+func ScanTally[K any](r Row) (Tally[K], error) {
+	var t Tally[K]
+	err := r.Scan(&t.Key, &t.N)
+	return t, fault.Wrap(err, "scan count")
+}

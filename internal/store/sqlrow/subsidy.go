@@ -18,7 +18,7 @@ func ScanScheme(r Row) (subsidy.Scheme, error) {
 	var body string
 	var sc subsidy.Scheme
 	if err := r.Scan(&body); err != nil {
-		return subsidy.Scheme{}, noRowAs(err, subsidy.ErrSchemeNotFound, "read scheme")
+		return subsidy.Scheme{}, NoRowsAs(fault.Wrap(err, "read scheme"), subsidy.ErrSchemeNotFound)
 	}
 	return sc, fault.Wrap(json.Unmarshal([]byte(body), &sc), "decode scheme")
 }
@@ -32,7 +32,7 @@ func ScanEnrolment(r Row) (subsidy.Enrolment, error) {
 	var id int64
 	var body string
 	if err := r.Scan(&id, &body); err != nil {
-		return e, noRowAs(err, subsidy.ErrEnrolmentNotFound, "read enrolment")
+		return e, NoRowsAs(fault.Wrap(err, "read enrolment"), subsidy.ErrEnrolmentNotFound)
 	}
 	err := json.Unmarshal([]byte(body), &e)
 	e.ID = id
