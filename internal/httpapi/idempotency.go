@@ -9,22 +9,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"piao/internal/fault"
 	"piao/internal/idempotency"
 )
-
-// idempotencySweepEvery is how often, at most, a process deletes expired
-// idempotency keys. The sweep is opportunistic: the first keyed call after
-// the interval starts it in the background, so an idle process does no
-// work and a busy one sweeps about hourly (the first keyed call after a
-// start sweeps at once). Expired keys a sweep has not reached yet do no
-// harm: a claim replaces them.
-const idempotencySweepEvery = time.Hour
 
 // idempotencyScopeExempt lists path prefixes whose calls are never stored:
 // their responses carry credentials (a login's or a new API token's
@@ -55,20 +45,18 @@ var idempotencyScopeExempt = []string{"/api/v1/auth/"}
 // after idempotency.TTL (24 h).
 func (s *Server) idempotent(next http.Handler) http.Handler {
 	s.documentIdempotency()
-	store := s.deps.Idempotency
-	if store == nil {
+	keeper := s.deps.Idempotency
+	if keeper == nil {
 		return next
 	}
-	g := &idempotencyGuard{s: s, store: store, next: next, now: time.Now}
+	g := &idempotencyGuard{s: s, keeper: keeper, next: next}
 	return http.HandlerFunc(g.serve)
 }
 
 type idempotencyGuard struct {
-	s         *Server
-	store     idempotency.Store
-	next      http.Handler
-	now       func() time.Time
-	lastSweep atomic.Int64 // unix nanoseconds of the last sweep's start
+	s      *Server
+	keeper *idempotency.Keeper
+	next   http.Handler
 }
 
 func mutating(method string) bool {
@@ -122,10 +110,8 @@ func (g *idempotencyGuard) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.RawQuery != "" {
 		path += "?" + r.URL.RawQuery
 	}
-	now := g.now()
-	g.maybeSweep(now)
 	want := idempotency.Record{Scope: scope, Key: keys[0], Method: r.Method, Path: path, BodyHash: idempotency.BodyHash(body)}
-	held, claimed, err := g.store.Claim(ctx, want, now)
+	held, claimed, err := g.keeper.Claim(ctx, want)
 	switch {
 	case err != nil:
 		writeProblem(w, r, problemFor(ctx, lang, err))
@@ -169,7 +155,7 @@ func (g *idempotencyGuard) run(w http.ResponseWriter, r *http.Request, rec idemp
 			return
 		}
 		// A 5xx or a panic (which goes on up to the recovering middleware).
-		if err := g.store.Release(ctx, rec.Scope, rec.Key); err != nil {
+		if err := g.keeper.Release(ctx, rec.Scope, rec.Key); err != nil {
 			slog.ErrorContext(ctx, "release idempotency key", "request_id", requestIDFrom(ctx), "err", err.Error())
 		}
 	}()
@@ -183,7 +169,7 @@ func (g *idempotencyGuard) run(w http.ResponseWriter, r *http.Request, rec idemp
 	}
 	stored = true
 	resp := idempotency.Response{Status: status, ContentType: cw.Header().Get("Content-Type"), Location: cw.Header().Get("Location"), Body: cw.body.Bytes()}
-	if err := g.store.Complete(ctx, rec.Scope, rec.Key, resp); err != nil {
+	if err := g.keeper.Complete(ctx, rec.Scope, rec.Key, resp); err != nil {
 		// The claim lapses after idempotency.AbandonAfter and a retry then runs again.
 		slog.ErrorContext(ctx, "store idempotent response", "request_id", requestIDFrom(ctx), "err", err.Error())
 	}
@@ -201,27 +187,6 @@ func replay(w http.ResponseWriter, resp idempotency.Response) {
 	h.Set(idempotency.ReplayedHeader, "true")
 	w.WriteHeader(resp.Status)
 	w.Write(resp.Body)
-}
-
-// maybeSweep starts a background sweep of expired keys if none ran for
-// idempotencySweepEvery in this process.
-func (g *idempotencyGuard) maybeSweep(now time.Time) {
-	last := g.lastSweep.Load()
-	if now.UnixNano()-last < int64(idempotencySweepEvery) || !g.lastSweep.CompareAndSwap(last, now.UnixNano()) {
-		return
-	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		n, err := g.store.Sweep(ctx, now.Add(-idempotency.TTL))
-		if err != nil {
-			slog.WarnContext(ctx, "sweep idempotency keys", "err", err.Error())
-			return
-		}
-		if n > 0 {
-			slog.InfoContext(ctx, "swept idempotency keys", "deleted", n)
-		}
-	}()
 }
 
 // captureWriter passes a response through and keeps its status and body.

@@ -57,9 +57,7 @@ type Deps struct {
 	// Mount adds non-API routes (the console) to the mux.
 	Mount func(mux *http.ServeMux)
 	// Idempotency keeps Idempotency-Key results; nil turns the feature off.
-	// It is the one store the server holds: the middleware that replays
-	// answers is HTTP plumbing, not a domain the handlers call.
-	Idempotency idempotency.Store
+	Idempotency *idempotency.Keeper
 	// Benefits runs value-added tickets; nil when off.
 	Benefits *benefits.Service
 	// Metro takes gate taps and clears and settles trips; nil when off.
