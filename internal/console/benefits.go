@@ -32,15 +32,6 @@ const benefitsOwner = "operator"
 
 var errNoBenefits = fault.New(fault.Unavailable, "benefits_unavailable", "增值票务服务未启动", "value-added tickets are not running in this process")
 
-// needBenefits renders a 503 page and reports false when benefits are off.
-func (c *Console) needBenefits(w http.ResponseWriter, r *http.Request, st *state) bool {
-	if c.deps.Benefits != nil {
-		return true
-	}
-	c.renderError(w, r, st, http.StatusServiceUnavailable, faultMsg(errNoBenefits))
-	return false
-}
-
 func campaignPath(id int64) string { return "/benefits/campaigns/" + strconv.FormatInt(id, 10) }
 
 // consoleActor names the signed-in user in audit trails, as the API does.
@@ -157,9 +148,6 @@ type benefitsHomeView struct {
 
 // benefitsHome lists campaigns (optionally of one status) and products.
 func (c *Console) benefitsHome(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needBenefits(w, r, st) {
-		return
-	}
 	ctx, l := r.Context(), st.lang
 	bn := c.deps.Benefits
 	filter := r.URL.Query().Get("status")
@@ -264,9 +252,6 @@ func listOf(s string) []string {
 }
 
 func (c *Console) productCreate(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needBenefits(w, r, st) {
-		return
-	}
 	f := productForm{Kind: r.PostFormValue("kind"), NameZH: r.PostFormValue("name_zh"), NameEN: r.PostFormValue("name_en"),
 		Amount: r.PostFormValue("amount_off"), MinFare: r.PostFormValue("min_fare"), Fixed: r.PostFormValue("fixed_price"),
 		Percent: r.PostFormValue("percent_off"), Cap: r.PostFormValue("cap"), Rides: r.PostFormValue("rides"),
@@ -351,9 +336,6 @@ func (c *Console) campaignNew(w http.ResponseWriter, r *http.Request, st *state)
 }
 
 func (c *Console) showCampaignForm(w http.ResponseWriter, r *http.Request, st *state, status int, f campaignForm, e *bilingual) {
-	if !c.needBenefits(w, r, st) {
-		return
-	}
 	ps, err := c.deps.Benefits.Products(r.Context(), benefitsOwner)
 	if err != nil {
 		c.fail(w, r, st, err)
@@ -379,9 +361,6 @@ func localTime(s, field string) (time.Time, error) {
 }
 
 func (c *Console) campaignCreate(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needBenefits(w, r, st) {
-		return
-	}
 	f := campaignForm{Product: r.PostFormValue("product"), NameZH: r.PostFormValue("name_zh"), NameEN: r.PostFormValue("name_en"),
 		Starts: r.PostFormValue("starts"), Ends: r.PostFormValue("ends"), Stock: r.PostFormValue("stock"), PerUser: r.PostFormValue("per_user"),
 		BudgetUses: r.PostFormValue("budget_uses"), BudgetValue: r.PostFormValue("budget_value"),
@@ -495,9 +474,6 @@ func (c *Console) campaignShow(w http.ResponseWriter, r *http.Request, st *state
 }
 
 func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, st *state, status int, alert *bilingual, issued *issueSummary) {
-	if !c.needBenefits(w, r, st) {
-		return
-	}
 	id, ok := orderID(r)
 	if !ok {
 		c.renderError(w, r, st, http.StatusNotFound, faultMsg(fault.New(fault.NotFound, "campaign_not_found", "活动不存在", "campaign not found")))
@@ -621,9 +597,6 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, st *state
 // says who may.
 func (c *Console) campaignAction(a benefits.Action) func(http.ResponseWriter, *http.Request, *state) {
 	return func(w http.ResponseWriter, r *http.Request, st *state) {
-		if !c.needBenefits(w, r, st) {
-			return
-		}
 		id, ok := orderID(r)
 		if !ok {
 			c.renderError(w, r, st, http.StatusNotFound, faultMsg(fault.New(fault.NotFound, "campaign_not_found", "活动不存在", "campaign not found")))
@@ -648,9 +621,6 @@ func (c *Console) campaignFailed(w http.ResponseWriter, r *http.Request, st *sta
 
 // campaignCodes generates a batch of redemption codes.
 func (c *Console) campaignCodes(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needBenefits(w, r, st) {
-		return
-	}
 	id, _ := orderID(r)
 	n, err := intOf(r.PostFormValue("count"), "数量 count")
 	if err == nil {
@@ -665,9 +635,6 @@ func (c *Console) campaignCodes(w http.ResponseWriter, r *http.Request, st *stat
 
 // campaignIssue issues one ticket to each account ID listed.
 func (c *Console) campaignIssue(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needBenefits(w, r, st) {
-		return
-	}
 	id, _ := orderID(r)
 	var accounts []int64
 	for _, s := range listOf(r.PostFormValue("accounts")) {
@@ -710,9 +677,6 @@ func csvDownload(w http.ResponseWriter, name string, rows [][]string) {
 }
 
 func (c *Console) codesCSV(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needBenefits(w, r, st) {
-		return
-	}
 	id, ok := orderID(r)
 	if !ok {
 		http.NotFound(w, r)
@@ -735,9 +699,6 @@ func (c *Console) codesCSV(w http.ResponseWriter, r *http.Request, st *state) {
 }
 
 func (c *Console) campaignStatsCSV(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needBenefits(w, r, st) {
-		return
-	}
 	id, _ := orderID(r)
 	s, err := c.deps.Benefits.Stats(r.Context(), id)
 	if err != nil {
@@ -773,9 +734,6 @@ type printView struct {
 // printed codes. The QR holds the redemption code: scanned or typed in the
 // H5 wallet it becomes the holder's ticket.
 func (c *Console) codesPrint(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needBenefits(w, r, st) {
-		return
-	}
 	ctx, l := r.Context(), st.lang
 	id, ok1 := orderID(r)
 	bid, err := strconv.ParseInt(r.PathValue("batch"), 10, 64)

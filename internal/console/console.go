@@ -93,11 +93,27 @@ type route struct {
 	// readOnly marks a handler that changes nothing whatever the method
 	// (the page for unknown paths), so it needs no CSRF token.
 	readOnly bool
+	// off is the fault the page answers (503) while the service it needs
+	// does not run in this process; nil when it runs or the page needs none.
+	off error
+}
+
+// unless returns err when the service a page needs is not running (runs is
+// false), nil when it runs.
+func unless(runs bool, err error) error {
+	if runs {
+		return nil
+	}
+	return err
 }
 
 // routes is the console's route table: every page with its permission.
 // Future sections (营销 marketing…) add rows here and an item in navigation.
 func (c *Console) routes() []route {
+	noBooking := unless(c.deps.Booking != nil, errNoBooking)
+	noGovernance := unless(c.deps.Governance != nil, errNoGovernance)
+	noBenefits := unless(c.deps.Benefits != nil, errNoBenefits)
+	noSubsidy := unless(c.deps.Subsidy != nil, errNoSubsidy)
 	return []route{
 		{Page: Page{"GET", "/static/{file...}", identity.Public}, handle: c.static},
 		{Page: Page{"GET", "/lang", identity.Public}, handle: c.switchLang},
@@ -109,72 +125,72 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/network/lines/{id}", identity.Authenticated}, handle: c.line},
 		// Passenger H5 pages: anyone may look for trains; booking needs a login.
 		{Page: Page{"GET", "/h5", identity.Public}, handle: c.h5Home, identify: true},
-		{Page: Page{"GET", "/h5/search", identity.Public}, handle: c.h5Search, identify: true},
-		{Page: Page{"GET", "/h5/recommend", identity.Public}, handle: c.h5Recommend, identify: true},
-		{Page: Page{"GET", "/h5/book", identity.OrdersOwn}, handle: c.h5BookForm},
-		{Page: Page{"POST", "/h5/book", identity.OrdersOwn}, handle: c.h5Book},
-		{Page: Page{"GET", "/h5/orders", identity.OrdersOwn}, handle: c.h5Orders},
-		{Page: Page{"GET", "/h5/orders/{id}", identity.OrdersOwn}, handle: c.h5Order},
-		{Page: Page{"POST", "/h5/orders/{id}/pay", identity.OrdersOwn}, handle: c.h5Pay},
-		{Page: Page{"POST", "/h5/orders/{id}/cancel", identity.OrdersOwn}, handle: c.h5Cancel},
-		{Page: Page{"POST", "/h5/orders/{id}/refund", identity.OrdersOwn}, handle: c.h5Refund},
-		{Page: Page{"GET", "/h5/orders/{id}/change", identity.OrdersOwn}, handle: c.h5ChangeForm},
-		{Page: Page{"POST", "/h5/orders/{id}/change", identity.OrdersOwn}, handle: c.h5Change},
-		{Page: Page{"GET", "/h5/waitlist", identity.OrdersOwn}, handle: c.h5Waitlists},
-		{Page: Page{"GET", "/h5/waitlist/{id}", identity.OrdersOwn}, handle: c.h5Waitlist},
-		{Page: Page{"POST", "/h5/waitlist/{id}/pay", identity.OrdersOwn}, handle: c.h5WaitlistPay},
-		{Page: Page{"POST", "/h5/waitlist/{id}/cancel", identity.OrdersOwn}, handle: c.h5WaitlistCancel},
+		{Page: Page{"GET", "/h5/search", identity.Public}, handle: c.h5Search, identify: true, off: noBooking},
+		{Page: Page{"GET", "/h5/recommend", identity.Public}, handle: c.h5Recommend, identify: true, off: noBooking},
+		{Page: Page{"GET", "/h5/book", identity.OrdersOwn}, handle: c.h5BookForm, off: noBooking},
+		{Page: Page{"POST", "/h5/book", identity.OrdersOwn}, handle: c.h5Book, off: noBooking},
+		{Page: Page{"GET", "/h5/orders", identity.OrdersOwn}, handle: c.h5Orders, off: noBooking},
+		{Page: Page{"GET", "/h5/orders/{id}", identity.OrdersOwn}, handle: c.h5Order, off: noBooking},
+		{Page: Page{"POST", "/h5/orders/{id}/pay", identity.OrdersOwn}, handle: c.h5Pay, off: noBooking},
+		{Page: Page{"POST", "/h5/orders/{id}/cancel", identity.OrdersOwn}, handle: c.h5Cancel, off: noBooking},
+		{Page: Page{"POST", "/h5/orders/{id}/refund", identity.OrdersOwn}, handle: c.h5Refund, off: noBooking},
+		{Page: Page{"GET", "/h5/orders/{id}/change", identity.OrdersOwn}, handle: c.h5ChangeForm, off: noBooking},
+		{Page: Page{"POST", "/h5/orders/{id}/change", identity.OrdersOwn}, handle: c.h5Change, off: noBooking},
+		{Page: Page{"GET", "/h5/waitlist", identity.OrdersOwn}, handle: c.h5Waitlists, off: noBooking},
+		{Page: Page{"GET", "/h5/waitlist/{id}", identity.OrdersOwn}, handle: c.h5Waitlist, off: noBooking},
+		{Page: Page{"POST", "/h5/waitlist/{id}/pay", identity.OrdersOwn}, handle: c.h5WaitlistPay, off: noBooking},
+		{Page: Page{"POST", "/h5/waitlist/{id}/cancel", identity.OrdersOwn}, handle: c.h5WaitlistCancel, off: noBooking},
 		// Cancellation governance (治理): lists, rules and behaviour analytics.
-		{Page: Page{"GET", "/governance", identity.GovernanceRead}, handle: c.govOverview},
-		{Page: Page{"POST", "/governance/evaluate", identity.GovernanceEdit}, handle: c.govEvaluate},
-		{Page: Page{"GET", "/governance/members", identity.GovernanceRead}, handle: c.govMembers},
-		{Page: Page{"POST", "/governance/members", identity.GovernanceEdit}, handle: c.govAdd},
-		{Page: Page{"GET", "/governance/members/{id}", identity.GovernanceRead}, handle: c.govMember},
-		{Page: Page{"POST", "/governance/members/{id}/lift", identity.GovernanceEdit}, handle: c.govLift},
-		{Page: Page{"POST", "/governance/members/{id}/extend", identity.GovernanceEdit}, handle: c.govExtend},
-		{Page: Page{"GET", "/governance/rules", identity.GovernanceRead}, handle: c.govRules},
-		{Page: Page{"POST", "/governance/rules", identity.BookingAdmin}, handle: c.govSetRules},
-		{Page: Page{"GET", "/governance/report", identity.GovernanceRead}, handle: c.govReport, scripts: true},
-		{Page: Page{"GET", "/governance/report.csv", identity.GovernanceRead}, handle: c.govReportCSV},
+		{Page: Page{"GET", "/governance", identity.GovernanceRead}, handle: c.govOverview, off: noGovernance},
+		{Page: Page{"POST", "/governance/evaluate", identity.GovernanceEdit}, handle: c.govEvaluate, off: noGovernance},
+		{Page: Page{"GET", "/governance/members", identity.GovernanceRead}, handle: c.govMembers, off: noGovernance},
+		{Page: Page{"POST", "/governance/members", identity.GovernanceEdit}, handle: c.govAdd, off: noGovernance},
+		{Page: Page{"GET", "/governance/members/{id}", identity.GovernanceRead}, handle: c.govMember, off: noGovernance},
+		{Page: Page{"POST", "/governance/members/{id}/lift", identity.GovernanceEdit}, handle: c.govLift, off: noGovernance},
+		{Page: Page{"POST", "/governance/members/{id}/extend", identity.GovernanceEdit}, handle: c.govExtend, off: noGovernance},
+		{Page: Page{"GET", "/governance/rules", identity.GovernanceRead}, handle: c.govRules, off: noGovernance},
+		{Page: Page{"POST", "/governance/rules", identity.BookingAdmin}, handle: c.govSetRules, off: noGovernance},
+		{Page: Page{"GET", "/governance/report", identity.GovernanceRead}, handle: c.govReport, scripts: true, off: noGovernance},
+		{Page: Page{"GET", "/governance/report.csv", identity.GovernanceRead}, handle: c.govReportCSV, off: noGovernance},
 		// Value-added tickets (增值票务): products, campaigns and their review.
-		{Page: Page{"GET", "/benefits", identity.BenefitsRead}, handle: c.benefitsHome},
+		{Page: Page{"GET", "/benefits", identity.BenefitsRead}, handle: c.benefitsHome, off: noBenefits},
 		{Page: Page{"GET", "/benefits/products/new", identity.BenefitsEdit}, handle: c.productNew},
-		{Page: Page{"POST", "/benefits/products", identity.BenefitsEdit}, handle: c.productCreate},
-		{Page: Page{"GET", "/benefits/campaigns/new", identity.BenefitsEdit}, handle: c.campaignNew},
-		{Page: Page{"POST", "/benefits/campaigns", identity.BenefitsEdit}, handle: c.campaignCreate},
-		{Page: Page{"GET", "/benefits/campaigns/{id}", identity.BenefitsRead}, handle: c.campaignShow, scripts: true},
-		{Page: Page{"GET", "/benefits/campaigns/{id}/stats.csv", identity.BenefitsRead}, handle: c.campaignStatsCSV},
-		{Page: Page{"GET", "/benefits/campaigns/{id}/uses", identity.MetroRead}, handle: c.campaignUses, scripts: true},
+		{Page: Page{"POST", "/benefits/products", identity.BenefitsEdit}, handle: c.productCreate, off: noBenefits},
+		{Page: Page{"GET", "/benefits/campaigns/new", identity.BenefitsEdit}, handle: c.campaignNew, off: noBenefits},
+		{Page: Page{"POST", "/benefits/campaigns", identity.BenefitsEdit}, handle: c.campaignCreate, off: noBenefits},
+		{Page: Page{"GET", "/benefits/campaigns/{id}", identity.BenefitsRead}, handle: c.campaignShow, scripts: true, off: noBenefits},
+		{Page: Page{"GET", "/benefits/campaigns/{id}/stats.csv", identity.BenefitsRead}, handle: c.campaignStatsCSV, off: noBenefits},
+		{Page: Page{"GET", "/benefits/campaigns/{id}/uses", identity.MetroRead}, handle: c.campaignUses, scripts: true, off: noBenefits},
 		// Benefit use on metro trips, every campaign's (地铁乘车优惠统计).
-		{Page: Page{"GET", "/metro", identity.MetroRead}, handle: c.metroUses},
-		{Page: Page{"POST", "/benefits/campaigns/{id}/codes", identity.BenefitsEdit}, handle: c.campaignCodes},
-		{Page: Page{"POST", "/benefits/campaigns/{id}/issue", identity.BenefitsEdit}, handle: c.campaignIssue},
-		{Page: Page{"POST", "/benefits/campaigns/{id}/submit", identity.BenefitsEdit}, handle: c.campaignAction(benefits.Submit)},
-		{Page: Page{"POST", "/benefits/campaigns/{id}/approve", identity.BenefitsReview}, handle: c.campaignAction(benefits.Approve)},
-		{Page: Page{"POST", "/benefits/campaigns/{id}/reject", identity.BenefitsReview}, handle: c.campaignAction(benefits.Reject)},
-		{Page: Page{"POST", "/benefits/campaigns/{id}/pause", identity.BenefitsReview}, handle: c.campaignAction(benefits.Pause)},
-		{Page: Page{"POST", "/benefits/campaigns/{id}/resume", identity.BenefitsReview}, handle: c.campaignAction(benefits.Resume)},
-		{Page: Page{"POST", "/benefits/campaigns/{id}/terminate", identity.BenefitsReview}, handle: c.campaignAction(benefits.Terminate)},
-		{Page: Page{"GET", "/benefits/code-batches/{id}/codes.csv", identity.BenefitsEdit}, handle: c.codesCSV},
-		{Page: Page{"GET", "/benefits/campaigns/{id}/code-batches/{batch}/print", identity.BenefitsEdit}, handle: c.codesPrint},
+		{Page: Page{"GET", "/metro", identity.MetroRead}, handle: c.metroUses, off: noBenefits},
+		{Page: Page{"POST", "/benefits/campaigns/{id}/codes", identity.BenefitsEdit}, handle: c.campaignCodes, off: noBenefits},
+		{Page: Page{"POST", "/benefits/campaigns/{id}/issue", identity.BenefitsEdit}, handle: c.campaignIssue, off: noBenefits},
+		{Page: Page{"POST", "/benefits/campaigns/{id}/submit", identity.BenefitsEdit}, handle: c.campaignAction(benefits.Submit), off: noBenefits},
+		{Page: Page{"POST", "/benefits/campaigns/{id}/approve", identity.BenefitsReview}, handle: c.campaignAction(benefits.Approve), off: noBenefits},
+		{Page: Page{"POST", "/benefits/campaigns/{id}/reject", identity.BenefitsReview}, handle: c.campaignAction(benefits.Reject), off: noBenefits},
+		{Page: Page{"POST", "/benefits/campaigns/{id}/pause", identity.BenefitsReview}, handle: c.campaignAction(benefits.Pause), off: noBenefits},
+		{Page: Page{"POST", "/benefits/campaigns/{id}/resume", identity.BenefitsReview}, handle: c.campaignAction(benefits.Resume), off: noBenefits},
+		{Page: Page{"POST", "/benefits/campaigns/{id}/terminate", identity.BenefitsReview}, handle: c.campaignAction(benefits.Terminate), off: noBenefits},
+		{Page: Page{"GET", "/benefits/code-batches/{id}/codes.csv", identity.BenefitsEdit}, handle: c.codesCSV, off: noBenefits},
+		{Page: Page{"GET", "/benefits/campaigns/{id}/code-batches/{batch}/print", identity.BenefitsEdit}, handle: c.codesPrint, off: noBenefits},
 		// The passenger's wallet, claims, codes and gifts.
-		{Page: Page{"GET", "/h5/wallet", identity.WalletOwn}, handle: c.h5Wallet},
-		{Page: Page{"POST", "/h5/campaigns/{id}/claim", identity.WalletOwn}, handle: c.h5Claim},
-		{Page: Page{"POST", "/h5/redeem", identity.WalletOwn}, handle: c.h5Redeem},
-		{Page: Page{"GET", "/h5/wallet/{id}/gift", identity.WalletOwn}, handle: c.h5GiftForm},
-		{Page: Page{"POST", "/h5/wallet/{id}/gift", identity.WalletOwn}, handle: c.h5Gift},
-		{Page: Page{"GET", "/h5/gifts/{token}", identity.WalletOwn}, handle: c.h5GiftShow},
-		{Page: Page{"POST", "/h5/gifts/{token}/accept", identity.WalletOwn}, handle: c.h5GiftSettle(benefits.GiftAccepted)},
-		{Page: Page{"POST", "/h5/gifts/{token}/decline", identity.WalletOwn}, handle: c.h5GiftSettle(benefits.GiftDeclined)},
-		{Page: Page{"POST", "/h5/gifts/{token}/cancel", identity.WalletOwn}, handle: c.h5GiftSettle(benefits.GiftCancelled)},
+		{Page: Page{"GET", "/h5/wallet", identity.WalletOwn}, handle: c.h5Wallet, off: noBenefits},
+		{Page: Page{"POST", "/h5/campaigns/{id}/claim", identity.WalletOwn}, handle: c.h5Claim, off: noBenefits},
+		{Page: Page{"POST", "/h5/redeem", identity.WalletOwn}, handle: c.h5Redeem, off: noBenefits},
+		{Page: Page{"GET", "/h5/wallet/{id}/gift", identity.WalletOwn}, handle: c.h5GiftForm, off: noBenefits},
+		{Page: Page{"POST", "/h5/wallet/{id}/gift", identity.WalletOwn}, handle: c.h5Gift, off: noBenefits},
+		{Page: Page{"GET", "/h5/gifts/{token}", identity.WalletOwn}, handle: c.h5GiftShow, off: noBenefits},
+		{Page: Page{"POST", "/h5/gifts/{token}/accept", identity.WalletOwn}, handle: c.h5GiftSettle(benefits.GiftAccepted), off: noBenefits},
+		{Page: Page{"POST", "/h5/gifts/{token}/decline", identity.WalletOwn}, handle: c.h5GiftSettle(benefits.GiftDeclined), off: noBenefits},
+		{Page: Page{"POST", "/h5/gifts/{token}/cancel", identity.WalletOwn}, handle: c.h5GiftSettle(benefits.GiftCancelled), off: noBenefits},
 		// Subsidies for special groups: the operator's review, the rider's enrolments.
-		{Page: Page{"GET", "/subsidy", identity.SubsidyRead}, handle: c.subsidyReview},
-		{Page: Page{"POST", "/subsidy/enrolments/{id}/verify", identity.SubsidyReview}, handle: c.subsidyDecide("verify")},
-		{Page: Page{"POST", "/subsidy/enrolments/{id}/reject", identity.SubsidyReview}, handle: c.subsidyDecide("reject")},
-		{Page: Page{"POST", "/subsidy/enrolments/{id}/revoke", identity.SubsidyReview}, handle: c.subsidyDecide("revoke")},
-		{Page: Page{"GET", "/h5/subsidy", identity.SubsidyOwn}, handle: c.h5Subsidy},
-		{Page: Page{"POST", "/h5/subsidy/apply", identity.SubsidyOwn}, handle: c.h5SubsidyApply},
-		{Page: Page{"POST", "/h5/subsidy/{id}/renew", identity.SubsidyOwn}, handle: c.h5SubsidyRenew},
+		{Page: Page{"GET", "/subsidy", identity.SubsidyRead}, handle: c.subsidyReview, off: noSubsidy},
+		{Page: Page{"POST", "/subsidy/enrolments/{id}/verify", identity.SubsidyReview}, handle: c.subsidyDecide("verify"), off: noSubsidy},
+		{Page: Page{"POST", "/subsidy/enrolments/{id}/reject", identity.SubsidyReview}, handle: c.subsidyDecide("reject"), off: noSubsidy},
+		{Page: Page{"POST", "/subsidy/enrolments/{id}/revoke", identity.SubsidyReview}, handle: c.subsidyDecide("revoke"), off: noSubsidy},
+		{Page: Page{"GET", "/h5/subsidy", identity.SubsidyOwn}, handle: c.h5Subsidy, off: noSubsidy},
+		{Page: Page{"POST", "/h5/subsidy/apply", identity.SubsidyOwn}, handle: c.h5SubsidyApply, off: noSubsidy},
+		{Page: Page{"POST", "/h5/subsidy/{id}/renew", identity.SubsidyOwn}, handle: c.h5SubsidyRenew, off: noSubsidy},
 	}
 }
 
@@ -253,7 +269,8 @@ func (s *state) csrf() string {
 }
 
 // guard resolves the session, enforces the route's permission and the
-// session CSRF token, sets security headers and calls the handler.
+// session CSRF token, sets security headers, answers 503 while the page's
+// service is off and calls the handler.
 func (c *Console) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -292,6 +309,10 @@ func (c *Console) guard(rt route) http.Handler {
 				c.renderError(w, r, st, http.StatusForbidden, msg("csrf.invalid"))
 				return
 			}
+		}
+		if rt.off != nil {
+			c.renderError(w, r, st, http.StatusServiceUnavailable, faultMsg(rt.off))
+			return
 		}
 		rt.handle(w, r, st)
 	})

@@ -28,15 +28,6 @@ const membersPage = 50
 // errNoGovernance is shown when the process runs without governance.
 var errNoGovernance = fault.New(fault.Unavailable, "governance_unavailable", "治理服务未启动", "governance is not running in this process")
 
-// needGovernance renders a 503 page and reports false when governance is off.
-func (c *Console) needGovernance(w http.ResponseWriter, r *http.Request, st *state) bool {
-	if c.deps.Governance != nil {
-		return true
-	}
-	c.renderError(w, r, st, http.StatusServiceUnavailable, faultMsg(errNoGovernance))
-	return false
-}
-
 // can reports whether the user's role holds p, to offer the forms that need it.
 func (s *state) can(p identity.Permission) bool { return identity.Allowed(s.principal.Role(), p) }
 
@@ -241,9 +232,6 @@ func (c *Console) govOverview(w http.ResponseWriter, r *http.Request, st *state)
 // showOverview renders the overview, with the result of an evaluation
 // just run if ev is set.
 func (c *Console) showOverview(w http.ResponseWriter, r *http.Request, st *state, ev *governance.Evaluation) {
-	if !c.needGovernance(w, r, st) {
-		return
-	}
 	ctx := r.Context()
 	rules, err := c.deps.Governance.Rules(ctx)
 	if err != nil {
@@ -276,9 +264,6 @@ func (c *Console) showOverview(w http.ResponseWriter, r *http.Request, st *state
 
 // govEvaluate applies the list rules now and shows what they did.
 func (c *Console) govEvaluate(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needGovernance(w, r, st) {
-		return
-	}
 	ev, err := c.deps.Governance.Evaluate(r.Context())
 	if err != nil {
 		c.fail(w, r, st, err)
@@ -400,9 +385,6 @@ func (c *Console) govMembers(w http.ResponseWriter, r *http.Request, st *state) 
 // showMembers renders the review page for the request's query, with the
 // add form as given and an optional message.
 func (c *Console) showMembers(w http.ResponseWriter, r *http.Request, st *state, status int, add addForm, alert *bilingual) {
-	if !c.needGovernance(w, r, st) {
-		return
-	}
 	q := r.URL.Query()
 	if r.Method != http.MethodGet {
 		q = url.Values{} // a failed add shows the first page of every list
@@ -454,9 +436,6 @@ func (c *Console) showMembers(w http.ResponseWriter, r *http.Request, st *state,
 
 // govAdd puts a subject on a list by hand.
 func (c *Console) govAdd(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needGovernance(w, r, st) {
-		return
-	}
 	f := addForm{List: r.PostFormValue("list"), Subject: strings.TrimSpace(r.PostFormValue("subject")),
 		Reason: r.PostFormValue("reason"), Days: strings.TrimSpace(r.PostFormValue("days"))}
 	days, _ := strconv.Atoi(f.Days) // governance refuses 0 with its own message
@@ -518,9 +497,6 @@ func (c *Console) govMember(w http.ResponseWriter, r *http.Request, st *state) {
 // showMember renders the membership of the request's {id} with the review
 // forms as given and an optional message.
 func (c *Console) showMember(w http.ResponseWriter, r *http.Request, st *state, status int, lf liftForm, ef extendForm, alert *bilingual) {
-	if !c.needGovernance(w, r, st) {
-		return
-	}
 	id, ok := memberID(r)
 	if !ok {
 		c.renderError(w, r, st, http.StatusNotFound, memberNotFound(r.PathValue("id")))
@@ -551,9 +527,6 @@ func (c *Console) showMember(w http.ResponseWriter, r *http.Request, st *state, 
 // memberAction runs a review action on the request's membership and goes
 // back to its page, or shows that page with why it failed.
 func (c *Console) memberAction(w http.ResponseWriter, r *http.Request, st *state, lf liftForm, ef extendForm, act func(id int64) error) {
-	if !c.needGovernance(w, r, st) {
-		return
-	}
 	id, ok := memberID(r)
 	if !ok {
 		c.renderError(w, r, st, http.StatusNotFound, memberNotFound(r.PathValue("id")))
@@ -704,9 +677,6 @@ func (c *Console) govRules(w http.ResponseWriter, r *http.Request, st *state) {
 // showRules renders the rules page with the form as given (nil: the rules
 // in force) and an optional message.
 func (c *Console) showRules(w http.ResponseWriter, r *http.Request, st *state, status int, form *rulesForm, alert *bilingual) {
-	if !c.needGovernance(w, r, st) {
-		return
-	}
 	rules, err := c.deps.Governance.Rules(r.Context())
 	if err != nil {
 		c.fail(w, r, st, err)
@@ -727,9 +697,6 @@ func (c *Console) showRules(w http.ResponseWriter, r *http.Request, st *state, s
 
 // govSetRules replaces the rules with the form's.
 func (c *Console) govSetRules(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needGovernance(w, r, st) {
-		return
-	}
 	ctx := r.Context()
 	form := postedRules(r, st.lang)
 	rules, err := c.deps.Governance.Rules(ctx)

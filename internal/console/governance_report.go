@@ -237,9 +237,6 @@ func reportView(d *govReportData, rep behaviour.Report, l lang) {
 
 // govReport shows the behaviour report for the query's window and train.
 func (c *Console) govReport(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needGovernance(w, r, st) {
-		return
-	}
 	ctx := r.Context()
 	l := st.lang
 	status := http.StatusOK
@@ -275,9 +272,6 @@ func (c *Console) govReport(w http.ResponseWriter, r *http.Request, st *state) {
 
 // govReportCSV downloads the behaviour report as CSV (behaviour.WriteCSV).
 func (c *Console) govReportCSV(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needGovernance(w, r, st) {
-		return
-	}
 	ctx := r.Context()
 	rq, win, err := c.reportWindow(ctx, r.URL.Query())
 	var rep behaviour.Report

@@ -33,15 +33,6 @@ const confirmRefresh = 2
 // errNoBooking is shown when the process runs without the booking service.
 var errNoBooking = fault.New(fault.Unavailable, "booking_unavailable", "售票服务未启动", "booking is not running in this process")
 
-// needBooking renders a 503 page and reports false when booking is off.
-func (c *Console) needBooking(w http.ResponseWriter, r *http.Request, st *state) bool {
-	if c.deps.Booking != nil {
-		return true
-	}
-	c.renderError(w, r, st, http.StatusServiceUnavailable, faultMsg(errNoBooking))
-	return false
-}
-
 // fail shows err: services' own failures as a 500 that hides their cause,
 // domain errors as their message with the API's status.
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, st *state, err error) {
@@ -232,9 +223,6 @@ func (c *Console) h5Home(w http.ResponseWriter, r *http.Request, st *state) {
 
 // h5Search lists the trains between two stations on a date with what is left.
 func (c *Console) h5Search(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needBooking(w, r, st) {
-		return
-	}
 	q := r.URL.Query()
 	d := searchData{From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")), Date: strings.TrimSpace(q.Get("date")),
 		Today: network.DateOf(c.now().In(shanghai)).String(), Searched: true}
@@ -463,9 +451,6 @@ func bookPath(train, date, from, to string) string {
 
 // h5BookForm shows the booking form for a train, one passenger to start.
 func (c *Console) h5BookForm(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needBooking(w, r, st) {
-		return
-	}
 	q := r.URL.Query()
 	o, err := c.findOffer(r.Context(), q.Get("train"), q.Get("date"), q.Get("from"), q.Get("to"))
 	if err != nil {
@@ -483,9 +468,6 @@ func (c *Console) h5BookForm(w http.ResponseWriter, r *http.Request, st *state) 
 // h5Book books the posted passengers, or adds or removes a passenger row
 // (op=add, op=remove) and shows the form again with what was typed.
 func (c *Console) h5Book(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needBooking(w, r, st) {
-		return
-	}
 	f := func(k string) string { return r.PostFormValue(k) }
 	o, err := c.findOffer(r.Context(), f("train"), f("date"), f("from"), f("to"))
 	if err != nil {

@@ -189,9 +189,6 @@ func (c *Console) h5ChangeForm(w http.ResponseWriter, r *http.Request, st *state
 // h5Change changes a ticket to the posted train, date and seat, then shows
 // the new order: paid already, or held until the difference is paid.
 func (c *Console) h5Change(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needBooking(w, r, st) {
-		return
-	}
 	id, ok := orderID(r)
 	if !ok {
 		c.renderError(w, r, st, http.StatusNotFound, orderNotFound(r.PathValue("id")))
@@ -227,9 +224,6 @@ func (c *Console) h5Change(w http.ResponseWriter, r *http.Request, st *state) {
 // showChange renders the change page of the request's order for a ticket
 // and a date, with an optional message.
 func (c *Console) showChange(w http.ResponseWriter, r *http.Request, st *state, status int, alert *bilingual, ticketRef, date string) {
-	if !c.needBooking(w, r, st) {
-		return
-	}
 	id, ok := orderID(r)
 	if !ok {
 		c.renderError(w, r, st, http.StatusNotFound, orderNotFound(r.PathValue("id")))

@@ -54,9 +54,6 @@ type orderRow struct {
 
 // h5Orders lists the account's orders, newest first.
 func (c *Console) h5Orders(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needBooking(w, r, st) {
-		return
-	}
 	orders, err := c.deps.Booking.Orders(r.Context(), st.principal.Account.ID, ordersLimit)
 	if err != nil {
 		c.fail(w, r, st, err)
@@ -159,9 +156,6 @@ func (c *Console) h5Order(w http.ResponseWriter, r *http.Request, st *state) {
 // showOrder renders the order of the request's {id} with an optional
 // message, for the order page and for actions on it that failed.
 func (c *Console) showOrder(w http.ResponseWriter, r *http.Request, st *state, status int, alert *bilingual) {
-	if !c.needBooking(w, r, st) {
-		return
-	}
 	id, ok := orderID(r)
 	if !ok {
 		c.renderError(w, r, st, http.StatusNotFound, orderNotFound(r.PathValue("id")))
@@ -291,9 +285,6 @@ func (c *Console) ticketView(sc *stationCache, t booking.Ticket, l lang) (ticket
 // path and redirects (303) to where it returns, or to the thing's page when
 // that is ""; if the action fails, the thing's page shows why.
 func (c *Console) postAction(w http.ResponseWriter, r *http.Request, st *state, k h5Kind, act func(id, account int64) (string, error)) {
-	if !c.needBooking(w, r, st) {
-		return
-	}
 	id, ok := orderID(r)
 	if !ok {
 		c.renderError(w, r, st, http.StatusNotFound, k.notFound(r.PathValue("id")))

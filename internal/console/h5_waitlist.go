@@ -86,9 +86,6 @@ func (c *Console) waitlistView(r *http.Request, st *state, e booking.WaitlistEnt
 
 // h5Waitlists lists the account's waitlist entries.
 func (c *Console) h5Waitlists(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needBooking(w, r, st) {
-		return
-	}
 	es, err := c.deps.Booking.Waitlists(r.Context(), st.principal.Account.ID, ordersLimit)
 	if err != nil {
 		c.fail(w, r, st, err)
@@ -115,9 +112,6 @@ func (c *Console) h5Waitlist(w http.ResponseWriter, r *http.Request, st *state) 
 }
 
 func (c *Console) showWaitlist(w http.ResponseWriter, r *http.Request, st *state, status int, alert *bilingual) {
-	if !c.needBooking(w, r, st) {
-		return
-	}
 	id, ok := orderID(r)
 	if !ok {
 		c.renderError(w, r, st, http.StatusNotFound, waitlistNotFound(r.PathValue("id")))

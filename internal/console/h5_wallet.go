@@ -64,9 +64,6 @@ func (c *Console) h5Wallet(w http.ResponseWriter, r *http.Request, st *state) {
 }
 
 func (c *Console) showWallet(w http.ResponseWriter, r *http.Request, st *state, status int, alert *bilingual, code string) {
-	if !c.needBenefits(w, r, st) {
-		return
-	}
 	ctx, l := r.Context(), st.lang
 	me := st.principal.Account.ID
 	entries, err := c.deps.Benefits.Wallet(ctx, me)
@@ -162,9 +159,6 @@ func (c *Console) walletFailed(w http.ResponseWriter, r *http.Request, st *state
 }
 
 func (c *Console) h5Claim(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needBenefits(w, r, st) {
-		return
-	}
 	id, ok := orderID(r)
 	if !ok {
 		c.renderError(w, r, st, http.StatusNotFound, faultMsg(fault.New(fault.NotFound, "campaign_not_found", "活动不存在", "campaign not found")))
@@ -178,9 +172,6 @@ func (c *Console) h5Claim(w http.ResponseWriter, r *http.Request, st *state) {
 }
 
 func (c *Console) h5Redeem(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needBenefits(w, r, st) {
-		return
-	}
 	code := strings.TrimSpace(r.PostFormValue("code"))
 	if len(code) > 64 {
 		code = code[:64]
@@ -207,9 +198,6 @@ func (c *Console) h5GiftForm(w http.ResponseWriter, r *http.Request, st *state) 
 }
 
 func (c *Console) showGiftForm(w http.ResponseWriter, r *http.Request, st *state, status int, f giftForm, alert *bilingual) {
-	if !c.needBenefits(w, r, st) {
-		return
-	}
 	id, ok := orderID(r)
 	t, err := c.deps.Benefits.Ticket(r.Context(), id)
 	if !ok || err != nil || t.Holder != st.principal.Account.ID {
@@ -238,9 +226,6 @@ func (c *Console) showGiftForm(w http.ResponseWriter, r *http.Request, st *state
 }
 
 func (c *Console) h5Gift(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needBenefits(w, r, st) {
-		return
-	}
 	id, _ := orderID(r)
 	f := giftForm{Theme: r.PostFormValue("theme"), Text: r.PostFormValue("cover_text"), Message: r.PostFormValue("message")}
 	g, err := c.deps.Benefits.Gift(r.Context(), id, st.principal.Account.ID, benefits.Cover{Theme: f.Theme, Text: strings.TrimSpace(f.Text)}, f.Message)
@@ -273,9 +258,6 @@ func (c *Console) h5GiftShow(w http.ResponseWriter, r *http.Request, st *state) 
 }
 
 func (c *Console) showGift(w http.ResponseWriter, r *http.Request, st *state, status int, alert *bilingual) {
-	if !c.needBenefits(w, r, st) {
-		return
-	}
 	token := strings.ToUpper(r.PathValue("token"))
 	gv, err := c.deps.Benefits.GiftView(r.Context(), token)
 	if err != nil {
@@ -307,9 +289,6 @@ func (c *Console) showGift(w http.ResponseWriter, r *http.Request, st *state, st
 func (c *Console) h5GiftSettle(to benefits.GiftState) func(http.ResponseWriter, *http.Request, *state) {
 	done := map[benefits.GiftState]string{benefits.GiftAccepted: "accepted", benefits.GiftDeclined: "declined", benefits.GiftCancelled: "cancelled"}[to]
 	return func(w http.ResponseWriter, r *http.Request, st *state) {
-		if !c.needBenefits(w, r, st) {
-			return
-		}
 		if _, err := c.deps.Benefits.SettleGift(r.Context(), r.PathValue("token"), st.principal.Account.ID, to); err != nil {
 			if fault.CodeOf(err) == fault.Internal {
 				c.internalError(w, r, st, err)

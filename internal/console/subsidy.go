@@ -16,14 +16,6 @@ import (
 
 var errNoSubsidy = fault.New(fault.Unavailable, "subsidy_unavailable", "乘车补贴服务未启动", "subsidies are not running in this process")
 
-func (c *Console) needSubsidy(w http.ResponseWriter, r *http.Request, st *state) bool {
-	if c.deps.Subsidy != nil {
-		return true
-	}
-	c.renderError(w, r, st, http.StatusServiceUnavailable, faultMsg(errNoSubsidy))
-	return false
-}
-
 // schemeRow is a scheme, formatted.
 type schemeRow struct {
 	ID, Name, Group, Terms, Validity string
@@ -138,9 +130,6 @@ func (c *Console) subsidyReview(w http.ResponseWriter, r *http.Request, st *stat
 }
 
 func (c *Console) showSubsidyReview(w http.ResponseWriter, r *http.Request, st *state, status int, alert *bilingual, reason string) {
-	if !c.needSubsidy(w, r, st) {
-		return
-	}
 	ctx, l := r.Context(), st.lang
 	all, schemes, err := c.schemeMap(r)
 	if err != nil {
@@ -178,9 +167,6 @@ func (c *Console) showSubsidyReview(w http.ResponseWriter, r *http.Request, st *
 // revoke, then shows the queue again.
 func (c *Console) subsidyDecide(action string) func(http.ResponseWriter, *http.Request, *state) {
 	return func(w http.ResponseWriter, r *http.Request, st *state) {
-		if !c.needSubsidy(w, r, st) {
-			return
-		}
 		id, ok := orderID(r)
 		if !ok {
 			c.renderError(w, r, st, http.StatusNotFound, faultMsg(subsidy.ErrEnrolmentNotFound))
@@ -224,9 +210,6 @@ func (c *Console) h5Subsidy(w http.ResponseWriter, r *http.Request, st *state) {
 }
 
 func (c *Console) showH5Subsidy(w http.ResponseWriter, r *http.Request, st *state, status int, alert *bilingual, scheme, evidence string) {
-	if !c.needSubsidy(w, r, st) {
-		return
-	}
 	l := st.lang
 	all, schemes, err := c.schemeMap(r)
 	if err != nil {
@@ -264,9 +247,6 @@ func (c *Console) subsidyRefused(w http.ResponseWriter, r *http.Request, st *sta
 
 // h5SubsidyApply handles POST /h5/subsidy/apply (scheme, evidence).
 func (c *Console) h5SubsidyApply(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needSubsidy(w, r, st) {
-		return
-	}
 	scheme, evidence := r.PostFormValue("scheme"), r.PostFormValue("evidence")
 	if _, err := c.deps.Subsidy.Apply(r.Context(), st.principal.Account.ID, scheme, evidence); err != nil {
 		c.h5SubsidyFailed(w, r, st, err, scheme, evidence)
@@ -277,9 +257,6 @@ func (c *Console) h5SubsidyApply(w http.ResponseWriter, r *http.Request, st *sta
 
 // h5SubsidyRenew handles POST /h5/subsidy/{id}/renew (evidence).
 func (c *Console) h5SubsidyRenew(w http.ResponseWriter, r *http.Request, st *state) {
-	if !c.needSubsidy(w, r, st) {
-		return
-	}
 	id, ok := orderID(r)
 	if !ok {
 		c.renderError(w, r, st, http.StatusNotFound, faultMsg(subsidy.ErrEnrolmentNotFound))
