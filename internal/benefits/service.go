@@ -15,6 +15,10 @@ import (
 	"piao/internal/redeemcode"
 )
 
+// ErrNotRunning is what the API and the console answer for value-added tickets in a
+// process that does not run them.
+var ErrNotRunning = fault.New(fault.Unavailable, "benefits_unavailable", "增值票务服务未启动", "value-added tickets are not running in this process")
+
 // Config tunes the benefits service.
 type Config struct {
 	// Now is the clock (default time.Now).

@@ -20,6 +20,10 @@ import (
 	"piao/internal/seats"
 )
 
+// ErrNotRunning is what the API and the console answer for booking in a
+// process that does not run them.
+var ErrNotRunning = fault.New(fault.Unavailable, "booking_unavailable", "售票服务未启动", "booking is not running in this process")
+
 // TrainKey names one train on one service date.
 type TrainKey struct {
 	ServiceID string       `json:"service_id"`

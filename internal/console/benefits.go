@@ -30,8 +30,6 @@ import (
 // benefitsOwner owns the products and campaigns operator staff define.
 const benefitsOwner = "operator"
 
-var errNoBenefits = fault.New(fault.Unavailable, "benefits_unavailable", "增值票务服务未启动", "value-added tickets are not running in this process")
-
 func campaignPath(id int64) string { return "/benefits/campaigns/" + strconv.FormatInt(id, 10) }
 
 // consoleActor names the signed-in user in audit trails, as the API does.

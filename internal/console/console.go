@@ -110,10 +110,10 @@ func unless(runs bool, err error) error {
 // routes is the console's route table: every page with its permission.
 // Future sections (营销 marketing…) add rows here and an item in navigation.
 func (c *Console) routes() []route {
-	noBooking := unless(c.deps.Booking != nil, errNoBooking)
-	noGovernance := unless(c.deps.Governance != nil, errNoGovernance)
-	noBenefits := unless(c.deps.Benefits != nil, errNoBenefits)
-	noSubsidy := unless(c.deps.Subsidy != nil, errNoSubsidy)
+	noBooking := unless(c.deps.Booking != nil, booking.ErrNotRunning)
+	noGovernance := unless(c.deps.Governance != nil, governance.ErrNotRunning)
+	noBenefits := unless(c.deps.Benefits != nil, benefits.ErrNotRunning)
+	noSubsidy := unless(c.deps.Subsidy != nil, subsidy.ErrNotRunning)
 	return []route{
 		{Page: Page{"GET", "/static/{file...}", identity.Public}, handle: c.static},
 		{Page: Page{"GET", "/lang", identity.Public}, handle: c.switchLang},

@@ -25,9 +25,6 @@ const govBase = "/governance"
 // membersPage is how many memberships the review page shows at a time.
 const membersPage = 50
 
-// errNoGovernance is shown when the process runs without governance.
-var errNoGovernance = fault.New(fault.Unavailable, "governance_unavailable", "治理服务未启动", "governance is not running in this process")
-
 // can reports whether the user's role holds p, to offer the forms that need it.
 func (s *state) can(p identity.Permission) bool { return identity.Allowed(s.principal.Role(), p) }
 

@@ -30,9 +30,6 @@ const defaultFrom, defaultTo = "NCG", "BXP"
 // while a payment the gateway reported is not confirmed yet.
 const confirmRefresh = 2
 
-// errNoBooking is shown when the process runs without the booking service.
-var errNoBooking = fault.New(fault.Unavailable, "booking_unavailable", "售票服务未启动", "booking is not running in this process")
-
 // fail shows err: services' own failures as a 500 that hides their cause,
 // domain errors as their message with the API's status.
 func (c *Console) fail(w http.ResponseWriter, r *http.Request, st *state, err error) {

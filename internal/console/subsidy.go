@@ -14,8 +14,6 @@ import (
 // Subsidies for special groups (SPEC M5): the operator's review queue at
 // /subsidy and the rider's enrolments at /h5/subsidy.
 
-var errNoSubsidy = fault.New(fault.Unavailable, "subsidy_unavailable", "乘车补贴服务未启动", "subsidies are not running in this process")
-
 // schemeRow is a scheme, formatted.
 type schemeRow struct {
 	ID, Name, Group, Terms, Validity string

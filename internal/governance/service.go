@@ -14,6 +14,10 @@ import (
 	"piao/internal/network"
 )
 
+// ErrNotRunning is what the API and the console answer for governance in a
+// process that does not run them.
+var ErrNotRunning = fault.New(fault.Unavailable, "governance_unavailable", "治理服务未启动", "governance is not running in this process")
+
 // Config tunes the governance service.
 type Config struct {
 	// Now is the clock (default time.Now).

@@ -19,7 +19,7 @@ const operatorOwner = "operator"
 
 // benefitsRoutes registers value-added tickets (V1–V6).
 func (s *Server) benefitsRoutes() {
-	g := s.group(s.deps.Benefits != nil, benefitsUnavailable)
+	g := s.group(s.deps.Benefits != nil, benefits.ErrNotRunning)
 	const tag = "benefits"
 	add(g, identity.BenefitsEdit, op("POST", "/api/v1/benefit-products", "createBenefitProduct", tag, "Define a product: an e-coupon (amount off, fixed price, percentage) or a count ticket (single, multi-ride, paper QR)", "定义电子优惠券或计次票产品"), s.createProduct)
 	add(g, identity.BenefitsRead, op("GET", "/api/v1/benefit-products", "listBenefitProducts", tag, "List products, newest first", ""), s.listProducts)
@@ -72,12 +72,6 @@ func (s *Server) benefitsRoutes() {
 	}
 	add(g, identity.BenefitsSettle, op("POST", "/api/v1/rides/{id}/redemption", "redeemRide", tag, "Apply a rider's best allowed benefits to a ride, once per ride ID (the stacking rules of docs/STACKING.md)", "按叠加规则为行程核销优惠，同一行程只核销一次"), s.redeemRide)
 	add(g, identity.BenefitsSettle, op("GET", "/api/v1/rides/{id}/redemption", "getRideRedemption", tag, "The benefits applied to a ride", ""), s.getRedemption)
-}
-
-// benefitsUnavailable is what the value-added tickets' routes answer while
-// this process does not run them.
-func benefitsUnavailable() error {
-	return fault.New(fault.Unavailable, "benefits_unavailable", "增值票务服务未启动", "value-added tickets are not running in this process")
 }
 
 // body is a response of one JSON body.

@@ -15,7 +15,7 @@ import (
 
 // bookingRoutes registers the booking endpoints (R2–R6).
 func (s *Server) bookingRoutes() {
-	g := s.group(s.deps.Booking != nil, bookingUnavailable)
+	g := s.group(s.deps.Booking != nil, booking.ErrNotRunning)
 	add(g, identity.Public, op("GET", "/api/v1/remaining", "remainingTickets", "booking", "Remaining tickets between two stations on a date", "余票查询：车次、席别铺位余票、票价、时刻"), s.remaining)
 	add(g, identity.Public, op("GET", "/api/v1/recommendations", "recommendTrains", "booking", "Trains between two stations on a date ranked by what matters to the passenger, with the reason", "按需推荐：按到达时间、历时、票价、铺位排序并说明理由"), s.recommend)
 	add(g, identity.OrdersOwn, op("POST", "/api/v1/orders", "bookOrder", "booking", "Book seats for 1–5 passengers and hold them for payment; then POST …/payment to pay", "下单：为 1–5 名乘客分配并锁定席位，等待支付"), s.bookOrder)
@@ -30,12 +30,6 @@ func (s *Server) bookingRoutes() {
 	add(g, identity.Public, op("GET", "/api/v1/fees/{kind}", "getFees", "booking", "The refund or change fee table", ""), s.getFees)
 	add(g, identity.BookingAdmin, op("PUT", "/api/v1/fees/{kind}", "putFees", "booking", "Replace the refund or change fee table", ""), s.putFees)
 	add(g, identity.Public, op("POST", "/api/v1/payments/notify", "paymentNotify", "booking", "Payment gateway notifications (signed)", "支付渠道异步通知：验签后处理，重复通知幂等"), s.paymentNotify)
-}
-
-// bookingUnavailable is what the booking and waitlist routes answer while
-// this process does not run booking.
-func bookingUnavailable() error {
-	return fault.New(fault.Unavailable, "booking_unavailable", "售票服务未启动", "booking is not running in this process")
 }
 
 type remainingInput struct {

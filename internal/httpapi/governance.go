@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"piao/internal/behaviour"
-	"piao/internal/fault"
 	"piao/internal/governance"
 	"piao/internal/identity"
 	"piao/internal/network"
@@ -13,7 +12,7 @@ import (
 
 // governanceRoutes registers cancellation governance (G1–G4).
 func (s *Server) governanceRoutes() {
-	g := s.group(s.deps.Governance != nil, governanceUnavailable)
+	g := s.group(s.deps.Governance != nil, governance.ErrNotRunning)
 	add(g, identity.GovernanceRead, op("GET", "/api/v1/governance/rules", "getGovernanceRules", "governance", "The cancel limits and list rules in force", "取消次数限制与名单规则"), s.getRules)
 	add(g, identity.BookingAdmin, op("PUT", "/api/v1/governance/rules", "putGovernanceRules", "governance", "Replace the cancel limits and list rules", "修改取消次数限制与名单规则"), s.putRules)
 	add(g, identity.GovernanceRead, op("GET", "/api/v1/governance/counts", "getCancelCounts", "governance", "A subject's manual cancels and expiries on a service day", "账号或乘客某日的手工取消与超时返库次数"), s.getCounts)
@@ -24,12 +23,6 @@ func (s *Server) governanceRoutes() {
 	add(g, identity.GovernanceEdit, op("POST", "/api/v1/governance/members/{id}/extend", "extendMember", "governance", "Extend a membership", "延长名单期限"), s.extendMember)
 	add(g, identity.GovernanceRead, op("GET", "/api/v1/governance/report", "cancellationReport", "governance", "Booking-behaviour findings (seed 004 (1)–(6), Fig. 1, accounts per passenger) over a window, for the network or one train", "取消行为分析：论文结论 (1)–(6)、图 1 与每位乘车人使用的账号数"), s.cancellationReport)
 	add(g, identity.GovernanceEdit, op("POST", "/api/v1/governance/evaluate", "evaluateLists", "governance", "Apply the list rules to the rolling window now", "立即按规则评估名单"), s.evaluateLists)
-}
-
-// governanceUnavailable is what the governance routes answer while this
-// process does not run governance.
-func governanceUnavailable() error {
-	return fault.New(fault.Unavailable, "governance_unavailable", "治理服务未启动", "governance is not running in this process")
 }
 
 // actor names the caller in audit trails.

@@ -17,7 +17,7 @@ import (
 
 // metroRoutes registers gate taps, clearing and settlement (SPEC M2, M3, M5).
 func (s *Server) metroRoutes() {
-	g := s.group(s.deps.Metro != nil, metroUnavailable)
+	g := s.group(s.deps.Metro != nil, metro.ErrNotRunning)
 	const tag = "metro"
 	add(g, identity.TapsWrite, op("POST", "/api/v1/gate/taps", "postTaps", tag,
 		"Send a batch of gate taps (at most 5,000); idempotent by tap ID, in any order, duplicates ignored",
@@ -35,12 +35,6 @@ func (s *Server) metroRoutes() {
 	add(g, identity.MetroRead, op("GET", "/api/v1/campaigns/{id}/uses", "getCampaignUses", tag,
 		"Trips that used a campaign's benefit by entry station, exit station and hour of entry (free-ride days, subsidies)",
 		"按进站、出站与进站小时统计活动优惠的使用（免费乘车日、补贴）"), s.campaignUses)
-}
-
-// metroUnavailable is what the metro routes answer while this process does
-// not run metro clearing.
-func metroUnavailable() error {
-	return fault.New(fault.Unavailable, "metro_unavailable", "地铁清分服务未启动", "metro clearing is not running in this process")
 }
 
 type tapsInput struct {

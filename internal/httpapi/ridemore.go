@@ -3,13 +3,15 @@ package httpapi
 import (
 	"context"
 
+	"piao/internal/benefits"
 	"piao/internal/identity"
+	"piao/internal/metro"
 	"piao/internal/ridemore"
 )
 
 // ridemoreRoutes registers the monthly ride-more-save-more job (SPEC M4).
 func (s *Server) ridemoreRoutes() {
-	g := s.group(s.deps.Metro != nil, metroUnavailable).and(s.deps.Benefits != nil, benefitsUnavailable)
+	g := s.group(s.deps.Metro != nil, metro.ErrNotRunning).and(s.deps.Benefits != nil, benefits.ErrNotRunning)
 	add(g, identity.BenefitsEdit, op("POST", "/api/v1/ridemore/issue", "issueRideMoreRewards", "metro",
 		"Issue a month's ride-more-save-more rewards under a ningbo_count rule, on the first days of the next month; each reward ticket is issued once however often it runs",
 		"按多乘多惠规则（ningbo_count）发放某月奖励：须在次月前几天内发放，每张奖励票只发一次"), s.issueRideMore)

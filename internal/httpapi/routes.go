@@ -82,7 +82,7 @@ func op(method, path, id, tag, summary, zh string) huma.Operation {
 // off's fault (503, "<service>_unavailable") instead of calling a handler.
 type group struct {
 	s   *Server
-	off func() error // nil while the group's services run
+	off error // nil while the group's services run
 }
 
 // always is the group of routes served by every process: the network
@@ -91,7 +91,7 @@ func (s *Server) always() group { return group{s: s} }
 
 // group returns the group of routes of a service: handled when runs,
 // answering unavailable otherwise.
-func (s *Server) group(runs bool, unavailable func() error) group {
+func (s *Server) group(runs bool, unavailable error) group {
 	g := group{s: s}
 	if !runs {
 		g.off = unavailable
@@ -101,7 +101,7 @@ func (s *Server) group(runs bool, unavailable func() error) group {
 
 // and returns g needing one more service: a group that runs only when both
 // run answers the first missing service's fault.
-func (g group) and(runs bool, unavailable func() error) group {
+func (g group) and(runs bool, unavailable error) group {
 	if g.off == nil && !runs {
 		g.off = unavailable
 	}
@@ -115,7 +115,7 @@ func add[I, O any](g group, perm identity.Permission, o huma.Operation, h func(c
 	s := g.s
 	if g.off != nil {
 		off := g.off
-		h = func(context.Context, *I) (*O, error) { return nil, off() }
+		h = func(context.Context, *I) (*O, error) { return nil, off }
 	}
 	o.Metadata = map[string]any{"permission": perm}
 	o.MaxBodyBytes = MaxBodyBytes

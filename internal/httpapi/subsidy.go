@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"piao/internal/benefits"
-	"piao/internal/fault"
 	"piao/internal/identity"
 	"piao/internal/subsidy"
 )
@@ -13,7 +12,7 @@ import (
 // subsidyRoutes registers subsidies for special groups (SPEC M5): schemes,
 // applications, the operator's review and the rider's renewal.
 func (s *Server) subsidyRoutes() {
-	g := s.group(s.deps.Subsidy != nil, subsidyUnavailable)
+	g := s.group(s.deps.Subsidy != nil, subsidy.ErrNotRunning)
 	const tag = "subsidy"
 	add(g, identity.SubsidyEdit, op("POST", "/api/v1/subsidy-schemes", "createSubsidyScheme", tag,
 		"Define a subsidy scheme for a special group with its automatic campaign, submitted for review; rides are subsidised once a reviewer approves the campaign",
@@ -35,12 +34,6 @@ func (s *Server) subsidyRoutes() {
 		"Reject an application (or a pending renewal, which leaves the enrolment running) with a reason", "驳回申请或续期，须说明原因"), s.rejectSubsidy)
 	add(g, identity.SubsidyReview, op("POST", "/api/v1/subsidy-enrolments/{id}/revoke", "revokeSubsidy", tag,
 		"Revoke an active enrolment with a reason; trips begun afterwards are not subsidised", "撤销补贴资格，须说明原因；此后的行程不再补贴"), s.revokeSubsidy)
-}
-
-// subsidyUnavailable is what the subsidies' routes answer while this
-// process does not run them.
-func subsidyUnavailable() error {
-	return fault.New(fault.Unavailable, "subsidy_unavailable", "乘车补贴服务未启动", "subsidies are not running in this process")
 }
 
 // schemeRequest is what a caller sets of a new scheme and its campaign.

@@ -9,7 +9,7 @@ import (
 
 // waitlistRoutes registers the waitlist (候补, R9) and booking policy endpoints.
 func (s *Server) waitlistRoutes() {
-	g := s.group(s.deps.Booking != nil, bookingUnavailable)
+	g := s.group(s.deps.Booking != nil, booking.ErrNotRunning)
 	add(g, identity.OrdersOwn, op("POST", "/api/v1/waitlist", "joinWaitlist", "waitlist",
 		"Join the waitlist for 1–5 passengers with up to the policy's options (train, date, class, berth) and a deadline; then POST …/payment to prepay the highest fare among the options",
 		"候补购票：列出可接受的车次、席别、铺位与截止时间，预付最高票价；有人退票、取消或超时释放的席位优先兑现候补"), s.joinWaitlist)

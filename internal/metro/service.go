@@ -7,6 +7,10 @@ import (
 	"piao/internal/fault"
 )
 
+// ErrNotRunning is what the API and the console answer for metro clearing in a
+// process that does not run them.
+var ErrNotRunning = fault.New(fault.Unavailable, "metro_unavailable", "地铁清分服务未启动", "metro clearing is not running in this process")
+
 // Service runs the metro side: gates' taps in, trips cleared, ledger lines
 // settled. It holds no state of its own beyond its store.
 type Service struct {

@@ -11,6 +11,10 @@ import (
 	"piao/internal/network"
 )
 
+// ErrNotRunning is what the API and the console answer for subsidies in a
+// process that does not run them.
+var ErrNotRunning = fault.New(fault.Unavailable, "subsidy_unavailable", "乘车补贴服务未启动", "subsidies are not running in this process")
+
 // GroupGrant is a rider category an account holds for [From, Until): what
 // settlement looks at to give the scheme's automatic campaign to a trip.
 type GroupGrant struct {
