@@ -403,11 +403,7 @@ func (s *benefitsStore) Ticket(ctx context.Context, id int64) (benefits.Ticket, 
 
 // Tickets lists an account's tickets, newest first.
 func (s *benefitsStore) Tickets(ctx context.Context, holder int64) ([]benefits.Ticket, error) {
-	return benefitTicketsIn(ctx, s.pool, `SELECT `+ticketCols+` FROM benefit_tickets WHERE holder = $1 ORDER BY id DESC LIMIT 1000`, holder)
-}
-
-func benefitTicketsIn(ctx context.Context, q querier, query string, args ...any) ([]benefits.Ticket, error) {
-	return list(ctx, q, "list tickets", sqlrow.ScanTicket, query, args...)
+	return list(ctx, s.pool, "list tickets", sqlrow.ScanTicket, `SELECT `+ticketCols+` FROM benefit_tickets WHERE holder = $1 ORDER BY id DESC LIMIT 1000`, holder)
 }
 
 // CreateGift offers a ticket as a gift.
@@ -488,7 +484,7 @@ func (s *benefitsStore) Redeem(ctx context.Context, r benefits.Ride, account int
 		if replayed, err = sqlrow.Replayed(red, err, account); replayed || err != nil {
 			return err
 		}
-		tickets, err := benefitTicketsIn(ctx, tx, `SELECT `+ticketCols+` FROM benefit_tickets WHERE holder = $1 AND state = 'held' AND rides_left > 0 AND valid_from <= $2 AND valid_until > $2 ORDER BY id FOR UPDATE`, account, r.EnteredAt)
+		tickets, err := list(ctx, tx, "list tickets", sqlrow.ScanTicket, `SELECT `+ticketCols+` FROM benefit_tickets WHERE holder = $1 AND state = 'held' AND rides_left > 0 AND valid_from <= $2 AND valid_until > $2 ORDER BY id FOR UPDATE`, account, r.EnteredAt)
 		if err != nil {
 			return err
 		}

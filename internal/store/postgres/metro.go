@@ -123,7 +123,7 @@ func (s *metroStore) Holdings(ctx context.Context, feed string, since time.Time)
 		if err != nil {
 			return err
 		}
-		tickets, err := benefitTicketsIn(ctx, tx, `SELECT `+ticketCols+` FROM benefit_tickets WHERE state = 'held' AND rides_left > 0 AND valid_until > $1 ORDER BY holder, id`, since)
+		tickets, err := list(ctx, tx, "list tickets", sqlrow.ScanTicket, `SELECT `+ticketCols+` FROM benefit_tickets WHERE state = 'held' AND rides_left > 0 AND valid_until > $1 ORDER BY holder, id`, since)
 		if err != nil {
 			return err
 		}

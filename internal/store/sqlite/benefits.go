@@ -29,9 +29,6 @@ const (
 	giftCols = `id, token, ticket_id, giver, receiver, state, created_at, expires, NULLIF(settled_at, ''), body`
 )
 
-// scanCampaign is sqlrow.ScanCampaign, by the name metro.go reads campaigns with.
-var scanCampaign = sqlrow.ScanCampaign
-
 // rowReader is the reader pool, the writer or a transaction.
 type rowReader interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
@@ -346,12 +343,7 @@ func (s *benefitsStore) Ticket(ctx context.Context, id int64) (benefits.Ticket, 
 
 // Tickets lists an account's tickets, newest first.
 func (s *benefitsStore) Tickets(ctx context.Context, holder int64) ([]benefits.Ticket, error) {
-	return benefitTicketsIn(ctx, s.read, `SELECT `+ticketCols+` FROM benefit_tickets WHERE holder = ? ORDER BY id DESC LIMIT 1000`, holder)
-}
-
-// benefitTicketsIn lists the tickets query reads on q.
-func benefitTicketsIn(ctx context.Context, q querier, query string, args ...any) ([]benefits.Ticket, error) {
-	return list(ctx, q, "list tickets", sqlrow.ScanTicket, query, args...)
+	return list(ctx, s.read, "list tickets", sqlrow.ScanTicket, `SELECT `+ticketCols+` FROM benefit_tickets WHERE holder = ? ORDER BY id DESC LIMIT 1000`, holder)
 }
 
 // CreateGift offers a ticket as a gift.
@@ -425,7 +417,7 @@ func (s *benefitsStore) Redeem(ctx context.Context, r benefits.Ride, account int
 			return err
 		}
 		at := sqlrow.At(r.EnteredAt)
-		tickets, err := benefitTicketsIn(ctx, tx, `SELECT `+ticketCols+` FROM benefit_tickets WHERE holder = ? AND state = 'held' AND rides_left > 0 AND valid_from <= ? AND valid_until > ?`, account, at, at)
+		tickets, err := list(ctx, tx, "list tickets", sqlrow.ScanTicket, `SELECT `+ticketCols+` FROM benefit_tickets WHERE holder = ? AND state = 'held' AND rides_left > 0 AND valid_from <= ? AND valid_until > ?`, account, at, at)
 		if err != nil {
 			return err
 		}

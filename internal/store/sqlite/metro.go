@@ -231,7 +231,7 @@ func (s *metroStore) Holdings(ctx context.Context, feed string, since time.Time)
 		if err != nil {
 			return err
 		}
-		tickets, err := benefitTicketsIn(ctx, tx, `SELECT `+ticketCols+` FROM benefit_tickets WHERE state = 'held' AND rides_left > 0 AND valid_until > ? ORDER BY holder, id`, sqlrow.At(since))
+		tickets, err := list(ctx, tx, "list tickets", sqlrow.ScanTicket, `SELECT `+ticketCols+` FROM benefit_tickets WHERE state = 'held' AND rides_left > 0 AND valid_until > ? ORDER BY holder, id`, sqlrow.At(since))
 		if err != nil {
 			return err
 		}
@@ -303,7 +303,7 @@ func applyUses(ctx context.Context, tx *sql.Tx, u sqlrow.Uses) error {
 	// The single writer serialises batches: the campaign read here is the
 	// one this update adds to.
 	for id, c := range u.Campaigns {
-		camp, err := scanCampaign(tx.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, id))
+		camp, err := sqlrow.ScanCampaign(tx.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, id))
 		if err != nil {
 			return err
 		}
