@@ -96,7 +96,10 @@ func SeedMetroDay(ctx context.Context, bs *benefits.Service, ms *metro.Service, 
 // dayOfTaps is a day of riding from day's midnight: each rider makes one
 // to three journeys, mostly in the morning and evening peaks, a few
 // leaving at the entry station or without tapping out. Riders are
-// accounts firstDemoRider on, the same every time.
+// accounts firstDemoRider on, the same every time. Every tap falls within
+// the day (a late journey starts by 23:00 and rides under an hour): the
+// demo starts just after midnight too, when a tap past it would be in the
+// future.
 func dayOfTaps(day time.Time, riders int) []metro.Tap {
 	var stations []string
 	for _, l := range metroLines {
@@ -115,6 +118,9 @@ func dayOfTaps(day time.Time, riders int) []metro.Tap {
 			} else if j == 2 {
 				at = at.Add(time.Duration(60+r.IntN(120)) * time.Minute)
 			}
+			if last := day.Add(lastBoarding); at.After(last) {
+				at = last
+			}
 			from, to := stations[r.IntN(len(stations))], stations[r.IntN(len(stations))]
 			if r.IntN(50) == 0 {
 				to = from
@@ -130,6 +136,10 @@ func dayOfTaps(day time.Time, riders int) []metro.Tap {
 	}
 	return taps
 }
+
+// lastBoarding is the latest a demo journey starts after midnight; rides
+// take under an hour, so its exit is still in the day.
+const lastBoarding = 23 * time.Hour
 
 // firstDemoRider is the account of the first demo rider.
 const firstDemoRider = 900001
