@@ -66,6 +66,16 @@ type Filter struct {
 	Limit    int       // at most this many (default 50, at most 1000)
 }
 
+// Bounded returns f with its Limit defaulted (50) and capped (1000), as
+// stores apply it.
+func (f Filter) Bounded() Filter {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	f.Limit = min(f.Limit, 1000)
+	return f
+}
+
 // Store keeps the trail.
 type Store interface {
 	// AppendAudit stores an entry and returns it with its ID.
