@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/booking"
 	"piao/internal/fault"
@@ -71,6 +72,8 @@ type App struct {
 	SubsidyStore subsidy.Store
 	// Subsidy runs subsidy schemes and enrolments; Start runs its expiry sweep.
 	Subsidy *subsidy.Service
+	// Audit is the one audit trail every service records its changes in.
+	Audit *audit.Log
 }
 
 // Open opens the configured database. It does not migrate; call Migrate.
@@ -82,15 +85,17 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a := &App{Now: time.Now, db: db}
 	a.Engine, a.Where = db.Name(), db.Where()
 	a.Network = db.Network()
+	a.Audit = audit.New(db.Audit(), a.Now)
 	a.Identity = identity.NewService(db.Identity(), a.Now)
+	a.Identity.Audit = a.Audit
 	a.BookingStore, a.SandboxStore = db.Booking(), db.Sandbox()
 	a.IdempotencyStore = db.Idempotency()
 	a.GovernanceStore, a.BenefitsStore = db.Governance(), db.Benefits()
-	a.Governance = governance.NewService(a.GovernanceStore, governance.Config{Now: a.Now})
-	a.Benefits = benefits.NewService(a.BenefitsStore, benefits.Config{Now: a.Now, Network: metroNetwork(a.Network)})
+	a.Governance = governance.NewService(a.GovernanceStore, governance.Config{Now: a.Now, Audit: a.Audit})
+	a.Benefits = benefits.NewService(a.BenefitsStore, benefits.Config{Now: a.Now, Network: metroNetwork(a.Network), Audit: a.Audit})
 	a.MetroStore = db.Metro()
 	a.SubsidyStore = db.Subsidy()
-	a.Catalog = &network.Catalog{Store: a.Network}
+	a.Catalog = &network.Catalog{Store: a.Network, Audit: a.Audit}
 	nets := metroNetwork(a.Network)
 	a.metroCfg = metro.Config{
 		Now: a.Now,
@@ -144,7 +149,7 @@ func (a *App) Start(ctx context.Context, rt Runtime) error {
 	a.Booking = booking.New(a.BookingStore, a.Network, booking.Config{
 		Hold: rt.Hold, Now: a.Now, Refresh: refresh, Gateway: gw,
 		NotifyURL: rt.BaseURL + "/api/v1/payments/notify", ReturnURL: rt.BaseURL + "/h5/orders/", WaitlistReturnURL: rt.BaseURL + "/h5/waitlist/",
-		Governance: a.Governance,
+		Governance: a.Governance, Audit: a.Audit,
 	})
 	if rt.ListsEvery <= 0 {
 		rt.ListsEvery = time.Hour
@@ -253,7 +258,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 	return httpapi.New(httpapi.Deps{
 		Version: Version, Catalog: a.Catalog, Identity: a.Identity,
 		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Payments: pay, Ready: a.Ping, Idempotency: idempotency.NewKeeper(a.IdempotencyStore, nil),
-		Subsidy: a.Subsidy,
+		Subsidy: a.Subsidy, Audit: a.Audit,
 		Mount: func(mux *http.ServeMux) {
 			if a.Sandbox != nil {
 				// The sandbox stands for an outside payment provider: its pages

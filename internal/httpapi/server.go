@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"piao/internal/audit"
 	"reflect"
 	"strconv"
 	"strings"
@@ -64,6 +65,9 @@ type Deps struct {
 	Metro *metro.Service
 	// Subsidy runs subsidy schemes and enrolments; nil when off.
 	Subsidy *subsidy.Service
+	// Audit is the audit trail the services record in; GET /api/v1/audit
+	// reads it (nil: an empty trail).
+	Audit *audit.Log
 }
 
 // Server is the HTTP front of piao.
@@ -221,7 +225,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx := audit.WithRequestID(context.WithValue(r.Context(), requestIDKey, id), id)
 		r = r.WithContext(ctx)
 		if r.ContentLength > MaxBodyBytes {
 			writeProblem(w, r, newProblem(ctx, preferredLanguage(r.Header.Get("Accept-Language")), http.StatusRequestEntityTooLarge, "limit_reached", "body_too_large", "请求体过大（上限 1 MiB）", "the request body is too large (limit 1 MiB)"))
@@ -274,7 +278,11 @@ func (s *Server) authorize(ctx huma.Context, next func(huma.Context)) {
 		}
 		return
 	}
-	next(huma.WithValue(ctx, principalKey, p))
+	c := context.WithValue(ctx.Context(), principalKey, p)
+	if !p.Anonymous() {
+		c = audit.WithActor(c, p.Actor()) // the changes this request makes are p's
+	}
+	next(huma.WithContext(ctx, c))
 }
 
 func writeHumaProblem(api huma.API, ctx huma.Context, p *problem.Problem) {

@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"piao/internal/audit"
 	"piao/internal/fault"
 )
 
@@ -19,6 +21,8 @@ type Service struct {
 	Params     Params
 	SessionTTL time.Duration // console sessions
 	TokenTTL   time.Duration // API bearer tokens
+	// Audit records the accounts created (nil: no trail).
+	Audit *audit.Log
 }
 
 // NewService returns a service with production defaults.
@@ -35,6 +39,11 @@ type Principal struct {
 // Role returns the principal's role, empty for anonymous.
 func (p Principal) Role() Role { return p.Account.Role }
 
+// Actor is the principal as the audit trail names who acts.
+func (p Principal) Actor() audit.Actor {
+	return audit.Actor{AccountID: p.Account.ID, Username: p.Account.Username, Role: string(p.Account.Role)}
+}
+
 // Anonymous reports whether nobody is logged in.
 func (p Principal) Anonymous() bool { return p.Account.ID == 0 }
 
@@ -47,6 +56,8 @@ type NewAccount struct {
 	DisplayName string `json:"display_name,omitempty"`
 	Role        Role   `json:"role"`
 	Password    string `json:"password"`
+	// Reason is why the account is made, kept in the audit trail.
+	Reason string `json:"reason,omitempty" maxLength:"500" doc:"Why the account is made, kept in the audit trail"`
 }
 
 // CreateAccount validates and stores a new account with a hashed password.
@@ -71,7 +82,22 @@ func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (Account, err
 	if n.DisplayName == "" {
 		n.DisplayName = n.Username
 	}
-	return s.Store.CreateAccount(ctx, Account{Username: n.Username, Phone: n.Phone, DisplayName: n.DisplayName, Role: n.Role, PasswordHash: hash, CreatedAt: s.Now()})
+	a, err := s.Store.CreateAccount(ctx, Account{Username: n.Username, Phone: n.Phone, DisplayName: n.DisplayName, Role: n.Role, PasswordHash: hash, CreatedAt: s.Now()})
+	if err != nil {
+		return Account{}, err
+	}
+	// The trail keeps who the account is and its role, never its password
+	// hash or phone number.
+	after := struct {
+		ID          int64  `json:"id"`
+		Username    string `json:"username"`
+		DisplayName string `json:"display_name"`
+		Role        Role   `json:"role"`
+	}{a.ID, a.Username, a.DisplayName, a.Role}
+	if err := s.Audit.Record(ctx, "account.create", "account:"+strconv.FormatInt(a.ID, 10), nil, after, n.Reason); err != nil {
+		return Account{}, err
+	}
+	return a, nil
 }
 
 func validPhone(p string) bool {
