@@ -197,9 +197,9 @@ func (s *Server) getFees(ctx context.Context, in *feesInput) (*feesOutput, error
 }
 
 type putFeesInput struct {
-	Kind string `path:"kind" enum:"refund,change" doc:"refund or change"`
+	Kind   string `path:"kind" enum:"refund,change" doc:"refund or change"`
 	Reason string `query:"reason" maxLength:"500" doc:"Why the change is made, kept in the audit trail"`
-	Body fees.Table
+	Body   fees.Table
 }
 
 func (s *Server) putFees(ctx context.Context, in *putFeesInput) (*feesOutput, error) {

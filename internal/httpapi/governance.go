@@ -43,7 +43,7 @@ func (s *Server) getRules(ctx context.Context, _ *struct{}) (*rulesOutput, error
 
 type rulesInput struct {
 	Reason string `query:"reason" maxLength:"500" doc:"Why the change is made, kept in the audit trail"`
-	Body governance.Rules
+	Body   governance.Rules
 }
 
 func (s *Server) putRules(ctx context.Context, in *rulesInput) (*rulesOutput, error) {

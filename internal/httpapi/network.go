@@ -175,9 +175,9 @@ func (s *Server) listCarTypes(ctx context.Context, _ *struct{}) (*carTypesOutput
 }
 
 type putCarTypeInput struct {
-	Code string `path:"code" maxLength:"32"`
+	Code   string `path:"code" maxLength:"32"`
 	Reason string `query:"reason" maxLength:"500" doc:"Why the change is made, kept in the audit trail"`
-	Body network.CarType
+	Body   network.CarType
 }
 
 type carTypeOutput struct{ Body network.CarType }
@@ -196,7 +196,7 @@ func (s *Server) putCarType(ctx context.Context, in *putCarTypeInput) (*carTypeO
 
 type putFareInput struct {
 	Reason string `query:"reason" maxLength:"500" doc:"Why the change is made, kept in the audit trail"`
-	Body network.Fare
+	Body   network.Fare
 }
 
 type fareOutput struct{ Body network.Fare }

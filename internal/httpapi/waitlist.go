@@ -90,7 +90,7 @@ func (s *Server) getPolicy(ctx context.Context, _ *struct{}) (*policyOutput, err
 
 type putPolicyInput struct {
 	Reason string `query:"reason" maxLength:"500" doc:"Why the change is made, kept in the audit trail"`
-	Body booking.Policy
+	Body   booking.Policy
 }
 
 func (s *Server) putPolicy(ctx context.Context, in *putPolicyInput) (*policyOutput, error) {
