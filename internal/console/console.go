@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/booking"
 	"piao/internal/fault"
@@ -49,6 +50,9 @@ type Deps struct {
 	// Subsidy runs subsidy schemes and enrolments: the operator's review
 	// queue and the rider's page. Without it those pages answer 503.
 	Subsidy *subsidy.Service
+	// Audit is the audit trail the services record in: the auditors'
+	// /audit page reads it.
+	Audit *audit.Log
 }
 
 // Console serves the web console's pages.
@@ -191,6 +195,11 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/h5/subsidy", identity.SubsidyOwn}, handle: c.h5Subsidy, off: noSubsidy},
 		{Page: Page{"POST", "/h5/subsidy/apply", identity.SubsidyOwn}, handle: c.h5SubsidyApply, off: noSubsidy},
 		{Page: Page{"POST", "/h5/subsidy/{id}/renew", identity.SubsidyOwn}, handle: c.h5SubsidyRenew, off: noSubsidy},
+		// The audit trail (审计日志) and the fee tables whose changes it records.
+		{Page: Page{"GET", "/audit", identity.AuditRead}, handle: c.auditPage},
+		{Page: Page{"GET", "/audit.csv", identity.AuditRead}, handle: c.auditCSV},
+		{Page: Page{"GET", "/booking/fees", identity.BookingAdmin}, handle: c.feesPage, off: noBooking},
+		{Page: Page{"POST", "/booking/fees/{kind}", identity.BookingAdmin}, handle: c.feesSave, off: noBooking},
 	}
 }
 
@@ -313,6 +322,10 @@ func (c *Console) guard(rt route) http.Handler {
 		if rt.off != nil {
 			c.renderError(w, r, st, http.StatusServiceUnavailable, faultMsg(rt.off))
 			return
+		}
+		if !st.principal.Anonymous() {
+			// The changes this request makes are the user's.
+			r = r.WithContext(audit.WithActor(r.Context(), st.principal.Actor()))
 		}
 		rt.handle(w, r, st)
 	})
