@@ -6,13 +6,13 @@ import (
 	"encoding/base32"
 	"fmt"
 	"log/slog"
-	"piao/internal/audit"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
+	"piao/internal/audit"
 	"piao/internal/fault"
 	"piao/internal/redeemcode"
 )

@@ -3,9 +3,9 @@ package booking
 import (
 	"context"
 	"log/slog"
-	"piao/internal/audit"
 	"time"
 
+	"piao/internal/audit"
 	"piao/internal/fees"
 	"piao/internal/governance"
 	"piao/internal/network"

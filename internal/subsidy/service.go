@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"piao/internal/audit"
 	"time"
 
+	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/fault"
 	"piao/internal/network"
