@@ -17,8 +17,8 @@ import (
 // feeKinds are the two tables, in page order.
 var feeKinds = []string{"refund", "change"}
 
-// feeTierRows is how many tier rows each form offers: the table's tiers
-// and empty rows for new ones.
+// feeExtraRows is how many empty tier rows each form offers after the
+// table's tiers, for new ones.
 const feeExtraRows = 2
 
 // feeTierForm is one tier row as typed: hours before departure and the
@@ -42,13 +42,21 @@ type feesData struct {
 	Forms []feeForm
 }
 
+// feeTitle names a table in l.
+func feeTitle(kind string, l lang) string {
+	if kind == "change" {
+		return l.T("fees.change")
+	}
+	return l.T("fees.refund")
+}
+
 func trimNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 func yuanNum(fen int64) string { return trimNum(float64(fen) / 100) }
 
 // feeFormOf fills a form from a table.
 func feeFormOf(kind string, t fees.Table, l lang) feeForm {
-	f := feeForm{Kind: kind, Title: l.T("fees." + kind), Minimum: yuanNum(t.MinimumFen), RoundTo: yuanNum(t.RoundToFen)}
+	f := feeForm{Kind: kind, Title: feeTitle(kind, l), Minimum: yuanNum(t.MinimumFen), RoundTo: yuanNum(t.RoundToFen)}
 	for i, tr := range t.Tiers {
 		f.Tiers = append(f.Tiers, feeTierForm{Index: i, Hours: trimNum(tr.MinHoursBefore), Rate: trimNum(float64(tr.BasisPoints) / 100)})
 	}
@@ -60,7 +68,7 @@ func feeFormOf(kind string, t fees.Table, l lang) feeForm {
 
 // postedFees reads a table's form; empty tier rows are left out.
 func postedFees(r *http.Request, kind string, l lang) (feeForm, fees.Table, error) {
-	f := feeForm{Kind: kind, Title: l.T("fees." + kind), Minimum: strings.TrimSpace(r.PostFormValue("minimum")),
+	f := feeForm{Kind: kind, Title: feeTitle(kind, l), Minimum: strings.TrimSpace(r.PostFormValue("minimum")),
 		RoundTo: strings.TrimSpace(r.PostFormValue("round_to")), Reason: strings.TrimSpace(r.PostFormValue("reason"))}
 	var t fees.Table
 	var bad error
