@@ -171,10 +171,19 @@ type serveCmd struct {
 	SpendRule     string        `name:"spend-rule" env:"PIAO_SPEND_RULE" type:"existingfile" help:"A spend_tiers rule as JSON (Beijing-style monthly spend discounts, docs/RIDEMORE.md §3) that every metro settlement applies; its campaign must exist."`
 	MetroEvery    time.Duration `name:"metro-every" env:"PIAO_METRO_EVERY" default:"5m" help:"Clear the metro gates' taps into trips and settle them this often (0: only on demand through the API)."`
 	Demo          bool          `name:"demo" help:"Seed demo data (trains Z66, T168, G488 for the next 30 days and the 29 before, with a simulated month of bookings on the past ones; a Ningbo-like metro with a day of rides; one login per role) and print the logins."`
+	Sandbox       bool          `name:"sandbox-payments" env:"PIAO_SANDBOX_PAYMENTS" help:"Run the sandbox payment gateway, whose pages take no money (implied by --demo). Never in production."`
+	Production    bool          `name:"production" env:"PIAO_PRODUCTION" help:"This is a production deployment: refuse to start with --demo or --sandbox-payments."`
 	DemoMonth     bool          `name:"demo-month" env:"PIAO_DEMO_MONTH" default:"true" negatable:"" help:"With --demo, also seed the simulated month of bookings that fills the behaviour report and the lists (--no-demo-month: a quicker first start without them)."`
 }
 
+// errSandboxInProduction refuses a production process that would hand out
+// tickets for the sandbox's pretend money.
+var errSandboxInProduction = errors.New("--production refuses --demo and --sandbox-payments: the sandbox gateway takes no money / 生产模式不能启用演示数据或沙箱支付")
+
 func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
+	if cmd.Production && (cmd.Demo || cmd.Sandbox) {
+		return errSandboxInProduction
+	}
 	a, err := c.open(ctx)
 	if err != nil {
 		return err
@@ -233,11 +242,11 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 	if base == "" {
 		base = "http://" + ln.Addr().String()
 	}
-	if err := a.Start(ctx, app.Runtime{BaseURL: base, Hold: cmd.Hold, PaymentSecret: []byte(cmd.PaymentSecret), MetroEvery: cmd.MetroEvery}); err != nil {
+	if err := a.Start(ctx, app.Runtime{BaseURL: base, Hold: cmd.Hold, PaymentSecret: []byte(cmd.PaymentSecret), MetroEvery: cmd.MetroEvery, SandboxPayments: cmd.Demo || cmd.Sandbox}); err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           a.Server(mountConsole(a)).Handler(),
+		Handler:           a.Server(mountConsole(a, base)).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -246,6 +255,11 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 	fmt.Printf("piao %s serving on %s (%s: %s)\n", app.Version, base, a.Engine, a.Where)
 	fmt.Printf("  console 控制台:   %s/\n", base)
 	fmt.Printf("  API docs 接口文档: %s/api/v1/docs\n", base)
+	if a.Sandbox != nil {
+		fmt.Printf("  sandbox payments 沙箱支付: on (no real money 不收真钱)\n")
+	} else {
+		fmt.Printf("  sandbox payments 沙箱支付: off (orders cannot be paid without a gateway 未配置支付渠道)\n")
+	}
 	if cmd.Demo {
 		fmt.Println("  demo logins 演示账号 (username / password / role):")
 		for _, l := range demo.Logins {

@@ -320,6 +320,7 @@ func (s *Service) WaitlistPayment(ctx context.Context, id, accountID int64) (pay
 	return s.cfg.Gateway.Create(ctx, payment.CreateRequest{
 		OrderRef: waitlistRef(e.ID), AmountFen: e.PrepaidFen,
 		Subject:   "候补 " + e.Options[0].Number + " " + e.Options[0].Train.Date.String(),
+		Payer:     PayerOf(e.AccountID),
 		NotifyURL: s.cfg.NotifyURL, ReturnURL: s.cfg.WaitlistReturnURL + strconv.FormatInt(e.ID, 10),
 		ExpiresAt: e.PayBy,
 	})

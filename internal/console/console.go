@@ -49,6 +49,9 @@ type Deps struct {
 	// Subsidy runs subsidy schemes and enrolments: the operator's review
 	// queue and the rider's page. Without it those pages answer 503.
 	Subsidy *subsidy.Service
+	// SecureCookies marks every cookie Secure: set it when the console's
+	// public URL is https, also when TLS ends at a proxy in front of piao.
+	SecureCookies bool
 }
 
 // Console serves the web console's pages.
@@ -326,9 +329,9 @@ func (c *Console) authenticate(w http.ResponseWriter, r *http.Request, st *state
 	if err != nil || ck.Value == "" {
 		return nil
 	}
-	p, err := c.deps.Identity.Authenticate(r.Context(), ck.Value)
+	p, err := c.deps.Identity.Authenticate(r.Context(), ck.Value, identity.SessionToken)
 	if fault.Is(err, fault.Unauthorized) {
-		clearCookie(w, r, sessionCookie, "/")
+		c.clearCookie(w, r, sessionCookie, "/")
 		return nil
 	}
 	if err != nil {

@@ -37,7 +37,7 @@ func TestTwoProcessesOnePostgres(t *testing.T) {
 
 	// Both processes start together; one seeds the demo network.
 	a := startServeAsync(t, "A", global, "--demo", "--no-demo-month")
-	b := startServeAsync(t, "B", global)
+	b := startServeAsync(t, "B", global, "--sandbox-payments")
 	a.waitReady()
 	b.waitReady()
 

@@ -35,10 +35,14 @@ func (s *Server) registerRoutes() {
 	// Identity (S1).
 	add(g, identity.Public, op("POST", "/api/v1/auth/login", "login", "auth", "Log in and get a bearer token", ""), s.login)
 	add(g, identity.Authenticated, op("POST", "/api/v1/auth/logout", "logout", "auth", "Revoke the bearer token used", ""), s.logout)
-	add(g, identity.Authenticated, op("POST", "/api/v1/auth/token", "issueToken", "auth", "Issue an additional API token for the caller", ""), s.issueToken)
+	add(g, identity.Authenticated, op("POST", "/api/v1/auth/token", "issueToken", "auth", "Issue an additional API token for the caller; needs the password again", "凭密码另发一个 API 令牌"), s.issueToken)
+	add(g, identity.Authenticated, op("GET", "/api/v1/me/credentials", "listMyCredentials", "auth", "The caller's live console sessions and API tokens", "我的登录会话与令牌"), s.listCredentials)
+	add(g, identity.Authenticated, op("DELETE", "/api/v1/me/credentials/{id}", "revokeMyCredential", "auth", "End one of the caller's sessions or tokens", "注销一个会话或令牌"), s.revokeCredential)
+	add(g, identity.Authenticated, op("POST", "/api/v1/me/credentials/revoke-all", "revokeAllMyCredentials", "auth", "Log out everywhere: end every session and token of the caller, this one included", "退出所有设备"), s.revokeMyCredentials)
 	add(g, identity.Authenticated, op("GET", "/api/v1/me", "getMe", "auth", "Who am I", ""), s.getMe)
 	add(g, identity.AccountsRead, op("GET", "/api/v1/accounts/{id}", "getAccount", "accounts", "Get an account", ""), s.getAccount)
 	add(g, identity.AccountsEdit, op("POST", "/api/v1/accounts", "createAccount", "accounts", "Create an account", ""), s.createAccount)
+	add(g, identity.AccountsEdit, op("POST", "/api/v1/accounts/{id}/revoke-credentials", "revokeAccountCredentials", "accounts", "End every session and token of an account (a stolen credential, a leaver)", "强制下线：注销账号的所有会话与令牌"), s.revokeAccountCredentials)
 
 	s.bookingRoutes()
 	s.waitlistRoutes()

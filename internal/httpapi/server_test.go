@@ -261,7 +261,7 @@ func TestLoginTokenLogout(t *testing.T) {
 	if res := s.do(t, "GET", "/api/v1/me", tok.Token, nil); res.status != 200 || !bytes.Contains(res.body, []byte(`"passenger"`)) {
 		t.Fatalf("me: %d %s", res.status, res.body)
 	}
-	res = s.do(t, "POST", "/api/v1/auth/token", tok.Token, nil)
+	res = s.do(t, "POST", "/api/v1/auth/token", tok.Token, strings.NewReader(`{"password":"piao-passenger-2026"}`))
 	var second struct{ Token string }
 	json.Unmarshal(res.body, &second)
 	if res.status != 200 || second.Token == "" || second.Token == tok.Token {

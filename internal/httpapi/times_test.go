@@ -108,7 +108,7 @@ func TestAnswersGiveBusinessTime(t *testing.T) {
 	var me struct{ ID int64 }
 	c.ok("GET", "/api/v1/me", rider, "", &me)
 	c.ok("POST", "/api/v1/auth/login", "", `{"username":"passenger","password":"piao-passenger-2026"}`, nil)
-	c.ok("POST", "/api/v1/auth/token", rider, "", nil)
+	c.ok("POST", "/api/v1/auth/token", rider, `{"password":"piao-passenger-2026"}`, nil)
 	date := apptest.Today().AddDays(2).String()
 
 	// An order, paid (its paid_at comes back from the store).
