@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"piao/internal/app"
 	"piao/internal/fault"
 	"piao/internal/ridecode"
 )
@@ -159,25 +160,9 @@ type gateVerifyCmd struct {
 }
 
 func (cmd gateVerifyCmd) Run() error {
-	keys := map[string]*ecdsa.PublicKey{}
-	for _, p := range cmd.Pub {
-		id, file, ok := strings.Cut(p, "=")
-		if !ok || id == "" || file == "" {
-			return fmt.Errorf("--pub %q: want ID=PUB.pem", p)
-		}
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return err
-		}
-		pub, err := ridecode.ParsePublicKeyPEM(data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", file, faultText(err))
-		}
-		keys[id] = pub
-	}
-	v, err := ridecode.NewVerifier(ridecode.VerifierConfig{Keys: keys, Skew: cmd.Skew, Network: cmd.Network})
+	v, err := newVerifier("--pub", cmd.Pub, cmd.Network, cmd.Skew)
 	if err != nil {
-		return faultText(err)
+		return err
 	}
 	text := cmd.Code
 	if text == "-" {
@@ -202,6 +187,72 @@ func (cmd gateVerifyCmd) Run() error {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// newVerifier reads trusted issuer public keys given as ID=PUB.pem (flag
+// names the option in errors) into a ride code verifier.
+func newVerifier(flag string, pubs []string, network string, skew time.Duration) (*ridecode.Verifier, error) {
+	keys := map[string]*ecdsa.PublicKey{}
+	for _, p := range pubs {
+		id, file, ok := strings.Cut(p, "=")
+		if !ok || id == "" || file == "" {
+			return nil, fmt.Errorf("%s %q: want ID=PUB.pem", flag, p)
+		}
+		if _, dup := keys[id]; dup {
+			return nil, fmt.Errorf("%s: issuer %q is given twice", flag, id)
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		pub, err := ridecode.ParsePublicKeyPEM(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, faultText(err))
+		}
+		keys[id] = pub
+	}
+	v, err := ridecode.NewVerifier(ridecode.VerifierConfig{Keys: keys, Skew: skew, Network: network})
+	if err != nil {
+		return nil, faultText(err)
+	}
+	return v, nil
+}
+
+// useRideCodes gives the app the verifier of the trusted issuers' ride
+// codes, with --demo and no keys a demo issuer kept in the data directory.
+func (cmd serveCmd) useRideCodes(a *app.App, dataDir string) error {
+	rideKeys := cmd.RideCodeKeys
+	if cmd.Demo && len(rideKeys) == 0 {
+		entry, priv, err := demoRideCodeKey(filepath.Join(dataDir, "ridecodes"))
+		if err != nil {
+			return err
+		}
+		rideKeys = []string{entry}
+		fmt.Printf("demo ride codes 演示乘车码: piao gate sign --key %s --issuer demo --account ID\n", priv)
+	}
+	if len(rideKeys) > 0 {
+		v, err := newVerifier("--ride-code-key", rideKeys, cmd.RideCodeNetwork, cmd.RideCodeSkew)
+		if err != nil {
+			return err
+		}
+		a.UseRideCodes(v)
+	}
+	return nil
+}
+
+// demoRideCodeKey makes sure the demo issuer's key pair exists in dir
+// (created on first use, kept afterwards) and returns its ID=PUB.pem
+// entry, so the demo gate can redeem rides with codes signed by
+// `piao gate sign --key DIR/demo.key.pem --issuer demo`.
+func demoRideCodeKey(dir string) (entry, privPath string, err error) {
+	privPath, pubPath := filepath.Join(dir, "demo.key.pem"), filepath.Join(dir, "demo.pub.pem")
+	if _, err := os.Stat(pubPath); err == nil {
+		return "demo=" + pubPath, privPath, nil
+	}
+	if err := (gateKeygenCmd{Out: dir, Name: "demo", Force: true}).Run(); err != nil {
+		return "", "", err
+	}
+	return "demo=" + pubPath, privPath, nil
 }
 
 // faultText shows a domain error in both languages with its reason.

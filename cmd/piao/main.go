@@ -172,6 +172,11 @@ type serveCmd struct {
 	MetroEvery    time.Duration `name:"metro-every" env:"PIAO_METRO_EVERY" default:"5m" help:"Clear the metro gates' taps into trips and settle them this often (0: only on demand through the API)."`
 	Demo          bool          `name:"demo" help:"Seed demo data (trains Z66, T168, G488 for the next 30 days and the 29 before, with a simulated month of bookings on the past ones; a Ningbo-like metro with a day of rides; one login per role) and print the logins."`
 	DemoMonth     bool          `name:"demo-month" env:"PIAO_DEMO_MONTH" default:"true" negatable:"" help:"With --demo, also seed the simulated month of bookings that fills the behaviour report and the lists (--no-demo-month: a quicker first start without them)."`
+
+	// Ride codes: who a gate may name as the rider of a redemption.
+	RideCodeKeys    []string      `name:"ride-code-key" env:"PIAO_RIDE_CODE_KEYS" placeholder:"ID=FILE" help:"Trusted ride code issuer public key as ID=PUB.pem (piao gate keygen makes one); repeat, or comma-separate in the variable. Gates redeem rides only by codes these keys verify; with none, ride redemption answers 503 (--demo creates a demo issuer)."`
+	RideCodeNetwork string        `name:"ride-code-network" env:"PIAO_RIDE_CODE_NETWORK" help:"Accept only ride codes of this network (feed ID); empty accepts every network the keys sign for."`
+	RideCodeSkew    time.Duration `name:"ride-code-skew" env:"PIAO_RIDE_CODE_SKEW" default:"5s" help:"Clock skew tolerated either side of a ride code's validity window."`
 }
 
 func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
@@ -180,6 +185,9 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 		return err
 	}
 	defer a.Close()
+	if err := cmd.useRideCodes(a, c.DataDir); err != nil {
+		return err
+	}
 	if cmd.Demo {
 		today := network.DateOf(time.Now().In(shanghai()))
 		if _, err := demo.Seed(ctx, a.Network, a.Identity, today); err != nil {
