@@ -35,25 +35,36 @@ func (cmd gateKeygenCmd) Run() error {
 	if cmd.Name == "" || strings.ContainsAny(cmd.Name, `/\`) {
 		return fmt.Errorf("--name %q: a file name stem without slashes", cmd.Name)
 	}
-	k, err := ridecode.GenerateKey(rand.Reader)
+	privPath, pubPath, err := writeIssuerKeys(cmd.Out, cmd.Name, cmd.Force)
 	if err != nil {
 		return err
+	}
+	fmt.Printf("private key 私钥: %s\npublic key 公钥:  %s\n", privPath, pubPath)
+	return nil
+}
+
+// writeIssuerKeys generates an SM2 key pair and writes it to dir as
+// NAME.key.pem (mode 0600) and NAME.pub.pem, refusing to overwrite unless force.
+func writeIssuerKeys(dir, name string, force bool) (privPath, pubPath string, err error) {
+	k, err := ridecode.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", "", err
 	}
 	priv, err := ridecode.MarshalPrivateKeyPEM(k)
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	pub, err := ridecode.MarshalPublicKeyPEM(&k.PublicKey)
 	if err != nil {
-		return err
+		return "", "", err
 	}
-	if err := os.MkdirAll(cmd.Out, 0o755); err != nil {
-		return err
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", err
 	}
-	privPath := filepath.Join(cmd.Out, cmd.Name+".key.pem")
-	pubPath := filepath.Join(cmd.Out, cmd.Name+".pub.pem")
+	privPath = filepath.Join(dir, name+".key.pem")
+	pubPath = filepath.Join(dir, name+".pub.pem")
 	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	if cmd.Force {
+	if force {
 		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 	}
 	for _, f := range []struct {
@@ -63,13 +74,12 @@ func (cmd gateKeygenCmd) Run() error {
 	}{{privPath, priv, 0o600}, {pubPath, pub, 0o644}} {
 		if err := writeFileFlags(f.path, f.data, flags, f.mode); err != nil {
 			if errors.Is(err, os.ErrExist) {
-				return fmt.Errorf("%s exists; use --force to overwrite it", f.path)
+				return "", "", fmt.Errorf("%s exists; use --force to overwrite it", f.path)
 			}
-			return err
+			return "", "", err
 		}
 	}
-	fmt.Printf("private key 私钥: %s\npublic key 公钥:  %s\n", privPath, pubPath)
-	return nil
+	return privPath, pubPath, nil
 }
 
 func writeFileFlags(path string, data []byte, flags int, mode os.FileMode) error {
@@ -219,37 +229,37 @@ func newVerifier(flag string, pubs []string, network string, skew time.Duration)
 }
 
 // useRideCodes gives the app the verifier of the trusted issuers' ride
-// codes, with --demo and no keys a demo issuer kept in the data directory.
-func (cmd serveCmd) useRideCodes(a *app.App, dataDir string) error {
-	rideKeys := cmd.RideCodeKeys
-	if cmd.Demo && len(rideKeys) == 0 {
+// codes; with --demo and no keys, a demo issuer kept in the data directory,
+// and it returns how to sign codes for it.
+func (cmd serveCmd) useRideCodes(a *app.App, dataDir string) (demoHint string, err error) {
+	keys := cmd.RideCodeKeys
+	if cmd.Demo && len(keys) == 0 {
 		entry, priv, err := demoRideCodeKey(filepath.Join(dataDir, "ridecodes"))
 		if err != nil {
-			return err
+			return "", err
 		}
-		rideKeys = []string{entry}
-		fmt.Printf("demo ride codes 演示乘车码: piao gate sign --key %s --issuer demo --account ID\n", priv)
+		keys = []string{entry}
+		demoHint = "piao gate sign --key " + priv + " --issuer demo --account ID"
 	}
-	if len(rideKeys) > 0 {
-		v, err := newVerifier("--ride-code-key", rideKeys, cmd.RideCodeNetwork, cmd.RideCodeSkew)
+	if len(keys) > 0 {
+		v, err := newVerifier("--ride-code-key", keys, cmd.RideCodeNetwork, cmd.RideCodeSkew)
 		if err != nil {
-			return err
+			return "", err
 		}
 		a.UseRideCodes(v)
 	}
-	return nil
+	return demoHint, nil
 }
 
 // demoRideCodeKey makes sure the demo issuer's key pair exists in dir
 // (created on first use, kept afterwards) and returns its ID=PUB.pem
-// entry, so the demo gate can redeem rides with codes signed by
-// `piao gate sign --key DIR/demo.key.pem --issuer demo`.
+// entry and the private key's path.
 func demoRideCodeKey(dir string) (entry, privPath string, err error) {
 	privPath, pubPath := filepath.Join(dir, "demo.key.pem"), filepath.Join(dir, "demo.pub.pem")
 	if _, err := os.Stat(pubPath); err == nil {
 		return "demo=" + pubPath, privPath, nil
 	}
-	if err := (gateKeygenCmd{Out: dir, Name: "demo", Force: true}).Run(); err != nil {
+	if _, _, err := writeIssuerKeys(dir, "demo", true); err != nil {
 		return "", "", err
 	}
 	return "demo=" + pubPath, privPath, nil

@@ -185,7 +185,8 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 		return err
 	}
 	defer a.Close()
-	if err := cmd.useRideCodes(a, c.DataDir); err != nil {
+	rideHint, err := cmd.useRideCodes(a, c.DataDir)
+	if err != nil {
 		return err
 	}
 	if cmd.Demo {
@@ -258,6 +259,9 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 		fmt.Println("  demo logins 演示账号 (username / password / role):")
 		for _, l := range demo.Logins {
 			fmt.Printf("    %-10s %-22s %s\n", l.Username, l.Password, l.Role)
+		}
+		if rideHint != "" {
+			fmt.Printf("  demo ride codes 演示乘车码 (the gate login redeems rides with them): %s\n", rideHint)
 		}
 	}
 	errc := make(chan error, 1)
