@@ -174,6 +174,11 @@ type serveCmd struct {
 	Sandbox       bool          `name:"sandbox-payments" env:"PIAO_SANDBOX_PAYMENTS" help:"Run the sandbox payment gateway, whose pages take no money (implied by --demo). Never in production."`
 	Production    bool          `name:"production" env:"PIAO_PRODUCTION" help:"This is a production deployment: refuse to start with --demo or --sandbox-payments."`
 	DemoMonth     bool          `name:"demo-month" env:"PIAO_DEMO_MONTH" default:"true" negatable:"" help:"With --demo, also seed the simulated month of bookings that fills the behaviour report and the lists (--no-demo-month: a quicker first start without them)."`
+
+	// Ride codes: who a gate may name as the rider of a redemption.
+	RideCodeKeys    []string      `name:"ride-code-key" env:"PIAO_RIDE_CODE_KEYS" placeholder:"ID=FILE" help:"Trusted ride code issuer public key as ID=PUB.pem (piao gate keygen makes one); repeat, or comma-separate in the variable. Gates redeem rides only by codes these keys verify; with none, ride redemption answers 503 (--demo creates a demo issuer)."`
+	RideCodeNetwork string        `name:"ride-code-network" env:"PIAO_RIDE_CODE_NETWORK" help:"Accept only ride codes of this network (feed ID); empty accepts every network the keys sign for."`
+	RideCodeSkew    time.Duration `name:"ride-code-skew" env:"PIAO_RIDE_CODE_SKEW" default:"5s" help:"Clock skew tolerated either side of a ride code's validity window."`
 }
 
 // errSandboxInProduction refuses a production process that would hand out
@@ -189,6 +194,10 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 		return err
 	}
 	defer a.Close()
+	rideHint, err := cmd.useRideCodes(a, c.DataDir)
+	if err != nil {
+		return err
+	}
 	if cmd.Demo {
 		today := network.DateOf(time.Now().In(shanghai()))
 		if _, err := demo.Seed(ctx, a.Network, a.Identity, today); err != nil {
@@ -264,6 +273,9 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 		fmt.Println("  demo logins 演示账号 (username / password / role):")
 		for _, l := range demo.Logins {
 			fmt.Printf("    %-10s %-22s %s\n", l.Username, l.Password, l.Role)
+		}
+		if rideHint != "" {
+			fmt.Printf("  demo ride codes 演示乘车码 (the gate login redeems rides with them): %s\n", rideHint)
 		}
 	}
 	errc := make(chan error, 1)

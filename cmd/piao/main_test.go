@@ -148,7 +148,8 @@ func corruptZip(t *testing.T, src, dst, file string, line int, column, value str
 // console URL and every demo login printed.
 func TestServeDemo(t *testing.T) {
 	bin := piaoBinary(t)
-	cmd := exec.Command(bin, "--data-dir", filepath.Join(t.TempDir(), "fresh"), "serve", "--demo", "--addr", "127.0.0.1:0")
+	data := filepath.Join(t.TempDir(), "fresh")
+	cmd := exec.Command(bin, "--data-dir", data, "serve", "--demo", "--addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "PIAO_DATABASE=")
 	stdout, _ := cmd.StdoutPipe()
 	start := time.Now()
@@ -182,6 +183,10 @@ func TestServeDemo(t *testing.T) {
 	res, err := http.Get(base + "/healthz")
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("healthz: %v", err)
+	}
+	// The demo trusts a demo ride-code issuer, so its gate can redeem rides.
+	if _, err := os.Stat(filepath.Join(data, "ridecodes", "demo.pub.pem")); err != nil {
+		t.Errorf("no demo ride-code issuer: %v", err)
 	}
 	// Timing is reported, not asserted: speed targets live in benchmarks.
 	t.Logf("healthz answered %s after start", time.Since(start).Round(time.Millisecond))

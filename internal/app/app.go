@@ -20,6 +20,7 @@ import (
 	"piao/internal/network"
 	"piao/internal/payment"
 	"piao/internal/payment/sandbox"
+	"piao/internal/ridecode"
 	"piao/internal/ridemore"
 	"piao/internal/store"
 	"piao/internal/store/open"
@@ -59,6 +60,8 @@ type App struct {
 	// Benefits runs value-added tickets (products, campaigns, wallets); it
 	// works without Start, and Start runs its claim batching and gift sweeper.
 	Benefits *benefits.Service
+	// benefitsCfg is what Benefits was built with; UseRideCodes adds to it.
+	benefitsCfg benefits.Config
 	// BenefitsStore keeps products, campaigns, tickets, gifts and redemptions.
 	BenefitsStore benefits.Store
 	// GovernanceStore keeps the cancel counts, lists and transactions.
@@ -87,8 +90,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.IdempotencyStore = db.Idempotency()
 	a.GovernanceStore, a.BenefitsStore = db.Governance(), db.Benefits()
 	a.Governance = governance.NewService(a.GovernanceStore, governance.Config{Now: a.Now})
-	a.Benefits = benefits.NewService(a.BenefitsStore, benefits.Config{Now: a.Now, Network: metroNetwork(a.Network)})
 	a.MetroStore = db.Metro()
+	a.benefitsCfg = benefits.Config{Now: a.Now, Network: metroNetwork(a.Network), RiderGroups: a.MetroStore.RiderGroups}
+	a.Benefits = benefits.NewService(a.BenefitsStore, a.benefitsCfg)
 	a.SubsidyStore = db.Subsidy()
 	a.Catalog = &network.Catalog{Store: a.Network}
 	nets := metroNetwork(a.Network)
@@ -245,6 +249,14 @@ func (a *App) UseSpendRule(ctx context.Context, rule ridemore.Rule) error {
 	a.metroCfg.Spend = &metro.Spend{Tiers: tiers, Campaign: func(ctx context.Context) (benefits.Campaign, error) { return bs.Campaign(ctx, rule.CampaignID) }}
 	a.Metro = metro.NewService(a.MetroStore, a.metroCfg)
 	return nil
+}
+
+// UseRideCodes makes gates redeem rides by ride codes the verifier
+// accepts (without it they are refused: no issuer keys). Call it before
+// Start.
+func (a *App) UseRideCodes(v *ridecode.Verifier) {
+	a.benefitsCfg.RideCodes = v
+	a.Benefits = benefits.NewService(a.BenefitsStore, a.benefitsCfg)
 }
 
 // metroFareTable builds a feed's fare table from its metro lines and

@@ -30,7 +30,7 @@ var (
 // report the same remaining tickets.
 func TestTwoProcessesOnePostgres(t *testing.T) {
 	dbURL := storetest.FreshPostgresDatabase(t)
-	global := []string{"--database", dbURL}
+	global := []string{"--database", dbURL, "--data-dir", t.TempDir()} // the demo keeps its ride-code issuer key there
 	if out, err := runPiao(t, append(global, "migrate")...); err != nil || !strings.Contains(out, "schema at version") {
 		t.Fatalf("migrate: %v\n%s", err, out)
 	}

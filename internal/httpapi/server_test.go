@@ -18,6 +18,7 @@ import (
 	"piao/internal/identity"
 	"piao/internal/network"
 	"piao/internal/problem"
+	"piao/internal/ridecode"
 )
 
 // testServer is a full piao on a fresh SQLite database with demo data.
@@ -25,13 +26,16 @@ type testServer struct {
 	*httptest.Server
 	app *app.App
 	api *httpapi.Server
+	// rides signs the ride codes of network nbmetro the server trusts.
+	rides *ridecode.Issuer
 }
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
 	a := apptest.NewDemo(t)
+	rides := trustRideCodes(t, a)
 	ts, srv := apptest.Serve(t, a, nil)
-	return &testServer{Server: ts, app: a, api: srv}
+	return &testServer{Server: ts, app: a, api: srv, rides: rides}
 }
 
 // token issues a fresh API token for the demo login of role.
