@@ -134,9 +134,9 @@ func TestOnePersonOnThreeAccountsIsCaught(t *testing.T) {
 		}
 
 		own := passenger(4, network.HardSleeper, "")
-		verify(t, gov, accts[0], own)
+		claim := verify(t, gov, accts[0], own)
 		for _, a := range accts[1:3] {
-			if err := gov.Approve(ctx, accts[0], own.DocType, own.DocNumber, a, true); err != nil {
+			if err := gov.Approve(ctx, accts[0], claim.ID, a, true); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -146,14 +146,14 @@ func TestOnePersonOnThreeAccountsIsCaught(t *testing.T) {
 		if _, err := bookOn(e, accts[0], day0.AddDays(5), own); !hasReason(err, "passenger_cancel_limit") {
 			t.Fatalf("verified document on three approved accounts: %v", err)
 		}
-		if err := gov.Approve(ctx, accts[0], own.DocType, own.DocNumber, accts[2], false); err != nil {
+		if err := gov.Approve(ctx, accts[0], claim.ID, accts[2], false); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := gov.DayCounts(ctx, day0, governance.DocumentSubject(own.DocType, own.DocNumber)); got.Manual != 2 {
 			t.Fatalf("after withdrawing one approval the count is %+v, want 2", got)
 		}
 		// Only the holder approves: another account cannot.
-		err := gov.Approve(ctx, accts[1], own.DocType, own.DocNumber, accts[3], true)
+		err := gov.Approve(ctx, accts[1], claim.ID, accts[3], true)
 		if fe := fault.As(err); fe.Reason != "not_document_holder" {
 			t.Fatalf("approval by a non-holder: %v", err)
 		}

@@ -332,16 +332,16 @@ func (s *Service) PassengerList(ctx context.Context, accountID int64) ([]LinkedD
 	return docs, nil
 }
 
-// Approve lets the holder of a verified document approve another account
-// to book it (approved true) or withdraw that approval (false). Either way
-// the other account's cancels of the document count again, or stop
-// counting, for the whole day.
-func (s *Service) Approve(ctx context.Context, holder int64, docType, docNumber string, account int64, approved bool) error {
-	own, err := s.store.Ownership(ctx, docType, docNumber)
-	if err != nil {
+// Approve lets the holder of a verified document, named by the holder's
+// verified claim, approve another account to book it (approved true) or
+// withdraw that approval (false). Either way the other account's cancels
+// of the document count again, or stop counting, for the whole day.
+func (s *Service) Approve(ctx context.Context, holder, claimID, account int64, approved bool) error {
+	c, err := s.store.Claim(ctx, claimID)
+	if err != nil && fault.CodeOf(err) != fault.NotFound {
 		return err
 	}
-	if own.Holder != holder {
+	if err != nil || c.AccountID != holder || c.Status != ClaimVerified {
 		return fault.New(fault.Forbidden, "not_document_holder", "您不是该证件的核验持有人，请先申请核验", "you are not this document's verified holder: claim it first")
 	}
 	if account == holder || account <= 0 {
@@ -352,7 +352,7 @@ func (s *Service) Approve(ctx context.Context, holder int64, docType, docNumber 
 		now := s.cfg.Now()
 		at = &now
 	}
-	return s.store.SetApproval(ctx, account, docType, docNumber, at)
+	return s.store.SetApproval(ctx, account, c.DocType, c.DocNumber, at)
 }
 
 // documentCounts is a document's day counts from the accounts that count.

@@ -99,10 +99,9 @@ func (s *Server) claimDocument(ctx context.Context, in *claimInput) (*claimOutpu
 
 type approvalInput struct {
 	Body struct {
-		DocType   string `json:"doc_type" minLength:"1" maxLength:"32"`
-		DocNumber string `json:"doc_number" minLength:"1" maxLength:"32"`
-		AccountID int64  `json:"account_id" minimum:"1" doc:"The other account (its ID, as GET /api/v1/me shows it to its owner)"`
-		Approved  bool   `json:"approved" doc:"true approves the account, false withdraws the approval"`
+		ClaimID   int64 `json:"claim_id" minimum:"1" doc:"The caller's verified claim of the document"`
+		AccountID int64 `json:"account_id" minimum:"1" doc:"The other account (its ID, as GET /api/v1/me shows it to its owner)"`
+		Approved  bool  `json:"approved" doc:"true approves the account, false withdraws the approval"`
 	}
 }
 
@@ -115,7 +114,7 @@ type approvalOutput struct {
 
 func (s *Server) approveAccount(ctx context.Context, in *approvalInput) (*approvalOutput, error) {
 	b := in.Body
-	if err := s.deps.Governance.Approve(ctx, PrincipalFrom(ctx).Account.ID, b.DocType, b.DocNumber, b.AccountID, b.Approved); err != nil {
+	if err := s.deps.Governance.Approve(ctx, PrincipalFrom(ctx).Account.ID, b.ClaimID, b.AccountID, b.Approved); err != nil {
 		return nil, err
 	}
 	out := &approvalOutput{}

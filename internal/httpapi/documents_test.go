@@ -143,7 +143,7 @@ func TestHolderApprovesAnotherAccountOverHTTP(t *testing.T) {
 	}
 	var who struct{ ID int64 }
 	json.Unmarshal(s.do(t, "GET", "/api/v1/me", family, nil).body, &who)
-	approve := fmt.Sprintf(`{"doc_type":"id_card","doc_number":%q,"account_id":%d,"approved":true}`, id, who.ID)
+	approve := fmt.Sprintf(`{"claim_id":%d,"account_id":%d,"approved":true}`, claim.ID, who.ID)
 	if res := s.do(t, "POST", "/api/v1/me/documents/approvals", family, strings.NewReader(approve)); res.status != 403 || decodeProblem(t, res).Reason != "not_document_holder" {
 		t.Fatalf("a non-holder approves: %d %s", res.status, res.body)
 	}
