@@ -29,7 +29,7 @@ type documentRow struct {
 }
 
 type claimRow struct {
-	ID                                            int64
+	ID                                          int64
 	DocType, Number, Status, StatusName, Reason string
 }
 
