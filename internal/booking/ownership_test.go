@@ -2,9 +2,14 @@ package booking_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"piao/internal/audit"
 	"piao/internal/booking"
 	"piao/internal/fault"
 	"piao/internal/governance"
@@ -160,6 +165,55 @@ func TestOnePersonOnThreeAccountsIsCaught(t *testing.T) {
 		list, err := gov.PassengerList(ctx, accts[2])
 		if err != nil || len(list) != 2 || list[1].Standing != "not_approved" || list[0].Standing != "unverified" {
 			t.Fatalf("passenger list of the withdrawn account: %+v %v", list, err)
+		}
+	})
+}
+
+// memAudit keeps audit entries in memory.
+type memAudit struct {
+	mu      sync.Mutex
+	entries []audit.Entry
+}
+
+func (m *memAudit) AppendAudit(_ context.Context, e audit.Entry) (audit.Entry, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e.ID = int64(len(m.entries) + 1)
+	m.entries = append(m.entries, e)
+	return e, nil
+}
+
+func (m *memAudit) AuditEntries(context.Context, audit.Filter) ([]audit.Entry, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.entries), nil
+}
+
+// Verifying a claim is recorded in the audit trail, with the operator, the
+// reason, and the number masked.
+func TestClaimDecisionsAreAudited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		e := newEnv(t, s, booking.Config{SweepEvery: time.Hour})
+		trail := &memAudit{}
+		gov := governance.NewService(s.Governance, governance.Config{Now: e.clock.Now, Audit: audit.New(trail, e.clock.Now)})
+		acct := e.accounts(t, 1)[0]
+		p := passenger(5, network.HardSleeper, "")
+		ctx := audit.WithActor(context.Background(), audit.Actor{AccountID: 9, Username: "ops", Role: "operator_admin"})
+		c, err := gov.ClaimDocument(ctx, acct, p.Name, p.DocType, p.DocNumber)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := gov.VerifyClaim(ctx, c.ID, "证件照片一致 photo matches", "account:9 (ops)"); err != nil {
+			t.Fatal(err)
+		}
+		if len(trail.entries) != 1 {
+			t.Fatalf("audit entries %+v", trail.entries)
+		}
+		got := trail.entries[0]
+		if got.Action != "document.verify" || got.Subject != fmt.Sprintf("document_claim:%d", c.ID) || got.Actor.AccountID != 9 || got.Reason != "证件照片一致 photo matches" ||
+			!strings.Contains(string(got.After), `"status":"verified"`) || !strings.Contains(string(got.Before), `"status":"pending"`) ||
+			strings.Contains(string(got.After), p.DocNumber) || !strings.Contains(string(got.After), governance.MaskNumber(p.DocNumber)) {
+			t.Fatalf("audit entry %+v before %s after %s", got, got.Before, got.After)
 		}
 	})
 }
