@@ -47,6 +47,7 @@ func (s *Server) registerRoutes() {
 	s.bookingRoutes()
 	s.waitlistRoutes()
 	s.governanceRoutes()
+	s.documentRoutes()
 	s.benefitsRoutes()
 	s.metroRoutes()
 	s.ridemoreRoutes()
