@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"piao/internal/app"
 	"piao/internal/fault"
 	"piao/internal/ridecode"
 )
@@ -34,25 +35,36 @@ func (cmd gateKeygenCmd) Run() error {
 	if cmd.Name == "" || strings.ContainsAny(cmd.Name, `/\`) {
 		return fmt.Errorf("--name %q: a file name stem without slashes", cmd.Name)
 	}
-	k, err := ridecode.GenerateKey(rand.Reader)
+	privPath, pubPath, err := writeIssuerKeys(cmd.Out, cmd.Name, cmd.Force)
 	if err != nil {
 		return err
+	}
+	fmt.Printf("private key 私钥: %s\npublic key 公钥:  %s\n", privPath, pubPath)
+	return nil
+}
+
+// writeIssuerKeys generates an SM2 key pair and writes it to dir as
+// NAME.key.pem (mode 0600) and NAME.pub.pem, refusing to overwrite unless force.
+func writeIssuerKeys(dir, name string, force bool) (privPath, pubPath string, err error) {
+	k, err := ridecode.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", "", err
 	}
 	priv, err := ridecode.MarshalPrivateKeyPEM(k)
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	pub, err := ridecode.MarshalPublicKeyPEM(&k.PublicKey)
 	if err != nil {
-		return err
+		return "", "", err
 	}
-	if err := os.MkdirAll(cmd.Out, 0o755); err != nil {
-		return err
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", err
 	}
-	privPath := filepath.Join(cmd.Out, cmd.Name+".key.pem")
-	pubPath := filepath.Join(cmd.Out, cmd.Name+".pub.pem")
+	privPath = filepath.Join(dir, name+".key.pem")
+	pubPath = filepath.Join(dir, name+".pub.pem")
 	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	if cmd.Force {
+	if force {
 		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
 	}
 	for _, f := range []struct {
@@ -62,13 +74,12 @@ func (cmd gateKeygenCmd) Run() error {
 	}{{privPath, priv, 0o600}, {pubPath, pub, 0o644}} {
 		if err := writeFileFlags(f.path, f.data, flags, f.mode); err != nil {
 			if errors.Is(err, os.ErrExist) {
-				return fmt.Errorf("%s exists; use --force to overwrite it", f.path)
+				return "", "", fmt.Errorf("%s exists; use --force to overwrite it", f.path)
 			}
-			return err
+			return "", "", err
 		}
 	}
-	fmt.Printf("private key 私钥: %s\npublic key 公钥:  %s\n", privPath, pubPath)
-	return nil
+	return privPath, pubPath, nil
 }
 
 func writeFileFlags(path string, data []byte, flags int, mode os.FileMode) error {
@@ -159,25 +170,9 @@ type gateVerifyCmd struct {
 }
 
 func (cmd gateVerifyCmd) Run() error {
-	keys := map[string]*ecdsa.PublicKey{}
-	for _, p := range cmd.Pub {
-		id, file, ok := strings.Cut(p, "=")
-		if !ok || id == "" || file == "" {
-			return fmt.Errorf("--pub %q: want ID=PUB.pem", p)
-		}
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return err
-		}
-		pub, err := ridecode.ParsePublicKeyPEM(data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", file, faultText(err))
-		}
-		keys[id] = pub
-	}
-	v, err := ridecode.NewVerifier(ridecode.VerifierConfig{Keys: keys, Skew: cmd.Skew, Network: cmd.Network})
+	v, err := newVerifier("--pub", cmd.Pub, cmd.Network, cmd.Skew)
 	if err != nil {
-		return faultText(err)
+		return err
 	}
 	text := cmd.Code
 	if text == "-" {
@@ -202,6 +197,72 @@ func (cmd gateVerifyCmd) Run() error {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// newVerifier reads trusted issuer public keys given as ID=PUB.pem (flag
+// names the option in errors) into a ride code verifier.
+func newVerifier(flag string, pubs []string, network string, skew time.Duration) (*ridecode.Verifier, error) {
+	keys := map[string]*ecdsa.PublicKey{}
+	for _, p := range pubs {
+		id, file, ok := strings.Cut(p, "=")
+		if !ok || id == "" || file == "" {
+			return nil, fmt.Errorf("%s %q: want ID=PUB.pem", flag, p)
+		}
+		if _, dup := keys[id]; dup {
+			return nil, fmt.Errorf("%s: issuer %q is given twice", flag, id)
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		pub, err := ridecode.ParsePublicKeyPEM(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, faultText(err))
+		}
+		keys[id] = pub
+	}
+	v, err := ridecode.NewVerifier(ridecode.VerifierConfig{Keys: keys, Skew: skew, Network: network})
+	if err != nil {
+		return nil, faultText(err)
+	}
+	return v, nil
+}
+
+// useRideCodes gives the app the verifier of the trusted issuers' ride
+// codes; with --demo and no keys, a demo issuer kept in the data directory,
+// and it returns how to sign codes for it.
+func (cmd serveCmd) useRideCodes(a *app.App, dataDir string) (demoHint string, err error) {
+	keys := cmd.RideCodeKeys
+	if cmd.Demo && len(keys) == 0 {
+		entry, priv, err := demoRideCodeKey(filepath.Join(dataDir, "ridecodes"))
+		if err != nil {
+			return "", err
+		}
+		keys = []string{entry}
+		demoHint = "piao gate sign --key " + priv + " --issuer demo --account ID"
+	}
+	if len(keys) > 0 {
+		v, err := newVerifier("--ride-code-key", keys, cmd.RideCodeNetwork, cmd.RideCodeSkew)
+		if err != nil {
+			return "", err
+		}
+		a.UseRideCodes(v)
+	}
+	return demoHint, nil
+}
+
+// demoRideCodeKey makes sure the demo issuer's key pair exists in dir
+// (created on first use, kept afterwards) and returns its ID=PUB.pem
+// entry and the private key's path.
+func demoRideCodeKey(dir string) (entry, privPath string, err error) {
+	privPath, pubPath := filepath.Join(dir, "demo.key.pem"), filepath.Join(dir, "demo.pub.pem")
+	if _, err := os.Stat(pubPath); err == nil {
+		return "demo=" + pubPath, privPath, nil
+	}
+	if _, _, err := writeIssuerKeys(dir, "demo", true); err != nil {
+		return "", "", err
+	}
+	return "demo=" + pubPath, privPath, nil
 }
 
 // faultText shows a domain error in both languages with its reason.

@@ -1,12 +1,14 @@
 package main_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestGateRoundTrip runs keygen → sign → verify through the command line,
@@ -105,5 +107,27 @@ func TestGateRoundTrip(t *testing.T) {
 	// A count code needs its ticket.
 	if out, err := run(t, bin, "gate", "sign", "--key", priv, "--issuer", "nb1", "--account", "7", "--kind", "count", "--at", at); err == nil || !strings.Contains(out, "ridecode_bad_claims") {
 		t.Errorf("count code without ticket: %v\n%s", err, out)
+	}
+}
+
+// TestServeRideCodeKeys: serve refuses to start with a ride-code key it
+// cannot read, rather than run without the keys it was given.
+func TestServeRideCodeKeys(t *testing.T) {
+	bin := piaoBinary(t)
+	dir := t.TempDir()
+	notKey := filepath.Join(dir, "not.pem")
+	if err := os.WriteFile(notKey, []byte("not a key"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"nb1=" + filepath.Join(dir, "missing.pem"), "nb1=" + notKey, "no-equals-sign"} {
+		// A server that starts anyway is stopped after a minute and fails.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, "--data-dir", filepath.Join(dir, "data"), "serve", "--addr", "127.0.0.1:0", "--ride-code-key", key)
+		cmd.Env = append(os.Environ(), "PIAO_DATABASE=")
+		out, err := cmd.CombinedOutput()
+		if err == nil || ctx.Err() != nil {
+			t.Errorf("serve --ride-code-key %s started:\n%s", key, out)
+		}
 	}
 }

@@ -171,15 +171,33 @@ type serveCmd struct {
 	SpendRule     string        `name:"spend-rule" env:"PIAO_SPEND_RULE" type:"existingfile" help:"A spend_tiers rule as JSON (Beijing-style monthly spend discounts, docs/RIDEMORE.md §3) that every metro settlement applies; its campaign must exist."`
 	MetroEvery    time.Duration `name:"metro-every" env:"PIAO_METRO_EVERY" default:"5m" help:"Clear the metro gates' taps into trips and settle them this often (0: only on demand through the API)."`
 	Demo          bool          `name:"demo" help:"Seed demo data (trains Z66, T168, G488 for the next 30 days and the 29 before, with a simulated month of bookings on the past ones; a Ningbo-like metro with a day of rides; one login per role) and print the logins."`
+	Sandbox       bool          `name:"sandbox-payments" env:"PIAO_SANDBOX_PAYMENTS" help:"Run the sandbox payment gateway, whose pages take no money (implied by --demo). Never in production."`
+	Production    bool          `name:"production" env:"PIAO_PRODUCTION" help:"This is a production deployment: refuse to start with --demo or --sandbox-payments."`
 	DemoMonth     bool          `name:"demo-month" env:"PIAO_DEMO_MONTH" default:"true" negatable:"" help:"With --demo, also seed the simulated month of bookings that fills the behaviour report and the lists (--no-demo-month: a quicker first start without them)."`
+
+	// Ride codes: who a gate may name as the rider of a redemption.
+	RideCodeKeys    []string      `name:"ride-code-key" env:"PIAO_RIDE_CODE_KEYS" placeholder:"ID=FILE" help:"Trusted ride code issuer public key as ID=PUB.pem (piao gate keygen makes one); repeat, or comma-separate in the variable. Gates redeem rides only by codes these keys verify; with none, ride redemption answers 503 (--demo creates a demo issuer)."`
+	RideCodeNetwork string        `name:"ride-code-network" env:"PIAO_RIDE_CODE_NETWORK" help:"Accept only ride codes of this network (feed ID); empty accepts every network the keys sign for."`
+	RideCodeSkew    time.Duration `name:"ride-code-skew" env:"PIAO_RIDE_CODE_SKEW" default:"5s" help:"Clock skew tolerated either side of a ride code's validity window."`
 }
 
+// errSandboxInProduction refuses a production process that would hand out
+// tickets for the sandbox's pretend money.
+var errSandboxInProduction = errors.New("--production refuses --demo and --sandbox-payments: the sandbox gateway takes no money / 生产模式不能启用演示数据或沙箱支付")
+
 func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
+	if cmd.Production && (cmd.Demo || cmd.Sandbox) {
+		return errSandboxInProduction
+	}
 	a, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	rideHint, err := cmd.useRideCodes(a, c.DataDir)
+	if err != nil {
+		return err
+	}
 	if cmd.Demo {
 		today := network.DateOf(time.Now().In(shanghai()))
 		if _, err := demo.Seed(ctx, a.Network, a.Identity, today); err != nil {
@@ -233,11 +251,11 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 	if base == "" {
 		base = "http://" + ln.Addr().String()
 	}
-	if err := a.Start(ctx, app.Runtime{BaseURL: base, Hold: cmd.Hold, PaymentSecret: []byte(cmd.PaymentSecret), MetroEvery: cmd.MetroEvery}); err != nil {
+	if err := a.Start(ctx, app.Runtime{BaseURL: base, Hold: cmd.Hold, PaymentSecret: []byte(cmd.PaymentSecret), MetroEvery: cmd.MetroEvery, SandboxPayments: cmd.Demo || cmd.Sandbox}); err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           a.Server(mountConsole(a)).Handler(),
+		Handler:           a.Server(mountConsole(a, base)).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -246,10 +264,18 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 	fmt.Printf("piao %s serving on %s (%s: %s)\n", app.Version, base, a.Engine, a.Where)
 	fmt.Printf("  console 控制台:   %s/\n", base)
 	fmt.Printf("  API docs 接口文档: %s/api/v1/docs\n", base)
+	if a.Sandbox != nil {
+		fmt.Printf("  sandbox payments 沙箱支付: on (no real money 不收真钱)\n")
+	} else {
+		fmt.Printf("  sandbox payments 沙箱支付: off (orders cannot be paid without a gateway 未配置支付渠道)\n")
+	}
 	if cmd.Demo {
 		fmt.Println("  demo logins 演示账号 (username / password / role):")
 		for _, l := range demo.Logins {
 			fmt.Printf("    %-10s %-22s %s\n", l.Username, l.Password, l.Role)
+		}
+		if rideHint != "" {
+			fmt.Printf("  demo ride codes 演示乘车码 (the gate login redeems rides with them): %s\n", rideHint)
 		}
 	}
 	errc := make(chan error, 1)

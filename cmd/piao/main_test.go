@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -147,7 +148,8 @@ func corruptZip(t *testing.T, src, dst, file string, line int, column, value str
 // console URL and every demo login printed.
 func TestServeDemo(t *testing.T) {
 	bin := piaoBinary(t)
-	cmd := exec.Command(bin, "--data-dir", filepath.Join(t.TempDir(), "fresh"), "serve", "--demo", "--addr", "127.0.0.1:0")
+	data := filepath.Join(t.TempDir(), "fresh")
+	cmd := exec.Command(bin, "--data-dir", data, "serve", "--demo", "--addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "PIAO_DATABASE=")
 	stdout, _ := cmd.StdoutPipe()
 	start := time.Now()
@@ -182,6 +184,72 @@ func TestServeDemo(t *testing.T) {
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("healthz: %v", err)
 	}
+	// The demo trusts a demo ride-code issuer, so its gate can redeem rides.
+	if _, err := os.Stat(filepath.Join(data, "ridecodes", "demo.pub.pem")); err != nil {
+		t.Errorf("no demo ride-code issuer: %v", err)
+	}
 	// Timing is reported, not asserted: speed targets live in benchmarks.
 	t.Logf("healthz answered %s after start", time.Since(start).Round(time.Millisecond))
+}
+
+// TestServeWithoutSandbox checks that the sandbox payment gateway, whose
+// pages take no money, is absent unless asked for, and that a production
+// process refuses it.
+func TestServeWithoutSandbox(t *testing.T) {
+	bin := piaoBinary(t)
+	dir := filepath.Join(t.TempDir(), "plain")
+	cmd := exec.Command(bin, "--data-dir", dir, "serve", "--addr", "127.0.0.1:0")
+	cmd.Env = append(envWithout("PIAO_SANDBOX_PAYMENTS", "PIAO_PRODUCTION"), "PIAO_DATABASE=")
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(stdout)
+	var printed strings.Builder
+	base := ""
+	for sc.Scan() {
+		printed.WriteString(sc.Text() + "\n")
+		if m := regexp.MustCompile(`console 控制台:\s+(http://\S+)/`).FindStringSubmatch(sc.Text()); m != nil {
+			base = m[1]
+		}
+		if strings.Contains(sc.Text(), "沙箱支付") {
+			break
+		}
+	}
+	if base == "" || !strings.Contains(printed.String(), "sandbox payments 沙箱支付: off") {
+		t.Fatalf("printed:\n%s", printed.String())
+	}
+	for _, path := range []string{"/sandbox/pay/pay_0123456789abcdef01234567", "/sandbox/api/pay/pay_0123456789abcdef01234567"} {
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404: the sandbox must not be mounted", path, res.StatusCode)
+		}
+	}
+
+	for _, flags := range [][]string{{"--production", "--demo"}, {"--production", "--sandbox-payments"}} {
+		args := append([]string{"--data-dir", filepath.Join(t.TempDir(), "prod"), "serve", "--addr", "127.0.0.1:0"}, flags...)
+		c := exec.Command(bin, args...)
+		c.Env = append(os.Environ(), "PIAO_DATABASE=")
+		out, err := c.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "--production refuses") {
+			t.Errorf("serve %v: err %v, output %s", flags, err, out)
+		}
+	}
+}
+
+// envWithout is the test's environment without the named variables.
+func envWithout(names ...string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(names, name) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

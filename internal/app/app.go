@@ -21,6 +21,7 @@ import (
 	"piao/internal/network"
 	"piao/internal/payment"
 	"piao/internal/payment/sandbox"
+	"piao/internal/ridecode"
 	"piao/internal/ridemore"
 	"piao/internal/store"
 	"piao/internal/store/open"
@@ -60,6 +61,8 @@ type App struct {
 	// Benefits runs value-added tickets (products, campaigns, wallets); it
 	// works without Start, and Start runs its claim batching and gift sweeper.
 	Benefits *benefits.Service
+	// benefitsCfg is what Benefits was built with; UseRideCodes adds to it.
+	benefitsCfg benefits.Config
 	// BenefitsStore keeps products, campaigns, tickets, gifts and redemptions.
 	BenefitsStore benefits.Store
 	// GovernanceStore keeps the cancel counts, lists and transactions.
@@ -92,8 +95,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.IdempotencyStore = db.Idempotency()
 	a.GovernanceStore, a.BenefitsStore = db.Governance(), db.Benefits()
 	a.Governance = governance.NewService(a.GovernanceStore, governance.Config{Now: a.Now, Audit: a.Audit})
-	a.Benefits = benefits.NewService(a.BenefitsStore, benefits.Config{Now: a.Now, Network: metroNetwork(a.Network), Audit: a.Audit})
 	a.MetroStore = db.Metro()
+	a.benefitsCfg = benefits.Config{Now: a.Now, Network: metroNetwork(a.Network), RiderGroups: a.MetroStore.RiderGroups, Audit: a.Audit}
+	a.Benefits = benefits.NewService(a.BenefitsStore, a.benefitsCfg)
 	a.SubsidyStore = db.Subsidy()
 	a.Catalog = &network.Catalog{Store: a.Network, Audit: a.Audit}
 	nets := metroNetwork(a.Network)
@@ -125,29 +129,35 @@ type Runtime struct {
 	// MetroEvery is how often the metro feeds' taps are cleared and their
 	// trips settled (0: never by itself; the API still does it on demand).
 	MetroEvery time.Duration
+	// SandboxPayments runs the built-in sandbox payment gateway, whose pages
+	// take no money: only for demos, tests and benchmarks. Without it (and
+	// without a real gateway, which piao does not have yet) orders cannot
+	// be paid: asking for a payment answers 503 no_gateway.
+	SandboxPayments bool
 }
 
-// Start builds the booking service and the sandbox gateway and runs their
-// committer, hold sweeper and notifier until ctx ends.
+// Start builds the booking service (and the sandbox gateway when asked
+// for) and runs their committer, hold sweeper and notifier until ctx ends.
 func (a *App) Start(ctx context.Context, rt Runtime) error {
-	secret := rt.PaymentSecret
-	if len(secret) == 0 {
+	var gw *sandbox.Gateway
+	if rt.SandboxPayments {
 		var err error
-		if secret, err = booking.SharedSecret(ctx, a.BookingStore, "sandbox_payment_secret"); err != nil {
+		if gw, err = a.sandbox(ctx, rt); err != nil {
 			return err
 		}
-	}
-	gw, err := sandbox.New(a.SandboxStore, sandbox.Config{Secret: secret, BaseURL: rt.BaseURL, Now: a.Now})
-	if err != nil {
-		return err
+		a.Sandbox = gw
+		go gw.Run(ctx)
 	}
 	refresh := time.Second // several processes may share PostgreSQL
 	if a.Engine == "sqlite" {
 		refresh = time.Hour // one process owns the file: its own commits keep the cache right
 	}
-	a.Sandbox = gw
+	var pay payment.Gateway
+	if gw != nil {
+		pay = gw // a nil *Gateway in the interface would not read as "none"
+	}
 	a.Booking = booking.New(a.BookingStore, a.Network, booking.Config{
-		Hold: rt.Hold, Now: a.Now, Refresh: refresh, Gateway: gw,
+		Hold: rt.Hold, Now: a.Now, Refresh: refresh, Gateway: pay,
 		NotifyURL: rt.BaseURL + "/api/v1/payments/notify", ReturnURL: rt.BaseURL + "/h5/orders/", WaitlistReturnURL: rt.BaseURL + "/h5/waitlist/",
 		Governance: a.Governance, Audit: a.Audit,
 	})
@@ -156,13 +166,38 @@ func (a *App) Start(ctx context.Context, rt Runtime) error {
 	}
 	go a.Booking.Run(ctx)
 	go a.Governance.Run(ctx, rt.ListsEvery)
-	go gw.Run(ctx)
 	go a.Benefits.Run(ctx)
 	go a.Subsidy.Run(ctx, time.Hour)
 	if rt.MetroEvery > 0 {
 		go a.Metro.Run(ctx, rt.MetroEvery, metroFeeds(a.Network))
 	}
 	return nil
+}
+
+// sandbox builds the sandbox payment gateway. Its payment pages open only
+// for the payer's own console session, as a real provider's pages open for
+// its logged-in user.
+func (a *App) sandbox(ctx context.Context, rt Runtime) (*sandbox.Gateway, error) {
+	secret := rt.PaymentSecret
+	if len(secret) == 0 {
+		var err error
+		if secret, err = booking.SharedSecret(ctx, a.BookingStore, "sandbox_payment_secret"); err != nil {
+			return nil, err
+		}
+	}
+	ids := a.Identity
+	payer := func(r *http.Request) (string, bool) {
+		ck, err := r.Cookie(identity.SessionCookie)
+		if err != nil {
+			return "", false
+		}
+		p, err := ids.Authenticate(r.Context(), ck.Value, identity.SessionToken)
+		if err != nil {
+			return "", false
+		}
+		return booking.PayerOf(p.Account.ID), true
+	}
+	return sandbox.New(a.SandboxStore, sandbox.Config{Secret: secret, BaseURL: rt.BaseURL, Now: a.Now, Payer: payer, LoginURL: "/login"})
 }
 
 // metroFeeds lists the IDs of the metro feeds.
@@ -219,6 +254,14 @@ func (a *App) UseSpendRule(ctx context.Context, rule ridemore.Rule) error {
 	a.metroCfg.Spend = &metro.Spend{Tiers: tiers, Campaign: func(ctx context.Context) (benefits.Campaign, error) { return bs.Campaign(ctx, rule.CampaignID) }}
 	a.Metro = metro.NewService(a.MetroStore, a.metroCfg)
 	return nil
+}
+
+// UseRideCodes makes gates redeem rides by ride codes the verifier
+// accepts (without it they are refused: no issuer keys). Call it before
+// Start.
+func (a *App) UseRideCodes(v *ridecode.Verifier) {
+	a.benefitsCfg.RideCodes = v
+	a.Benefits = benefits.NewService(a.BenefitsStore, a.benefitsCfg)
 }
 
 // metroFareTable builds a feed's fare table from its metro lines and

@@ -130,6 +130,10 @@ type Ride struct {
 	Fare        int64     `json:"fare"` // fen, before benefits
 	EnteredAt   time.Time `json:"entered_at"`
 	RiderGroups []string  `json:"rider_groups,omitempty"`
+	// Code is the ID (issuer/serial) of the dynamic ride code a gate named
+	// the rider with: such a code pays for one ride only. "" for paper
+	// tickets' codes, which ride again and again, and for other callers.
+	Code string `json:"code,omitempty"`
 }
 
 // Network is what validation needs to know of a metro network.

@@ -6,6 +6,7 @@ import (
 	"encoding/base32"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 	"piao/internal/audit"
 	"piao/internal/fault"
 	"piao/internal/redeemcode"
+	"piao/internal/ridecode"
 )
 
 // ErrNotRunning is what the API and the console answer for value-added tickets in a
@@ -33,6 +35,16 @@ type Config struct {
 	MaxBatch int
 	// SweepEvery is how often expired gifts are returned (default 10 s).
 	SweepEvery time.Duration
+	// RideCodes verifies the ride codes gates name riders with
+	// (RedeemAtGate); nil refuses those redemptions with ErrRideCodesOff.
+	RideCodes *ridecode.Verifier
+	// RiderGroups returns the rider categories an account holds at a time,
+	// as verified subsidy enrolments granted them; nil: none. Redemptions
+	// apply these and nothing a caller asserts.
+	RiderGroups func(ctx context.Context, account int64, at time.Time) ([]string, error)
+	// TripLimit is how long before its redemption a ride may have begun
+	// (default 4 hours, the gate's trip limit).
+	TripLimit time.Duration
 	// Audit records products and campaigns created, campaign reviews and
 	// life-cycle actions, code batches and direct issues (nil: no trail).
 	// A campaign keeps its own events too.
@@ -79,6 +91,9 @@ func NewService(store Store, cfg Config) *Service {
 	}
 	if cfg.SweepEvery <= 0 {
 		cfg.SweepEvery = 10 * time.Second
+	}
+	if cfg.TripLimit <= 0 {
+		cfg.TripLimit = 4 * time.Hour
 	}
 	return &Service{store: store, cfg: cfg, ops: make(chan *issueOp, 4096)}
 }
@@ -471,11 +486,31 @@ func (s *Service) ReturnExpiredGifts(ctx context.Context) (int, error) {
 
 // Redeem applies the best allowed benefits of the account's wallet to a
 // ride, once per ride ID: a repeat returns the first result (replayed).
+// The caller vouches for the account; r.RiderGroups is ignored and
+// replaced by the categories verified enrolments gave the account at the
+// ride's entry. Gates redeem through RedeemAtGate.
 func (s *Service) Redeem(ctx context.Context, r Ride, account int64) (Redemption, bool, error) {
+	return s.redeem(ctx, r, account, 0, true)
+}
+
+// redeem applies benefits to r for account: only ticket when it is not 0,
+// with the account's verified categories when groups is set.
+func (s *Service) redeem(ctx context.Context, r Ride, account, ticket int64, groups bool) (Redemption, bool, error) {
 	if err := r.Validate(); err != nil {
 		return Redemption{}, false, err
 	}
+	r.RiderGroups = nil
+	if groups && s.cfg.RiderGroups != nil {
+		gs, err := s.cfg.RiderGroups(ctx, account, r.EnteredAt)
+		if err != nil {
+			return Redemption{}, false, err
+		}
+		r.RiderGroups = gs
+	}
 	return s.store.Redeem(ctx, r, account, s.cfg.Now(), func(c []Benefit, camps map[int64]Campaign) Selection {
+		if ticket != 0 {
+			c = slices.DeleteFunc(slices.Clone(c), func(b Benefit) bool { return b.TicketID != ticket })
+		}
 		return SelectWithinBudgets(r, Shanghai, c, camps)
 	})
 }

@@ -24,13 +24,18 @@ type svcEnv struct {
 	accounts []int64
 }
 
-func newSvcEnv(t *testing.T, n int) *svcEnv {
+// newSvcEnv returns a svcEnv with n accounts; configure, if given, changes the service's configuration first.
+func newSvcEnv(t *testing.T, n int, configure ...func(*benefits.Config, storetest.Stores)) *svcEnv {
 	t.Helper()
 	st := storetest.OpenSQLite(t)
 	clk := testclock.New(time.Date(2026, 12, 6, 10, 0, 0, 0, benefits.Shanghai))
 	net := benefits.Network{Stations: map[string]bool{"m:A": true, "m:B": true}, Lines: map[string]bool{"m:L1": true}}
-	svc := benefits.NewService(st.Benefits, benefits.Config{Now: clk.Now, GiftTTL: time.Hour, SweepEvery: 10 * time.Millisecond,
-		Network: func(context.Context, string) (benefits.Network, error) { return net, nil }})
+	cfg := benefits.Config{Now: clk.Now, GiftTTL: time.Hour, SweepEvery: 10 * time.Millisecond,
+		Network: func(context.Context, string) (benefits.Network, error) { return net, nil }}
+	for _, c := range configure {
+		c(&cfg, st)
+	}
+	svc := benefits.NewService(st.Benefits, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { svc.Run(ctx); close(done) }()

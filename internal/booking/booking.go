@@ -249,6 +249,19 @@ type Tx interface {
 	// returns the counts after the add.
 	AddDayCounts(subject string, day network.Date, manual, expired int) (governance.Counts, error)
 
+	// DocumentOwnership reads a document's verified holder and the accounts
+	// the holder approved.
+	DocumentOwnership(docType, docNumber string) (governance.Ownership, error)
+	// LinkDocument puts a document on an account's passenger list unless it
+	// is there.
+	LinkDocument(accountID int64, docType, docNumber string, at time.Time) error
+	// DocumentDayCounts reads a document's counts on a service day by
+	// booking account.
+	DocumentDayCounts(docType, docNumber string, day network.Date) (map[int64]governance.Counts, error)
+	// AddDocumentDayCounts adds an account's manual cancels and expiries of
+	// a document on a service day, atomically.
+	AddDocumentDayCounts(docType, docNumber string, accountID int64, day network.Date, manual, expired int) error
+
 	// InsertWaitlist stores a waitlist entry, setting its ID.
 	InsertWaitlist(e *WaitlistEntry) error
 	// WaitlistForUpdate reads a waitlist entry inside the transaction.

@@ -60,11 +60,47 @@ func (s *Service) screen(ctx context.Context, accountID int64, p *plan) error {
 	return nil
 }
 
+// document is a passenger's travel document and name, as ownership checks
+// need them.
+type document struct{ docType, number, name string }
+
+// admit refuses a booking of a document whose verified holder has not
+// approved the account, links the other documents to the account's
+// passenger list, and returns each document's ownership. It runs in the
+// booking's transaction, so the link exists once the booking does.
+func admit(tx Tx, accountID int64, docs []document, now time.Time) ([]governance.Ownership, error) {
+	owns := make([]governance.Ownership, len(docs))
+	for i, d := range docs {
+		own, err := tx.DocumentOwnership(d.docType, d.number)
+		if err != nil {
+			return nil, err
+		}
+		if !own.Admits(accountID) {
+			return nil, governance.NotApprovedError(i, realname.MaskName(d.name))
+		}
+		if err := tx.LinkDocument(accountID, d.docType, d.number, now); err != nil {
+			return nil, err
+		}
+		owns[i] = own
+	}
+	return owns, nil
+}
+
+// planDocuments lists a plan's passengers' documents.
+func planDocuments(p *plan) []document {
+	docs := make([]document, len(p.passengers))
+	for i, pass := range p.passengers {
+		docs[i] = document{string(pass.DocType), pass.DocNumber, pass.Name}
+	}
+	return docs
+}
+
 // checkLimits refuses a booking by an account, or for a passenger, that has
 // used the day's cancels, and returns warnings for passengers near their
 // limit. It runs in the booking's transaction after the account is locked,
 // so a cancel and a booking of one account cannot both slip past the limit.
-func (s *Service) checkLimits(b *batch, accountID int64, p *plan) ([]governance.Warning, error) {
+// A passenger's count is that of the accounts their ownership admits.
+func (s *Service) checkLimits(b *batch, accountID int64, p *plan, owns []governance.Ownership) ([]governance.Warning, error) {
 	if p.rules == nil {
 		return nil, nil
 	}
@@ -78,11 +114,11 @@ func (s *Service) checkLimits(b *batch, accountID int64, p *plan) ([]governance.
 	}
 	var warnings []governance.Warning
 	for i, pass := range p.passengers {
-		c, err := b.tx.DayCounts(governance.DocumentSubject(string(pass.DocType), pass.DocNumber), day)
+		by, err := b.tx.DocumentDayCounts(string(pass.DocType), pass.DocNumber, day)
 		if err != nil {
 			return nil, err
 		}
-		w, err := p.rules.CheckDocument(i, realname.MaskName(pass.Name), c, ends)
+		w, err := p.rules.CheckDocument(i, realname.MaskName(pass.Name), owns[i].Count(by), ends)
 		if err != nil {
 			return nil, err
 		}
@@ -94,7 +130,10 @@ func (s *Service) checkLimits(b *batch, accountID int64, p *plan) ([]governance.
 }
 
 // countEndedHold adds a cancelled or expired order to the day's counts of
-// its account and its passengers, and returns the warnings a cancel brings.
+// its account and of its passengers' documents by that account, and
+// returns the warnings a cancel brings. A cancel by an account a
+// document's verified holder does not admit (booked before the holder
+// verified it) counts for the account only.
 func countEndedHold(tx Tx, rules *governance.Rules, o Order, now time.Time) ([]governance.Warning, error) {
 	manual, expired := 1, 0
 	if o.Status == Expired {
@@ -110,11 +149,24 @@ func countEndedHold(tx Tx, rules *governance.Rules, o Order, now time.Time) ([]g
 		warnings = append(warnings, *w)
 	}
 	for _, t := range o.Tickets {
-		c, err := tx.AddDayCounts(governance.DocumentSubject(t.DocType, t.DocNumber), day, manual, expired)
+		if err := tx.AddDocumentDayCounts(t.DocType, t.DocNumber, o.AccountID, day, manual, expired); err != nil {
+			return nil, err
+		}
+		if manual == 0 {
+			continue
+		}
+		own, err := tx.DocumentOwnership(t.DocType, t.DocNumber)
 		if err != nil {
 			return nil, err
 		}
-		if w := rules.CancelWarning(realname.MaskName(t.PassengerName), c); w != nil && manual == 1 {
+		if !own.Admits(o.AccountID) {
+			continue
+		}
+		by, err := tx.DocumentDayCounts(t.DocType, t.DocNumber, day)
+		if err != nil {
+			return nil, err
+		}
+		if w := rules.CancelWarning(realname.MaskName(t.PassengerName), own.Count(by)); w != nil {
 			warnings = append(warnings, *w)
 		}
 	}

@@ -310,7 +310,11 @@ func (s *Service) book(b *batch, accountID int64, p *plan) (booked, error) {
 	if held != 0 {
 		return booked{}, fault.Newf(fault.Conflict, "unpaid_order_exists", "您有未支付的订单 %d，请先支付或取消", "you have an unpaid order %d: pay or cancel it first", held)
 	}
-	warnings, err := s.checkLimits(b, accountID, p)
+	owns, err := admit(b.tx, accountID, planDocuments(p), s.cfg.Now())
+	if err != nil {
+		return booked{}, err
+	}
+	warnings, err := s.checkLimits(b, accountID, p, owns)
 	if err != nil {
 		return booked{}, err
 	}

@@ -9,6 +9,10 @@ import (
 	"piao/internal/payment"
 )
 
+// PayerOf names an account as the payer of its payments, as gateways are
+// told (payment.CreateRequest.Payer).
+func PayerOf(accountID int64) string { return "account:" + strconv.FormatInt(accountID, 10) }
+
 // createPayment asks the gateway for a payment of a held order. The gateway
 // returns the same pending payment for the same order, so asking again is safe.
 func (s *Service) createPayment(ctx context.Context, o Order) (payment.Payment, error) {
@@ -19,6 +23,7 @@ func (s *Service) createPayment(ctx context.Context, o Order) (payment.Payment, 
 		OrderRef:  orderRef(o.ID),
 		AmountFen: o.TotalFen,
 		Subject:   o.Tickets[0].Number + " " + o.Train.Date.String(),
+		Payer:     PayerOf(o.AccountID),
 		NotifyURL: s.cfg.NotifyURL,
 		ReturnURL: s.cfg.ReturnURL + strconv.FormatInt(o.ID, 10),
 		ExpiresAt: o.HoldExpiresAt,

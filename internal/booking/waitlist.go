@@ -270,6 +270,13 @@ func (s *Service) JoinWaitlist(ctx context.Context, r WaitlistRequest) (Waitlist
 		if n >= policy.WaitlistMaxActive {
 			return WaitlistEntry{}, fault.Newf(fault.LimitReached, "waitlist_limit", "每个账号最多同时有 %d 个候补订单", "an account may have at most %d active waitlist entries", policy.WaitlistMaxActive)
 		}
+		docs := make([]document, len(e.Passengers))
+		for i, p := range e.Passengers {
+			docs[i] = document{p.DocType, p.DocNumber, p.Name}
+		}
+		if _, err := admit(b.tx, r.AccountID, docs, now); err != nil {
+			return WaitlistEntry{}, err
+		}
 		ent := e
 		if err := b.tx.InsertWaitlist(&ent); err != nil {
 			return WaitlistEntry{}, err
@@ -320,6 +327,7 @@ func (s *Service) WaitlistPayment(ctx context.Context, id, accountID int64) (pay
 	return s.cfg.Gateway.Create(ctx, payment.CreateRequest{
 		OrderRef: waitlistRef(e.ID), AmountFen: e.PrepaidFen,
 		Subject:   "候补 " + e.Options[0].Number + " " + e.Options[0].Train.Date.String(),
+		Payer:     PayerOf(e.AccountID),
 		NotifyURL: s.cfg.NotifyURL, ReturnURL: s.cfg.WaitlistReturnURL + strconv.FormatInt(e.ID, 10),
 		ExpiresAt: e.PayBy,
 	})
@@ -618,6 +626,12 @@ func (b *batch) serve(w *working, e WaitlistEntry, o WaitOption, now time.Time) 
 	for _, p := range e.Passengers {
 		dup, err := b.tx.ActiveTicketFor(p.DocType, p.DocNumber, o.Train)
 		if err != nil || dup {
+			return false, err
+		}
+		// A holder who verified the document after the entry joined, and
+		// has not approved its account, is not booked by it.
+		own, err := b.tx.DocumentOwnership(p.DocType, p.DocNumber)
+		if err != nil || !own.Admits(e.AccountID) {
 			return false, err
 		}
 	}

@@ -50,6 +50,9 @@ type Deps struct {
 	// Subsidy runs subsidy schemes and enrolments: the operator's review
 	// queue and the rider's page. Without it those pages answer 503.
 	Subsidy *subsidy.Service
+	// SecureCookies marks every cookie Secure: set it when the console's
+	// public URL is https, also when TLS ends at a proxy in front of piao.
+	SecureCookies bool
 	// Audit is the audit trail the services record in: the auditors'
 	// /audit page reads it.
 	Audit *audit.Log
@@ -124,6 +127,9 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/login", identity.Public}, handle: c.loginForm},
 		{Page: Page{"POST", "/login", identity.Public}, handle: c.login, preSession: true},
 		{Page: Page{"POST", "/logout", identity.Authenticated}, handle: c.logout},
+		{Page: Page{"GET", sessionsPath, identity.Authenticated}, handle: c.sessions},
+		{Page: Page{"POST", sessionsPath + "/{id}/revoke", identity.Authenticated}, handle: c.revokeSession},
+		{Page: Page{"POST", sessionsPath + "/revoke-all", identity.Authenticated}, handle: c.revokeAllSessions},
 		{Page: Page{"GET", "/{$}", identity.Authenticated}, handle: c.workbench},
 		{Page: Page{"GET", "/network", identity.Authenticated}, handle: c.network},
 		{Page: Page{"GET", "/network/lines/{id}", identity.Authenticated}, handle: c.line},
@@ -192,6 +198,10 @@ func (c *Console) routes() []route {
 		{Page: Page{"POST", "/subsidy/enrolments/{id}/verify", identity.SubsidyReview}, handle: c.subsidyDecide("verify"), off: noSubsidy},
 		{Page: Page{"POST", "/subsidy/enrolments/{id}/reject", identity.SubsidyReview}, handle: c.subsidyDecide("reject"), off: noSubsidy},
 		{Page: Page{"POST", "/subsidy/enrolments/{id}/revoke", identity.SubsidyReview}, handle: c.subsidyDecide("revoke"), off: noSubsidy},
+		// The passenger's documents: passenger list, claims and approvals.
+		{Page: Page{"GET", "/h5/documents", identity.OrdersOwn}, handle: c.h5Documents, off: noGovernance},
+		{Page: Page{"POST", "/h5/documents/claims", identity.OrdersOwn}, handle: c.h5DocumentClaim, off: noGovernance},
+		{Page: Page{"POST", "/h5/documents/claims/{id}/approvals", identity.OrdersOwn}, handle: c.h5DocumentApproval, off: noGovernance},
 		{Page: Page{"GET", "/h5/subsidy", identity.SubsidyOwn}, handle: c.h5Subsidy, off: noSubsidy},
 		{Page: Page{"POST", "/h5/subsidy/apply", identity.SubsidyOwn}, handle: c.h5SubsidyApply, off: noSubsidy},
 		{Page: Page{"POST", "/h5/subsidy/{id}/renew", identity.SubsidyOwn}, handle: c.h5SubsidyRenew, off: noSubsidy},
@@ -339,9 +349,9 @@ func (c *Console) authenticate(w http.ResponseWriter, r *http.Request, st *state
 	if err != nil || ck.Value == "" {
 		return nil
 	}
-	p, err := c.deps.Identity.Authenticate(r.Context(), ck.Value)
+	p, err := c.deps.Identity.Authenticate(r.Context(), ck.Value, identity.SessionToken)
 	if fault.Is(err, fault.Unauthorized) {
-		clearCookie(w, r, sessionCookie, "/")
+		c.clearCookie(w, r, sessionCookie, "/")
 		return nil
 	}
 	if err != nil {

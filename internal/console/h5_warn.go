@@ -50,7 +50,7 @@ func (c *Console) setWarnings(w http.ResponseWriter, r *http.Request, st *state,
 		payload := base64.RawURLEncoding.EncodeToString(b)
 		value := payload + "." + base64.RawURLEncoding.EncodeToString(warnMAC(st.secret, path, payload))
 		if len(value) <= warnCookieMax {
-			setCookie(w, r, &http.Cookie{Name: warnCookie, Value: value, Path: path, MaxAge: 120})
+			c.setCookie(w, r, &http.Cookie{Name: warnCookie, Value: value, Path: path, MaxAge: 120})
 			return
 		}
 		msgs = msgs[:len(msgs)-1] // the first ones are the most important
@@ -68,7 +68,7 @@ func (c *Console) takeWarnings(w http.ResponseWriter, r *http.Request, st *state
 		return nil
 	}
 	path := orderPath(orderID)
-	clearCookie(w, r, warnCookie, path)
+	c.clearCookie(w, r, warnCookie, path)
 	payload, sig, ok := strings.Cut(ck.Value, ".")
 	if !ok {
 		return nil

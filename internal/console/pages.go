@@ -20,7 +20,7 @@ func (c *Console) switchLang(w http.ResponseWriter, r *http.Request, _ *state) {
 	if lang(r.URL.Query().Get("to")) == en {
 		to = en
 	}
-	setCookie(w, r, &http.Cookie{Name: langCookie, Value: string(to), MaxAge: 365 * 24 * 3600})
+	c.setCookie(w, r, &http.Cookie{Name: langCookie, Value: string(to), MaxAge: 365 * 24 * 3600})
 	http.Redirect(w, r, localPath(r.URL.Query().Get("back")), http.StatusSeeOther)
 }
 
@@ -44,7 +44,7 @@ func (c *Console) showLogin(w http.ResponseWriter, r *http.Request, st *state, s
 	} else {
 		token = randomToken()
 	}
-	setCookie(w, r, &http.Cookie{Name: loginCSRFCookie, Value: token, Path: "/login", MaxAge: int(loginCSRFTTL / time.Second), SameSite: http.SameSiteStrictMode})
+	c.setCookie(w, r, &http.Cookie{Name: loginCSRFCookie, Value: token, Path: "/login", MaxAge: int(loginCSRFTTL / time.Second), SameSite: http.SameSiteStrictMode})
 	v := c.newView(r, st, "login.title")
 	v.Error = e
 	v.Data = loginData{Username: username, Next: next, Token: token}
@@ -77,8 +77,8 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, st *state) {
 		// stale or foreign secret is harmless, so its error is ignored.
 		_ = c.deps.Identity.Logout(r.Context(), old.Value)
 	}
-	setCookie(w, r, &http.Cookie{Name: sessionCookie, Value: secret, MaxAge: int(c.deps.Identity.SessionTTL / time.Second)})
-	clearCookie(w, r, loginCSRFCookie, "/login")
+	c.setCookie(w, r, &http.Cookie{Name: sessionCookie, Value: secret, MaxAge: int(c.deps.Identity.SessionTTL / time.Second)})
+	c.clearCookie(w, r, loginCSRFCookie, "/login")
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
@@ -88,7 +88,7 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request, st *state) {
 		c.internalError(w, r, st, err)
 		return
 	}
-	clearCookie(w, r, sessionCookie, "/")
+	c.clearCookie(w, r, sessionCookie, "/")
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 

@@ -71,6 +71,7 @@ var navigation = []navItem{
 	{Key: "nav.governance", Path: "/governance"},
 	{Key: "nav.benefits", Path: "/benefits"},
 	{Key: "nav.metro", Path: "/metro"},
+	{Key: "nav.h5documents", Path: "/h5/documents", Passenger: true},
 	{Key: "nav.h5subsidy", Path: "/h5/subsidy", Passenger: true},
 	{Key: "nav.subsidy", Path: "/subsidy"},
 	{Key: "nav.fees", Path: "/booking/fees"},

@@ -7,13 +7,14 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"piao/internal/identity"
 	"strings"
 	"time"
 )
 
 // Cookie names.
 const (
-	sessionCookie = "piao_session"
+	sessionCookie = identity.SessionCookie
 	// loginCSRFCookie carries the pre-session CSRF token of the login form.
 	loginCSRFCookie = "piao_login_csrf"
 	// csrfField is the hidden form field every POST form carries.
@@ -62,22 +63,24 @@ func randomToken() string {
 }
 
 // setCookie writes a cookie with the console's common attributes: HttpOnly,
-// SameSite=Lax unless given, Secure when the request came over TLS.
-func setCookie(w http.ResponseWriter, r *http.Request, c *http.Cookie) {
-	c.HttpOnly = true
-	c.Secure = r.TLS != nil
-	if c.SameSite == 0 {
-		c.SameSite = http.SameSiteLaxMode
+// SameSite=Lax unless given, and Secure when the console's public URL is
+// https (Deps.SecureCookies: TLS usually ends at a proxy in front of piao)
+// or the request itself came over TLS.
+func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, ck *http.Cookie) {
+	ck.HttpOnly = true
+	ck.Secure = c.deps.SecureCookies || r.TLS != nil
+	if ck.SameSite == 0 {
+		ck.SameSite = http.SameSiteLaxMode
 	}
-	if c.Path == "" {
-		c.Path = "/"
+	if ck.Path == "" {
+		ck.Path = "/"
 	}
-	http.SetCookie(w, c)
+	http.SetCookie(w, ck)
 }
 
 // clearCookie removes a cookie set with setCookie on path.
-func clearCookie(w http.ResponseWriter, r *http.Request, name, path string) {
-	setCookie(w, r, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1})
+func (c *Console) clearCookie(w http.ResponseWriter, r *http.Request, name, path string) {
+	c.setCookie(w, r, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1})
 }
 
 // localPath returns p if it is a path on this site ("/network?x=1"), else "/".

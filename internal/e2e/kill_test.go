@@ -173,7 +173,7 @@ func TestKillNineUnderLoad(t *testing.T) {
 	}
 
 	// Restart on the same data directory, as an operator would after a crash.
-	srv2 := startServe(t, "restarted", global, "--hold", hold.String())
+	srv2 := startServe(t, "restarted", global, "--sandbox-payments", "--hold", hold.String())
 	ready := time.Now()
 	t.Logf("restarted and serving %s after the kill", ready.Sub(killedAt).Round(time.Millisecond))
 

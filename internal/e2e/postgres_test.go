@@ -30,14 +30,14 @@ var (
 // report the same remaining tickets.
 func TestTwoProcessesOnePostgres(t *testing.T) {
 	dbURL := storetest.FreshPostgresDatabase(t)
-	global := []string{"--database", dbURL}
+	global := []string{"--database", dbURL, "--data-dir", t.TempDir()} // the demo keeps its ride-code issuer key there
 	if out, err := runPiao(t, append(global, "migrate")...); err != nil || !strings.Contains(out, "schema at version") {
 		t.Fatalf("migrate: %v\n%s", err, out)
 	}
 
 	// Both processes start together; one seeds the demo network.
 	a := startServeAsync(t, "A", global, "--demo", "--no-demo-month")
-	b := startServeAsync(t, "B", global)
+	b := startServeAsync(t, "B", global, "--sandbox-payments")
 	a.waitReady()
 	b.waitReady()
 

@@ -160,7 +160,7 @@ func TestKillNineDuringWaitlistFulfilment(t *testing.T) {
 		t.Errorf("every waiter could be served before the kill: it proves less")
 	}
 
-	srv2 := startServe(t, "restarted", global, "--hold", hold.String())
+	srv2 := startServe(t, "restarted", global, "--sandbox-payments", "--hold", hold.String())
 	for i, o := range orders {
 		if !cancelled[o.ID] {
 			continue

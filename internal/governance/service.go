@@ -28,9 +28,9 @@ type Config struct {
 	// booking before they are read again (default 5 s), so changes made
 	// by another process apply within it.
 	CacheTTL time.Duration
-	// Audit records the operators' changes of the rules and the lists
-	// (nil: no trail). Rule-made list changes stay in each membership's
-	// own events.
+	// Audit records the operators' changes of the rules and the lists and
+	// decisions on document claims (nil: no trail). Rule-made list changes
+	// stay in each membership's own events.
 	Audit *audit.Log
 }
 
@@ -267,9 +267,17 @@ func (s *Service) Evaluate(ctx context.Context) (Evaluation, error) {
 		}
 		t.Add(o)
 	}
+	// A verified document counts the transactions of the accounts its
+	// holder admits only, so strangers' bookings cannot list it.
+	verified, err := s.store.VerifiedDocuments(ctx)
+	if err != nil {
+		return Evaluation{}, err
+	}
 	err = s.store.Transactions(ctx, ev.From, ev.To, "", func(t behaviour.Transaction) error {
 		ev.Transactions++
-		add("doc:"+t.Passenger, t.Outcome)
+		if own, ok := verified[t.Passenger]; !ok || own.Admits(t.Account) {
+			add("doc:"+t.Passenger, t.Outcome)
+		}
 		add(AccountSubject(t.Account), t.Outcome)
 		return nil
 	})
@@ -521,8 +529,13 @@ func (s *Service) Today(ctx context.Context, t time.Time) (network.Date, error) 
 	return d, nil
 }
 
-// DayCounts returns a subject's counts on a service day.
+// DayCounts returns a subject's counts on a service day. A document's are
+// those of the accounts that count against it (see Ownership).
 func (s *Service) DayCounts(ctx context.Context, day network.Date, subject string) (Counts, error) {
+	if rest, ok := strings.CutPrefix(subject, "doc:"); ok {
+		typ, num, _ := strings.Cut(rest, ":")
+		return s.documentCounts(ctx, day, typ, num)
+	}
 	m, err := s.store.DayCounts(ctx, day, []string{subject})
 	if err != nil {
 		return Counts{}, err

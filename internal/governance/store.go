@@ -21,6 +21,8 @@ type MemberFilter struct {
 // Store keeps list memberships with their audit trails, and reads the
 // booking transactions and daily counts the rules and reports need.
 type Store interface {
+	DocumentStore
+
 	// Setting returns a JSON setting by name ("" if unset); SetSetting
 	// stores one. Rules live under SettingName.
 	Setting(ctx context.Context, name string) (string, error)

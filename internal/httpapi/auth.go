@@ -32,7 +32,7 @@ func (s *Server) login(ctx context.Context, in *loginInput) (*tokenOutput, error
 }
 
 func (s *Server) tokenResponse(ctx context.Context, secret string, acct identity.Account) (*tokenOutput, error) {
-	p, err := s.deps.Identity.Authenticate(ctx, secret)
+	p, err := s.deps.Identity.Authenticate(ctx, secret, identity.APIToken)
 	if err != nil {
 		return nil, err
 	}
@@ -58,13 +58,76 @@ func bearerSecret(h string) string {
 	return ""
 }
 
-func (s *Server) issueToken(ctx context.Context, _ *struct{}) (*tokenOutput, error) {
+type mintTokenInput struct {
+	Body struct {
+		Password string `json:"password" minLength:"1" maxLength:"256" doc:"The account's password, checked again: a live credential alone cannot mint a longer-lived one"`
+	}
+}
+
+func (s *Server) issueToken(ctx context.Context, in *mintTokenInput) (*tokenOutput, error) {
 	p := PrincipalFrom(ctx)
-	secret, err := s.deps.Identity.Issue(ctx, p.Account.ID, identity.APIToken)
+	secret, err := s.deps.Identity.MintToken(ctx, p, in.Body.Password)
 	if err != nil {
 		return nil, err
 	}
 	return s.tokenResponse(ctx, secret, p.Account)
+}
+
+type credentialsOutput struct {
+	Body struct {
+		Credentials []identity.Credential `json:"credentials"`
+	}
+}
+
+func (s *Server) listCredentials(ctx context.Context, _ *struct{}) (*credentialsOutput, error) {
+	cs, err := s.deps.Identity.Credentials(ctx, PrincipalFrom(ctx))
+	if err != nil {
+		return nil, err
+	}
+	out := &credentialsOutput{}
+	out.Body.Credentials = cs
+	return out, nil
+}
+
+func (s *Server) revokeCredential(ctx context.Context, in *struct {
+	ID string `path:"id" minLength:"16" maxLength:"16" pattern:"^[0-9a-f]+$" doc:"A credential's public ID from GET /api/v1/me/credentials"`
+}) (*struct{}, error) {
+	return nil, s.deps.Identity.Revoke(ctx, PrincipalFrom(ctx), in.ID)
+}
+
+type revokeAllInput struct {
+	Body struct {
+		Reason string `json:"reason,omitempty" maxLength:"500" doc:"Why, for the audit log"`
+	}
+}
+
+type revokedOutput struct {
+	Body struct {
+		Revoked int `json:"revoked" doc:"How many sessions and tokens ended"`
+	}
+}
+
+func (s *Server) revokeMyCredentials(ctx context.Context, in *revokeAllInput) (*revokedOutput, error) {
+	return s.revokeAll(ctx, PrincipalFrom(ctx).Account.ID, in.Body.Reason)
+}
+
+func (s *Server) revokeAccountCredentials(ctx context.Context, in *struct {
+	ID   int64 `path:"id" minimum:"1"`
+	Body struct {
+		Reason string `json:"reason,omitempty" maxLength:"500" doc:"Why, for the audit log"`
+	}
+}) (*revokedOutput, error) {
+	return s.revokeAll(ctx, in.ID, in.Body.Reason)
+}
+
+func (s *Server) revokeAll(ctx context.Context, accountID int64, reason string) (*revokedOutput, error) {
+	n, err := s.deps.Identity.RevokeAll(ctx, accountID, reason)
+	if err != nil {
+		return nil, err
+	}
+	out := &revokedOutput{}
+	out.Body.Revoked = n
+	return out, nil
 }
 
 type accountOutput struct{ Body identity.Account }

@@ -70,7 +70,7 @@ func (s *Server) benefitsRoutes() {
 				return s.settleGift(ctx, in, state)
 			})
 	}
-	add(g, identity.BenefitsSettle, op("POST", "/api/v1/rides/{id}/redemption", "redeemRide", tag, "Apply a rider's best allowed benefits to a ride, once per ride ID (the stacking rules of docs/STACKING.md)", "按叠加规则为行程核销优惠，同一行程只核销一次"), s.redeemRide)
+	add(g, identity.BenefitsSettle, op("POST", "/api/v1/rides/{id}/redemption", "redeemRide", tag, "Apply the best allowed benefits of the rider a verified ride code names to a ride, once per ride ID (docs/STACKING.md)", "按乘车码验签确定乘客并按叠加规则核销优惠，同一行程只核销一次；乘客类别只取自已核验的登记"), s.redeemRide)
 	add(g, identity.BenefitsSettle, op("GET", "/api/v1/rides/{id}/redemption", "getRideRedemption", tag, "The benefits applied to a ride", ""), s.getRedemption)
 }
 
@@ -497,15 +497,13 @@ func (s *Server) settleGift(ctx context.Context, in *giftTokenPath, state benefi
 type redeemRideInput struct {
 	ID   string `path:"id" minLength:"1" maxLength:"128" doc:"The ride (trip) ID: redemption happens once per ID"`
 	Body struct {
-		Account     int64     `json:"account" minimum:"1" doc:"The rider's account"`
-		Feed        string    `json:"feed" maxLength:"64"`
-		From        string    `json:"from" minLength:"1" maxLength:"64" doc:"Station entered"`
-		To          string    `json:"to" minLength:"1" maxLength:"64" doc:"Station left"`
-		FromLine    string    `json:"from_line,omitempty" maxLength:"64"`
-		ToLine      string    `json:"to_line,omitempty" maxLength:"64"`
-		Fare        int64     `json:"fare" minimum:"0" maximum:"100000" doc:"Fare in fen before benefits"`
-		EnteredAt   time.Time `json:"entered_at"`
-		RiderGroups []string  `json:"rider_groups,omitempty" maxItems:"16"`
+		Code      string    `json:"code" minLength:"1" maxLength:"256" doc:"The rider's ride code (乘车码) as the gate scanned it (docs/RIDECODES.md). It alone names the rider: the account, the network and, for count and paper tickets, the ticket come from its claims once its signature verifies against a configured issuer key; a ride or count code pays for one ride ID only"`
+		From      string    `json:"from" minLength:"1" maxLength:"64" doc:"Station entered"`
+		To        string    `json:"to" minLength:"1" maxLength:"64" doc:"Station left"`
+		FromLine  string    `json:"from_line,omitempty" maxLength:"64"`
+		ToLine    string    `json:"to_line,omitempty" maxLength:"64"`
+		Fare      int64     `json:"fare" minimum:"0" maximum:"100000" doc:"Fare in fen before benefits"`
+		EnteredAt time.Time `json:"entered_at" doc:"Entry time: within the trip limit (4 h) before now; the rider categories verified enrolments give at this time apply"`
 	}
 }
 
@@ -516,8 +514,8 @@ type redemptionOutput struct {
 
 func (s *Server) redeemRide(ctx context.Context, in *redeemRideInput) (*redemptionOutput, error) {
 	b := in.Body
-	r := benefits.Ride{ID: in.ID, Feed: b.Feed, From: b.From, To: b.To, FromLine: b.FromLine, ToLine: b.ToLine, Fare: b.Fare, EnteredAt: b.EnteredAt, RiderGroups: b.RiderGroups}
-	red, replayed, err := s.deps.Benefits.Redeem(ctx, r, in.Body.Account)
+	g := benefits.GateRide{ID: in.ID, Code: b.Code, From: b.From, To: b.To, FromLine: b.FromLine, ToLine: b.ToLine, Fare: b.Fare, EnteredAt: b.EnteredAt}
+	red, replayed, err := s.deps.Benefits.RedeemAtGate(ctx, g)
 	if err != nil {
 		return nil, err
 	}

@@ -179,11 +179,8 @@ func TestBenefitsOverHTTP(t *testing.T) {
 	}
 	s.do(t, "POST", base+"/resume", reviewer, strings.NewReader(`{}`))
 
-	// A ride settled once per ride ID: ¥4 fare, ¥2 off.
-	ride := fmt.Sprintf(`{"account":%d,"feed":"nbmetro","from":"nbmetro:GL","to":"nbmetro:DMK","fare":400,"entered_at":%q}`, tk.Holder+0, time.Now().Add(2*time.Second).Format(time.RFC3339))
-	var acct struct{ ID int64 }
-	bnJSON(t, s.do(t, "GET", "/api/v1/me", bob, nil), &acct)
-	ride = strings.Replace(ride, fmt.Sprintf(`"account":%d`, tk.Holder), fmt.Sprintf(`"account":%d`, acct.ID), 1)
+	// A ride settled once per ride ID: ¥4 fare, ¥2 off; bob's ride code names him.
+	ride := rideJSON(rideCode(t, s.rides, s.accountOf(t, bob)), time.Now().Add(2*time.Second))
 	res = s.do(t, "POST", "/api/v1/rides/T-1/redemption", admin, strings.NewReader(ride))
 	var red benefits.Redemption
 	bnJSON(t, res, &red)
@@ -343,8 +340,7 @@ func TestBenefitsMutationsIdempotent(t *testing.T) {
 	var g benefits.Gift
 	bnJSON(t, twice("gift", "POST", fmt.Sprintf("/api/v1/wallet/%d/gift", tk.ID), alice, `{}`), &g)
 	twice("accept", "POST", "/api/v1/gifts/"+g.Token+"/accept", bob, "")
-	twice("ride", "POST", "/api/v1/rides/I-1/redemption", admin, fmt.Sprintf(`{"account":%d,"feed":"nbmetro","from":"nbmetro:GL","to":"nbmetro:DMK","fare":400,"entered_at":%q}`,
-		acct.ID, time.Now().Add(2*time.Second).Format(time.RFC3339)))
+	twice("ride", "POST", "/api/v1/rides/I-1/redemption", admin, rideJSON(rideCode(t, s.rides, acct.ID), time.Now().Add(2*time.Second)))
 
 	var st benefits.Stats
 	bnJSON(t, s.do(t, "GET", base+"/stats", admin, nil), &st)

@@ -14,6 +14,7 @@ import (
 
 	"piao/internal/fault"
 	"piao/internal/idempotency"
+	"piao/internal/identity"
 )
 
 // idempotencyScopeExempt lists path prefixes whose calls are never stored:
@@ -137,7 +138,7 @@ func (g *idempotencyGuard) scope(r *http.Request) (string, bool) {
 	if !ok || g.s.deps.Identity == nil {
 		return "", false
 	}
-	p, err := g.s.deps.Identity.Authenticate(r.Context(), strings.TrimSpace(secret))
+	p, err := g.s.deps.Identity.Authenticate(r.Context(), strings.TrimSpace(secret), identity.APIToken)
 	if err != nil || p.Anonymous() {
 		return "", false
 	}

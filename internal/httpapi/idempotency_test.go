@@ -224,8 +224,9 @@ func TestIdempotencyKeyRules(t *testing.T) {
 		t.Fatalf("logins with one key: %d %s / %d %s", a.status, a.body, b.status, b.body)
 	}
 	// An issued token is not stored either.
-	c := s.do(t, "POST", "/api/v1/auth/token", tok, nil, "Idempotency-Key", "tok-1")
-	d := s.do(t, "POST", "/api/v1/auth/token", tok, nil, "Idempotency-Key", "tok-1")
+	pw := `{"password":"piao-passenger-2026"}`
+	c := s.do(t, "POST", "/api/v1/auth/token", tok, strings.NewReader(pw), "Idempotency-Key", "tok-1")
+	d := s.do(t, "POST", "/api/v1/auth/token", tok, strings.NewReader(pw), "Idempotency-Key", "tok-1")
 	if c.status != http.StatusOK || bytes.Equal(c.body, d.body) || d.header.Get("Idempotent-Replayed") != "" {
 		t.Fatalf("tokens with one key: %d %s / %d %s", c.status, c.body, d.status, d.body)
 	}

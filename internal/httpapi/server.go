@@ -224,7 +224,14 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		w.Header().Set("X-Request-Id", id)
+		h := w.Header()
+		h.Set("X-Request-Id", id)
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			// Answers carry tokens and personal data: no cache may keep
+			// them, and no browser may guess their type.
+			h.Set("Cache-Control", "no-store")
+			h.Set("X-Content-Type-Options", "nosniff")
+		}
 		ctx := audit.WithRequestID(context.WithValue(r.Context(), requestIDKey, id), id)
 		r = r.WithContext(ctx)
 		if r.ContentLength > MaxBodyBytes {
@@ -264,7 +271,7 @@ func (s *Server) authorize(ctx huma.Context, next func(huma.Context)) {
 			return
 		}
 		var err error
-		p, err = s.deps.Identity.Authenticate(ctx.Context(), strings.TrimSpace(secret))
+		p, err = s.deps.Identity.Authenticate(ctx.Context(), strings.TrimSpace(secret), identity.APIToken)
 		if err != nil {
 			writeHumaProblem(s.api, ctx, problemFor(ctx.Context(), lang, err))
 			return

@@ -18,6 +18,7 @@ import (
 	"piao/internal/identity"
 	"piao/internal/network"
 	"piao/internal/problem"
+	"piao/internal/ridecode"
 )
 
 // testServer is a full piao on a fresh SQLite database with demo data.
@@ -25,13 +26,16 @@ type testServer struct {
 	*httptest.Server
 	app *app.App
 	api *httpapi.Server
+	// rides signs the ride codes of network nbmetro the server trusts.
+	rides *ridecode.Issuer
 }
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
 	a := apptest.NewDemo(t)
+	rides := trustRideCodes(t, a)
 	ts, srv := apptest.Serve(t, a, nil)
-	return &testServer{Server: ts, app: a, api: srv}
+	return &testServer{Server: ts, app: a, api: srv, rides: rides}
 }
 
 // token issues a fresh API token for the demo login of role.
@@ -261,7 +265,7 @@ func TestLoginTokenLogout(t *testing.T) {
 	if res := s.do(t, "GET", "/api/v1/me", tok.Token, nil); res.status != 200 || !bytes.Contains(res.body, []byte(`"passenger"`)) {
 		t.Fatalf("me: %d %s", res.status, res.body)
 	}
-	res = s.do(t, "POST", "/api/v1/auth/token", tok.Token, nil)
+	res = s.do(t, "POST", "/api/v1/auth/token", tok.Token, strings.NewReader(`{"password":"piao-passenger-2026"}`))
 	var second struct{ Token string }
 	json.Unmarshal(res.body, &second)
 	if res.status != 200 || second.Token == "" || second.Token == tok.Token {

@@ -108,7 +108,7 @@ func TestAnswersGiveBusinessTime(t *testing.T) {
 	var me struct{ ID int64 }
 	c.ok("GET", "/api/v1/me", rider, "", &me)
 	c.ok("POST", "/api/v1/auth/login", "", `{"username":"passenger","password":"piao-passenger-2026"}`, nil)
-	c.ok("POST", "/api/v1/auth/token", rider, "", nil)
+	c.ok("POST", "/api/v1/auth/token", rider, `{"password":"piao-passenger-2026"}`, nil)
 	date := apptest.Today().AddDays(2).String()
 
 	// An order, paid (its paid_at comes back from the store).
@@ -173,8 +173,7 @@ func TestAnswersGiveBusinessTime(t *testing.T) {
 	c.ok("POST", fmt.Sprintf("/api/v1/wallet/%d/gift", given.ID), rider, `{"message":"一路顺风"}`, &gift)
 	var batch benefits.CodeBatch
 	c.ok("POST", campaign+"/codes", admin, `{"count":2}`, &batch)
-	c.ok("POST", "/api/v1/rides/tz-ride/redemption", admin, fmt.Sprintf(`{"account":%d,"feed":"nbmetro","from":"nbmetro:GL","to":"nbmetro:DMK","fare":400,"entered_at":%q}`,
-		me.ID, time.Now().UTC().Format(time.RFC3339)), nil)
+	c.ok("POST", "/api/v1/rides/tz-ride/redemption", admin, rideJSON(rideCode(t, s.rides, me.ID), time.Now().UTC()), nil)
 
 	// A governance list entry for another account.
 	var other struct{ ID int64 }

@@ -59,6 +59,11 @@ const (
 	APIToken     TokenKind = "api"
 )
 
+// SessionCookie is the name of the browser cookie that carries a console
+// session's secret; the console sets it, and the payment sandbox reads it to
+// know the payer as a real provider knows its logged-in user.
+const SessionCookie = "piao_session"
+
 // Token is a stored credential. Only the SHA-256 of the secret is kept.
 type Token struct {
 	Hash      []byte
@@ -91,4 +96,8 @@ type Store interface {
 	DeleteToken(ctx context.Context, hash []byte) error
 	// DeleteExpiredTokens removes tokens expired before now and returns how many.
 	DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error)
+	// TokensOf returns the account's tokens unexpired at now, newest first.
+	TokensOf(ctx context.Context, accountID int64, now time.Time) ([]Token, error)
+	// DeleteTokensOf removes every token of the account and returns how many.
+	DeleteTokensOf(ctx context.Context, accountID int64) (int, error)
 }

@@ -1,10 +1,12 @@
 package identity
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"time"
@@ -21,7 +23,8 @@ type Service struct {
 	Params     Params
 	SessionTTL time.Duration // console sessions
 	TokenTTL   time.Duration // API bearer tokens
-	// Audit records the accounts created (nil: no trail).
+	// Audit records accounts created and credential changes; nil records
+	// nothing.
 	Audit *audit.Log
 }
 
@@ -94,7 +97,7 @@ func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (Account, err
 		DisplayName string `json:"display_name"`
 		Role        Role   `json:"role"`
 	}{a.ID, a.Username, a.DisplayName, a.Role}
-	if err := s.Audit.Record(ctx, "account.create", "account:"+strconv.FormatInt(a.ID, 10), nil, after, n.Reason); err != nil {
+	if err := s.Audit.Record(ctx, "account.create", accountSubject(a.ID), nil, after, n.Reason); err != nil {
 		return Account{}, err
 	}
 	return a, nil
@@ -153,8 +156,10 @@ func (s *Service) Issue(ctx context.Context, accountID int64, kind TokenKind) (s
 	return secret, nil
 }
 
-// Authenticate returns the principal holding secret.
-func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, error) {
+// Authenticate returns the principal holding secret, which must be a
+// token of kind: a console session is not an API token and the reverse,
+// so a leaked cookie cannot drive the API nor a leaked API token a browser.
+func (s *Service) Authenticate(ctx context.Context, secret string, kind TokenKind) (Principal, error) {
 	invalid := fault.New(fault.Unauthorized, "invalid_token", "登录已失效，请重新登录", "the token is invalid or expired; log in again")
 	if !strings.HasPrefix(secret, "piao_") || len(secret) > 100 {
 		return Principal{}, invalid
@@ -169,8 +174,91 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, e
 	if !s.Now().Before(t.ExpiresAt) || a.Disabled {
 		return Principal{}, invalid
 	}
+	if t.Kind != kind {
+		if kind == APIToken {
+			return Principal{}, fault.New(fault.Unauthorized, "session_not_api_token", "控制台会话不能用作 API 令牌，请用 POST /api/v1/auth/login 获取令牌", "a console session is not an API token; get one from POST /api/v1/auth/login")
+		}
+		return Principal{}, invalid
+	}
 	return Principal{Account: a, Token: t}, nil
 }
+
+// MintToken issues an additional API token for the principal's account
+// after checking its password again: holding a session (or a token) is not
+// enough to mint a credential that outlives it.
+func (s *Service) MintToken(ctx context.Context, p Principal, password string) (string, error) {
+	a, err := s.Store.AccountByID(ctx, p.Account.ID)
+	if err != nil {
+		return "", err
+	}
+	if a.Disabled || !CheckPassword(a.PasswordHash, password) {
+		return "", fault.New(fault.Unauthorized, "bad_password", "密码错误", "wrong password")
+	}
+	secret, err := s.Issue(ctx, a.ID, APIToken)
+	if err != nil {
+		return "", err
+	}
+	return secret, s.Audit.Record(ctx, "account.token.mint", accountSubject(a.ID), nil, nil, "")
+}
+
+// Credential is one of an account's live sessions or API tokens as its
+// holder sees it: never the secret, only a short public ID.
+type Credential struct {
+	ID        string    `json:"id" doc:"Public ID of the credential (not a secret)"`
+	Kind      TokenKind `json:"kind" enum:"session,api"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Current   bool      `json:"current" doc:"The credential of this request"`
+}
+
+// credentialID is a token's public ID: the first 8 bytes of its hash in
+// hex. The hash is of a 256-bit random secret, so the ID reveals nothing.
+func credentialID(hash []byte) string { return hex.EncodeToString(hash[:8]) }
+
+// Credentials lists the principal's live sessions and API tokens, newest first.
+func (s *Service) Credentials(ctx context.Context, p Principal) ([]Credential, error) {
+	ts, err := s.Store.TokensOf(ctx, p.Account.ID, s.Now())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Credential, len(ts))
+	for i, t := range ts {
+		out[i] = Credential{ID: credentialID(t.Hash), Kind: t.Kind, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, Current: bytes.Equal(t.Hash, p.Token.Hash)}
+	}
+	return out, nil
+}
+
+// Revoke ends one of the principal's own credentials by its public ID.
+func (s *Service) Revoke(ctx context.Context, p Principal, id string) error {
+	ts, err := s.Store.TokensOf(ctx, p.Account.ID, s.Now())
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		if credentialID(t.Hash) == id {
+			if err := s.Store.DeleteToken(ctx, t.Hash); err != nil {
+				return err
+			}
+			return s.Audit.Record(ctx, "account.credential.revoke", accountSubject(p.Account.ID), map[string]any{"id": id, "kind": t.Kind}, nil, "")
+		}
+	}
+	return fault.New(fault.NotFound, "credential_not_found", "没有这个会话或令牌", "no such session or token")
+}
+
+// RevokeAll ends every session and API token of an account ("log out
+// everywhere"), the caller's own included, and returns how many ended.
+func (s *Service) RevokeAll(ctx context.Context, accountID int64, reason string) (int, error) {
+	if _, err := s.Store.AccountByID(ctx, accountID); err != nil {
+		return 0, err
+	}
+	n, err := s.Store.DeleteTokensOf(ctx, accountID)
+	if err != nil {
+		return 0, err
+	}
+	return n, s.Audit.Record(ctx, "account.credential.revoke_all", accountSubject(accountID), nil, map[string]int{"revoked": n}, reason)
+}
+
+func accountSubject(id int64) string { return "account:" + strconv.FormatInt(id, 10) }
 
 // Logout revokes the token holding secret.
 func (s *Service) Logout(ctx context.Context, secret string) error {

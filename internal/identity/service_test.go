@@ -120,7 +120,7 @@ func TestLogin(t *testing.T) {
 		if got.ID != a.ID || !strings.HasPrefix(secret, "piao_") {
 			t.Errorf("Login(%q) = %q, %+v", login, secret, got)
 		}
-		p, err := s.Authenticate(ctx, secret)
+		p, err := s.Authenticate(ctx, secret, identity.SessionToken)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -158,7 +158,7 @@ func TestAuthenticate(t *testing.T) {
 	if session == api {
 		t.Fatal("two logins gave the same secret")
 	}
-	p, err := s.Authenticate(ctx, api)
+	p, err := s.Authenticate(ctx, api, identity.APIToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,14 +168,14 @@ func TestAuthenticate(t *testing.T) {
 
 	// Just before the session expires it still works; at expiry it does not.
 	c.Advance(s.SessionTTL - time.Second)
-	if _, err := s.Authenticate(ctx, session); err != nil {
+	if _, err := s.Authenticate(ctx, session, identity.SessionToken); err != nil {
 		t.Errorf("session before expiry: %v", err)
 	}
 	c.Advance(time.Second)
-	_, err = s.Authenticate(ctx, session)
+	_, err = s.Authenticate(ctx, session, identity.SessionToken)
 	wantReason(t, err, fault.Unauthorized, "invalid_token")
 	// The API token lives longer.
-	if _, err := s.Authenticate(ctx, api); err != nil {
+	if _, err := s.Authenticate(ctx, api, identity.APIToken); err != nil {
 		t.Errorf("api token after session expiry: %v", err)
 	}
 
@@ -183,7 +183,7 @@ func TestAuthenticate(t *testing.T) {
 	if err := s.Logout(ctx, api); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Authenticate(ctx, api)
+	_, err = s.Authenticate(ctx, api, identity.APIToken)
 	wantReason(t, err, fault.Unauthorized, "invalid_token")
 	if err := s.Logout(ctx, api); err != nil {
 		t.Errorf("second logout: %v", err)
@@ -191,7 +191,7 @@ func TestAuthenticate(t *testing.T) {
 
 	// Garbage never authenticates.
 	for _, g := range []string{"", "piao_", "piao_garbage", "Bearer piao_x", "nonsense", "piao_" + strings.Repeat("A", 200), api[:len(api)-1]} {
-		_, err := s.Authenticate(ctx, g)
+		_, err := s.Authenticate(ctx, g, identity.APIToken)
 		wantReason(t, err, fault.Unauthorized, "invalid_token")
 	}
 }
@@ -217,7 +217,7 @@ func TestDisabledAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Authenticate(ctx, secret)
+	_, err = s.Authenticate(ctx, secret, identity.SessionToken)
 	wantReason(t, err, fault.Unauthorized, "invalid_token")
 }
 

@@ -65,6 +65,9 @@ type Store interface {
 	// GrantGroups gives accounts rider categories for a while (replacing
 	// a grant of the same category), as verified subsidy enrolments do.
 	GrantGroups(ctx context.Context, grants []AccountGroup) error
+	// RiderGroups returns the categories an account holds at a time, by
+	// the grants above, in name order.
+	RiderGroups(ctx context.Context, account int64, at time.Time) ([]string, error)
 	// UseStats counts the uses of a campaign's benefit by entry station,
 	// exit station and hour of entry (local time), for trips begun in
 	// [from, until).

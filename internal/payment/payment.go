@@ -77,6 +77,7 @@ type CreateRequest struct {
 	OrderRef  string    // the merchant's order reference; one open payment per reference
 	AmountFen int64     // the amount, in fen; positive
 	Subject   string    // what is bought, shown to the payer
+	Payer     string    // who pays, in the merchant's terms ("account:7"); a gateway shows its page only to them
 	NotifyURL string    // where the gateway POSTs signed notifications (absolute http/https)
 	ReturnURL string    // where the payer's browser goes after paying (optional)
 	ExpiresAt time.Time // the payer may pay until this instant

@@ -58,6 +58,7 @@ type HTTP struct {
 	client   *http.Client
 	admin    string // operator token
 	tokens   map[int64]string
+	sessions map[int64]string // console session cookies, for the payment pages
 	first    network.Date
 	days     int
 	now      time.Time
@@ -83,7 +84,7 @@ func NewHTTP(ctx context.Context, o HTTPOptions) (*HTTP, error) {
 	// Do not follow the payment page's redirect to the merchant.
 	client := *o.Client
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	h := &HTTP{base: u.String(), client: &client, tokens: map[int64]string{}, days: o.Days,
+	h := &HTTP{base: u.String(), client: &client, tokens: map[int64]string{}, sessions: map[int64]string{}, days: o.Days,
 		prefix: "sim" + strconv.FormatInt(time.Now().UnixNano()/1e6, 36) + "-", password: "sim-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
 	h.first = network.DateOf(time.Now().In(governance.Shanghai))
 	h.now = h.first.In(governance.Shanghai)
@@ -151,7 +152,33 @@ func (h *HTTP) NewAccount(ctx context.Context, username string) (int64, error) {
 		return 0, err
 	}
 	h.tokens[a.ID] = tok
+	if h.sessions[a.ID], err = h.consoleLogin(ctx, name, h.password); err != nil {
+		return 0, err
+	}
 	return a.ID, nil
+}
+
+// consoleLogin logs in on the console's form, as a browser does, and
+// returns the session cookie: the sandbox's payment pages open only for
+// the payer's own session.
+func (h *HTTP) consoleLogin(ctx context.Context, user, password string) (string, error) {
+	page, status, err := h.raw(ctx, "GET", h.base+"/login", "", "", nil)
+	m := loginCSRF.FindSubmatch(page)
+	if err != nil || status != http.StatusOK || m == nil {
+		return "", fault.Newf(fault.Unavailable, "login_page", "无法打开登录页", "the login page did not open (HTTP %d, %v)", status, err)
+	}
+	form := url.Values{"username": {user}, "password": {password}, "csrf": {string(m[1])}, "next": {"/"}}
+	resp, err := h.send(ctx, "POST", h.base+"/login", "application/x-www-form-urlencoded", "piao_login_csrf="+string(m[1]), strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	for _, ck := range resp.Cookies() {
+		if ck.Name == identity.SessionCookie && ck.Value != "" {
+			return ck.Name + "=" + ck.Value, nil
+		}
+	}
+	return "", fault.Newf(fault.Unauthorized, "console_login_failed", "控制台登录失败", "the console login of %s failed (HTTP %d)", user, resp.StatusCode)
 }
 
 // Book implements Driver.
@@ -168,6 +195,9 @@ func (h *HTTP) Cancel(ctx context.Context, accountID, orderID int64) error {
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
 
+// loginCSRF finds the console login form's token (base64url).
+var loginCSRF = regexp.MustCompile(`name="csrf" value="([A-Za-z0-9_-]+)"`)
+
 // Pay implements Driver as a payer does: ask for the payment, open its
 // page, press 支付 Pay, and wait for the server to apply the notification.
 func (h *HTTP) Pay(ctx context.Context, accountID, orderID int64) error {
@@ -176,7 +206,7 @@ func (h *HTTP) Pay(ctx context.Context, accountID, orderID int64) error {
 	if err := h.do(ctx, "POST", fmt.Sprintf("/api/v1/orders/%d/payment", orderID), tok, nil, &p); err != nil {
 		return err
 	}
-	if err := h.payPage(ctx, p); err != nil {
+	if err := h.payPage(ctx, h.sessions[accountID], p); err != nil {
 		return err
 	}
 	return h.await(ctx, fmt.Sprintf("order %d", orderID), func() (bool, error) {
@@ -209,7 +239,7 @@ func (h *HTTP) PayWaitlist(ctx context.Context, accountID, entryID int64) error 
 	if err := h.do(ctx, "POST", fmt.Sprintf("/api/v1/waitlist/%d/payment", entryID), tok, nil, &p); err != nil {
 		return err
 	}
-	if err := h.payPage(ctx, p); err != nil {
+	if err := h.payPage(ctx, h.sessions[accountID], p); err != nil {
 		return err
 	}
 	return h.await(ctx, fmt.Sprintf("waitlist entry %d", entryID), func() (bool, error) {
@@ -235,8 +265,8 @@ func (h *HTTP) Waitlist(ctx context.Context, accountID, entryID int64) (booking.
 }
 
 // payPage opens the sandbox's page of p and presses 支付 Pay.
-func (h *HTTP) payPage(ctx context.Context, p payment.Payment) error {
-	page, status, err := h.raw(ctx, "GET", p.PayURL, "", nil)
+func (h *HTTP) payPage(ctx context.Context, session string, p payment.Payment) error {
+	page, status, err := h.raw(ctx, "GET", p.PayURL, "", session, nil)
 	if err != nil {
 		return err
 	}
@@ -245,7 +275,7 @@ func (h *HTTP) payPage(ctx context.Context, p payment.Payment) error {
 		return fault.Newf(fault.Conflict, "payment_not_payable", "支付页不可支付", "the payment page of %s cannot be paid (HTTP %d)", p.ID, status)
 	}
 	form := url.Values{"action": {"pay"}, "csrf": {string(m[1])}}
-	_, status, err = h.raw(ctx, "POST", p.PayURL, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	_, status, err = h.raw(ctx, "POST", p.PayURL, "application/x-www-form-urlencoded", session, strings.NewReader(form.Encode()))
 	if err != nil {
 		return err
 	}
@@ -365,21 +395,33 @@ func (h *HTTP) do(ctx context.Context, method, path, token string, in, out any) 
 
 // raw sends a request to an absolute URL (the sandbox's page) and returns
 // the body and status.
-func (h *HTTP) raw(ctx context.Context, method, u, contentType string, body io.Reader) ([]byte, int, error) {
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
+func (h *HTTP) raw(ctx context.Context, method, u, contentType, cookie string, body io.Reader) ([]byte, int, error) {
+	resp, err := h.send(ctx, method, u, contentType, cookie, body)
 	if err != nil {
 		return nil, 0, err
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := h.client.Do(req)
-	if err != nil {
-		return nil, 0, fault.Newf(fault.Unavailable, "server_unreachable", "无法连接支付页", "%s %s: %v", method, u, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	return data, resp.StatusCode, err
+}
+
+// send sends a browser-like request with an optional Cookie header.
+func (h *HTTP) send(ctx context.Context, method, u, contentType, cookie string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return nil, fault.Newf(fault.Unavailable, "server_unreachable", "无法连接支付页", "%s %s: %v", method, u, err)
+	}
+	return resp, nil
 }
 
 // problemError turns a problem+json answer into a *fault.Error.

@@ -2,6 +2,7 @@ package simulate_test
 
 import (
 	"context"
+	"net/http"
 	"reflect"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"piao/internal/app/apptest"
 	"piao/internal/booking"
+	"piao/internal/console"
 	"piao/internal/demo"
 	"piao/internal/fault"
 	"piao/internal/governance"
@@ -347,7 +349,11 @@ func TestMonth(t *testing.T) {
 func TestOverHTTP(t *testing.T) {
 	ctx := context.Background()
 	a := apptest.NewDemo(t)
-	ts, _ := apptest.Serve(t, a, nil)
+	// The console too: the sandbox's payment page opens for the payer's
+	// console session, which the driver gets by logging in on its form.
+	ts, _ := apptest.Serve(t, a, func(mux *http.ServeMux) {
+		console.New(console.Deps{Identity: a.Identity, Catalog: a.Catalog, Booking: a.Booking, Version: "test"}).Mount(mux)
+	})
 	d, err := simulate.NewHTTP(ctx, simulate.HTTPOptions{URL: ts.URL})
 	if err != nil {
 		t.Fatal(err)

@@ -61,7 +61,7 @@ func Serve(tb testing.TB, a *app.App, mount func(*http.ServeMux)) (*httptest.Ser
 	}))
 	ctx, cancel := context.WithCancel(context.Background())
 	tb.Cleanup(func() { cancel(); ts.Close() })
-	if err := a.Start(ctx, app.Runtime{BaseURL: ts.URL}); err != nil {
+	if err := a.Start(ctx, app.Runtime{BaseURL: ts.URL, SandboxPayments: true}); err != nil {
 		tb.Fatal(err)
 	}
 	srv := a.Server(mount)

@@ -281,7 +281,36 @@ func (g *Gateway) page(w http.ResponseWriter, r *http.Request) {
 		g.renderFault(w, r, err)
 		return
 	}
+	if !g.payerHere(w, r, rec) {
+		return
+	}
 	g.renderPage(w, http.StatusOK, rec, nil)
+}
+
+// payerHere reports whether the request comes from the payment's payer.
+// If not, it has answered: a visitor who is not logged in is sent to log
+// in (or told to), anyone else is refused. A payment without a payer is
+// open to whoever has its link, as the gateway's own tests use it.
+func (g *Gateway) payerHere(w http.ResponseWriter, r *http.Request, rec Record) bool {
+	if rec.Payer == "" {
+		return true
+	}
+	var who string
+	var ok bool
+	if g.cfg.Payer != nil {
+		who, ok = g.cfg.Payer(r)
+	}
+	switch {
+	case ok && who == rec.Payer:
+		return true
+	case ok:
+		g.renderError(w, http.StatusForbidden, "此支付单属于另一个账号，请以付款人身份登录", "this payment belongs to another account: log in as the payer")
+	case r.Method == http.MethodGet && g.cfg.LoginURL != "":
+		http.Redirect(w, r, g.cfg.LoginURL+"?next="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
+	default:
+		g.renderError(w, http.StatusUnauthorized, "请先以付款人身份登录", "log in as the payer first")
+	}
+	return false
 }
 
 // actionStatus maps a form or API action to the status it settles to.
@@ -308,7 +337,15 @@ func (g *Gateway) submit(w http.ResponseWriter, r *http.Request) {
 		g.renderFault(w, r, errBadAction)
 		return
 	}
-	_, err := g.settle(r.Context(), id, to)
+	rec, err := g.store.Payment(r.Context(), id)
+	if err != nil {
+		g.renderFault(w, r, err)
+		return
+	}
+	if !g.payerHere(w, r, rec) {
+		return
+	}
+	_, err = g.settle(r.Context(), id, to)
 	if err == nil {
 		rec, err := g.store.Payment(r.Context(), id)
 		if err != nil {

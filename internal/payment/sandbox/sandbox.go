@@ -43,6 +43,14 @@ type Config struct {
 	// Duplicates is how many extra copies of each notification attempt to
 	// send, concurrently, to test that receivers are idempotent (default 0).
 	Duplicates int
+	// Payer tells who is logged in on a payment page request, in the
+	// merchant's terms (payment.CreateRequest.Payer), as a real provider
+	// knows its logged-in user. A payment created with a payer is shown
+	// and paid only to that payer; without Payer, nobody may open it.
+	Payer func(*http.Request) (string, bool)
+	// LoginURL is where a payer who is not logged in is sent to log in
+	// (the page's path is passed as ?next=…); empty: the page says so.
+	LoginURL string
 }
 
 // Gateway is the sandbox payment gateway. It is safe for concurrent use.
@@ -133,7 +141,7 @@ func (g *Gateway) Create(ctx context.Context, r payment.CreateRequest) (payment.
 			ID: newID("pay_"), OrderRef: r.OrderRef, AmountFen: r.AmountFen,
 			Status: payment.Pending, CreatedAt: now, ExpiresAt: expires,
 		},
-		Subject: r.Subject, NotifyURL: r.NotifyURL, ReturnURL: r.ReturnURL,
+		Subject: r.Subject, Payer: r.Payer, NotifyURL: r.NotifyURL, ReturnURL: r.ReturnURL,
 	}
 	got, created, err := g.store.CreatePayment(ctx, rec, now)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 type Record struct {
 	payment.Payment
 	Subject   string // what is bought, shown on the payment page
+	Payer     string // who may pay on the page (the merchant's account reference); empty: anyone with the link
 	NotifyURL string // where notifications go
 	ReturnURL string // where the payer's browser goes after paying; may be empty
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"time"
 
@@ -484,6 +485,19 @@ func (s *benefitsStore) Redeem(ctx context.Context, r benefits.Ride, account int
 		if replayed, err = sqlrow.Replayed(red, err, account); replayed || err != nil {
 			return err
 		}
+		if r.Code != "" {
+			// One dynamic ride code pays for one ride: lock the code, then look.
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(4, hashtext($1))`, r.Code); err != nil {
+				return fault.Wrap(err, "lock ride code")
+			}
+			var other string
+			switch err := tx.QueryRow(ctx, `SELECT ride_id FROM ride_redemptions WHERE code_id = $1`, r.Code).Scan(&other); {
+			case err == nil:
+				return benefits.ErrRideCodeUsed
+			case !errors.Is(err, pgx.ErrNoRows):
+				return fault.Wrap(err, "read ride code use")
+			}
+		}
 		tickets, err := list(ctx, tx, "list tickets", sqlrow.ScanTicket, `SELECT `+ticketCols+` FROM benefit_tickets WHERE holder = $1 AND state = 'held' AND rides_left > 0 AND valid_from <= $2 AND valid_until > $2 ORDER BY id FOR UPDATE`, account, r.EnteredAt)
 		if err != nil {
 			return err
@@ -526,8 +540,8 @@ func (s *benefitsStore) Redeem(ctx context.Context, r benefits.Ride, account int
 		if err != nil {
 			return fault.Wrap(err, "encode redemption")
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO ride_redemptions (ride_id, account_id, fare, net, at, body) VALUES ($1, $2, $3, $4, $5, $6)`,
-			r.ID, account, red.Fare, red.Net, now, body)
+		_, err = tx.Exec(ctx, `INSERT INTO ride_redemptions (ride_id, account_id, fare, net, at, body, code_id) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			r.ID, account, red.Fare, red.Net, now, body, sqlrow.RideCode(r))
 		return fault.Wrap(err, "insert redemption")
 	})
 	return red, replayed, err

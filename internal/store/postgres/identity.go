@@ -95,3 +95,19 @@ func (s *identityStore) DeleteExpiredTokens(ctx context.Context, now time.Time) 
 	}
 	return int(tag.RowsAffected()), nil
 }
+
+// TokensOf returns the account's unexpired tokens at now, newest first.
+func (s *identityStore) TokensOf(ctx context.Context, accountID int64, now time.Time) ([]identity.Token, error) {
+	return list(ctx, s.pool, "tokens of account", sqlrow.ScanToken,
+		`SELECT `+sqlrow.TokenColumns+` FROM tokens WHERE account_id = $1 AND expires_at > $2 ORDER BY created_at DESC, hash`,
+		accountID, now)
+}
+
+// DeleteTokensOf removes every token of the account and returns how many.
+func (s *identityStore) DeleteTokensOf(ctx context.Context, accountID int64) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM tokens WHERE account_id = $1`, accountID)
+	if err != nil {
+		return 0, fault.Wrap(err, "delete tokens of account")
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -155,6 +155,12 @@ func (s *metroStore) GrantGroups(ctx context.Context, grants []metro.AccountGrou
 	})
 }
 
+// RiderGroups returns the categories an account holds at a time.
+func (s *metroStore) RiderGroups(ctx context.Context, account int64, at time.Time) ([]string, error) {
+	return list(ctx, s.pool, "list rider groups", sqlrow.ScanOne[string],
+		`SELECT grp FROM rider_groups WHERE account_id = $1 AND valid_from <= $2 AND valid_until > $2 ORDER BY grp`, account, at)
+}
+
 // Settle writes ledger lines and what they use in one transaction.
 func (s *metroStore) Settle(ctx context.Context, lines []metro.Settlement) error {
 	if len(lines) == 0 {

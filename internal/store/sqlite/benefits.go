@@ -416,6 +416,15 @@ func (s *benefitsStore) Redeem(ctx context.Context, r benefits.Ride, account int
 		if replayed, err = sqlrow.Replayed(red, err, account); replayed || err != nil {
 			return err
 		}
+		if r.Code != "" {
+			var other string
+			switch err := tx.QueryRowContext(ctx, `SELECT ride_id FROM ride_redemptions WHERE code_id = ?`, r.Code).Scan(&other); {
+			case err == nil:
+				return benefits.ErrRideCodeUsed
+			case !errors.Is(err, sql.ErrNoRows):
+				return fault.Wrap(err, "read ride code use")
+			}
+		}
 		at := sqlrow.At(r.EnteredAt)
 		tickets, err := list(ctx, tx, "list tickets", sqlrow.ScanTicket, `SELECT `+ticketCols+` FROM benefit_tickets WHERE holder = ? AND state = 'held' AND rides_left > 0 AND valid_from <= ? AND valid_until > ?`, account, at, at)
 		if err != nil {
@@ -459,8 +468,8 @@ func (s *benefitsStore) Redeem(ctx context.Context, r benefits.Ride, account int
 		if err != nil {
 			return fault.Wrap(err, "encode redemption")
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO ride_redemptions (ride_id, account_id, fare, net, at, body) VALUES (?, ?, ?, ?, ?, ?)`,
-			r.ID, account, red.Fare, red.Net, sqlrow.At(now), body)
+		_, err = tx.ExecContext(ctx, `INSERT INTO ride_redemptions (ride_id, account_id, fare, net, at, body, code_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, account, red.Fare, red.Net, sqlrow.At(now), body, sqlrow.RideCode(r))
 		return fault.Wrap(err, "insert redemption")
 	})
 	return red, replayed, err

@@ -90,3 +90,16 @@ func (s *identityStore) DeleteExpiredTokens(ctx context.Context, now time.Time) 
 	n, err := s.execCount(ctx, "delete expired tokens", `DELETE FROM tokens WHERE expires_at < ?`, sqlrow.At(now))
 	return int(n), err
 }
+
+// TokensOf returns the account's unexpired tokens at now, newest first.
+func (s *identityStore) TokensOf(ctx context.Context, accountID int64, now time.Time) ([]identity.Token, error) {
+	return list(ctx, s.read, "tokens of account", sqlrow.ScanToken,
+		`SELECT `+sqlrow.TokenColumns+` FROM tokens WHERE account_id = ? AND expires_at > ? ORDER BY created_at DESC, hash`,
+		accountID, sqlrow.At(now))
+}
+
+// DeleteTokensOf removes every token of the account and returns how many.
+func (s *identityStore) DeleteTokensOf(ctx context.Context, accountID int64) (int, error) {
+	n, err := s.execCount(ctx, "delete tokens of account", `DELETE FROM tokens WHERE account_id = ?`, accountID)
+	return int(n), err
+}

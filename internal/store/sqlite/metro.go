@@ -335,6 +335,12 @@ func (s *metroStore) GrantGroups(ctx context.Context, grants []metro.AccountGrou
 	})
 }
 
+// RiderGroups returns the categories an account holds at a time.
+func (s *metroStore) RiderGroups(ctx context.Context, account int64, at time.Time) ([]string, error) {
+	return list(ctx, s.read, "list rider groups", sqlrow.ScanOne[string],
+		`SELECT grp FROM rider_groups WHERE account_id = ? AND valid_from <= ? AND valid_until > ? ORDER BY grp`, account, sqlrow.At(at), sqlrow.At(at))
+}
+
 // Settlement returns a trip's ledger line.
 func (s *metroStore) Settlement(ctx context.Context, tripID string) (metro.Settlement, error) {
 	l, err := sqlrow.ScanSettlement(s.read.QueryRowContext(ctx, `SELECT `+sqlrow.SettlementColumns+`

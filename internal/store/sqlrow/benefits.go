@@ -159,6 +159,10 @@ func IssueKey(k string) any {
 	return k
 }
 
+// RideCode is the ride code ID a redemption is stored with: NULL when there
+// is none, so the unique index leaves those rides alone.
+func RideCode(r benefits.Ride) any { return IssueKey(r.Code) }
+
 // CodeBatchColumns are what ScanCodeBatch reads from redeem_code_batches b:
 // the batch and how many of its codes have been redeemed.
 const CodeBatchColumns = `b.id, b.campaign_id, b.count, b.created_by, b.created_at,

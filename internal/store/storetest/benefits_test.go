@@ -465,3 +465,49 @@ func TestBenefitsRedeem(t *testing.T) {
 		}
 	})
 }
+
+// TestBenefitsRedeemRideCode: a dynamic ride code pays for one ride ID
+// only, also when several ride IDs race with it; rides without a code are
+// not limited.
+func TestBenefitsRedeemRideCode(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		ctx := context.Background()
+		acc := bnAccounts(t, s, "code", 1)
+		choose := func(cands []benefits.Benefit, camps map[int64]benefits.Campaign) benefits.Selection {
+			return benefits.Selection{Fare: 400, Net: 400}
+		}
+		ride := func(id, code string) benefits.Ride {
+			return benefits.Ride{ID: id, Feed: "nbmetro", From: "a", To: "b", Fare: 400, EnteredAt: bnT0, Code: code}
+		}
+		var wg sync.WaitGroup
+		var fresh, refused atomic.Int64
+		for i := range 6 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, replayed, err := s.Benefits.Redeem(ctx, ride(fmt.Sprintf("C%d", i), "nb1/00000000000000aa"), acc[0], bnT0, choose)
+				switch {
+				case fault.As(err).Reason == "ridecode_replayed":
+					refused.Add(1)
+				case err != nil:
+					t.Error(err)
+				case !replayed:
+					fresh.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if fresh.Load() != 1 || refused.Load() != 5 {
+			t.Errorf("one code, six ride IDs: %d redeemed, %d refused; want 1, 5", fresh.Load(), refused.Load())
+		}
+		for _, id := range []string{"N1", "N2"} {
+			if _, replayed, err := s.Benefits.Redeem(ctx, ride(id, ""), acc[0], bnT0, choose); err != nil || replayed {
+				t.Errorf("ride %s without a code: replayed %v, %v", id, replayed, err)
+			}
+		}
+		red, err := s.Benefits.Redemption(ctx, "N1")
+		if err != nil || red.Ride.Code != "" {
+			t.Errorf("N1: %+v, %v", red, err)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package storetest_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -115,6 +116,17 @@ func mtSetUp(t testing.TB, s storetest.Stores, vouchers int) mtWorld {
 	w.subsidy = auto("subsidy:teacher", benefits.Product{Kind: benefits.Percentage, Terms: benefits.Terms{PercentOff: 50}, Scope: benefits.Scope{Riders: []string{"teacher"}}})
 	if err := s.Metro.GrantGroups(ctx, []metro.AccountGroup{{Account: 777, GroupGrant: metro.GroupGrant{Group: "teacher", Window: benefits.Window{From: bnT0.Add(-time.Hour), Until: bnT0.Add(time.Hour)}}}}); err != nil {
 		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		at   time.Time
+		want string
+	}{{bnT0.Add(-2 * time.Hour), ""}, {bnT0.Add(-time.Hour), "teacher"}, {bnT0, "teacher"}, {bnT0.Add(time.Hour), ""}} {
+		if got, err := s.Metro.RiderGroups(ctx, 777, c.at); err != nil || strings.Join(got, ",") != c.want {
+			t.Errorf("RiderGroups(777, %s) = %v, %v; want %q", c.at, got, err, c.want)
+		}
+	}
+	if got, err := s.Metro.RiderGroups(ctx, 778, bnT0); err != nil || len(got) != 0 {
+		t.Errorf("RiderGroups of an account without grants = %v, %v", got, err)
 	}
 	riders := []int64{w.acc[0], w.acc[1], 777, 900001, 900002}
 	for i := range 40 {

@@ -1,0 +1,36 @@
+package governance
+
+import "testing"
+
+// An unverified document admits and counts every account; a verified one
+// only its holder and the accounts the holder approved.
+func TestOwnershipAdmitsAndCounts(t *testing.T) {
+	by := map[int64]Counts{1: {Manual: 1}, 2: {Manual: 2, Expired: 1}, 3: {Manual: 3}}
+	for _, c := range []struct {
+		name  string
+		own   Ownership
+		admit map[int64]bool
+		want  Counts
+	}{
+		{"unverified", Ownership{}, map[int64]bool{1: true, 2: true, 3: true}, Counts{Manual: 6, Expired: 1}},
+		{"holder alone", Ownership{Holder: 1}, map[int64]bool{1: true, 2: false, 3: false}, Counts{Manual: 1}},
+		{"holder and one approved", Ownership{Holder: 1, Approved: []int64{2}}, map[int64]bool{1: true, 2: true, 3: false}, Counts{Manual: 3, Expired: 1}},
+	} {
+		for acct, want := range c.admit {
+			if got := c.own.Admits(acct); got != want {
+				t.Errorf("%s: Admits(%d) = %v, want %v", c.name, acct, got, want)
+			}
+		}
+		if got := c.own.Count(by); got != c.want {
+			t.Errorf("%s: Count = %+v, want %+v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestMaskNumber(t *testing.T) {
+	for in, want := range map[string]string{"360102199005060321": "3601**********0321", "G1234567": "********", "": ""} {
+		if got := MaskNumber(in); got != want {
+			t.Errorf("MaskNumber(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,191 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"piao/internal/fault"
+	"piao/internal/governance"
+	"piao/internal/network"
+	"piao/internal/store/sqlrow"
+)
+
+// Document ownership (governance.DocumentStore), and the booking.Tx methods
+// that read and write it inside booking transactions.
+
+const (
+	// qOwnership reads a document's verified holder and approved accounts.
+	qOwnership = `SELECT account_id, 1 FROM document_claims WHERE doc_type = ? AND doc_number = ? AND status = 'verified'
+		UNION ALL
+		SELECT account_id, 0 FROM account_documents WHERE doc_type = ? AND doc_number = ? AND approved_at IS NOT NULL`
+	qDocumentCounts = `SELECT account_id, manual, expired FROM document_counts WHERE doc_type = ? AND doc_number = ? AND day = ?`
+)
+
+func readOwnership(ctx context.Context, q querier, docType, docNumber string) (governance.Ownership, error) {
+	rows, err := list(ctx, q, "read document ownership", sqlrow.ScanOwner, qOwnership, docType, docNumber, docType, docNumber)
+	if err != nil {
+		return governance.Ownership{}, err
+	}
+	return sqlrow.Ownerships(rows)[""], nil
+}
+
+func readDocumentCounts(ctx context.Context, q querier, docType, docNumber string, day network.Date) (map[int64]governance.Counts, error) {
+	rows, err := list(ctx, q, "read document counts", sqlrow.ScanAccountCounts, qDocumentCounts, docType, docNumber, day.String())
+	if err != nil {
+		return nil, err
+	}
+	return sqlrow.CountsByAccount(rows), nil
+}
+
+// DocumentOwnership reads a document's verified holder and approved accounts.
+func (t *bookingTx) DocumentOwnership(docType, docNumber string) (governance.Ownership, error) {
+	return readOwnership(t.ctx, t.tx, docType, docNumber)
+}
+
+// LinkDocument puts a document on an account's passenger list unless it is there.
+func (t *bookingTx) LinkDocument(accountID int64, docType, docNumber string, at time.Time) error {
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO account_documents (account_id, doc_type, doc_number, added_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account_id, doc_type, doc_number) DO NOTHING`, accountID, docType, docNumber, sqlrow.At(at))
+	return fault.Wrap(err, "link document")
+}
+
+// DocumentDayCounts reads a document's counts on a day by account.
+func (t *bookingTx) DocumentDayCounts(docType, docNumber string, day network.Date) (map[int64]governance.Counts, error) {
+	return readDocumentCounts(t.ctx, t.tx, docType, docNumber, day)
+}
+
+// AddDocumentDayCounts adds an account's cancels of a document with one upsert.
+func (t *bookingTx) AddDocumentDayCounts(docType, docNumber string, accountID int64, day network.Date, manual, expired int) error {
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO document_counts (doc_type, doc_number, day, account_id, manual, expired) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (doc_type, doc_number, day, account_id) DO UPDATE SET manual = document_counts.manual + excluded.manual,
+			expired = document_counts.expired + excluded.expired`, docType, docNumber, day.String(), accountID, manual, expired)
+	return fault.Wrap(err, "add document counts")
+}
+
+// Ownership returns a document's verified holder and approved accounts.
+func (s *governanceStore) Ownership(ctx context.Context, docType, docNumber string) (governance.Ownership, error) {
+	return readOwnership(ctx, s.read, docType, docNumber)
+}
+
+// VerifiedDocuments returns the ownership of every verified document.
+func (s *governanceStore) VerifiedDocuments(ctx context.Context) (map[string]governance.Ownership, error) {
+	rows, err := list(ctx, s.read, "read verified documents", sqlrow.ScanDocumentOwner,
+		`SELECT doc_type || ':' || doc_number, account_id, 1 FROM document_claims WHERE status = 'verified'
+		UNION ALL
+		SELECT d.doc_type || ':' || d.doc_number, d.account_id, 0 FROM account_documents d
+			JOIN document_claims c ON c.doc_type = d.doc_type AND c.doc_number = d.doc_number AND c.status = 'verified'
+			WHERE d.approved_at IS NOT NULL`)
+	if err != nil {
+		return nil, err
+	}
+	return sqlrow.Ownerships(rows), nil
+}
+
+// DocumentDayCounts returns a document's counts on a day by account.
+func (s *governanceStore) DocumentDayCounts(ctx context.Context, day network.Date, docType, docNumber string) (map[int64]governance.Counts, error) {
+	return readDocumentCounts(ctx, s.read, docType, docNumber, day)
+}
+
+// AccountDocuments lists an account's passenger list, oldest first.
+func (s *governanceStore) AccountDocuments(ctx context.Context, accountID int64) ([]governance.LinkedDocument, error) {
+	return list(ctx, s.read, "read passenger list", sqlrow.ScanLinkedDocument,
+		`SELECT d.doc_type, d.doc_number, d.added_at, COALESCE(c.account_id, 0), d.approved_at IS NOT NULL
+		FROM account_documents d
+		LEFT JOIN document_claims c ON c.doc_type = d.doc_type AND c.doc_number = d.doc_number AND c.status = 'verified'
+		WHERE d.account_id = ? ORDER BY d.added_at, d.doc_type, d.doc_number`, accountID)
+}
+
+// SetApproval links a document to an account and sets or clears its approval.
+func (s *governanceStore) SetApproval(ctx context.Context, accountID int64, docType, docNumber string, at *time.Time) error {
+	if at == nil {
+		_, err := s.execCount(ctx, "clear document approval", `UPDATE account_documents SET approved_at = NULL
+			WHERE account_id = ? AND doc_type = ? AND doc_number = ?`, accountID, docType, docNumber)
+		return err
+	}
+	_, err := s.execCount(ctx, "set document approval", `INSERT INTO account_documents (account_id, doc_type, doc_number, added_at, approved_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (account_id, doc_type, doc_number) DO UPDATE SET approved_at = excluded.approved_at`,
+		accountID, docType, docNumber, sqlrow.At(*at), sqlrow.At(*at))
+	return err
+}
+
+// AddClaim stores a pending claim, setting its ID.
+func (s *governanceStore) AddClaim(ctx context.Context, c *governance.Claim) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO document_claims (account_id, doc_type, doc_number, name, status, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			c.AccountID, c.DocType, c.DocNumber, c.Name, string(c.Status), sqlrow.At(c.CreatedAt)).Scan(&c.ID)
+	})
+	if kind, _ := violation(err); kind == sqlrow.Unique {
+		return governance.ErrClaimOpen
+	}
+	return fault.Wrap(err, "add document claim")
+}
+
+// Claims lists claims newest first.
+func (s *governanceStore) Claims(ctx context.Context, f governance.ClaimFilter) ([]governance.Claim, error) {
+	var where []string
+	var args []any
+	if f.Status != "" {
+		where, args = append(where, `status = ?`), append(args, string(f.Status))
+	}
+	if f.AccountID != 0 {
+		where, args = append(where, `account_id = ?`), append(args, f.AccountID)
+	}
+	q := `SELECT ` + sqlrow.ClaimColumns + ` FROM document_claims`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	limit, offset := sqlrow.Page(f.Limit, f.Offset)
+	return list(ctx, s.read, "list document claims", sqlrow.ScanClaim, q+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+}
+
+// Claim returns one claim.
+func (s *governanceStore) Claim(ctx context.Context, id int64) (governance.Claim, error) {
+	c, err := sqlrow.ScanClaim(s.read.QueryRowContext(ctx, `SELECT `+sqlrow.ClaimColumns+` FROM document_claims WHERE id = ?`, id))
+	return c, sqlrow.NoRowsAs(fault.Wrap(err, "read document claim"), governance.ErrClaimNotFound)
+}
+
+// DecideClaim moves a claim from one status to another; verifying makes its
+// account the holder, and any change of holder clears earlier approvals.
+func (s *governanceStore) DecideClaim(ctx context.Context, from governance.ClaimStatus, c governance.Claim) (bool, error) {
+	var ok bool
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE document_claims SET status = ?, decided_at = ?, decided_by = ?, reason = ? WHERE id = ? AND status = ?`,
+			string(c.Status), sqlrow.AtOrNull(derefTime(c.DecidedAt)), c.DecidedBy, c.Reason, c.ID, string(from))
+		if kind, _ := violation(err); kind == sqlrow.Unique {
+			return governance.ErrAlreadyVerified
+		}
+		if err != nil {
+			return fault.Wrap(err, "decide document claim")
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n == 0 {
+			return fault.Wrap(err, "decide document claim")
+		}
+		ok = true
+		if c.Status != governance.ClaimVerified && from != governance.ClaimVerified {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE account_documents SET approved_at = NULL WHERE doc_type = ? AND doc_number = ?`, c.DocType, c.DocNumber); err != nil {
+			return fault.Wrap(err, "clear document approvals")
+		}
+		if c.Status != governance.ClaimVerified {
+			return nil
+		}
+		at := sqlrow.At(derefTime(c.DecidedAt))
+		_, err = tx.ExecContext(ctx, `INSERT INTO account_documents (account_id, doc_type, doc_number, added_at, approved_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (account_id, doc_type, doc_number) DO UPDATE SET approved_at = excluded.approved_at`,
+			c.AccountID, c.DocType, c.DocNumber, at, at)
+		return fault.Wrap(err, "link the holder's document")
+	})
+	return ok && err == nil, err
+}
+
+// derefTime is *t, or the zero time for nil.
+func derefTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}

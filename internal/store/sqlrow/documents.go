@@ -1,0 +1,97 @@
+package sqlrow
+
+import (
+	"piao/internal/governance"
+)
+
+// ClaimColumns are the columns ScanClaim reads from document_claims.
+const ClaimColumns = `id, account_id, doc_type, doc_number, name, status, created_at, decided_at, decided_by, reason`
+
+// ScanClaim scans a row of ClaimColumns; a missing row is the driver's
+// no-rows error, for the engine to map.
+func ScanClaim(r Row) (governance.Claim, error) {
+	var c governance.Claim
+	var created Time
+	var decided NullTime
+	err := r.Scan(&c.ID, &c.AccountID, &c.DocType, &c.DocNumber, &c.Name, (*string)(&c.Status), &created, &decided, &c.DecidedBy, &c.Reason)
+	c.CreatedAt = created.Time
+	if !decided.IsZero() {
+		c.DecidedAt = &decided.Time
+	}
+	return c, err
+}
+
+// Owner is one row of a document's ownership: its verified holder
+// (Holder set) or an account the holder approved; Document is
+// "TYPE:NUMBER" when the query covers several documents.
+type Owner struct {
+	Document string
+	Account  int64
+	Holder   bool
+}
+
+// ScanOwner scans a row of account and holder flag.
+func ScanOwner(r Row) (Owner, error) {
+	var o Owner
+	err := r.Scan(&o.Account, &o.Holder)
+	return o, err
+}
+
+// ScanDocumentOwner scans a row of document, account and holder flag.
+func ScanDocumentOwner(r Row) (Owner, error) {
+	var o Owner
+	err := r.Scan(&o.Document, &o.Account, &o.Holder)
+	return o, err
+}
+
+// Ownerships folds owner rows into each document's ownership. Approvals
+// of a document with no verified holder are left out: they are stale.
+func Ownerships(rows []Owner) map[string]governance.Ownership {
+	out := map[string]governance.Ownership{}
+	for _, r := range rows {
+		if r.Holder {
+			o := out[r.Document]
+			o.Holder = r.Account
+			out[r.Document] = o
+		}
+	}
+	for _, r := range rows {
+		if o, ok := out[r.Document]; ok && !r.Holder && r.Account != o.Holder {
+			o.Approved = append(o.Approved, r.Account)
+			out[r.Document] = o
+		}
+	}
+	return out
+}
+
+// AccountCounts is one account's counts of a document on a day.
+type AccountCounts struct {
+	Account int64
+	governance.Counts
+}
+
+// ScanAccountCounts scans a row of account, manual and expired.
+func ScanAccountCounts(r Row) (AccountCounts, error) {
+	var c AccountCounts
+	err := r.Scan(&c.Account, &c.Manual, &c.Expired)
+	return c, err
+}
+
+// CountsByAccount maps account counts by account.
+func CountsByAccount(rows []AccountCounts) map[int64]governance.Counts {
+	out := make(map[int64]governance.Counts, len(rows))
+	for _, r := range rows {
+		out[r.Account] = r.Counts
+	}
+	return out
+}
+
+// ScanLinkedDocument scans a row of doc type, number, added at, holder
+// account (0 if none) and this account's approval flag.
+func ScanLinkedDocument(r Row) (governance.LinkedDocument, error) {
+	var d governance.LinkedDocument
+	var added Time
+	err := r.Scan(&d.DocType, &d.DocNumber, &added, &d.Holder, &d.Approved)
+	d.AddedAt = added.Time
+	return d, err
+}
