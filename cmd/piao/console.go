@@ -9,6 +9,6 @@ import (
 
 // mountConsole returns the function that adds the web console to the mux.
 func mountConsole(a *app.App) func(*http.ServeMux) {
-	c := console.New(console.Deps{Identity: a.Identity, Catalog: a.Catalog, Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Subsidy: a.Subsidy, Version: app.Version})
+	c := console.New(console.Deps{Identity: a.Identity, Catalog: a.Catalog, Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Subsidy: a.Subsidy, Version: app.Version, Guard: a.Guard})
 	return c.Mount
 }

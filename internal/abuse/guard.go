@@ -1,6 +1,8 @@
 package abuse
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"container/list"
 	"math"
 	"net"
@@ -193,4 +195,15 @@ func parseAddr(s string) netip.Addr {
 		return netip.Addr{}
 	}
 	return a.WithZone("")
+}
+
+// DocumentKey is the bucket key of an identity document: a digest, so no
+// ID number is kept in memory in the clear; empty for an empty number.
+func DocumentKey(kind, number string) string {
+	number = strings.ToUpper(strings.TrimSpace(number))
+	if number == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(kind + "\x00" + number))
+	return hex.EncodeToString(sum[:16])
 }
