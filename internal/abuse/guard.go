@@ -1,9 +1,9 @@
 package abuse
 
 import (
+	"container/list"
 	"crypto/sha256"
 	"encoding/hex"
-	"container/list"
 	"math"
 	"net"
 	"net/http"

@@ -133,6 +133,8 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/{$}", identity.Authenticated}, handle: c.workbench},
 		{Page: Page{"GET", "/network", identity.Authenticated}, handle: c.network},
 		{Page: Page{"GET", "/network/lines/{id}", identity.Authenticated}, handle: c.line},
+		// The abuse limits in force (SPEC S5), read-only.
+		{Page: Page{"GET", "/limits", identity.AccountsRead}, handle: c.limitsPage},
 		// Passenger H5 pages: anyone may look for trains; booking needs a login.
 		{Page: Page{"GET", "/h5", identity.Public}, handle: c.h5Home, identify: true},
 		{Page: Page{"GET", "/h5/search", identity.Public}, handle: c.h5Search, identify: true, off: noBooking, limit: abuse.Search},

@@ -44,3 +44,11 @@ func (c *Console) allowDocuments(ps []booking.PassengerRequest) error {
 	}
 	return nil
 }
+
+// limitsPage lists every abuse limit with its value and default, read-only:
+// limits are set when the server starts (piao serve --limit …).
+func (c *Console) limitsPage(w http.ResponseWriter, r *http.Request, st *state) {
+	v := c.newView(r, st, "limits.title")
+	v.Data = c.deps.Guard.Config().Settings()
+	c.render(w, r, http.StatusOK, "limits.html", v)
+}

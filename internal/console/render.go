@@ -73,6 +73,7 @@ var navigation = []navItem{
 	{Key: "nav.metro", Path: "/metro"},
 	{Key: "nav.h5subsidy", Path: "/h5/subsidy", Passenger: true},
 	{Key: "nav.subsidy", Path: "/subsidy"},
+	{Key: "nav.limits", Path: "/limits"},
 }
 
 // passengerHome is where a passenger's menu and the brand lead: the ticket
