@@ -18,6 +18,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"piao/internal/abuse"
 	"piao/internal/app"
 	"piao/internal/demo"
 	"piao/internal/governance"
@@ -70,7 +71,13 @@ func main() {
 
 // open opens and migrates the configured database.
 func (c *cli) open(ctx context.Context) (*app.App, error) {
-	a, err := app.Open(ctx, app.Config{DataDir: c.DataDir, Database: c.Database})
+	return c.openLimited(ctx, abuse.Config{})
+}
+
+// openLimited is open with the abuse limits of a serving process (the
+// zero Config: the defaults).
+func (c *cli) openLimited(ctx context.Context, limits abuse.Config) (*app.App, error) {
+	a, err := app.Open(ctx, app.Config{DataDir: c.DataDir, Database: c.Database, Limits: limits})
 	if err != nil {
 		return nil, err
 	}
@@ -172,10 +179,15 @@ type serveCmd struct {
 	MetroEvery    time.Duration `name:"metro-every" env:"PIAO_METRO_EVERY" default:"5m" help:"Clear the metro gates' taps into trips and settle them this often (0: only on demand through the API)."`
 	Demo          bool          `name:"demo" help:"Seed demo data (trains Z66, T168, G488 for the next 30 days and the 29 before, with a simulated month of bookings on the past ones; a Ningbo-like metro with a day of rides; one login per role) and print the logins."`
 	DemoMonth     bool          `name:"demo-month" env:"PIAO_DEMO_MONTH" default:"true" negatable:"" help:"With --demo, also seed the simulated month of bookings that fills the behaviour report and the lists (--no-demo-month: a quicker first start without them)."`
+	limitFlags    `embed:""`
 }
 
 func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
-	a, err := c.open(ctx)
+	limits, err := cmd.limitFlags.config()
+	if err != nil {
+		return err
+	}
+	a, err := c.openLimited(ctx, limits)
 	if err != nil {
 		return err
 	}
