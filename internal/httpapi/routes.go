@@ -133,7 +133,7 @@ func add[I, O any](g group, perm identity.Permission, o huma.Operation, h func(c
 	if g.limit != "" {
 		o.Metadata["limit"] = g.limit
 		o.Errors = append(o.Errors, http.StatusTooManyRequests)
-		o.Description += "\n\nRate limit `" + string(g.limit) + "`: per client IP and per account; beyond it 429 (`rate_limited`) with Retry-After."
+		o.Description += "\n\nCounts against the abuse limit `" + string(g.limit) + "` (per client IP, account or document, as the server is configured); beyond it 429 (`rate_limited`) with Retry-After."
 		if g.limit == abuse.Login {
 			o.Errors = append(o.Errors, http.StatusServiceUnavailable) // no password-hash slot free (server_busy)
 		}
