@@ -18,6 +18,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"piao/internal/abuse"
 	"piao/internal/app"
 	"piao/internal/demo"
 	"piao/internal/governance"
@@ -70,7 +71,13 @@ func main() {
 
 // open opens and migrates the configured database.
 func (c *cli) open(ctx context.Context) (*app.App, error) {
-	a, err := app.Open(ctx, app.Config{DataDir: c.DataDir, Database: c.Database})
+	return c.openLimited(ctx, abuse.Config{})
+}
+
+// openLimited is open with the abuse limits of a serving process (the
+// zero Config: the defaults).
+func (c *cli) openLimited(ctx context.Context, limits abuse.Config) (*app.App, error) {
+	a, err := app.Open(ctx, app.Config{DataDir: c.DataDir, Database: c.Database, Limits: limits})
 	if err != nil {
 		return nil, err
 	}
@@ -179,6 +186,7 @@ type serveCmd struct {
 	RideCodeKeys    []string      `name:"ride-code-key" env:"PIAO_RIDE_CODE_KEYS" placeholder:"ID=FILE" help:"Trusted ride code issuer public key as ID=PUB.pem (piao gate keygen makes one); repeat, or comma-separate in the variable. Gates redeem rides only by codes these keys verify; with none, ride redemption answers 503 (--demo creates a demo issuer)."`
 	RideCodeNetwork string        `name:"ride-code-network" env:"PIAO_RIDE_CODE_NETWORK" help:"Accept only ride codes of this network (feed ID); empty accepts every network the keys sign for."`
 	RideCodeSkew    time.Duration `name:"ride-code-skew" env:"PIAO_RIDE_CODE_SKEW" default:"5s" help:"Clock skew tolerated either side of a ride code's validity window."`
+	limitFlags      `embed:""`
 }
 
 // errSandboxInProduction refuses a production process that would hand out
@@ -189,7 +197,11 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 	if cmd.Production && (cmd.Demo || cmd.Sandbox) {
 		return errSandboxInProduction
 	}
-	a, err := c.open(ctx)
+	limits, err := cmd.limitFlags.config()
+	if err != nil {
+		return err
+	}
+	a, err := c.openLimited(ctx, limits)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"piao/internal/abuse"
 	"piao/internal/benefits"
 	"piao/internal/booking"
 	"piao/internal/fault"
@@ -30,10 +31,13 @@ import (
 // Version is the build's version, set with -ldflags "-X piao/internal/app.Version=…".
 var Version = "0.1.0-dev"
 
-// Config selects the storage engine and its location.
+// Config selects the storage engine and its location, and the abuse limits.
 type Config struct {
 	DataDir  string // directory of the embedded SQLite database
 	Database string // postgres://… to use PostgreSQL instead of SQLite
+	// Limits are the abuse limits (SPEC S5); the zero value (no Rules)
+	// stands for abuse.Defaults().
+	Limits abuse.Config
 }
 
 // App is an opened piao: stores and services over one database.
@@ -74,6 +78,9 @@ type App struct {
 	SubsidyStore subsidy.Store
 	// Subsidy runs subsidy schemes and enrolments; Start runs its expiry sweep.
 	Subsidy *subsidy.Service
+	// Guard applies the abuse limits' token buckets in this process, for
+	// the API and the console alike.
+	Guard *abuse.Guard
 }
 
 // Open opens the configured database. It does not migrate; call Migrate.
@@ -86,6 +93,13 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Engine, a.Where = db.Name(), db.Where()
 	a.Network = db.Network()
 	a.Identity = identity.NewService(db.Identity(), a.Now)
+	limits := cfg.Limits
+	if limits.Rules == nil {
+		limits = abuse.Defaults()
+	}
+	a.Guard = abuse.New(limits, a.Now)
+	a.Identity.Lockout = limits.Lockout
+	a.Identity.SetHashSlots(limits.HashSlots, limits.HashWait)
 	a.BookingStore, a.SandboxStore = db.Booking(), db.Sandbox()
 	a.IdempotencyStore = db.Idempotency()
 	a.GovernanceStore, a.BenefitsStore = db.Governance(), db.Benefits()
@@ -296,7 +310,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 	return httpapi.New(httpapi.Deps{
 		Version: Version, Catalog: a.Catalog, Identity: a.Identity,
 		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Payments: pay, Ready: a.Ping, Idempotency: idempotency.NewKeeper(a.IdempotencyStore, nil),
-		Subsidy: a.Subsidy,
+		Subsidy: a.Subsidy, Guard: a.Guard,
 		Mount: func(mux *http.ServeMux) {
 			if a.Sandbox != nil {
 				// The sandbox stands for an outside payment provider: its pages

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"piao/internal/abuse"
 	"piao/internal/identity"
 	"piao/internal/network"
 	"piao/internal/realname"
@@ -60,7 +61,19 @@ func childEnv() []string {
 			env = append(env, kv)
 		}
 	}
-	return env
+	return append(env, "PIAO_LIMITS="+loadLimits())
+}
+
+// loadLimits is serve's --limit setting for these tests: every rate limit
+// 1,000 times the default, since all their load comes from one address.
+func loadLimits() string {
+	var out []string
+	for a, rule := range abuse.Defaults().Scaled(1000).Rules {
+		for k, r := range rule {
+			out = append(out, string(a)+"."+string(k)+"="+r.String())
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // runPiao runs a piao command to completion (bounded by a minute) and

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"piao/internal/abuse"
 	"piao/internal/benefits"
 	"piao/internal/booking"
 	"piao/internal/governance"
@@ -64,6 +65,8 @@ type Deps struct {
 	Metro *metro.Service
 	// Subsidy runs subsidy schemes and enrolments; nil when off.
 	Subsidy *subsidy.Service
+	// Guard applies the abuse limits (SPEC S5); nil applies the defaults.
+	Guard *abuse.Guard
 }
 
 // Server is the HTTP front of piao.
@@ -74,12 +77,18 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	metrics *metrics
+	guard   *abuse.Guard
+	// bodyLimits are the routes with their own body limit ("POST /path").
+	bodyLimits map[string]int64
 }
 
 // New builds the server: routes, OpenAPI document, middleware.
 func New(deps Deps) *Server {
 	installErrorModel()
-	s := &Server{deps: deps, mux: http.NewServeMux()}
+	s := &Server{deps: deps, mux: http.NewServeMux(), guard: deps.Guard, bodyLimits: map[string]int64{}}
+	if s.guard == nil {
+		s.guard = abuse.New(abuse.Defaults(), nil)
+	}
 	s.metrics = newMetrics()
 	cfg := huma.DefaultConfig("piao API", deps.Version)
 	cfg.OpenAPIPath = "/api/v1/openapi"
@@ -229,12 +238,14 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			h.Set("X-Content-Type-Options", "nosniff")
 		}
 		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx = context.WithValue(ctx, clientIPKey{}, s.guard.ClientIP(r))
 		r = r.WithContext(ctx)
-		if r.ContentLength > MaxBodyBytes {
-			writeProblem(w, r, newProblem(ctx, preferredLanguage(r.Header.Get("Accept-Language")), http.StatusRequestEntityTooLarge, "limit_reached", "body_too_large", "请求体过大（上限 1 MiB）", "the request body is too large (limit 1 MiB)"))
+		limit := s.maxBody(r.Method, r.URL.Path)
+		if r.ContentLength > limit {
+			writeProblem(w, r, errBodyTooLarge(ctx, preferredLanguage(r.Header.Get("Accept-Language")), limit))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {
@@ -253,6 +264,15 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// errBodyTooLarge is the refusal of a body over limit bytes.
+func errBodyTooLarge(ctx context.Context, lang string, limit int64) *problem.Problem {
+	size := strconv.FormatInt(limit, 10) + " bytes"
+	if limit%(1<<20) == 0 {
+		size = strconv.FormatInt(limit>>20, 10) + " MiB"
+	}
+	return newProblem(ctx, lang, http.StatusRequestEntityTooLarge, "limit_reached", "body_too_large", "请求体过大（上限 "+size+"）", "the request body is too large (limit "+size+")")
 }
 
 // authorize resolves the bearer token and enforces the route's permission.

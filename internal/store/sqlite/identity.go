@@ -103,3 +103,59 @@ func (s *identityStore) DeleteTokensOf(ctx context.Context, accountID int64) (in
 	n, err := s.execCount(ctx, "delete tokens of account", `DELETE FROM tokens WHERE account_id = ?`, accountID)
 	return int(n), err
 }
+
+// LoginFailures returns an account's run of failed logins (zero if none).
+func (s *identityStore) LoginFailures(ctx context.Context, accountID int64) (identity.LoginFailures, error) {
+	var f identity.LoginFailures
+	var last sqlrow.Time
+	var until sqlrow.NullTime
+	err := s.read.QueryRowContext(ctx,
+		`SELECT failures, last_failure_at, locked_until FROM login_failures WHERE account_id = ?`, accountID,
+	).Scan(&f.Failures, &last, &until)
+	if err == sql.ErrNoRows {
+		return identity.LoginFailures{}, nil
+	}
+	if err != nil {
+		return identity.LoginFailures{}, fault.Wrap(err, "login failures")
+	}
+	f.LastFailure, f.LockedUntil = last.Time, until.Time
+	return f, nil
+}
+
+// AddLoginFailure counts one failed login and returns the run's length.
+func (s *identityStore) AddLoginFailure(ctx context.Context, accountID int64, at, forgetBefore time.Time) (int, error) {
+	var n int
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx,
+			`INSERT INTO login_failures (account_id, failures, last_failure_at) VALUES (?1, 1, ?2)
+			 ON CONFLICT (account_id) DO UPDATE SET
+			   failures = CASE WHEN login_failures.last_failure_at < ?3 THEN 1 ELSE login_failures.failures + 1 END,
+			   last_failure_at = excluded.last_failure_at
+			 RETURNING failures`,
+			accountID, sqlrow.At(at), sqlrow.At(forgetBefore)).Scan(&n)
+	})
+	if v, _ := violation(err); v == sqlrow.ForeignKey {
+		return 0, sqlrow.ErrAccountNotFound
+	}
+	if err != nil {
+		return 0, fault.Wrap(err, "add login failure")
+	}
+	return n, nil
+}
+
+// LockLogin locks an account's logins until until, keeping a longer lock.
+func (s *identityStore) LockLogin(ctx context.Context, accountID int64, until time.Time) error {
+	n, err := s.execCount(ctx, "lock login",
+		`UPDATE login_failures SET locked_until = MAX(COALESCE(locked_until, ?1), ?1) WHERE account_id = ?2`,
+		sqlrow.At(until), accountID)
+	if err == nil && n == 0 {
+		return sqlrow.ErrAccountNotFound
+	}
+	return err
+}
+
+// ClearLoginFailures forgets an account's failed logins and its lock.
+func (s *identityStore) ClearLoginFailures(ctx context.Context, accountID int64) error {
+	_, err := s.execCount(ctx, "clear login failures", `DELETE FROM login_failures WHERE account_id = ?`, accountID)
+	return err
+}
