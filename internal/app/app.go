@@ -23,16 +23,25 @@ import (
 	"piao/internal/ridemore"
 	"piao/internal/store"
 	"piao/internal/store/open"
+	"piao/internal/store/sealed"
 	"piao/internal/subsidy"
 )
 
 // Version is the build's version, set with -ldflags "-X piao/internal/app.Version=…".
 var Version = "0.1.0-dev"
 
-// Config selects the storage engine and its location.
+// Config selects the storage engine and its location, and the keys of
+// the personal data stored in it.
 type Config struct {
 	DataDir  string // directory of the embedded SQLite database
 	Database string // postgres://… to use PostgreSQL instead of SQLite
+	// Keys seal and index personal data; nil: loaded as KeyFile says
+	// (open.Keys: PIAO_PII_KEYS, else the key file).
+	Keys *sealed.Keyring
+	// KeyFile is the personal-data key file; empty: pii-keys.json in DataDir.
+	KeyFile string
+	// CreateKeys creates the key file when it is absent (serve --demo).
+	CreateKeys bool
 }
 
 // App is an opened piao: stores and services over one database.
@@ -53,6 +62,7 @@ type App struct {
 	Now        func() time.Time
 	metroCfg   metro.Config
 	db         store.Engine // the stores above are its; Migrate, Ping and Close go to it
+	keys       *sealed.Keyring
 
 	// IdempotencyStore keeps the results of API calls made with an Idempotency-Key.
 	IdempotencyStore idempotency.Store
@@ -75,11 +85,18 @@ type App struct {
 
 // Open opens the configured database. It does not migrate; call Migrate.
 func Open(ctx context.Context, cfg Config) (*App, error) {
-	db, err := open.Engine(ctx, cfg.Database, cfg.DataDir)
+	keys := cfg.Keys
+	if keys == nil {
+		var err error
+		if keys, _, err = open.Keys(open.KeyConfig{File: cfg.KeyFile, DataDir: cfg.DataDir, Create: cfg.CreateKeys}); err != nil {
+			return nil, err
+		}
+	}
+	db, err := open.Engine(ctx, cfg.Database, cfg.DataDir, keys)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Now: time.Now, db: db}
+	a := &App{Now: time.Now, db: db, keys: keys}
 	a.Engine, a.Where = db.Name(), db.Where()
 	a.Network = db.Network()
 	a.Identity = identity.NewService(db.Identity(), a.Now)

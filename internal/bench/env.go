@@ -18,6 +18,7 @@ import (
 	"piao/internal/app"
 	"piao/internal/identity"
 	"piao/internal/network"
+	"piao/internal/store/sealed"
 )
 
 // IsPostgres reports whether a database URL names PostgreSQL.
@@ -45,7 +46,7 @@ type env struct {
 // created on that server (and dropped on close). It is migrated and empty.
 func openEnv(ctx context.Context, server string) (*env, error) {
 	e := &env{}
-	cfg := app.Config{}
+	cfg := app.Config{Keys: sealed.Generate()} // a fresh database: a fresh key
 	if IsPostgres(server) {
 		dbURL, drop, err := createDatabase(ctx, server)
 		if err != nil {

@@ -38,12 +38,13 @@ type waitEntry struct {
 // passenger's berth, the prepaid difference refunded, no berth sold twice.
 func TestKillNineDuringWaitlistFulfilment(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	global := []string{"--data-dir", dir}
+	keyFlag, keys := testKeys(t)
+	global := append([]string{"--data-dir", dir}, keyFlag...)
 	if out, err := runPiao(t, append(global, "migrate")...); err != nil {
 		t.Fatalf("migrate: %v\n%s", err, out)
 	}
 	const holders, waiters, berths = 72, 50, 72
-	db, err := sqlite.Open(filepath.Join(dir, "piao.db"))
+	db, err := sqlite.Open(filepath.Join(dir, "piao.db"), keys)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"piao/internal/httpapi"
 	"piao/internal/identity"
 	"piao/internal/network"
+	"piao/internal/store/sealed"
 )
 
 // FastParams are argon2id parameters cheap enough for tests.
@@ -35,7 +36,7 @@ func Today() network.Date {
 func NewDemo(tb testing.TB) *app.App {
 	tb.Helper()
 	ctx := tb.Context()
-	a, err := app.Open(ctx, app.Config{DataDir: tb.TempDir()})
+	a, err := app.Open(ctx, app.Config{DataDir: tb.TempDir(), Keys: sealed.Generate()})
 	if err != nil {
 		tb.Fatal(err)
 	}
