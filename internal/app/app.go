@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/booking"
 	"piao/internal/fault"
@@ -81,6 +82,9 @@ type App struct {
 	SubsidyStore subsidy.Store
 	// Subsidy runs subsidy schemes and enrolments; Start runs its expiry sweep.
 	Subsidy *subsidy.Service
+	// Audit is the audit trail (full-ID views, key rotations); nil
+	// records nothing until the trail's store is wired.
+	Audit *audit.Log
 }
 
 // Open opens the configured database. It does not migrate; call Migrate.
@@ -88,7 +92,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	keys := cfg.Keys
 	if keys == nil {
 		var err error
-		if keys, _, err = open.Keys(open.KeyConfig{File: cfg.KeyFile, DataDir: cfg.DataDir, Create: cfg.CreateKeys}); err != nil {
+		if keys, _, err = open.Keys(cfg.keyConfig()); err != nil {
 			return nil, err
 		}
 	}
