@@ -274,7 +274,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 	return httpapi.New(httpapi.Deps{
 		Version: Version, Catalog: a.Catalog, Identity: a.Identity,
 		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Payments: pay, Ready: a.Ping, Idempotency: idempotency.NewKeeper(a.IdempotencyStore, nil),
-		Subsidy: a.Subsidy,
+		Subsidy: a.Subsidy, Audit: a.Audit,
 		Mount: func(mux *http.ServeMux) {
 			if a.Sandbox != nil {
 				// The sandbox stands for an outside payment provider: its pages
