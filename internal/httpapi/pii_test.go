@@ -159,3 +159,29 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// TestRealNameRequired books and waitlists with names that are empty or
+// only look like names (Hangul fillers display as nothing): every one is a
+// 422 bad_name with Chinese and English text, and nothing is booked.
+func TestRealNameRequired(t *testing.T) {
+	s := newTestServer(t)
+	token := s.token(t, identity.Passenger)
+	date := apptest.Today().AddDays(2).String()
+	id := realname.MakeID("360102", time.Date(1990, 5, 17, 0, 0, 0, 0, time.UTC), 321)
+	for _, name := range []string{"", "   ", "\u3164", "\u3164\u3164", "\uffa0", "张\ufe0f", "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一"} {
+		q, _ := json.Marshal(name)
+		book := fmt.Sprintf(`{"train":"Z66","date":%q,"from":"NCG","to":"BXP","passengers":[{"name":%s,"doc_type":"id_card","doc_number":%q,"seat_class":"hard_sleeper"}]}`, date, q, id)
+		wait := fmt.Sprintf(`{"options":[{"train":"Z66","date":%q,"from":"NCG","to":"BXP","seat_class":"hard_sleeper"}],"passengers":[{"name":%s,"doc_type":"id_card","doc_number":%q}]}`, date, q, id)
+		for path, body := range map[string]string{"/api/v1/orders": book, "/api/v1/waitlist": wait} {
+			res := s.do(t, "POST", path, token, strings.NewReader(body))
+			p := decodeProblem(t, res)
+			if res.status != 422 || p.Reason != "bad_name" || p.MessageZH == "" || p.MessageEN == "" {
+				t.Errorf("POST %s with name %+q: %d %s", path, name, res.status, res.body)
+			}
+		}
+	}
+	res := s.do(t, "GET", "/api/v1/orders", token, nil)
+	if res.status != 200 || !strings.Contains(string(res.body), `"orders":[]`) {
+		t.Errorf("orders after refused bookings: %s", res.body)
+	}
+}

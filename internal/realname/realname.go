@@ -277,7 +277,7 @@ func normaliseName(name string) (string, error) {
 	n := 0
 	prevLetter := false
 	for _, r := range strings.TrimSpace(name) {
-		if r == utf8.RuneError || unicode.IsControl(r) {
+		if r == utf8.RuneError || unicode.IsControl(r) || invisible(r) {
 			return "", errName // inner tabs and line breaks included
 		}
 		if unicode.IsSpace(r) {
@@ -322,6 +322,14 @@ func normaliseName(name string) (string, error) {
 		return "", errName // a separator joins two parts of the name
 	}
 	return out, nil
+}
+
+// invisible reports characters that show nothing though Unicode counts
+// some of them as letters: the Hangul fillers (U+3164 "ㅤ" and its kin,
+// category Lo) made a name that displays as empty pass as one letter. They
+// are the default-ignorable code points and the variation selectors.
+func invisible(r rune) bool {
+	return unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) || unicode.Is(unicode.Variation_Selector, r)
 }
 
 // normaliseNumber trims s, folds full-width ASCII (as typed with a Chinese
