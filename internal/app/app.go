@@ -89,6 +89,9 @@ type App struct {
 
 // Open opens the configured database. It does not migrate; call Migrate.
 func Open(ctx context.Context, cfg Config) (*App, error) {
+	if err := open.CheckDatabase(cfg.Database); err != nil {
+		return nil, err // before the keys: the first thing wrong is the first told
+	}
 	keys := cfg.Keys
 	if keys == nil {
 		var err error

@@ -22,6 +22,9 @@ import (
 // piao.db in dataDir ("data" when empty), creating it if needed. keys seal
 // and index its personal data (see Keys). It does not migrate.
 func Engine(ctx context.Context, database, dataDir string, keys *sealed.Keyring) (store.Engine, error) {
+	if err := CheckDatabase(database); err != nil {
+		return nil, err
+	}
 	switch {
 	case strings.HasPrefix(database, "postgres://"), strings.HasPrefix(database, "postgresql://"):
 		db, err := postgres.Open(ctx, database, keys)
@@ -39,7 +42,16 @@ func Engine(ctx context.Context, database, dataDir string, keys *sealed.Keyring)
 		}
 		return db, nil
 	}
-	return nil, fmt.Errorf("unsupported database %q: use postgres://… or leave empty for the embedded SQLite", store.HidePassword(database))
+	return nil, CheckDatabase(database)
+}
+
+// CheckDatabase refuses a database Engine cannot open: neither a
+// PostgreSQL URL nor empty (the embedded SQLite).
+func CheckDatabase(database string) error {
+	if database == "" || strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://") {
+		return nil
+	}
+	return fmt.Errorf("unsupported database %q: use postgres://… or leave empty for the embedded SQLite", store.HidePassword(database))
 }
 
 // KeysEnv is the environment variable that may hold the key file's
