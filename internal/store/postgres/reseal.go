@@ -130,5 +130,52 @@ func (db *DB) Reseal(ctx context.Context, progress func(table string, done int))
 			}
 		}
 	}
-	return total, nil
+	n, err := db.indexPlainCounts(ctx, progress)
+	return total + n, err
+}
+
+// indexPlainCounts moves day counts stored before encryption, under a
+// plain document subject, to the subject's stored form, adding them to
+// any counts already there.
+func (db *DB) indexPlainCounts(ctx context.Context, progress func(string, int)) (int, error) {
+	done := 0
+	for {
+		n := 0
+		err := db.tx(ctx, func(tx pgx.Tx) error {
+			rs, err := tx.Query(ctx, `DELETE FROM governance_counts WHERE (subject, day) IN (
+				SELECT subject, day FROM governance_counts WHERE `+sqlrow.PlainCountSubjects+` LIMIT $1 FOR UPDATE)
+				RETURNING subject, day, manual, expired`, sqlrow.ResealBatch)
+			if err != nil {
+				return fault.Wrap(err, "read governance_counts")
+			}
+			b := &pgx.Batch{}
+			for rs.Next() {
+				var subject, day string
+				var manual, expired int64
+				if err := rs.Scan(&subject, &day, &manual, &expired); err != nil {
+					rs.Close()
+					return fault.Wrap(err, "read governance_counts")
+				}
+				b.Queue(`INSERT INTO governance_counts (subject, day, manual, expired) VALUES ($1, $2, $3, $4)
+					ON CONFLICT (subject, day) DO UPDATE SET manual = governance_counts.manual + excluded.manual,
+						expired = governance_counts.expired + excluded.expired`, db.pii.Subject(subject), day, manual, expired)
+				n++
+			}
+			rs.Close()
+			if err := rs.Err(); err != nil {
+				return fault.Wrap(err, "read governance_counts")
+			}
+			return fault.Wrap(tx.SendBatch(ctx, b).Close(), "reseal governance_counts")
+		})
+		if err != nil {
+			return done, err
+		}
+		done += n
+		if progress != nil {
+			progress("governance_counts", done)
+		}
+		if n < sqlrow.ResealBatch {
+			return done, nil
+		}
+	}
 }

@@ -126,10 +126,65 @@ func (db *DB) Reseal(ctx context.Context, progress func(table string, done int))
 			}
 		}
 	}
+	n, err := db.indexPlainCounts(ctx, progress)
+	total += n
+	if err != nil {
+		return total, err
+	}
 	// Copy the WAL into the file and empty it: the old pages in it held
 	// the values under the old key.
 	if _, err := db.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		return total, fault.Wrap(err, "checkpoint")
 	}
 	return total, nil
+}
+
+// indexPlainCounts moves day counts stored before encryption, under a
+// plain document subject, to the subject's stored form, adding them to
+// any counts already there.
+func (db *DB) indexPlainCounts(ctx context.Context, progress func(string, int)) (int, error) {
+	done := 0
+	for {
+		n := 0
+		err := db.tx(ctx, func(tx *sql.Tx) error {
+			type count struct {
+				subject, day     string
+				manual, expired int64
+			}
+			var cs []count
+			rs, err := tx.QueryContext(ctx, `SELECT subject, day, manual, expired FROM governance_counts WHERE `+sqlrow.PlainCountSubjects+` LIMIT ?`, sqlrow.ResealBatch)
+			if err != nil {
+				return fault.Wrap(err, "read governance_counts")
+			}
+			for rs.Next() {
+				var c count
+				if err := rs.Scan(&c.subject, &c.day, &c.manual, &c.expired); err != nil {
+					rs.Close()
+					return fault.Wrap(err, "read governance_counts")
+				}
+				cs = append(cs, c)
+			}
+			rs.Close()
+			for _, c := range cs {
+				if _, err := tx.ExecContext(ctx, qAddDayCounts, db.pii.Subject(c.subject), c.day, c.manual, c.expired); err != nil {
+					return fault.Wrap(err, "reseal governance_counts")
+				}
+				if _, err := tx.ExecContext(ctx, `DELETE FROM governance_counts WHERE subject = ? AND day = ?`, c.subject, c.day); err != nil {
+					return fault.Wrap(err, "reseal governance_counts")
+				}
+			}
+			n = len(cs)
+			return nil
+		})
+		if err != nil {
+			return done, err
+		}
+		done += n
+		if progress != nil {
+			progress("governance_counts", done)
+		}
+		if n < sqlrow.ResealBatch {
+			return done, nil
+		}
+	}
 }

@@ -13,6 +13,10 @@ import (
 // changed. A value stored before encryption (plain) is indexed and sealed
 // too, so a rotation also finishes the move of an older database.
 
+// PlainCountSubjects selects the day counts stored before encryption,
+// under a document subject with its number in plain text.
+const PlainCountSubjects = `subject LIKE 'doc:%' AND subject NOT LIKE 'doc:%:ix:%'`
+
 // ResealBatch is how many rows a rotation rewrites per transaction.
 const ResealBatch = 500
 

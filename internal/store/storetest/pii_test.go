@@ -3,6 +3,7 @@ package storetest_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	_ "modernc.org/sqlite" // raw access to the test database
 
 	"piao/internal/behaviour"
 	"piao/internal/booking"
@@ -248,4 +250,77 @@ func reopen(t *testing.T, db store.Engine, keys *sealed.Keyring) store.Engine {
 	}
 	t.Cleanup(func() { o.Close() })
 	return o
+}
+
+// rawExec runs statements on db's database outside the stores.
+func rawExec(t *testing.T, db store.Engine, stmts ...string) {
+	t.Helper()
+	ctx := context.Background()
+	if db.Name() == "sqlite" {
+		c, err := sql.Open("sqlite", "file:"+db.Where()+"?_pragma=busy_timeout(10000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for _, s := range stmts {
+			if _, err := c.ExecContext(ctx, s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+		return
+	}
+	c, err := pgx.Connect(ctx, db.Where())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	for _, s := range stmts {
+		if _, err := c.Exec(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// TestPersonalDataLegacyRowsSealed stores rows as a database from before
+// encryption held them (numbers in plain text): a rotation seals them all,
+// and the stores find them afterwards.
+func TestPersonalDataLegacyRowsSealed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		piiStoreEverything(t, s)
+		ctx := context.Background()
+		es, err := s.Booking.WaitlistOf(ctx, 1, 1)
+		if err != nil || len(es) != 1 {
+			t.Fatal(es, err)
+		}
+		plainBody, err := booking.EncodeWaitlist(es[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		rawExec(t, s.DB,
+			`UPDATE tickets SET doc_number = '`+piiDoc+`', doc_sealed = ''`,
+			`UPDATE accounts SET phone = '`+piiPhone+`', phone_sealed = '' WHERE username = 'phoned'`,
+			`UPDATE list_members SET subject = 'doc:id_card:`+piiDoc+`', subject_sealed = ''`,
+			`DELETE FROM governance_counts`,
+			`INSERT INTO governance_counts (subject, day, manual, expired) VALUES ('doc:id_card:`+piiDoc+`', '`+bkZ66.Date.String()+`', 1, 0)`,
+			`UPDATE waitlist_entries SET body = '`+strings.ReplaceAll(plainBody, "'", "''")+`'`,
+			`UPDATE idempotency_keys SET resp_body = '{"doc_number":"`+piiDoc+`"}'`,
+		)
+		if raw := rawDatabase(t, s.DB); !bytes.Contains(raw, []byte(piiDoc)) {
+			t.Fatal("the legacy rows did not go in")
+		}
+		n, err := s.DB.Reseal(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A ticket, a phone, a membership, a waitlist entry, a stored answer and a day count.
+		if n != 6 {
+			t.Errorf("Reseal sealed %d legacy values, want 6", n)
+		}
+		wantNoPlain(t, rawDatabase(t, s.DB))
+		rawExec(t, s.DB, `UPDATE idempotency_keys SET resp_body = '{"tickets":[{"doc_number":"`+piiDoc+`"}]}'`) // as piiReadsBack expects, then seal again
+		if _, err := s.DB.Reseal(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		piiReadsBack(t, s)
+	})
 }
