@@ -13,7 +13,7 @@ const (
 	AccountsRead Permission = "accounts:read" // see other accounts
 	AccountsEdit Permission = "accounts:write"
 	AuditRead    Permission = "audit:read"
-	PIIRead      Permission = "pii:read" // see full ID and phone numbers on request (?full=true); every view is audited
+	PIIRead      Permission = "pii:read"      // see full ID and phone numbers on request (?full=true); every view is audited
 	OrdersOwn    Permission = "orders:own"    // book, pay, cancel, refund one's own orders
 	OrdersRead   Permission = "orders:read"   // see any order and check inventory
 	BookingAdmin Permission = "booking:admin" // edit refund and change fee tables and governance rules

@@ -148,7 +148,7 @@ func (db *DB) indexPlainCounts(ctx context.Context, progress func(string, int)) 
 		n := 0
 		err := db.tx(ctx, func(tx *sql.Tx) error {
 			type count struct {
-				subject, day     string
+				subject, day    string
 				manual, expired int64
 			}
 			var cs []count
