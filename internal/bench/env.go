@@ -19,6 +19,7 @@ import (
 	"piao/internal/app"
 	"piao/internal/identity"
 	"piao/internal/network"
+	"piao/internal/store/sealed"
 )
 
 // IsPostgres reports whether a database URL names PostgreSQL.
@@ -52,7 +53,7 @@ func openEnv(ctx context.Context, server string) (*env, error) {
 	// and the hash slots keep their defaults.
 	limits := abuse.Defaults()
 	limits.Rules = map[abuse.Action]abuse.Rule{}
-	cfg := app.Config{Limits: limits}
+	cfg := app.Config{Limits: limits, Keys: sealed.Generate()} // a fresh database: a fresh key
 	if IsPostgres(server) {
 		dbURL, drop, err := createDatabase(ctx, server)
 		if err != nil {

@@ -369,7 +369,8 @@ func (c *Console) authenticate(w http.ResponseWriter, r *http.Request, st *state
 
 // internalError logs err and renders a 500 page that hides its cause.
 func (c *Console) internalError(w http.ResponseWriter, r *http.Request, st *state, err error) {
-	slog.ErrorContext(r.Context(), "console error", "request_id", w.Header().Get("X-Request-Id"), "path", r.URL.Path, "err", err.Error())
+	// The route pattern, never the path: paths carry gift tokens and IDs.
+	slog.ErrorContext(r.Context(), "console error", "request_id", w.Header().Get("X-Request-Id"), "route", r.Pattern, "err", err.Error())
 	c.renderError(w, r, st, http.StatusInternalServerError, msg("internal.error"))
 }
 

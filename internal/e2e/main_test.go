@@ -21,6 +21,7 @@ import (
 	"piao/internal/identity"
 	"piao/internal/network"
 	"piao/internal/realname"
+	"piao/internal/store/sealed"
 )
 
 // piaoBin is the binary under test, built once by TestMain.
@@ -74,6 +75,19 @@ func loadLimits() string {
 		}
 	}
 	return strings.Join(out, ",")
+}
+
+// testKeys writes a fresh personal-data key file in a temporary directory
+// and returns the global flag naming it, with the keys, so the test's piao
+// processes and its own stores share them.
+func testKeys(t *testing.T) ([]string, *sealed.Keyring) {
+	t.Helper()
+	keys := sealed.Generate()
+	path := filepath.Join(t.TempDir(), "pii-keys.json")
+	if err := sealed.Save(path, keys); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"--pii-key-file", path}, keys
 }
 
 // runPiao runs a piao command to completion (bounded by a minute) and

@@ -13,6 +13,7 @@ import (
 	"piao/internal/behaviour"
 	"piao/internal/fault"
 	"piao/internal/network"
+	"piao/internal/realname"
 )
 
 // ErrNotRunning is what the API and the console answer for governance in a
@@ -159,6 +160,16 @@ func BlockedError(m Membership) error {
 	return fault.New(fault.Forbidden, "listed_blocked",
 		fmt.Sprintf("%s 在「%s」名单中（%s），%s 前不能订票；如有异议请联系客服", who, m.List.ZH(), m.Reason, until),
 		fmt.Sprintf("%s is on the %s list (%s) and cannot book before %s (Beijing time); contact support to dispute it", who, m.List, m.Reason, until)).WithRetryAt(m.Expires)
+}
+
+// MaskSubject shows a subject for display with a document's number masked
+// (doc:id_card:3601**********1234); other subjects as they are.
+func MaskSubject(subject string) string {
+	if rest, ok := strings.CutPrefix(subject, "doc:"); ok {
+		typ, num, _ := strings.Cut(rest, ":")
+		return "doc:" + typ + ":" + realname.Passenger{DocType: realname.DocType(typ), DocNumber: num}.Masked()
+	}
+	return subject
 }
 
 // subjectLabel shows a subject without exposing a full document number.

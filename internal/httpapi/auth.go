@@ -148,7 +148,13 @@ type accountIDPath struct {
 	ID int64 `path:"id" minimum:"1"`
 }
 
-func (s *Server) getAccount(ctx context.Context, in *accountIDPath) (*accountOutput, error) {
+// accountView is getAccount's input: the account, and whether to show its phone in full.
+type accountView struct {
+	ID   int64 `path:"id" minimum:"1"`
+	Full bool  `query:"full" doc:"Show the phone in full (needs pii:read; audited)"`
+}
+
+func (s *Server) getAccount(ctx context.Context, in *accountView) (*accountOutput, error) {
 	a, err := s.deps.Identity.Store.AccountByID(ctx, in.ID)
 	if err != nil {
 		return nil, err

@@ -111,7 +111,13 @@ func (s *Server) getOrder(ctx context.Context, in *orderIDPath) (*orderOutput, e
 	return s.orderResult(s.deps.Booking.Order(ctx, in.ID, PrincipalFrom(ctx).Account.ID))
 }
 
-func (s *Server) adminGetOrder(ctx context.Context, in *orderIDPath) (*orderOutput, error) {
+// adminOrderView is adminGetOrder's input: the order, and whether to show its documents in full.
+type adminOrderView struct {
+	ID   int64 `path:"id" minimum:"1" doc:"Order ID"`
+	Full bool  `query:"full" doc:"Show ID numbers in full (needs pii:read; audited)"`
+}
+
+func (s *Server) adminGetOrder(ctx context.Context, in *adminOrderView) (*orderOutput, error) {
 	return s.orderResult(s.deps.Booking.Order(ctx, in.ID, 0))
 }
 

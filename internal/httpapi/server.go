@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"piao/internal/abuse"
+	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/booking"
 	"piao/internal/governance"
@@ -67,6 +68,8 @@ type Deps struct {
 	Subsidy *subsidy.Service
 	// Guard applies the abuse limits (SPEC S5); nil applies the defaults.
 	Guard *abuse.Guard
+	// Audit records full views of personal data (pii.view); nil records nothing.
+	Audit *audit.Log
 }
 
 // Server is the HTTP front of piao.
@@ -116,7 +119,7 @@ func New(deps Deps) *Server {
 	if deps.Mount != nil {
 		deps.Mount(s.mux)
 	}
-	s.handler = s.middleware(s.idempotent(s.mux))
+	s.handler = s.middleware(s.maskPII(s.idempotent(s.mux)))
 	return s
 }
 
@@ -260,7 +263,8 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			dur := time.Since(start)
 			s.metrics.observe(r.Method, route, rec.status, dur)
-			slog.InfoContext(ctx, "request", "request_id", id, "method", r.Method, "path", r.URL.Path, "route", route, "status", rec.status, "bytes", rec.bytes, "duration_ms", float64(dur.Microseconds())/1000, "remote", r.RemoteAddr)
+			// The route pattern, never the path: paths carry gift tokens and IDs.
+			slog.InfoContext(ctx, "request", "request_id", id, "method", r.Method, "route", route, "status", rec.status, "bytes", rec.bytes, "duration_ms", float64(dur.Microseconds())/1000, "remote", r.RemoteAddr)
 		}()
 		next.ServeHTTP(rec, r)
 	})
@@ -299,6 +303,9 @@ func (s *Server) authorize(ctx huma.Context, next func(huma.Context)) {
 		} else {
 			writeHumaProblem(s.api, ctx, newProblem(ctx.Context(), lang, http.StatusForbidden, "forbidden", "permission_denied", "您的角色没有此权限："+string(perm), "your role lacks the permission "+string(perm)))
 		}
+		return
+	}
+	if !s.allowFullView(ctx, p, lang) {
 		return
 	}
 	next(huma.WithValue(ctx, principalKey, p))

@@ -17,6 +17,7 @@ import (
 	"piao/internal/httpapi"
 	"piao/internal/identity"
 	"piao/internal/network"
+	"piao/internal/store/sealed"
 )
 
 // FastParams are argon2id parameters cheap enough for tests.
@@ -41,7 +42,7 @@ func Today() network.Date {
 func NewDemo(tb testing.TB) *app.App {
 	tb.Helper()
 	ctx := tb.Context()
-	a, err := app.Open(ctx, app.Config{DataDir: tb.TempDir(), Limits: Limits})
+	a, err := app.Open(ctx, app.Config{DataDir: tb.TempDir(), Keys: sealed.Generate(), Limits: Limits})
 	if err != nil {
 		tb.Fatal(err)
 	}

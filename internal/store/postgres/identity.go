@@ -21,10 +21,11 @@ var _ identity.Store = (*identityStore)(nil)
 func (s *identityStore) CreateAccount(ctx context.Context, a identity.Account) (identity.Account, error) {
 	// created_at is read back: TIMESTAMPTZ keeps microseconds.
 	var created sqlrow.Time
+	phoneIndex, phoneSealed := s.pii.AccountPhone(a.Phone)
 	err := s.pool.QueryRow(ctx,
-		`INSERT INTO accounts (username, phone, display_name, role, password_hash, disabled, created_at)
-		 VALUES ($1, NULLIF($2, ''), $3, $4, $5, $6, $7) RETURNING id, created_at`,
-		a.Username, a.Phone, a.DisplayName, string(a.Role), a.PasswordHash, a.Disabled, a.CreatedAt,
+		`INSERT INTO accounts (username, phone, phone_sealed, display_name, role, password_hash, disabled, created_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, created_at`,
+		a.Username, phoneIndex, phoneSealed, a.DisplayName, string(a.Role), a.PasswordHash, a.Disabled, a.CreatedAt,
 	).Scan(&a.ID, &created)
 	if v, _ := violation(err); v == sqlrow.Unique {
 		return identity.Account{}, sqlrow.ErrAccountExists
@@ -39,15 +40,15 @@ func (s *identityStore) CreateAccount(ctx context.Context, a identity.Account) (
 // AccountByLogin finds an account by username, or else by phone.
 func (s *identityStore) AccountByLogin(ctx context.Context, login string) (identity.Account, error) {
 	// A username equal to someone else's phone number wins over the phone.
-	return sqlrow.ScanAccount(s.pool.QueryRow(ctx,
+	return s.pii.ScanAccount(s.pool.QueryRow(ctx,
 		`SELECT `+sqlrow.AccountColumns+` FROM accounts
-		 WHERE username = $1 OR phone = $1
-		 ORDER BY username = $1 DESC LIMIT 1`, login))
+		 WHERE username = $1 OR phone = $2
+		 ORDER BY username = $1 DESC LIMIT 1`, login, s.pii.PhoneIndex(login)))
 }
 
 // AccountByID finds an account by ID.
 func (s *identityStore) AccountByID(ctx context.Context, id int64) (identity.Account, error) {
-	return sqlrow.ScanAccount(s.pool.QueryRow(ctx, `SELECT `+sqlrow.AccountColumns+` FROM accounts WHERE id = $1`, id))
+	return s.pii.ScanAccount(s.pool.QueryRow(ctx, `SELECT `+sqlrow.AccountColumns+` FROM accounts WHERE id = $1`, id))
 }
 
 // SetPassword replaces an account's password hash.
@@ -80,7 +81,7 @@ func (s *identityStore) TokenByHash(ctx context.Context, hash []byte) (identity.
 
 // Credential returns a token and its account in one read.
 func (s *identityStore) Credential(ctx context.Context, hash []byte) (identity.Token, identity.Account, error) {
-	return sqlrow.ScanCredential(s.pool.QueryRow(ctx,
+	return s.pii.ScanCredential(s.pool.QueryRow(ctx,
 		`SELECT `+sqlrow.CredentialColumns+` FROM tokens t JOIN accounts a ON a.id = t.account_id WHERE t.hash = $1`, hash))
 }
 

@@ -18,11 +18,12 @@ var _ identity.Store = (*identityStore)(nil)
 // CreateAccount stores a new account; a taken username or phone is a conflict.
 func (s *identityStore) CreateAccount(ctx context.Context, a identity.Account) (identity.Account, error) {
 	a.CreatedAt = a.CreatedAt.UTC()
+	phoneIndex, phoneSealed := s.pii.AccountPhone(a.Phone)
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx,
-			`INSERT INTO accounts (username, phone, display_name, role, password_hash, disabled, created_at)
-			 VALUES (?, NULLIF(?, ''), ?, ?, ?, ?, ?) RETURNING id`,
-			a.Username, a.Phone, a.DisplayName, string(a.Role), a.PasswordHash, a.Disabled, sqlrow.At(a.CreatedAt),
+			`INSERT INTO accounts (username, phone, phone_sealed, display_name, role, password_hash, disabled, created_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			a.Username, phoneIndex, phoneSealed, a.DisplayName, string(a.Role), a.PasswordHash, a.Disabled, sqlrow.At(a.CreatedAt),
 		).Scan(&a.ID)
 	})
 	if v, _ := violation(err); v == sqlrow.Unique {
@@ -37,15 +38,15 @@ func (s *identityStore) CreateAccount(ctx context.Context, a identity.Account) (
 // AccountByLogin finds an account by username, or else by phone.
 func (s *identityStore) AccountByLogin(ctx context.Context, login string) (identity.Account, error) {
 	// A username equal to someone else's phone number wins over the phone.
-	return sqlrow.ScanAccount(s.read.QueryRowContext(ctx,
+	return s.pii.ScanAccount(s.read.QueryRowContext(ctx,
 		`SELECT `+sqlrow.AccountColumns+` FROM accounts
-		 WHERE username = ?1 OR phone = ?1
-		 ORDER BY username = ?1 DESC LIMIT 1`, login))
+		 WHERE username = ?1 OR phone = ?2
+		 ORDER BY username = ?1 DESC LIMIT 1`, login, s.pii.PhoneIndex(login)))
 }
 
 // AccountByID finds an account by ID.
 func (s *identityStore) AccountByID(ctx context.Context, id int64) (identity.Account, error) {
-	return sqlrow.ScanAccount(s.queryRowHot(ctx, `SELECT `+sqlrow.AccountColumns+` FROM accounts WHERE id = ?`, id))
+	return s.pii.ScanAccount(s.queryRowHot(ctx, `SELECT `+sqlrow.AccountColumns+` FROM accounts WHERE id = ?`, id))
 }
 
 // SetPassword replaces an account's password hash.
@@ -75,7 +76,7 @@ func (s *identityStore) TokenByHash(ctx context.Context, hash []byte) (identity.
 
 // Credential returns a token and its account in one read.
 func (s *identityStore) Credential(ctx context.Context, hash []byte) (identity.Token, identity.Account, error) {
-	return sqlrow.ScanCredential(s.queryRowHot(ctx,
+	return s.pii.ScanCredential(s.queryRowHot(ctx,
 		`SELECT `+sqlrow.CredentialColumns+` FROM tokens t JOIN accounts a ON a.id = t.account_id WHERE t.hash = ?`, hash))
 }
 
