@@ -30,9 +30,10 @@ import (
 
 // cli is the command line: global options and one struct per command.
 type cli struct {
-	DataDir  string `name:"data-dir" env:"PIAO_DATA_DIR" default:"data" help:"Directory of the embedded SQLite database."`
-	Database string `name:"database" env:"PIAO_DATABASE" help:"PostgreSQL URL (postgres://user:pass@host/db); empty uses the embedded SQLite in --data-dir."`
-	LogLevel string `name:"log-level" env:"PIAO_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level (${enum})."`
+	DataDir    string `name:"data-dir" env:"PIAO_DATA_DIR" default:"data" help:"Directory of the embedded SQLite database."`
+	Database   string `name:"database" env:"PIAO_DATABASE" help:"PostgreSQL URL (postgres://user:pass@host/db); empty uses the embedded SQLite in --data-dir."`
+	PIIKeyFile string `name:"pii-key-file" env:"PIAO_PII_KEY_FILE" placeholder:"FILE" help:"Key file of the personal data (ID and phone numbers are stored encrypted; default: pii-keys.json in --data-dir). PIAO_PII_KEYS may hold the file's contents instead. Create one with 'piao keys init'."`
+	LogLevel   string `name:"log-level" env:"PIAO_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level (${enum})."`
 
 	Serve    serveCmd    `cmd:"" help:"Run the HTTP server: API under /api/v1, consoles, health and metrics."`
 	Migrate  migrateCmd  `cmd:"" help:"Apply pending database migrations and exit."`
@@ -44,6 +45,7 @@ type cli struct {
 	Version  versionCmd  `cmd:"" help:"Print the version."`
 	Bench    benchCmd    `cmd:"" help:"Measure performance against the targets of SPEC section Q: engine, query, booking (a benchmark, not a test)."`
 	Gate     gateCmd     `cmd:"" help:"Metro ride codes (乘车码, SPEC M1): issuer keys, sign, verify offline."`
+	Keys     keysCmd     `cmd:"" help:"Personal-data keys: create the key file, rotate keys (re-encrypts every stored ID and phone number)."`
 	Ridemore ridemoreCmd `cmd:"" name:"ridemore" help:"Ride more, save more (多乘多惠, SPEC M4): issue a month's rewards."`
 
 	Simulate simulateCmd `cmd:"" help:"Simulate a month of labelled booking traffic (genuine travellers, berth seekers, switchers, scalpers) against the real booking service, then score the governance lists against the labels (SPEC G5)."`
@@ -68,9 +70,19 @@ func main() {
 	}
 }
 
+// config is the app's configuration from the global options.
+func (c *cli) config() app.Config {
+	return app.Config{DataDir: c.DataDir, Database: c.Database, KeyFile: c.PIIKeyFile}
+}
+
 // open opens and migrates the configured database.
 func (c *cli) open(ctx context.Context) (*app.App, error) {
-	a, err := app.Open(ctx, app.Config{DataDir: c.DataDir, Database: c.Database})
+	return c.openWith(ctx, c.config())
+}
+
+// openWith opens and migrates the database cfg names.
+func (c *cli) openWith(ctx context.Context, cfg app.Config) (*app.App, error) {
+	a, err := app.Open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +115,7 @@ func (openapiCmd) Run() error {
 type migrateCmd struct{}
 
 func (migrateCmd) Run(ctx context.Context, c *cli) error {
-	a, err := app.Open(ctx, app.Config{DataDir: c.DataDir, Database: c.Database})
+	a, err := app.Open(ctx, c.config())
 	if err != nil {
 		return err
 	}
@@ -179,6 +191,7 @@ type serveCmd struct {
 	RideCodeKeys    []string      `name:"ride-code-key" env:"PIAO_RIDE_CODE_KEYS" placeholder:"ID=FILE" help:"Trusted ride code issuer public key as ID=PUB.pem (piao gate keygen makes one); repeat, or comma-separate in the variable. Gates redeem rides only by codes these keys verify; with none, ride redemption answers 503 (--demo creates a demo issuer)."`
 	RideCodeNetwork string        `name:"ride-code-network" env:"PIAO_RIDE_CODE_NETWORK" help:"Accept only ride codes of this network (feed ID); empty accepts every network the keys sign for."`
 	RideCodeSkew    time.Duration `name:"ride-code-skew" env:"PIAO_RIDE_CODE_SKEW" default:"5s" help:"Clock skew tolerated either side of a ride code's validity window."`
+	limitFlags      `embed:""`
 }
 
 // errSandboxInProduction refuses a production process that would hand out
@@ -189,7 +202,14 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 	if cmd.Production && (cmd.Demo || cmd.Sandbox) {
 		return errSandboxInProduction
 	}
-	a, err := c.open(ctx)
+	limits, err := cmd.limitFlags.config()
+	if err != nil {
+		return err
+	}
+	cfg := c.config()
+	cfg.CreateKeys = cmd.Demo // the demo makes its own key; a real server refuses to start without one
+	cfg.Limits = limits
+	a, err := c.openWith(ctx, cfg)
 	if err != nil {
 		return err
 	}

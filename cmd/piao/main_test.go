@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"piao/internal/realname"
 	"regexp"
 	"slices"
 	"strings"
@@ -62,8 +63,24 @@ func TestCommands(t *testing.T) {
 	if out, err := run(t, bin, "version"); err != nil || !strings.HasPrefix(out, "piao ") {
 		t.Errorf("version: %v %s", err, out)
 	}
+	// Without a personal-data key nothing opens the database, serve included.
+	if out, err := run(t, bin, "--data-dir", data, "migrate"); err == nil || !strings.Contains(out, "no personal-data key") {
+		t.Errorf("migrate without a key: %v %s", err, out)
+	}
+	if out, err := run(t, bin, "--data-dir", data, "serve", "--addr", "127.0.0.1:0"); err == nil || !strings.Contains(out, "piao keys init") {
+		t.Errorf("serve without a key: %v %s", err, out)
+	}
+	if out, err := run(t, bin, "--data-dir", data, "keys", "init"); err != nil || !strings.Contains(out, "pii-keys.json") {
+		t.Errorf("keys init: %v %s", err, out)
+	}
+	if out, err := run(t, bin, "--data-dir", data, "keys", "init"); err == nil {
+		t.Errorf("a second keys init replaced the key file: %s", out)
+	}
 	if out, err := run(t, bin, "--data-dir", data, "migrate"); err != nil || !regexp.MustCompile(`schema at version [1-9]`).MatchString(out) {
 		t.Errorf("migrate: %v %s", err, out)
+	}
+	if out, err := run(t, bin, "--data-dir", data, "keys", "rotate"); err != nil || !strings.Contains(out, "rotated the personal-data key 1 → 2") {
+		t.Errorf("keys rotate: %v %s", err, out)
 	}
 	if out, err := run(t, bin, "openapi"); err != nil || !strings.Contains(out, `"openapi":"3.1`) {
 		t.Errorf("openapi: %v %.200s", err, out)
@@ -80,6 +97,9 @@ func TestImportGTFS(t *testing.T) {
 	bin := piaoBinary(t)
 	data := t.TempDir()
 	feed := "../../testdata/lirr.zip"
+	if out, err := run(t, bin, "--data-dir", data, "keys", "init"); err != nil {
+		t.Fatalf("keys init: %v\n%s", err, out)
+	}
 	out, err := run(t, bin, "--data-dir", data, "import", "gtfs", feed)
 	if err != nil {
 		t.Fatalf("import: %v\n%s", err, out)
@@ -148,8 +168,8 @@ func corruptZip(t *testing.T, src, dst, file string, line int, column, value str
 // console URL and every demo login printed.
 func TestServeDemo(t *testing.T) {
 	bin := piaoBinary(t)
-	data := filepath.Join(t.TempDir(), "fresh")
-	cmd := exec.Command(bin, "--data-dir", data, "serve", "--demo", "--addr", "127.0.0.1:0")
+	dir := filepath.Join(t.TempDir(), "fresh")
+	cmd := exec.Command(bin, "--data-dir", dir, "serve", "--demo", "--addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "PIAO_DATABASE=")
 	stdout, _ := cmd.StdoutPipe()
 	start := time.Now()
@@ -185,11 +205,35 @@ func TestServeDemo(t *testing.T) {
 		t.Fatalf("healthz: %v", err)
 	}
 	// The demo trusts a demo ride-code issuer, so its gate can redeem rides.
-	if _, err := os.Stat(filepath.Join(data, "ridecodes", "demo.pub.pem")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "ridecodes", "demo.pub.pem")); err != nil {
 		t.Errorf("no demo ride-code issuer: %v", err)
 	}
 	// Timing is reported, not asserted: speed targets live in benchmarks.
 	t.Logf("healthz answered %s after start", time.Since(start).Round(time.Millisecond))
+
+	// The demo made its key file, for its owner only, and the month of
+	// bookings left no ID number in plain text in the database.
+	if st, err := os.Stat(filepath.Join(dir, "pii-keys.json")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("the demo's key file: %v, %v", st, err)
+	}
+	var raw []byte
+	for _, f := range []string{"piao.db", "piao.db-wal"} {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		raw = append(raw, b...)
+	}
+	if n := bytes.Count(raw, []byte("pii1:1:")); n < 100 {
+		t.Errorf("the demo database holds %d sealed values: were its bookings stored?", n)
+	}
+	ids := 0
+	for _, m := range regexp.MustCompile(`[1-9][0-9]{5}(19|20)[0-9]{2}(0[1-9]|1[0-2])[0-9]{5}[0-9X]`).FindAll(raw, -1) {
+		if _, err := (realname.Passenger{Name: "张三", DocType: realname.IDCard, DocNumber: string(m)}).Validate(); err == nil {
+			ids++
+			t.Errorf("the demo database holds the ID number %s in plain text", m)
+		}
+		if ids > 3 {
+			break
+		}
+	}
 }
 
 // TestServeWithoutSandbox checks that the sandbox payment gateway, whose

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"piao/internal/abuse"
 	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/booking"
@@ -25,16 +26,28 @@ import (
 	"piao/internal/ridemore"
 	"piao/internal/store"
 	"piao/internal/store/open"
+	"piao/internal/store/sealed"
 	"piao/internal/subsidy"
 )
 
 // Version is the build's version, set with -ldflags "-X piao/internal/app.Version=…".
 var Version = "0.1.0-dev"
 
-// Config selects the storage engine and its location.
+// Config selects the storage engine and its location, the keys of the
+// personal data stored in it, and the abuse limits.
 type Config struct {
 	DataDir  string // directory of the embedded SQLite database
 	Database string // postgres://… to use PostgreSQL instead of SQLite
+	// Keys seal and index personal data; nil: loaded as KeyFile says
+	// (open.Keys: PIAO_PII_KEYS, else the key file).
+	Keys *sealed.Keyring
+	// KeyFile is the personal-data key file; empty: pii-keys.json in DataDir.
+	KeyFile string
+	// CreateKeys creates the key file when it is absent (serve --demo).
+	CreateKeys bool
+	// Limits are the abuse limits (SPEC S5); the zero value (no Rules)
+	// stands for abuse.Defaults().
+	Limits abuse.Config
 }
 
 // App is an opened piao: stores and services over one database.
@@ -55,6 +68,7 @@ type App struct {
 	Now        func() time.Time
 	metroCfg   metro.Config
 	db         store.Engine // the stores above are its; Migrate, Ping and Close go to it
+	keys       *sealed.Keyring
 
 	// IdempotencyStore keeps the results of API calls made with an Idempotency-Key.
 	IdempotencyStore idempotency.Store
@@ -75,22 +89,43 @@ type App struct {
 	SubsidyStore subsidy.Store
 	// Subsidy runs subsidy schemes and enrolments; Start runs its expiry sweep.
 	Subsidy *subsidy.Service
-	// Audit is the one audit trail every service records its changes in.
+	// Guard applies the abuse limits' token buckets in this process, for
+	// the API and the console alike.
+	Guard *abuse.Guard
+	// Audit is the one audit trail every service records its changes in
+	// (fee tables, rules, lists, accounts, credentials, full-ID views…).
 	Audit *audit.Log
 }
 
 // Open opens the configured database. It does not migrate; call Migrate.
 func Open(ctx context.Context, cfg Config) (*App, error) {
-	db, err := open.Engine(ctx, cfg.Database, cfg.DataDir)
+	if err := open.CheckDatabase(cfg.Database); err != nil {
+		return nil, err // before the keys: the first thing wrong is the first told
+	}
+	keys := cfg.Keys
+	if keys == nil {
+		var err error
+		if keys, _, err = open.Keys(cfg.keyConfig()); err != nil {
+			return nil, err
+		}
+	}
+	db, err := open.Engine(ctx, cfg.Database, cfg.DataDir, keys)
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Now: time.Now, db: db}
+	a := &App{Now: time.Now, db: db, keys: keys}
 	a.Engine, a.Where = db.Name(), db.Where()
 	a.Network = db.Network()
 	a.Audit = audit.New(db.Audit(), a.Now)
 	a.Identity = identity.NewService(db.Identity(), a.Now)
 	a.Identity.Audit = a.Audit
+	limits := cfg.Limits
+	if limits.Rules == nil {
+		limits = abuse.Defaults()
+	}
+	a.Guard = abuse.New(limits, a.Now)
+	a.Identity.Lockout = limits.Lockout
+	a.Identity.SetHashSlots(limits.HashSlots, limits.HashWait)
 	a.BookingStore, a.SandboxStore = db.Booking(), db.Sandbox()
 	a.IdempotencyStore = db.Idempotency()
 	a.GovernanceStore, a.BenefitsStore = db.Governance(), db.Benefits()
@@ -301,7 +336,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 	return httpapi.New(httpapi.Deps{
 		Version: Version, Catalog: a.Catalog, Identity: a.Identity,
 		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Payments: pay, Ready: a.Ping, Idempotency: idempotency.NewKeeper(a.IdempotencyStore, nil),
-		Subsidy: a.Subsidy, Audit: a.Audit,
+		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit,
 		Mount: func(mux *http.ServeMux) {
 			if a.Sandbox != nil {
 				// The sandbox stands for an outside payment provider: its pages

@@ -15,9 +15,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"piao/internal/abuse"
 	"piao/internal/app"
 	"piao/internal/identity"
 	"piao/internal/network"
+	"piao/internal/store/sealed"
 )
 
 // IsPostgres reports whether a database URL names PostgreSQL.
@@ -45,7 +47,13 @@ type env struct {
 // created on that server (and dropped on close). It is migrated and empty.
 func openEnv(ctx context.Context, server string) (*env, error) {
 	e := &env{}
-	cfg := app.Config{}
+	// The bench measures the engine under load from one address (this
+	// process), which the per-IP and per-account rate limits would refuse
+	// as abuse: its server runs without token buckets. The login lockout
+	// and the hash slots keep their defaults.
+	limits := abuse.Defaults()
+	limits.Rules = map[abuse.Action]abuse.Rule{}
+	cfg := app.Config{Limits: limits, Keys: sealed.Generate()} // a fresh database: a fresh key
 	if IsPostgres(server) {
 		dbURL, drop, err := createDatabase(ctx, server)
 		if err != nil {

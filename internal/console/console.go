@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"piao/internal/abuse"
 	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/booking"
@@ -53,6 +54,9 @@ type Deps struct {
 	// SecureCookies marks every cookie Secure: set it when the console's
 	// public URL is https, also when TLS ends at a proxy in front of piao.
 	SecureCookies bool
+	// Guard applies the abuse limits (SPEC S5), shared with the API so a
+	// form and its API route count together; nil applies the defaults.
+	Guard *abuse.Guard
 	// Audit is the audit trail the services record in: the auditors'
 	// /audit page reads it.
 	Audit *audit.Log
@@ -76,6 +80,9 @@ type Page struct {
 // New builds the console; it panics if the embedded templates do not parse,
 // which tests catch.
 func New(d Deps) *Console {
+	if d.Guard == nil {
+		d.Guard = abuse.New(abuse.Defaults(), nil)
+	}
 	c := &Console{deps: d, pages: mustParseTemplates(), now: time.Now}
 	c.cop = http.NewCrossOriginProtection()
 	c.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -103,6 +110,9 @@ type route struct {
 	// off is the fault the page answers (503) while the service it needs
 	// does not run in this process; nil when it runs or the page needs none.
 	off error
+	// limit is the abuse limit the page counts against (per client IP and
+	// account); beyond it the page answers 429 with Retry-After.
+	limit abuse.Action
 }
 
 // unless returns err when the service a page needs is not running (runs is
@@ -125,7 +135,7 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/static/{file...}", identity.Public}, handle: c.static},
 		{Page: Page{"GET", "/lang", identity.Public}, handle: c.switchLang},
 		{Page: Page{"GET", "/login", identity.Public}, handle: c.loginForm},
-		{Page: Page{"POST", "/login", identity.Public}, handle: c.login, preSession: true},
+		{Page: Page{"POST", "/login", identity.Public}, handle: c.login, preSession: true, limit: abuse.Login},
 		{Page: Page{"POST", "/logout", identity.Authenticated}, handle: c.logout},
 		{Page: Page{"GET", sessionsPath, identity.Authenticated}, handle: c.sessions},
 		{Page: Page{"POST", sessionsPath + "/{id}/revoke", identity.Authenticated}, handle: c.revokeSession},
@@ -133,23 +143,25 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/{$}", identity.Authenticated}, handle: c.workbench},
 		{Page: Page{"GET", "/network", identity.Authenticated}, handle: c.network},
 		{Page: Page{"GET", "/network/lines/{id}", identity.Authenticated}, handle: c.line},
+		// The abuse limits in force (SPEC S5), read-only.
+		{Page: Page{"GET", "/limits", identity.AccountsRead}, handle: c.limitsPage},
 		// Passenger H5 pages: anyone may look for trains; booking needs a login.
 		{Page: Page{"GET", "/h5", identity.Public}, handle: c.h5Home, identify: true},
-		{Page: Page{"GET", "/h5/search", identity.Public}, handle: c.h5Search, identify: true, off: noBooking},
-		{Page: Page{"GET", "/h5/recommend", identity.Public}, handle: c.h5Recommend, identify: true, off: noBooking},
+		{Page: Page{"GET", "/h5/search", identity.Public}, handle: c.h5Search, identify: true, off: noBooking, limit: abuse.Search},
+		{Page: Page{"GET", "/h5/recommend", identity.Public}, handle: c.h5Recommend, identify: true, off: noBooking, limit: abuse.Search},
 		{Page: Page{"GET", "/h5/book", identity.OrdersOwn}, handle: c.h5BookForm, off: noBooking},
-		{Page: Page{"POST", "/h5/book", identity.OrdersOwn}, handle: c.h5Book, off: noBooking},
+		{Page: Page{"POST", "/h5/book", identity.OrdersOwn}, handle: c.h5Book, off: noBooking, limit: abuse.Book},
 		{Page: Page{"GET", "/h5/orders", identity.OrdersOwn}, handle: c.h5Orders, off: noBooking},
 		{Page: Page{"GET", "/h5/orders/{id}", identity.OrdersOwn}, handle: c.h5Order, off: noBooking},
 		{Page: Page{"POST", "/h5/orders/{id}/pay", identity.OrdersOwn}, handle: c.h5Pay, off: noBooking},
-		{Page: Page{"POST", "/h5/orders/{id}/cancel", identity.OrdersOwn}, handle: c.h5Cancel, off: noBooking},
-		{Page: Page{"POST", "/h5/orders/{id}/refund", identity.OrdersOwn}, handle: c.h5Refund, off: noBooking},
+		{Page: Page{"POST", "/h5/orders/{id}/cancel", identity.OrdersOwn}, handle: c.h5Cancel, off: noBooking, limit: abuse.Cancel},
+		{Page: Page{"POST", "/h5/orders/{id}/refund", identity.OrdersOwn}, handle: c.h5Refund, off: noBooking, limit: abuse.Cancel},
 		{Page: Page{"GET", "/h5/orders/{id}/change", identity.OrdersOwn}, handle: c.h5ChangeForm, off: noBooking},
-		{Page: Page{"POST", "/h5/orders/{id}/change", identity.OrdersOwn}, handle: c.h5Change, off: noBooking},
+		{Page: Page{"POST", "/h5/orders/{id}/change", identity.OrdersOwn}, handle: c.h5Change, off: noBooking, limit: abuse.Book},
 		{Page: Page{"GET", "/h5/waitlist", identity.OrdersOwn}, handle: c.h5Waitlists, off: noBooking},
 		{Page: Page{"GET", "/h5/waitlist/{id}", identity.OrdersOwn}, handle: c.h5Waitlist, off: noBooking},
 		{Page: Page{"POST", "/h5/waitlist/{id}/pay", identity.OrdersOwn}, handle: c.h5WaitlistPay, off: noBooking},
-		{Page: Page{"POST", "/h5/waitlist/{id}/cancel", identity.OrdersOwn}, handle: c.h5WaitlistCancel, off: noBooking},
+		{Page: Page{"POST", "/h5/waitlist/{id}/cancel", identity.OrdersOwn}, handle: c.h5WaitlistCancel, off: noBooking, limit: abuse.Cancel},
 		// Cancellation governance (治理): lists, rules and behaviour analytics.
 		{Page: Page{"GET", "/governance", identity.GovernanceRead}, handle: c.govOverview, off: noGovernance},
 		{Page: Page{"POST", "/governance/evaluate", identity.GovernanceEdit}, handle: c.govEvaluate, off: noGovernance},
@@ -185,14 +197,14 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/benefits/campaigns/{id}/code-batches/{batch}/print", identity.BenefitsEdit}, handle: c.codesPrint, off: noBenefits},
 		// The passenger's wallet, claims, codes and gifts.
 		{Page: Page{"GET", "/h5/wallet", identity.WalletOwn}, handle: c.h5Wallet, off: noBenefits},
-		{Page: Page{"POST", "/h5/campaigns/{id}/claim", identity.WalletOwn}, handle: c.h5Claim, off: noBenefits},
-		{Page: Page{"POST", "/h5/redeem", identity.WalletOwn}, handle: c.h5Redeem, off: noBenefits},
+		{Page: Page{"POST", "/h5/campaigns/{id}/claim", identity.WalletOwn}, handle: c.h5Claim, off: noBenefits, limit: abuse.Claim},
+		{Page: Page{"POST", "/h5/redeem", identity.WalletOwn}, handle: c.h5Redeem, off: noBenefits, limit: abuse.Redeem},
 		{Page: Page{"GET", "/h5/wallet/{id}/gift", identity.WalletOwn}, handle: c.h5GiftForm, off: noBenefits},
-		{Page: Page{"POST", "/h5/wallet/{id}/gift", identity.WalletOwn}, handle: c.h5Gift, off: noBenefits},
-		{Page: Page{"GET", "/h5/gifts/{token}", identity.WalletOwn}, handle: c.h5GiftShow, off: noBenefits},
-		{Page: Page{"POST", "/h5/gifts/{token}/accept", identity.WalletOwn}, handle: c.h5GiftSettle(benefits.GiftAccepted), off: noBenefits},
-		{Page: Page{"POST", "/h5/gifts/{token}/decline", identity.WalletOwn}, handle: c.h5GiftSettle(benefits.GiftDeclined), off: noBenefits},
-		{Page: Page{"POST", "/h5/gifts/{token}/cancel", identity.WalletOwn}, handle: c.h5GiftSettle(benefits.GiftCancelled), off: noBenefits},
+		{Page: Page{"POST", "/h5/wallet/{id}/gift", identity.WalletOwn}, handle: c.h5Gift, off: noBenefits, limit: abuse.Gift},
+		{Page: Page{"GET", "/h5/gifts/{token}", identity.WalletOwn}, handle: c.h5GiftShow, off: noBenefits, limit: abuse.Gift},
+		{Page: Page{"POST", "/h5/gifts/{token}/accept", identity.WalletOwn}, handle: c.h5GiftSettle(benefits.GiftAccepted), off: noBenefits, limit: abuse.Gift},
+		{Page: Page{"POST", "/h5/gifts/{token}/decline", identity.WalletOwn}, handle: c.h5GiftSettle(benefits.GiftDeclined), off: noBenefits, limit: abuse.Gift},
+		{Page: Page{"POST", "/h5/gifts/{token}/cancel", identity.WalletOwn}, handle: c.h5GiftSettle(benefits.GiftCancelled), off: noBenefits, limit: abuse.Gift},
 		// Subsidies for special groups: the operator's review, the rider's enrolments.
 		{Page: Page{"GET", "/subsidy", identity.SubsidyRead}, handle: c.subsidyReview, off: noSubsidy},
 		{Page: Page{"POST", "/subsidy/enrolments/{id}/verify", identity.SubsidyReview}, handle: c.subsidyDecide("verify"), off: noSubsidy},
@@ -203,7 +215,7 @@ func (c *Console) routes() []route {
 		{Page: Page{"POST", "/h5/documents/claims", identity.OrdersOwn}, handle: c.h5DocumentClaim, off: noGovernance},
 		{Page: Page{"POST", "/h5/documents/claims/{id}/approvals", identity.OrdersOwn}, handle: c.h5DocumentApproval, off: noGovernance},
 		{Page: Page{"GET", "/h5/subsidy", identity.SubsidyOwn}, handle: c.h5Subsidy, off: noSubsidy},
-		{Page: Page{"POST", "/h5/subsidy/apply", identity.SubsidyOwn}, handle: c.h5SubsidyApply, off: noSubsidy},
+		{Page: Page{"POST", "/h5/subsidy/apply", identity.SubsidyOwn}, handle: c.h5SubsidyApply, off: noSubsidy, limit: abuse.Claim},
 		{Page: Page{"POST", "/h5/subsidy/{id}/renew", identity.SubsidyOwn}, handle: c.h5SubsidyRenew, off: noSubsidy},
 		// The audit trail (审计日志) and the fee tables whose changes it records.
 		{Page: Page{"GET", "/audit", identity.AuditRead}, handle: c.auditPage},
@@ -333,6 +345,13 @@ func (c *Console) guard(rt route) http.Handler {
 			c.renderError(w, r, st, http.StatusServiceUnavailable, faultMsg(rt.off))
 			return
 		}
+		if rt.limit != "" {
+			if err := c.allow(r, st, rt.limit); err != nil {
+				setRetryAfter(w, err)
+				c.renderError(w, r, st, statusOf(err), faultMsg(err))
+				return
+			}
+		}
 		if !st.principal.Anonymous() {
 			// The changes this request makes are the user's.
 			r = r.WithContext(audit.WithActor(r.Context(), st.principal.Actor()))
@@ -363,7 +382,8 @@ func (c *Console) authenticate(w http.ResponseWriter, r *http.Request, st *state
 
 // internalError logs err and renders a 500 page that hides its cause.
 func (c *Console) internalError(w http.ResponseWriter, r *http.Request, st *state, err error) {
-	slog.ErrorContext(r.Context(), "console error", "request_id", w.Header().Get("X-Request-Id"), "path", r.URL.Path, "err", err.Error())
+	// The route pattern, never the path: paths carry gift tokens and IDs.
+	slog.ErrorContext(r.Context(), "console error", "request_id", w.Header().Get("X-Request-Id"), "route", r.Pattern, "err", err.Error())
 	c.renderError(w, r, st, http.StatusInternalServerError, msg("internal.error"))
 }
 

@@ -305,7 +305,7 @@ func memberStatus(m governance.Membership, now time.Time) string {
 
 // formatMember formats a membership for l at now.
 func formatMember(m governance.Membership, now time.Time, l lang) memberRow {
-	row := memberRow{ID: m.ID, URL: memberPath(m.ID), List: string(m.List), ListName: listName(m.List, l), Subject: m.Subject,
+	row := memberRow{ID: m.ID, URL: memberPath(m.ID), List: string(m.List), ListName: listName(m.List, l), Subject: governance.MaskSubject(m.Subject),
 		Source: string(m.Source), SourceName: l.T("source." + string(m.Source)), Reason: m.Reason,
 		Start: beijing(m.Start), Expires: beijing(m.Expires), Status: memberStatus(m, now),
 		StartISO: m.Start.In(shanghai).Format(time.RFC3339), ExpiresISO: m.Expires.In(shanghai).Format(time.RFC3339)}

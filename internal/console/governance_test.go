@@ -207,6 +207,10 @@ func TestGovernanceMembers(t *testing.T) {
 	ctx := context.Background()
 	reviewer := e.as(t, identity.OperatorReviewer)
 	subject := "doc:id_card:" + idNumber(30)
+	shown := governance.MaskSubject(subject) // pages show the document masked
+	if !strings.Contains(shown, "**********") {
+		t.Fatalf("MaskSubject(%q) = %q", subject, shown)
+	}
 
 	resp, body := reviewer.get("/governance/members")
 	wantStatus(t, resp, body, http.StatusOK)
@@ -225,12 +229,15 @@ func TestGovernanceMembers(t *testing.T) {
 	page := m[0]
 	resp, body = reviewer.get(page)
 	wantStatus(t, resp, body, http.StatusOK)
-	wantContains(t, body, fmt.Sprintf("名单记录 %d", id), `data-status="active"`, "受限名单", "<code>"+subject+"</code>", "人工", "人工复核：疑似倒票",
+	wantContains(t, body, fmt.Sprintf("名单记录 %d", id), `data-status="active"`, "受限名单", "<code>"+shown+"</code>", "人工", "人工复核：疑似倒票",
 		`<tr data-action="add">`, "(reviewer)</code>", `id="lift-form"`, `id="extend-form"`, "时间均为北京时间")
 
 	// The review page lists it and filters.
 	_, body = reviewer.get("/governance/members")
-	wantContains(t, body, fmt.Sprintf(`<tr data-member="%d" data-status="active">`, id), "<code>"+subject+"</code>", `href="`+page+`"`, "生效中")
+	wantContains(t, body, fmt.Sprintf(`<tr data-member="%d" data-status="active">`, id), "<code>"+shown+"</code>", `href="`+page+`"`, "生效中")
+	if strings.Contains(body, subject) {
+		t.Error("the review page shows the full document number")
+	}
 	for q, want := range map[string]bool{"list=restricted": true, "list=priority": false, "subject=" + url.QueryEscape(subject): true,
 		"subject=account:1": false, "active=1": true, "list=malicious&active=1": false} {
 		_, body = reviewer.get("/governance/members?" + q)

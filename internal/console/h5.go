@@ -505,7 +505,11 @@ func (c *Console) h5Book(w http.ResponseWriter, r *http.Request, st *state) {
 			}
 			req.Passengers = append(req.Passengers, booking.PassengerRequest{Name: p.Name, DocType: p.DocType, DocNumber: p.DocNumber, SeatClass: class, Berth: berth, Seat: pos})
 		}
-		res, err := c.deps.Booking.Book(r.Context(), req)
+		var res booking.Booked
+		err := c.allowDocuments(req.Passengers)
+		if err == nil {
+			res, err = c.deps.Booking.Book(r.Context(), req)
+		}
 		if err == nil {
 			switch res.Outcome {
 			case booking.OutcomeWaitlisted:
@@ -527,6 +531,7 @@ func (c *Console) h5Book(w http.ResponseWriter, r *http.Request, st *state) {
 			c.internalError(w, r, st, err)
 			return
 		}
+		setRetryAfter(w, err) // a document's booking limit says when to retry
 		m := faultMsg(err)
 		alert, status = &m, statusOf(err)
 		switch fault.As(err).Reason {

@@ -303,6 +303,10 @@ func TestH5BookErrors(t *testing.T) {
 		resp, body = cl.post("/h5/book", bookForm(csrf, date, "hard_sleeper:lower", [2]string{"", good}))
 		wantStatus(t, resp, body, http.StatusUnprocessableEntity)
 		wantContains(t, body, "第 1 位乘客", "passenger 1:")
+		// A name of Hangul fillers displays as empty: refused like one.
+		resp, body = cl.post("/h5/book", bookForm(csrf, date, "hard_sleeper:lower", [2]string{"\u3164\u3164", good}))
+		wantStatus(t, resp, body, http.StatusUnprocessableEntity)
+		wantContains(t, body, "第 1 位乘客", "passenger 1:", "姓名须为", "a name is")
 	})
 
 	t.Run("unknown train", func(t *testing.T) {

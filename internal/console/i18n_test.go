@@ -41,6 +41,7 @@ func keyFamilies() map[string][]string {
 	}
 	return map[string][]string{
 		"role.":          each(len(identity.Roles), func(i int) string { return string(identity.Roles[i]) }),
+		"sessions.kind.": strs(string(identity.SessionToken), string(identity.APIToken)),
 		"bn.kind.":       each(len(benefits.Kinds), func(i int) string { return string(benefits.Kinds[i]) }),
 		"bn.theme.":      benefits.Themes,
 		"bn.channel.":    each(len(benefits.Channels), func(i int) string { return string(benefits.Channels[i]) }),

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"piao/internal/abuse"
 	"piao/internal/fault"
 	"piao/internal/identity"
 	"piao/internal/network"
@@ -62,8 +63,14 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request, st *state) {
 		c.showLogin(w, r, st, http.StatusForbidden, username, next, &m)
 		return
 	}
-	secret, _, err := c.deps.Identity.Login(r.Context(), username, r.PostFormValue("password"), identity.SessionToken)
-	if fault.Is(err, fault.Unauthorized) || fault.Is(err, fault.Invalid) {
+	// Per account: the login name tried, counted with the API's logins.
+	err = c.deps.Guard.Allow(abuse.Login, abuse.PerAccount, "login:"+strings.ToLower(strings.TrimSpace(username)))
+	var secret string
+	if err == nil {
+		secret, _, err = c.deps.Identity.Login(r.Context(), username, r.PostFormValue("password"), identity.SessionToken)
+	}
+	if code := fault.CodeOf(err); err != nil && (code == fault.Unauthorized || code == fault.Invalid || code == fault.LimitReached || code == fault.Unavailable) {
+		setRetryAfter(w, err) // a lock, a rate limit or busy hashing says when to retry
 		m := faultMsg(err)
 		c.showLogin(w, r, st, statusOf(err), username, next, &m)
 		return

@@ -27,7 +27,7 @@ func TestServicesOff(t *testing.T) {
 	a := apptest.NewDemo(t)
 	var c *console.Console
 	srv, _ := apptest.Serve(t, a, func(mux *http.ServeMux) {
-		c = console.New(console.Deps{Identity: a.Identity, Catalog: a.Catalog, Metro: a.Metro, Version: "test"})
+		c = console.New(console.Deps{Identity: a.Identity, Catalog: a.Catalog, Metro: a.Metro, Version: "test", Guard: a.Guard})
 		c.Mount(mux)
 	})
 	e := &env{app: a, console: c, srv: srv, today: apptest.Today()}
@@ -74,7 +74,7 @@ func TestServicesOff(t *testing.T) {
 		} else {
 			resp, body = cl.get(path)
 		}
-		if rt.Path == "/logout" {
+		if rt.Path == "/logout" || rt.Path == "/account/sessions/revoke-all" {
 			for role, v := range clients { // that session is over
 
 				if v == cl {

@@ -49,14 +49,15 @@ type ack struct {
 // they were before the load, and `piao check inventory` must pass.
 func TestKillNineUnderLoad(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	global := []string{"--data-dir", dir}
+	keyFlag, keys := testKeys(t)
+	global := append([]string{"--data-dir", dir}, keyFlag...)
 	if out, err := runPiao(t, append(global, "migrate")...); err != nil {
 		t.Fatalf("migrate: %v\n%s", err, out)
 	}
 	// Accounts go in before the server starts: SQLite has one writer, and
 	// the test should not compete with the server for it.
 	const n = 600
-	db, err := sqlite.Open(filepath.Join(dir, "piao.db"))
+	db, err := sqlite.Open(filepath.Join(dir, "piao.db"), keys)
 	if err != nil {
 		t.Fatal(err)
 	}

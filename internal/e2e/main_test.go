@@ -17,9 +17,11 @@ import (
 	"testing"
 	"time"
 
+	"piao/internal/abuse"
 	"piao/internal/identity"
 	"piao/internal/network"
 	"piao/internal/realname"
+	"piao/internal/store/sealed"
 )
 
 // piaoBin is the binary under test, built once by TestMain.
@@ -60,7 +62,32 @@ func childEnv() []string {
 			env = append(env, kv)
 		}
 	}
-	return env
+	return append(env, "PIAO_LIMITS="+loadLimits())
+}
+
+// loadLimits is serve's --limit setting for these tests: every rate limit
+// 1,000 times the default, since all their load comes from one address.
+func loadLimits() string {
+	var out []string
+	for a, rule := range abuse.Defaults().Scaled(1000).Rules {
+		for k, r := range rule {
+			out = append(out, string(a)+"."+string(k)+"="+r.String())
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// testKeys writes a fresh personal-data key file in a temporary directory
+// and returns the global flag naming it, with the keys, so the test's piao
+// processes and its own stores share them.
+func testKeys(t *testing.T) ([]string, *sealed.Keyring) {
+	t.Helper()
+	keys := sealed.Generate()
+	path := filepath.Join(t.TempDir(), "pii-keys.json")
+	if err := sealed.Save(path, keys); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"--pii-key-file", path}, keys
 }
 
 // runPiao runs a piao command to completion (bounded by a minute) and

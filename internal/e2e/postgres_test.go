@@ -30,7 +30,8 @@ var (
 // report the same remaining tickets.
 func TestTwoProcessesOnePostgres(t *testing.T) {
 	dbURL := storetest.FreshPostgresDatabase(t)
-	global := []string{"--database", dbURL, "--data-dir", t.TempDir()} // the demo keeps its ride-code issuer key there
+	keyFlag, keys := testKeys(t)
+	global := append([]string{"--database", dbURL, "--data-dir", t.TempDir()}, keyFlag...) // the demo keeps its ride-code issuer key there
 	if out, err := runPiao(t, append(global, "migrate")...); err != nil || !strings.Contains(out, "schema at version") {
 		t.Fatalf("migrate: %v\n%s", err, out)
 	}
@@ -41,7 +42,7 @@ func TestTwoProcessesOnePostgres(t *testing.T) {
 	a.waitReady()
 	b.waitReady()
 
-	db, err := postgres.Open(context.Background(), dbURL)
+	db, err := postgres.Open(context.Background(), dbURL, keys)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -201,6 +201,16 @@ func BlockedError(m Membership) error {
 		fmt.Sprintf("%s is on the %s list (%s) and cannot book before %s (Beijing time); contact support to dispute it", who, m.List, m.Reason, until)).WithRetryAt(m.Expires)
 }
 
+// MaskSubject shows a subject for display with a document's number masked
+// (doc:id_card:3601**********1234); other subjects as they are.
+func MaskSubject(subject string) string {
+	if rest, ok := strings.CutPrefix(subject, "doc:"); ok {
+		typ, num, _ := strings.Cut(rest, ":")
+		return "doc:" + typ + ":" + realname.Passenger{DocType: realname.DocType(typ), DocNumber: num}.Masked()
+	}
+	return subject
+}
+
 // subjectLabel shows a subject without exposing a full document number.
 func subjectLabel(subject string) string {
 	if rest, ok := strings.CutPrefix(subject, "doc:"); ok {

@@ -2,6 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"strings"
+
+	"piao/internal/abuse"
 	"time"
 
 	"piao/internal/fault"
@@ -24,6 +27,11 @@ type tokenBody struct {
 type tokenOutput struct{ Body tokenBody }
 
 func (s *Server) login(ctx context.Context, in *loginInput) (*tokenOutput, error) {
+	// Per account: the login name tried, whether or not it exists.
+	name := strings.ToLower(strings.TrimSpace(in.Body.Username))
+	if err := s.guard.Allow(abuse.Login, abuse.PerAccount, "login:"+name); err != nil {
+		return nil, err
+	}
 	secret, acct, err := s.deps.Identity.Login(ctx, in.Body.Username, in.Body.Password, identity.APIToken)
 	if err != nil {
 		return nil, err
@@ -140,7 +148,13 @@ type accountIDPath struct {
 	ID int64 `path:"id" minimum:"1"`
 }
 
-func (s *Server) getAccount(ctx context.Context, in *accountIDPath) (*accountOutput, error) {
+// accountView is getAccount's input: the account, and whether to show its phone in full.
+type accountView struct {
+	ID   int64 `path:"id" minimum:"1"`
+	Full bool  `query:"full" doc:"Show the phone in full (needs pii:read; audited)"`
+}
+
+func (s *Server) getAccount(ctx context.Context, in *accountView) (*accountOutput, error) {
 	a, err := s.deps.Identity.Store.AccountByID(ctx, in.ID)
 	if err != nil {
 		return nil, err
@@ -161,4 +175,32 @@ func (s *Server) createAccount(ctx context.Context, in *createAccountInput) (*ac
 		return nil, err
 	}
 	return &accountOutput{Body: a}, nil
+}
+
+type unlockInput struct {
+	ID   int64 `path:"id" minimum:"1"`
+	Body *struct {
+		Reason string `json:"reason,omitempty" maxLength:"500" doc:"Why the account is unlocked (kept in the audit trail)"`
+	}
+}
+
+type unlockOutput struct {
+	Body struct {
+		AccountID int64                  `json:"account_id"`
+		Cleared   identity.LoginFailures `json:"cleared" doc:"The failed logins and lock that were cleared"`
+	}
+}
+
+func (s *Server) unlockAccount(ctx context.Context, in *unlockInput) (*unlockOutput, error) {
+	reason := ""
+	if in.Body != nil {
+		reason = in.Body.Reason
+	}
+	cleared, err := s.deps.Identity.Unlock(ctx, in.ID, reason)
+	if err != nil {
+		return nil, err
+	}
+	out := &unlockOutput{}
+	out.Body.AccountID, out.Body.Cleared = in.ID, cleared
+	return out, nil
 }

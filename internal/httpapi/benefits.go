@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"piao/internal/abuse"
 	"piao/internal/benefits"
 	"piao/internal/fault"
 	"piao/internal/identity"
@@ -53,19 +54,19 @@ func (s *Server) benefitsRoutes() {
 	add(g, identity.BenefitsEdit, op("GET", "/api/v1/code-batches/{id}/codes.csv", "exportRedeemCodes", tag, "Export a batch of codes as CSV", "导出兑换码 CSV"), s.exportCodes)
 	add(g, identity.BenefitsEdit, op("POST", "/api/v1/campaigns/{id}/issue", "issueDirect", tag, "Issue one ticket to each account listed", "定向发放"), s.issueDirect)
 
-	add(g, identity.WalletOwn, op("POST", "/api/v1/campaigns/{id}/claim", "claimTicket", tag, "Claim one ticket of a running campaign", "领取"), s.claim)
-	add(g, identity.WalletOwn, op("POST", "/api/v1/redeem-codes", "redeemCode", tag, "Redeem a code for a ticket (case, hyphens and O/0, I/L/1 confusions forgiven)", "兑换码兑换"), s.redeemCode)
+	add(g.limited(abuse.Claim), identity.WalletOwn, op("POST", "/api/v1/campaigns/{id}/claim", "claimTicket", tag, "Claim one ticket of a running campaign", "领取"), s.claim)
+	add(g.limited(abuse.Redeem), identity.WalletOwn, op("POST", "/api/v1/redeem-codes", "redeemCode", tag, "Redeem a code for a ticket (case, hyphens and O/0, I/L/1 confusions forgiven)", "兑换码兑换"), s.redeemCode)
 	add(g, identity.WalletOwn, op("GET", "/api/v1/wallet", "getWallet", tag, "The caller's tickets with status, validity, rides left and instructions", "我的卡券"), s.wallet)
-	add(g, identity.WalletOwn, op("POST", "/api/v1/wallet/{id}/gift", "giftTicket", tag, "Offer an unused ticket as a gift; the answer's token goes in the link", "转赠：生成领取链接或口令"), s.gift)
+	add(g.limited(abuse.Gift), identity.WalletOwn, op("POST", "/api/v1/wallet/{id}/gift", "giftTicket", tag, "Offer an unused ticket as a gift; the answer's token goes in the link", "转赠：生成领取链接或口令"), s.gift)
 	add(g, identity.WalletOwn, op("GET", "/api/v1/gifts", "listGifts", tag, "Gifts the caller gave or received", ""), s.listGifts)
-	add(g, identity.WalletOwn, op("GET", "/api/v1/gifts/{token}", "getGift", tag, "A gift by its token, with the ticket's product and cover", "查看赠送"), s.getGift)
+	add(g.limited(abuse.Gift), identity.WalletOwn, op("GET", "/api/v1/gifts/{token}", "getGift", tag, "A gift by its token, with the ticket's product and cover", "查看赠送"), s.getGift)
 	for _, st := range []struct {
 		path  string
 		state benefits.GiftState
 		zh    string
 	}{{"accept", benefits.GiftAccepted, "接受赠送"}, {"decline", benefits.GiftDeclined, "拒绝赠送，票券退回"}, {"cancel", benefits.GiftCancelled, "赠送人撤回"}} {
 		state := st.state
-		add(g, identity.WalletOwn, op("POST", "/api/v1/gifts/{token}/"+st.path, st.path+"Gift", tag, "Gift: "+st.path, st.zh),
+		add(g.limited(abuse.Gift), identity.WalletOwn, op("POST", "/api/v1/gifts/{token}/"+st.path, st.path+"Gift", tag, "Gift: "+st.path, st.zh),
 			func(ctx context.Context, in *giftTokenPath) (*body[benefits.Gift], error) {
 				return s.settleGift(ctx, in, state)
 			})

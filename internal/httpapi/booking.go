@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"piao/internal/abuse"
 	"piao/internal/booking"
 	"piao/internal/fault"
 	"piao/internal/fees"
@@ -16,15 +17,15 @@ import (
 // bookingRoutes registers the booking endpoints (R2–R6).
 func (s *Server) bookingRoutes() {
 	g := s.group(s.deps.Booking != nil, booking.ErrNotRunning)
-	add(g, identity.Public, op("GET", "/api/v1/remaining", "remainingTickets", "booking", "Remaining tickets between two stations on a date", "余票查询：车次、席别铺位余票、票价、时刻"), s.remaining)
-	add(g, identity.Public, op("GET", "/api/v1/recommendations", "recommendTrains", "booking", "Trains between two stations on a date ranked by what matters to the passenger, with the reason", "按需推荐：按到达时间、历时、票价、铺位排序并说明理由"), s.recommend)
-	add(g, identity.OrdersOwn, op("POST", "/api/v1/orders", "bookOrder", "booking", "Book seats for 1–5 passengers and hold them for payment; then POST …/payment to pay", "下单：为 1–5 名乘客分配并锁定席位，等待支付"), s.bookOrder)
+	add(g.limited(abuse.Search), identity.Public, op("GET", "/api/v1/remaining", "remainingTickets", "booking", "Remaining tickets between two stations on a date", "余票查询：车次、席别铺位余票、票价、时刻"), s.remaining)
+	add(g.limited(abuse.Search), identity.Public, op("GET", "/api/v1/recommendations", "recommendTrains", "booking", "Trains between two stations on a date ranked by what matters to the passenger, with the reason", "按需推荐：按到达时间、历时、票价、铺位排序并说明理由"), s.recommend)
+	add(g.limited(abuse.Book), identity.OrdersOwn, op("POST", "/api/v1/orders", "bookOrder", "booking", "Book seats for 1–5 passengers and hold them for payment; then POST …/payment to pay", "下单：为 1–5 名乘客分配并锁定席位，等待支付"), s.bookOrder)
 	add(g, identity.OrdersOwn, op("GET", "/api/v1/orders", "listOrders", "booking", "The caller's orders, newest first", ""), s.listOrders)
 	add(g, identity.OrdersOwn, op("GET", "/api/v1/orders/{id}", "getOrder", "booking", "One of the caller's orders with tickets and events", ""), s.getOrder)
-	add(g, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/cancel", "cancelOrder", "booking", "Cancel a held order; its seats return at once", "取消未支付订单"), s.cancelOrder)
+	add(g.limited(abuse.Cancel), identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/cancel", "cancelOrder", "booking", "Cancel a held order; its seats return at once", "取消未支付订单"), s.cancelOrder)
 	add(g, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/payment", "payOrder", "booking", "Create (or get again) the payment of a held order; open its pay_url to pay", "支付：创建或取回待支付订单的支付单"), s.payOrder)
-	add(g, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/refund", "refundOrder", "booking", "Refund paid tickets by the refund fee table", "退票"), s.refundOrder)
-	add(g, identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/change", "changeOrder", "booking", "Change a paid ticket to another train or date, once", "改签：差价多退少补，退差价收改签费"), s.changeOrder)
+	add(g.limited(abuse.Cancel), identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/refund", "refundOrder", "booking", "Refund paid tickets by the refund fee table", "退票"), s.refundOrder)
+	add(g.limited(abuse.Book), identity.OrdersOwn, op("POST", "/api/v1/orders/{id}/change", "changeOrder", "booking", "Change a paid ticket to another train or date, once", "改签：差价多退少补，退差价收改签费"), s.changeOrder)
 	add(g, identity.OrdersRead, op("GET", "/api/v1/admin/orders/{id}", "adminGetOrder", "booking", "Any order, for operators", ""), s.adminGetOrder)
 	add(g, identity.OrdersRead, op("GET", "/api/v1/admin/inventory/{service}/{date}", "checkInventory", "booking", "Recompute a train date's inventory and compare", "核对库存：按车票重算席位与余票计数"), s.checkInventory)
 	add(g, identity.Public, op("GET", "/api/v1/fees/{kind}", "getFees", "booking", "The refund or change fee table", ""), s.getFees)
@@ -68,6 +69,11 @@ type bookedOutput struct {
 
 func (s *Server) bookOrder(ctx context.Context, in *bookInput) (*bookedOutput, error) {
 	in.Body.AccountID = PrincipalFrom(ctx).Account.ID
+	for _, p := range in.Body.Passengers {
+		if err := s.allowDocument(abuse.Book, string(p.DocType), p.DocNumber); err != nil {
+			return nil, err
+		}
+	}
 	res, err := s.deps.Booking.Book(ctx, in.Body)
 	if err != nil {
 		return nil, err
@@ -105,7 +111,13 @@ func (s *Server) getOrder(ctx context.Context, in *orderIDPath) (*orderOutput, e
 	return s.orderResult(s.deps.Booking.Order(ctx, in.ID, PrincipalFrom(ctx).Account.ID))
 }
 
-func (s *Server) adminGetOrder(ctx context.Context, in *orderIDPath) (*orderOutput, error) {
+// adminOrderView is adminGetOrder's input: the order, and whether to show its documents in full.
+type adminOrderView struct {
+	ID   int64 `path:"id" minimum:"1" doc:"Order ID"`
+	Full bool  `query:"full" doc:"Show ID numbers in full (needs pii:read; audited)"`
+}
+
+func (s *Server) adminGetOrder(ctx context.Context, in *adminOrderView) (*orderOutput, error) {
 	return s.orderResult(s.deps.Booking.Order(ctx, in.ID, 0))
 }
 

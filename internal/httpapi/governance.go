@@ -120,7 +120,13 @@ type memberIDPath struct {
 
 type memberOutput struct{ Body governance.Membership }
 
-func (s *Server) getMember(ctx context.Context, in *memberIDPath) (*memberOutput, error) {
+// memberView is getMember's input: the membership, and whether to show its document in full.
+type memberView struct {
+	ID   int64 `path:"id" minimum:"1" doc:"Membership ID"`
+	Full bool  `query:"full" doc:"Show the document in full (needs pii:read; audited)"`
+}
+
+func (s *Server) getMember(ctx context.Context, in *memberView) (*memberOutput, error) {
 	m, err := s.deps.Governance.Member(ctx, in.ID)
 	if err != nil {
 		return nil, err

@@ -20,8 +20,10 @@ import (
 // idempotencyScopeExempt lists path prefixes whose calls are never stored:
 // their responses carry credentials (a login's or a new API token's
 // secret), which must not be kept in the database. The header is checked
-// there but otherwise ignored, and a retry runs again.
-var idempotencyScopeExempt = []string{"/api/v1/auth/"}
+// there but otherwise ignored, and a retry runs again. The tap stream is
+// exempt too: its body may be far larger than a stored request should be,
+// and taps are idempotent by their own IDs.
+var idempotencyScopeExempt = []string{"/api/v1/auth/", "/api/v1/gate/taps/stream"}
 
 // idempotent makes mutating /api/v1 calls (POST, PUT, PATCH, DELETE) honour
 // an Idempotency-Key header, and documents the header on those operations
@@ -100,7 +102,7 @@ func (g *idempotencyGuard) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			writeProblem(w, r, newProblem(ctx, lang, http.StatusRequestEntityTooLarge, fault.LimitReached, "body_too_large", "请求体过大（上限 1 MiB）", "the request body is too large (limit 1 MiB)"))
+			writeProblem(w, r, errBodyTooLarge(ctx, lang, g.s.maxBody(r.Method, r.URL.Path)))
 		} else {
 			writeProblem(w, r, newProblem(ctx, lang, http.StatusBadRequest, fault.Invalid, "body_unreadable", "无法读取请求体", "the request body could not be read"))
 		}

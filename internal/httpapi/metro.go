@@ -5,7 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
+	"net/http"
+	"os"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -13,6 +17,7 @@ import (
 	"piao/internal/fault"
 	"piao/internal/identity"
 	"piao/internal/metro"
+	"piao/internal/problem"
 )
 
 // metroRoutes registers gate taps, clearing and settlement (SPEC M2, M3, M5).
@@ -22,9 +27,9 @@ func (s *Server) metroRoutes() {
 	add(g, identity.TapsWrite, op("POST", "/api/v1/gate/taps", "postTaps", tag,
 		"Send a batch of gate taps (at most 5,000); idempotent by tap ID, in any order, duplicates ignored",
 		"闸机批量上传刷卡记录：按记录编号幂等，乱序与重复均可"), s.postTaps)
-	add(g, identity.TapsWrite, op("POST", "/api/v1/gate/taps/stream", "streamTaps", tag,
-		"Stream gate taps as NDJSON (one tap object per line, up to 256 MiB); the answer streams one NDJSON result line per 1,000 taps stored, then a summary line",
-		"以 NDJSON 流式上传刷卡记录，每存入 1000 条回一行结果，最后一行为汇总"), s.streamTaps)
+	add(g.withMaxBody(s.guard.Config().TapStreamBytes), identity.TapsWrite, op("POST", "/api/v1/gate/taps/stream", "streamTaps", tag,
+		"Stream gate taps as NDJSON (one tap object per line, each at most 64 KiB); a body over the server's tap-stream limit (64 MiB by default) is refused whole with 413, a longer line with 422, before any tap is stored; otherwise the answer streams one NDJSON result line per 1,000 taps stored, then a summary line",
+		"以 NDJSON 流式上传刷卡记录：超过上限（默认 64 MiB）整体拒绝（413），不存入任何记录；每存入 1000 条回一行结果，最后一行为汇总"), s.streamTaps)
 	add(g, identity.MetroSettle, op("POST", "/api/v1/metro/{feed}/clear", "clearTaps", tag,
 		"Pair a network's open taps into priced trips, up to a cut-off (default 30 minutes ago); exactly once per trip, taps still waiting for their pair stay open",
 		"将线网内未清分的刷卡记录配对为计价行程（截止时间默认为 30 分钟前）：每个行程只生成一次，尚未配对的记录留待下次"), s.clearTaps)
@@ -51,9 +56,6 @@ func (s *Server) postTaps(ctx context.Context, in *tapsInput) (*body[metro.Inges
 	return &body[metro.IngestResult]{res}, nil
 }
 
-// MaxTapStream bounds one streamed upload.
-const MaxTapStream = 256 << 20
-
 // streamLine is one line of the streamed answer: a chunk's result, an
 // error that ended the stream, or the summary (Done).
 type streamLine struct {
@@ -64,8 +66,26 @@ type streamLine struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// maxTapLine bounds one line of the tap stream.
+const maxTapLine = 64 << 10
+
+// streamTaps stores a stream of taps. The whole body is read into a
+// temporary file first, so a stream over the route's limit (or with a line
+// over maxTapLine) is refused whole, 413 (422), before any tap is stored;
+// only then are taps stored 1,000 at a time, each chunk answered as it
+// commits. A failure while storing ends the answer with an error line
+// after the chunks already stored; sending the stream again is safe, as
+// taps are idempotent by ID.
 func (s *Server) streamTaps(ctx context.Context, _ *struct{}) (*huma.StreamResponse, error) {
 	return &huma.StreamResponse{Body: func(hc huma.Context) {
+		lang := preferredLanguage(hc.Header("Accept-Language"))
+		spool, p := s.spoolTaps(ctx, lang, hc.BodyReader())
+		if p != nil {
+			writeHumaProblem(s.api, hc, p)
+			return
+		}
+		defer os.Remove(spool.Name())
+		defer spool.Close()
 		hc.SetHeader("Content-Type", "application/x-ndjson")
 		w := hc.BodyWriter()
 		enc := json.NewEncoder(w)
@@ -80,8 +100,8 @@ func (s *Server) streamTaps(ctx context.Context, _ *struct{}) (*huma.StreamRespo
 			enc.Encode(streamLine{IngestResult: total, Line: line, Error: msg, Reason: reason})
 			flush()
 		}
-		sc := bufio.NewScanner(io.LimitReader(hc.BodyReader(), MaxTapStream))
-		sc.Buffer(make([]byte, 0, 64<<10), 64<<10)
+		sc := bufio.NewScanner(spool)
+		sc.Buffer(make([]byte, 0, maxTapLine), maxTapLine)
 		batch := make([]metro.Tap, 0, 1000)
 		send := func() bool {
 			if len(batch) == 0 {
@@ -90,11 +110,7 @@ func (s *Server) streamTaps(ctx context.Context, _ *struct{}) (*huma.StreamRespo
 			res, err := s.deps.Metro.Ingest(ctx, batch)
 			if err != nil {
 				fe := fault.As(err)
-				if fe == nil {
-					fail("internal", "could not store the taps")
-				} else {
-					fail(fe.Reason, fe.EN)
-				}
+				fail(fe.Reason, fe.EN)
 				return false
 			}
 			first := line - len(batch)
@@ -126,12 +142,8 @@ func (s *Server) streamTaps(ctx context.Context, _ *struct{}) (*huma.StreamRespo
 			}
 		}
 		if err := sc.Err(); err != nil {
-			reason := "bad_stream"
-			if errors.Is(err, bufio.ErrTooLong) {
-				reason = "line_too_long"
-			}
-			send()
-			fail(reason, err.Error())
+			// The spool was checked line by line: only a failing disk gets here.
+			fail("internal", "could not read the spooled stream")
 			return
 		}
 		if !send() {
@@ -140,6 +152,51 @@ func (s *Server) streamTaps(ctx context.Context, _ *struct{}) (*huma.StreamRespo
 		enc.Encode(streamLine{IngestResult: total, Line: line, Done: true})
 		flush()
 	}}, nil
+}
+
+// spoolTaps copies a tap stream into a temporary file and checks its size
+// and line lengths, so a refusal comes before anything is stored. It
+// returns the file positioned at its start, or the problem to answer.
+func (s *Server) spoolTaps(ctx context.Context, lang string, body io.Reader) (*os.File, *problem.Problem) {
+	limit := s.guard.Config().TapStreamBytes
+	f, err := os.CreateTemp("", "piao-taps-*.ndjson")
+	if err != nil {
+		slog.ErrorContext(ctx, "spool tap stream", "request_id", requestIDFrom(ctx), "err", err.Error())
+		return nil, newProblem(ctx, lang, http.StatusInternalServerError, "internal", "internal", "服务器内部错误", "internal error")
+	}
+	refuse := func(p *problem.Problem) (*os.File, *problem.Problem) {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, p
+	}
+	n, err := io.Copy(f, io.LimitReader(body, limit+1))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) || n > limit {
+		return refuse(errBodyTooLarge(ctx, lang, limit))
+	}
+	if err != nil {
+		return refuse(newProblem(ctx, lang, http.StatusBadRequest, fault.Invalid, "bad_stream", "读取请求体失败", "the request body could not be read"))
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return refuse(newProblem(ctx, lang, http.StatusInternalServerError, "internal", "internal", "服务器内部错误", "internal error"))
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, maxTapLine), maxTapLine)
+	lines := 0
+	for sc.Scan() {
+		lines++
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return refuse(newProblem(ctx, lang, http.StatusUnprocessableEntity, fault.Invalid, "line_too_long",
+				fmt.Sprintf("第 %d 行超过 64 KiB，未存入任何记录", lines+1), fmt.Sprintf("line %d is over 64 KiB; no tap was stored", lines+1)))
+		}
+		return refuse(newProblem(ctx, lang, http.StatusInternalServerError, "internal", "internal", "服务器内部错误", "internal error"))
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return refuse(newProblem(ctx, lang, http.StatusInternalServerError, "internal", "internal", "服务器内部错误", "internal error"))
+	}
+	return f, nil
 }
 
 type feedPath struct {

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"piao/internal/abuse"
 	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/booking"
@@ -65,8 +66,11 @@ type Deps struct {
 	Metro *metro.Service
 	// Subsidy runs subsidy schemes and enrolments; nil when off.
 	Subsidy *subsidy.Service
-	// Audit is the audit trail the services record in; GET /api/v1/audit
-	// reads it (nil: an empty trail).
+	// Guard applies the abuse limits (SPEC S5); nil applies the defaults.
+	Guard *abuse.Guard
+	// Audit is the audit trail the services record in (and full views of
+	// personal data, pii.view); GET /api/v1/audit reads it (nil: an empty
+	// trail, nothing recorded).
 	Audit *audit.Log
 }
 
@@ -78,12 +82,18 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	metrics *metrics
+	guard   *abuse.Guard
+	// bodyLimits are the routes with their own body limit ("POST /path").
+	bodyLimits map[string]int64
 }
 
 // New builds the server: routes, OpenAPI document, middleware.
 func New(deps Deps) *Server {
 	installErrorModel()
-	s := &Server{deps: deps, mux: http.NewServeMux()}
+	s := &Server{deps: deps, mux: http.NewServeMux(), guard: deps.Guard, bodyLimits: map[string]int64{}}
+	if s.guard == nil {
+		s.guard = abuse.New(abuse.Defaults(), nil)
+	}
 	s.metrics = newMetrics()
 	cfg := huma.DefaultConfig("piao API", deps.Version)
 	cfg.OpenAPIPath = "/api/v1/openapi"
@@ -111,7 +121,7 @@ func New(deps Deps) *Server {
 	if deps.Mount != nil {
 		deps.Mount(s.mux)
 	}
-	s.handler = s.middleware(s.idempotent(s.mux))
+	s.handler = s.middleware(s.maskPII(s.idempotent(s.mux)))
 	return s
 }
 
@@ -233,12 +243,14 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			h.Set("X-Content-Type-Options", "nosniff")
 		}
 		ctx := audit.WithRequestID(context.WithValue(r.Context(), requestIDKey, id), id)
+		ctx = context.WithValue(ctx, clientIPKey{}, s.guard.ClientIP(r))
 		r = r.WithContext(ctx)
-		if r.ContentLength > MaxBodyBytes {
-			writeProblem(w, r, newProblem(ctx, preferredLanguage(r.Header.Get("Accept-Language")), http.StatusRequestEntityTooLarge, "limit_reached", "body_too_large", "请求体过大（上限 1 MiB）", "the request body is too large (limit 1 MiB)"))
+		limit := s.maxBody(r.Method, r.URL.Path)
+		if r.ContentLength > limit {
+			writeProblem(w, r, errBodyTooLarge(ctx, preferredLanguage(r.Header.Get("Accept-Language")), limit))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {
@@ -253,10 +265,20 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			dur := time.Since(start)
 			s.metrics.observe(r.Method, route, rec.status, dur)
-			slog.InfoContext(ctx, "request", "request_id", id, "method", r.Method, "path", r.URL.Path, "route", route, "status", rec.status, "bytes", rec.bytes, "duration_ms", float64(dur.Microseconds())/1000, "remote", r.RemoteAddr)
+			// The route pattern, never the path: paths carry gift tokens and IDs.
+			slog.InfoContext(ctx, "request", "request_id", id, "method", r.Method, "route", route, "status", rec.status, "bytes", rec.bytes, "duration_ms", float64(dur.Microseconds())/1000, "remote", r.RemoteAddr)
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// errBodyTooLarge is the refusal of a body over limit bytes.
+func errBodyTooLarge(ctx context.Context, lang string, limit int64) *problem.Problem {
+	size := strconv.FormatInt(limit, 10) + " bytes"
+	if limit%(1<<20) == 0 {
+		size = strconv.FormatInt(limit>>20, 10) + " MiB"
+	}
+	return newProblem(ctx, lang, http.StatusRequestEntityTooLarge, "limit_reached", "body_too_large", "请求体过大（上限 "+size+"）", "the request body is too large (limit "+size+")")
 }
 
 // authorize resolves the bearer token and enforces the route's permission.
@@ -289,7 +311,11 @@ func (s *Server) authorize(ctx huma.Context, next func(huma.Context)) {
 	if !p.Anonymous() {
 		c = audit.WithActor(c, p.Actor()) // the changes this request makes are p's
 	}
-	next(huma.WithContext(ctx, c))
+	ctx = huma.WithContext(ctx, c)
+	if !s.allowFullView(ctx, p, lang) {
+		return
+	}
+	next(ctx)
 }
 
 func writeHumaProblem(api huma.API, ctx huma.Context, p *problem.Problem) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"piao/internal/abuse"
 	"piao/internal/benefits"
 	"piao/internal/identity"
 	"piao/internal/subsidy"
@@ -19,7 +20,7 @@ func (s *Server) subsidyRoutes() {
 		"定义特殊人群乘车补贴方案及其自动优惠活动（提交审核，审核通过后生效）"), s.createScheme)
 	add(g, identity.Public, op("GET", "/api/v1/subsidy-schemes", "listSubsidySchemes", tag, "Subsidy schemes with their campaigns' status", "乘车补贴方案"), s.listSchemes)
 	add(g, identity.Public, op("GET", "/api/v1/subsidy-schemes/{id}", "getSubsidyScheme", tag, "A subsidy scheme", ""), s.getScheme)
-	add(g, identity.SubsidyOwn, op("POST", "/api/v1/subsidy-schemes/{id}/apply", "applySubsidy", tag,
+	add(g.limited(abuse.Claim), identity.SubsidyOwn, op("POST", "/api/v1/subsidy-schemes/{id}/apply", "applySubsidy", tag,
 		"Apply for a subsidy with a reference to the evidence (certificate number, document ID); also re-enrolment after rejection, expiry or revocation",
 		"申请乘车补贴（提供证明材料编号）；被驳回、过期或撤销后可重新申请"), s.applySubsidy)
 	add(g, identity.SubsidyOwn, op("GET", "/api/v1/me/subsidy-enrolments", "listMySubsidyEnrolments", tag, "The caller's subsidy enrolments, newest first", "我的乘车补贴"), s.myEnrolments)

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 
+	"piao/internal/abuse"
 	"piao/internal/booking"
 	"piao/internal/identity"
 )
@@ -10,13 +11,13 @@ import (
 // waitlistRoutes registers the waitlist (候补, R9) and booking policy endpoints.
 func (s *Server) waitlistRoutes() {
 	g := s.group(s.deps.Booking != nil, booking.ErrNotRunning)
-	add(g, identity.OrdersOwn, op("POST", "/api/v1/waitlist", "joinWaitlist", "waitlist",
+	add(g.limited(abuse.Waitlist), identity.OrdersOwn, op("POST", "/api/v1/waitlist", "joinWaitlist", "waitlist",
 		"Join the waitlist for 1–5 passengers with up to the policy's options (train, date, class, berth) and a deadline; then POST …/payment to prepay the highest fare among the options",
 		"候补购票：列出可接受的车次、席别、铺位与截止时间，预付最高票价；有人退票、取消或超时释放的席位优先兑现候补"), s.joinWaitlist)
 	add(g, identity.OrdersOwn, op("GET", "/api/v1/waitlist", "listWaitlist", "waitlist", "The caller's waitlist entries, newest first, with position and estimated chance of the active ones", ""), s.listWaitlist)
 	add(g, identity.OrdersOwn, op("GET", "/api/v1/waitlist/{id}", "getWaitlist", "waitlist", "One of the caller's waitlist entries with events, position and estimated chance", ""), s.getWaitlist)
 	add(g, identity.OrdersOwn, op("POST", "/api/v1/waitlist/{id}/payment", "payWaitlist", "waitlist", "Create (or get again) the prepayment of an unpaid waitlist entry", "候补预付"), s.payWaitlist)
-	add(g, identity.OrdersOwn, op("POST", "/api/v1/waitlist/{id}/cancel", "cancelWaitlist", "waitlist", "Withdraw an unpaid or waiting entry; a prepaid one is refunded in full", "取消候补，全额退款"), s.cancelWaitlist)
+	add(g.limited(abuse.Cancel), identity.OrdersOwn, op("POST", "/api/v1/waitlist/{id}/cancel", "cancelWaitlist", "waitlist", "Withdraw an unpaid or waiting entry; a prepaid one is refunded in full", "取消候补，全额退款"), s.cancelWaitlist)
 	add(g, identity.OrdersRead, op("GET", "/api/v1/admin/waitlist/{id}", "adminGetWaitlist", "waitlist", "Any waitlist entry, for operators", ""), s.adminGetWaitlist)
 	add(g, identity.Public, op("GET", "/api/v1/booking/policy", "getBookingPolicy", "waitlist", "The booking policy: elderly lower berths, proposal 1, waitlist limits and order", "购票策略"), s.getPolicy)
 	add(g, identity.BookingAdmin, op("PUT", "/api/v1/booking/policy", "putBookingPolicy", "waitlist", "Replace the booking policy", "修改购票策略"), s.putPolicy)
@@ -39,6 +40,11 @@ func (s *Server) waitlistResult(e booking.WaitlistEntry, err error) (*waitlistOu
 
 func (s *Server) joinWaitlist(ctx context.Context, in *joinWaitlistInput) (*waitlistOutput, error) {
 	in.Body.AccountID = PrincipalFrom(ctx).Account.ID
+	for _, p := range in.Body.Passengers {
+		if err := s.allowDocument(abuse.Waitlist, string(p.DocType), p.DocNumber); err != nil {
+			return nil, err
+		}
+	}
 	return s.waitlistResult(s.deps.Booking.JoinWaitlist(ctx, in.Body))
 }
 

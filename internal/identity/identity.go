@@ -100,4 +100,22 @@ type Store interface {
 	TokensOf(ctx context.Context, accountID int64, now time.Time) ([]Token, error)
 	// DeleteTokensOf removes every token of the account and returns how many.
 	DeleteTokensOf(ctx context.Context, accountID int64) (int, error)
+
+	// LoginFailures returns an account's run of failed logins (zero if none).
+	LoginFailures(ctx context.Context, accountID int64) (LoginFailures, error)
+	// AddLoginFailure counts one failed login at at and returns the count;
+	// a run whose last failure was before forgetBefore starts again at 1.
+	AddLoginFailure(ctx context.Context, accountID int64, at, forgetBefore time.Time) (int, error)
+	// LockLogin locks an account's logins until until, or later if it is
+	// already locked longer.
+	LockLogin(ctx context.Context, accountID int64, until time.Time) error
+	// ClearLoginFailures forgets an account's failed logins and its lock.
+	ClearLoginFailures(ctx context.Context, accountID int64) error
+}
+
+// LoginFailures is an account's run of failed logins and the lock it led to.
+type LoginFailures struct {
+	Failures    int       `json:"failures"`
+	LastFailure time.Time `json:"last_failure,omitzero"`
+	LockedUntil time.Time `json:"locked_until,omitzero"`
 }

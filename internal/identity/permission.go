@@ -13,6 +13,7 @@ const (
 	AccountsRead Permission = "accounts:read" // see other accounts
 	AccountsEdit Permission = "accounts:write"
 	AuditRead    Permission = "audit:read"
+	PIIRead      Permission = "pii:read"      // see full ID and phone numbers on request (?full=true); every view is audited
 	OrdersOwn    Permission = "orders:own"    // book, pay, cancel, refund one's own orders
 	OrdersRead   Permission = "orders:read"   // see any order and check inventory
 	BookingAdmin Permission = "booking:admin" // edit refund and change fee tables and governance rules
@@ -33,7 +34,7 @@ const (
 
 // grants says which permissions each role holds, beyond Public and Authenticated.
 var grants = map[Role][]Permission{
-	OperatorAdmin:    {NetworkWrite, AccountsRead, AccountsEdit, AuditRead, OrdersRead, BookingAdmin, GovernanceRead, GovernanceEdit, BenefitsRead, BenefitsEdit, BenefitsReview, BenefitsSettle, MetroRead, MetroSettle},
+	OperatorAdmin:    {NetworkWrite, AccountsRead, AccountsEdit, AuditRead, PIIRead, OrdersRead, BookingAdmin, GovernanceRead, GovernanceEdit, BenefitsRead, BenefitsEdit, BenefitsReview, BenefitsSettle, MetroRead, MetroSettle},
 	OperatorReviewer: {AccountsRead, OrdersRead, GovernanceRead, GovernanceEdit, BenefitsRead, BenefitsReview, MetroRead},
 	OperatorAuditor:  {AccountsRead, AuditRead, OrdersRead, GovernanceRead, BenefitsRead, MetroRead},
 	Passenger:        {OrdersOwn, WalletOwn},

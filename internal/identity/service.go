@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"piao/internal/abuse"
 	"strconv"
 	"strings"
 	"time"
@@ -23,14 +24,22 @@ type Service struct {
 	Params     Params
 	SessionTTL time.Duration // console sessions
 	TokenTTL   time.Duration // API bearer tokens
-	// Audit records accounts created and credential changes; nil records
-	// nothing.
+	// Lockout locks an account's logins after failed ones (SPEC S5); the
+	// zero value never locks.
+	Lockout abuse.Lockout
+	// Audit records accounts created, operators' unlocks and credential
+	// changes; nil records nothing.
 	Audit *audit.Log
+	// hashes caps the password hashes running at once (see SetHashSlots).
+	hashes *hashSlots
 }
 
 // NewService returns a service with production defaults.
 func NewService(s Store, now func() time.Time) *Service {
-	return &Service{Store: s, Now: now, Params: DefaultParams, SessionTTL: 12 * time.Hour, TokenTTL: 30 * 24 * time.Hour}
+	d := abuse.Defaults()
+	svc := &Service{Store: s, Now: now, Params: DefaultParams, SessionTTL: 12 * time.Hour, TokenTTL: 30 * 24 * time.Hour, Lockout: d.Lockout}
+	svc.SetHashSlots(d.HashSlots, d.HashWait)
+	return svc
 }
 
 // Principal is who is making a request: an account, or nobody (zero value).
@@ -78,8 +87,12 @@ func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (Account, err
 	if utf8.RuneCountInString(n.Password) < 8 || len(n.Password) > 256 {
 		return Account{}, fault.New(fault.Invalid, "weak_password", "密码至少 8 个字符", "a password needs at least 8 characters")
 	}
-	hash, err := HashPassword(n.Password, s.Params)
-	if err != nil {
+	var hash string
+	var hashErr error
+	if err := s.hashes.run(ctx, false, func() { hash, hashErr = HashPassword(n.Password, s.Params) }); err != nil {
+		return Account{}, err
+	}
+	if err := hashErr; err != nil {
 		return Account{}, fault.Wrap(err, "hash password")
 	}
 	if n.DisplayName == "" {
@@ -121,14 +134,37 @@ func (s *Service) Login(ctx context.Context, login, password string, kind TokenK
 	a, err := s.Store.AccountByLogin(ctx, strings.TrimSpace(login))
 	if fault.Is(err, fault.NotFound) {
 		// Spend the same time as a real check so timing does not tell which logins exist.
-		CheckPassword(dummyHash, password)
+		if _, err := s.checkPassword(ctx, dummyHash, password); err != nil {
+			return "", Account{}, err
+		}
 		return "", Account{}, errBadLogin
 	}
 	if err != nil {
 		return "", Account{}, err
 	}
-	if a.Disabled || !CheckPassword(a.PasswordHash, password) {
+	now := s.Now()
+	failures, err := s.Store.LoginFailures(ctx, a.ID)
+	if err != nil {
+		return "", Account{}, err
+	}
+	if now.Before(failures.LockedUntil) {
+		// Locked: refused without a hash, so a locked account costs nothing to guess at.
+		return "", Account{}, errLocked(failures.LockedUntil)
+	}
+	ok, err := s.checkPassword(ctx, a.PasswordHash, password)
+	if err != nil {
+		return "", Account{}, err
+	}
+	if a.Disabled {
 		return "", Account{}, errBadLogin
+	}
+	if !ok {
+		return "", Account{}, s.loginFailed(ctx, a.ID, now)
+	}
+	if failures.Failures > 0 {
+		if err := s.Store.ClearLoginFailures(ctx, a.ID); err != nil {
+			return "", Account{}, err
+		}
 	}
 	secret, err := s.Issue(ctx, a.ID, kind)
 	return secret, a, err
@@ -191,7 +227,11 @@ func (s *Service) MintToken(ctx context.Context, p Principal, password string) (
 	if err != nil {
 		return "", err
 	}
-	if a.Disabled || !CheckPassword(a.PasswordHash, password) {
+	ok, err := s.checkPassword(ctx, a.PasswordHash, password)
+	if err != nil {
+		return "", err
+	}
+	if a.Disabled || !ok {
 		return "", fault.New(fault.Unauthorized, "bad_password", "密码错误", "wrong password")
 	}
 	secret, err := s.Issue(ctx, a.ID, APIToken)

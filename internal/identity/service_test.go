@@ -277,12 +277,12 @@ func TestAllowedSpecialPermissions(t *testing.T) {
 
 // TestAllowedGrants checks every role against every ordinary permission.
 func TestAllowedGrants(t *testing.T) {
-	all := []identity.Permission{identity.NetworkWrite, identity.AccountsRead, identity.AccountsEdit, identity.AuditRead,
+	all := []identity.Permission{identity.NetworkWrite, identity.AccountsRead, identity.AccountsEdit, identity.AuditRead, identity.PIIRead,
 		identity.OrdersOwn, identity.OrdersRead, identity.BookingAdmin, identity.GovernanceRead, identity.GovernanceEdit,
 		identity.BenefitsRead, identity.BenefitsEdit, identity.BenefitsReview, identity.BenefitsSettle, identity.WalletOwn,
 		identity.TapsWrite, identity.MetroRead, identity.MetroSettle}
 	want := map[identity.Role][]identity.Permission{
-		identity.OperatorAdmin: {identity.NetworkWrite, identity.AccountsRead, identity.AccountsEdit, identity.AuditRead, identity.OrdersRead, identity.BookingAdmin, identity.GovernanceRead, identity.GovernanceEdit,
+		identity.OperatorAdmin: {identity.NetworkWrite, identity.AccountsRead, identity.AccountsEdit, identity.AuditRead, identity.PIIRead, identity.OrdersRead, identity.BookingAdmin, identity.GovernanceRead, identity.GovernanceEdit,
 			identity.BenefitsRead, identity.BenefitsEdit, identity.BenefitsReview, identity.BenefitsSettle, identity.MetroRead, identity.MetroSettle},
 		identity.OperatorReviewer: {identity.AccountsRead, identity.OrdersRead, identity.GovernanceRead, identity.GovernanceEdit, identity.BenefitsRead, identity.BenefitsReview, identity.MetroRead},
 		identity.OperatorAuditor:  {identity.AccountsRead, identity.AuditRead, identity.OrdersRead, identity.GovernanceRead, identity.BenefitsRead, identity.MetroRead},

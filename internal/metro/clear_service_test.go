@@ -10,6 +10,7 @@ import (
 
 	"piao/internal/fault"
 	"piao/internal/metro"
+	"piao/internal/store/sealed"
 	"piao/internal/store/sqlite"
 )
 
@@ -17,7 +18,7 @@ import (
 // the demo fare table, with its clock at now.
 func clearingService(t *testing.T, now time.Time) *metro.Service {
 	t.Helper()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "piao.db"))
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "piao.db"), sealed.Generate())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -212,6 +212,31 @@ func (p Passenger) Masked() string {
 	return maskRunes(n, keep, keep)
 }
 
+// MaskDocument masks a document number whose type is not at hand: an
+// 18-character number is masked as an ID card (3601**********1234), any
+// other as Masked masks other documents.
+func MaskDocument(number string) string {
+	typ := DocType("")
+	if len([]rune(normaliseNumber(number))) == 18 {
+		typ = IDCard
+	}
+	return Passenger{DocType: typ, DocNumber: number}.Masked()
+}
+
+// MaskPhone hides a phone number for display: a number of 7 digits or
+// more keeps its first 3 and last 4 (138****5678), a shorter one only its
+// last 2; an empty number stays empty.
+func MaskPhone(phone string) string {
+	r := []rune(strings.TrimSpace(phone))
+	switch {
+	case len(r) == 0:
+		return ""
+	case len(r) >= 7:
+		return maskRunes(r, 3, 4)
+	}
+	return maskRunes(r, 0, min(2, len(r)-1))
+}
+
 // MaskName hides a name for display: one character becomes "*", two keep
 // the first (张*), longer names keep the first and last (张*三, 欧**娜).
 // The name is trimmed first; an empty name stays empty.
@@ -252,7 +277,7 @@ func normaliseName(name string) (string, error) {
 	n := 0
 	prevLetter := false
 	for _, r := range strings.TrimSpace(name) {
-		if r == utf8.RuneError || unicode.IsControl(r) {
+		if r == utf8.RuneError || unicode.IsControl(r) || invisible(r) {
 			return "", errName // inner tabs and line breaks included
 		}
 		if unicode.IsSpace(r) {
@@ -297,6 +322,14 @@ func normaliseName(name string) (string, error) {
 		return "", errName // a separator joins two parts of the name
 	}
 	return out, nil
+}
+
+// invisible reports characters that show nothing though Unicode counts
+// some of them as letters: the Hangul fillers (U+3164 "ㅤ" and its kin,
+// category Lo) made a name that displays as empty pass as one letter. They
+// are the default-ignorable code points and the variation selectors.
+func invisible(r rune) bool {
+	return unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) || unicode.Is(unicode.Variation_Selector, r)
 }
 
 // normaliseNumber trims s, folds full-width ASCII (as typed with a Chinese

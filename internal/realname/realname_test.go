@@ -282,10 +282,27 @@ func TestNames(t *testing.T) {
 		"", "   ", "张3", "R2D2", "张\x00三", "张\n三", "张\t三", "张三!", "·张三", "张三·", "张三-", "-Ann",
 		"\u0301abc", "张三\xff", "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一",
 		"😀", "张_三", "张,三",
+		// Invisible "letters": a name of Hangul fillers displays as empty (the
+		// issue's passenger booked with an empty real name); variation
+		// selectors and the grapheme joiner hide in a name.
+		"\u3164", "\u3164\u3164", "\u115f", "\u1160", "\uffa0", "张\u3164三", "张\ufe0f", "a\u034f",
 	} {
 		_, err := realname.Passenger{Name: in, DocType: realname.Passport, DocNumber: "E12345678"}.Validate()
 		if got := reason(t, err); got != "bad_name" {
 			t.Errorf("%q: reason %q, want bad_name", in, got)
+		}
+	}
+}
+
+func TestMaskPhoneAndDocument(t *testing.T) {
+	for in, want := range map[string]string{"13812345678": "138****5678", "": "", "021-6666": "021*6666", "12345": "***45",
+		"360102199001011234": "3601**********1234", "E12345678": "E1*****78"} {
+		got := realname.MaskPhone(in)
+		if in == "360102199001011234" || in == "E12345678" {
+			got = realname.MaskDocument(in)
+		}
+		if got != want {
+			t.Errorf("mask %q = %q, want %q", in, got, want)
 		}
 	}
 }

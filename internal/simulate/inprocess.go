@@ -212,7 +212,11 @@ func (d *InProcess) openFresh(ctx context.Context, o InProcessOptions) error {
 		return fmt.Errorf("%s already holds a database: the simulation needs a fresh one (remove it or pick another directory)", dir)
 	}
 	d.dir = dir
-	db, err := open.Engine(ctx, "", dir) // no database URL: the embedded SQLite in dir
+	keys, _, err := open.Keys(open.KeyConfig{DataDir: dir, Create: true}) // the key file beside the database
+	if err != nil {
+		return err
+	}
+	db, err := open.Engine(ctx, "", dir, keys) // no database URL: the embedded SQLite in dir
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,12 @@ type Engine interface {
 	Ping(ctx context.Context) error
 	// Close releases the database.
 	Close() error
+	// Reseal seals every stored personal value (document and phone
+	// numbers) with the current key of the keyring the engine was opened
+	// with, in batches, calling progress after each with the table and the
+	// values rewritten in it so far; it returns how many it rewrote. The
+	// rotation of keys runs it (piao keys rotate).
+	Reseal(ctx context.Context, progress func(table string, done int)) (int, error)
 
 	// Network returns the network store.
 	Network() network.Store

@@ -11,6 +11,7 @@ import (
 
 	"piao/internal/benefits"
 	"piao/internal/fault"
+	"piao/internal/store/sealed"
 	"piao/internal/store/sqlite"
 	"piao/internal/subsidy"
 	"piao/internal/testclock"
@@ -29,7 +30,7 @@ type svcWorld struct {
 
 func newSvcWorld(t *testing.T) *svcWorld {
 	t.Helper()
-	db, err := sqlite.Open(filepath.Join(t.TempDir(), "piao.db"))
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "piao.db"), sealed.Generate())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,15 +11,22 @@ import (
 	"testing"
 	"time"
 
+	"piao/internal/abuse"
 	"piao/internal/app"
 	"piao/internal/demo"
 	"piao/internal/httpapi"
 	"piao/internal/identity"
 	"piao/internal/network"
+	"piao/internal/store/sealed"
 )
 
 // FastParams are argon2id parameters cheap enough for tests.
 var FastParams = identity.Params{Memory: 1024, Time: 1, Threads: 1}
+
+// Limits are the abuse limits of the demo apps: the defaults with every
+// token bucket 100 times as large, since tests book and log in far faster
+// than people (the tests of the limits themselves configure their own).
+var Limits = abuse.Defaults().Scaled(100)
 
 // Today is the current date in Asia/Shanghai, the day the demo is seeded from.
 func Today() network.Date {
@@ -35,7 +42,7 @@ func Today() network.Date {
 func NewDemo(tb testing.TB) *app.App {
 	tb.Helper()
 	ctx := tb.Context()
-	a, err := app.Open(ctx, app.Config{DataDir: tb.TempDir()})
+	a, err := app.Open(ctx, app.Config{DataDir: tb.TempDir(), Keys: sealed.Generate(), Limits: Limits})
 	if err != nil {
 		tb.Fatal(err)
 	}

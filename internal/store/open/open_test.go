@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"piao/internal/store/open"
+	"piao/internal/store/sealed"
 	"piao/internal/store/storetest"
 )
 
 func TestEngineSQLite(t *testing.T) {
 	dir := t.TempDir()
-	db, err := open.Engine(context.Background(), "", dir)
+	db, err := open.Engine(context.Background(), "", dir, sealed.Generate())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +29,7 @@ func TestEngineSQLite(t *testing.T) {
 
 func TestEnginePostgres(t *testing.T) {
 	u := storetest.FreshPostgresDatabase(t)
-	db, err := open.Engine(context.Background(), u, "ignored")
+	db, err := open.Engine(context.Background(), u, "ignored", sealed.Generate())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +43,7 @@ func TestEnginePostgres(t *testing.T) {
 }
 
 func TestEngineRefuses(t *testing.T) {
-	db, err := open.Engine(context.Background(), "mysql://piao:s3cret@db/piao", "")
+	db, err := open.Engine(context.Background(), "mysql://piao:s3cret@db/piao", "", sealed.Generate())
 	if err == nil || !strings.Contains(err.Error(), "unsupported database") || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("unsupported database: %v", err)
 	}
@@ -54,10 +55,10 @@ func TestEngineRefuses(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if db, err := open.Engine(context.Background(), "", filepath.Join(file, "sub")); err == nil || db != nil {
+	if db, err := open.Engine(context.Background(), "", filepath.Join(file, "sub"), sealed.Generate()); err == nil || db != nil {
 		t.Errorf("SQLite under a file: engine %v, error %v", db, err)
 	}
-	if db, err := open.Engine(context.Background(), "postgres://127.0.0.1:1/none?connect_timeout=2", ""); err == nil || db != nil {
+	if db, err := open.Engine(context.Background(), "postgres://127.0.0.1:1/none?connect_timeout=2", "", sealed.Generate()); err == nil || db != nil {
 		t.Errorf("PostgreSQL nobody listens for: engine %v, error %v", db, err)
 	}
 }

@@ -28,11 +28,12 @@ var _ booking.Store = (*bookingStore)(nil)
 type bookingTx struct {
 	ctx context.Context
 	tx  pgx.Tx
+	pii sqlrow.PII
 }
 
 // Update runs fn in one transaction.
 func (s *bookingStore) Update(ctx context.Context, fn func(booking.Tx) error) error {
-	return s.tx(ctx, func(tx pgx.Tx) error { return fn(&bookingTx{ctx: ctx, tx: tx}) })
+	return s.tx(ctx, func(tx pgx.Tx) error { return fn(&bookingTx{ctx: ctx, tx: tx, pii: s.pii}) })
 }
 
 // qTrainVersion reads a train date's version.
@@ -132,7 +133,7 @@ func (t *bookingTx) HeldOrderOf(accountID int64) (int64, error) {
 func (t *bookingTx) ActiveTicketFor(docType, docNumber string, k booking.TrainKey) (bool, error) {
 	var one int
 	err := t.tx.QueryRow(t.ctx, `SELECT 1 FROM tickets WHERE doc_type = $1 AND doc_number = $2 AND service_id = $3 AND service_date = $4 AND status IN ('held', 'paid')`,
-		docType, docNumber, k.ServiceID, k.Date.String()).Scan(&one)
+		docType, t.pii.DocIndex(docType, docNumber), k.ServiceID, k.Date.String()).Scan(&one)
 	return err == nil, fault.Wrap(sqlrow.NoRowsAs(err, nil), "find document's ticket")
 }
 
@@ -146,11 +147,12 @@ func (t *bookingTx) InsertOrder(o *booking.Order) error {
 	for i := range o.Tickets {
 		tk := &o.Tickets[i]
 		tk.OrderID = o.ID
+		docIndex, docSealed := t.pii.TicketDoc(tk)
 		err := t.tx.QueryRow(t.ctx, `INSERT INTO tickets (order_id, service_id, service_date, number, from_seq, to_seq, from_station_id, to_station_id,
-			departure, arrival, seat_no, car_no, seat, seat_class, berth, passenger_name, doc_type, doc_number, fare_fen, status, refund_fen, fee_fen, changed_to)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id`,
+			departure, arrival, seat_no, car_no, seat, seat_class, berth, passenger_name, doc_type, doc_number, doc_sealed, fare_fen, status, refund_fen, fee_fen, changed_to)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) RETURNING id`,
 			o.ID, tk.Train.ServiceID, tk.Train.Date.String(), tk.Number, tk.FromSeq, tk.ToSeq, tk.FromStationID, tk.ToStationID,
-			tk.Departure, tk.Arrival, tk.SeatNo, tk.Car, tk.Seat, string(tk.SeatClass), string(tk.Berth), tk.PassengerName, tk.DocType, tk.DocNumber,
+			tk.Departure, tk.Arrival, tk.SeatNo, tk.Car, tk.Seat, string(tk.SeatClass), string(tk.Berth), tk.PassengerName, tk.DocType, docIndex, docSealed,
 			tk.FareFen, string(tk.Status), tk.RefundFen, tk.FeeFen, tk.ChangedTo).Scan(&tk.ID)
 		if err != nil {
 			return txError(err, "insert ticket")
@@ -160,11 +162,11 @@ func (t *bookingTx) InsertOrder(o *booking.Order) error {
 }
 
 // readOrders reads orders by a where clause with their tickets (and events if asked).
-func readOrders(ctx context.Context, q querier, where string, events bool, args ...any) ([]booking.Order, error) {
+func readOrders(ctx context.Context, q querier, pii sqlrow.PII, where string, events bool, args ...any) ([]booking.Order, error) {
 	out, err := list(ctx, q, "read orders", sqlrow.ScanOrder, `SELECT `+sqlrow.OrderColumns+` FROM orders WHERE `+where, args...)
 	for i := 0; err == nil && i < len(out); i++ {
 		o := &out[i]
-		o.Tickets, err = list(ctx, q, "read tickets", sqlrow.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets WHERE order_id = $1 ORDER BY id`, o.ID)
+		o.Tickets, err = list(ctx, q, "read tickets", pii.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets WHERE order_id = $1 ORDER BY id`, o.ID)
 		if err == nil && events {
 			o.Events, err = list(ctx, q, "read events", sqlrow.ScanOrderEvent, `SELECT `+sqlrow.OrderEventColumns+` FROM order_events WHERE order_id = $1 ORDER BY id`, o.ID)
 		}
@@ -179,11 +181,11 @@ func readOrders(ctx context.Context, q querier, where string, events bool, args 
 const qTicketOrder = `id = (SELECT order_id FROM tickets WHERE id = $1)`
 
 func (t *bookingTx) OrderForUpdate(id int64) (booking.Order, error) {
-	return sqlrow.OneOrder(readOrders(t.ctx, t.tx, `id = $1 FOR UPDATE`, false, id))
+	return sqlrow.OneOrder(readOrders(t.ctx, t.tx, t.pii, `id = $1 FOR UPDATE`, false, id))
 }
 
 func (t *bookingTx) OrderOfTicket(ticketID int64) (booking.Order, error) {
-	return sqlrow.OneOrder(readOrders(t.ctx, t.tx, qTicketOrder+` FOR UPDATE`, false, ticketID))
+	return sqlrow.OneOrder(readOrders(t.ctx, t.tx, t.pii, qTicketOrder+` FOR UPDATE`, false, ticketID))
 }
 
 func (t *bookingTx) SetOrder(o booking.Order) error {
@@ -223,7 +225,7 @@ func (t *bookingTx) EnsureSetting(name, value string) (string, error) {
 // DayCounts reads a governance subject's counts for a service day (zero if none).
 func (t *bookingTx) DayCounts(subject string, day network.Date) (governance.Counts, error) {
 	var c governance.Counts
-	err := t.tx.QueryRow(t.ctx, `SELECT manual, expired FROM governance_counts WHERE subject = $1 AND day = $2`, subject, day.String()).Scan(&c.Manual, &c.Expired)
+	err := t.tx.QueryRow(t.ctx, `SELECT manual, expired FROM governance_counts WHERE subject = $1 AND day = $2`, t.pii.Subject(subject), day.String()).Scan(&c.Manual, &c.Expired)
 	return c, txError(sqlrow.NoRowsAs(err, nil), "read day counts")
 }
 
@@ -238,7 +240,7 @@ func (t *bookingTx) AddDayCounts(subject string, day network.Date, manual, expir
 	err := t.tx.QueryRow(t.ctx, `INSERT INTO governance_counts (subject, day, manual, expired) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (subject, day) DO UPDATE SET manual = governance_counts.manual + excluded.manual,
 			expired = governance_counts.expired + excluded.expired
-		RETURNING manual, expired`, subject, day.String(), manual, expired).Scan(&c.Manual, &c.Expired)
+		RETURNING manual, expired`, t.pii.Subject(subject), day.String(), manual, expired).Scan(&c.Manual, &c.Expired)
 	return c, txError(err, "add day counts")
 }
 
@@ -247,7 +249,7 @@ func (t *bookingTx) AddDayCounts(subject string, day network.Date, manual, expir
 // snapshotOrders reads orders as readOrders does, in one read snapshot.
 func (s *bookingStore) snapshotOrders(ctx context.Context, where string, events bool, args ...any) (os []booking.Order, err error) {
 	err = s.readTx(ctx, func(tx pgx.Tx) (err error) {
-		os, err = readOrders(ctx, tx, where, events, args...)
+		os, err = readOrders(ctx, tx, s.pii, where, events, args...)
 		return err
 	})
 	return os, err
@@ -301,7 +303,7 @@ func (s *bookingStore) inventory(ctx context.Context, k booking.TrainKey, all bo
 		if err != nil {
 			return err
 		}
-		inv.Tickets, err = list(ctx, tx, "read tickets", sqlrow.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets
+		inv.Tickets, err = list(ctx, tx, "read tickets", s.pii.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets
 			WHERE service_id = $1 AND service_date = $2 AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
 		return err
 	})

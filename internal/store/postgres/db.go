@@ -16,6 +16,7 @@ import (
 
 	"piao/internal/fault"
 	"piao/internal/store"
+	"piao/internal/store/sealed"
 	"piao/internal/store/sqlrow"
 )
 
@@ -25,11 +26,16 @@ var migrations embed.FS
 // DB is a pool of connections to one PostgreSQL database.
 type DB struct {
 	pool  *pgxpool.Pool
-	where string // the URL opened, password hidden
+	where string     // the URL opened, password hidden
+	pii   sqlrow.PII // seals and indexes document and phone numbers
 }
 
-// Open connects to the database at url (postgres://…).
-func Open(ctx context.Context, url string) (*DB, error) {
+// Open connects to the database at url (postgres://…); keys seal and
+// index the personal data stored in it.
+func Open(ctx context.Context, url string, keys *sealed.Keyring) (*DB, error) {
+	if keys == nil {
+		return nil, sqlrow.ErrNoKeys
+	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
@@ -42,7 +48,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	return &DB{pool: pool, where: store.HidePassword(url)}, nil
+	return &DB{pool: pool, where: store.HidePassword(url), pii: sqlrow.PII{Keys: keys}}, nil
 }
 
 // Migrate applies every pending migration and returns the schema version.

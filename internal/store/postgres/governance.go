@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +41,7 @@ func (s *governanceStore) SetSetting(ctx context.Context, name, value string) er
 // qTransactions reads one row per ticket of the orders placed in a window.
 // Ordering by the order ID after the time groups each order's tickets and
 // matches the orders_created index (created_at, id).
-var qTransactions = `SELECT t.doc_type || ':' || t.doc_number, o.account_id, t.service_id, t.service_date, o.created_at, ` +
+var qTransactions = `SELECT t.doc_type || ':' || t.doc_number, t.doc_sealed, o.account_id, t.service_id, t.service_date, o.created_at, ` +
 	sqlrow.OutcomeCase("t.status") + `
 	FROM tickets t JOIN orders o ON o.id = t.order_id
 	WHERE o.created_at >= $1 AND o.created_at < $2`
@@ -68,15 +70,20 @@ func (s *governanceStore) Transactions(ctx context.Context, from, to time.Time, 
 	}
 	defer rows.Close()
 	var (
-		tx            behaviour.Transaction
-		trainB, dateB pgtype.DriverBytes // valid until the next row: copied below
-		outcome       int32
-		trains        = map[string]string{}
-		dates         = map[string]network.Date{}
+		tx             behaviour.Transaction
+		trainB, dateB  pgtype.DriverBytes // valid until the next row: copied below
+		outcome        int32
+		trains         = map[string]string{}
+		dates          = map[string]network.Date{}
+		stored, sealed string
+		docs           = sqlrow.NewDocCache(s.pii)
 	)
 	for rows.Next() {
-		if err := rows.Scan(&tx.Passenger, &tx.Account, &trainB, &dateB, &tx.At, &outcome); err != nil {
+		if err := rows.Scan(&stored, &sealed, &tx.Account, &trainB, &dateB, &tx.At, &outcome); err != nil {
 			return fault.Wrap(err, "read transactions")
+		}
+		if tx.Passenger, err = docs.Passenger(stored, sealed); err != nil {
+			return err
 		}
 		// A map lookup with string(b) does not allocate.
 		var ok bool
@@ -109,13 +116,14 @@ func (s *governanceStore) DayCounts(ctx context.Context, day network.Date, subje
 	if len(subjects) == 0 {
 		return out, nil
 	}
+	stored := s.pii.Subjects(subjects) // stored form → subject
 	counts, err := list(ctx, s.pool, "read day counts", sqlrow.ScanSubjectCounts,
-		`SELECT subject, manual, expired FROM governance_counts WHERE day = $1 AND subject = ANY($2)`, day.String(), subjects)
+		`SELECT subject, manual, expired FROM governance_counts WHERE day = $1 AND subject = ANY($2)`, day.String(), slices.Collect(maps.Keys(stored)))
 	if err != nil {
 		return nil, err
 	}
 	for _, c := range counts {
-		out[c.Subject] = c.Counts
+		out[stored[c.Subject]] = c.Counts
 	}
 	return out, nil
 }
@@ -129,7 +137,7 @@ func (s *governanceStore) Members(ctx context.Context, f governance.MemberFilter
 		where = append(where, `list = `+arg(string(f.List)))
 	}
 	if f.Subject != "" {
-		where = append(where, `subject = `+arg(f.Subject))
+		where = append(where, `subject = `+arg(s.pii.Subject(f.Subject)))
 	}
 	if !f.ActiveAt.IsZero() {
 		where = append(where, `lifted_at IS NULL AND expires_at > `+arg(f.ActiveAt))
@@ -140,7 +148,7 @@ func (s *governanceStore) Members(ctx context.Context, f governance.MemberFilter
 	}
 	limit, offset := sqlrow.Page(f.Limit, f.Offset)
 	q += ` ORDER BY id DESC LIMIT ` + arg(limit) + ` OFFSET ` + arg(offset)
-	return list(ctx, s.pool, "list memberships", sqlrow.ScanMember, q, args...)
+	return list(ctx, s.pool, "list memberships", s.pii.ScanMember, q, args...)
 }
 
 // Member returns one membership with its audit trail, oldest first.
@@ -148,7 +156,7 @@ func (s *governanceStore) Member(ctx context.Context, id int64) (governance.Memb
 	var m governance.Membership
 	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		m, err = sqlrow.ScanMember(tx.QueryRow(ctx, `SELECT `+sqlrow.MemberColumns+` FROM list_members WHERE id = $1`, id))
+		m, err = s.pii.ScanMember(tx.QueryRow(ctx, `SELECT `+sqlrow.MemberColumns+` FROM list_members WHERE id = $1`, id))
 		if err != nil {
 			return sqlrow.NoRowsAs(fault.Wrap(err, "read membership"), sqlrow.ErrMemberNotFound)
 		}
@@ -173,9 +181,9 @@ func govAudit(ctx context.Context, tx pgx.Tx, a governance.Audit) error {
 func (s *governanceStore) AddMember(ctx context.Context, m *governance.Membership, a governance.Audit) error {
 	var id int64
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO list_members (list, subject, source, reason, started_at, expires_at, lifted_at, lifted_by, lift_reason)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-			string(m.List), m.Subject, string(m.Source), m.Reason, m.Start, m.Expires, m.LiftedAt, m.LiftedBy, m.LiftReason).Scan(&id)
+		err := tx.QueryRow(ctx, `INSERT INTO list_members (list, subject, subject_sealed, source, reason, started_at, expires_at, lifted_at, lifted_by, lift_reason)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+			string(m.List), s.pii.Subject(m.Subject), s.pii.SubjectSealed(m.Subject), string(m.Source), m.Reason, m.Start, m.Expires, m.LiftedAt, m.LiftedBy, m.LiftReason).Scan(&id)
 		if err != nil {
 			return fault.Wrap(err, "add membership")
 		}

@@ -49,6 +49,9 @@ func (s *idempotencyStore) Claim(ctx context.Context, r idempotency.Record, now 
 			if errors.Is(err, pgx.ErrNoRows) {
 				return nil
 			}
+			if err == nil {
+				held.Response.Body, err = s.pii.OpenResponseBody(held.Response.Body)
+			}
 			found = err == nil
 			return err
 		})
@@ -65,7 +68,7 @@ func (s *idempotencyStore) Claim(ctx context.Context, r idempotency.Record, now 
 func (s *idempotencyStore) Complete(ctx context.Context, scope, key string, resp idempotency.Response) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE idempotency_keys SET status = 'completed', resp_status = $1, content_type = $2, location = $3, resp_body = $4
 		WHERE scope = $5 AND idem_key = $6 AND status = 'in_progress'`,
-		resp.Status, resp.ContentType, resp.Location, sqlrow.ResponseBody(resp), scope, key)
+		resp.Status, resp.ContentType, resp.Location, s.pii.ResponseBody(resp.Body), scope, key)
 	if err != nil {
 		return fault.Wrap(err, "complete idempotency key")
 	}

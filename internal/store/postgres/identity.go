@@ -2,11 +2,14 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"piao/internal/fault"
 	"piao/internal/identity"
 	"piao/internal/store/sqlrow"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // identityStore implements identity.Store on PostgreSQL.
@@ -18,10 +21,11 @@ var _ identity.Store = (*identityStore)(nil)
 func (s *identityStore) CreateAccount(ctx context.Context, a identity.Account) (identity.Account, error) {
 	// created_at is read back: TIMESTAMPTZ keeps microseconds.
 	var created sqlrow.Time
+	phoneIndex, phoneSealed := s.pii.AccountPhone(a.Phone)
 	err := s.pool.QueryRow(ctx,
-		`INSERT INTO accounts (username, phone, display_name, role, password_hash, disabled, created_at)
-		 VALUES ($1, NULLIF($2, ''), $3, $4, $5, $6, $7) RETURNING id, created_at`,
-		a.Username, a.Phone, a.DisplayName, string(a.Role), a.PasswordHash, a.Disabled, a.CreatedAt,
+		`INSERT INTO accounts (username, phone, phone_sealed, display_name, role, password_hash, disabled, created_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, created_at`,
+		a.Username, phoneIndex, phoneSealed, a.DisplayName, string(a.Role), a.PasswordHash, a.Disabled, a.CreatedAt,
 	).Scan(&a.ID, &created)
 	if v, _ := violation(err); v == sqlrow.Unique {
 		return identity.Account{}, sqlrow.ErrAccountExists
@@ -36,15 +40,15 @@ func (s *identityStore) CreateAccount(ctx context.Context, a identity.Account) (
 // AccountByLogin finds an account by username, or else by phone.
 func (s *identityStore) AccountByLogin(ctx context.Context, login string) (identity.Account, error) {
 	// A username equal to someone else's phone number wins over the phone.
-	return sqlrow.ScanAccount(s.pool.QueryRow(ctx,
+	return s.pii.ScanAccount(s.pool.QueryRow(ctx,
 		`SELECT `+sqlrow.AccountColumns+` FROM accounts
-		 WHERE username = $1 OR phone = $1
-		 ORDER BY username = $1 DESC LIMIT 1`, login))
+		 WHERE username = $1 OR phone = $2
+		 ORDER BY username = $1 DESC LIMIT 1`, login, s.pii.PhoneIndex(login)))
 }
 
 // AccountByID finds an account by ID.
 func (s *identityStore) AccountByID(ctx context.Context, id int64) (identity.Account, error) {
-	return sqlrow.ScanAccount(s.pool.QueryRow(ctx, `SELECT `+sqlrow.AccountColumns+` FROM accounts WHERE id = $1`, id))
+	return s.pii.ScanAccount(s.pool.QueryRow(ctx, `SELECT `+sqlrow.AccountColumns+` FROM accounts WHERE id = $1`, id))
 }
 
 // SetPassword replaces an account's password hash.
@@ -77,7 +81,7 @@ func (s *identityStore) TokenByHash(ctx context.Context, hash []byte) (identity.
 
 // Credential returns a token and its account in one read.
 func (s *identityStore) Credential(ctx context.Context, hash []byte) (identity.Token, identity.Account, error) {
-	return sqlrow.ScanCredential(s.pool.QueryRow(ctx,
+	return s.pii.ScanCredential(s.pool.QueryRow(ctx,
 		`SELECT `+sqlrow.CredentialColumns+` FROM tokens t JOIN accounts a ON a.id = t.account_id WHERE t.hash = $1`, hash))
 }
 
@@ -110,4 +114,61 @@ func (s *identityStore) DeleteTokensOf(ctx context.Context, accountID int64) (in
 		return 0, fault.Wrap(err, "delete tokens of account")
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// LoginFailures returns an account's run of failed logins (zero if none).
+func (s *identityStore) LoginFailures(ctx context.Context, accountID int64) (identity.LoginFailures, error) {
+	var f identity.LoginFailures
+	var last sqlrow.Time
+	var until sqlrow.NullTime
+	err := s.pool.QueryRow(ctx,
+		`SELECT failures, last_failure_at, locked_until FROM login_failures WHERE account_id = $1`, accountID,
+	).Scan(&f.Failures, &last, &until)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return identity.LoginFailures{}, nil
+	}
+	if err != nil {
+		return identity.LoginFailures{}, fault.Wrap(err, "login failures")
+	}
+	f.LastFailure, f.LockedUntil = last.Time, until.Time
+	return f, nil
+}
+
+// AddLoginFailure counts one failed login and returns the run's length.
+func (s *identityStore) AddLoginFailure(ctx context.Context, accountID int64, at, forgetBefore time.Time) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx,
+		`INSERT INTO login_failures (account_id, failures, last_failure_at) VALUES ($1, 1, $2)
+		 ON CONFLICT (account_id) DO UPDATE SET
+		   failures = CASE WHEN login_failures.last_failure_at < $3 THEN 1 ELSE login_failures.failures + 1 END,
+		   last_failure_at = excluded.last_failure_at
+		 RETURNING failures`,
+		accountID, sqlrow.At(at), sqlrow.At(forgetBefore)).Scan(&n)
+	if v, _ := violation(err); v == sqlrow.ForeignKey {
+		return 0, sqlrow.ErrAccountNotFound
+	}
+	if err != nil {
+		return 0, fault.Wrap(err, "add login failure")
+	}
+	return n, nil
+}
+
+// LockLogin locks an account's logins until until, keeping a longer lock.
+func (s *identityStore) LockLogin(ctx context.Context, accountID int64, until time.Time) error {
+	tag, err := s.pool.Exec(ctx,
+		`UPDATE login_failures SET locked_until = GREATEST(locked_until, $1) WHERE account_id = $2`,
+		sqlrow.At(until), accountID)
+	if err != nil {
+		return fault.Wrap(err, "lock login")
+	}
+	if tag.RowsAffected() == 0 {
+		return sqlrow.ErrAccountNotFound
+	}
+	return nil
+}
+
+// ClearLoginFailures forgets an account's failed logins and its lock.
+func (s *identityStore) ClearLoginFailures(ctx context.Context, accountID int64) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM login_failures WHERE account_id = $1`, accountID)
+	return fault.Wrap(err, "clear login failures")
 }

@@ -32,7 +32,7 @@ func (t *bookingTx) InsertWaitlist(e *booking.WaitlistEntry) error {
 }
 
 func (t *bookingTx) SetWaitlist(e booking.WaitlistEntry) error {
-	body, err := booking.EncodeWaitlist(e)
+	body, err := t.pii.SealWaitlist(e)
 	if err != nil {
 		return err
 	}
@@ -50,12 +50,12 @@ func (t *bookingTx) SetWaitlist(e booking.WaitlistEntry) error {
 // locks of its trains, and the row lock guards the refund sender, which
 // takes no train lock.
 func (t *bookingTx) WaitlistForUpdate(id int64) (booking.WaitlistEntry, error) {
-	e, err := sqlrow.OneWaitlist(t.tx.QueryRow(t.ctx, `SELECT body FROM waitlist_entries WHERE id = $1 FOR UPDATE`, id), id)
+	e, err := t.pii.OneWaitlist(t.tx.QueryRow(t.ctx, `SELECT body FROM waitlist_entries WHERE id = $1 FOR UPDATE`, id), id)
 	return e, txError(err, "read waitlist entry") // a deadlock is a conflict to retry
 }
 
 func (t *bookingTx) WaitingOn(k booking.TrainKey) ([]booking.WaitlistEntry, error) {
-	return waitingOn(t.ctx, t.tx, k)
+	return waitingOn(t.ctx, t.tx, t.pii, k)
 }
 
 // ActiveWaitlist counts under the account's advisory lock (LockAccount),
@@ -77,18 +77,18 @@ func (t *bookingTx) AppendWaitEvents(events ...booking.WaitEvent) error {
 
 // waitlists reads the entries a query of bodies returns; inside a
 // transaction a lost race is a conflict to retry (txError).
-func waitlists(ctx context.Context, q querier, query string, args ...any) ([]booking.WaitlistEntry, error) {
-	es, err := list(ctx, q, "read waitlist entries", sqlrow.ScanWaitlist, query, args...)
+func waitlists(ctx context.Context, q querier, pii sqlrow.PII, query string, args ...any) ([]booking.WaitlistEntry, error) {
+	es, err := list(ctx, q, "read waitlist entries", pii.ScanWaitlist, query, args...)
 	return es, txError(err, "read waitlist entries")
 }
 
-func waitingOn(ctx context.Context, q querier, k booking.TrainKey) ([]booking.WaitlistEntry, error) {
-	return waitlists(ctx, q, `SELECT e.body FROM waitlist_trains t JOIN waitlist_entries e ON e.id = t.entry_id
+func waitingOn(ctx context.Context, q querier, pii sqlrow.PII, k booking.TrainKey) ([]booking.WaitlistEntry, error) {
+	return waitlists(ctx, q, pii, `SELECT e.body FROM waitlist_trains t JOIN waitlist_entries e ON e.id = t.entry_id
 		WHERE t.service_id = $1 AND t.service_date = $2 AND e.status = 'waiting' ORDER BY e.id`, k.ServiceID, k.Date.String())
 }
 
 func (s *bookingStore) Waitlist(ctx context.Context, id int64) (booking.WaitlistEntry, error) {
-	e, err := sqlrow.OneWaitlist(s.pool.QueryRow(ctx, `SELECT body FROM waitlist_entries WHERE id = $1`, id), id)
+	e, err := s.pii.OneWaitlist(s.pool.QueryRow(ctx, `SELECT body FROM waitlist_entries WHERE id = $1`, id), id)
 	if err != nil {
 		return e, err
 	}
@@ -98,15 +98,15 @@ func (s *bookingStore) Waitlist(ctx context.Context, id int64) (booking.Waitlist
 }
 
 func (s *bookingStore) WaitlistOf(ctx context.Context, accountID int64, limit int) ([]booking.WaitlistEntry, error) {
-	return waitlists(ctx, s.pool, `SELECT body FROM waitlist_entries WHERE account_id = $1 ORDER BY id DESC LIMIT $2`, accountID, limit)
+	return waitlists(ctx, s.pool, s.pii, `SELECT body FROM waitlist_entries WHERE account_id = $1 ORDER BY id DESC LIMIT $2`, accountID, limit)
 }
 
 func (s *bookingStore) WaitingOn(ctx context.Context, k booking.TrainKey) ([]booking.WaitlistEntry, error) {
-	return waitingOn(ctx, s.pool, k)
+	return waitingOn(ctx, s.pool, s.pii, k)
 }
 
 func (s *bookingStore) DueWaitlist(ctx context.Context, now time.Time, limit int) ([]booking.WaitlistEntry, error) {
-	return waitlists(ctx, s.pool, `SELECT body FROM (
+	return waitlists(ctx, s.pool, s.pii, `SELECT body FROM (
 			SELECT id, body FROM waitlist_entries WHERE status = 'unpaid' AND pay_by <= $1
 			UNION ALL
 			SELECT id, body FROM waitlist_entries WHERE status = 'waiting' AND deadline <= $1
@@ -114,7 +114,7 @@ func (s *bookingStore) DueWaitlist(ctx context.Context, now time.Time, limit int
 }
 
 func (s *bookingStore) WaitlistRefundsDue(ctx context.Context, limit int) ([]booking.WaitlistEntry, error) {
-	return waitlists(ctx, s.pool, `SELECT body FROM waitlist_entries WHERE refund_due ORDER BY id LIMIT $1`, limit)
+	return waitlists(ctx, s.pool, s.pii, `SELECT body FROM waitlist_entries WHERE refund_due ORDER BY id LIMIT $1`, limit)
 }
 
 func (s *bookingStore) TicketCounts(ctx context.Context, k booking.TrainKey, class network.SeatClass) (map[booking.TicketStatus]int, error) {
@@ -125,6 +125,6 @@ func (s *bookingStore) TicketCounts(ctx context.Context, k booking.TrainKey, cla
 func (s *bookingStore) BerthCancels(ctx context.Context, docType, docNumber string, k booking.TrainKey) (int, error) {
 	var n int
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM tickets WHERE doc_type = $1 AND doc_number = $2 AND service_id = $3 AND service_date = $4
-		AND status = 'cancelled' AND berth IN ('middle', 'upper')`, docType, docNumber, k.ServiceID, k.Date.String()).Scan(&n)
+		AND status = 'cancelled' AND berth IN ('middle', 'upper')`, docType, s.pii.DocIndex(docType, docNumber), k.ServiceID, k.Date.String()).Scan(&n)
 	return n, fault.Wrap(err, "count berth cancels")
 }

@@ -30,12 +30,13 @@ type bookingTx struct {
 	ctx  context.Context
 	tx   *sql.Tx
 	prep map[string]*sql.Stmt
+	pii  sqlrow.PII
 }
 
 // Update runs fn in one write transaction.
 func (s *bookingStore) Update(ctx context.Context, fn func(booking.Tx) error) error {
 	prep := s.prepare(ctx)
-	return s.tx(ctx, func(tx *sql.Tx) error { return fn(&bookingTx{ctx: ctx, tx: tx, prep: prep}) })
+	return s.tx(ctx, func(tx *sql.Tx) error { return fn(&bookingTx{ctx: ctx, tx: tx, prep: prep, pii: s.pii}) })
 }
 
 // The statements of a booking transaction, prepared once on the writer
@@ -55,8 +56,8 @@ const (
 	qInsertOrder = `INSERT INTO orders (account_id, status, service_id, service_date, total_fen, created_at, hold_expires_at, payment_id, change_of)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qInsertTicket = `INSERT INTO tickets (order_id, service_id, service_date, number, from_seq, to_seq, from_station_id, to_station_id,
-		departure, arrival, seat_no, car_no, seat, seat_class, berth, passenger_name, doc_type, doc_number, fare_fen, status, refund_fen, fee_fen, changed_to)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		departure, arrival, seat_no, car_no, seat, seat_class, berth, passenger_name, doc_type, doc_number, doc_sealed, fare_fen, status, refund_fen, fee_fen, changed_to)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 var hotStatements = []string{qLockTrain, qUpdateSeat, qSetVersion, qHeldOrder, qDocTicket, qSetOrder, qSetTicket, qAddEvent, qUpsertCounts, qInsertOrder, qInsertTicket,
@@ -175,7 +176,7 @@ func (t *bookingTx) HeldOrderOf(accountID int64) (int64, error) {
 
 func (t *bookingTx) ActiveTicketFor(docType, docNumber string, k booking.TrainKey) (bool, error) {
 	var one int
-	err := t.queryRow(qDocTicket, docType, docNumber, k.ServiceID, k.Date.String()).Scan(&one)
+	err := t.queryRow(qDocTicket, docType, t.pii.DocIndex(docType, docNumber), k.ServiceID, k.Date.String()).Scan(&one)
 	return err == nil, fault.Wrap(sqlrow.NoRowsAs(err, nil), "find document's ticket")
 }
 
@@ -196,10 +197,11 @@ func (t *bookingTx) InsertOrder(o *booking.Order) error {
 	for i := range o.Tickets {
 		tk := &o.Tickets[i]
 		tk.OrderID = o.ID
+		docIndex, docSealed := t.pii.TicketDoc(tk)
 		// Times as text (sqlrow.Format), not sqlrow.At: a Valuer costs an
 		// allocation more per argument, here per ticket.
 		res, err := stmt.ExecContext(t.ctx, o.ID, tk.Train.ServiceID, tk.Train.Date.String(), tk.Number, tk.FromSeq, tk.ToSeq, tk.FromStationID, tk.ToStationID,
-			sqlrow.Format(tk.Departure), sqlrow.Format(tk.Arrival), tk.SeatNo, tk.Car, tk.Seat, string(tk.SeatClass), string(tk.Berth), tk.PassengerName, tk.DocType, tk.DocNumber,
+			sqlrow.Format(tk.Departure), sqlrow.Format(tk.Arrival), tk.SeatNo, tk.Car, tk.Seat, string(tk.SeatClass), string(tk.Berth), tk.PassengerName, tk.DocType, docIndex, docSealed,
 			tk.FareFen, string(tk.Status), tk.RefundFen, tk.FeeFen, tk.ChangedTo)
 		if err != nil {
 			return bookingConstraint(err, "insert ticket")
@@ -224,11 +226,11 @@ func bookingConstraint(err error, what string) error {
 }
 
 // readOrders reads orders by a where clause with their tickets (and events if asked).
-func readOrders(ctx context.Context, q querier, where string, events bool, args ...any) ([]booking.Order, error) {
+func readOrders(ctx context.Context, q querier, pii sqlrow.PII, where string, events bool, args ...any) ([]booking.Order, error) {
 	out, err := list(ctx, q, "read orders", sqlrow.ScanOrder, `SELECT `+sqlrow.OrderColumns+` FROM orders WHERE `+where, args...)
 	for i := 0; err == nil && i < len(out); i++ {
 		o := &out[i]
-		o.Tickets, err = list(ctx, q, "read tickets", sqlrow.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets WHERE order_id = ? ORDER BY id`, o.ID)
+		o.Tickets, err = list(ctx, q, "read tickets", pii.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets WHERE order_id = ? ORDER BY id`, o.ID)
 		if err == nil && events {
 			o.Events, err = list(ctx, q, "read events", sqlrow.ScanOrderEvent, `SELECT `+sqlrow.OrderEventColumns+` FROM order_events WHERE order_id = ? ORDER BY id`, o.ID)
 		}
@@ -243,11 +245,11 @@ func readOrders(ctx context.Context, q querier, where string, events bool, args 
 const qTicketOrder = `id = (SELECT order_id FROM tickets WHERE id = ?)`
 
 func (t *bookingTx) OrderForUpdate(id int64) (booking.Order, error) {
-	return sqlrow.OneOrder(readOrders(t.ctx, t.tx, `id = ?`, false, id))
+	return sqlrow.OneOrder(readOrders(t.ctx, t.tx, t.pii, `id = ?`, false, id))
 }
 
 func (t *bookingTx) OrderOfTicket(ticketID int64) (booking.Order, error) {
-	return sqlrow.OneOrder(readOrders(t.ctx, t.tx, qTicketOrder, false, ticketID))
+	return sqlrow.OneOrder(readOrders(t.ctx, t.tx, t.pii, qTicketOrder, false, ticketID))
 }
 
 func (t *bookingTx) SetOrder(o booking.Order) error {
@@ -295,7 +297,7 @@ func (t *bookingTx) EnsureSetting(name, value string) (string, error) {
 // DayCounts reads a governance subject's counts for a service day (zero if none).
 func (t *bookingTx) DayCounts(subject string, day network.Date) (governance.Counts, error) {
 	var c governance.Counts
-	err := t.queryRow(qDayCounts, subject, day.String()).Scan(&c.Manual, &c.Expired)
+	err := t.queryRow(qDayCounts, t.pii.Subject(subject), day.String()).Scan(&c.Manual, &c.Expired)
 	return c, fault.Wrap(sqlrow.NoRowsAs(err, nil), "read day counts")
 }
 
@@ -305,22 +307,22 @@ func (t *bookingTx) AddDayCounts(subject string, day network.Date, manual, expir
 		return t.DayCounts(subject, day)
 	}
 	var c governance.Counts
-	err := t.queryRow(qAddDayCounts, subject, day.String(), manual, expired).Scan(&c.Manual, &c.Expired)
+	err := t.queryRow(qAddDayCounts, t.pii.Subject(subject), day.String(), manual, expired).Scan(&c.Manual, &c.Expired)
 	return c, fault.Wrap(err, "add day counts")
 }
 
 // ---- reads ----
 
 func (s *bookingStore) Order(ctx context.Context, id int64) (booking.Order, error) {
-	return sqlrow.OneOrder(readOrders(ctx, s.read, `id = ?`, true, id))
+	return sqlrow.OneOrder(readOrders(ctx, s.read, s.pii, `id = ?`, true, id))
 }
 
 func (s *bookingStore) OrderOfTicket(ctx context.Context, ticketID int64) (booking.Order, error) {
-	return sqlrow.OneOrder(readOrders(ctx, s.read, qTicketOrder, true, ticketID))
+	return sqlrow.OneOrder(readOrders(ctx, s.read, s.pii, qTicketOrder, true, ticketID))
 }
 
 func (s *bookingStore) OrdersOf(ctx context.Context, accountID int64, limit int) ([]booking.Order, error) {
-	return readOrders(ctx, s.read, `account_id = ? ORDER BY id DESC LIMIT ?`, false, accountID, limit)
+	return readOrders(ctx, s.read, s.pii, `account_id = ? ORDER BY id DESC LIMIT ?`, false, accountID, limit)
 }
 
 func (s *bookingStore) DueExpiries(ctx context.Context, now time.Time, limit int) ([]booking.Order, error) {
@@ -359,7 +361,7 @@ func (s *bookingStore) inventory(ctx context.Context, k booking.TrainKey, all bo
 		if err != nil {
 			return err
 		}
-		inv.Tickets, err = list(ctx, tx, "read tickets", sqlrow.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets
+		inv.Tickets, err = list(ctx, tx, "read tickets", s.pii.ScanBookedTicket, `SELECT `+sqlrow.BookedTicketColumns+` FROM tickets
 			WHERE service_id = ? AND service_date = ? AND status IN ('held', 'paid') ORDER BY id`, k.ServiceID, k.Date.String())
 		return err
 	})

@@ -18,6 +18,7 @@ import (
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver
 
 	"piao/internal/fault"
+	"piao/internal/store/sealed"
 	"piao/internal/store/sqlrow"
 )
 
@@ -32,11 +33,16 @@ type DB struct {
 	// readStmts holds statements of hot reads prepared on the reader pool
 	// (database/sql prepares each on a connection the first time it runs
 	// there), so every API call's token check is not parsed again.
-	readStmts sync.Map // query → *sql.Stmt
+	readStmts sync.Map   // query → *sql.Stmt
+	pii       sqlrow.PII // seals and indexes document and phone numbers
 }
 
-// Open opens (creating if needed) the database file at path.
-func Open(path string) (*DB, error) {
+// Open opens (creating if needed) the database file at path; keys seal
+// and index the personal data stored in it.
+func Open(path string, keys *sealed.Keyring) (*DB, error) {
+	if keys == nil {
+		return nil, sqlrow.ErrNoKeys
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -54,7 +60,9 @@ func Open(path string) (*DB, error) {
 	// indexes all over their B-trees, and every page missed is a read. Its
 	// statement journals stay in memory (temp_store): every multi-row
 	// insert keeps one, and on disk it cost a write per page changed.
-	write, err := sql.Open("sqlite", dsn("&_txlock=immediate&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)"))
+	// secure_delete zeroes what a change frees, so a value sealed again
+	// under a new key leaves no copy under the old one in the file.
+	write, err := sql.Open("sqlite", dsn("&_txlock=immediate&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=secure_delete(1)"))
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +73,7 @@ func Open(path string) (*DB, error) {
 		return nil, err
 	}
 	read.SetMaxOpenConns(max(4, runtime.NumCPU()*2))
-	db := &DB{Path: path, write: write, read: read}
+	db := &DB{Path: path, write: write, read: read, pii: sqlrow.PII{Keys: keys}}
 	if err := write.Ping(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -51,7 +52,7 @@ func (s *governanceStore) SetSetting(ctx context.Context, name, value string) er
 // order, with no sort.
 // The train and its date come as one column, "service_id service_date",
 // that Transactions looks up in a cache of parsed pairs.
-var qTransactions = `SELECT t.doc_type || ':' || t.doc_number, o.account_id, t.service_id || ' ' || t.service_date, o.created_at, ` +
+var qTransactions = `SELECT t.doc_type || ':' || t.doc_number, t.doc_sealed, o.account_id, t.service_id || ' ' || t.service_date, o.created_at, ` +
 	sqlrow.OutcomeCase("t.status") + `
 	FROM tickets t JOIN orders o ON o.id = t.order_id
 	WHERE o.created_at >= ? AND o.created_at < ?`
@@ -77,10 +78,15 @@ func (s *governanceStore) Transactions(ctx context.Context, from, to time.Time, 
 		lastCreated        string
 		lastAt             time.Time
 		trains             = map[string]govTrainDate{}
+		stored, docSealed  string
+		docs               = sqlrow.NewDocCache(s.pii)
 	)
 	for rows.Next() {
-		if err := rows.Scan(&tx.Passenger, &tx.Account, &trainDate, &created, &outcome); err != nil {
+		if err := rows.Scan(&stored, &docSealed, &tx.Account, &trainDate, &created, &outcome); err != nil {
 			return fault.Wrap(err, "read transactions")
+		}
+		if tx.Passenger, err = docs.Passenger(stored, docSealed); err != nil {
+			return err
 		}
 		// The tickets of one order share its time: parse it when it changes.
 		if created != lastCreated || lastAt.IsZero() {
@@ -158,8 +164,9 @@ func govParseTime(s string) (time.Time, error) {
 // DayCounts returns the counts of subjects on a service day.
 func (s *governanceStore) DayCounts(ctx context.Context, day network.Date, subjects []string) (map[string]governance.Counts, error) {
 	out := make(map[string]governance.Counts, len(subjects))
+	stored := s.pii.Subjects(subjects) // stored form → subject
 	// Chunks keep each query well below SQLite's limit on parameters.
-	for chunk := range slices.Chunk(subjects, 500) {
+	for chunk := range slices.Chunk(slices.Collect(maps.Keys(stored)), 500) {
 		args := []any{day.String()}
 		for _, sub := range chunk {
 			args = append(args, sub)
@@ -170,7 +177,7 @@ func (s *governanceStore) DayCounts(ctx context.Context, day network.Date, subje
 			return nil, err
 		}
 		for _, c := range counts {
-			out[c.Subject] = c.Counts
+			out[stored[c.Subject]] = c.Counts
 		}
 	}
 	return out, nil
@@ -184,7 +191,7 @@ func (s *governanceStore) Members(ctx context.Context, f governance.MemberFilter
 		where, args = append(where, `list = ?`), append(args, string(f.List))
 	}
 	if f.Subject != "" {
-		where, args = append(where, `subject = ?`), append(args, f.Subject)
+		where, args = append(where, `subject = ?`), append(args, s.pii.Subject(f.Subject))
 	}
 	if !f.ActiveAt.IsZero() {
 		where, args = append(where, `lifted_at IS NULL AND expires_at > ?`), append(args, sqlrow.At(f.ActiveAt))
@@ -194,7 +201,7 @@ func (s *governanceStore) Members(ctx context.Context, f governance.MemberFilter
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
 	limit, offset := sqlrow.Page(f.Limit, f.Offset)
-	return list(ctx, s.read, "list memberships", sqlrow.ScanMember, q+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	return list(ctx, s.read, "list memberships", s.pii.ScanMember, q+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 }
 
 // Member returns one membership with its audit trail, oldest first.
@@ -202,7 +209,7 @@ func (s *governanceStore) Member(ctx context.Context, id int64) (governance.Memb
 	var m governance.Membership
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		m, err = sqlrow.ScanMember(tx.QueryRowContext(ctx, `SELECT `+sqlrow.MemberColumns+` FROM list_members WHERE id = ?`, id))
+		m, err = s.pii.ScanMember(tx.QueryRowContext(ctx, `SELECT `+sqlrow.MemberColumns+` FROM list_members WHERE id = ?`, id))
 		if err != nil {
 			return sqlrow.NoRowsAs(fault.Wrap(err, "read membership"), sqlrow.ErrMemberNotFound)
 		}
@@ -231,9 +238,9 @@ func (s *governanceStore) AddMember(ctx context.Context, m *governance.Membershi
 		if m.LiftedAt != nil {
 			lifted = sqlrow.At(*m.LiftedAt)
 		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO list_members (list, subject, source, reason, started_at, expires_at, lifted_at, lifted_by, lift_reason)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			string(m.List), m.Subject, string(m.Source), m.Reason, sqlrow.At(m.Start), sqlrow.At(m.Expires), lifted, m.LiftedBy, m.LiftReason).Scan(&id)
+		err := tx.QueryRowContext(ctx, `INSERT INTO list_members (list, subject, subject_sealed, source, reason, started_at, expires_at, lifted_at, lifted_by, lift_reason)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			string(m.List), s.pii.Subject(m.Subject), s.pii.SubjectSealed(m.Subject), string(m.Source), m.Reason, sqlrow.At(m.Start), sqlrow.At(m.Expires), lifted, m.LiftedBy, m.LiftReason).Scan(&id)
 		if err != nil {
 			return fault.Wrap(err, "add membership")
 		}

@@ -18,11 +18,12 @@ var _ identity.Store = (*identityStore)(nil)
 // CreateAccount stores a new account; a taken username or phone is a conflict.
 func (s *identityStore) CreateAccount(ctx context.Context, a identity.Account) (identity.Account, error) {
 	a.CreatedAt = a.CreatedAt.UTC()
+	phoneIndex, phoneSealed := s.pii.AccountPhone(a.Phone)
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx,
-			`INSERT INTO accounts (username, phone, display_name, role, password_hash, disabled, created_at)
-			 VALUES (?, NULLIF(?, ''), ?, ?, ?, ?, ?) RETURNING id`,
-			a.Username, a.Phone, a.DisplayName, string(a.Role), a.PasswordHash, a.Disabled, sqlrow.At(a.CreatedAt),
+			`INSERT INTO accounts (username, phone, phone_sealed, display_name, role, password_hash, disabled, created_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			a.Username, phoneIndex, phoneSealed, a.DisplayName, string(a.Role), a.PasswordHash, a.Disabled, sqlrow.At(a.CreatedAt),
 		).Scan(&a.ID)
 	})
 	if v, _ := violation(err); v == sqlrow.Unique {
@@ -37,15 +38,15 @@ func (s *identityStore) CreateAccount(ctx context.Context, a identity.Account) (
 // AccountByLogin finds an account by username, or else by phone.
 func (s *identityStore) AccountByLogin(ctx context.Context, login string) (identity.Account, error) {
 	// A username equal to someone else's phone number wins over the phone.
-	return sqlrow.ScanAccount(s.read.QueryRowContext(ctx,
+	return s.pii.ScanAccount(s.read.QueryRowContext(ctx,
 		`SELECT `+sqlrow.AccountColumns+` FROM accounts
-		 WHERE username = ?1 OR phone = ?1
-		 ORDER BY username = ?1 DESC LIMIT 1`, login))
+		 WHERE username = ?1 OR phone = ?2
+		 ORDER BY username = ?1 DESC LIMIT 1`, login, s.pii.PhoneIndex(login)))
 }
 
 // AccountByID finds an account by ID.
 func (s *identityStore) AccountByID(ctx context.Context, id int64) (identity.Account, error) {
-	return sqlrow.ScanAccount(s.queryRowHot(ctx, `SELECT `+sqlrow.AccountColumns+` FROM accounts WHERE id = ?`, id))
+	return s.pii.ScanAccount(s.queryRowHot(ctx, `SELECT `+sqlrow.AccountColumns+` FROM accounts WHERE id = ?`, id))
 }
 
 // SetPassword replaces an account's password hash.
@@ -75,7 +76,7 @@ func (s *identityStore) TokenByHash(ctx context.Context, hash []byte) (identity.
 
 // Credential returns a token and its account in one read.
 func (s *identityStore) Credential(ctx context.Context, hash []byte) (identity.Token, identity.Account, error) {
-	return sqlrow.ScanCredential(s.queryRowHot(ctx,
+	return s.pii.ScanCredential(s.queryRowHot(ctx,
 		`SELECT `+sqlrow.CredentialColumns+` FROM tokens t JOIN accounts a ON a.id = t.account_id WHERE t.hash = ?`, hash))
 }
 
@@ -102,4 +103,60 @@ func (s *identityStore) TokensOf(ctx context.Context, accountID int64, now time.
 func (s *identityStore) DeleteTokensOf(ctx context.Context, accountID int64) (int, error) {
 	n, err := s.execCount(ctx, "delete tokens of account", `DELETE FROM tokens WHERE account_id = ?`, accountID)
 	return int(n), err
+}
+
+// LoginFailures returns an account's run of failed logins (zero if none).
+func (s *identityStore) LoginFailures(ctx context.Context, accountID int64) (identity.LoginFailures, error) {
+	var f identity.LoginFailures
+	var last sqlrow.Time
+	var until sqlrow.NullTime
+	err := s.read.QueryRowContext(ctx,
+		`SELECT failures, last_failure_at, locked_until FROM login_failures WHERE account_id = ?`, accountID,
+	).Scan(&f.Failures, &last, &until)
+	if err == sql.ErrNoRows {
+		return identity.LoginFailures{}, nil
+	}
+	if err != nil {
+		return identity.LoginFailures{}, fault.Wrap(err, "login failures")
+	}
+	f.LastFailure, f.LockedUntil = last.Time, until.Time
+	return f, nil
+}
+
+// AddLoginFailure counts one failed login and returns the run's length.
+func (s *identityStore) AddLoginFailure(ctx context.Context, accountID int64, at, forgetBefore time.Time) (int, error) {
+	var n int
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx,
+			`INSERT INTO login_failures (account_id, failures, last_failure_at) VALUES (?1, 1, ?2)
+			 ON CONFLICT (account_id) DO UPDATE SET
+			   failures = CASE WHEN login_failures.last_failure_at < ?3 THEN 1 ELSE login_failures.failures + 1 END,
+			   last_failure_at = excluded.last_failure_at
+			 RETURNING failures`,
+			accountID, sqlrow.At(at), sqlrow.At(forgetBefore)).Scan(&n)
+	})
+	if v, _ := violation(err); v == sqlrow.ForeignKey {
+		return 0, sqlrow.ErrAccountNotFound
+	}
+	if err != nil {
+		return 0, fault.Wrap(err, "add login failure")
+	}
+	return n, nil
+}
+
+// LockLogin locks an account's logins until until, keeping a longer lock.
+func (s *identityStore) LockLogin(ctx context.Context, accountID int64, until time.Time) error {
+	n, err := s.execCount(ctx, "lock login",
+		`UPDATE login_failures SET locked_until = MAX(COALESCE(locked_until, ?1), ?1) WHERE account_id = ?2`,
+		sqlrow.At(until), accountID)
+	if err == nil && n == 0 {
+		return sqlrow.ErrAccountNotFound
+	}
+	return err
+}
+
+// ClearLoginFailures forgets an account's failed logins and its lock.
+func (s *identityStore) ClearLoginFailures(ctx context.Context, accountID int64) error {
+	_, err := s.execCount(ctx, "clear login failures", `DELETE FROM login_failures WHERE account_id = ?`, accountID)
+	return err
 }

@@ -31,7 +31,7 @@ func (t *bookingTx) InsertWaitlist(e *booking.WaitlistEntry) error {
 }
 
 func (t *bookingTx) SetWaitlist(e booking.WaitlistEntry) error {
-	body, err := booking.EncodeWaitlist(e)
+	body, err := t.pii.SealWaitlist(e)
 	if err != nil {
 		return err
 	}
@@ -46,11 +46,11 @@ func (t *bookingTx) SetWaitlist(e booking.WaitlistEntry) error {
 }
 
 func (t *bookingTx) WaitlistForUpdate(id int64) (booking.WaitlistEntry, error) {
-	return sqlrow.OneWaitlist(t.tx.QueryRowContext(t.ctx, `SELECT body FROM waitlist_entries WHERE id = ?`, id), id)
+	return t.pii.OneWaitlist(t.tx.QueryRowContext(t.ctx, `SELECT body FROM waitlist_entries WHERE id = ?`, id), id)
 }
 
 func (t *bookingTx) WaitingOn(k booking.TrainKey) ([]booking.WaitlistEntry, error) {
-	return waitingOn(t.ctx, t.tx, k)
+	return waitingOn(t.ctx, t.tx, t.pii, k)
 }
 
 func (t *bookingTx) ActiveWaitlist(accountID int64) (int, error) {
@@ -70,13 +70,13 @@ func (t *bookingTx) AppendWaitEvents(events ...booking.WaitEvent) error {
 	return nil
 }
 
-func waitingOn(ctx context.Context, q querier, k booking.TrainKey) ([]booking.WaitlistEntry, error) {
-	return list(ctx, q, "read waitlist entries", sqlrow.ScanWaitlist, `SELECT e.body FROM waitlist_trains t JOIN waitlist_entries e ON e.id = t.entry_id
+func waitingOn(ctx context.Context, q querier, pii sqlrow.PII, k booking.TrainKey) ([]booking.WaitlistEntry, error) {
+	return list(ctx, q, "read waitlist entries", pii.ScanWaitlist, `SELECT e.body FROM waitlist_trains t JOIN waitlist_entries e ON e.id = t.entry_id
 		WHERE t.service_id = ? AND t.service_date = ? AND e.status = 'waiting' ORDER BY e.id`, k.ServiceID, k.Date.String())
 }
 
 func (s *bookingStore) Waitlist(ctx context.Context, id int64) (booking.WaitlistEntry, error) {
-	e, err := sqlrow.OneWaitlist(s.read.QueryRowContext(ctx, `SELECT body FROM waitlist_entries WHERE id = ?`, id), id)
+	e, err := s.pii.OneWaitlist(s.read.QueryRowContext(ctx, `SELECT body FROM waitlist_entries WHERE id = ?`, id), id)
 	if err != nil {
 		return e, err
 	}
@@ -86,15 +86,15 @@ func (s *bookingStore) Waitlist(ctx context.Context, id int64) (booking.Waitlist
 }
 
 func (s *bookingStore) WaitlistOf(ctx context.Context, accountID int64, limit int) ([]booking.WaitlistEntry, error) {
-	return list(ctx, s.read, "read waitlist entries", sqlrow.ScanWaitlist, `SELECT body FROM waitlist_entries WHERE account_id = ? ORDER BY id DESC LIMIT ?`, accountID, limit)
+	return list(ctx, s.read, "read waitlist entries", s.pii.ScanWaitlist, `SELECT body FROM waitlist_entries WHERE account_id = ? ORDER BY id DESC LIMIT ?`, accountID, limit)
 }
 
 func (s *bookingStore) WaitingOn(ctx context.Context, k booking.TrainKey) ([]booking.WaitlistEntry, error) {
-	return waitingOn(ctx, s.read, k)
+	return waitingOn(ctx, s.read, s.pii, k)
 }
 
 func (s *bookingStore) DueWaitlist(ctx context.Context, now time.Time, limit int) ([]booking.WaitlistEntry, error) {
-	return list(ctx, s.read, "read waitlist entries", sqlrow.ScanWaitlist, `SELECT body FROM (
+	return list(ctx, s.read, "read waitlist entries", s.pii.ScanWaitlist, `SELECT body FROM (
 			SELECT id, body FROM waitlist_entries WHERE status = 'unpaid' AND pay_by <= ?1
 			UNION ALL
 			SELECT id, body FROM waitlist_entries WHERE status = 'waiting' AND deadline <= ?1
@@ -102,7 +102,7 @@ func (s *bookingStore) DueWaitlist(ctx context.Context, now time.Time, limit int
 }
 
 func (s *bookingStore) WaitlistRefundsDue(ctx context.Context, limit int) ([]booking.WaitlistEntry, error) {
-	return list(ctx, s.read, "read waitlist entries", sqlrow.ScanWaitlist, `SELECT body FROM waitlist_entries WHERE refund_due = 1 ORDER BY id LIMIT ?`, limit)
+	return list(ctx, s.read, "read waitlist entries", s.pii.ScanWaitlist, `SELECT body FROM waitlist_entries WHERE refund_due = 1 ORDER BY id LIMIT ?`, limit)
 }
 
 func (s *bookingStore) TicketCounts(ctx context.Context, k booking.TrainKey, class network.SeatClass) (map[booking.TicketStatus]int, error) {
@@ -113,6 +113,6 @@ func (s *bookingStore) TicketCounts(ctx context.Context, k booking.TrainKey, cla
 func (s *bookingStore) BerthCancels(ctx context.Context, docType, docNumber string, k booking.TrainKey) (int, error) {
 	var n int
 	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM tickets WHERE doc_type = ? AND doc_number = ? AND service_id = ? AND service_date = ?
-		AND status = 'cancelled' AND berth IN ('middle', 'upper')`, docType, docNumber, k.ServiceID, k.Date.String()).Scan(&n)
+		AND status = 'cancelled' AND berth IN ('middle', 'upper')`, docType, s.pii.DocIndex(docType, docNumber), k.ServiceID, k.Date.String()).Scan(&n)
 	return n, fault.Wrap(err, "count berth cancels")
 }

@@ -52,12 +52,9 @@ func ScanOrder(r Row) (booking.Order, error) {
 	return o, trainDate(&o.Train, date)
 }
 
-// BookedTicketColumns are the columns of tickets ScanBookedTicket reads.
-const BookedTicketColumns = `id, order_id, service_id, service_date, number, from_seq, to_seq, from_station_id, to_station_id, departure, arrival,
-	seat_no, car_no, seat, seat_class, berth, passenger_name, doc_type, doc_number, fare_fen, status, refund_fen, fee_fen, changed_to`
-
-// ScanBookedTicket reads a ticket (BookedTicketColumns).
-func ScanBookedTicket(r Row) (booking.Ticket, error) {
+// scanBookedTicket reads a ticket (BookedTicketColumns) with its document
+// number still sealed.
+func scanBookedTicket(r Row) (booking.Ticket, error) {
 	var tk booking.Ticket
 	var date string
 	var dep, arr Time
@@ -155,8 +152,9 @@ func ScanOrderKey(r Row) (booking.Order, error) {
 	return o, trainDate(&o.Train, date)
 }
 
-// ScanWaitlist reads a waitlist entry from its body column (booking.EncodeWaitlist).
-func ScanWaitlist(r Row) (booking.WaitlistEntry, error) {
+// scanWaitlist reads a waitlist entry from its body column
+// (booking.EncodeWaitlist), its document numbers still sealed.
+func scanWaitlist(r Row) (booking.WaitlistEntry, error) {
 	var body string
 	if err := r.Scan(&body); err != nil {
 		return booking.WaitlistEntry{}, err
@@ -164,10 +162,10 @@ func ScanWaitlist(r Row) (booking.WaitlistEntry, error) {
 	return booking.DecodeWaitlist(body)
 }
 
-// OneWaitlist reads the entry a single-row query of its body returned; no
-// row is WaitlistNotFound(id).
-func OneWaitlist(r Row, id int64) (booking.WaitlistEntry, error) {
-	e, err := ScanWaitlist(r)
+// oneWaitlist reads the entry a single-row query of its body returned
+// (still sealed); no row is WaitlistNotFound(id).
+func oneWaitlist(r Row, id int64) (booking.WaitlistEntry, error) {
+	e, err := scanWaitlist(r)
 	if errors.Is(err, sql.ErrNoRows) { // pgx.ErrNoRows is sql.ErrNoRows too
 		return e, WaitlistNotFound(id)
 	}

@@ -46,23 +46,6 @@ func ScanSubjectCounts(r Row) (SubjectCounts, error) {
 	return c, err
 }
 
-// MemberColumns are the columns ScanMember reads from list_members.
-const MemberColumns = `id, list, subject, source, reason, started_at, expires_at, lifted_at, lifted_by, lift_reason`
-
-// ScanMember scans a row of MemberColumns, without the audit trail; a
-// missing row is the driver's no-rows error, for the engine to map.
-func ScanMember(r Row) (governance.Membership, error) {
-	var m governance.Membership
-	var start, expires Time
-	var lifted NullTime
-	err := r.Scan(&m.ID, (*string)(&m.List), &m.Subject, (*string)(&m.Source), &m.Reason, &start, &expires, &lifted, &m.LiftedBy, &m.LiftReason)
-	m.Start, m.Expires = start.Time, expires.Time
-	if !lifted.IsZero() {
-		m.LiftedAt = &lifted.Time
-	}
-	return m, err
-}
-
 // AuditColumns are the columns ScanAudit reads from list_member_events.
 const AuditColumns = `member_id, at, actor, action, detail`
 

@@ -18,12 +18,3 @@ func ScanIdempotency(r Row) (idempotency.Record, error) {
 	rec.CreatedAt = created.Time
 	return rec, fault.Wrap(err, "read idempotency key")
 }
-
-// ResponseBody is resp's body as a completed record stores it: empty, not
-// NULL, when there is none.
-func ResponseBody(resp idempotency.Response) []byte {
-	if resp.Body == nil {
-		return []byte{}
-	}
-	return resp.Body
-}

@@ -12,19 +12,11 @@ var (
 	ErrTokenNotFound   = fault.New(fault.NotFound, "token_not_found", "令牌不存在", "token not found")
 )
 
-// AccountColumns are the columns of accounts that ScanAccount reads.
-const AccountColumns = `id, username, COALESCE(phone, ''), display_name, role, password_hash, disabled, created_at`
-
 // TokenColumns are the columns of tokens that ScanToken reads.
 const TokenColumns = `hash, account_id, kind, created_at, expires_at`
 
-// CredentialColumns are an account's columns (alias a) and then its
-// token's (alias t), as ScanCredential reads them.
-const CredentialColumns = `a.id, a.username, COALESCE(a.phone, ''), a.display_name, a.role, a.password_hash, a.disabled, a.created_at,
-	t.hash, t.kind, t.created_at, t.expires_at`
-
-// ScanAccount reads AccountColumns; no row is ErrAccountNotFound.
-func ScanAccount(r Row) (identity.Account, error) {
+// scanAccount reads AccountColumns, the phone still sealed; no row is ErrAccountNotFound.
+func scanAccount(r Row) (identity.Account, error) {
 	var a identity.Account
 	var created Time
 	err := r.Scan(&a.ID, &a.Username, &a.Phone, &a.DisplayName, (*string)(&a.Role), &a.PasswordHash, &a.Disabled, &created)
@@ -47,10 +39,10 @@ func ScanToken(r Row) (identity.Token, error) {
 	return t, nil
 }
 
-// ScanCredential reads CredentialColumns, a token and its account; no row
-// is ErrTokenNotFound. Every API call's token check runs it, so it scans
-// in one call.
-func ScanCredential(r Row) (identity.Token, identity.Account, error) {
+// scanCredential reads CredentialColumns, a token and its account (phone
+// still sealed); no row is ErrTokenNotFound. Every API call's token check
+// runs it, so it scans in one call.
+func scanCredential(r Row) (identity.Token, identity.Account, error) {
 	var t identity.Token
 	var a identity.Account
 	var aCreated, tCreated, tExpires Time

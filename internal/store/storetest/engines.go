@@ -27,12 +27,18 @@ import (
 	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment/sandbox"
+	"piao/internal/store"
 	"piao/internal/store/open"
+	"piao/internal/store/sealed"
 	"piao/internal/subsidy"
 )
 
 // Stores is one engine's set of domain stores over one fresh database.
 type Stores struct {
+	// DB is the engine itself, for tests that look at the raw database.
+	DB store.Engine
+	// Keys seal and index the database's personal data.
+	Keys     *sealed.Keyring
 	Engine   string
 	Network  network.Store
 	Identity identity.Store
@@ -61,7 +67,8 @@ type Stores struct {
 // closed when the test ends, and returns its stores.
 func openStores(tb testing.TB, database, dataDir string) Stores {
 	tb.Helper()
-	db, err := open.Engine(context.Background(), database, dataDir)
+	keys := sealed.Generate() // a fresh key per database
+	db, err := open.Engine(context.Background(), database, dataDir, keys)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -88,7 +95,7 @@ func openStores(tb testing.TB, database, dataDir string) Stores {
 		return err
 	}
 	return Stores{
-		Exec:   exec,
+		Exec: exec, DB: db, Keys: keys,
 		Engine: db.Name(), Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Ping: db.Ping,
 		Idempotency: db.Idempotency(), Governance: db.Governance(), Benefits: db.Benefits(), Metro: db.Metro(), Subsidy: db.Subsidy(),
 		Audit: db.Audit(),

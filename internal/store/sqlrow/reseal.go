@@ -1,0 +1,97 @@
+package sqlrow
+
+import (
+	"bytes"
+	"strings"
+
+	"piao/internal/booking"
+	"piao/internal/store/sealed"
+)
+
+// The row transforms of a key rotation (Engine.Reseal): each takes what a
+// row stores, and returns it sealed with the current key, and whether it
+// changed. A value stored before encryption (plain) is indexed and sealed
+// too, so a rotation also finishes the move of an older database.
+
+// PlainCountSubjects selects the day counts stored before encryption,
+// under a document subject with its number in plain text.
+const PlainCountSubjects = `subject LIKE 'doc:%' AND subject NOT LIKE 'doc:%:ix:%'`
+
+// ResealBatch is how many rows a rotation rewrites per transaction.
+const ResealBatch = 500
+
+// isIndex tells an index (PII.Index) from a plain value.
+func isIndex(v string) bool { return strings.HasPrefix(v, "ix:") }
+
+// ResealTicket rewrites a ticket's doc_number and doc_sealed.
+func (p PII) ResealTicket(docType, docNumber, docSealed string) (string, string, bool, error) {
+	if docSealed == "" && !isIndex(docNumber) && docNumber != "" { // stored plain
+		return p.DocIndex(docType, docNumber), p.Keys.Seal(docNumber), true, nil
+	}
+	s, changed, err := p.Keys.Reseal(docSealed)
+	return docNumber, s, changed, err
+}
+
+// ResealPhone rewrites an account's phone (the index, "" for NULL) and
+// phone_sealed; the index comes back nil for NULL.
+func (p PII) ResealPhone(phone, phoneSealed string) (any, string, bool, error) {
+	if phone == "" {
+		return nil, phoneSealed, false, nil
+	}
+	if phoneSealed == "" && !isIndex(phone) {
+		i, s := p.AccountPhone(phone)
+		return i, s, true, nil
+	}
+	s, changed, err := p.Keys.Reseal(phoneSealed)
+	return phone, s, changed, err
+}
+
+// ResealSubject rewrites a list membership's subject and subject_sealed.
+func (p PII) ResealSubject(subject, subjectSealed string) (string, string, bool, error) {
+	if !strings.HasPrefix(subject, "doc:") {
+		return subject, subjectSealed, false, nil
+	}
+	if subjectSealed == "" { // stored plain
+		return p.Subject(subject), p.SubjectSealed(subject), true, nil
+	}
+	s, changed, err := p.Keys.Reseal(subjectSealed)
+	return subject, s, changed, err
+}
+
+// ResealWaitlist rewrites a waitlist entry's body.
+func (p PII) ResealWaitlist(body string) (string, bool, error) {
+	e, err := booking.DecodeWaitlist(body)
+	if err != nil {
+		return "", false, err
+	}
+	changed := false
+	for i := range e.Passengers {
+		n := e.Passengers[i].DocNumber
+		if sealed.KeyOf(n) == 0 && n != "" { // stored plain
+			e.Passengers[i].DocNumber, changed = p.Keys.Seal(n), true
+			continue
+		}
+		s, c, err := p.Keys.Reseal(n)
+		if err != nil {
+			return "", false, err
+		}
+		e.Passengers[i].DocNumber, changed = s, changed || c
+	}
+	if !changed {
+		return body, false, nil
+	}
+	out, err := booking.EncodeWaitlist(e)
+	return out, err == nil, err
+}
+
+// ResealResponse rewrites a stored idempotent answer's body.
+func (p PII) ResealResponse(body []byte) ([]byte, bool, error) {
+	if len(body) == 0 {
+		return body, false, nil
+	}
+	if !bytes.HasPrefix(body, []byte("pii1:")) { // stored plain
+		return p.ResponseBody(body), true, nil
+	}
+	s, changed, err := p.Keys.Reseal(string(body))
+	return []byte(s), changed, err
+}

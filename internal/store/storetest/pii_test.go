@@ -1,0 +1,326 @@
+package storetest_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	_ "modernc.org/sqlite" // raw access to the test database
+
+	"piao/internal/behaviour"
+	"piao/internal/booking"
+	"piao/internal/governance"
+	"piao/internal/idempotency"
+	"piao/internal/identity"
+	"piao/internal/store"
+	"piao/internal/store/open"
+	"piao/internal/store/sealed"
+	"piao/internal/store/storetest"
+)
+
+// The personal data the tests store; none may appear in the raw database.
+const (
+	piiDoc      = "360102199001011234"
+	piiWaitDoc  = "360102199202023456"
+	piiPhone    = "13812345678"
+	piiDocShort = "199001011234" // a long tail of the number, in case it were stored cut
+)
+
+// piiStoreEverything stores a document number and a phone everywhere they
+// go: an account with a phone, an order (cancelled), day counts, a list
+// membership, a waitlist entry and a stored idempotent answer.
+func piiStoreEverything(t *testing.T, s storetest.Stores) {
+	t.Helper()
+	ctx := context.Background()
+	acct := bkSetUp(t, s, 1)[0]
+	if _, err := s.Identity.CreateAccount(ctx, identity.Account{Username: "phoned", Phone: piiPhone, DisplayName: "手机", Role: identity.Passenger, PasswordHash: "x", CreatedAt: bkT0}); err != nil {
+		t.Fatal(err)
+	}
+	bkCreateTrain(t, s, bkZ66)
+	o := bkOrder(acct, bkZ66, booking.Held, bkT0, piiDoc)
+	o.Tickets[0].DocType, o.Tickets[0].PassengerName = "id_card", "张三"
+	if err := bkInsert(ctx, s, &o); err != nil {
+		t.Fatal(err)
+	}
+	o.Status, o.Tickets[0].Status = booking.Cancelled, booking.Cancelled
+	subject := governance.DocumentSubject("id_card", piiDoc)
+	err := s.Booking.Update(ctx, func(tx booking.Tx) error {
+		if err := tx.SetOrder(o); err != nil {
+			return err
+		}
+		_, err := tx.AddDayCounts(subject, bkZ66.Date, 1, 0)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := govMember(governance.Restricted, subject, governance.ByRule, time.Hour)
+	m.Reason = "3 次取消 / 3 cancels"
+	if err := s.Governance.AddMember(ctx, &m, govAudit("add", bkT0)); err != nil {
+		t.Fatal(err)
+	}
+	e := wlEntry(acct, booking.WaitUnpaid, 0, bkZ66)
+	e.Passengers[0].DocNumber = piiWaitDoc
+	wlInsert(t, s, &e)
+	r := idempotency.Record{Scope: "account:1", Key: "k", Method: "POST", Path: "/api/v1/orders", BodyHash: "h"}
+	if _, _, err := s.Idempotency.Claim(ctx, r, bkT0); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"tickets":[{"doc_number":"` + piiDoc + `"}]}`)
+	if err := s.Idempotency.Complete(ctx, r.Scope, r.Key, idempotency.Response{Status: 201, ContentType: "application/json", Body: body}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// piiReadsBack checks that the stores still answer with the plain values
+// and find them by them.
+func piiReadsBack(t *testing.T, s storetest.Stores) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := s.Identity.AccountByLogin(ctx, piiPhone)
+	if err != nil || a.Phone != piiPhone || a.Username != "phoned" {
+		t.Fatalf("login by phone: %+v, %v", a, err)
+	}
+	os, err := s.Booking.OrdersOf(ctx, 1, 10)
+	if err != nil || len(os) != 1 || os[0].Tickets[0].DocNumber != piiDoc {
+		t.Fatalf("orders read back: %+v, %v", os, err)
+	}
+	if n, err := s.Booking.BerthCancels(ctx, "id_card", piiDoc, bkZ66); err != nil || n != 1 {
+		t.Fatalf("BerthCancels = %d, %v; want 1 (the cancelled berth found by its document)", n, err)
+	}
+	subject := governance.DocumentSubject("id_card", piiDoc)
+	counts, err := s.Governance.DayCounts(ctx, bkZ66.Date, []string{subject, "account:1"})
+	if err != nil || counts[subject].Manual != 1 {
+		t.Fatalf("DayCounts = %v, %v", counts, err)
+	}
+	ms, err := s.Governance.Members(ctx, governance.MemberFilter{Subject: subject})
+	if err != nil || len(ms) != 1 || ms[0].Subject != subject {
+		t.Fatalf("Members by subject = %+v, %v", ms, err)
+	}
+	var passengers []string
+	err = s.Governance.Transactions(ctx, bkT0.Add(-time.Hour), bkT0.Add(time.Hour), "", func(tx behaviour.Transaction) error {
+		passengers = append(passengers, tx.Passenger)
+		return nil
+	})
+	if err != nil || len(passengers) != 1 || passengers[0] != "id_card:"+piiDoc {
+		t.Fatalf("Transactions' passengers = %v, %v", passengers, err)
+	}
+	es, err := s.Booking.WaitlistOf(ctx, 1, 10)
+	if err != nil || len(es) != 1 || es[0].Passengers[0].DocNumber != piiWaitDoc {
+		t.Fatalf("waitlist read back: %+v, %v", es, err)
+	}
+	rec, claimed, err := s.Idempotency.Claim(ctx, idempotency.Record{Scope: "account:1", Key: "k", Method: "POST", Path: "/api/v1/orders", BodyHash: "h"}, bkT0.Add(time.Minute))
+	if err != nil || claimed || !bytes.Contains(rec.Response.Body, []byte(piiDoc)) {
+		t.Fatalf("stored answer read back: %q, %v, %v", rec.Response.Body, claimed, err)
+	}
+}
+
+// rawDatabase returns every byte of the database as stored: the SQLite
+// file and its WAL, or every row of every PostgreSQL table as text.
+func rawDatabase(t *testing.T, db store.Engine) []byte {
+	t.Helper()
+	if db.Name() == "sqlite" {
+		var all []byte
+		for _, f := range []string{db.Where(), db.Where() + "-wal"} {
+			b, err := os.ReadFile(f)
+			if err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+			all = append(all, b...)
+		}
+		if len(all) == 0 {
+			t.Fatal("read nothing of the SQLite database")
+		}
+		return all
+	}
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, db.Where()) // the test server's URL has no password to hide
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	rows, err := c.Query(ctx, `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(tables) < 10 {
+		t.Fatalf("tables %v, %v", tables, err)
+	}
+	var all bytes.Buffer
+	for _, tb := range tables {
+		rows, err := c.Query(ctx, `SELECT t::text FROM `+pgx.Identifier{tb}.Sanitize()+` t`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range texts {
+			all.WriteString(s + "\n")
+		}
+	}
+	return all.Bytes()
+}
+
+// wantNoPlain fails if the raw database shows any of the personal values.
+func wantNoPlain(t *testing.T, raw []byte) {
+	t.Helper()
+	for _, v := range []string{piiDoc, piiWaitDoc, piiPhone, piiDocShort} {
+		if i := bytes.Index(raw, []byte(v)); i >= 0 {
+			t.Errorf("the raw database holds %s in plain text: …%q…", v, raw[max(0, i-60):min(len(raw), i+40)])
+		}
+	}
+}
+
+// TestPersonalDataEncryptedAtRest stores a document number and a phone
+// everywhere they go, reads them back through the stores, and finds
+// neither in the raw database; a database opened with another key cannot
+// read them.
+func TestPersonalDataEncryptedAtRest(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		piiStoreEverything(t, s)
+		piiReadsBack(t, s)
+		raw := rawDatabase(t, s.DB)
+		wantNoPlain(t, raw)
+		if !bytes.Contains(raw, []byte("pii1:1:")) {
+			t.Error("the raw database holds no sealed value: is the test reading the right database?")
+		}
+		other := reopen(t, s.DB, sealed.Generate())
+		if _, err := other.Booking().OrdersOf(context.Background(), 1, 10); err == nil {
+			t.Error("another key read the orders")
+		}
+	})
+}
+
+// TestPersonalDataRotation rotates the key: every sealed value is sealed
+// again with the new key, in batches with progress, and a keyring holding
+// the new key only reads everything back.
+func TestPersonalDataRotation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		piiStoreEverything(t, s)
+		rotated := s.Keys.Rotated()
+		db := reopen(t, s.DB, rotated)
+		var tables []string
+		n, err := db.Reseal(context.Background(), func(table string, done int) { tables = append(tables, table) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A ticket, an account's phone, a membership, a waitlist entry and a stored answer.
+		if n != 5 {
+			t.Errorf("Reseal rewrote %d values, want 5", n)
+		}
+		if len(tables) < 5 {
+			t.Errorf("progress came for %v only", tables)
+		}
+		if again, err := db.Reseal(context.Background(), nil); err != nil || again != 0 {
+			t.Errorf("a second Reseal rewrote %d values (%v), want 0", again, err)
+		}
+		raw := rawDatabase(t, s.DB)
+		wantNoPlain(t, raw)
+		if bytes.Contains(raw, []byte("pii1:1:")) {
+			t.Errorf("a value is still sealed with the old key: …%s…", raw[bytes.Index(raw, []byte("pii1:1:")):][:40])
+		}
+		retired := reopen(t, s.DB, rotated.Retired())
+		piiReadsBack(t, storetest.Stores{DB: retired, Engine: retired.Name(), Identity: retired.Identity(), Booking: retired.Booking(),
+			Governance: retired.Governance(), Idempotency: retired.Idempotency()})
+	})
+}
+
+// reopen opens a second engine on db's database with other keys.
+func reopen(t *testing.T, db store.Engine, keys *sealed.Keyring) store.Engine {
+	t.Helper()
+	database, dir := db.Where(), ""
+	if db.Name() == "sqlite" {
+		database, dir = "", filepath.Dir(db.Where())
+	}
+	if !strings.Contains(database, "://") && database != "" {
+		t.Fatalf("cannot reopen %s", database)
+	}
+	o, err := open.Engine(context.Background(), database, dir, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { o.Close() })
+	return o
+}
+
+// rawExec runs statements on db's database outside the stores.
+func rawExec(t *testing.T, db store.Engine, stmts ...string) {
+	t.Helper()
+	ctx := context.Background()
+	if db.Name() == "sqlite" {
+		c, err := sql.Open("sqlite", "file:"+db.Where()+"?_pragma=busy_timeout(10000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for _, s := range stmts {
+			if _, err := c.ExecContext(ctx, s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+		return
+	}
+	c, err := pgx.Connect(ctx, db.Where())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	for _, s := range stmts {
+		if _, err := c.Exec(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// TestPersonalDataLegacyRowsSealed stores rows as a database from before
+// encryption held them (numbers in plain text): a rotation seals them all,
+// and the stores find them afterwards.
+func TestPersonalDataLegacyRowsSealed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		piiStoreEverything(t, s)
+		ctx := context.Background()
+		es, err := s.Booking.WaitlistOf(ctx, 1, 1)
+		if err != nil || len(es) != 1 {
+			t.Fatal(es, err)
+		}
+		plainBody, err := booking.EncodeWaitlist(es[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		rawExec(t, s.DB,
+			`UPDATE tickets SET doc_number = '`+piiDoc+`', doc_sealed = ''`,
+			`UPDATE accounts SET phone = '`+piiPhone+`', phone_sealed = '' WHERE username = 'phoned'`,
+			`UPDATE list_members SET subject = 'doc:id_card:`+piiDoc+`', subject_sealed = ''`,
+			`DELETE FROM governance_counts`,
+			`INSERT INTO governance_counts (subject, day, manual, expired) VALUES ('doc:id_card:`+piiDoc+`', '`+bkZ66.Date.String()+`', 1, 0)`,
+			`UPDATE waitlist_entries SET body = '`+strings.ReplaceAll(plainBody, "'", "''")+`'`,
+			`UPDATE idempotency_keys SET resp_body = '{"doc_number":"`+piiDoc+`"}'`,
+		)
+		if raw := rawDatabase(t, s.DB); !bytes.Contains(raw, []byte(piiDoc)) {
+			t.Fatal("the legacy rows did not go in")
+		}
+		n, err := s.DB.Reseal(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A ticket, a phone, a membership, a waitlist entry, a stored answer and a day count.
+		if n != 6 {
+			t.Errorf("Reseal sealed %d legacy values, want 6", n)
+		}
+		wantNoPlain(t, rawDatabase(t, s.DB))
+		rawExec(t, s.DB, `UPDATE idempotency_keys SET resp_body = '{"tickets":[{"doc_number":"`+piiDoc+`"}]}'`) // as piiReadsBack expects, then seal again
+		if _, err := s.DB.Reseal(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		piiReadsBack(t, s)
+	})
+}
