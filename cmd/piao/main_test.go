@@ -242,6 +242,9 @@ func TestServeDemo(t *testing.T) {
 func TestServeWithoutSandbox(t *testing.T) {
 	bin := piaoBinary(t)
 	dir := filepath.Join(t.TempDir(), "plain")
+	if out, err := run(t, bin, "--data-dir", dir, "keys", "init"); err != nil {
+		t.Fatalf("keys init: %v\n%s", err, out)
+	}
 	cmd := exec.Command(bin, "--data-dir", dir, "serve", "--addr", "127.0.0.1:0")
 	cmd.Env = append(envWithout("PIAO_SANDBOX_PAYMENTS", "PIAO_PRODUCTION"), "PIAO_DATABASE=")
 	stdout, _ := cmd.StdoutPipe()
