@@ -92,8 +92,8 @@ type App struct {
 	// Guard applies the abuse limits' token buckets in this process, for
 	// the API and the console alike.
 	Guard *abuse.Guard
-	// Audit is the audit trail (full-ID views, key rotations); nil
-	// records nothing until the trail's store is wired.
+	// Audit is the one audit trail every service records its changes in
+	// (fee tables, rules, lists, accounts, credentials, full-ID views…).
 	Audit *audit.Log
 }
 
@@ -116,7 +116,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a := &App{Now: time.Now, db: db, keys: keys}
 	a.Engine, a.Where = db.Name(), db.Where()
 	a.Network = db.Network()
+	a.Audit = audit.New(db.Audit(), a.Now)
 	a.Identity = identity.NewService(db.Identity(), a.Now)
+	a.Identity.Audit = a.Audit
 	limits := cfg.Limits
 	if limits.Rules == nil {
 		limits = abuse.Defaults()
@@ -127,12 +129,12 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.BookingStore, a.SandboxStore = db.Booking(), db.Sandbox()
 	a.IdempotencyStore = db.Idempotency()
 	a.GovernanceStore, a.BenefitsStore = db.Governance(), db.Benefits()
-	a.Governance = governance.NewService(a.GovernanceStore, governance.Config{Now: a.Now})
+	a.Governance = governance.NewService(a.GovernanceStore, governance.Config{Now: a.Now, Audit: a.Audit})
 	a.MetroStore = db.Metro()
-	a.benefitsCfg = benefits.Config{Now: a.Now, Network: metroNetwork(a.Network), RiderGroups: a.MetroStore.RiderGroups}
+	a.benefitsCfg = benefits.Config{Now: a.Now, Network: metroNetwork(a.Network), RiderGroups: a.MetroStore.RiderGroups, Audit: a.Audit}
 	a.Benefits = benefits.NewService(a.BenefitsStore, a.benefitsCfg)
 	a.SubsidyStore = db.Subsidy()
-	a.Catalog = &network.Catalog{Store: a.Network}
+	a.Catalog = &network.Catalog{Store: a.Network, Audit: a.Audit}
 	nets := metroNetwork(a.Network)
 	a.metroCfg = metro.Config{
 		Now: a.Now,
@@ -192,7 +194,7 @@ func (a *App) Start(ctx context.Context, rt Runtime) error {
 	a.Booking = booking.New(a.BookingStore, a.Network, booking.Config{
 		Hold: rt.Hold, Now: a.Now, Refresh: refresh, Gateway: pay,
 		NotifyURL: rt.BaseURL + "/api/v1/payments/notify", ReturnURL: rt.BaseURL + "/h5/orders/", WaitlistReturnURL: rt.BaseURL + "/h5/waitlist/",
-		Governance: a.Governance,
+		Governance: a.Governance, Audit: a.Audit,
 	})
 	if rt.ListsEvery <= 0 {
 		rt.ListsEvery = time.Hour

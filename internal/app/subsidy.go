@@ -14,7 +14,7 @@ import (
 // for review by the benefits service, owned by the scheme.
 func subsidyConfig(a *App) subsidy.Config {
 	return subsidy.Config{
-		Now: a.Now,
+		Now: a.Now, Audit: a.Audit,
 		Grant: func(ctx context.Context, gs []subsidy.GroupGrant) error {
 			out := make([]metro.AccountGroup, len(gs))
 			for i, g := range gs {

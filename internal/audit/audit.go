@@ -9,9 +9,11 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	"piao/internal/fault"
@@ -63,7 +65,21 @@ type Filter struct {
 	From     time.Time // at or after
 	Until    time.Time // before
 	BeforeID int64     // paging: entries with a smaller ID
-	Limit    int       // at most this many (default 50, at most 1000)
+	Limit    int       // at most this many (default 50, at most MaxLimit)
+}
+
+// MaxLimit is the most entries one page holds.
+const MaxLimit = 1000
+
+// Bounded returns f with its Limit defaulted (50) and capped, as stores
+// apply it. The cap is one more than a page, so that Page can ask for one
+// entry more than it shows and tell whether another page follows.
+func (f Filter) Bounded() Filter {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	f.Limit = min(f.Limit, MaxLimit+1)
+	return f
 }
 
 // Store keeps the trail.
@@ -136,21 +152,39 @@ func (l *Log) Record(ctx context.Context, action, subject string, before, after 
 	return nil
 }
 
-// Entries returns the entries matching f, newest first.
-func (l *Log) Entries(ctx context.Context, f Filter) ([]Entry, error) {
+// Page is one page of entries, newest first.
+type Page struct {
+	Entries []Entry `json:"entries"`
+	// NextBeforeID is the before_id of the next page; 0 when this is the last.
+	NextBeforeID int64 `json:"next_before_id,omitempty"`
+}
+
+// Entries returns a page of the entries matching f, newest first.
+func (l *Log) Entries(ctx context.Context, f Filter) (Page, error) {
 	if l == nil {
-		return []Entry{}, nil
+		return Page{Entries: []Entry{}}, nil
 	}
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	if f.Limit > 1000 {
-		return nil, fault.New(fault.Invalid, "bad_limit", "每页最多 1000 条", "at most 1000 entries a page")
+	if f.Limit > MaxLimit {
+		return Page{}, fault.New(fault.Invalid, "bad_limit", "每页最多 1000 条", "at most 1000 entries a page")
 	}
 	if !f.Until.IsZero() && !f.From.IsZero() && !f.From.Before(f.Until) {
-		return nil, fault.New(fault.Invalid, "bad_window", "起始时间须早于结束时间", "from must be before until")
+		return Page{}, fault.New(fault.Invalid, "bad_window", "起始时间须早于结束时间", "from must be before until")
 	}
-	return l.store.AuditEntries(ctx, f)
+	limit := f.Limit
+	f.Limit++ // one more tells whether another page follows
+	es, err := l.store.AuditEntries(ctx, f)
+	if err != nil {
+		return Page{}, err
+	}
+	p := Page{Entries: es}
+	if len(es) > limit {
+		p.Entries = es[:limit]
+		p.NextBeforeID = es[limit-1].ID
+	}
+	return p, nil
 }
 
 func marshal(v any) (json.RawMessage, error) {
@@ -165,4 +199,53 @@ func marshal(v any) (json.RawMessage, error) {
 		return nil, fault.Wrap(err, "audit: encode")
 	}
 	return b, nil
+}
+
+// InZone returns e with its time and the times in Before and After (every
+// JSON string that is an RFC 3339 time) given in loc, so that an answer
+// shows all its times in one zone. Before and After are otherwise the same
+// JSON, keys in sorted order.
+func (e Entry) InZone(loc *time.Location) Entry {
+	e.At = e.At.In(loc)
+	e.Before = rawInZone(e.Before, loc)
+	e.After = rawInZone(e.After, loc)
+	return e
+}
+
+func rawInZone(raw json.RawMessage, loc *time.Location) json.RawMessage {
+	if len(raw) == 0 {
+		return raw
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return raw // stored as given; shown as stored
+	}
+	out, err := json.Marshal(timesInZone(v, loc))
+	if err != nil {
+		return raw
+	}
+	return out
+}
+
+func timesInZone(v any, loc *time.Location) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = timesInZone(e, loc)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = timesInZone(e, loc)
+		}
+	case string:
+		// Only full date-times: a date ("2026-05-01") or a code stays as is.
+		if len(x) >= 20 && strings.IndexByte(x, 'T') == 10 {
+			if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
+				return t.In(loc).Format(time.RFC3339Nano)
+			}
+		}
+	}
+	return v
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"piao/internal/audit"
 	"piao/internal/fault"
 	"piao/internal/redeemcode"
 	"piao/internal/ridecode"
@@ -43,6 +45,10 @@ type Config struct {
 	// TripLimit is how long before its redemption a ride may have begun
 	// (default 4 hours, the gate's trip limit).
 	TripLimit time.Duration
+	// Audit records products and campaigns created, campaign reviews and
+	// life-cycle actions, code batches and direct issues (nil: no trail).
+	// A campaign keeps its own events too.
+	Audit *audit.Log
 }
 
 // MaxCodesPerBatch is the most redemption codes generated in one go.
@@ -281,6 +287,9 @@ func (s *Service) CreateProduct(ctx context.Context, p Product, owner, actor str
 	if err := s.store.CreateProduct(ctx, &p); err != nil {
 		return Product{}, err
 	}
+	if err := s.cfg.Audit.Record(ctx, "benefits.product.create", fmt.Sprintf("benefit_product:%d", p.ID), nil, p, ""); err != nil {
+		return Product{}, err
+	}
 	return p, nil
 }
 
@@ -304,15 +313,27 @@ func (s *Service) CreateCampaign(ctx context.Context, c Campaign, owner, actor s
 	if err := s.store.CreateCampaign(ctx, &c, e); err != nil {
 		return Campaign{}, err
 	}
+	if err := s.cfg.Audit.Record(ctx, "benefits.campaign.create", campaignSubject(c.ID), nil, c, ""); err != nil {
+		return Campaign{}, err
+	}
 	return c, nil
 }
+
+func campaignSubject(id int64) string { return fmt.Sprintf("campaign:%d", id) }
 
 // Act performs a review or life-cycle action on a campaign. It takes
 // effect at once: the next claim or ride sees the new status.
 func (s *Service) Act(ctx context.Context, id int64, a Action, actor, reason string) (Campaign, error) {
 	now := s.cfg.Now()
-	c, err := s.store.UpdateCampaign(ctx, id, func(c *Campaign) (Event, error) { return c.Apply(a, now, actor, reason) })
+	var before Campaign
+	c, err := s.store.UpdateCampaign(ctx, id, func(c *Campaign) (Event, error) {
+		before = *c
+		return c.Apply(a, now, actor, reason)
+	})
 	if err != nil {
+		return Campaign{}, err
+	}
+	if err := s.cfg.Audit.Record(ctx, "benefits.campaign."+string(a), campaignSubject(id), before, c, reason); err != nil {
 		return Campaign{}, err
 	}
 	return c, nil
@@ -342,7 +363,23 @@ func (s *Service) IssueDirect(ctx context.Context, campaignID int64, accounts []
 	for i, a := range accounts {
 		reqs[i] = IssueRequest{CampaignID: campaignID, Account: a, Channel: DirectChannel}
 	}
-	return s.store.Issue(ctx, s.cfg.Now(), reqs)
+	res, err := s.store.Issue(ctx, s.cfg.Now(), reqs)
+	if err != nil {
+		return nil, err
+	}
+	var issued []int64
+	for i, r := range res {
+		if r.Err == nil {
+			issued = append(issued, accounts[i])
+		}
+	}
+	if len(issued) > 0 {
+		after := map[string]any{"accounts": issued, "issued": len(issued), "refused": len(res) - len(issued)}
+		if err := s.cfg.Audit.Record(ctx, "benefits.campaign.issue", campaignSubject(campaignID), nil, after, ""); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 // GenerateCodes makes a batch of n redemption codes for a campaign.
@@ -371,6 +408,10 @@ func (s *Service) GenerateCodes(ctx context.Context, campaignID int64, n int, ac
 	}
 	b := CodeBatch{CampaignID: campaignID, CreatedBy: actor, CreatedAt: s.cfg.Now()}
 	if err := s.store.AddCodes(ctx, &b, texts); err != nil {
+		return CodeBatch{}, err
+	}
+	// The codes themselves stay out of the trail: they are bearer secrets.
+	if err := s.cfg.Audit.Record(ctx, "benefits.codes.generate", fmt.Sprintf("code_batch:%d", b.ID), nil, b, ""); err != nil {
 		return CodeBatch{}, err
 	}
 	return b, nil

@@ -151,7 +151,7 @@ func replay(t *testing.T, pe *payEnv, c passengerCase, who int) outcome {
 func caseEnv(t *testing.T, s storetest.Stores, rules governance.Rules) (*payEnv, *governance.Service) {
 	var pe *payEnv
 	gov := governance.NewService(s.Governance, governance.Config{Now: func() time.Time { return pe.clock.Now() }, CacheTTL: time.Nanosecond})
-	if err := gov.SetRules(context.Background(), rules, "test"); err != nil {
+	if err := gov.SetRules(context.Background(), rules, "test", ""); err != nil {
 		t.Fatal(err)
 	}
 	pe = newPayEnv(t, s, booking.Config{Governance: gov}, 0)

@@ -21,7 +21,7 @@ func govEnv(t *testing.T, s storetest.Stores, rules *governance.Rules) (*env, *g
 	c := testclock.New(startTime)
 	gov := governance.NewService(s.Governance, governance.Config{Now: c.Now, CacheTTL: time.Nanosecond})
 	if rules != nil {
-		if err := gov.SetRules(context.Background(), *rules, "test"); err != nil {
+		if err := gov.SetRules(context.Background(), *rules, "test", ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -138,7 +138,7 @@ func TestPassengerLimitAcrossAccounts(t *testing.T) {
 		// …and do once the rules say so.
 		r := governance.DefaultRules()
 		r.CountExpiries = true
-		if err := gov.SetRules(context.Background(), r, "test"); err != nil {
+		if err := gov.SetRules(context.Background(), r, "test", ""); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := bookOn(e, accts[6], travel.AddDays(1), q); !hasReason(err, "passenger_cancel_limit") {

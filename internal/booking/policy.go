@@ -79,9 +79,14 @@ func (s *Service) Policy(ctx context.Context) (Policy, error) {
 	return p, nil
 }
 
-// SetPolicy replaces the booking policy after validating it.
-func (s *Service) SetPolicy(ctx context.Context, p Policy) error {
+// SetPolicy replaces the booking policy after validating it; reason is
+// why, for the audit trail.
+func (s *Service) SetPolicy(ctx context.Context, p Policy, reason string) error {
 	if err := p.Validate(); err != nil {
+		return err
+	}
+	before, err := s.Policy(ctx)
+	if err != nil {
 		return err
 	}
 	b, err := json.Marshal(p)
@@ -92,5 +97,8 @@ func (s *Service) SetPolicy(ctx context.Context, p Policy) error {
 	s.policy.mu.Lock()
 	s.policy.at = time.Time{} // this process sees the change at once
 	s.policy.mu.Unlock()
-	return err
+	if err != nil {
+		return err
+	}
+	return s.cfg.Audit.Record(ctx, "booking.policy.set", "booking_policy", before, p, reason)
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"piao/internal/audit"
 	"piao/internal/fees"
 	"piao/internal/governance"
 	"piao/internal/network"
@@ -36,6 +37,9 @@ type Config struct {
 	// Governance applies the cancel limits and the lists (SPEC G1–G3);
 	// nil turns them off: no limits, no daily counts.
 	Governance Governor
+	// Audit records the changes of fee tables and the booking policy (nil:
+	// no trail).
+	Audit *audit.Log
 }
 
 // Governor is what booking asks of governance: the rules in force and what

@@ -29,14 +29,30 @@ func (s *Service) RefundFees(ctx context.Context) (fees.Table, error) { return s
 // ChangeFees returns the change fee table in force.
 func (s *Service) ChangeFees(ctx context.Context) (fees.Table, error) { return s.changeTable(ctx) }
 
-// SetRefundFees replaces the refund fee table after validating it.
-func (s *Service) SetRefundFees(ctx context.Context, t fees.Table) error {
-	return s.setTable(ctx, "refund_fees", t)
+// SetRefundFees replaces the refund fee table after validating it; reason
+// is why, for the audit trail.
+func (s *Service) SetRefundFees(ctx context.Context, t fees.Table, reason string) error {
+	before, err := s.refundTable(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.setTable(ctx, "refund_fees", t); err != nil {
+		return err
+	}
+	return s.cfg.Audit.Record(ctx, "fees.refund.set", "fee_table:refund", before, t, reason)
 }
 
-// SetChangeFees replaces the change fee table after validating it.
-func (s *Service) SetChangeFees(ctx context.Context, t fees.Table) error {
-	return s.setTable(ctx, "change_fees", t)
+// SetChangeFees replaces the change fee table after validating it; reason
+// is why, for the audit trail.
+func (s *Service) SetChangeFees(ctx context.Context, t fees.Table, reason string) error {
+	before, err := s.changeTable(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.setTable(ctx, "change_fees", t); err != nil {
+		return err
+	}
+	return s.cfg.Audit.Record(ctx, "fees.change.set", "fee_table:change", before, t, reason)
 }
 
 func (s *Service) setTable(ctx context.Context, name string, t fees.Table) error {
@@ -47,8 +63,7 @@ func (s *Service) setTable(ctx context.Context, name string, t fees.Table) error
 	if err != nil {
 		return fault.Wrap(err, "encode "+name)
 	}
-	err = s.queue(ctx, func(b2 *batch) error { return b2.tx.SetSetting(name, string(b)) })
-	return err
+	return s.queue(ctx, func(b2 *batch) error { return b2.tx.SetSetting(name, string(b)) })
 }
 
 // SharedSecret returns a random secret kept under name in the settings,

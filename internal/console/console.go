@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"piao/internal/abuse"
+	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/booking"
 	"piao/internal/fault"
@@ -56,6 +57,9 @@ type Deps struct {
 	// Guard applies the abuse limits (SPEC S5), shared with the API so a
 	// form and its API route count together; nil applies the defaults.
 	Guard *abuse.Guard
+	// Audit is the audit trail the services record in: the auditors'
+	// /audit page reads it.
+	Audit *audit.Log
 }
 
 // Console serves the web console's pages.
@@ -213,6 +217,11 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/h5/subsidy", identity.SubsidyOwn}, handle: c.h5Subsidy, off: noSubsidy},
 		{Page: Page{"POST", "/h5/subsidy/apply", identity.SubsidyOwn}, handle: c.h5SubsidyApply, off: noSubsidy, limit: abuse.Claim},
 		{Page: Page{"POST", "/h5/subsidy/{id}/renew", identity.SubsidyOwn}, handle: c.h5SubsidyRenew, off: noSubsidy},
+		// The audit trail (审计日志) and the fee tables whose changes it records.
+		{Page: Page{"GET", "/audit", identity.AuditRead}, handle: c.auditPage},
+		{Page: Page{"GET", "/audit.csv", identity.AuditRead}, handle: c.auditCSV},
+		{Page: Page{"GET", "/booking/fees", identity.BookingAdmin}, handle: c.feesPage, off: noBooking},
+		{Page: Page{"POST", "/booking/fees/{kind}", identity.BookingAdmin}, handle: c.feesSave, off: noBooking},
 	}
 }
 
@@ -342,6 +351,10 @@ func (c *Console) guard(rt route) http.Handler {
 				c.renderError(w, r, st, statusOf(err), faultMsg(err))
 				return
 			}
+		}
+		if !st.principal.Anonymous() {
+			// The changes this request makes are the user's.
+			r = r.WithContext(audit.WithActor(r.Context(), st.principal.Actor()))
 		}
 		rt.handle(w, r, st)
 	})

@@ -702,7 +702,7 @@ func (c *Console) govSetRules(w http.ResponseWriter, r *http.Request, st *state)
 		return
 	}
 	if rules, err = form.apply(rules); err == nil {
-		err = c.deps.Governance.SetRules(ctx, rules, actorOf(st))
+		err = c.deps.Governance.SetRules(ctx, rules, actorOf(st), strings.TrimSpace(r.PostFormValue("reason")))
 	}
 	if err == nil {
 		http.Redirect(w, r, govBase+"/rules?saved=1", http.StatusSeeOther)

@@ -174,7 +174,7 @@ func TestGovernanceOverviewAndEvaluate(t *testing.T) {
 	// everything (restricted); P3 and account C paid everything (priority).
 	rules := governance.DefaultRules()
 	rules.Lists.RestrictedMinOrders, rules.Lists.PriorityMinTransactions = 2, 1
-	if err := e.app.Governance.SetRules(ctx, rules, "test"); err != nil {
+	if err := e.app.Governance.SetRules(ctx, rules, "test", ""); err != nil {
 		t.Fatal(err)
 	}
 	reviewer := e.as(t, identity.OperatorReviewer)

@@ -38,7 +38,7 @@ func newEnv(t *testing.T, extra ...func(*console.Console, *http.ServeMux)) *env 
 	var c *console.Console
 	// Serve starts booking before it builds the server, so a.Booking is set here.
 	srv, _ := apptest.Serve(t, a, func(mux *http.ServeMux) {
-		c = console.New(console.Deps{Identity: a.Identity, Catalog: a.Catalog, Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Subsidy: a.Subsidy, Version: "test", Guard: a.Guard})
+		c = console.New(console.Deps{Identity: a.Identity, Catalog: a.Catalog, Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Subsidy: a.Subsidy, Audit: a.Audit, Version: "test", Guard: a.Guard})
 		c.Mount(mux)
 		for _, f := range extra {
 			f(c, mux)

@@ -75,6 +75,8 @@ var navigation = []navItem{
 	{Key: "nav.h5subsidy", Path: "/h5/subsidy", Passenger: true},
 	{Key: "nav.subsidy", Path: "/subsidy"},
 	{Key: "nav.limits", Path: "/limits"},
+	{Key: "nav.fees", Path: "/booking/fees"},
+	{Key: "nav.audit", Path: "/audit"},
 }
 
 // passengerHome is where a passenger's menu and the brand lead: the ticket

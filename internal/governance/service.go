@@ -28,7 +28,9 @@ type Config struct {
 	// booking before they are read again (default 5 s), so changes made
 	// by another process apply within it.
 	CacheTTL time.Duration
-	// Audit records decisions on document claims; nil records nothing.
+	// Audit records the operators' changes of the rules and the lists and
+	// decisions on document claims (nil: no trail). Rule-made list changes
+	// stay in each membership's own events.
 	Audit *audit.Log
 }
 
@@ -75,7 +77,7 @@ func (s *Service) Rules(ctx context.Context) (Rules, error) {
 
 // SetRules validates and stores new rules; this process applies them at
 // once, others within CacheTTL.
-func (s *Service) SetRules(ctx context.Context, r Rules, actor string) error {
+func (s *Service) SetRules(ctx context.Context, r Rules, actor, reason string) error {
 	if r.Lists.Effects == nil {
 		r.Lists.Effects = DefaultRules().Lists.Effects
 	}
@@ -86,12 +88,49 @@ func (s *Service) SetRules(ctx context.Context, r Rules, actor string) error {
 	if err != nil {
 		return err
 	}
+	before, err := s.Rules(ctx)
+	if err != nil {
+		return err
+	}
 	if err := s.store.SetSetting(ctx, SettingName, b); err != nil {
 		return err
 	}
 	slog.InfoContext(ctx, "governance rules changed", "actor", actor, "rules", b)
 	s.cache.Store(nil)
-	return nil
+	return s.cfg.Audit.Record(ctx, "governance.rules.set", "governance_rules", before, r, reason)
+}
+
+// record writes the audit entry of an operator's list change: the
+// membership before and after, without its own event trail and with a
+// document number masked (the trail is read by auditors, who need not see
+// full ID numbers).
+func (s *Service) record(ctx context.Context, action string, before, after *Membership, reason string) error {
+	view := func(m *Membership) any {
+		if m == nil {
+			return nil
+		}
+		v := *m
+		v.Events = nil
+		v.Subject = MaskedSubject(v.Subject)
+		return v
+	}
+	id := after.ID
+	return s.cfg.Audit.Record(ctx, action, fmt.Sprintf("list_member:%d", id), view(before), view(after), reason)
+}
+
+// MaskedSubject is a list subject for display to those who may not see
+// full ID numbers: "doc:TYPE:NUMBER" with the number's middle hidden;
+// accounts are shown as they are.
+func MaskedSubject(subject string) string {
+	rest, ok := strings.CutPrefix(subject, "doc:")
+	if !ok {
+		return subject
+	}
+	typ, number, ok := strings.Cut(rest, ":")
+	if !ok {
+		return "doc:" + realname.Passenger{DocNumber: rest}.Masked()
+	}
+	return "doc:" + typ + ":" + realname.Passenger{DocType: realname.DocType(typ), DocNumber: number}.Masked()
 }
 
 // current returns a fresh enough snapshot, reading one when needed.
@@ -416,7 +455,14 @@ func (s *Service) Add(ctx context.Context, l List, subject, reason string, days 
 		return Membership{}, err
 	}
 	s.cache.Store(nil)
-	return s.store.Member(ctx, m.ID)
+	added, err := s.store.Member(ctx, m.ID)
+	if err != nil {
+		return Membership{}, err
+	}
+	if err := s.record(ctx, "governance.list.add", nil, &added, reason); err != nil {
+		return Membership{}, err
+	}
+	return added, nil
 }
 
 // Lift ends a membership now.
@@ -425,7 +471,7 @@ func (s *Service) Lift(ctx context.Context, id int64, reason, actor string) (Mem
 	if err != nil {
 		return Membership{}, err
 	}
-	return s.changeActive(ctx, id, func(m Membership, now time.Time) (bool, error) {
+	return s.changeActive(ctx, "governance.list.lift", reason, id, func(m Membership, now time.Time) (bool, error) {
 		return s.store.LiftMember(ctx, id, now, actor, reason, Audit{MemberID: id, At: now, Actor: actor, Action: "lift", Detail: reason})
 	})
 }
@@ -439,7 +485,7 @@ func (s *Service) Extend(ctx context.Context, id int64, days int, reason, actor 
 	if err != nil {
 		return Membership{}, err
 	}
-	return s.changeActive(ctx, id, func(m Membership, now time.Time) (bool, error) {
+	return s.changeActive(ctx, "governance.list.extend", reason, id, func(m Membership, now time.Time) (bool, error) {
 		until := m.Expires.AddDate(0, 0, days)
 		detail := fmt.Sprintf("%s → %s: %s", m.Expires.In(Shanghai).Format("2006-01-02 15:04"), until.In(Shanghai).Format("2006-01-02 15:04"), reason)
 		return s.store.ExtendMember(ctx, id, until, Audit{MemberID: id, At: now, Actor: actor, Action: "extend", Detail: detail})
@@ -448,8 +494,9 @@ func (s *Service) Extend(ctx context.Context, id int64, days int, reason, actor 
 
 // changeActive applies change to a membership in force and returns the
 // membership as it is afterwards; change reports false when the store found
-// it lifted meanwhile (by another process).
-func (s *Service) changeActive(ctx context.Context, id int64, change func(m Membership, now time.Time) (bool, error)) (Membership, error) {
+// it lifted meanwhile (by another process). The change is audited as action
+// with reason.
+func (s *Service) changeActive(ctx context.Context, action, reason string, id int64, change func(m Membership, now time.Time) (bool, error)) (Membership, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m, err := s.store.Member(ctx, id)
@@ -468,7 +515,14 @@ func (s *Service) changeActive(ctx context.Context, id int64, change func(m Memb
 		return Membership{}, errNotActive(id)
 	}
 	s.cache.Store(nil)
-	return s.store.Member(ctx, id)
+	after, err := s.store.Member(ctx, id)
+	if err != nil {
+		return Membership{}, err
+	}
+	if err := s.record(ctx, action, &m, &after, reason); err != nil {
+		return Membership{}, err
+	}
+	return after, nil
 }
 
 func errNotActive(id int64) error {

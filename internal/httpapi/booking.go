@@ -209,8 +209,9 @@ func (s *Server) getFees(ctx context.Context, in *feesInput) (*feesOutput, error
 }
 
 type putFeesInput struct {
-	Kind string `path:"kind" enum:"refund,change" doc:"refund or change"`
-	Body fees.Table
+	Kind   string `path:"kind" enum:"refund,change" doc:"refund or change"`
+	Reason string `query:"reason" maxLength:"500" doc:"Why the change is made, kept in the audit trail"`
+	Body   fees.Table
 }
 
 func (s *Server) putFees(ctx context.Context, in *putFeesInput) (*feesOutput, error) {
@@ -218,7 +219,7 @@ func (s *Server) putFees(ctx context.Context, in *putFeesInput) (*feesOutput, er
 	if in.Kind == "change" {
 		set = s.deps.Booking.SetChangeFees
 	}
-	if err := set(ctx, in.Body); err != nil {
+	if err := set(ctx, in.Body, in.Reason); err != nil {
 		return nil, err
 	}
 	return &feesOutput{Body: in.Body}, nil

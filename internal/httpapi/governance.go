@@ -41,10 +41,13 @@ func (s *Server) getRules(ctx context.Context, _ *struct{}) (*rulesOutput, error
 	return &rulesOutput{Body: r}, nil
 }
 
-type rulesInput struct{ Body governance.Rules }
+type rulesInput struct {
+	Reason string `query:"reason" maxLength:"500" doc:"Why the change is made, kept in the audit trail"`
+	Body   governance.Rules
+}
 
 func (s *Server) putRules(ctx context.Context, in *rulesInput) (*rulesOutput, error) {
-	if err := s.deps.Governance.SetRules(ctx, in.Body, actor(ctx)); err != nil {
+	if err := s.deps.Governance.SetRules(ctx, in.Body, actor(ctx), in.Reason); err != nil {
 		return nil, err
 	}
 	return s.getRules(ctx, nil)

@@ -175,15 +175,16 @@ func (s *Server) listCarTypes(ctx context.Context, _ *struct{}) (*carTypesOutput
 }
 
 type putCarTypeInput struct {
-	Code string `path:"code" maxLength:"32"`
-	Body network.CarType
+	Code   string `path:"code" maxLength:"32"`
+	Reason string `query:"reason" maxLength:"500" doc:"Why the change is made, kept in the audit trail"`
+	Body   network.CarType
 }
 
 type carTypeOutput struct{ Body network.CarType }
 
 func (s *Server) putCarType(ctx context.Context, in *putCarTypeInput) (*carTypeOutput, error) {
 	in.Body.Code = in.Code
-	if err := s.deps.Catalog.PutCarType(ctx, in.Body); err != nil {
+	if err := s.deps.Catalog.PutCarType(ctx, in.Body, in.Reason); err != nil {
 		return nil, err
 	}
 	ct, err := s.deps.Catalog.CarType(ctx, in.Code)
@@ -194,13 +195,14 @@ func (s *Server) putCarType(ctx context.Context, in *putCarTypeInput) (*carTypeO
 }
 
 type putFareInput struct {
-	Body network.Fare
+	Reason string `query:"reason" maxLength:"500" doc:"Why the change is made, kept in the audit trail"`
+	Body   network.Fare
 }
 
 type fareOutput struct{ Body network.Fare }
 
 func (s *Server) putFare(ctx context.Context, in *putFareInput) (*fareOutput, error) {
-	if err := s.deps.Catalog.SetFare(ctx, in.Body); err != nil {
+	if err := s.deps.Catalog.SetFare(ctx, in.Body, in.Reason); err != nil {
 		return nil, err
 	}
 	return &fareOutput{Body: in.Body}, nil

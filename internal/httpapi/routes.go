@@ -54,6 +54,7 @@ func (s *Server) registerRoutes() {
 	s.metroRoutes()
 	s.ridemoreRoutes()
 	s.subsidyRoutes()
+	s.auditRoutes()
 
 	// Operations endpoints outside the OpenAPI document. Probes and the
 	// Prometheus scraper carry no credentials, so these are public and

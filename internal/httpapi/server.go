@@ -68,7 +68,9 @@ type Deps struct {
 	Subsidy *subsidy.Service
 	// Guard applies the abuse limits (SPEC S5); nil applies the defaults.
 	Guard *abuse.Guard
-	// Audit records full views of personal data (pii.view); nil records nothing.
+	// Audit is the audit trail the services record in (and full views of
+	// personal data, pii.view); GET /api/v1/audit reads it (nil: an empty
+	// trail, nothing recorded).
 	Audit *audit.Log
 }
 
@@ -240,7 +242,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			h.Set("Cache-Control", "no-store")
 			h.Set("X-Content-Type-Options", "nosniff")
 		}
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		ctx := audit.WithRequestID(context.WithValue(r.Context(), requestIDKey, id), id)
 		ctx = context.WithValue(ctx, clientIPKey{}, s.guard.ClientIP(r))
 		r = r.WithContext(ctx)
 		limit := s.maxBody(r.Method, r.URL.Path)
@@ -305,10 +307,15 @@ func (s *Server) authorize(ctx huma.Context, next func(huma.Context)) {
 		}
 		return
 	}
+	c := context.WithValue(ctx.Context(), principalKey, p)
+	if !p.Anonymous() {
+		c = audit.WithActor(c, p.Actor()) // the changes this request makes are p's
+	}
+	ctx = huma.WithContext(ctx, c)
 	if !s.allowFullView(ctx, p, lang) {
 		return
 	}
-	next(huma.WithValue(ctx, principalKey, p))
+	next(ctx)
 }
 
 func writeHumaProblem(api huma.API, ctx huma.Context, p *problem.Problem) {

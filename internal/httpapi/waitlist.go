@@ -94,10 +94,13 @@ func (s *Server) getPolicy(ctx context.Context, _ *struct{}) (*policyOutput, err
 	return &policyOutput{Body: p}, nil
 }
 
-type putPolicyInput struct{ Body booking.Policy }
+type putPolicyInput struct {
+	Reason string `query:"reason" maxLength:"500" doc:"Why the change is made, kept in the audit trail"`
+	Body   booking.Policy
+}
 
 func (s *Server) putPolicy(ctx context.Context, in *putPolicyInput) (*policyOutput, error) {
-	if err := s.deps.Booking.SetPolicy(ctx, in.Body); err != nil {
+	if err := s.deps.Booking.SetPolicy(ctx, in.Body, in.Reason); err != nil {
 		return nil, err
 	}
 	return &policyOutput{Body: in.Body}, nil

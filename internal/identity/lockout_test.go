@@ -104,8 +104,12 @@ func TestUnlock(t *testing.T) {
 	if _, _, err := s.Login(ctx, "bob", "correct horse", identity.APIToken); err != nil {
 		t.Errorf("login after unlock: %v", err)
 	}
-	if len(trail.entries) != 1 || trail.entries[0].Action != "account.unlock" || trail.entries[0].Subject != fmt.Sprintf("account:%d", a.ID) || trail.entries[0].Reason != "caller verified by phone" {
-		t.Errorf("audit entries = %+v, want one account.unlock of account:1", trail.entries)
+	// The trail holds the account's creation, then its unlock.
+	if len(trail.entries) != 2 || trail.entries[0].Action != "account.create" {
+		t.Fatalf("audit entries = %+v, want account.create and account.unlock", trail.entries)
+	}
+	if u := trail.entries[1]; u.Action != "account.unlock" || u.Subject != fmt.Sprintf("account:%d", a.ID) || u.Reason != "caller verified by phone" {
+		t.Errorf("audit entry = %+v, want the account.unlock of account:1", u)
 	}
 	_, err = s.Unlock(ctx, 999, "")
 	wantReason(t, err, fault.NotFound, "account_not_found")

@@ -27,7 +27,8 @@ type Service struct {
 	// Lockout locks an account's logins after failed ones (SPEC S5); the
 	// zero value never locks.
 	Lockout abuse.Lockout
-	// Audit records operators' unlocks and credential changes; nil records nothing.
+	// Audit records accounts created, operators' unlocks and credential
+	// changes; nil records nothing.
 	Audit *audit.Log
 	// hashes caps the password hashes running at once (see SetHashSlots).
 	hashes *hashSlots
@@ -50,6 +51,11 @@ type Principal struct {
 // Role returns the principal's role, empty for anonymous.
 func (p Principal) Role() Role { return p.Account.Role }
 
+// Actor is the principal as the audit trail names who acts.
+func (p Principal) Actor() audit.Actor {
+	return audit.Actor{AccountID: p.Account.ID, Username: p.Account.Username, Role: string(p.Account.Role)}
+}
+
 // Anonymous reports whether nobody is logged in.
 func (p Principal) Anonymous() bool { return p.Account.ID == 0 }
 
@@ -62,6 +68,8 @@ type NewAccount struct {
 	DisplayName string `json:"display_name,omitempty"`
 	Role        Role   `json:"role"`
 	Password    string `json:"password"`
+	// Reason is why the account is made, kept in the audit trail.
+	Reason string `json:"reason,omitempty" maxLength:"500" doc:"Why the account is made, kept in the audit trail"`
 }
 
 // CreateAccount validates and stores a new account with a hashed password.
@@ -90,7 +98,22 @@ func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (Account, err
 	if n.DisplayName == "" {
 		n.DisplayName = n.Username
 	}
-	return s.Store.CreateAccount(ctx, Account{Username: n.Username, Phone: n.Phone, DisplayName: n.DisplayName, Role: n.Role, PasswordHash: hash, CreatedAt: s.Now()})
+	a, err := s.Store.CreateAccount(ctx, Account{Username: n.Username, Phone: n.Phone, DisplayName: n.DisplayName, Role: n.Role, PasswordHash: hash, CreatedAt: s.Now()})
+	if err != nil {
+		return Account{}, err
+	}
+	// The trail keeps who the account is and its role, never its password
+	// hash or phone number.
+	after := struct {
+		ID          int64  `json:"id"`
+		Username    string `json:"username"`
+		DisplayName string `json:"display_name"`
+		Role        Role   `json:"role"`
+	}{a.ID, a.Username, a.DisplayName, a.Role}
+	if err := s.Audit.Record(ctx, "account.create", accountSubject(a.ID), nil, after, n.Reason); err != nil {
+		return Account{}, err
+	}
+	return a, nil
 }
 
 func validPhone(p string) bool {

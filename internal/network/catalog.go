@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"piao/internal/audit"
 	"piao/internal/fault"
 )
 
@@ -15,6 +16,8 @@ import (
 // reads through a Store and keeps no state of its own.
 type Catalog struct {
 	Store Store
+	// Audit records the changes of car layouts and fares (nil: no trail).
+	Audit *audit.Log
 }
 
 // Feeds lists the imported feeds.
@@ -53,13 +56,44 @@ func (c *Catalog) CarType(ctx context.Context, code string) (CarType, error) {
 	return c.Store.CarType(ctx, code)
 }
 
-// PutCarType creates or replaces a car layout.
-func (c *Catalog) PutCarType(ctx context.Context, ct CarType) error {
-	return c.Store.PutCarType(ctx, ct)
+// PutCarType creates or replaces a car layout; reason is why, for the
+// audit trail.
+func (c *Catalog) PutCarType(ctx context.Context, ct CarType, reason string) error {
+	var before any
+	if old, err := c.Store.CarType(ctx, ct.Code); err == nil {
+		before = old
+	} else if !fault.Is(err, fault.NotFound) {
+		return err
+	}
+	if err := c.Store.PutCarType(ctx, ct); err != nil {
+		return err
+	}
+	return c.Audit.Record(ctx, "network.car_type.put", "car_type:"+ct.Code, before, ct, reason)
 }
 
-// SetFare creates or changes one fare.
-func (c *Catalog) SetFare(ctx context.Context, f Fare) error { return c.Store.SetFare(ctx, f) }
+// SetFare creates or changes one fare; reason is why, for the audit trail.
+func (c *Catalog) SetFare(ctx context.Context, f Fare, reason string) error {
+	var before any
+	if c.Audit != nil {
+		old, err := c.Store.Fares(ctx, f.ServiceID, f.FromStationID, f.ToStationID)
+		if err != nil {
+			return err
+		}
+		for _, o := range old {
+			if o.SeatClass == f.SeatClass && o.Berth == f.Berth {
+				before = o
+			}
+		}
+	}
+	if err := c.Store.SetFare(ctx, f); err != nil {
+		return err
+	}
+	subject := "fare:" + f.ServiceID + "/" + f.FromStationID + "-" + f.ToStationID + "/" + string(f.SeatClass)
+	if f.Berth != "" {
+		subject += "/" + string(f.Berth)
+	}
+	return c.Audit.Record(ctx, "network.fare.set", subject, before, f, reason)
+}
 
 // TimetableStop is one call of a train on a given date, with local times.
 type TimetableStop struct {

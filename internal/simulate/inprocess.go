@@ -159,7 +159,7 @@ func NewInProcess(ctx context.Context, o InProcessOptions) (d *InProcess, err er
 	// cache is safe here and spares a read of every membership per booking.
 	d.gov = governance.NewService(d.stores.Governance, governance.Config{Now: d.clock.Now, CacheTTL: 24 * time.Hour})
 	if o.Rules != nil {
-		if err := d.gov.SetRules(ctx, *o.Rules, "system:simulate"); err != nil {
+		if err := d.gov.SetRules(ctx, *o.Rules, "system:simulate", ""); err != nil {
 			return nil, err
 		}
 	}
@@ -190,7 +190,7 @@ func NewInProcess(ctx context.Context, o InProcessOptions) (d *InProcess, err er
 	d.stop, d.stopped = cancel, make(chan struct{})
 	go func() { d.svc.Run(rctx); close(d.stopped) }()
 	if o.Policy != nil {
-		if err := d.svc.SetPolicy(ctx, *o.Policy); err != nil {
+		if err := d.svc.SetPolicy(ctx, *o.Policy, ""); err != nil {
 			return nil, fmt.Errorf("set the booking policy: %w", err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"strings"
 
+	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/booking"
 	"piao/internal/governance"
@@ -57,6 +58,8 @@ type Engine interface {
 	Metro() metro.Store
 	// Subsidy returns the store of subsidy schemes and enrolments.
 	Subsidy() subsidy.Store
+	// Audit returns the store of the append-only audit trail.
+	Audit() audit.Store
 }
 
 // HidePassword returns a database URL with its password replaced by ***,

@@ -3,9 +3,11 @@ package subsidy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
+	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/fault"
 	"piao/internal/network"
@@ -45,6 +47,9 @@ type Config struct {
 	// it, both owned by c.Owner, submits the campaign for review and
 	// returns its ID.
 	NewCampaign func(ctx context.Context, p benefits.Product, c benefits.Campaign, actor string) (int64, error)
+	// Audit records schemes created and the operators' decisions on
+	// enrolments (nil: no trail).
+	Audit *audit.Log
 }
 
 // Service runs subsidy schemes and enrolments over a Store: it applies
@@ -144,6 +149,9 @@ func (svc *Service) CreateScheme(ctx context.Context, s Scheme, spec CampaignSpe
 	if err := svc.store.CreateScheme(ctx, s, svc.cfg.Now()); err != nil {
 		return Scheme{}, err
 	}
+	if err := svc.cfg.Audit.Record(ctx, "subsidy.scheme.create", "subsidy_scheme:"+s.ID, nil, s, ""); err != nil {
+		return Scheme{}, err
+	}
 	return s, nil
 }
 
@@ -196,19 +204,19 @@ func (svc *Service) Apply(ctx context.Context, account int64, schemeID, evidence
 // Verify has operator by verify enrolment id (an application or a pending
 // renewal); the account holds the scheme's group for the new period.
 func (svc *Service) Verify(ctx context.Context, id int64, by string) (Enrolment, error) {
-	return svc.transition(ctx, id, 0, func(e Enrolment, s Scheme, at time.Time) (Enrolment, error) { return Verify(e, s, by, at) })
+	return svc.transition(ctx, "subsidy.enrolment.verify", "", id, 0, func(e Enrolment, s Scheme, at time.Time) (Enrolment, error) { return Verify(e, s, by, at) })
 }
 
 // Reject has operator by refuse enrolment id for reason: an application
 // is rejected; a pending renewal is dropped and the enrolment runs on.
 func (svc *Service) Reject(ctx context.Context, id int64, by, reason string) (Enrolment, error) {
-	return svc.transition(ctx, id, 0, func(e Enrolment, _ Scheme, at time.Time) (Enrolment, error) { return Reject(e, by, reason, at) })
+	return svc.transition(ctx, "subsidy.enrolment.reject", reason, id, 0, func(e Enrolment, _ Scheme, at time.Time) (Enrolment, error) { return Reject(e, by, reason, at) })
 }
 
 // RequestRenewal files account's request to renew its enrolment id with
 // new evidence. Another account's enrolment is not found.
 func (svc *Service) RequestRenewal(ctx context.Context, account, id int64, evidence string) (Enrolment, error) {
-	return svc.transition(ctx, id, account, func(e Enrolment, s Scheme, at time.Time) (Enrolment, error) {
+	return svc.transition(ctx, "", "", id, account, func(e Enrolment, s Scheme, at time.Time) (Enrolment, error) {
 		return RequestRenewal(e, s, evidence, at)
 	})
 }
@@ -216,14 +224,15 @@ func (svc *Service) RequestRenewal(ctx context.Context, account, id int64, evide
 // Revoke has operator by withdraw active enrolment id for reason; the
 // account's group ends at once, so trips begun later are not subsidised.
 func (svc *Service) Revoke(ctx context.Context, id int64, by, reason string) (Enrolment, error) {
-	return svc.transition(ctx, id, 0, func(e Enrolment, _ Scheme, at time.Time) (Enrolment, error) { return Revoke(e, by, reason, at) })
+	return svc.transition(ctx, "subsidy.enrolment.revoke", reason, id, 0, func(e Enrolment, _ Scheme, at time.Time) (Enrolment, error) { return Revoke(e, by, reason, at) })
 }
 
 // transition runs fn on enrolment id and its scheme now, stores the
 // result if nobody changed the enrolment meanwhile, and grants the
 // account's group as the result has it. account, when not 0, must own
-// the enrolment.
-func (svc *Service) transition(ctx context.Context, id, account int64, fn func(Enrolment, Scheme, time.Time) (Enrolment, error)) (Enrolment, error) {
+// the enrolment. An operator's decision names its audit action (with the
+// reason given); a rider's own request names none.
+func (svc *Service) transition(ctx context.Context, action, reason string, id, account int64, fn func(Enrolment, Scheme, time.Time) (Enrolment, error)) (Enrolment, error) {
 	e, err := svc.store.Enrolment(ctx, id)
 	if err != nil {
 		return Enrolment{}, err
@@ -242,6 +251,11 @@ func (svc *Service) transition(ctx context.Context, id, account int64, fn func(E
 	if err := svc.store.UpdateEnrolment(ctx, next); err != nil {
 		return Enrolment{}, err
 	}
+	if action != "" {
+		if err := svc.cfg.Audit.Record(ctx, action, fmt.Sprintf("subsidy_enrolment:%d", id), auditView(e), auditView(next), reason); err != nil {
+			return Enrolment{}, err
+		}
+	}
 	if g, ok := GrantOf(next); ok && (!next.From.Equal(e.From) || !next.Until.Equal(e.Until) || next.State != e.State) {
 		if err := svc.grant(ctx, []GroupGrant{g}); err != nil {
 			// The transition is stored; Reconcile grants it on its next run.
@@ -249,6 +263,24 @@ func (svc *Service) transition(ctx context.Context, id, account int64, fn func(E
 		}
 	}
 	return next, nil
+}
+
+// enrolmentView is what the audit trail keeps of an enrolment: its state
+// and period, without the evidence (personal data) or its own history.
+type enrolmentView struct {
+	ID       int64     `json:"id"`
+	Account  int64     `json:"account"`
+	SchemeID string    `json:"scheme_id"`
+	Group    Group     `json:"group"`
+	State    State     `json:"state"`
+	From     time.Time `json:"from,omitzero"`
+	Until    time.Time `json:"until,omitzero"`
+	Reason   string    `json:"reason,omitempty"`
+	Renewal  bool      `json:"renewal_pending,omitempty"`
+}
+
+func auditView(e Enrolment) enrolmentView {
+	return enrolmentView{e.ID, e.Account, e.SchemeID, e.Group, e.State, e.From, e.Until, e.Reason, e.Renewal != nil}
 }
 
 func (svc *Service) grant(ctx context.Context, gs []GroupGrant) error {

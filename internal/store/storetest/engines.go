@@ -9,6 +9,7 @@ package storetest
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"net/url"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/booking"
 	"piao/internal/governance"
@@ -54,6 +56,11 @@ type Stores struct {
 	Metro metro.Store
 	// Subsidy keeps subsidy schemes and enrolments.
 	Subsidy subsidy.Store
+	// Audit keeps the append-only audit trail.
+	Audit audit.Store
+	// Exec runs one statement on the database directly, for tests that show
+	// what the database itself refuses (the audit trail's triggers).
+	Exec func(ctx context.Context, sql string) error
 }
 
 // openStores opens the engine database names (see open.Engine), migrated and
@@ -69,10 +76,29 @@ func openStores(tb testing.TB, database, dataDir string) Stores {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
+	exec := func(ctx context.Context, query string) error {
+		if database == "" {
+			raw, err := sql.Open("sqlite", db.Where())
+			if err != nil {
+				return err
+			}
+			defer raw.Close()
+			_, err = raw.ExecContext(ctx, query)
+			return err
+		}
+		raw, err := pgx.Connect(ctx, database)
+		if err != nil {
+			return err
+		}
+		defer raw.Close(context.Background())
+		_, err = raw.Exec(ctx, query)
+		return err
+	}
 	return Stores{
-		DB: db, Keys: keys,
+		Exec: exec, DB: db, Keys: keys,
 		Engine: db.Name(), Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Ping: db.Ping,
 		Idempotency: db.Idempotency(), Governance: db.Governance(), Benefits: db.Benefits(), Metro: db.Metro(), Subsidy: db.Subsidy(),
+		Audit: db.Audit(),
 	}
 }
 
