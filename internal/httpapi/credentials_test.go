@@ -89,6 +89,14 @@ func TestCredentialKindsAndRevocation(t *testing.T) {
 	if res := s.do(t, "GET", "/api/v1/me", tok, nil); res.status != http.StatusUnauthorized {
 		t.Fatalf("token after revoke-all: %d", res.status)
 	}
+	// Both revocations are in the audit log, with who did them and why.
+	subject := "account:" + strconv.FormatInt(acct.ID, 10)
+	res = s.do(t, "GET", "/api/v1/audit?action=account.credential&subject="+subject, other, nil)
+	for _, want := range []string{`"account.credential.revoke_all"`, `"account.credential.revoke"`, `"stolen phone"`, `"username":"admin"`, `"username":"passenger"`} {
+		if res.status != http.StatusOK || !strings.Contains(string(res.body), want) {
+			t.Errorf("audit of %s lacks %s: %d %s", subject, want, res.status, res.body)
+		}
+	}
 	// A passenger may not end someone else's credentials.
 	mine := s.token(t, identity.Passenger)
 	if res := s.do(t, "POST", "/api/v1/accounts/1/revoke-credentials", mine, strings.NewReader(`{}`)); res.status != http.StatusForbidden {
