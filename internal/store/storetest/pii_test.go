@@ -406,3 +406,52 @@ func TestPersonalDataLegacyRowsSealed(t *testing.T) {
 		piiReadsBack(t, s)
 	})
 }
+
+// TestDocumentOwnershipLegacyRowsMerged upgrades a passenger list and
+// document counts stored before encryption after the service has written
+// the same document again (under its index): a rotation merges the two,
+// one passenger-list entry (the earlier date, the approval kept) and the
+// counts added.
+func TestDocumentOwnershipLegacyRowsMerged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		ctx := context.Background()
+		acct := bkSetUp(t, s, 1)[0]
+		link := func(at time.Time) {
+			t.Helper()
+			err := s.Booking.Update(ctx, func(tx booking.Tx) error {
+				if err := tx.LinkDocument(acct, "id_card", piiDoc, at); err != nil {
+					return err
+				}
+				return tx.AddDocumentDayCounts("id_card", piiDoc, acct, bkZ66.Date, 1, 1)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		link(bkT0)
+		approved := bkT0.Add(time.Minute)
+		if err := s.Governance.SetApproval(ctx, acct, "id_card", piiDoc, &approved); err != nil {
+			t.Fatal(err)
+		}
+		rawExec(t, s.DB, // as stored before encryption
+			`UPDATE account_documents SET doc_number = '`+piiDoc+`', doc_sealed = ''`,
+			`UPDATE document_counts SET doc_number = '`+piiDoc+`'`)
+		link(bkT0.Add(time.Hour)) // the service writes the document again, before the rotation
+		n, err := s.DB.Reseal(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 2 {
+			t.Errorf("Reseal sealed %d legacy values, want 2 (a passenger-list entry and a count)", n)
+		}
+		wantNoPlain(t, rawDatabase(t, s.DB))
+		docs, err := s.Governance.AccountDocuments(ctx, acct)
+		if err != nil || len(docs) != 1 || docs[0].DocNumber != piiDoc || !docs[0].AddedAt.Equal(bkT0) || !docs[0].Approved {
+			t.Fatalf("passenger list %+v, %v; want the one entry, added at %v, approved", docs, err, bkT0)
+		}
+		by, err := s.Governance.DocumentDayCounts(ctx, bkZ66.Date, "id_card", piiDoc)
+		if want := (governance.Counts{Manual: 2, Expired: 2}); err != nil || by[acct] != want {
+			t.Fatalf("counts %v, %v; want %v", by, err, want)
+		}
+	})
+}
