@@ -99,11 +99,11 @@ func (s *governanceStore) DocumentDayCounts(ctx context.Context, day network.Dat
 
 // AccountDocuments lists an account's passenger list, oldest first.
 func (s *governanceStore) AccountDocuments(ctx context.Context, accountID int64) ([]governance.LinkedDocument, error) {
-	return list(ctx, s.read, "read passenger list", s.pii.ScanLinkedDocument,
+	return sqlrow.PassengerList(list(ctx, s.read, "read passenger list", s.pii.ScanLinkedDocument,
 		`SELECT d.doc_type, d.doc_sealed, d.added_at, COALESCE(c.account_id, 0), d.approved_at IS NOT NULL
 		FROM account_documents d
 		LEFT JOIN document_claims c ON c.doc_type = d.doc_type AND c.doc_number = d.doc_number AND c.status = 'verified'
-		WHERE d.account_id = ? ORDER BY d.added_at, d.doc_type, d.doc_number`, accountID)
+		WHERE d.account_id = ?`, accountID))
 }
 
 // SetApproval links a document to an account and sets or clears its approval.

@@ -1,6 +1,9 @@
 package sqlrow
 
 import (
+	"cmp"
+	"slices"
+
 	"piao/internal/governance"
 )
 
@@ -95,6 +98,16 @@ func CountsByAccount(rows []AccountCounts) map[int64]governance.Counts {
 		out[r.Account] = r.Counts
 	}
 	return out
+}
+
+// PassengerList puts a passenger list read with ScanLinkedDocument in
+// order: oldest first, then by type and number (the stored number is an
+// index, whose order means nothing, so the order is made after opening).
+func PassengerList(docs []governance.LinkedDocument, err error) ([]governance.LinkedDocument, error) {
+	slices.SortStableFunc(docs, func(a, b governance.LinkedDocument) int {
+		return cmp.Or(a.AddedAt.Compare(b.AddedAt), cmp.Compare(a.DocType, b.DocType), cmp.Compare(a.DocNumber, b.DocNumber))
+	})
+	return docs, err
 }
 
 // ScanLinkedDocument scans a row of doc type, sealed number, added at,
