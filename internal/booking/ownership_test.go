@@ -14,6 +14,7 @@ import (
 	"piao/internal/fault"
 	"piao/internal/governance"
 	"piao/internal/network"
+	"piao/internal/realname"
 	"piao/internal/store/storetest"
 )
 
@@ -212,7 +213,7 @@ func TestClaimDecisionsAreAudited(t *testing.T) {
 		got := trail.entries[0]
 		if got.Action != "document.verify" || got.Subject != fmt.Sprintf("document_claim:%d", c.ID) || got.Actor.AccountID != 9 || got.Reason != "证件照片一致 photo matches" ||
 			!strings.Contains(string(got.After), `"status":"verified"`) || !strings.Contains(string(got.Before), `"status":"pending"`) ||
-			strings.Contains(string(got.After), p.DocNumber) || !strings.Contains(string(got.After), governance.MaskNumber(p.DocNumber)) {
+			strings.Contains(string(got.After), p.DocNumber) || !strings.Contains(string(got.After), realname.MaskDocument(p.DocNumber)) {
 			t.Fatalf("audit entry %+v before %s after %s", got, got.Before, got.After)
 		}
 	})

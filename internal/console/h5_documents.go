@@ -76,11 +76,11 @@ func (c *Console) showH5Documents(w http.ResponseWriter, r *http.Request, st *st
 		return
 	}
 	for _, doc := range docs {
-		d.Documents = append(d.Documents, documentRow{DocType: docTypeName(realname.DocType(doc.DocType), l), Number: governance.MaskNumber(doc.DocNumber),
+		d.Documents = append(d.Documents, documentRow{DocType: docTypeName(realname.DocType(doc.DocType), l), Number: realname.Passenger{DocType: realname.DocType(doc.DocType), DocNumber: doc.DocNumber}.Masked(),
 			Standing: doc.Standing, StandingName: standingName(l, doc.Standing)})
 	}
 	for _, cl := range claims {
-		d.Claims = append(d.Claims, claimRow{ID: cl.ID, DocType: docTypeName(realname.DocType(cl.DocType), l), Number: governance.MaskNumber(cl.DocNumber),
+		d.Claims = append(d.Claims, claimRow{ID: cl.ID, DocType: docTypeName(realname.DocType(cl.DocType), l), Number: realname.Passenger{DocType: realname.DocType(cl.DocType), DocNumber: cl.DocNumber}.Masked(),
 			Status: string(cl.Status), StatusName: claimStatusName(l, cl.Status), Reason: cl.Reason})
 	}
 	d.Self = acct

@@ -41,7 +41,7 @@ func TestDocumentsPage(t *testing.T) {
 		t.Fatalf("claim: %d %q\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
 	}
 	_, body = rider.get("/h5/documents?done=claimed")
-	wantContains(t, body, `id="doc-notice"`, `data-state="pending"`, "待审核", governance.MaskNumber(id))
+	wantContains(t, body, `id="doc-notice"`, `data-state="pending"`, "待审核", realname.MaskDocument(id))
 	claims, err := e.app.Governance.Claims(ctx, governance.ClaimFilter{Status: governance.ClaimPending})
 	if err != nil || len(claims) != 1 {
 		t.Fatalf("pending claims %+v %v", claims, err)

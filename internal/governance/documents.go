@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"piao/internal/fault"
@@ -96,24 +95,16 @@ type Claim struct {
 	Reason    string      `json:"reason,omitempty"`
 }
 
-// Masked is the claim with its document number and name masked, as views
-// and the audit trail show it.
+// Masked is the claim with its document number and name masked, as the
+// audit trail shows it (the number as realname masks every document).
 func (c Claim) Masked() Claim {
-	c.DocNumber = MaskNumber(c.DocNumber)
+	c.DocNumber = realname.Passenger{DocType: realname.DocType(c.DocType), DocNumber: c.DocNumber}.Masked()
 	c.Name = realname.MaskName(c.Name)
 	return c
 }
 
 // Subject names the claim in the audit trail.
 func (c Claim) Subject() string { return "document_claim:" + strconv.FormatInt(c.ID, 10) }
-
-// MaskNumber shows a document number's first and last four characters only.
-func MaskNumber(num string) string {
-	if len(num) <= 8 {
-		return strings.Repeat("*", len(num))
-	}
-	return num[:4] + strings.Repeat("*", len(num)-8) + num[len(num)-4:]
-}
 
 // ClaimFilter selects claims.
 type ClaimFilter struct {

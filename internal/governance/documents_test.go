@@ -27,10 +27,17 @@ func TestOwnershipAdmitsAndCounts(t *testing.T) {
 	}
 }
 
-func TestMaskNumber(t *testing.T) {
-	for in, want := range map[string]string{"360102199005060321": "3601**********0321", "G1234567": "********", "": ""} {
-		if got := MaskNumber(in); got != want {
-			t.Errorf("MaskNumber(%q) = %q, want %q", in, got, want)
+// TestClaimMasked: the audit trail's copy of a claim masks its number as
+// every view masks a document of its type, and its name.
+func TestClaimMasked(t *testing.T) {
+	for _, c := range []struct{ typ, num, want string }{
+		{"id_card", "360102199005060321", "3601**********0321"},
+		{"passport", "G1234567", "G1****67"},
+		{"id_card", "", ""},
+	} {
+		got := Claim{DocType: c.typ, DocNumber: c.num, Name: "李小娜"}.Masked()
+		if got.DocNumber != c.want || got.Name != "李*娜" {
+			t.Errorf("%s %q masked as %q, %q; want %q, 李*娜", c.typ, c.num, got.DocNumber, got.Name, c.want)
 		}
 	}
 }

@@ -9,7 +9,10 @@ import (
 
 // documentRoutes registers document ownership: a passenger's passenger
 // list, claims of holding a document and approvals of other accounts, and
-// the operators' review of claims.
+// the operators' review of claims. The answers carry document numbers in
+// "doc_number" fields, which maskPII masks with every other answer's (full
+// only for identity.PIIRead with ?full=true, audited); the holder's name
+// stays, for reviewers to compare with the evidence.
 func (s *Server) documentRoutes() {
 	g := s.group(s.deps.Governance != nil, governance.ErrNotRunning)
 	const tag = "documents"
@@ -42,9 +45,6 @@ func (s *Server) myDocuments(ctx context.Context, _ *struct{}) (*myDocumentsOutp
 	if err != nil {
 		return nil, err
 	}
-	for i := range docs {
-		docs[i].DocNumber = governance.MaskNumber(docs[i].DocNumber)
-	}
 	out := &myDocumentsOutput{}
 	out.Body.Documents = nonNil(docs)
 	return out, nil
@@ -56,18 +56,9 @@ type claimsOutput struct {
 	}
 }
 
-// maskedClaims shows claims with masked numbers; keepName keeps the names
-// a reviewer compares with the holder's evidence.
-func maskedClaims(cs []governance.Claim, keepName bool) *claimsOutput {
+func claimsAnswer(cs []governance.Claim) *claimsOutput {
 	out := &claimsOutput{}
-	out.Body.Claims = make([]governance.Claim, len(cs))
-	for i, c := range cs {
-		m := c.Masked()
-		if keepName {
-			m.Name = c.Name
-		}
-		out.Body.Claims[i] = m
-	}
+	out.Body.Claims = nonNil(cs)
 	return out
 }
 
@@ -76,7 +67,7 @@ func (s *Server) myClaims(ctx context.Context, _ *struct{}) (*claimsOutput, erro
 	if err != nil {
 		return nil, err
 	}
-	return maskedClaims(cs, true), nil
+	return claimsAnswer(cs), nil
 }
 
 type claimInput struct {
@@ -94,7 +85,7 @@ func (s *Server) claimDocument(ctx context.Context, in *claimInput) (*claimOutpu
 	if err != nil {
 		return nil, err
 	}
-	return &claimOutput{Body: maskedClaims([]governance.Claim{c}, true).Body.Claims[0]}, nil
+	return &claimOutput{Body: c}, nil
 }
 
 type approvalInput struct {
@@ -133,7 +124,7 @@ func (s *Server) listClaims(ctx context.Context, in *listClaimsInput) (*claimsOu
 	if err != nil {
 		return nil, err
 	}
-	return maskedClaims(cs, true), nil
+	return claimsAnswer(cs), nil
 }
 
 type decideInput struct {
@@ -148,7 +139,7 @@ func (s *Server) decideClaim(ctx context.Context, in *decideInput, decide func(c
 	if err != nil {
 		return nil, err
 	}
-	return &claimOutput{Body: maskedClaims([]governance.Claim{c}, true).Body.Claims[0]}, nil
+	return &claimOutput{Body: c}, nil
 }
 
 func (s *Server) verifyClaim(ctx context.Context, in *decideInput) (*claimOutput, error) {

@@ -67,7 +67,7 @@ func TestStrangerCannotBanMyDocumentOverHTTP(t *testing.T) {
 	// I claim my document; an operator verifies it.
 	res := s.do(t, "POST", "/api/v1/me/documents/claims", me, strings.NewReader(fmt.Sprintf(`{"name":"李娜","doc_type":"id_card","doc_number":%q}`, myID)))
 	var claim governance.Claim
-	if res.status != 200 || json.Unmarshal(res.body, &claim) != nil || claim.Status != governance.ClaimPending || claim.DocNumber != governance.MaskNumber(myID) {
+	if res.status != 200 || json.Unmarshal(res.body, &claim) != nil || claim.Status != governance.ClaimPending || claim.DocNumber != realname.MaskDocument(myID) {
 		t.Fatalf("claim: %d %s", res.status, res.body)
 	}
 	if res := s.do(t, "GET", "/api/v1/document-claims?status=pending", stranger, nil); res.status != 403 {
@@ -76,6 +76,16 @@ func TestStrangerCannotBanMyDocumentOverHTTP(t *testing.T) {
 	res = s.do(t, "GET", "/api/v1/document-claims?status=pending", auditor, nil)
 	if res.status != 200 || !strings.Contains(string(res.body), fmt.Sprintf(`"id":%d`, claim.ID)) || strings.Contains(string(res.body), myID) {
 		t.Fatalf("pending claims (number masked): %d %s", res.status, res.body)
+	}
+	// The full number only for pii:read, as in every other answer.
+	if res := s.do(t, "GET", "/api/v1/document-claims?status=pending&full=true", auditor, nil); res.status != 403 || decodeProblem(t, res).Reason != "pii_read_forbidden" {
+		t.Fatalf("full claims without pii:read: %d %s", res.status, res.body)
+	}
+	if res := s.do(t, "GET", "/api/v1/document-claims?status=pending&full=true", admin, nil); res.status != 200 || !strings.Contains(string(res.body), `"doc_number":"`+myID+`"`) {
+		t.Fatalf("full claims for pii:read: %d %s", res.status, res.body)
+	}
+	if res := s.do(t, "GET", "/api/v1/me/documents/claims", me, nil); res.status != 200 || strings.Contains(string(res.body), myID) || !strings.Contains(string(res.body), realname.MaskDocument(myID)) {
+		t.Fatalf("my claims (number masked): %d %s", res.status, res.body)
 	}
 	verifyPath := fmt.Sprintf("/api/v1/document-claims/%d/verify", claim.ID)
 	if res := s.do(t, "POST", verifyPath, auditor, strings.NewReader(`{"reason":"x"}`)); res.status != 403 {

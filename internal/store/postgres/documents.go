@@ -24,20 +24,24 @@ const (
 		SELECT account_id, false FROM account_documents WHERE doc_type = $1 AND doc_number = $2 AND approved_at IS NOT NULL`
 	qDocumentCounts = `SELECT account_id, manual, expired FROM document_counts WHERE doc_type = $1 AND doc_number = $2 AND day = $3`
 	// qApproveLink links a document to an account, approved.
-	qApproveLink = `INSERT INTO account_documents (account_id, doc_type, doc_number, added_at, approved_at) VALUES ($1, $2, $3, $4, $4)
+	qApproveLink = `INSERT INTO account_documents (account_id, doc_type, doc_number, doc_sealed, added_at, approved_at) VALUES ($1, $2, $3, $4, $5, $5)
 		ON CONFLICT (account_id, doc_type, doc_number) DO UPDATE SET approved_at = excluded.approved_at`
 )
 
-func readOwnership(ctx context.Context, q querier, docType, docNumber string) (governance.Ownership, error) {
-	rows, err := list(ctx, q, "read document ownership", sqlrow.ScanOwner, qOwnership, docType, docNumber)
+// Document numbers are stored as their index (sqlrow.PII.DocIndex), the
+// form tickets.doc_number has too; the passenger list and the claims keep
+// the number sealed in doc_sealed.
+
+func readOwnership(ctx context.Context, q querier, pii sqlrow.PII, docType, docNumber string) (governance.Ownership, error) {
+	rows, err := list(ctx, q, "read document ownership", sqlrow.ScanOwner, qOwnership, docType, pii.DocIndex(docType, docNumber))
 	if err != nil {
 		return governance.Ownership{}, err
 	}
 	return sqlrow.Ownerships(rows)[""], nil
 }
 
-func readDocumentCounts(ctx context.Context, q querier, docType, docNumber string, day network.Date) (map[int64]governance.Counts, error) {
-	rows, err := list(ctx, q, "read document counts", sqlrow.ScanAccountCounts, qDocumentCounts, docType, docNumber, day.String())
+func readDocumentCounts(ctx context.Context, q querier, pii sqlrow.PII, docType, docNumber string, day network.Date) (map[int64]governance.Counts, error) {
+	rows, err := list(ctx, q, "read document counts", sqlrow.ScanAccountCounts, qDocumentCounts, docType, pii.DocIndex(docType, docNumber), day.String())
 	if err != nil {
 		return nil, err
 	}
@@ -46,20 +50,21 @@ func readDocumentCounts(ctx context.Context, q querier, docType, docNumber strin
 
 // DocumentOwnership reads a document's verified holder and approved accounts.
 func (t *bookingTx) DocumentOwnership(docType, docNumber string) (governance.Ownership, error) {
-	own, err := readOwnership(t.ctx, t.tx, docType, docNumber)
+	own, err := readOwnership(t.ctx, t.tx, t.pii, docType, docNumber)
 	return own, txError(err, "read document ownership")
 }
 
 // LinkDocument puts a document on an account's passenger list unless it is there.
 func (t *bookingTx) LinkDocument(accountID int64, docType, docNumber string, at time.Time) error {
-	_, err := t.tx.Exec(t.ctx, `INSERT INTO account_documents (account_id, doc_type, doc_number, added_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (account_id, doc_type, doc_number) DO NOTHING`, accountID, docType, docNumber, at)
+	ix, sealedNumber := t.pii.Doc(docType, docNumber)
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO account_documents (account_id, doc_type, doc_number, doc_sealed, added_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (account_id, doc_type, doc_number) DO NOTHING`, accountID, docType, ix, sealedNumber, at)
 	return txError(err, "link document")
 }
 
 // DocumentDayCounts reads a document's counts on a day by account.
 func (t *bookingTx) DocumentDayCounts(docType, docNumber string, day network.Date) (map[int64]governance.Counts, error) {
-	c, err := readDocumentCounts(t.ctx, t.tx, docType, docNumber, day)
+	c, err := readDocumentCounts(t.ctx, t.tx, t.pii, docType, docNumber, day)
 	return c, txError(err, "read document counts")
 }
 
@@ -68,21 +73,21 @@ func (t *bookingTx) DocumentDayCounts(docType, docNumber string, day network.Dat
 func (t *bookingTx) AddDocumentDayCounts(docType, docNumber string, accountID int64, day network.Date, manual, expired int) error {
 	_, err := t.tx.Exec(t.ctx, `INSERT INTO document_counts (doc_type, doc_number, day, account_id, manual, expired) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (doc_type, doc_number, day, account_id) DO UPDATE SET manual = document_counts.manual + excluded.manual,
-			expired = document_counts.expired + excluded.expired`, docType, docNumber, day.String(), accountID, manual, expired)
+			expired = document_counts.expired + excluded.expired`, docType, t.pii.DocIndex(docType, docNumber), day.String(), accountID, manual, expired)
 	return txError(err, "add document counts")
 }
 
 // Ownership returns a document's verified holder and approved accounts.
 func (s *governanceStore) Ownership(ctx context.Context, docType, docNumber string) (governance.Ownership, error) {
-	return readOwnership(ctx, s.pool, docType, docNumber)
+	return readOwnership(ctx, s.pool, s.pii, docType, docNumber)
 }
 
 // VerifiedDocuments returns the ownership of every verified document.
 func (s *governanceStore) VerifiedDocuments(ctx context.Context) (map[string]governance.Ownership, error) {
-	rows, err := list(ctx, s.pool, "read verified documents", sqlrow.ScanDocumentOwner,
-		`SELECT doc_type || ':' || doc_number, account_id, true FROM document_claims WHERE status = 'verified'
+	rows, err := list(ctx, s.pool, "read verified documents", sqlrow.NewDocCache(s.pii).ScanDocumentOwner,
+		`SELECT doc_type || ':' || doc_number, doc_sealed, account_id, true FROM document_claims WHERE status = 'verified'
 		UNION ALL
-		SELECT d.doc_type || ':' || d.doc_number, d.account_id, false FROM account_documents d
+		SELECT c.doc_type || ':' || c.doc_number, c.doc_sealed, d.account_id, false FROM account_documents d
 			JOIN document_claims c ON c.doc_type = d.doc_type AND c.doc_number = d.doc_number AND c.status = 'verified'
 			WHERE d.approved_at IS NOT NULL`)
 	if err != nil {
@@ -93,34 +98,36 @@ func (s *governanceStore) VerifiedDocuments(ctx context.Context) (map[string]gov
 
 // DocumentDayCounts returns a document's counts on a day by account.
 func (s *governanceStore) DocumentDayCounts(ctx context.Context, day network.Date, docType, docNumber string) (map[int64]governance.Counts, error) {
-	return readDocumentCounts(ctx, s.pool, docType, docNumber, day)
+	return readDocumentCounts(ctx, s.pool, s.pii, docType, docNumber, day)
 }
 
 // AccountDocuments lists an account's passenger list, oldest first.
 func (s *governanceStore) AccountDocuments(ctx context.Context, accountID int64) ([]governance.LinkedDocument, error) {
-	return list(ctx, s.pool, "read passenger list", sqlrow.ScanLinkedDocument,
-		`SELECT d.doc_type, d.doc_number, d.added_at, COALESCE(c.account_id, 0), d.approved_at IS NOT NULL
+	return sqlrow.PassengerList(list(ctx, s.pool, "read passenger list", s.pii.ScanLinkedDocument,
+		`SELECT d.doc_type, d.doc_sealed, d.added_at, COALESCE(c.account_id, 0), d.approved_at IS NOT NULL
 		FROM account_documents d
 		LEFT JOIN document_claims c ON c.doc_type = d.doc_type AND c.doc_number = d.doc_number AND c.status = 'verified'
-		WHERE d.account_id = $1 ORDER BY d.added_at, d.doc_type, d.doc_number`, accountID)
+		WHERE d.account_id = $1`, accountID))
 }
 
 // SetApproval links a document to an account and sets or clears its approval.
 func (s *governanceStore) SetApproval(ctx context.Context, accountID int64, docType, docNumber string, at *time.Time) error {
 	var err error
+	ix, sealedNumber := s.pii.Doc(docType, docNumber)
 	if at == nil {
 		_, err = s.pool.Exec(ctx, `UPDATE account_documents SET approved_at = NULL WHERE account_id = $1 AND doc_type = $2 AND doc_number = $3`,
-			accountID, docType, docNumber)
+			accountID, docType, ix)
 	} else {
-		_, err = s.pool.Exec(ctx, qApproveLink, accountID, docType, docNumber, *at)
+		_, err = s.pool.Exec(ctx, qApproveLink, accountID, docType, ix, sealedNumber, *at)
 	}
 	return fault.Wrap(err, "set document approval")
 }
 
 // AddClaim stores a pending claim, setting its ID.
 func (s *governanceStore) AddClaim(ctx context.Context, c *governance.Claim) error {
-	err := s.pool.QueryRow(ctx, `INSERT INTO document_claims (account_id, doc_type, doc_number, name, status, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		c.AccountID, c.DocType, c.DocNumber, c.Name, string(c.Status), c.CreatedAt).Scan(&c.ID)
+	ix, sealedNumber := s.pii.Doc(c.DocType, c.DocNumber)
+	err := s.pool.QueryRow(ctx, `INSERT INTO document_claims (account_id, doc_type, doc_number, doc_sealed, name, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		c.AccountID, c.DocType, ix, sealedNumber, c.Name, string(c.Status), c.CreatedAt).Scan(&c.ID)
 	if kind, _ := violation(err); kind == sqlrow.Unique {
 		return governance.ErrClaimOpen
 	}
@@ -144,12 +151,12 @@ func (s *governanceStore) Claims(ctx context.Context, f governance.ClaimFilter) 
 	}
 	limit, offset := sqlrow.Page(f.Limit, f.Offset)
 	q += ` ORDER BY id DESC LIMIT ` + arg(limit) + ` OFFSET ` + arg(offset)
-	return list(ctx, s.pool, "list document claims", sqlrow.ScanClaim, q, args...)
+	return list(ctx, s.pool, "list document claims", s.pii.ScanClaim, q, args...)
 }
 
 // Claim returns one claim.
 func (s *governanceStore) Claim(ctx context.Context, id int64) (governance.Claim, error) {
-	c, err := sqlrow.ScanClaim(s.pool.QueryRow(ctx, `SELECT `+sqlrow.ClaimColumns+` FROM document_claims WHERE id = $1`, id))
+	c, err := s.pii.ScanClaim(s.pool.QueryRow(ctx, `SELECT `+sqlrow.ClaimColumns+` FROM document_claims WHERE id = $1`, id))
 	return c, sqlrow.NoRowsAs(fault.Wrap(err, "read document claim"), governance.ErrClaimNotFound)
 }
 
@@ -170,13 +177,14 @@ func (s *governanceStore) DecideClaim(ctx context.Context, from governance.Claim
 		if c.Status != governance.ClaimVerified && from != governance.ClaimVerified {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE account_documents SET approved_at = NULL WHERE doc_type = $1 AND doc_number = $2`, c.DocType, c.DocNumber); err != nil {
+		ix, sealedNumber := s.pii.Doc(c.DocType, c.DocNumber)
+		if _, err := tx.Exec(ctx, `UPDATE account_documents SET approved_at = NULL WHERE doc_type = $1 AND doc_number = $2`, c.DocType, ix); err != nil {
 			return fault.Wrap(err, "clear document approvals")
 		}
 		if c.Status != governance.ClaimVerified {
 			return nil
 		}
-		_, err = tx.Exec(ctx, qApproveLink, c.AccountID, c.DocType, c.DocNumber, c.DecidedAt)
+		_, err = tx.Exec(ctx, qApproveLink, c.AccountID, c.DocType, ix, sealedNumber, c.DecidedAt)
 		return fault.Wrap(err, "link the holder's document")
 	})
 	return ok && err == nil, err

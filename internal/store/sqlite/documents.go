@@ -21,18 +21,26 @@ const (
 		UNION ALL
 		SELECT account_id, 0 FROM account_documents WHERE doc_type = ? AND doc_number = ? AND approved_at IS NOT NULL`
 	qDocumentCounts = `SELECT account_id, manual, expired FROM document_counts WHERE doc_type = ? AND doc_number = ? AND day = ?`
+	// qApproveLink links a document to an account, approved.
+	qApproveLink = `INSERT INTO account_documents (account_id, doc_type, doc_number, doc_sealed, added_at, approved_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (account_id, doc_type, doc_number) DO UPDATE SET approved_at = excluded.approved_at`
 )
 
-func readOwnership(ctx context.Context, q querier, docType, docNumber string) (governance.Ownership, error) {
-	rows, err := list(ctx, q, "read document ownership", sqlrow.ScanOwner, qOwnership, docType, docNumber, docType, docNumber)
+// Document numbers are stored as their index (sqlrow.PII.DocIndex), the
+// form tickets.doc_number has too; the passenger list and the claims keep
+// the number sealed in doc_sealed.
+
+func readOwnership(ctx context.Context, q querier, pii sqlrow.PII, docType, docNumber string) (governance.Ownership, error) {
+	ix := pii.DocIndex(docType, docNumber)
+	rows, err := list(ctx, q, "read document ownership", sqlrow.ScanOwner, qOwnership, docType, ix, docType, ix)
 	if err != nil {
 		return governance.Ownership{}, err
 	}
 	return sqlrow.Ownerships(rows)[""], nil
 }
 
-func readDocumentCounts(ctx context.Context, q querier, docType, docNumber string, day network.Date) (map[int64]governance.Counts, error) {
-	rows, err := list(ctx, q, "read document counts", sqlrow.ScanAccountCounts, qDocumentCounts, docType, docNumber, day.String())
+func readDocumentCounts(ctx context.Context, q querier, pii sqlrow.PII, docType, docNumber string, day network.Date) (map[int64]governance.Counts, error) {
+	rows, err := list(ctx, q, "read document counts", sqlrow.ScanAccountCounts, qDocumentCounts, docType, pii.DocIndex(docType, docNumber), day.String())
 	if err != nil {
 		return nil, err
 	}
@@ -41,40 +49,41 @@ func readDocumentCounts(ctx context.Context, q querier, docType, docNumber strin
 
 // DocumentOwnership reads a document's verified holder and approved accounts.
 func (t *bookingTx) DocumentOwnership(docType, docNumber string) (governance.Ownership, error) {
-	return readOwnership(t.ctx, t.tx, docType, docNumber)
+	return readOwnership(t.ctx, t.tx, t.pii, docType, docNumber)
 }
 
 // LinkDocument puts a document on an account's passenger list unless it is there.
 func (t *bookingTx) LinkDocument(accountID int64, docType, docNumber string, at time.Time) error {
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO account_documents (account_id, doc_type, doc_number, added_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (account_id, doc_type, doc_number) DO NOTHING`, accountID, docType, docNumber, sqlrow.At(at))
+	ix, sealedNumber := t.pii.Doc(docType, docNumber)
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO account_documents (account_id, doc_type, doc_number, doc_sealed, added_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (account_id, doc_type, doc_number) DO NOTHING`, accountID, docType, ix, sealedNumber, sqlrow.At(at))
 	return fault.Wrap(err, "link document")
 }
 
 // DocumentDayCounts reads a document's counts on a day by account.
 func (t *bookingTx) DocumentDayCounts(docType, docNumber string, day network.Date) (map[int64]governance.Counts, error) {
-	return readDocumentCounts(t.ctx, t.tx, docType, docNumber, day)
+	return readDocumentCounts(t.ctx, t.tx, t.pii, docType, docNumber, day)
 }
 
 // AddDocumentDayCounts adds an account's cancels of a document with one upsert.
 func (t *bookingTx) AddDocumentDayCounts(docType, docNumber string, accountID int64, day network.Date, manual, expired int) error {
 	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO document_counts (doc_type, doc_number, day, account_id, manual, expired) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (doc_type, doc_number, day, account_id) DO UPDATE SET manual = document_counts.manual + excluded.manual,
-			expired = document_counts.expired + excluded.expired`, docType, docNumber, day.String(), accountID, manual, expired)
+			expired = document_counts.expired + excluded.expired`, docType, t.pii.DocIndex(docType, docNumber), day.String(), accountID, manual, expired)
 	return fault.Wrap(err, "add document counts")
 }
 
 // Ownership returns a document's verified holder and approved accounts.
 func (s *governanceStore) Ownership(ctx context.Context, docType, docNumber string) (governance.Ownership, error) {
-	return readOwnership(ctx, s.read, docType, docNumber)
+	return readOwnership(ctx, s.read, s.pii, docType, docNumber)
 }
 
 // VerifiedDocuments returns the ownership of every verified document.
 func (s *governanceStore) VerifiedDocuments(ctx context.Context) (map[string]governance.Ownership, error) {
-	rows, err := list(ctx, s.read, "read verified documents", sqlrow.ScanDocumentOwner,
-		`SELECT doc_type || ':' || doc_number, account_id, 1 FROM document_claims WHERE status = 'verified'
+	rows, err := list(ctx, s.read, "read verified documents", sqlrow.NewDocCache(s.pii).ScanDocumentOwner,
+		`SELECT doc_type || ':' || doc_number, doc_sealed, account_id, 1 FROM document_claims WHERE status = 'verified'
 		UNION ALL
-		SELECT d.doc_type || ':' || d.doc_number, d.account_id, 0 FROM account_documents d
+		SELECT c.doc_type || ':' || c.doc_number, c.doc_sealed, d.account_id, 0 FROM account_documents d
 			JOIN document_claims c ON c.doc_type = d.doc_type AND c.doc_number = d.doc_number AND c.status = 'verified'
 			WHERE d.approved_at IS NOT NULL`)
 	if err != nil {
@@ -85,36 +94,36 @@ func (s *governanceStore) VerifiedDocuments(ctx context.Context) (map[string]gov
 
 // DocumentDayCounts returns a document's counts on a day by account.
 func (s *governanceStore) DocumentDayCounts(ctx context.Context, day network.Date, docType, docNumber string) (map[int64]governance.Counts, error) {
-	return readDocumentCounts(ctx, s.read, docType, docNumber, day)
+	return readDocumentCounts(ctx, s.read, s.pii, docType, docNumber, day)
 }
 
 // AccountDocuments lists an account's passenger list, oldest first.
 func (s *governanceStore) AccountDocuments(ctx context.Context, accountID int64) ([]governance.LinkedDocument, error) {
-	return list(ctx, s.read, "read passenger list", sqlrow.ScanLinkedDocument,
-		`SELECT d.doc_type, d.doc_number, d.added_at, COALESCE(c.account_id, 0), d.approved_at IS NOT NULL
+	return sqlrow.PassengerList(list(ctx, s.read, "read passenger list", s.pii.ScanLinkedDocument,
+		`SELECT d.doc_type, d.doc_sealed, d.added_at, COALESCE(c.account_id, 0), d.approved_at IS NOT NULL
 		FROM account_documents d
 		LEFT JOIN document_claims c ON c.doc_type = d.doc_type AND c.doc_number = d.doc_number AND c.status = 'verified'
-		WHERE d.account_id = ? ORDER BY d.added_at, d.doc_type, d.doc_number`, accountID)
+		WHERE d.account_id = ?`, accountID))
 }
 
 // SetApproval links a document to an account and sets or clears its approval.
 func (s *governanceStore) SetApproval(ctx context.Context, accountID int64, docType, docNumber string, at *time.Time) error {
+	ix, sealedNumber := s.pii.Doc(docType, docNumber)
 	if at == nil {
 		_, err := s.execCount(ctx, "clear document approval", `UPDATE account_documents SET approved_at = NULL
-			WHERE account_id = ? AND doc_type = ? AND doc_number = ?`, accountID, docType, docNumber)
+			WHERE account_id = ? AND doc_type = ? AND doc_number = ?`, accountID, docType, ix)
 		return err
 	}
-	_, err := s.execCount(ctx, "set document approval", `INSERT INTO account_documents (account_id, doc_type, doc_number, added_at, approved_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (account_id, doc_type, doc_number) DO UPDATE SET approved_at = excluded.approved_at`,
-		accountID, docType, docNumber, sqlrow.At(*at), sqlrow.At(*at))
+	_, err := s.execCount(ctx, "set document approval", qApproveLink, accountID, docType, ix, sealedNumber, sqlrow.At(*at), sqlrow.At(*at))
 	return err
 }
 
 // AddClaim stores a pending claim, setting its ID.
 func (s *governanceStore) AddClaim(ctx context.Context, c *governance.Claim) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO document_claims (account_id, doc_type, doc_number, name, status, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-			c.AccountID, c.DocType, c.DocNumber, c.Name, string(c.Status), sqlrow.At(c.CreatedAt)).Scan(&c.ID)
+		ix, sealedNumber := s.pii.Doc(c.DocType, c.DocNumber)
+		return tx.QueryRowContext(ctx, `INSERT INTO document_claims (account_id, doc_type, doc_number, doc_sealed, name, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			c.AccountID, c.DocType, ix, sealedNumber, c.Name, string(c.Status), sqlrow.At(c.CreatedAt)).Scan(&c.ID)
 	})
 	if kind, _ := violation(err); kind == sqlrow.Unique {
 		return governance.ErrClaimOpen
@@ -137,12 +146,12 @@ func (s *governanceStore) Claims(ctx context.Context, f governance.ClaimFilter) 
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
 	limit, offset := sqlrow.Page(f.Limit, f.Offset)
-	return list(ctx, s.read, "list document claims", sqlrow.ScanClaim, q+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	return list(ctx, s.read, "list document claims", s.pii.ScanClaim, q+` ORDER BY id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 }
 
 // Claim returns one claim.
 func (s *governanceStore) Claim(ctx context.Context, id int64) (governance.Claim, error) {
-	c, err := sqlrow.ScanClaim(s.read.QueryRowContext(ctx, `SELECT `+sqlrow.ClaimColumns+` FROM document_claims WHERE id = ?`, id))
+	c, err := s.pii.ScanClaim(s.read.QueryRowContext(ctx, `SELECT `+sqlrow.ClaimColumns+` FROM document_claims WHERE id = ?`, id))
 	return c, sqlrow.NoRowsAs(fault.Wrap(err, "read document claim"), governance.ErrClaimNotFound)
 }
 
@@ -167,16 +176,15 @@ func (s *governanceStore) DecideClaim(ctx context.Context, from governance.Claim
 		if c.Status != governance.ClaimVerified && from != governance.ClaimVerified {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE account_documents SET approved_at = NULL WHERE doc_type = ? AND doc_number = ?`, c.DocType, c.DocNumber); err != nil {
+		ix, sealedNumber := s.pii.Doc(c.DocType, c.DocNumber)
+		if _, err := tx.ExecContext(ctx, `UPDATE account_documents SET approved_at = NULL WHERE doc_type = ? AND doc_number = ?`, c.DocType, ix); err != nil {
 			return fault.Wrap(err, "clear document approvals")
 		}
 		if c.Status != governance.ClaimVerified {
 			return nil
 		}
 		at := sqlrow.At(derefTime(c.DecidedAt))
-		_, err = tx.ExecContext(ctx, `INSERT INTO account_documents (account_id, doc_type, doc_number, added_at, approved_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (account_id, doc_type, doc_number) DO UPDATE SET approved_at = excluded.approved_at`,
-			c.AccountID, c.DocType, c.DocNumber, at, at)
+		_, err = tx.ExecContext(ctx, qApproveLink, c.AccountID, c.DocType, ix, sealedNumber, at, at)
 		return fault.Wrap(err, "link the holder's document")
 	})
 	return ok && err == nil, err

@@ -25,7 +25,7 @@ var resealSteps = []resealStep{
 			if err := r.Scan(&id, &typ, &num, &s); err != nil {
 				return 0, nil, false, err
 			}
-			num, s, changed, err := p.ResealTicket(typ, num, s)
+			num, s, changed, err := p.ResealDoc(typ, num, s)
 			return id, []any{num, s, id}, changed, err
 		}},
 	{"accounts", `SELECT id, COALESCE(phone, ''), phone_sealed FROM accounts WHERE id > ? ORDER BY id LIMIT ?`,
@@ -49,6 +49,28 @@ var resealSteps = []resealStep{
 			}
 			subject, s, changed, err := p.ResealSubject(subject, s)
 			return id, []any{subject, s, id}, changed, err
+		}},
+	{"account_documents", `SELECT rowid, doc_type, doc_number, doc_sealed FROM account_documents WHERE rowid > ? AND NOT (` + sqlrow.PlainDocNumbers + `) ORDER BY rowid LIMIT ?`,
+		`UPDATE account_documents SET doc_sealed = ? WHERE rowid = ?`,
+		func(p sqlrow.PII, r *sql.Rows) (int64, []any, bool, error) {
+			var id int64
+			var typ, num, s string
+			if err := r.Scan(&id, &typ, &num, &s); err != nil {
+				return 0, nil, false, err
+			}
+			_, s, changed, err := p.ResealDoc(typ, num, s)
+			return id, []any{s, id}, changed, err
+		}},
+	{"document_claims", `SELECT id, doc_type, doc_number, doc_sealed FROM document_claims WHERE id > ? ORDER BY id LIMIT ?`,
+		`UPDATE document_claims SET doc_number = ?, doc_sealed = ? WHERE id = ?`,
+		func(p sqlrow.PII, r *sql.Rows) (int64, []any, bool, error) {
+			var id int64
+			var typ, num, s string
+			if err := r.Scan(&id, &typ, &num, &s); err != nil {
+				return 0, nil, false, err
+			}
+			num, s, changed, err := p.ResealDoc(typ, num, s)
+			return id, []any{num, s, id}, changed, err
 		}},
 	{"waitlist_entries", `SELECT id, body FROM waitlist_entries WHERE id > ? ORDER BY id LIMIT ?`,
 		`UPDATE waitlist_entries SET body = ? WHERE id = ?`,
@@ -126,10 +148,12 @@ func (db *DB) Reseal(ctx context.Context, progress func(table string, done int))
 			}
 		}
 	}
-	n, err := db.indexPlainCounts(ctx, progress)
-	total += n
-	if err != nil {
-		return total, err
+	for _, m := range plainMoves {
+		n, err := db.movePlain(ctx, m, progress)
+		total += n
+		if err != nil {
+			return total, err
+		}
 	}
 	// Copy the WAL into the file and empty it: the old pages in it held
 	// the values under the old key.
@@ -139,41 +163,85 @@ func (db *DB) Reseal(ctx context.Context, progress func(table string, done int))
 	return total, nil
 }
 
-// indexPlainCounts moves day counts stored before encryption, under a
-// plain document subject, to the subject's stored form, adding them to
-// any counts already there.
-func (db *DB) indexPlainCounts(ctx context.Context, progress func(string, int)) (int, error) {
+// plainMove is a table whose rows stored before encryption are keyed by a
+// plain document number: each such row is deleted and its values added to
+// the row under the stored form (which may exist already, written since
+// the upgrade). read selects a batch of plain rows, fix turns one into the
+// delete's and the add's arguments.
+type plainMove struct {
+	table, read, del, add string
+	fix                   func(sqlrow.PII, *sql.Rows) (del, add []any, err error)
+}
+
+var plainMoves = []plainMove{
+	{"governance_counts", `SELECT subject, day, manual, expired FROM governance_counts WHERE ` + sqlrow.PlainCountSubjects + ` LIMIT ?`,
+		`DELETE FROM governance_counts WHERE subject = ? AND day = ?`, qAddDayCounts,
+		func(p sqlrow.PII, r *sql.Rows) ([]any, []any, error) {
+			var subject, day string
+			var manual, expired int64
+			err := r.Scan(&subject, &day, &manual, &expired)
+			return []any{subject, day}, []any{p.Subject(subject), day, manual, expired}, err
+		}},
+	{"document_counts", `SELECT doc_type, doc_number, day, account_id, manual, expired FROM document_counts WHERE ` + sqlrow.PlainDocNumbers + ` LIMIT ?`,
+		`DELETE FROM document_counts WHERE doc_type = ? AND doc_number = ? AND day = ? AND account_id = ?`,
+		`INSERT INTO document_counts (doc_type, doc_number, day, account_id, manual, expired) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (doc_type, doc_number, day, account_id) DO UPDATE SET manual = document_counts.manual + excluded.manual,
+				expired = document_counts.expired + excluded.expired`,
+		func(p sqlrow.PII, r *sql.Rows) ([]any, []any, error) {
+			var typ, num, day string
+			var acct, manual, expired int64
+			err := r.Scan(&typ, &num, &day, &acct, &manual, &expired)
+			return []any{typ, num, day, acct}, []any{typ, p.DocIndex(typ, num), day, acct, manual, expired}, err
+		}},
+	{"account_documents", `SELECT account_id, doc_type, doc_number, added_at, approved_at FROM account_documents WHERE ` + sqlrow.PlainDocNumbers + ` LIMIT ?`,
+		`DELETE FROM account_documents WHERE account_id = ? AND doc_type = ? AND doc_number = ?`,
+		`INSERT INTO account_documents (account_id, doc_type, doc_number, doc_sealed, added_at, approved_at) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (account_id, doc_type, doc_number) DO UPDATE SET added_at = MIN(account_documents.added_at, excluded.added_at),
+				approved_at = COALESCE(account_documents.approved_at, excluded.approved_at)`,
+		func(p sqlrow.PII, r *sql.Rows) ([]any, []any, error) {
+			var acct int64
+			var typ, num, added string
+			var approved sql.NullString
+			err := r.Scan(&acct, &typ, &num, &added, &approved)
+			ix, sealedNumber := p.Doc(typ, num)
+			return []any{acct, typ, num}, []any{acct, typ, ix, sealedNumber, added, approved}, err
+		}},
+}
+
+// movePlain moves a table's rows stored before encryption to their stored
+// form, ResealBatch rows per transaction.
+func (db *DB) movePlain(ctx context.Context, m plainMove, progress func(string, int)) (int, error) {
 	done := 0
 	for {
 		n := 0
 		err := db.tx(ctx, func(tx *sql.Tx) error {
-			type count struct {
-				subject, day    string
-				manual, expired int64
-			}
-			var cs []count
-			rs, err := tx.QueryContext(ctx, `SELECT subject, day, manual, expired FROM governance_counts WHERE `+sqlrow.PlainCountSubjects+` LIMIT ?`, sqlrow.ResealBatch)
+			type row struct{ del, add []any }
+			var rows []row
+			rs, err := tx.QueryContext(ctx, m.read, sqlrow.ResealBatch)
 			if err != nil {
-				return fault.Wrap(err, "read governance_counts")
+				return fault.Wrap(err, "read "+m.table)
 			}
 			for rs.Next() {
-				var c count
-				if err := rs.Scan(&c.subject, &c.day, &c.manual, &c.expired); err != nil {
+				del, add, err := m.fix(db.pii, rs)
+				if err != nil {
 					rs.Close()
-					return fault.Wrap(err, "read governance_counts")
+					return fault.Wrap(err, "read "+m.table)
 				}
-				cs = append(cs, c)
+				rows = append(rows, row{del, add})
 			}
 			rs.Close()
-			for _, c := range cs {
-				if _, err := tx.ExecContext(ctx, qAddDayCounts, db.pii.Subject(c.subject), c.day, c.manual, c.expired); err != nil {
-					return fault.Wrap(err, "reseal governance_counts")
+			if err := rs.Err(); err != nil {
+				return fault.Wrap(err, "read "+m.table)
+			}
+			for _, r := range rows {
+				if _, err := tx.ExecContext(ctx, m.del, r.del...); err != nil {
+					return fault.Wrap(err, "reseal "+m.table)
 				}
-				if _, err := tx.ExecContext(ctx, `DELETE FROM governance_counts WHERE subject = ? AND day = ?`, c.subject, c.day); err != nil {
-					return fault.Wrap(err, "reseal governance_counts")
+				if _, err := tx.ExecContext(ctx, m.add, r.add...); err != nil {
+					return fault.Wrap(err, "reseal "+m.table)
 				}
 			}
-			n = len(cs)
+			n = len(rows)
 			return nil
 		})
 		if err != nil {
@@ -181,7 +249,7 @@ func (db *DB) indexPlainCounts(ctx context.Context, progress func(string, int)) 
 		}
 		done += n
 		if progress != nil {
-			progress("governance_counts", done)
+			progress(m.table, done)
 		}
 		if n < sqlrow.ResealBatch {
 			return done, nil

@@ -1,23 +1,30 @@
 package sqlrow
 
 import (
+	"cmp"
+	"slices"
+
 	"piao/internal/governance"
 )
 
 // ClaimColumns are the columns ScanClaim reads from document_claims.
-const ClaimColumns = `id, account_id, doc_type, doc_number, name, status, created_at, decided_at, decided_by, reason`
+const ClaimColumns = `id, account_id, doc_type, doc_sealed, name, status, created_at, decided_at, decided_by, reason`
 
-// ScanClaim scans a row of ClaimColumns; a missing row is the driver's
-// no-rows error, for the engine to map.
-func ScanClaim(r Row) (governance.Claim, error) {
+// ScanClaim scans a row of ClaimColumns, opening its document number; a
+// missing row is the driver's no-rows error, for the engine to map.
+func (p PII) ScanClaim(r Row) (governance.Claim, error) {
 	var c governance.Claim
 	var created Time
 	var decided NullTime
 	err := r.Scan(&c.ID, &c.AccountID, &c.DocType, &c.DocNumber, &c.Name, (*string)(&c.Status), &created, &decided, &c.DecidedBy, &c.Reason)
+	if err != nil {
+		return c, err
+	}
 	c.CreatedAt = created.Time
 	if !decided.IsZero() {
 		c.DecidedAt = &decided.Time
 	}
+	c.DocNumber, err = p.open(c.DocNumber, "claimed document number")
 	return c, err
 }
 
@@ -37,10 +44,17 @@ func ScanOwner(r Row) (Owner, error) {
 	return o, err
 }
 
-// ScanDocumentOwner scans a row of document, account and holder flag.
-func ScanDocumentOwner(r Row) (Owner, error) {
+// ScanDocumentOwner scans a row of the document as stored ("TYPE:index"),
+// its sealed number, account and holder flag, opening the document
+// ("TYPE:NUMBER").
+func (c *DocCache) ScanDocumentOwner(r Row) (Owner, error) {
 	var o Owner
-	err := r.Scan(&o.Document, &o.Account, &o.Holder)
+	var stored, sealedNumber string
+	if err := r.Scan(&stored, &sealedNumber, &o.Account, &o.Holder); err != nil {
+		return o, err
+	}
+	var err error
+	o.Document, err = c.Passenger(stored, sealedNumber)
 	return o, err
 }
 
@@ -86,12 +100,27 @@ func CountsByAccount(rows []AccountCounts) map[int64]governance.Counts {
 	return out
 }
 
-// ScanLinkedDocument scans a row of doc type, number, added at, holder
-// account (0 if none) and this account's approval flag.
-func ScanLinkedDocument(r Row) (governance.LinkedDocument, error) {
+// PassengerList puts a passenger list read with ScanLinkedDocument in
+// order: oldest first, then by type and number (the stored number is an
+// index, whose order means nothing, so the order is made after opening).
+func PassengerList(docs []governance.LinkedDocument, err error) ([]governance.LinkedDocument, error) {
+	slices.SortStableFunc(docs, func(a, b governance.LinkedDocument) int {
+		return cmp.Or(a.AddedAt.Compare(b.AddedAt), cmp.Compare(a.DocType, b.DocType), cmp.Compare(a.DocNumber, b.DocNumber))
+	})
+	return docs, err
+}
+
+// ScanLinkedDocument scans a row of doc type, sealed number, added at,
+// holder account (0 if none) and this account's approval flag, opening
+// the number.
+func (p PII) ScanLinkedDocument(r Row) (governance.LinkedDocument, error) {
 	var d governance.LinkedDocument
 	var added Time
-	err := r.Scan(&d.DocType, &d.DocNumber, &added, &d.Holder, &d.Approved)
+	if err := r.Scan(&d.DocType, &d.DocNumber, &added, &d.Holder, &d.Approved); err != nil {
+		return d, err
+	}
 	d.AddedAt = added.Time
+	var err error
+	d.DocNumber, err = p.open(d.DocNumber, "passenger list document number")
 	return d, err
 }

@@ -17,6 +17,8 @@ import (
 // blind index (HMAC-SHA256) where it is looked up or must be unique:
 //
 //   - tickets.doc_number is the index of "TYPE:NUMBER", tickets.doc_sealed the number sealed;
+//   - so are doc_number and doc_sealed of account_documents (passenger lists) and
+//     document_claims; document_counts.doc_number is the index alone (only looked up);
 //   - accounts.phone is the index of "phone:NUMBER", accounts.phone_sealed the number sealed;
 //   - governance subjects "doc:TYPE:NUMBER" are stored as "doc:TYPE:<index of TYPE:NUMBER>",
 //     and list_members.subject_sealed holds the subject sealed;
@@ -92,7 +94,13 @@ func (p PII) ScanBookedTicket(r Row) (booking.Ticket, error) {
 // TicketDoc is a ticket's document as its row stores it: the index, then
 // the sealed number.
 func (p PII) TicketDoc(tk *booking.Ticket) (index, sealedNumber string) {
-	return p.DocIndex(tk.DocType, tk.DocNumber), p.Keys.Seal(tk.DocNumber)
+	return p.Doc(tk.DocType, tk.DocNumber)
+}
+
+// Doc is a document as a row that keeps it stores it (tickets,
+// account_documents, document_claims): the index, then the sealed number.
+func (p PII) Doc(docType, number string) (index, sealedNumber string) {
+	return p.DocIndex(docType, number), p.Keys.Seal(number)
 }
 
 // AccountColumns are the columns of accounts that ScanAccount reads.

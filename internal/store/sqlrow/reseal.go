@@ -23,8 +23,13 @@ const ResealBatch = 500
 // isIndex tells an index (PII.Index) from a plain value.
 func isIndex(v string) bool { return strings.HasPrefix(v, "ix:") }
 
-// ResealTicket rewrites a ticket's doc_number and doc_sealed.
-func (p PII) ResealTicket(docType, docNumber, docSealed string) (string, string, bool, error) {
+// PlainDocNumbers selects the rows of account_documents and
+// document_counts stored before encryption, with doc_number in plain text.
+const PlainDocNumbers = `doc_number NOT LIKE 'ix:%'`
+
+// ResealDoc rewrites the doc_number and doc_sealed of a row that keeps a
+// document (tickets, account_documents, document_claims).
+func (p PII) ResealDoc(docType, docNumber, docSealed string) (string, string, bool, error) {
 	if docSealed == "" && !isIndex(docNumber) && docNumber != "" { // stored plain
 		return p.DocIndex(docType, docNumber), p.Keys.Seal(docNumber), true, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,12 +35,16 @@ const (
 
 // piiStoreEverything stores a document number and a phone everywhere they
 // go: an account with a phone, an order (cancelled), day counts, a list
-// membership, a waitlist entry and a stored idempotent answer.
+// membership, a waitlist entry, a stored idempotent answer, and the
+// document's ownership: on account 1's passenger list with its counts,
+// claimed and verified by the phoned account (whose passenger list it
+// joins), and claimed by account 1, pending.
 func piiStoreEverything(t *testing.T, s storetest.Stores) {
 	t.Helper()
 	ctx := context.Background()
 	acct := bkSetUp(t, s, 1)[0]
-	if _, err := s.Identity.CreateAccount(ctx, identity.Account{Username: "phoned", Phone: piiPhone, DisplayName: "手机", Role: identity.Passenger, PasswordHash: "x", CreatedAt: bkT0}); err != nil {
+	phoned, err := s.Identity.CreateAccount(ctx, identity.Account{Username: "phoned", Phone: piiPhone, DisplayName: "手机", Role: identity.Passenger, PasswordHash: "x", CreatedAt: bkT0})
+	if err != nil {
 		t.Fatal(err)
 	}
 	bkCreateTrain(t, s, bkZ66)
@@ -50,14 +55,33 @@ func piiStoreEverything(t *testing.T, s storetest.Stores) {
 	}
 	o.Status, o.Tickets[0].Status = booking.Cancelled, booking.Cancelled
 	subject := governance.DocumentSubject("id_card", piiDoc)
-	err := s.Booking.Update(ctx, func(tx booking.Tx) error {
+	err = s.Booking.Update(ctx, func(tx booking.Tx) error {
 		if err := tx.SetOrder(o); err != nil {
+			return err
+		}
+		if err := tx.LinkDocument(acct, "id_card", piiDoc, bkT0); err != nil {
+			return err
+		}
+		if err := tx.AddDocumentDayCounts("id_card", piiDoc, acct, bkZ66.Date, 1, 0); err != nil {
 			return err
 		}
 		_, err := tx.AddDayCounts(subject, bkZ66.Date, 1, 0)
 		return err
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	holder := governance.Claim{AccountID: phoned.ID, DocType: "id_card", DocNumber: piiDoc, Name: "张三", Status: governance.ClaimPending, CreatedAt: bkT0}
+	if err := s.Governance.AddClaim(ctx, &holder); err != nil {
+		t.Fatal(err)
+	}
+	decided := bkT0.Add(time.Minute)
+	holder.Status, holder.DecidedAt, holder.DecidedBy, holder.Reason = governance.ClaimVerified, &decided, "op", "证件照片 / ID photo"
+	if ok, err := s.Governance.DecideClaim(ctx, governance.ClaimPending, holder); err != nil || !ok {
+		t.Fatalf("verify the claim: %v, %v", ok, err)
+	}
+	pending := governance.Claim{AccountID: acct, DocType: "id_card", DocNumber: piiDoc, Name: "张三", Status: governance.ClaimPending, CreatedAt: decided}
+	if err := s.Governance.AddClaim(ctx, &pending); err != nil {
 		t.Fatal(err)
 	}
 	m := govMember(governance.Restricted, subject, governance.ByRule, time.Hour)
@@ -114,6 +138,57 @@ func piiReadsBack(t *testing.T, s storetest.Stores) {
 	es, err := s.Booking.WaitlistOf(ctx, 1, 10)
 	if err != nil || len(es) != 1 || es[0].Passengers[0].DocNumber != piiWaitDoc {
 		t.Fatalf("waitlist read back: %+v, %v", es, err)
+	}
+	piiOwnershipReadsBack(t, s, a.ID)
+}
+
+// piiOwnershipReadsBack checks that the document's ownership (as
+// piiStoreEverything stored it, phoned its verified holder) reads back
+// with the plain number and is found by it.
+func piiOwnershipReadsBack(t *testing.T, s storetest.Stores, phoned int64) {
+	t.Helper()
+	ctx := context.Background()
+	g := s.Governance
+	own, err := g.Ownership(ctx, "id_card", piiDoc)
+	if err != nil || own.Holder != phoned || len(own.Approved) != 0 {
+		t.Fatalf("Ownership = %+v, %v; want holder %d", own, err, phoned)
+	}
+	verified, err := g.VerifiedDocuments(ctx)
+	if err != nil || len(verified) != 1 || verified["id_card:"+piiDoc].Holder != phoned {
+		t.Fatalf("VerifiedDocuments = %+v, %v", verified, err)
+	}
+	by, err := g.DocumentDayCounts(ctx, bkZ66.Date, "id_card", piiDoc)
+	if err != nil || len(by) != 1 || by[1].Manual != 1 {
+		t.Fatalf("DocumentDayCounts = %v, %v; want account 1: 1 manual", by, err)
+	}
+	for acct, standing := range map[int64]int64{1: phoned, phoned: phoned} {
+		docs, err := g.AccountDocuments(ctx, acct)
+		if err != nil || len(docs) != 1 || docs[0].DocNumber != piiDoc || docs[0].Holder != standing || docs[0].Approved != (acct == phoned) {
+			t.Fatalf("passenger list of account %d = %+v, %v", acct, docs, err)
+		}
+	}
+	cs, err := g.Claims(ctx, governance.ClaimFilter{})
+	if err != nil || len(cs) != 2 {
+		t.Fatalf("Claims = %+v, %v", cs, err)
+	}
+	for _, c := range cs {
+		if c.DocNumber != piiDoc || c.DocType != "id_card" {
+			t.Errorf("claim %d read back as %s:%s", c.ID, c.DocType, c.DocNumber)
+		}
+		if one, err := g.Claim(ctx, c.ID); err != nil || one.DocNumber != piiDoc {
+			t.Errorf("Claim(%d) = %+v, %v", c.ID, one, err)
+		}
+	}
+	if cs[0].Status != governance.ClaimPending || cs[1].Status != governance.ClaimVerified {
+		t.Errorf("claims' statuses %s, %s; want pending, verified", cs[0].Status, cs[1].Status)
+	}
+	// The unique rule still holds on the stored form: a second verified
+	// holder of the number is refused.
+	pending := cs[0]
+	now := bkT0.Add(time.Hour)
+	pending.Status, pending.DecidedAt = governance.ClaimVerified, &now
+	if _, err := g.DecideClaim(ctx, governance.ClaimPending, pending); !errors.Is(err, governance.ErrAlreadyVerified) {
+		t.Errorf("verifying a second holder: %v, want ErrAlreadyVerified", err)
 	}
 	rec, claimed, err := s.Idempotency.Claim(ctx, idempotency.Record{Scope: "account:1", Key: "k", Method: "POST", Path: "/api/v1/orders", BodyHash: "h"}, bkT0.Add(time.Minute))
 	if err != nil || claimed || !bytes.Contains(rec.Response.Body, []byte(piiDoc)) {
@@ -213,9 +288,11 @@ func TestPersonalDataRotation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// A ticket, an account's phone, a membership, a waitlist entry and a stored answer.
-		if n != 5 {
-			t.Errorf("Reseal rewrote %d values, want 5", n)
+		// A ticket, an account's phone, a membership, a waitlist entry, a
+		// stored answer, two passenger-list entries and two claims (document
+		// counts hold the index alone, which a rotation keeps).
+		if n != 9 {
+			t.Errorf("Reseal rewrote %d values, want 9", n)
 		}
 		if len(tables) < 5 {
 			t.Errorf("progress came for %v only", tables)
@@ -304,6 +381,9 @@ func TestPersonalDataLegacyRowsSealed(t *testing.T) {
 			`INSERT INTO governance_counts (subject, day, manual, expired) VALUES ('doc:id_card:`+piiDoc+`', '`+bkZ66.Date.String()+`', 1, 0)`,
 			`UPDATE waitlist_entries SET body = '`+strings.ReplaceAll(plainBody, "'", "''")+`'`,
 			`UPDATE idempotency_keys SET resp_body = '{"doc_number":"`+piiDoc+`"}'`,
+			`UPDATE account_documents SET doc_number = '`+piiDoc+`', doc_sealed = ''`,
+			`UPDATE document_claims SET doc_number = '`+piiDoc+`', doc_sealed = ''`,
+			`UPDATE document_counts SET doc_number = '`+piiDoc+`'`,
 		)
 		if raw := rawDatabase(t, s.DB); !bytes.Contains(raw, []byte(piiDoc)) {
 			t.Fatal("the legacy rows did not go in")
@@ -312,9 +392,11 @@ func TestPersonalDataLegacyRowsSealed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// A ticket, a phone, a membership, a waitlist entry, a stored answer and a day count.
-		if n != 6 {
-			t.Errorf("Reseal sealed %d legacy values, want 6", n)
+		// A ticket, a phone, a membership, a waitlist entry, a stored answer,
+		// a day count, two passenger-list entries, two claims and a
+		// document count.
+		if n != 11 {
+			t.Errorf("Reseal sealed %d legacy values, want 11", n)
 		}
 		wantNoPlain(t, rawDatabase(t, s.DB))
 		rawExec(t, s.DB, `UPDATE idempotency_keys SET resp_body = '{"tickets":[{"doc_number":"`+piiDoc+`"}]}'`) // as piiReadsBack expects, then seal again
@@ -322,5 +404,54 @@ func TestPersonalDataLegacyRowsSealed(t *testing.T) {
 			t.Fatal(err)
 		}
 		piiReadsBack(t, s)
+	})
+}
+
+// TestDocumentOwnershipLegacyRowsMerged upgrades a passenger list and
+// document counts stored before encryption after the service has written
+// the same document again (under its index): a rotation merges the two,
+// one passenger-list entry (the earlier date, the approval kept) and the
+// counts added.
+func TestDocumentOwnershipLegacyRowsMerged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		ctx := context.Background()
+		acct := bkSetUp(t, s, 1)[0]
+		link := func(at time.Time) {
+			t.Helper()
+			err := s.Booking.Update(ctx, func(tx booking.Tx) error {
+				if err := tx.LinkDocument(acct, "id_card", piiDoc, at); err != nil {
+					return err
+				}
+				return tx.AddDocumentDayCounts("id_card", piiDoc, acct, bkZ66.Date, 1, 1)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		link(bkT0)
+		approved := bkT0.Add(time.Minute)
+		if err := s.Governance.SetApproval(ctx, acct, "id_card", piiDoc, &approved); err != nil {
+			t.Fatal(err)
+		}
+		rawExec(t, s.DB, // as stored before encryption
+			`UPDATE account_documents SET doc_number = '`+piiDoc+`', doc_sealed = ''`,
+			`UPDATE document_counts SET doc_number = '`+piiDoc+`'`)
+		link(bkT0.Add(time.Hour)) // the service writes the document again, before the rotation
+		n, err := s.DB.Reseal(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 2 {
+			t.Errorf("Reseal sealed %d legacy values, want 2 (a passenger-list entry and a count)", n)
+		}
+		wantNoPlain(t, rawDatabase(t, s.DB))
+		docs, err := s.Governance.AccountDocuments(ctx, acct)
+		if err != nil || len(docs) != 1 || docs[0].DocNumber != piiDoc || !docs[0].AddedAt.Equal(bkT0) || !docs[0].Approved {
+			t.Fatalf("passenger list %+v, %v; want the one entry, added at %v, approved", docs, err, bkT0)
+		}
+		by, err := s.Governance.DocumentDayCounts(ctx, bkZ66.Date, "id_card", piiDoc)
+		if want := (governance.Counts{Manual: 2, Expired: 2}); err != nil || by[acct] != want {
+			t.Fatalf("counts %v, %v; want %v", by, err, want)
+		}
 	})
 }
