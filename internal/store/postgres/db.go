@@ -74,8 +74,18 @@ func (db *DB) Migrate(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, err := p.Up(ctx); err != nil {
+	res, err := p.Up(ctx)
+	if err != nil {
 		return 0, fmt.Errorf("migrate postgres: %w", err)
+	}
+	applied := make([]int64, len(res))
+	for i, r := range res {
+		applied[i] = r.Source.Version
+	}
+	if sqlrow.CrossedSealing(applied) {
+		if _, err := db.Reseal(ctx, nil); err != nil {
+			return 0, fmt.Errorf("seal the personal data stored before version %d: %w", sqlrow.SealingMigration, err)
+		}
 	}
 	return p.GetDBVersion(ctx)
 }

@@ -246,3 +246,20 @@ func (c *DocCache) Passenger(stored, sealedNumber string) (string, error) {
 	c.plain[stored] = p
 	return p, nil
 }
+
+// SealingMigration is the schema version that began sealing personal data.
+// A database migrated across it holds the plain values written before: the
+// engines seal them right after, so an upgraded database never serves rows
+// it can neither read nor find.
+const SealingMigration = 12
+
+// CrossedSealing reports whether the versions just applied include
+// SealingMigration.
+func CrossedSealing(applied []int64) bool {
+	for _, v := range applied {
+		if v == SealingMigration {
+			return true
+		}
+	}
+	return false
+}
