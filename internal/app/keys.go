@@ -77,6 +77,16 @@ func RotateKeys(ctx context.Context, cfg Config, progress func(table string, don
 	if r.Resealed, err = a.db.Reseal(ctx, progress); err != nil {
 		return r, fmt.Errorf("re-encrypt (run `piao keys rotate` again to resume; %s keeps every key until then): %w", path, err)
 	}
+	// A second pass must find nothing left under an old key before the old
+	// keys go: a process still running writes with them, and what it wrote
+	// behind the first pass would be unreadable without them.
+	late, err := a.db.Reseal(ctx, nil)
+	if err != nil {
+		return r, fmt.Errorf("re-encrypt (run `piao keys rotate` again to resume): %w", err)
+	}
+	if late > 0 {
+		return r, fmt.Errorf("%d values were sealed under an old key while rotating: a piao process is still running on this database; stop every one and run `piao keys rotate` again (%s keeps every key until then)", late, path)
+	}
 	subject := "pii_key:" + strconv.FormatUint(uint64(r.To), 10)
 	if err := a.Audit.Record(ctx, "pii.rotate", subject, map[string]any{"key": r.From}, map[string]any{"key": r.To, "resealed": r.Resealed}, "key rotation"); err != nil {
 		return r, err
