@@ -12,7 +12,7 @@ import (
 // limitFlags are serve's settings of the abuse limits (SPEC S5); every
 // one has a default, listed by the console's /limits page.
 type limitFlags struct {
-	Limits         []string      `name:"limit" env:"PIAO_LIMITS" placeholder:"ACTION.KEY=RATE" help:"Change one rate limit, e.g. login.ip=30/1m or search.ip=off; repeat the flag or separate with commas. Actions: login, book, cancel, waitlist, redeem, claim, gift, search; keys: ip, account, document. Defaults: the /limits page of the console."`
+	Limits         []string      `name:"limit" env:"PIAO_LIMITS" placeholder:"ACTION.KEY=RATE" help:"Change one rate limit, e.g. login.ip=30/1m or search.ip=off; repeat the flag or separate with commas. Actions: login, book, cancel, waitlist, redeem, claim, gift, search; keys: ip, account. Defaults: the /limits page of the console."`
 	TrustedProxies []string      `name:"trusted-proxy" env:"PIAO_TRUSTED_PROXIES" placeholder:"CIDR" help:"Proxies (address or CIDR) whose X-Forwarded-For names the client IP; by default none, and the client IP is the connection's."`
 	LockoutAfter   int           `name:"login-lockout-after" env:"PIAO_LOGIN_LOCKOUT_AFTER" default:"5" help:"Failed logins in a row that lock an account (0: never lock)."`
 	LockoutFirst   time.Duration `name:"login-lockout-first" env:"PIAO_LOGIN_LOCKOUT_FIRST" default:"1m" help:"The first lock; each further failed login doubles it."`

@@ -1,5 +1,5 @@
 // Package abuse holds piao's abuse limits (SPEC S5): the token buckets that
-// answer 429 when one client IP, one account or one document asks too
+// answer 429 when one client IP or one account asks too
 // often, the client IP they are keyed by, and the one configuration of
 // every limit (rates, login lockout, password-hash slots, the tap stream's
 // body size) that the adapters apply and the console and docs show.
@@ -38,18 +38,24 @@ const (
 // Actions lists every action, in display order.
 var Actions = []Action{Login, Book, Cancel, Waitlist, Redeem, Claim, Gift, Search}
 
-// Key is what a bucket counts per: a client IP, an account or a document.
+// Key is what a bucket counts per: a client IP or an account.
+//
+// There is no bucket per identity document: anyone may name anyone's ID
+// number in a request, so a stranger could drain a document's bucket and
+// stop its holder from booking — the abuse the ownership rules of
+// governance exist to prevent. A document is guarded by the one active
+// ticket per train and day and by the cancel limit counted from the
+// accounts it admits.
 type Key string
 
 // The keys a rule can count per.
 const (
-	PerIP       Key = "ip"       // the client IP (see ClientIP)
-	PerAccount  Key = "account"  // the logged-in account; for login, the login name tried
-	PerDocument Key = "document" // an identity document named in the request
+	PerIP      Key = "ip"      // the client IP (see ClientIP)
+	PerAccount Key = "account" // the logged-in account; for login, the login name tried
 )
 
 // Keys lists every key, in display order.
-var Keys = []Key{PerIP, PerAccount, PerDocument}
+var Keys = []Key{PerIP, PerAccount}
 
 // Rate is a token bucket: Events requests, refilled evenly over Per, at
 // most Events at once. The zero Rate sets no limit.
@@ -107,7 +113,7 @@ type Lockout struct {
 type Config struct {
 	// Rules are the token-bucket limits of each action.
 	Rules map[Action]Rule
-	// MaxKeys bounds how many keys (IPs, accounts, documents) each bucket
+	// MaxKeys bounds how many keys (IPs, accounts) each bucket
 	// set remembers; beyond it the least recently seen are forgotten.
 	MaxKeys int
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed;
@@ -131,9 +137,9 @@ func Defaults() Config {
 	return Config{
 		Rules: map[Action]Rule{
 			Login:    {PerIP: {30, min}, PerAccount: {10, min}},
-			Book:     {PerIP: {60, min}, PerAccount: {20, min}, PerDocument: {10, min}},
+			Book:     {PerIP: {60, min}, PerAccount: {20, min}},
 			Cancel:   {PerIP: {60, min}, PerAccount: {20, min}},
-			Waitlist: {PerIP: {60, min}, PerAccount: {20, min}, PerDocument: {10, min}},
+			Waitlist: {PerIP: {60, min}, PerAccount: {20, min}},
 			Redeem:   {PerIP: {30, min}, PerAccount: {10, min}},
 			Claim:    {PerIP: {60, min}, PerAccount: {20, min}},
 			Gift:     {PerIP: {60, min}, PerAccount: {30, min}},

@@ -2,8 +2,6 @@ package abuse
 
 import (
 	"container/list"
-	"crypto/sha256"
-	"encoding/hex"
 	"math"
 	"net"
 	"net/http"
@@ -45,19 +43,8 @@ func New(cfg Config, now func() time.Time) *Guard {
 // Config returns the limits the guard applies.
 func (g *Guard) Config() Config { return g.cfg }
 
-// Limited reports whether action has any limit, so routes that declare it
-// document the 429 they may answer.
-func (g *Guard) Limited(a Action) bool {
-	for _, r := range g.cfg.Rules[a] {
-		if !r.Unlimited() {
-			return true
-		}
-	}
-	return false
-}
-
-// Allow takes one token from the bucket of action for key (an IP, an
-// account ID, a document number as the key kind k says). It returns nil,
+// Allow takes one token from the bucket of action for key (an IP or an
+// account, as the key kind k says). It returns nil,
 // or a limit_reached fault with reason rate_limited saying when to retry.
 // An empty key, or a kind the action does not limit, is always allowed.
 func (g *Guard) Allow(a Action, k Key, key string) error {
@@ -195,15 +182,4 @@ func parseAddr(s string) netip.Addr {
 		return netip.Addr{}
 	}
 	return a.WithZone("")
-}
-
-// DocumentKey is the bucket key of an identity document: a digest, so no
-// ID number is kept in memory in the clear; empty for an empty number.
-func DocumentKey(kind, number string) string {
-	number = strings.ToUpper(strings.TrimSpace(number))
-	if number == "" {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(kind + "\x00" + number))
-	return hex.EncodeToString(sum[:16])
 }

@@ -68,7 +68,6 @@ type App struct {
 	Now        func() time.Time
 	metroCfg   metro.Config
 	db         store.Engine // the stores above are its; Migrate, Ping and Close go to it
-	keys       *sealed.Keyring
 
 	// IdempotencyStore keeps the results of API calls made with an Idempotency-Key.
 	IdempotencyStore idempotency.Store
@@ -113,7 +112,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Now: time.Now, db: db, keys: keys}
+	a := &App{Now: time.Now, db: db}
 	a.Engine, a.Where = db.Name(), db.Where()
 	a.Network = db.Network()
 	a.Audit = audit.New(db.Audit(), a.Now)

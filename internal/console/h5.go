@@ -505,11 +505,7 @@ func (c *Console) h5Book(w http.ResponseWriter, r *http.Request, st *state) {
 			}
 			req.Passengers = append(req.Passengers, booking.PassengerRequest{Name: p.Name, DocType: p.DocType, DocNumber: p.DocNumber, SeatClass: class, Berth: berth, Seat: pos})
 		}
-		var res booking.Booked
-		err := c.allowDocuments(req.Passengers)
-		if err == nil {
-			res, err = c.deps.Booking.Book(r.Context(), req)
-		}
+		res, err := c.deps.Booking.Book(r.Context(), req)
 		if err == nil {
 			switch res.Outcome {
 			case booking.OutcomeWaitlisted:

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"piao/internal/abuse"
-	"piao/internal/booking"
 	"piao/internal/fault"
 )
 
@@ -32,17 +31,6 @@ func setRetryAfter(w http.ResponseWriter, err error) {
 	}
 	secs := int(math.Ceil(time.Until(fe.RetryAt).Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-}
-
-// allowDocuments takes a booking token for each passenger's document, as
-// the API's booking does.
-func (c *Console) allowDocuments(ps []booking.PassengerRequest) error {
-	for _, p := range ps {
-		if err := c.deps.Guard.Allow(abuse.Book, abuse.PerDocument, abuse.DocumentKey(p.DocType, p.DocNumber)); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // limitsPage lists every abuse limit with its value and default, read-only:

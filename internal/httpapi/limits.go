@@ -62,12 +62,6 @@ func (s *Server) allow(ctx context.Context, a abuse.Action) error {
 	return nil
 }
 
-// allowDocument takes a token of action for an identity document the
-// request names.
-func (s *Server) allowDocument(a abuse.Action, kind, number string) error {
-	return s.guard.Allow(a, abuse.PerDocument, abuse.DocumentKey(kind, number))
-}
-
 type clientIPKey struct{}
 
 // clientIPFrom returns the client IP the middleware found for the request.
