@@ -135,3 +135,29 @@ func TestRevokeCredentials(t *testing.T) {
 		t.Errorf("RevokeAll of a missing account: %v", err)
 	}
 }
+
+// TestMintTokenCountsAgainstTheLock checks that guessing the password
+// through token minting counts as failed logins and is refused while the
+// account is locked, so a stolen session is no way around the lockout.
+func TestMintTokenCountsAgainstTheLock(t *testing.T) {
+	s, _ := newService(t)
+	ctx := context.Background()
+	mustCreate(t, s, identity.NewAccount{Username: "alice", Role: identity.Passenger, Password: "correct horse"})
+	session, _, err := s.Login(ctx, "alice", "correct horse", identity.SessionToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Authenticate(ctx, session, identity.SessionToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last error
+	for range s.Lockout.After {
+		_, last = s.MintToken(ctx, p, "wrong horse")
+	}
+	wantReason(t, last, fault.LimitReached, "account_locked")
+	_, err = s.MintToken(ctx, p, "correct horse")
+	wantReason(t, err, fault.LimitReached, "account_locked")
+	_, _, err = s.Login(ctx, "alice", "correct horse", identity.SessionToken)
+	wantReason(t, err, fault.LimitReached, "account_locked")
+}

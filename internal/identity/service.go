@@ -142,32 +142,45 @@ func (s *Service) Login(ctx context.Context, login, password string, kind TokenK
 	if err != nil {
 		return "", Account{}, err
 	}
-	now := s.Now()
-	failures, err := s.Store.LoginFailures(ctx, a.ID)
-	if err != nil {
+	if err := s.verifyPassword(ctx, a, password, errBadLogin); err != nil {
 		return "", Account{}, err
-	}
-	if now.Before(failures.LockedUntil) {
-		// Locked: refused without a hash, so a locked account costs nothing to guess at.
-		return "", Account{}, errLocked(failures.LockedUntil)
-	}
-	ok, err := s.checkPassword(ctx, a.PasswordHash, password)
-	if err != nil {
-		return "", Account{}, err
-	}
-	if a.Disabled {
-		return "", Account{}, errBadLogin
-	}
-	if !ok {
-		return "", Account{}, s.loginFailed(ctx, a.ID, now)
-	}
-	if failures.Failures > 0 {
-		if err := s.Store.ClearLoginFailures(ctx, a.ID); err != nil {
-			return "", Account{}, err
-		}
 	}
 	secret, err := s.Issue(ctx, a.ID, kind)
 	return secret, a, err
+}
+
+// verifyPassword checks an account's password under the lockout: a locked
+// account is refused without a hash, a wrong password counts a failure
+// (and may lock), a right one clears the count. wrong is the refusal of a
+// wrong password or a disabled account. Logging in and minting a token
+// both go through it, so neither is a way around the other's lock.
+func (s *Service) verifyPassword(ctx context.Context, a Account, password string, wrong error) error {
+	now := s.Now()
+	failures, err := s.Store.LoginFailures(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	if now.Before(failures.LockedUntil) {
+		// Locked: refused without a hash, so a locked account costs nothing to guess at.
+		return errLocked(failures.LockedUntil)
+	}
+	ok, err := s.checkPassword(ctx, a.PasswordHash, password)
+	if err != nil {
+		return err
+	}
+	if a.Disabled {
+		return wrong
+	}
+	if !ok {
+		if err := s.loginFailed(ctx, a.ID, now); err != errBadLogin {
+			return err // locked now, or the count could not be kept
+		}
+		return wrong
+	}
+	if failures.Failures > 0 {
+		return s.Store.ClearLoginFailures(ctx, a.ID)
+	}
+	return nil
 }
 
 // dummyHash has the production parameters; it matches no password.
@@ -227,12 +240,8 @@ func (s *Service) MintToken(ctx context.Context, p Principal, password string) (
 	if err != nil {
 		return "", err
 	}
-	ok, err := s.checkPassword(ctx, a.PasswordHash, password)
-	if err != nil {
+	if err := s.verifyPassword(ctx, a, password, fault.New(fault.Unauthorized, "bad_password", "密码错误", "wrong password")); err != nil {
 		return "", err
-	}
-	if a.Disabled || !ok {
-		return "", fault.New(fault.Unauthorized, "bad_password", "密码错误", "wrong password")
 	}
 	secret, err := s.Issue(ctx, a.ID, APIToken)
 	if err != nil {
