@@ -212,8 +212,8 @@ func (c *Console) routes() []route {
 		{Page: Page{"POST", "/subsidy/enrolments/{id}/revoke", identity.SubsidyReview}, handle: c.subsidyDecide("revoke"), off: noSubsidy},
 		// The passenger's documents: passenger list, claims and approvals.
 		{Page: Page{"GET", "/h5/documents", identity.OrdersOwn}, handle: c.h5Documents, off: noGovernance},
-		{Page: Page{"POST", "/h5/documents/claims", identity.OrdersOwn}, handle: c.h5DocumentClaim, off: noGovernance},
-		{Page: Page{"POST", "/h5/documents/claims/{id}/approvals", identity.OrdersOwn}, handle: c.h5DocumentApproval, off: noGovernance},
+		{Page: Page{"POST", "/h5/documents/claims", identity.OrdersOwn}, handle: c.h5DocumentClaim, off: noGovernance, limit: abuse.Claim},
+		{Page: Page{"POST", "/h5/documents/claims/{id}/approvals", identity.OrdersOwn}, handle: c.h5DocumentApproval, off: noGovernance, limit: abuse.Claim},
 		{Page: Page{"GET", "/h5/subsidy", identity.SubsidyOwn}, handle: c.h5Subsidy, off: noSubsidy},
 		{Page: Page{"POST", "/h5/subsidy/apply", identity.SubsidyOwn}, handle: c.h5SubsidyApply, off: noSubsidy, limit: abuse.Claim},
 		{Page: Page{"POST", "/h5/subsidy/{id}/renew", identity.SubsidyOwn}, handle: c.h5SubsidyRenew, off: noSubsidy},

@@ -74,7 +74,7 @@ func postedFees(r *http.Request, kind string, l lang) (feeForm, fees.Table, erro
 	var bad error
 	num := func(field, s string) float64 {
 		v, err := strconv.ParseFloat(s, 64)
-		if (err != nil || v < 0 || math.IsInf(v, 0)) && bad == nil {
+		if (err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v)) && bad == nil {
 			bad = fault.Newf(fault.Invalid, "bad_fee_field", "%s：须为不小于 0 的数", "%s: must be a number, 0 or more", field)
 		}
 		return v

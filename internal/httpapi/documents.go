@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 
+	"piao/internal/abuse"
 	"piao/internal/governance"
 	"piao/internal/identity"
 )
@@ -20,9 +21,9 @@ func (s *Server) documentRoutes() {
 		"The caller's passenger list: documents used on the account and whether each is verified and approved", "我的乘车人证件：是否已由本人核验、本账号是否获同意"), s.myDocuments)
 	add(g, identity.OrdersOwn, op("GET", "/api/v1/me/documents/claims", "listMyDocumentClaims", tag,
 		"The caller's claims of holding a document, newest first", "我的证件核验申请"), s.myClaims)
-	add(g, identity.OrdersOwn, op("POST", "/api/v1/me/documents/claims", "claimDocument", tag,
+	add(g.limited(abuse.Claim), identity.OrdersOwn, op("POST", "/api/v1/me/documents/claims", "claimDocument", tag,
 		"Claim a document as the caller's own; an operator verifies it, and then only the caller and the accounts the caller approves can book it or have its cancels counted", "申请核验本人证件：核验后只有本人及本人同意的账号能为其订票，其取消才计入该证件"), s.claimDocument)
-	add(g, identity.OrdersOwn, op("POST", "/api/v1/me/documents/approvals", "approveDocumentAccount", tag,
+	add(g.limited(abuse.Claim), identity.OrdersOwn, op("POST", "/api/v1/me/documents/approvals", "approveDocumentAccount", tag,
 		"As a document's verified holder, approve another account to book it, or withdraw the approval", "证件持有人同意（或撤销同意）其他账号为本人订票"), s.approveAccount)
 	add(g, identity.GovernanceRead, op("GET", "/api/v1/document-claims", "listDocumentClaims", tag,
 		"Claims of holding a document, newest first, for review", "证件核验申请（审核用）"), s.listClaims)
