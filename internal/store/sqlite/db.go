@@ -60,9 +60,7 @@ func Open(path string, keys *sealed.Keyring) (*DB, error) {
 	// indexes all over their B-trees, and every page missed is a read. Its
 	// statement journals stay in memory (temp_store): every multi-row
 	// insert keeps one, and on disk it cost a write per page changed.
-	// secure_delete zeroes what a change frees, so a value sealed again
-	// under a new key leaves no copy under the old one in the file.
-	write, err := sql.Open("sqlite", dsn("&_txlock=immediate&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_pragma=secure_delete(1)"))
+	write, err := sql.Open("sqlite", dsn("&_txlock=immediate&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)"))
 	if err != nil {
 		return nil, err
 	}

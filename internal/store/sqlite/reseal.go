@@ -101,6 +101,14 @@ var resealSteps = []resealStep{
 // transaction, calling progress after each batch with the table and the
 // values rewritten in it so far. It returns how many values it rewrote.
 func (db *DB) Reseal(ctx context.Context, progress func(table string, done int)) (int, error) {
+	// secure_delete zeroes what a change frees, so a value sealed again
+	// leaves no copy under the old key (or in plain text) in the file. It
+	// is set on the writer's one connection for the pass only: everywhere
+	// else only sealed values are freed, and zeroing costs every write.
+	if _, err := db.write.ExecContext(ctx, `PRAGMA secure_delete = 1`); err != nil {
+		return 0, fault.Wrap(err, "secure_delete")
+	}
+	defer db.write.ExecContext(context.WithoutCancel(ctx), `PRAGMA secure_delete = 0`)
 	total := 0
 	for _, st := range resealSteps {
 		done := 0
