@@ -320,7 +320,7 @@ func (c *Console) guard(rt route) http.Handler {
 				return
 			}
 		}
-		if !identity.Allowed(st.principal.Role(), rt.Permission) {
+		if !st.principal.Can(rt.Permission) {
 			if st.principal.Anonymous() {
 				next := "/"
 				if r.Method == http.MethodGet {

@@ -26,7 +26,7 @@ const govBase = "/governance"
 const membersPage = 50
 
 // can reports whether the user's role holds p, to offer the forms that need it.
-func (s *state) can(p identity.Permission) bool { return identity.Allowed(s.principal.Role(), p) }
+func (s *state) can(p identity.Permission) bool { return s.principal.Can(p) }
 
 // actorOf names the user in audit trails, as the API does.
 func actorOf(st *state) string {

@@ -153,7 +153,7 @@ func (c *Console) newViewBack(r *http.Request, st *state, titleKey, back string)
 			if need == "" {
 				need = c.permission(it.Path)
 			}
-			if !identity.Allowed(st.principal.Role(), need) || passenger && !it.Passenger {
+			if !st.principal.Can(need) || passenger && !it.Passenger {
 				continue
 			}
 			// The longest matching item is current: /h5/orders, not /h5.

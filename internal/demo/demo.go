@@ -205,18 +205,22 @@ type Login struct {
 	Password string        `json:"password"`
 	Role     identity.Role `json:"role"`
 	Name     string        `json:"name"`
+	// Merchant and Grants: the demo merchant a merchant's login works for
+	// (the mall, the first merchant seeded) and what its staff may do.
+	Merchant int64                 `json:"merchant,omitempty"`
+	Grants   []identity.Permission `json:"grants,omitempty"`
 }
 
 // Logins are the demo accounts, one per role.
 var Logins = []Login{
-	{"admin", "piao-admin-2026", identity.OperatorAdmin, "运营管理员 Operator admin"},
-	{"reviewer", "piao-reviewer-2026", identity.OperatorReviewer, "运营审核员 Operator reviewer"},
-	{"auditor", "piao-auditor-2026", identity.OperatorAuditor, "运营审计员 Operator auditor"},
-	{"merchant", "piao-merchant-2026", identity.MerchantAdmin, "商户管理员 Merchant admin"},
-	{"staff", "piao-staff-2026", identity.MerchantStaff, "商户员工 Merchant staff"},
-	{"passenger", "piao-passenger-2026", identity.Passenger, "旅客 Passenger"},
-	{"partner", "piao-partner-2026", identity.Partner, "合作平台 Partner platform"},
-	{"gate", "piao-gate-2026", identity.Gate, "闸机 Station gate"},
+	{"admin", "piao-admin-2026", identity.OperatorAdmin, "运营管理员 Operator admin", 0, nil},
+	{"reviewer", "piao-reviewer-2026", identity.OperatorReviewer, "运营审核员 Operator reviewer", 0, nil},
+	{"auditor", "piao-auditor-2026", identity.OperatorAuditor, "运营审计员 Operator auditor", 0, nil},
+	{"merchant", "piao-merchant-2026", identity.MerchantAdmin, "商户管理员 Merchant admin", 1, nil},
+	{"staff", "piao-staff-2026", identity.MerchantStaff, "商户员工 Merchant staff", 1, []identity.Permission{identity.MerchantCampaigns, identity.MerchantReports}},
+	{"passenger", "piao-passenger-2026", identity.Passenger, "旅客 Passenger", 0, nil},
+	{"partner", "piao-partner-2026", identity.Partner, "合作平台 Partner platform", 0, nil},
+	{"gate", "piao-gate-2026", identity.Gate, "闸机 Station gate", 0, nil},
 }
 
 // Summary says what seeding did.
@@ -241,7 +245,7 @@ func Seed(ctx context.Context, net network.Store, ids *identity.Service, today n
 		return s, fmt.Errorf("seed metro: %w", err)
 	}
 	for _, l := range Logins {
-		_, err := ids.CreateAccount(ctx, identity.NewAccount{Username: l.Username, DisplayName: l.Name, Role: l.Role, Password: l.Password})
+		_, err := ids.CreateAccount(ctx, identity.NewAccount{Username: l.Username, DisplayName: l.Name, Role: l.Role, Password: l.Password, Merchant: l.Merchant, Grants: l.Grants})
 		switch {
 		case err == nil:
 			s.AccountsCreated++

@@ -299,7 +299,7 @@ func (s *Server) authorize(ctx huma.Context, next func(huma.Context)) {
 			return
 		}
 	}
-	if !identity.Allowed(p.Role(), perm) {
+	if !p.Can(perm) {
 		if p.Anonymous() {
 			writeHumaProblem(s.api, ctx, newProblem(ctx.Context(), lang, http.StatusUnauthorized, "unauthorized", "login_required", "请先登录", "log in first"))
 		} else {

@@ -48,6 +48,12 @@ type Account struct {
 	PasswordHash string    `json:"-"`
 	Disabled     bool      `json:"disabled"`
 	CreatedAt    time.Time `json:"created_at"`
+	// Merchant is the merchant a merchant_admin or merchant_staff account
+	// works for (SPEC B1, S2); 0 for every other account.
+	Merchant int64 `json:"merchant,omitempty"`
+	// Grants are the merchant permissions a merchant_staff account was
+	// given by its merchant's admin (分权); other roles ignore them.
+	Grants []Permission `json:"grants,omitempty"`
 }
 
 // TokenKind tells a console session from an API bearer token.
@@ -82,6 +88,12 @@ type Store interface {
 	AccountByLogin(ctx context.Context, login string) (Account, error)
 	// AccountByID finds an account by ID.
 	AccountByID(ctx context.Context, id int64) (Account, error)
+	// SetGrants replaces the merchant permissions of a merchant's account.
+	SetGrants(ctx context.Context, id int64, grants []Permission) error
+	// SetDisabled disables or enables an account's logins.
+	SetDisabled(ctx context.Context, id int64, disabled bool) error
+	// MerchantAccounts lists a merchant's accounts, oldest first.
+	MerchantAccounts(ctx context.Context, merchant int64) ([]Account, error)
 	// SetPassword replaces an account's password hash.
 	SetPassword(ctx context.Context, id int64, hash string) error
 	// CreateToken stores a token.

@@ -1,5 +1,12 @@
 package identity
 
+import (
+	"slices"
+
+	"piao/internal/fault"
+	"piao/internal/tenant"
+)
+
 // Permission is something a route needs. Routes declare exactly one.
 type Permission string
 
@@ -56,4 +63,77 @@ func Allowed(role Role, p Permission) bool {
 		}
 	}
 	return false
+}
+
+// Permissions of merchants and their review (SPEC B1, B2, C2). The four
+// delegable ones are what a merchant's admin hands its staff (分权); a
+// merchant_staff account holds only those its Grants name.
+const (
+	MerchantCampaigns    Permission = "merchant:campaigns"    // define the merchant's products and campaigns and submit them
+	MerchantDistribution Permission = "merchant:distribution" // issue to lists, make codes and claim links, revoke what was not delivered
+	MerchantReports      Permission = "merchant:reports"      // the dashboard, campaign numbers and exports
+	MerchantFinance      Permission = "merchant:finance"      // buy stock, top up, ask for refunds, see charges
+	MerchantUsers        Permission = "merchant:users"        // invite staff and grant them permissions (the merchant's admin)
+	MerchantsRead        Permission = "merchants:read"        // operator: see merchants, applications and their papers
+	MerchantsReview      Permission = "merchants:review"      // operator: approve, reject, ask for more, suspend, reinstate
+)
+
+// Delegable lists the merchant permissions an admin may grant its staff.
+var Delegable = []Permission{MerchantCampaigns, MerchantDistribution, MerchantReports, MerchantFinance}
+
+// The roles holding the merchant permissions, added to grants apart from
+// its table.
+func init() {
+	for role, ps := range map[Role][]Permission{
+		OperatorAdmin:    {MerchantsRead, MerchantsReview},
+		OperatorReviewer: {MerchantsRead, MerchantsReview},
+		OperatorAuditor:  {MerchantsRead},
+		MerchantAdmin:    append(slices.Clone(Delegable), MerchantUsers),
+		MerchantStaff:    slices.Clone(Delegable),
+	} {
+		grants[role] = append(grants[role], ps...)
+	}
+}
+
+// merchantRole reports whether r works for a merchant.
+func merchantRole(r Role) bool { return r == MerchantAdmin || r == MerchantStaff }
+
+// Can reports whether the principal may use something that needs perm: its
+// role must allow it; a merchant's account must name its merchant; and a
+// merchant_staff account holds a delegable permission only if its admin
+// granted it.
+func (p Principal) Can(perm Permission) bool {
+	if !Allowed(p.Role(), perm) {
+		return false
+	}
+	if !merchantRole(p.Role()) || perm == Public || perm == Authenticated {
+		return true
+	}
+	if p.Account.Merchant < 1 {
+		return false
+	}
+	return p.Role() == MerchantAdmin || slices.Contains(p.Account.Grants, perm)
+}
+
+// Tenant is whose merchant-owned rows the principal sees: the operator's
+// staff every merchant's, a merchant's account its merchant's, anyone
+// else none.
+func (p Principal) Tenant() tenant.Scope {
+	switch p.Role() {
+	case OperatorAdmin, OperatorReviewer, OperatorAuditor:
+		return tenant.All()
+	case MerchantAdmin, MerchantStaff:
+		return tenant.Merchant(p.Account.Merchant)
+	}
+	return tenant.Scope{}
+}
+
+// ValidGrants checks a staff account's grants: delegable permissions only.
+func ValidGrants(gs []Permission) error {
+	for _, g := range gs {
+		if !slices.Contains(Delegable, g) {
+			return fault.Newf(fault.Invalid, "bad_grant", "不能授予权限 %q", "%q cannot be granted to staff", g)
+		}
+	}
+	return nil
 }

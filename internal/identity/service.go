@@ -70,6 +70,32 @@ type NewAccount struct {
 	Password    string `json:"password"`
 	// Reason is why the account is made, kept in the audit trail.
 	Reason string `json:"reason,omitempty" maxLength:"500" doc:"Why the account is made, kept in the audit trail"`
+	// Merchant and Grants make a merchant's account; only the merchant
+	// service sets them, never a request body.
+	Merchant int64        `json:"-"`
+	Grants   []Permission `json:"-"`
+	// PasswordHash, when set, is used instead of hashing Password: the
+	// hash HashNewPassword made when a merchant applied.
+	PasswordHash string `json:"-"`
+}
+
+var errWeakPassword = fault.New(fault.Invalid, "weak_password", "密码至少 8 个字符", "a password needs at least 8 characters")
+
+// HashNewPassword checks a new password's strength and hashes it, under
+// the cap on concurrent hashing.
+func (s *Service) HashNewPassword(ctx context.Context, password string) (string, error) {
+	if utf8.RuneCountInString(password) < 8 || len(password) > 256 {
+		return "", errWeakPassword
+	}
+	var hash string
+	var hashErr error
+	if err := s.hashes.run(ctx, false, func() { hash, hashErr = HashPassword(password, s.Params) }); err != nil {
+		return "", err
+	}
+	if hashErr != nil {
+		return "", fault.Wrap(hashErr, "hash password")
+	}
+	return hash, nil
 }
 
 // CreateAccount validates and stores a new account with a hashed password.
@@ -84,21 +110,26 @@ func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (Account, err
 	if !n.Role.Valid() {
 		return Account{}, fault.Newf(fault.Invalid, "bad_role", "未知角色 %q", "unknown role %q", n.Role)
 	}
-	if utf8.RuneCountInString(n.Password) < 8 || len(n.Password) > 256 {
-		return Account{}, fault.New(fault.Invalid, "weak_password", "密码至少 8 个字符", "a password needs at least 8 characters")
+	if merchantRole(n.Role) != (n.Merchant > 0) {
+		return Account{}, fault.New(fault.Invalid, "merchant_role", "商户账号须属于一个商户，其他账号不能属于商户", "a merchant's account belongs to a merchant; no other account does")
 	}
-	var hash string
-	var hashErr error
-	if err := s.hashes.run(ctx, false, func() { hash, hashErr = HashPassword(n.Password, s.Params) }); err != nil {
+	if len(n.Grants) > 0 && n.Role != MerchantStaff {
+		return Account{}, fault.New(fault.Invalid, "grants_for_staff", "只有商户员工账号可授予权限", "only merchant staff accounts hold grants")
+	}
+	if err := ValidGrants(n.Grants); err != nil {
 		return Account{}, err
 	}
-	if err := hashErr; err != nil {
-		return Account{}, fault.Wrap(err, "hash password")
+	hash := n.PasswordHash
+	if hash == "" {
+		var err error
+		if hash, err = s.HashNewPassword(ctx, n.Password); err != nil {
+			return Account{}, err
+		}
 	}
 	if n.DisplayName == "" {
 		n.DisplayName = n.Username
 	}
-	a, err := s.Store.CreateAccount(ctx, Account{Username: n.Username, Phone: n.Phone, DisplayName: n.DisplayName, Role: n.Role, PasswordHash: hash, CreatedAt: s.Now()})
+	a, err := s.Store.CreateAccount(ctx, Account{Username: n.Username, Phone: n.Phone, DisplayName: n.DisplayName, Role: n.Role, PasswordHash: hash, CreatedAt: s.Now(), Merchant: n.Merchant, Grants: n.Grants})
 	if err != nil {
 		return Account{}, err
 	}

@@ -110,7 +110,7 @@ func mustCreate(t *testing.T, s *identity.Service, n identity.NewAccount) identi
 func TestLogin(t *testing.T) {
 	s, _ := newService(t)
 	ctx := context.Background()
-	a := mustCreate(t, s, identity.NewAccount{Username: "alice", Phone: "13800000000", Role: identity.MerchantAdmin, Password: "correct horse"})
+	a := mustCreate(t, s, identity.NewAccount{Username: "alice", Phone: "13800000000", Role: identity.Passenger, Password: "correct horse"})
 
 	for _, login := range []string{"alice", " alice ", "13800000000"} {
 		secret, got, err := s.Login(ctx, login, "correct horse", identity.SessionToken)
@@ -124,7 +124,7 @@ func TestLogin(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Account.ID != a.ID || p.Role() != identity.MerchantAdmin || p.Anonymous() || p.Token.Kind != identity.SessionToken {
+		if p.Account.ID != a.ID || p.Role() != identity.Passenger || p.Anonymous() || p.Token.Kind != identity.SessionToken {
 			t.Errorf("principal = %+v", p)
 		}
 	}

@@ -23,9 +23,9 @@ func (s *identityStore) CreateAccount(ctx context.Context, a identity.Account) (
 	var created sqlrow.Time
 	phoneIndex, phoneSealed := s.pii.AccountPhone(a.Phone)
 	err := s.pool.QueryRow(ctx,
-		`INSERT INTO accounts (username, phone, phone_sealed, display_name, role, password_hash, disabled, created_at)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, created_at`,
-		a.Username, phoneIndex, phoneSealed, a.DisplayName, string(a.Role), a.PasswordHash, a.Disabled, a.CreatedAt,
+		`INSERT INTO accounts (username, phone, phone_sealed, display_name, role, password_hash, disabled, created_at, merchant_id, grants)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id, created_at`,
+		a.Username, phoneIndex, phoneSealed, a.DisplayName, string(a.Role), a.PasswordHash, a.Disabled, a.CreatedAt, a.Merchant, sqlrow.Grants(a.Grants),
 	).Scan(&a.ID, &created)
 	if v, _ := violation(err); v == sqlrow.Unique {
 		return identity.Account{}, sqlrow.ErrAccountExists
@@ -171,4 +171,32 @@ func (s *identityStore) LockLogin(ctx context.Context, accountID int64, until ti
 func (s *identityStore) ClearLoginFailures(ctx context.Context, accountID int64) error {
 	_, err := s.pool.Exec(ctx, `DELETE FROM login_failures WHERE account_id = $1`, accountID)
 	return fault.Wrap(err, "clear login failures")
+}
+
+// SetGrants replaces the merchant permissions of a merchant's account.
+func (s *identityStore) SetGrants(ctx context.Context, id int64, grants []identity.Permission) error {
+	return s.setAccount(ctx, "set grants", `UPDATE accounts SET grants = $1 WHERE id = $2`, sqlrow.Grants(grants), id)
+}
+
+// SetDisabled disables or enables an account's logins.
+func (s *identityStore) SetDisabled(ctx context.Context, id int64, disabled bool) error {
+	return s.setAccount(ctx, "set disabled", `UPDATE accounts SET disabled = $1 WHERE id = $2`, disabled, id)
+}
+
+// setAccount runs an update of one account; no such account is not found.
+func (s *identityStore) setAccount(ctx context.Context, what, q string, args ...any) error {
+	tag, err := s.pool.Exec(ctx, q, args...)
+	if err != nil {
+		return fault.Wrap(err, what)
+	}
+	if tag.RowsAffected() == 0 {
+		return sqlrow.ErrAccountNotFound
+	}
+	return nil
+}
+
+// MerchantAccounts lists a merchant's accounts, oldest first.
+func (s *identityStore) MerchantAccounts(ctx context.Context, merchant int64) ([]identity.Account, error) {
+	return list(ctx, s.pool, "merchant accounts", s.pii.ScanAccount,
+		`SELECT `+sqlrow.AccountColumns+` FROM accounts WHERE merchant_id = $1 ORDER BY id`, merchant)
 }

@@ -21,9 +21,9 @@ func (s *identityStore) CreateAccount(ctx context.Context, a identity.Account) (
 	phoneIndex, phoneSealed := s.pii.AccountPhone(a.Phone)
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx,
-			`INSERT INTO accounts (username, phone, phone_sealed, display_name, role, password_hash, disabled, created_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			a.Username, phoneIndex, phoneSealed, a.DisplayName, string(a.Role), a.PasswordHash, a.Disabled, sqlrow.At(a.CreatedAt),
+			`INSERT INTO accounts (username, phone, phone_sealed, display_name, role, password_hash, disabled, created_at, merchant_id, grants)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			a.Username, phoneIndex, phoneSealed, a.DisplayName, string(a.Role), a.PasswordHash, a.Disabled, sqlrow.At(a.CreatedAt), a.Merchant, sqlrow.Grants(a.Grants),
 		).Scan(&a.ID)
 	})
 	if v, _ := violation(err); v == sqlrow.Unique {
@@ -159,4 +159,28 @@ func (s *identityStore) LockLogin(ctx context.Context, accountID int64, until ti
 func (s *identityStore) ClearLoginFailures(ctx context.Context, accountID int64) error {
 	_, err := s.execCount(ctx, "clear login failures", `DELETE FROM login_failures WHERE account_id = ?`, accountID)
 	return err
+}
+
+// SetGrants replaces the merchant permissions of a merchant's account.
+func (s *identityStore) SetGrants(ctx context.Context, id int64, grants []identity.Permission) error {
+	n, err := s.execCount(ctx, "set grants", `UPDATE accounts SET grants = ? WHERE id = ?`, sqlrow.Grants(grants), id)
+	if err == nil && n == 0 {
+		return sqlrow.ErrAccountNotFound
+	}
+	return err
+}
+
+// SetDisabled disables or enables an account's logins.
+func (s *identityStore) SetDisabled(ctx context.Context, id int64, disabled bool) error {
+	n, err := s.execCount(ctx, "set disabled", `UPDATE accounts SET disabled = ? WHERE id = ?`, disabled, id)
+	if err == nil && n == 0 {
+		return sqlrow.ErrAccountNotFound
+	}
+	return err
+}
+
+// MerchantAccounts lists a merchant's accounts, oldest first.
+func (s *identityStore) MerchantAccounts(ctx context.Context, merchant int64) ([]identity.Account, error) {
+	return list(ctx, s.read, "merchant accounts", s.pii.ScanAccount,
+		`SELECT `+sqlrow.AccountColumns+` FROM accounts WHERE merchant_id = ? ORDER BY id`, merchant)
 }

@@ -1,6 +1,8 @@
 package sqlrow
 
 import (
+	"strings"
+
 	"piao/internal/fault"
 	"piao/internal/identity"
 )
@@ -19,11 +21,12 @@ const TokenColumns = `hash, account_id, kind, created_at, expires_at`
 func scanAccount(r Row) (identity.Account, error) {
 	var a identity.Account
 	var created Time
-	err := r.Scan(&a.ID, &a.Username, &a.Phone, &a.DisplayName, (*string)(&a.Role), &a.PasswordHash, &a.Disabled, &created)
+	var grants string
+	err := r.Scan(&a.ID, &a.Username, &a.Phone, &a.DisplayName, (*string)(&a.Role), &a.PasswordHash, &a.Disabled, &created, &a.Merchant, &grants)
 	if err != nil {
 		return identity.Account{}, NoRowsAs(fault.Wrap(err, "scan account"), ErrAccountNotFound)
 	}
-	a.CreatedAt = created.Time
+	a.CreatedAt, a.Grants = created.Time, ParseGrants(grants)
 	return a, nil
 }
 
@@ -46,12 +49,35 @@ func scanCredential(r Row) (identity.Token, identity.Account, error) {
 	var t identity.Token
 	var a identity.Account
 	var aCreated, tCreated, tExpires Time
-	err := r.Scan(&a.ID, &a.Username, &a.Phone, &a.DisplayName, (*string)(&a.Role), &a.PasswordHash, &a.Disabled, &aCreated,
+	var grants string
+	err := r.Scan(&a.ID, &a.Username, &a.Phone, &a.DisplayName, (*string)(&a.Role), &a.PasswordHash, &a.Disabled, &aCreated, &a.Merchant, &grants,
 		&t.Hash, (*string)(&t.Kind), &tCreated, &tExpires)
 	if err != nil {
 		return identity.Token{}, identity.Account{}, NoRowsAs(fault.Wrap(err, "credential"), ErrTokenNotFound)
 	}
-	t.AccountID = a.ID
+	t.AccountID, a.Grants = a.ID, ParseGrants(grants)
 	a.CreatedAt, t.CreatedAt, t.ExpiresAt = aCreated.Time, tCreated.Time, tExpires.Time
 	return t, a, nil
+}
+
+// Grants is how an account's grants are stored: permissions joined by commas.
+func Grants(gs []identity.Permission) string {
+	parts := make([]string, len(gs))
+	for i, g := range gs {
+		parts[i] = string(g)
+	}
+	return strings.Join(parts, ",")
+}
+
+// ParseGrants reads what Grants stored; nil for none.
+func ParseGrants(s string) []identity.Permission {
+	if s == "" {
+		return nil
+	}
+	parts := strings.Split(s, ",")
+	out := make([]identity.Permission, len(parts))
+	for i, p := range parts {
+		out[i] = identity.Permission(p)
+	}
+	return out
 }

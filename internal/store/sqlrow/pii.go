@@ -104,11 +104,11 @@ func (p PII) Doc(docType, number string) (index, sealedNumber string) {
 }
 
 // AccountColumns are the columns of accounts that ScanAccount reads.
-const AccountColumns = `id, username, phone_sealed, display_name, role, password_hash, disabled, created_at`
+const AccountColumns = `id, username, phone_sealed, display_name, role, password_hash, disabled, created_at, merchant_id, grants`
 
 // CredentialColumns are an account's columns (alias a) and then its
 // token's (alias t), as ScanCredential reads them.
-const CredentialColumns = `a.id, a.username, a.phone_sealed, a.display_name, a.role, a.password_hash, a.disabled, a.created_at,
+const CredentialColumns = `a.id, a.username, a.phone_sealed, a.display_name, a.role, a.password_hash, a.disabled, a.created_at, a.merchant_id, a.grants,
 	t.hash, t.kind, t.created_at, t.expires_at`
 
 // ScanAccount reads AccountColumns, opening the phone; no row is ErrAccountNotFound.
