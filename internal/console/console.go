@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -131,7 +132,7 @@ func (c *Console) routes() []route {
 	noGovernance := unless(c.deps.Governance != nil, governance.ErrNotRunning)
 	noBenefits := unless(c.deps.Benefits != nil, benefits.ErrNotRunning)
 	noSubsidy := unless(c.deps.Subsidy != nil, subsidy.ErrNotRunning)
-	return []route{
+	return slices.Concat([]route{
 		{Page: Page{"GET", "/static/{file...}", identity.Public}, handle: c.static},
 		{Page: Page{"GET", "/lang", identity.Public}, handle: c.switchLang},
 		{Page: Page{"GET", "/login", identity.Public}, handle: c.loginForm},
@@ -222,7 +223,7 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/audit.csv", identity.AuditRead}, handle: c.auditCSV},
 		{Page: Page{"GET", "/booking/fees", identity.BookingAdmin}, handle: c.feesPage, off: noBooking},
 		{Page: Page{"POST", "/booking/fees/{kind}", identity.BookingAdmin}, handle: c.feesSave, off: noBooking},
-	}
+	}, c.merchantRoutes())
 }
 
 // Pages lists every console route with the permission it needs.

@@ -55,7 +55,10 @@ type navItem struct {
 	// Passenger marks the passenger's own pages (/h5/…), the only ones in
 	// a passenger's menu.
 	Passenger bool
-	Current   bool
+	// Merchant marks the merchant console's pages (/merchant/…), the only
+	// ones in a merchant account's menu.
+	Merchant bool
+	Current  bool
 }
 
 // navigation lists the sections in menu order; items whose page the role
@@ -77,6 +80,8 @@ var navigation = []navItem{
 	{Key: "nav.limits", Path: "/limits"},
 	{Key: "nav.fees", Path: "/booking/fees"},
 	{Key: "nav.audit", Path: "/audit"},
+	{Key: "nav.merchant", Path: merchantHome, Merchant: true},
+	{Key: "nav.mcampaigns", Path: merchantHome + "/campaigns", Merchant: true},
 }
 
 // passengerHome is where a passenger's menu and the brand lead: the ticket
@@ -146,6 +151,10 @@ func (c *Console) newViewBack(r *http.Request, st *state, titleKey, back string)
 	if passenger || st.principal.Anonymous() && inSection(r.URL.Path, passengerHome) {
 		v.Home = passengerHome
 	}
+	merchant := isMerchant(st.principal.Role())
+	if home := c.merchantStart(st.principal); merchant && home != "" {
+		v.Home = home
+	}
 	if !st.principal.Anonymous() {
 		section, current := r.URL.Path, -1
 		for _, it := range navigation {
@@ -153,7 +162,7 @@ func (c *Console) newViewBack(r *http.Request, st *state, titleKey, back string)
 			if need == "" {
 				need = c.permission(it.Path)
 			}
-			if !st.principal.Can(need) || passenger && !it.Passenger {
+			if !st.principal.Can(need) || passenger && !it.Passenger || merchant != it.Merchant {
 				continue
 			}
 			// The longest matching item is current: /h5/orders, not /h5.

@@ -1,0 +1,62 @@
+package console
+
+// merchantMessages are the catalog entries of the merchant console
+// (/merchant/…, SPEC C2), merged into messages.
+var merchantMessages = map[string]bilingual{
+	"nav.merchant":        {"商户看板", "Dashboard"},
+	"nav.merchant.desc":   {"库存、发放、领取、核销、转化与花费，按活动、按天与按车站。", "Stock, issued, claimed, used, conversion and spending, by campaign, day and station."},
+	"nav.mcampaigns":      {"营销活动", "Campaigns"},
+	"nav.mcampaigns.desc": {"本商户的活动：状态、库存、预算与花费、审核记录，提交审核。", "Your campaigns: status, stock, budget and spending, the review trail; submit for review."},
+
+	"mc.title":            {"商户看板", "Merchant dashboard"},
+	"mc.intro":            {"本商户全部活动的实时数据：每次打开页面时按活动计数器现算，不缓存。", "Live numbers of all your campaigns, computed from the campaign counters each time the page opens; nothing is cached."},
+	"mc.total.h":          {"总览", "Totals"},
+	"mc.stock":            {"库存（张）", "Stock (tickets)"},
+	"mc.stock_left":       {"剩余库存（张）", "Stock left (tickets)"},
+	"mc.value":            {"预付金额", "Prepaid value"},
+	"mc.value_left":       {"剩余金额", "Value left"},
+	"mc.issued":           {"已发放", "Issued"},
+	"mc.claimed":          {"乘客领取", "Claimed"},
+	"mc.claimed.hint":     {"“乘客领取”为乘客在 App 中领取或用兑换码兑换的张数；其余为按名单发放。", "“Claimed” counts tickets passengers took in the app or with a redemption code; the rest were issued to lists."},
+	"mc.used":             {"已核销（张）", "Used (tickets)"},
+	"mc.rides":            {"核销乘车次数", "Rides paid"},
+	"mc.expired":          {"过期未用完", "Expired unused"},
+	"mc.conversion":       {"转化率", "Conversion"},
+	"mc.spent":            {"花费（乘客已优惠）", "Spent (saved by riders)"},
+	"mc.campaigns.h":      {"按活动", "By campaign"},
+	"mc.campaigns.none":   {"还没有活动。", "No campaigns yet."},
+	"mc.total":            {"合计", "Total"},
+	"mc.days.h":           {"按天（北京时间）", "By day (Beijing time)"},
+	"mc.days.chart":       {"每天发放与核销乘车次数图", "Chart of tickets issued and rides paid per day"},
+	"mc.day":              {"日期", "Day"},
+	"mc.stations.h":       {"按进站车站", "By entry station"},
+	"mc.stations.intro":   {"已结算地铁行程中使用本商户优惠的次数，按进站车站统计；每个活动统计其发放期内（最多最近 %d 天）的行程。", "Settled metro trips that used your benefits, by entry station; each campaign counts the trips of its own days (its last %d at most)."},
+	"mc.stations.chart":   {"按进站车站的优惠使用次数图（前 %d 个车站）", "Chart of benefit uses by entry station (top %d stations)"},
+	"mc.station":          {"车站", "Station"},
+	"mc.export.h":         {"导出", "Exports"},
+	"mc.export.campaigns": {"按活动导出 CSV", "Campaigns as CSV"},
+	"mc.export.days":      {"按天导出 CSV", "Days as CSV"},
+	"mc.no_metro":         {"本进程未运行地铁清分服务，无法按车站统计。", "Metro clearing does not run in this process: no figures by station."},
+
+	"mc.campaigns.title": {"营销活动", "Campaigns"},
+	"mc.campaigns.intro": {"本商户的活动。活动经运营方审核通过后开始发放。", "Your campaigns. A campaign issues tickets once the operator approves it."},
+	"mc.col.uses":        {"核销次数", "Rides"},
+	"mc.col.budget":      {"预算", "Budget"},
+	"mc.col.spent":       {"花费", "Spent"},
+	"mc.campaign.title":  {"营销活动", "Campaign"},
+	"mc.back":            {"全部活动", "All campaigns"},
+	"mc.submit.h":        {"提交审核", "Submit for review"},
+	"mc.submit.intro":    {"提交后活动交由运营方审核；驳回的活动可修改后再次提交。", "Once submitted the operator reviews the campaign; a rejected campaign may be submitted again."},
+	"mc.submit":          {"提交审核", "Submit for review"},
+	"mc.events.h":        {"审核记录", "Review trail"},
+	"mc.codes":           {"兑换码（已兑换 / 生成）", "Codes (redeemed / made)"},
+}
+
+func init() {
+	for k, v := range merchantMessages {
+		if _, dup := messages[k]; dup {
+			panic("console: message " + k + " defined twice")
+		}
+		messages[k] = v
+	}
+}
