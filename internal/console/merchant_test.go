@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"piao/internal/benefits"
 	"piao/internal/demo"
 	"piao/internal/identity"
@@ -351,5 +353,32 @@ func TestMerchantExportsAndFigures(t *testing.T) {
 	check()
 	if _, body := cl.get("/merchant"); !strings.Contains(body, `<dd data-stat="issued">5<`) {
 		t.Error("the dashboard does not show the new claim")
+	}
+}
+
+// TestBrowserMerchantDashboard opens the dashboard as the demo merchant in
+// Chromium: the charts by day and by station are drawn beside their
+// tables, and the campaign's page is one click away.
+func TestBrowserMerchantDashboard(t *testing.T) {
+	e := newEnv(t)
+	s := seedMerchants(t, e)
+	b := newH5Browser(t, e)
+	b.login(merchantLogin(t, identity.MerchantAdmin), "/merchant")
+	if got := b.text("issued", `#merchant-totals [data-stat="issued"]`); got != "4" {
+		t.Fatalf("issued shown %q, want 4", got)
+	}
+	drawn, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`["mc-days-chart","mc-stations-chart"].map(id => (document.getElementById(id).dataset.drawn || "") + ":" + document.getElementById(id).querySelectorAll("canvas").length)`))
+	b.step("charts", err)
+	for _, d := range drawn {
+		if d != "true:1" {
+			t.Fatalf("charts drawn %v, want each with one canvas", drawn)
+		}
+	}
+	if first := b.text("busiest entry", "#merchant-stations tbody tr:first-child th"); first != "高塘桥" {
+		t.Fatalf("busiest entry station %q, want 高塘桥 (two of three rides)", first)
+	}
+	b.click("open the mall's campaign", fmt.Sprintf(`#merchant-campaigns tr[data-campaign="%d"] a.campaign-link`, s.mall.ID))
+	if loc := b.location(); loc != fmt.Sprintf("/merchant/campaigns/%d", s.mall.ID) {
+		t.Fatalf("at %s", loc)
 	}
 }
