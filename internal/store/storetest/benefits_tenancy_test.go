@@ -2,6 +2,9 @@ package storetest_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -217,6 +220,60 @@ func TestBenefitsMerchantStore(t *testing.T) {
 		ev, err := s.Benefits.Events(ctx, tenant.All(), ca.ID)
 		if err != nil || len(ev) != 2 || ev[1].Action != "top_up" {
 			t.Errorf("events = %v, %v", ev, err)
+		}
+	})
+}
+
+// TestBenefitsFundingRace races funding of one campaign: eight callers
+// with one key change it once, eight with their own keys eight times,
+// and two merchants' campaigns never take each other's stock; on every
+// engine (run with -race).
+func TestBenefitsFundingRace(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		ctx := context.Background()
+		_, ca, _ := bnMerchantCampaign(t, s, 1)
+		_, cb, _ := bnMerchantCampaign(t, s, 2)
+		fund := func(m, id int64, key string) (benefits.Funding, error) {
+			return s.Benefits.FundCampaign(ctx, tenant.Merchant(m), id, key, func(c *benefits.Campaign) (benefits.Event, int64, error) {
+				c.Stock++
+				c.BudgetValue += 100
+				return benefits.Event{At: bnT0, By: "test", Action: "top_up", From: c.Status, To: c.Status}, 100, nil
+			})
+		}
+		var wg sync.WaitGroup
+		var again atomic.Int64
+		for i := range 8 {
+			wg.Go(func() {
+				f, err := fund(1, ca.ID, "same")
+				if err != nil {
+					t.Error(err)
+				} else if f.Again {
+					again.Add(1)
+				}
+			})
+			wg.Go(func() {
+				if _, err := fund(1, ca.ID, fmt.Sprintf("own-%d", i)); err != nil {
+					t.Error(err)
+				}
+			})
+			wg.Go(func() {
+				if _, err := fund(2, cb.ID, fmt.Sprintf("b-%d", i)); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if again.Load() != 7 {
+			t.Errorf("%d of 8 calls with one key were repeats, want 7", again.Load())
+		}
+		for _, c := range []struct {
+			id    int64
+			stock int
+		}{{ca.ID, 10 + 1 + 8}, {cb.ID, 10 + 8}} {
+			got, err := s.Benefits.Campaign(ctx, tenant.All(), c.id)
+			if err != nil || got.Stock != c.stock || got.BudgetValue != int64(c.stock-10)*100 {
+				t.Errorf("campaign %d: stock %d, budget %d, %v; want stock %d", c.id, got.Stock, got.BudgetValue, err, c.stock)
+			}
 		}
 	})
 }
