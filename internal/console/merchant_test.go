@@ -52,6 +52,10 @@ func seedMerchants(t *testing.T, e *env) merchantSeed {
 		if c.Owner != tenant.OwnerOf(merchant) {
 			t.Fatalf("campaign owner %q, want merchant %d's", c.Owner, merchant)
 		}
+		// A merchant's campaign is prepaid: what a purchase would add.
+		if c, err = bn.AddStock(ctx, scope, c.ID, "seed-"+name, stock, value); err != nil {
+			t.Fatal(err)
+		}
 		if approve {
 			if _, err := bn.Act(ctx, scope, c.ID, benefits.Submit, actor, ""); err != nil {
 				t.Fatal(err)
@@ -62,7 +66,7 @@ func seedMerchants(t *testing.T, e *env) merchantSeed {
 		}
 		return c
 	}
-	s := merchantSeed{mall: mk(1, "商场春季满减", true, 40, 10_000), mallDraft: mk(1, "商场草稿活动", false, 10, 0), bank: mk(2, "银行立减活动", true, 30, 0)}
+	s := merchantSeed{mall: mk(1, "商场春季满减", true, 40, 10_000), mallDraft: mk(1, "商场草稿活动", false, 10, 0), bank: mk(2, "银行立减活动", true, 30, 5_000)}
 	for i := range 4 {
 		id, _ := e.newPassenger(t, fmt.Sprintf("mcclaimer%d", i))
 		if _, err := bn.Claim(ctx, s.mall.ID, id); err != nil {
