@@ -51,6 +51,7 @@ var merchantMessages = map[string]bilingual{
 	"mc.events.h":            {"审核记录", "Review trail"},
 	"bn.action.top_up":       {"购买入库", "Stock bought"},
 	"bn.action.close_budget": {"结清预算", "Budget closed"},
+	"mc.cover":               {"品牌封面", "Brand cover"},
 	"mc.codes":               {"兑换码（已兑换 / 生成）", "Codes (redeemed / made)"},
 }
 

@@ -377,6 +377,8 @@ type merchantCampaignPage struct {
 	Events             []eventRow
 	CanSubmit          bool
 	CanReports         bool
+	// Cover is the address of the product's brand image, "" without one.
+	Cover string
 }
 
 // merchantCampaign shows GET /merchant/campaigns/{id}.
@@ -443,6 +445,12 @@ func (c *Console) showMerchantCampaign(w http.ResponseWriter, r *http.Request, s
 		d.Events = append(d.Events, row)
 	}
 	d.CanSubmit = s.Status == benefits.Draft || s.Status == benefits.Rejected
+	if _, err := bn.Cover(ctx, p.ID); err == nil {
+		d.Cover = "/api/v1/benefit-products/" + strconv.FormatInt(p.ID, 10) + "/cover"
+	} else if fault.CodeOf(err) != fault.NotFound {
+		c.fail(w, r, st, err)
+		return
+	}
 	v := c.newViewBack(r, st, "mc.campaign.title", d.URL)
 	v.Error = alert
 	v.Scripts = []string{"/static/vendor/echarts/echarts.min.js", "/static/benefits_stats.js"}

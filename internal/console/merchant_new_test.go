@@ -132,7 +132,7 @@ func TestMerchantNewCampaign(t *testing.T) {
 	}
 	resp, body = cl.get(resp.Header.Get("Location"))
 	wantStatus(t, resp, body, http.StatusOK)
-	wantContains(t, body, "春季满减", `data-status="draft"`)
+	wantContains(t, body, "春季满减", `data-status="draft"`, `src="/api/v1/benefit-products/`+strconv.FormatInt(p.ID, 10)+`/cover"`)
 	noMissingMessages(t, cl, "/merchant/campaigns/new", choose)
 
 	// The demo staff, granted campaigns, may open the form too.
