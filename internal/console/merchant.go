@@ -477,3 +477,16 @@ func (c *Console) merchantSubmit(w http.ResponseWriter, r *http.Request, st *sta
 	}
 	http.Redirect(w, r, merchantCampaignPath(id), http.StatusSeeOther)
 }
+
+// merchantCampaignNames reads the scope's campaigns, newest first.
+func (c *Console) merchantCampaignNames(ctx context.Context, scope tenant.Scope, l lang) ([]benefits.Campaign, map[int64]string, error) {
+	cs, err := c.deps.Benefits.Campaigns(ctx, scope, benefits.CampaignFilter{Limit: merchantListLimit})
+	if err != nil {
+		return nil, nil, err
+	}
+	names := map[int64]string{}
+	for _, cp := range cs {
+		names[cp.ID] = pickName(cp.NameZH, cp.NameEN, l)
+	}
+	return cs, names, nil
+}
