@@ -31,6 +31,7 @@ import (
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
+	"piao/internal/merchant"
 	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment"
@@ -72,6 +73,9 @@ type Deps struct {
 	// personal data, pii.view); GET /api/v1/audit reads it (nil: an empty
 	// trail, nothing recorded).
 	Audit *audit.Log
+	// Merchants runs merchant onboarding (applications, review, staff);
+	// nil when off.
+	Merchants *merchant.Service
 }
 
 // Server is the HTTP front of piao.
@@ -127,7 +131,8 @@ func New(deps Deps) *Server {
 
 // schemaName names a schema after its Go type, prefixing the value-added
 // tickets' types with "Benefit" where booking has a type of the same name
-// (Ticket, Event), the subsidies' with "Subsidy" (Event), and ride-more
+// (Ticket, Event), the subsidies' with "Subsidy" (Event), merchants' with
+// "Merchant" (Event), and ride-more
 // rules' with "RideMore" (Tier, which fees has too).
 func schemaName(t reflect.Type, hint string) string {
 	name := huma.DefaultSchemaNamer(t, hint)
@@ -139,6 +144,9 @@ func schemaName(t reflect.Type, hint string) string {
 	}
 	if t.PkgPath() == "piao/internal/subsidy" && !strings.HasPrefix(name, "Subsidy") {
 		return "Subsidy" + name
+	}
+	if t.PkgPath() == "piao/internal/merchant" && !strings.HasPrefix(name, "Merchant") {
+		return "Merchant" + name
 	}
 	if t.PkgPath() == "piao/internal/ridemore" && !strings.HasPrefix(name, "RideMore") {
 		return "RideMore" + name

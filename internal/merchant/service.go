@@ -201,7 +201,9 @@ func (s *Service) Apply(ctx context.Context, a Application) (Receipt, error) {
 	return Receipt{Merchant: m, Token: token}, nil
 }
 
-var errApplicantToken = fault.New(fault.Unauthorized, "bad_applicant_token", "申请凭证无效", "the applicant token is not valid")
+// errApplicantToken is not found, not unauthorized: the routes are public
+// and a wrong token names no application.
+var errApplicantToken = fault.New(fault.NotFound, "application_not_found", "申请凭证无效：没有对应的申请", "the applicant token names no application")
 
 // applicant returns the merchant an applicant token follows.
 func (s *Service) applicant(ctx context.Context, token string) (int64, error) {

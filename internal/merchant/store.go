@@ -97,3 +97,7 @@ var (
 	ErrInvitationNotFound = fault.New(fault.NotFound, "invitation_not_found", "邀请不存在或已过期", "no such invitation, or it expired")
 	ErrInvitationUsed     = fault.New(fault.Conflict, "invitation_used", "邀请已被接受", "the invitation was already accepted")
 )
+
+// ErrNotRunning is what the API and the console answer for onboarding in
+// a process that does not run it.
+var ErrNotRunning = fault.New(fault.Unavailable, "merchants_unavailable", "商户入驻服务未启动", "merchant onboarding is not running in this process")
