@@ -98,6 +98,9 @@ type App struct {
 	// Merchants runs merchant onboarding: applications, review,
 	// suspension, staff invitations and grants.
 	Merchants *merchant.Service
+	// PageBodyLimits are pages mounted beside the API that take larger
+	// bodies than it (the console's upload forms), by "METHOD /path".
+	PageBodyLimits map[string]int64
 }
 
 // Open opens the configured database. It does not migrate; call Migrate.
@@ -340,7 +343,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 	return httpapi.New(httpapi.Deps{
 		Version: Version, Catalog: a.Catalog, Identity: a.Identity,
 		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Payments: pay, Ready: a.Ping, Idempotency: idempotency.NewKeeper(a.IdempotencyStore, nil),
-		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit, Merchants: a.Merchants,
+		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit, Merchants: a.Merchants, BodyLimits: a.PageBodyLimits,
 		Mount: func(mux *http.ServeMux) {
 			if a.Sandbox != nil {
 				// The sandbox stands for an outside payment provider: its pages

@@ -76,6 +76,9 @@ type Deps struct {
 	// Merchants runs merchant onboarding (applications, review, staff);
 	// nil when off.
 	Merchants *merchant.Service
+	// BodyLimits are routes outside the API (the console's upload forms)
+	// that take larger bodies than MaxBodyBytes, by "METHOD /path".
+	BodyLimits map[string]int64
 }
 
 // Server is the HTTP front of piao.
@@ -95,6 +98,9 @@ type Server struct {
 func New(deps Deps) *Server {
 	installErrorModel()
 	s := &Server{deps: deps, mux: http.NewServeMux(), guard: deps.Guard, bodyLimits: map[string]int64{}}
+	for route, n := range deps.BodyLimits {
+		s.bodyLimits[route] = n
+	}
 	if s.guard == nil {
 		s.guard = abuse.New(abuse.Defaults(), nil)
 	}
