@@ -328,7 +328,7 @@ func (s *Server) inviteStaff(ctx context.Context, in *inviteInput) (*body[mercha
 type grantsInput struct {
 	ID   int64 `path:"id" minimum:"1"`
 	Body struct {
-		Grants []identity.Permission `json:"grants" maxItems:"4"`
+		Grants []identity.Permission `json:"grants" required:"false" maxItems:"4" doc:"The grants the account holds from now on (it replaces them): merchant:campaigns, merchant:distribution, merchant:reports, merchant:finance; omitted or empty: none"`
 	}
 }
 

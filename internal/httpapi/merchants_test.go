@@ -310,6 +310,8 @@ func TestMerchantOnboardingFlow(t *testing.T) {
 	clerkPath := "/api/v1/merchant/staff/" + strconv.FormatInt(clerkID, 10)
 	wantRefusal(t, s.do(t, "PUT", clerkPath+"/grants", bank, strings.NewReader(`{"grants":[]}`)), 404, "staff_not_found")
 	wantRefusal(t, s.do(t, "POST", clerkPath+"/disable", bank, nil), 404, "staff_not_found")
+	wantRefusal(t, s.do(t, "PUT", clerkPath+"/grants", bank, strings.NewReader(`{}`)), 404, "staff_not_found")
+	wantRefusal(t, s.do(t, "POST", clerkPath+"/enable", bank, nil), 404, "staff_not_found")
 	wantRefusal(t, s.do(t, "POST", "/api/v1/merchant/staff/"+strconv.FormatInt(m.AdminAccount, 10)+"/disable", admin, nil), 404, "staff_not_found")
 	if res := s.do(t, "GET", "/api/v1/me", clerk, nil); res.status != 200 {
 		t.Fatalf("the clerk after the other merchant tried: %d", res.status)
