@@ -3,6 +3,8 @@ package storetest_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -210,6 +212,62 @@ func TestMerchantPhoneSealed(t *testing.T) {
 		got, err := retired.Merchant().Merchant(context.Background(), tenant.All(), m.ID)
 		if err != nil || got.Contact.Phone != mcPhone {
 			t.Errorf("after rotation: %q, %v", got.Contact.Phone, err)
+		}
+	})
+}
+
+// TestMerchantConcurrentLimits: applications with one credit code racing
+// each other store exactly one; papers uploaded at once never exceed the
+// limit.
+func TestMerchantConcurrentLimits(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		ctx := context.Background()
+		st := s.DB.Merchant()
+		const n = 8
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		stored, taken := 0, 0
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := st.CreateMerchant(ctx, mcMerchant("91350100M000100Y43", fmt.Sprintf("admin%d", i)), []merchant.Paper{mcPaper(t, merchant.Licence, "l.pdf", mcPDF)},
+					[]byte(fmt.Sprintf("tok%d", i)), merchant.Event{At: mcT0, To: merchant.Applied})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					stored++
+				case err == merchant.ErrCreditCodeTaken:
+					taken++
+				default:
+					t.Errorf("application %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if stored != 1 || taken != n-1 {
+			t.Fatalf("%d stored, %d refused, want 1 and %d", stored, taken, n-1)
+		}
+		all, err := st.Merchants(ctx, tenant.All(), merchant.Filter{})
+		if err != nil || len(all) != 1 {
+			t.Fatalf("%d merchants (%v)", len(all), err)
+		}
+		id := all[0].ID
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p := mcPaper(t, merchant.OtherPaper, fmt.Sprintf("p%d.pdf", i), mcPDF)
+				if _, err := st.AddPapers(ctx, tenant.Merchant(id), id, []merchant.Paper{p, p}, 5); err != nil && err != merchant.ErrTooManyPapers {
+					t.Errorf("papers %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		ps, err := st.Papers(ctx, tenant.All(), id)
+		if err != nil || len(ps) != 5 {
+			t.Errorf("%d papers after racing uploads (%v), want 5: one licence and two pairs", len(ps), err)
 		}
 	})
 }
