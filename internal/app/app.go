@@ -18,6 +18,7 @@ import (
 	"piao/internal/httpapi"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
+	"piao/internal/merchant"
 	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment"
@@ -95,6 +96,12 @@ type App struct {
 	// Audit is the one audit trail every service records its changes in
 	// (fee tables, rules, lists, accounts, credentials, full-ID views…).
 	Audit *audit.Log
+	// Merchants runs merchant onboarding: applications, review,
+	// suspension, staff invitations and grants.
+	Merchants *merchant.Service
+	// PageBodyLimits are pages mounted beside the API that take larger
+	// bodies than it (the console's upload forms), by "METHOD /path".
+	PageBodyLimits map[string]int64
 }
 
 // Open opens the configured database. It does not migrate; call Migrate.
@@ -146,6 +153,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.Metro = metro.NewService(a.MetroStore, a.metroCfg)
 	a.Subsidy = subsidy.NewService(a.SubsidyStore, subsidyConfig(a))
+	a.Merchants = merchant.NewService(db.Merchant(), a.Identity, a.Audit, a.Now)
 	return a, nil
 }
 
@@ -338,7 +346,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 	return httpapi.New(httpapi.Deps{
 		Version: Version, Catalog: a.Catalog, Identity: a.Identity,
 		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Payments: pay, Ready: a.Ping, Idempotency: idempotency.NewKeeper(a.IdempotencyStore, nil),
-		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit,
+		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit, Merchants: a.Merchants, BodyLimits: a.PageBodyLimits,
 		Mount: func(mux *http.ServeMux) {
 			if a.Sandbox != nil {
 				// The sandbox stands for an outside payment provider: its pages

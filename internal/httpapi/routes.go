@@ -56,6 +56,7 @@ func (s *Server) registerRoutes() {
 	s.subsidyRoutes()
 	s.auditRoutes()
 	s.merchantCampaignRoutes()
+	s.merchantOnboardingRoutes()
 
 	// Operations endpoints outside the OpenAPI document. Probes and the
 	// Prometheus scraper carry no credentials, so these are public and

@@ -14,6 +14,7 @@ import (
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
+	"piao/internal/merchant"
 	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment/sandbox"
@@ -60,6 +61,8 @@ type Engine interface {
 	Subsidy() subsidy.Store
 	// Audit returns the store of the append-only audit trail.
 	Audit() audit.Store
+	// Merchant returns the store of merchants, their papers and staff invitations.
+	Merchant() merchant.Store
 }
 
 // HidePassword returns a database URL with its password replaced by ***,
