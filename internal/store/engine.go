@@ -17,6 +17,7 @@ import (
 	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment/sandbox"
+	"piao/internal/purchase"
 	"piao/internal/subsidy"
 )
 
@@ -60,6 +61,8 @@ type Engine interface {
 	Subsidy() subsidy.Store
 	// Audit returns the store of the append-only audit trail.
 	Audit() audit.Store
+	// Purchases returns the store of merchants' batch purchases and refunds.
+	Purchases() purchase.Store
 }
 
 // HidePassword returns a database URL with its password replaced by ***,
