@@ -22,6 +22,7 @@ import (
 	"piao/internal/network"
 	"piao/internal/payment"
 	"piao/internal/payment/sandbox"
+	"piao/internal/purchase"
 	"piao/internal/ridecode"
 	"piao/internal/ridemore"
 	"piao/internal/store"
@@ -94,6 +95,14 @@ type App struct {
 	// Audit is the one audit trail every service records its changes in
 	// (fee tables, rules, lists, accounts, credentials, full-ID views…).
 	Audit *audit.Log
+	// PurchaseStore keeps merchants' batch purchases and refunds.
+	PurchaseStore purchase.Store
+	// PurchaseCampaigns are the campaigns purchases buy stock for; nil
+	// leaves purchases off.
+	PurchaseCampaigns purchase.Campaigns
+	// Purchases runs merchants' batch purchases once Start is called with
+	// a gateway and PurchaseCampaigns is set; nil otherwise.
+	Purchases *purchase.Service
 }
 
 // Open opens the configured database. It does not migrate; call Migrate.
@@ -133,6 +142,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.benefitsCfg = benefits.Config{Now: a.Now, Network: metroNetwork(a.Network), RiderGroups: a.MetroStore.RiderGroups, Audit: a.Audit}
 	a.Benefits = benefits.NewService(a.BenefitsStore, a.benefitsCfg)
 	a.SubsidyStore = db.Subsidy()
+	a.PurchaseStore = db.Purchases()
 	a.Catalog = &network.Catalog{Store: a.Network, Audit: a.Audit}
 	nets := metroNetwork(a.Network)
 	a.metroCfg = metro.Config{
@@ -168,6 +178,11 @@ type Runtime struct {
 	// without a real gateway, which piao does not have yet) orders cannot
 	// be paid: asking for a payment answers 503 no_gateway.
 	SandboxPayments bool
+	// PurchaseLimits bound merchants' purchases (zero: purchase.DefaultLimits).
+	PurchaseLimits purchase.Limits
+	// PurchaseRefunds is the refund rule of campaigns' unused value (zero:
+	// purchase.DefaultRefundRules).
+	PurchaseRefunds purchase.RefundRules
 }
 
 // Start builds the booking service (and the sandbox gateway when asked
@@ -199,6 +214,7 @@ func (a *App) Start(ctx context.Context, rt Runtime) error {
 		rt.ListsEvery = time.Hour
 	}
 	go a.Booking.Run(ctx)
+	a.startPurchases(ctx, rt, pay)
 	go a.Governance.Run(ctx, rt.ListsEvery)
 	go a.Benefits.Run(ctx)
 	go a.Subsidy.Run(ctx, time.Hour)
@@ -335,7 +351,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 	return httpapi.New(httpapi.Deps{
 		Version: Version, Catalog: a.Catalog, Identity: a.Identity,
 		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Payments: pay, Ready: a.Ping, Idempotency: idempotency.NewKeeper(a.IdempotencyStore, nil),
-		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit,
+		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit, Purchases: a.Purchases,
 		Mount: func(mux *http.ServeMux) {
 			if a.Sandbox != nil {
 				// The sandbox stands for an outside payment provider: its pages

@@ -195,6 +195,15 @@ func (s *Service) Purchases(ctx context.Context, scope tenant.Scope, f Filter) (
 	return s.store.Purchases(ctx, scope, f.Bounded())
 }
 
+// MerchantPurchases lists one merchant's purchases, newest first, for a
+// scope that sees that merchant (the operator's).
+func (s *Service) MerchantPurchases(ctx context.Context, scope tenant.Scope, merchant int64, f Filter) ([]Purchase, error) {
+	if !scope.Sees(merchant) || merchant <= 0 {
+		return nil, fault.New(fault.NotFound, "merchant_not_found", "没有这个商户", "there is no such merchant")
+	}
+	return s.store.Purchases(ctx, tenant.Merchant(merchant), f.Bounded())
+}
+
 // Outcome says what a payment notification did.
 type Outcome string
 
