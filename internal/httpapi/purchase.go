@@ -19,7 +19,10 @@ func (s *Server) purchaseRoutes() {
 	add(g, identity.MerchantFinance, op("GET", "/api/v1/merchant/purchases/{id}", "getPurchase", "merchant", "One of the merchant's purchases", ""), s.getPurchase)
 	add(g, identity.MerchantFinance, op("GET", "/api/v1/merchant/campaigns/{id}/refund", "previewCampaignRefund", "merchant", "What refunding the campaign's unused value would give, and when it opens", "未用金额退款预览：金额、手续费与开放日期"), s.previewRefund)
 	add(g, identity.MerchantFinance, op("POST", "/api/v1/merchant/campaigns/{id}/refund", "refundCampaign", "merchant", "Refund the campaign's unused value by the refund rule, once", "按规则退还活动未用的预付金额（每个活动一次）"), s.refundCampaign)
-	add(g, identity.Public, op("POST", "/api/v1/merchant-purchases/notify", "purchaseNotify", "merchant", "Payment gateway notifications for purchases (signed)", "采购支付异步通知：验签后处理，重复通知幂等"), s.purchaseNotify)
+	// The notification is verified before anything else, so a forged or
+	// malformed one is refused (4xx) even while purchases are off.
+	notify := s.group(s.deps.Payments != nil, purchase.ErrNotRunning)
+	add(notify, identity.Public, op("POST", "/api/v1/merchant-purchases/notify", "purchaseNotify", "merchant", "Payment gateway notifications for purchases (signed)", "采购支付异步通知：验签后处理，重复通知幂等"), s.purchaseNotify)
 	add(g, identity.MerchantsRead, op("GET", "/api/v1/merchants/{id}/purchases", "merchantPurchases", "merchants", "A merchant's purchases, for operators", "商户的采购单（运营方）"), s.merchantPurchases)
 }
 
@@ -112,9 +115,6 @@ func (s *Server) refundCampaign(ctx context.Context, in *purchaseIDInput) (*camp
 // applies it, answering "success" once applied (or already) so the
 // gateway stops resending, as paymentNotify does for orders.
 func (s *Server) purchaseNotify(ctx context.Context, in *notifyInput) (*notifyOutput, error) {
-	if s.deps.Payments == nil {
-		return nil, purchase.ErrNotRunning
-	}
 	h := http.Header{}
 	h.Set(payment.HeaderTimestamp, in.Timestamp)
 	h.Set(payment.HeaderNonce, in.Nonce)
@@ -122,6 +122,9 @@ func (s *Server) purchaseNotify(ctx context.Context, in *notifyInput) (*notifyOu
 	n, err := s.deps.Payments.Verify(h, in.RawBody)
 	if err != nil {
 		return nil, err
+	}
+	if s.deps.Purchases == nil {
+		return nil, purchase.ErrNotRunning // the gateway tries again later
 	}
 	outcome, err := s.deps.Purchases.HandleNotification(ctx, n)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"piao/internal/app"
 	"piao/internal/app/apptest"
 	"piao/internal/benefits"
 	"piao/internal/identity"
@@ -17,6 +18,35 @@ import (
 	"piao/internal/tenant"
 )
 
+// demoPurchaseCampaigns are the campaigns the test servers' purchases buy
+// stock for, until the benefits service answers for them: campaign 41 of
+// merchant 1 (¥3 a ticket) and 42 of merchant 2, running for 30 days.
+func demoPurchaseCampaigns(a *app.App) *purchasetest.Campaigns {
+	camps := purchasetest.NewCampaigns(a.Now)
+	now := time.Now()
+	camps.Put(benefits.Campaign{ID: 41, Owner: tenant.OwnerOf(1), NameZH: "商场购物送地铁票", NameEN: "Mall rides", Status: benefits.Active,
+		Starts: now.Add(-time.Hour), Ends: now.Add(30 * 24 * time.Hour)}, 300)
+	camps.Put(benefits.Campaign{ID: 42, Owner: tenant.OwnerOf(2), NameZH: "银行", NameEN: "Bank", Status: benefits.Active,
+		Starts: now.Add(-time.Hour), Ends: now.Add(30 * 24 * time.Hour)}, 300)
+	return camps
+}
+
+// purchaseTimePaths makes a purchase and names the purchase routes' paths
+// for the business-time test.
+func purchaseTimePaths(t *testing.T, s *testServer) map[string]string {
+	t.Helper()
+	res := s.do(t, "POST", "/api/v1/merchant/purchases", s.token(t, identity.MerchantAdmin), strings.NewReader(`{"campaign_id":41,"tickets":2}`))
+	var p purchase.Purchase
+	if json.Unmarshal(res.body, &p); res.status != 200 {
+		t.Fatalf("purchase: %d %s", res.status, res.body)
+	}
+	return map[string]string{
+		"/api/v1/merchant/purchases/{id}":        fmt.Sprintf("/api/v1/merchant/purchases/%d", p.ID),
+		"/api/v1/merchant/campaigns/{id}/refund": "/api/v1/merchant/campaigns/41/refund",
+		"/api/v1/merchants/{id}/purchases":       "/api/v1/merchants/1/purchases",
+	}
+}
+
 // TestPurchaseFlowOverHTTP: a merchant buys tickets over the API, pays at
 // the sandbox (whose page is the buyer's only), the signed notification
 // reaches /api/v1/merchant-purchases/notify, and the purchase is paid with
@@ -24,12 +54,7 @@ import (
 // writes nothing; staff without the finance grant get 403.
 func TestPurchaseFlowOverHTTP(t *testing.T) {
 	a := apptest.NewDemo(t)
-	camps := purchasetest.NewCampaigns(a.Now)
-	now := time.Now()
-	camps.Put(benefits.Campaign{ID: 41, Owner: tenant.OwnerOf(1), NameZH: "商场购物送地铁票", NameEN: "Mall rides", Status: benefits.Active,
-		Starts: now.Add(-time.Hour), Ends: now.Add(30 * 24 * time.Hour)}, 300)
-	camps.Put(benefits.Campaign{ID: 42, Owner: tenant.OwnerOf(2), NameZH: "银行", NameEN: "Bank", Status: benefits.Active,
-		Starts: now.Add(-time.Hour), Ends: now.Add(30 * 24 * time.Hour)}, 300)
+	camps := demoPurchaseCampaigns(a)
 	a.PurchaseCampaigns = camps
 	ts, srv := apptest.Serve(t, a, nil)
 	s := &testServer{Server: ts, app: a, api: srv}
