@@ -191,11 +191,11 @@ func Yuan(fen int64) string {
 	return sign + "¥" + b.String() + "." + string(rune('0'+cents/10)) + string(rune('0'+cents%10))
 }
 
-// Over reports whether a campaign can take no more stock at now: it ended,
-// was terminated or was rejected.
+// Over reports whether a campaign can take no more stock at now: it ended
+// or was terminated (as benefits decides for AddStock and CloseBudget).
 func Over(c benefits.Campaign, now time.Time) bool {
 	switch c.Effective(now) {
-	case benefits.Ended, benefits.Terminated, benefits.Rejected:
+	case benefits.Ended, benefits.Terminated:
 		return true
 	}
 	return false

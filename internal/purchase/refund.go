@@ -13,16 +13,17 @@ import (
 // What a prepaid campaign leaves unused goes back to its merchant once,
 // by this rule:
 //
-//   - When. The campaign must be over (ended, terminated or rejected). The
+//   - When. The campaign must be over (ended or terminated). The
 //     refund opens Grace after the campaign's end (default 7 days), so
 //     trips settled late are charged to the budget before it is closed, and
 //     stays open until Deadline after the end (default 90 days); after that
 //     the money is the operator's. A campaign's end is its Ends; a
-//     terminated or rejected campaign ended when it was last changed, if
-//     that was earlier.
+//     terminated campaign ended when it was last changed, if that was
+//     earlier.
 //   - How much. Unused is what the campaign's budget closing reports left
 //     unused (benefits CloseBudget: the budget is capped at what was
-//     spent). The refundable base is unused, but never more than the
+//     spent; a purchase adds its whole amount to the budget, so unused
+//     tickets' prepaid value is in it). The refundable base is unused, but never more than the
 //     campaign's paid purchases brought in. The fee is FeeBasisPoints of
 //     the base (default 0; 100 = 1 %), rounded to the nearest fen with
 //     halves up (fee = (base × bp + 5000) / 10000 in integers); the merchant
@@ -107,9 +108,9 @@ var ErrRefundNotFound = fault.New(fault.NotFound, "refund_not_found", "该活动
 var ErrRefundExists = fault.New(fault.Conflict, "refund_exists", "该活动已退款", "the campaign's unused value was already refunded")
 
 // EndOf is when a campaign ended for the refund rule: its Ends, or for a
-// terminated or rejected campaign its last change if that came first.
+// terminated campaign its last change if that came first.
 func EndOf(c benefits.Campaign) time.Time {
-	if (c.Status == benefits.Terminated || c.Status == benefits.Rejected) && !c.UpdatedAt.IsZero() && c.UpdatedAt.Before(c.Ends) {
+	if c.Status == benefits.Terminated && !c.UpdatedAt.IsZero() && c.UpdatedAt.Before(c.Ends) {
 		return c.UpdatedAt
 	}
 	return c.Ends

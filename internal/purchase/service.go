@@ -23,8 +23,8 @@ type Campaigns interface {
 	// UnitPrice is the fen a merchant prepays per ticket; 0: the campaign
 	// is prepaid by value.
 	UnitPrice(ctx context.Context, scope tenant.Scope, campaignID int64) (int64, error)
-	// AddStock adds tickets to the campaign's stock and value to its
-	// budget once per key (a repeat changes nothing); refused (conflict)
+	// AddStock adds tickets to the campaign's stock and value (fen) to
+	// its budget once per key (a repeat changes nothing); refused (conflict)
 	// once the campaign is over.
 	AddStock(ctx context.Context, scope tenant.Scope, campaignID int64, key string, tickets int, value int64) (benefits.Campaign, error)
 	// CloseBudget caps an over campaign's budget at what it spent and
@@ -261,10 +261,13 @@ func (s *Service) HandleNotification(ctx context.Context, n payment.Notification
 // pay adds a pending purchase's stock and marks it paid.
 func (s *Service) pay(ctx context.Context, p Purchase, n payment.Notification) (Outcome, error) {
 	scope := tenant.Merchant(p.Merchant)
-	_, err := s.cfg.Campaigns.AddStock(ctx, scope, p.CampaignID, StockKey(p.ID), p.Tickets, p.ValueFen)
-	if fault.Is(err, fault.Conflict) {
-		// The campaign takes no more stock (it ended meanwhile): the
-		// purchase closes and its money goes back.
+	// The whole amount paid becomes the campaign's budget (for tickets,
+	// tickets × unit price): it is what rides charge the merchant's
+	// prepaid value with, and what the refund rule returns unused.
+	_, err := s.cfg.Campaigns.AddStock(ctx, scope, p.CampaignID, StockKey(p.ID), p.Tickets, p.AmountFen)
+	if refused(err) {
+		// The campaign takes no more stock (it ended meanwhile, or is
+		// full): the purchase closes and its money goes back.
 		closed := p
 		closed.Status, closed.CloseReason, closed.ClosedAt, closed.PaymentID, closed.Version = Closed, ClosedCampaignOver, s.now(), n.PaymentID, p.Version+1
 		if err := s.store.UpdatePurchase(ctx, tenant.All(), closed); err != nil {
@@ -288,6 +291,12 @@ func (s *Service) pay(ctx context.Context, p Purchase, n payment.Notification) (
 		return "", err
 	}
 	return OutcomePaid, nil
+}
+
+// refused reports whether AddStock refused the stock for good (the
+// campaign is over, not prepaid, or full), rather than failing for now.
+func refused(err error) bool {
+	return fault.Is(err, fault.Conflict) || fault.Is(err, fault.LimitReached) || fault.Is(err, fault.Invalid)
 }
 
 // refundClosed returns in full a payment that came for a closed purchase

@@ -128,7 +128,7 @@ func TestCreatePayAndLimits(t *testing.T) {
 		if got.Status != purchase.Paid || got.PaymentID != n.PaymentID || got.PaidAt.IsZero() {
 			t.Fatalf("after payment %+v", got)
 		}
-		if c := e.camps.Get(1); c.Stock != 100 || c.BudgetValue != 50 {
+		if c := e.camps.Get(1); c.Stock != 100 || c.BudgetValue != 100*300+50 {
 			t.Fatalf("stock %d budget %d", c.Stock, c.BudgetValue)
 		}
 	})
@@ -146,14 +146,14 @@ func TestCrashBetweenStockAndPaid(t *testing.T) {
 			t.Fatal(err)
 		}
 		n := e.paid(t, p)
-		if _, err := e.camps.AddStock(ctx, tenant.Merchant(7), 1, purchase.StockKey(p.ID), 10, 0); err != nil {
+		if _, err := e.camps.AddStock(ctx, tenant.Merchant(7), 1, purchase.StockKey(p.ID), 10, p.AmountFen); err != nil {
 			t.Fatal(err)
 		}
 		if out, err := e.svc.HandleNotification(ctx, n); err != nil || out != purchase.OutcomePaid {
 			t.Fatalf("%s %v", out, err)
 		}
-		if c := e.camps.Get(1); c.Stock != 10 {
-			t.Fatalf("stock %d, want 10", c.Stock)
+		if c := e.camps.Get(1); c.Stock != 10 || c.BudgetValue != 1000 {
+			t.Fatalf("stock %d budget %d, want 10 and 1000", c.Stock, c.BudgetValue)
 		}
 	})
 }
