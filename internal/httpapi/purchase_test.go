@@ -77,11 +77,16 @@ func TestPurchaseFlowOverHTTP(t *testing.T) {
 		t.Fatalf("refused purchases wrote something: %d %s", res.status, res.body)
 	}
 
-	res = s.do(t, "POST", "/api/v1/merchant/purchases", token, strings.NewReader(`{"campaign_id":41,"tickets":20}`))
+	res = s.do(t, "POST", "/api/v1/merchant/purchases", token, strings.NewReader(`{"campaign_id":41,"tickets":20}`), "Idempotency-Key", "buy-20")
 	var p purchase.Purchase
 	json.Unmarshal(res.body, &p)
 	if res.status != 200 || p.AmountFen != 6000 || p.Status != purchase.Pending || !strings.Contains(p.PayURL, "/sandbox/pay/"+p.PaymentID) {
 		t.Fatalf("create: %d %s", res.status, res.body)
+	}
+	// A retry with the same key answers the same purchase and buys nothing more.
+	again := s.do(t, "POST", "/api/v1/merchant/purchases", token, strings.NewReader(`{"campaign_id":41,"tickets":20}`), "Idempotency-Key", "buy-20")
+	if again.status != 200 || again.header.Get("Idempotent-Replayed") != "true" || string(again.body) != string(res.body) {
+		t.Fatalf("retry: %d %s", again.status, again.body)
 	}
 	rec, err := a.SandboxStore.Payment(context.Background(), p.PaymentID)
 	if err != nil || rec.Payer != purchase.PayerOf(p.BoughtBy) || !strings.HasSuffix(rec.ReturnURL, fmt.Sprintf("/merchant/purchases/%d", p.ID)) ||

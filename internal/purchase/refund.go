@@ -138,14 +138,25 @@ func (r RefundRules) Check(c benefits.Campaign, now time.Time) error {
 	w := r.WindowOf(c)
 	if now.Before(w.Opens) {
 		return fault.Newf(fault.Conflict, "refund_not_open", "退款将于 %s 开放（结束后留出结算期）", "the refund opens at %s, after the settlement grace",
-			w.Opens.Format(time.RFC3339)).WithRetryAt(w.Opens)
+			local(w.Opens)).WithRetryAt(w.Opens)
 	}
 	if !now.Before(w.Closes) {
 		return fault.Newf(fault.Conflict, "refund_window_closed", "退款期限已于 %s 截止", "the refund deadline passed at %s",
-			w.Closes.Format(time.RFC3339))
+			local(w.Closes))
 	}
 	return nil
 }
+
+// business is the time zone messages give times in (SPEC: Asia/Shanghai).
+var business = func() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}()
+
+// local shows t in business time, to the minute.
+func local(t time.Time) string { return t.In(business).Format("2006-01-02 15:04 MST") }
 
 // Fee is the fee on a refundable base: FeeBasisPoints of it, to the
 // nearest fen, halves up.
