@@ -129,7 +129,7 @@ func (s *Service) Create(ctx context.Context, scope tenant.Scope, account int64,
 		return Purchase{}, fault.New(fault.NotFound, "campaign_not_found", "没有这个活动", "there is no such campaign")
 	}
 	now := s.now()
-	if Over(c, now) {
+	if Over(c, now) || !c.Ends.After(now) {
 		return Purchase{}, ErrCampaignOver
 	}
 	price, err := s.cfg.Campaigns.UnitPrice(ctx, scope, c.ID)

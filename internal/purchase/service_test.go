@@ -74,6 +74,8 @@ func TestCreatePayAndLimits(t *testing.T) {
 		e.campaign(1, 7, 300) // ¥3 per ticket
 		e.campaign(2, 7, 0)   // prepaid by value
 		e.campaign(3, 8, 300) // another merchant's
+		e.camps.Put(benefits.Campaign{ID: 4, Owner: tenant.OwnerOf(7), Status: benefits.Draft, Starts: t0.Add(-48 * time.Hour), Ends: t0.Add(-time.Hour)}, 300)
+		e.camps.Put(benefits.Campaign{ID: 5, Owner: tenant.OwnerOf(7), Status: benefits.Terminated, Starts: t0.Add(-48 * time.Hour), Ends: t0.Add(time.Hour)}, 300)
 		a := tenant.Merchant(7)
 		refused := []struct {
 			scope tenant.Scope
@@ -87,6 +89,8 @@ func TestCreatePayAndLimits(t *testing.T) {
 			{a, purchase.Order{CampaignID: 2, ValueFen: -1}, "purchase_value_invalid"},
 			{a, purchase.Order{CampaignID: 2, ValueFen: 100_000_001}, "purchase_amount_over_limit"},
 			{a, purchase.Order{CampaignID: 3, Tickets: 1}, "campaign_not_found"},
+			{a, purchase.Order{CampaignID: 4, Tickets: 1}, "campaign_over"}, // a draft past its end
+			{a, purchase.Order{CampaignID: 5, Tickets: 1}, "campaign_over"},
 			{a, purchase.Order{CampaignID: 99, Tickets: 1}, "campaign_not_found"},
 			{tenant.All(), purchase.Order{CampaignID: 1, Tickets: 1}, "purchase_merchant_only"},
 		}
