@@ -206,14 +206,15 @@ func OrderRef(id int64) string { return refPrefix + strconv.FormatInt(id, 10) }
 
 const refPrefix = "piao-purchase-"
 
-// IDFromRef parses an order reference back into a purchase ID.
+// IDFromRef parses an order reference (OrderRef's form only) back into a purchase ID.
 func IDFromRef(ref string) (int64, bool) {
 	s, ok := strings.CutPrefix(ref, refPrefix)
 	if !ok {
 		return 0, false
 	}
 	id, err := strconv.ParseInt(s, 10, 64)
-	return id, err == nil && id > 0
+	// Only the canonical form: "+7" or "007" name no purchase.
+	return id, err == nil && id > 0 && strconv.FormatInt(id, 10) == s
 }
 
 // StockKey is the key a paid purchase adds its stock under: the campaign
