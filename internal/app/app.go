@@ -98,11 +98,11 @@ type App struct {
 	Audit *audit.Log
 	// PurchaseStore keeps merchants' batch purchases and refunds.
 	PurchaseStore purchase.Store
-	// PurchaseCampaigns are the campaigns purchases buy stock for; nil
-	// leaves purchases off.
+	// PurchaseCampaigns, if set before Start, stands in for the benefits
+	// service as the campaigns purchases buy stock for.
 	PurchaseCampaigns purchase.Campaigns
 	// Purchases runs merchants' batch purchases once Start is called with
-	// a gateway and PurchaseCampaigns is set; nil otherwise.
+	// a payment gateway; nil otherwise.
 	Purchases *purchase.Service
 }
 

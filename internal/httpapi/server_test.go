@@ -34,7 +34,6 @@ func newTestServer(t *testing.T) *testServer {
 	t.Helper()
 	a := apptest.NewDemo(t)
 	rides := trustRideCodes(t, a)
-	a.PurchaseCampaigns = demoPurchaseCampaigns(a)
 	ts, srv := apptest.Serve(t, a, nil)
 	return &testServer{Server: ts, app: a, api: srv, rides: rides}
 }

@@ -408,3 +408,5 @@ func TestFeeRounding(t *testing.T) {
 		t.Errorf("Yuan: %s", got)
 	}
 }
+
+func isNotFound(err error) bool { return fault.Is(err, fault.NotFound) }
