@@ -128,6 +128,7 @@ var (
 	ErrNotFound        = fault.New(fault.NotFound, "purchase_not_found", "没有这笔采购", "there is no such purchase")
 	ErrStale           = fault.New(fault.Conflict, "purchase_changed", "采购单已被修改，请重试", "the purchase changed meanwhile; try again")
 	ErrMerchantOnly    = fault.New(fault.Forbidden, "purchase_merchant_only", "只有商户可以采购", "only a merchant can buy stock")
+	ErrNotPrepaid      = fault.New(fault.Conflict, "campaign_not_prepaid", "该活动不是预付活动，无需采购", "the campaign is not prepaid: there is no stock to buy for it")
 	ErrCampaignOver    = fault.New(fault.Conflict, "campaign_over", "活动已结束，不能再采购", "the campaign is over: no more stock can be bought for it")
 	ErrNeedValue       = fault.New(fault.Invalid, "purchase_value_required", "该活动按金额预付：请填写采购金额 value（分）", "the campaign is prepaid by value: give the value to buy, in fen")
 	ErrNeedTickets     = fault.New(fault.Invalid, "purchase_tickets_required", "该活动按张预付：请填写采购张数 tickets", "the campaign is prepaid per ticket: give the number of tickets to buy")

@@ -128,6 +128,9 @@ func (s *Service) Create(ctx context.Context, scope tenant.Scope, account int64,
 	if owner, ok := tenant.MerchantOf(c.Owner); !ok || owner != merchant {
 		return Purchase{}, fault.New(fault.NotFound, "campaign_not_found", "没有这个活动", "there is no such campaign")
 	}
+	if !c.Prepaid {
+		return Purchase{}, ErrNotPrepaid
+	}
 	now := s.now()
 	if Over(c, now) || !c.Ends.After(now) {
 		return Purchase{}, ErrCampaignOver

@@ -46,7 +46,7 @@ func newEnv(t *testing.T, s storetest.Stores, rules purchase.RefundRules) *env {
 // campaign adds a running campaign of merchant, ending in 30 days.
 func (e *env) campaign(id, merchant, unitPrice int64) {
 	t0 := e.clock.Now()
-	e.camps.Put(benefits.Campaign{ID: id, Owner: tenant.OwnerOf(merchant), NameZH: "活动", NameEN: "Campaign", Status: benefits.Active,
+	e.camps.Put(benefits.Campaign{ID: id, Owner: tenant.OwnerOf(merchant), NameZH: "活动", NameEN: "Campaign", Status: benefits.Active, Prepaid: true,
 		Starts: t0.Add(-time.Hour), Ends: t0.Add(30 * 24 * time.Hour), UpdatedAt: t0.Add(-time.Hour)}, unitPrice)
 }
 
@@ -74,8 +74,9 @@ func TestCreatePayAndLimits(t *testing.T) {
 		e.campaign(1, 7, 300) // ¥3 per ticket
 		e.campaign(2, 7, 0)   // prepaid by value
 		e.campaign(3, 8, 300) // another merchant's
-		e.camps.Put(benefits.Campaign{ID: 4, Owner: tenant.OwnerOf(7), Status: benefits.Draft, Starts: t0.Add(-48 * time.Hour), Ends: t0.Add(-time.Hour)}, 300)
-		e.camps.Put(benefits.Campaign{ID: 5, Owner: tenant.OwnerOf(7), Status: benefits.Terminated, Starts: t0.Add(-48 * time.Hour), Ends: t0.Add(time.Hour)}, 300)
+		e.camps.Put(benefits.Campaign{ID: 4, Owner: tenant.OwnerOf(7), Status: benefits.Draft, Prepaid: true, Starts: t0.Add(-48 * time.Hour), Ends: t0.Add(-time.Hour)}, 300)
+		e.camps.Put(benefits.Campaign{ID: 6, Owner: tenant.OwnerOf(7), Status: benefits.Active, Starts: t0.Add(-time.Hour), Ends: t0.Add(time.Hour)}, 300)
+		e.camps.Put(benefits.Campaign{ID: 5, Owner: tenant.OwnerOf(7), Status: benefits.Terminated, Prepaid: true, Starts: t0.Add(-48 * time.Hour), Ends: t0.Add(time.Hour)}, 300)
 		a := tenant.Merchant(7)
 		refused := []struct {
 			scope tenant.Scope
@@ -91,6 +92,7 @@ func TestCreatePayAndLimits(t *testing.T) {
 			{a, purchase.Order{CampaignID: 3, Tickets: 1}, "campaign_not_found"},
 			{a, purchase.Order{CampaignID: 4, Tickets: 1}, "campaign_over"}, // a draft past its end
 			{a, purchase.Order{CampaignID: 5, Tickets: 1}, "campaign_over"},
+			{a, purchase.Order{CampaignID: 6, Tickets: 1}, "campaign_not_prepaid"},
 			{a, purchase.Order{CampaignID: 99, Tickets: 1}, "campaign_not_found"},
 			{tenant.All(), purchase.Order{CampaignID: 1, Tickets: 1}, "purchase_merchant_only"},
 		}
