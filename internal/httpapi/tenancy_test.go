@@ -339,6 +339,37 @@ func TestMerchantCampaignAPI(t *testing.T) {
 		t.Errorf("merchant stats = %+v", stats)
 	}
 
+	// The rider's ticket pays a ride: the merchant is charged its saving.
+	riderAcct, err := s.app.Identity.Store.AccountByLogin(context.Background(), "passenger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	red, _, err := s.app.Benefits.Redeem(context.Background(), benefits.Ride{ID: "merchant-api-ride", Fare: 500, From: "nbmetro:GL", To: "nbmetro:DMK", FromLine: "nbmetro:L1", ToLine: "nbmetro:L1", EnteredAt: time.Now()}, riderAcct.ID)
+	if err != nil || len(red.Applied) != 1 || red.Applied[0].CampaignID != c.ID {
+		t.Fatalf("redemption = %+v, %v", red, err)
+	}
+	var charges struct {
+		Fen     int64
+		Rides   int
+		Charges []benefits.Charge
+	}
+	call("GET", "/api/v1/merchant/charges", merchant, "", 200, &charges)
+	if charges.Fen != red.Applied[0].Saving || charges.Rides != 1 || len(charges.Charges) != 1 || charges.Charges[0].CampaignID != c.ID {
+		t.Errorf("merchant charges = %+v, want the ride's %d fen", charges, red.Applied[0].Saving)
+	}
+	call("GET", "/api/v1/merchants/1/charges", admin, "", 200, &charges)
+	if charges.Fen != red.Applied[0].Saving {
+		t.Errorf("the operator's view of merchant 1's charges = %+v", charges)
+	}
+	call("GET", "/api/v1/merchants/2/charges", admin, "", 200, &charges)
+	if charges.Fen != 0 || len(charges.Charges) != 0 {
+		t.Errorf("merchant 2's charges = %+v, want none", charges)
+	}
+	call("GET", "/api/v1/merchant/charges", s.token(t, identity.MerchantStaff), "", 403, nil)
+	if r := reason(call("GET", "/api/v1/merchant/charges?from=2026-13-01", merchant, "", 422, nil)); r == "" {
+		t.Error("a bad date gave no reason")
+	}
+
 	call("POST", "/api/v1/benefit-templates/"+id(tpl.ID)+"/deactivate", admin, `{}`, 200, nil)
 	call("GET", "/api/v1/merchant/templates", merchant, "", 200, &offered)
 	if len(offered.Templates) != 0 {
