@@ -36,6 +36,7 @@ import (
 	"piao/internal/network"
 	"piao/internal/payment"
 	"piao/internal/problem"
+	"piao/internal/purchase"
 	"piao/internal/subsidy"
 )
 
@@ -67,6 +68,8 @@ type Deps struct {
 	Metro *metro.Service
 	// Subsidy runs subsidy schemes and enrolments; nil when off.
 	Subsidy *subsidy.Service
+	// Purchases runs merchants' batch purchases and refunds; nil when off.
+	Purchases *purchase.Service
 	// Guard applies the abuse limits (SPEC S5); nil applies the defaults.
 	Guard *abuse.Guard
 	// Audit is the audit trail the services record in (and full views of

@@ -18,6 +18,7 @@ import (
 	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment/sandbox"
+	"piao/internal/purchase"
 	"piao/internal/subsidy"
 )
 
@@ -63,6 +64,8 @@ type Engine interface {
 	Audit() audit.Store
 	// Merchant returns the store of merchants, their papers and staff invitations.
 	Merchant() merchant.Store
+	// Purchases returns the store of merchants' batch purchases and refunds.
+	Purchases() purchase.Store
 }
 
 // HidePassword returns a database URL with its password replaced by ***,
