@@ -65,7 +65,7 @@ func newMerchantFixture(t *testing.T, a *app.App, m int64, tpl benefits.Template
 	if f.Batch, err = a.Benefits.GenerateCodes(ctx, scope, f.Campaign.ID, 2, fmt.Sprintf("merchant-%d-admin", m)); err != nil {
 		t.Fatal(err)
 	}
-	if f.Staff, err = a.Identity.CreateAccount(ctx, identity.NewAccount{Username: fmt.Sprintf("m%d-fixture-staff", m), Role: identity.MerchantStaff,
+	if f.Staff, err = a.Identity.CreateAccount(ctx, identity.NewAccount{Username: fmt.Sprintf("m%d-fixture-staff-%d", m, f.Campaign.ID), Role: identity.MerchantStaff,
 		Password: "fixture-password", Merchant: m, Grants: []identity.Permission{}}); err != nil {
 		t.Fatal(err)
 	}
