@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"piao/internal/benefits"
 	"piao/internal/fault"
 )
 
@@ -190,16 +189,6 @@ func Yuan(fen int64) string {
 	}
 	cents := fen % 100
 	return sign + "¥" + b.String() + "." + string(rune('0'+cents/10)) + string(rune('0'+cents%10))
-}
-
-// Over reports whether a campaign can take no more stock at now: it ended
-// or was terminated (as benefits decides for AddStock and CloseBudget).
-func Over(c benefits.Campaign, now time.Time) bool {
-	switch c.Effective(now) {
-	case benefits.Ended, benefits.Terminated:
-		return true
-	}
-	return false
 }
 
 // OrderRef is the gateway order reference of purchase id.

@@ -132,7 +132,7 @@ func (r RefundRules) WindowOf(c benefits.Campaign) Window {
 // Check says whether a campaign's refund may be made at now: the campaign
 // is over and now is inside its window.
 func (r RefundRules) Check(c benefits.Campaign, now time.Time) error {
-	if !Over(c, now) {
+	if !c.Over(now) {
 		return fault.New(fault.Conflict, "campaign_not_over", "活动尚未结束，结束后方可退还未用金额", "the campaign is not over: its unused value is refunded after it ends")
 	}
 	w := r.WindowOf(c)

@@ -132,7 +132,7 @@ func (s *Service) Create(ctx context.Context, scope tenant.Scope, account int64,
 		return Purchase{}, ErrNotPrepaid
 	}
 	now := s.now()
-	if Over(c, now) || !c.Ends.After(now) {
+	if c.Over(now) || !c.Ends.After(now) {
 		return Purchase{}, ErrCampaignOver
 	}
 	price, err := s.cfg.Campaigns.UnitPrice(ctx, scope, c.ID)

@@ -98,7 +98,7 @@ func (cs *Campaigns) AddStock(_ context.Context, scope tenant.Scope, id int64, k
 	if _, done := cs.added[key]; done {
 		return c, nil
 	}
-	if purchase.Over(c, cs.Now()) {
+	if c.Over(cs.Now()) {
 		return c, fault.New(fault.Conflict, "campaign_over", "活动已结束", "the campaign is over")
 	}
 	c.Stock += tickets
@@ -121,7 +121,7 @@ func (cs *Campaigns) CloseBudget(_ context.Context, scope tenant.Scope, id int64
 	if unused, done := cs.closed[key]; done {
 		return unused, c, nil
 	}
-	if !purchase.Over(c, cs.Now()) {
+	if !c.Over(cs.Now()) {
 		return 0, c, fault.New(fault.Conflict, "campaign_not_over", "活动尚未结束", "the campaign is not over")
 	}
 	unused := max(c.BudgetValue-c.Spent, 0)
