@@ -26,9 +26,11 @@ import (
 	"piao/internal/fault"
 	"piao/internal/governance"
 	"piao/internal/identity"
+	"piao/internal/merchant"
 	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/problem"
+	"piao/internal/purchase"
 	"piao/internal/subsidy"
 )
 
@@ -61,6 +63,13 @@ type Deps struct {
 	// Audit is the audit trail the services record in: the auditors'
 	// /audit page reads it.
 	Audit *audit.Log
+	// Merchants runs merchant onboarding: the application pages, the
+	// operator's review and the merchant admin's staff. Without it those
+	// pages answer 503.
+	Merchants *merchant.Service
+	// Purchases runs merchants' batch purchases and refunds: the
+	// merchant's /merchant/purchases pages. Without them they answer 503.
+	Purchases *purchase.Service
 }
 
 // Console serves the web console's pages.
@@ -223,7 +232,7 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/audit.csv", identity.AuditRead}, handle: c.auditCSV},
 		{Page: Page{"GET", "/booking/fees", identity.BookingAdmin}, handle: c.feesPage, off: noBooking},
 		{Page: Page{"POST", "/booking/fees/{kind}", identity.BookingAdmin}, handle: c.feesSave, off: noBooking},
-	}, c.merchantRoutes(), c.merchantNewRoutes())
+	}, c.merchantRoutes(), c.merchantConsoleRoutes(), c.merchantNewRoutes(), c.merchantPurchaseRoutes())
 }
 
 // Pages lists every console route with the permission it needs.

@@ -21,9 +21,9 @@ import (
 // campaigns only: another merchant's campaign is "not found", exactly like
 // one that does not exist.
 
-// merchantRoutes are the merchant console's pages, each with the merchant
+// merchantConsoleRoutes are the merchant console's pages, each with the merchant
 // permission it needs (staff hold only what their admin granted).
-func (c *Console) merchantRoutes() []route {
+func (c *Console) merchantConsoleRoutes() []route {
 	noBenefits := unless(c.deps.Benefits != nil, benefits.ErrNotRunning)
 	return []route{
 		{Page: Page{"GET", merchantHome, identity.MerchantReports}, handle: c.merchantDashboard, scripts: true, off: noBenefits},
@@ -226,10 +226,10 @@ func (c *Console) merchantDashboard(w http.ResponseWriter, r *http.Request, st *
 	}
 	d.Chart = map[string]any{"days": days, "issued": issued, "rides": rides, "stations": stations, "trips": trips,
 		"labels": map[string]string{"issued": l.T("bn.stats.issued"), "rides": l.T("bn.stats.rides"), "trips": l.T("mt.uses.trips")}}
-	v := c.newView(r, st, "mc.title")
+	v := c.newView(r, st, "mk.title")
 	v.Scripts = []string{"/static/vendor/echarts/echarts.min.js", "/static/merchant_dashboard.js"}
 	v.Data = d
-	c.render(w, r, http.StatusOK, "merchant.html", v)
+	c.render(w, r, http.StatusOK, "merchant_dashboard.html", v)
 }
 
 // usedStatus reports whether a campaign in stored status s has run, so
@@ -294,11 +294,11 @@ func (c *Console) merchantDaysCSV(w http.ResponseWriter, r *http.Request, st *st
 
 // merchantCampaignList is the merchant's campaigns page.
 type merchantCampaignList struct {
-	Campaigns []merchantCampaignRow
+	Campaigns []consoleCampaignRow
 }
 
-// merchantCampaignRow is one campaign of the merchant's list.
-type merchantCampaignRow struct {
+// consoleCampaignRow is one campaign of the merchant's list.
+type consoleCampaignRow struct {
 	ID                        int64
 	URL, Name, Product        string
 	Status, StatusName        string
@@ -331,12 +331,12 @@ func (c *Console) merchantCampaigns(w http.ResponseWriter, r *http.Request, st *
 	var d merchantCampaignList
 	for _, cp := range cs {
 		eff := cp.Effective(now)
-		row := merchantCampaignRow{ID: cp.ID, URL: merchantCampaignPath(cp.ID), Name: pickName(cp.NameZH, cp.NameEN, l), Product: names[cp.ProductID],
+		row := consoleCampaignRow{ID: cp.ID, URL: merchantCampaignPath(cp.ID), Name: pickName(cp.NameZH, cp.NameEN, l), Product: names[cp.ProductID],
 			Status: string(eff), StatusName: l.T("bn.status." + string(eff)), Stock: cp.Stock, Issued: cp.Issued, Uses: cp.Uses,
 			Budget: budgetText(cp, l), Spent: yuan(cp.Spent), Starts: beijing(cp.Starts), Ends: beijing(cp.Ends), Automatic: cp.Automatic()}
 		d.Campaigns = append(d.Campaigns, row)
 	}
-	v := c.newView(r, st, "mc.campaigns.title")
+	v := c.newView(r, st, "mk.campaigns.title")
 	v.Data = d
 	c.render(w, r, http.StatusOK, "merchant_campaigns.html", v)
 }
@@ -451,7 +451,7 @@ func (c *Console) showMerchantCampaign(w http.ResponseWriter, r *http.Request, s
 		c.fail(w, r, st, err)
 		return
 	}
-	v := c.newViewBack(r, st, "mc.campaign.title", d.URL)
+	v := c.newViewBack(r, st, "mk.campaign.title", d.URL)
 	v.Error = alert
 	v.Scripts = []string{"/static/vendor/echarts/echarts.min.js", "/static/benefits_stats.js"}
 	v.Data = d

@@ -55,28 +55,28 @@ func formatTemplate(t benefits.Template, l lang, chosen string) templateView {
 	v := templateView{ID: t.ID, Value: id, Name: pickName(t.NameZH, t.NameEN, l), Kind: l.T("bn.kind." + string(t.Kind)), KindKey: t.Kind,
 		Desc: pickName(t.DescriptionZH, t.DescriptionEN, l), Link: merchantHome + "/campaigns/new?template=" + id, Selected: chosen == id}
 	if t.UnitPrice > 0 {
-		v.Price = l.Tf("mc.new.price", yuan(t.UnitPrice))
+		v.Price = l.Tf("mk.new.price", yuan(t.UnitPrice))
 	} else {
-		v.Price = l.T("mc.new.value_priced")
+		v.Price = l.T("mk.new.value_priced")
 	}
 	var b []string
 	if t.MaxAmountOff > 0 {
-		b = append(b, l.Tf("mc.new.max_amount_off", yuan(t.MaxAmountOff)))
+		b = append(b, l.Tf("mk.new.max_amount_off", yuan(t.MaxAmountOff)))
 	}
 	if t.MinFixedPrice > 0 {
-		b = append(b, l.Tf("mc.new.min_fixed_price", yuan(t.MinFixedPrice)))
+		b = append(b, l.Tf("mk.new.min_fixed_price", yuan(t.MinFixedPrice)))
 	}
 	if t.MaxPercentOff > 0 {
-		b = append(b, l.Tf("mc.new.max_percent_off", t.MaxPercentOff))
+		b = append(b, l.Tf("mk.new.max_percent_off", t.MaxPercentOff))
 	}
 	if t.MaxCap > 0 {
-		b = append(b, l.Tf("mc.new.max_cap", yuan(t.MaxCap)))
+		b = append(b, l.Tf("mk.new.max_cap", yuan(t.MaxCap)))
 	}
 	if t.MaxRides > 0 {
-		b = append(b, l.Tf("mc.new.max_rides", t.MaxRides))
+		b = append(b, l.Tf("mk.new.max_rides", t.MaxRides))
 	}
 	if len(b) == 0 {
-		b = []string{l.T("mc.new.no_bounds")}
+		b = []string{l.T("mk.new.no_bounds")}
 	}
 	v.Bounds = strings.Join(b, l.T("list.parts"))
 	return v
@@ -117,18 +117,22 @@ func (c *Console) showMerchantNew(w http.ResponseWriter, r *http.Request, st *st
 		f.Weekdays = append(f.Weekdays, option{s, l.T(key), picked[s]})
 	}
 	f.CoverMax = "1 MiB"
-	v := c.newViewBack(r, st, "mc.new.title", merchantHome+"/campaigns/new")
+	v := c.newViewBack(r, st, "mk.new.title", merchantHome+"/campaigns/new")
 	v.Error = e
 	v.Data = f
 	c.render(w, r, status, "merchant_campaign_new.html", v)
 }
 
 // weekdayKeys name the weekdays 1 (Monday) to 7 (Sunday).
-var weekdayKeys = []string{"mc.weekday.1", "mc.weekday.2", "mc.weekday.3", "mc.weekday.4", "mc.weekday.5", "mc.weekday.6", "mc.weekday.7"}
+var weekdayKeys = []string{"mk.weekday.1", "mk.weekday.2", "mk.weekday.3", "mk.weekday.4", "mk.weekday.5", "mk.weekday.6", "mk.weekday.7"}
+
+// merchantCampaignFormBytes is the largest new-campaign form: a cover of
+// the largest size and the fields. The HTTP server applies it (BodyLimits).
+var merchantCampaignFormBytes = int64(upload.Covers.MaxSize) + 1<<20
 
 // merchantFormMemory is how much of the multipart form stays in memory;
 // the server's body limit bounds the whole request.
-const merchantFormMemory = 2 << 20
+var merchantFormMemory = merchantCampaignFormBytes
 
 // minuteOf reads "HH:MM" as minutes after midnight; "" is 0.
 func minuteOf(s, field string) (int, error) {

@@ -108,10 +108,10 @@ func merchantLogin(t *testing.T, role identity.Role) demo.Login {
 	return l
 }
 
-// TestMerchantPages: every merchant page renders for the demo merchant
+// TestMerchantConsolePages: every merchant page renders for the demo merchant
 // with its data, in both languages, and never shows merchant 2's
 // campaign; merchant 2's campaign is not found, its submit refused.
-func TestMerchantPages(t *testing.T) {
+func TestMerchantConsolePages(t *testing.T) {
 	e := newEnv(t)
 	s := seedMerchants(t, e)
 	cl := e.client(t)

@@ -77,11 +77,14 @@ var navigation = []navItem{
 	{Key: "nav.h5documents", Path: "/h5/documents", Passenger: true},
 	{Key: "nav.h5subsidy", Path: "/h5/subsidy", Passenger: true},
 	{Key: "nav.subsidy", Path: "/subsidy"},
+	{Key: "nav.merchants", Path: "/merchants"},
 	{Key: "nav.limits", Path: "/limits"},
 	{Key: "nav.fees", Path: "/booking/fees"},
 	{Key: "nav.audit", Path: "/audit"},
 	{Key: "nav.merchant", Path: merchantHome, Merchant: true},
 	{Key: "nav.mcampaigns", Path: merchantHome + "/campaigns", Merchant: true},
+	{Key: "nav.mpurchases", Path: merchantHome + "/purchases", Merchant: true},
+	{Key: "nav.merchantstaff", Path: "/merchant/staff", Merchant: true},
 }
 
 // passengerHome is where a passenger's menu and the brand lead: the ticket

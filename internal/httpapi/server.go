@@ -31,10 +31,12 @@ import (
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
+	"piao/internal/merchant"
 	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment"
 	"piao/internal/problem"
+	"piao/internal/purchase"
 	"piao/internal/subsidy"
 )
 
@@ -66,12 +68,20 @@ type Deps struct {
 	Metro *metro.Service
 	// Subsidy runs subsidy schemes and enrolments; nil when off.
 	Subsidy *subsidy.Service
+	// Purchases runs merchants' batch purchases and refunds; nil when off.
+	Purchases *purchase.Service
 	// Guard applies the abuse limits (SPEC S5); nil applies the defaults.
 	Guard *abuse.Guard
 	// Audit is the audit trail the services record in (and full views of
 	// personal data, pii.view); GET /api/v1/audit reads it (nil: an empty
 	// trail, nothing recorded).
 	Audit *audit.Log
+	// Merchants runs merchant onboarding (applications, review, staff);
+	// nil when off.
+	Merchants *merchant.Service
+	// BodyLimits are routes outside the API (the console's upload forms)
+	// that take larger bodies than MaxBodyBytes, by "METHOD /path".
+	BodyLimits map[string]int64
 }
 
 // Server is the HTTP front of piao.
@@ -91,6 +101,9 @@ type Server struct {
 func New(deps Deps) *Server {
 	installErrorModel()
 	s := &Server{deps: deps, mux: http.NewServeMux(), guard: deps.Guard, bodyLimits: map[string]int64{}}
+	for route, n := range deps.BodyLimits {
+		s.bodyLimits[route] = n
+	}
 	if s.guard == nil {
 		s.guard = abuse.New(abuse.Defaults(), nil)
 	}
@@ -127,7 +140,8 @@ func New(deps Deps) *Server {
 
 // schemaName names a schema after its Go type, prefixing the value-added
 // tickets' types with "Benefit" where booking has a type of the same name
-// (Ticket, Event), the subsidies' with "Subsidy" (Event), and ride-more
+// (Ticket, Event), the subsidies' with "Subsidy" (Event), merchants' with
+// "Merchant" (Event), and ride-more
 // rules' with "RideMore" (Tier, which fees has too).
 func schemaName(t reflect.Type, hint string) string {
 	name := huma.DefaultSchemaNamer(t, hint)
@@ -139,6 +153,9 @@ func schemaName(t reflect.Type, hint string) string {
 	}
 	if t.PkgPath() == "piao/internal/subsidy" && !strings.HasPrefix(name, "Subsidy") {
 		return "Subsidy" + name
+	}
+	if t.PkgPath() == "piao/internal/merchant" && !strings.HasPrefix(name, "Merchant") {
+		return "Merchant" + name
 	}
 	if t.PkgPath() == "piao/internal/ridemore" && !strings.HasPrefix(name, "RideMore") {
 		return "RideMore" + name
