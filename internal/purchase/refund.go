@@ -13,7 +13,8 @@ import (
 // What a prepaid campaign leaves unused goes back to its merchant once,
 // by this rule:
 //
-//   - When. The campaign must be over (ended or terminated). The
+//   - When. The campaign must be over (benefits.Campaign.Over: ended,
+//     terminated, or never approved and past its end). The
 //     refund opens Grace after the campaign's end (default 7 days), so
 //     trips settled late are charged to the budget before it is closed, and
 //     stays open until Deadline after the end (default 90 days); after that
