@@ -11,6 +11,7 @@ import (
 	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/booking"
+	"piao/internal/distribution"
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
@@ -60,6 +61,8 @@ type Engine interface {
 	Subsidy() subsidy.Store
 	// Audit returns the store of the append-only audit trail.
 	Audit() audit.Store
+	// Distribution returns the store of distribution lists and revocations.
+	Distribution() distribution.Store
 }
 
 // HidePassword returns a database URL with its password replaced by ***,
