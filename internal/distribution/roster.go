@@ -97,7 +97,7 @@ func (e *errs) err() error {
 		return nil
 	}
 	return &RosterError{
-		Fault: fault.Newf(fault.Invalid, "bad_list", "名单有 %d 处错误，未发放任何票券", "the list has %d errors; nothing was issued", e.total),
+		Fault: fault.Newf(fault.Invalid, "bad_list", "名单有 %d 处错误，未发放任何票券", "the list has errors (%d); nothing was issued", e.total),
 		Lines: e.lines, Total: e.total,
 	}
 }
