@@ -20,8 +20,8 @@ import (
 
 	"piao/internal/audit"
 	"piao/internal/benefits"
-	"piao/internal/distribution"
 	"piao/internal/booking"
+	"piao/internal/distribution"
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
