@@ -12,6 +12,7 @@ import (
 	"piao/internal/abuse"
 	"piao/internal/audit"
 	"piao/internal/benefits"
+	"piao/internal/distribution"
 	"piao/internal/booking"
 	"piao/internal/fault"
 	"piao/internal/governance"
@@ -94,6 +95,12 @@ type App struct {
 	// Audit is the one audit trail every service records its changes in
 	// (fee tables, rules, lists, accounts, credentials, full-ID views…).
 	Audit *audit.Log
+	// DistributionStore keeps merchants' distribution lists (Server builds
+	// the service over the Benefits of that moment).
+	DistributionStore distribution.Store
+	// baseURL is where Start was told this process is reachable: claim
+	// links and posters point there.
+	baseURL string
 }
 
 // Open opens the configured database. It does not migrate; call Migrate.
@@ -133,6 +140,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.benefitsCfg = benefits.Config{Now: a.Now, Network: metroNetwork(a.Network), RiderGroups: a.MetroStore.RiderGroups, Audit: a.Audit}
 	a.Benefits = benefits.NewService(a.BenefitsStore, a.benefitsCfg)
 	a.SubsidyStore = db.Subsidy()
+	a.DistributionStore = db.Distribution()
 	a.Catalog = &network.Catalog{Store: a.Network, Audit: a.Audit}
 	nets := metroNetwork(a.Network)
 	a.metroCfg = metro.Config{
@@ -173,6 +181,7 @@ type Runtime struct {
 // Start builds the booking service (and the sandbox gateway when asked
 // for) and runs their committer, hold sweeper and notifier until ctx ends.
 func (a *App) Start(ctx context.Context, rt Runtime) error {
+	a.baseURL = rt.BaseURL
 	var gw *sandbox.Gateway
 	if rt.SandboxPayments {
 		var err error
@@ -336,6 +345,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 		Version: Version, Catalog: a.Catalog, Identity: a.Identity,
 		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Payments: pay, Ready: a.Ping, Idempotency: idempotency.NewKeeper(a.IdempotencyStore, nil),
 		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit,
+		Distribution: distribution.NewService(a.DistributionStore, distribution.Config{Benefits: a.Benefits, Audit: a.Audit, Now: a.Now}), PublicURL: a.baseURL,
 		Mount: func(mux *http.ServeMux) {
 			if a.Sandbox != nil {
 				// The sandbox stands for an outside payment provider: its pages

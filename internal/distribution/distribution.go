@@ -216,12 +216,17 @@ func (s *Service) Upload(ctx context.Context, scope tenant.Scope, campaignID int
 	if len(data) > MaxBytes {
 		return List{}, nil, fault.Newf(fault.Invalid, "list_too_large", "名单文件不能超过 %d MiB", "a list file is at most %d MiB", MaxBytes>>20)
 	}
-	kind, rows, err := ParseRoster(data)
-	if err != nil {
-		return List{}, nil, err
+	// Every line is checked, the accounts of those well formed too, so
+	// that one refusal names every error.
+	var e errs
+	kind, rows := parseRoster(data, &e)
+	var entries []Entry
+	if kind != "" {
+		if entries, err = s.resolve(ctx, kind, rows, &e); err != nil {
+			return List{}, nil, err
+		}
 	}
-	entries, err := s.resolve(ctx, kind, rows)
-	if err != nil {
+	if err := e.err(); err != nil {
 		return List{}, nil, err
 	}
 	merchant, _ := tenant.MerchantOf(c.Owner)
@@ -262,9 +267,9 @@ func issueKey(list int64, line int) string { return fmt.Sprintf("distribution:%d
 
 func listSubject(id int64) string { return "distribution_list:" + strconv.FormatInt(id, 10) }
 
-// resolve turns roster rows into entries, refusing the roster if a line
+// resolve turns roster rows into entries, adding to e each line that
 // names nobody or someone who is not an active passenger.
-func (s *Service) resolve(ctx context.Context, kind Kind, rows []Row) ([]Entry, error) {
+func (s *Service) resolve(ctx context.Context, kind Kind, rows []Row, e *errs) ([]Entry, error) {
 	var phones []string
 	var ids []int64
 	for _, r := range rows {
@@ -278,7 +283,6 @@ func (s *Service) resolve(ctx context.Context, kind Kind, rows []Row) ([]Entry, 
 	if err != nil {
 		return nil, err
 	}
-	var e errs
 	entries := make([]Entry, 0, len(rows))
 	seen := map[int64]int{} // an account named twice (two phones cannot, but be sure)
 	for _, r := range rows {
@@ -306,9 +310,6 @@ func (s *Service) resolve(ctx context.Context, kind Kind, rows []Row) ([]Entry, 
 		}
 		seen[rc.Account] = r.Line
 		entries = append(entries, Entry{Line: r.Line, Account: rc.Account, Phone: r.Phone, Note: r.Note})
-	}
-	if err := e.err(); err != nil {
-		return nil, err
 	}
 	return entries, nil
 }

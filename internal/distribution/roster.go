@@ -2,6 +2,7 @@ package distribution
 
 import (
 	"bytes"
+	"slices"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -30,9 +31,9 @@ const (
 	MaxErrors = 100
 	// MaxNote is the most characters a line's note keeps.
 	MaxNote = 200
-	// MaxBytes bounds an uploaded list: 10,000 lines of a phone and a
-	// full note.
-	MaxBytes = 4 << 20
+	// MaxBytes bounds an uploaded list (the API's body limit): 10,000
+	// lines of a phone and a note of some 30 Chinese characters.
+	MaxBytes = 1 << 20
 )
 
 // Row is one recipient line of a roster as uploaded.
@@ -74,31 +75,28 @@ func (e *RosterError) Error() string { return e.Fault.Error() }
 // Unwrap returns the fault, so fault.As and fault.CodeOf see it.
 func (e *RosterError) Unwrap() error { return e.Fault }
 
-// errs collects line errors up to MaxErrors.
-type errs struct {
-	lines []LineError
-	total int
-}
+// errs collects line errors.
+type errs struct{ lines []LineError }
 
 func (e *errs) add(line int, column, zh, en string) {
-	e.total++
-	if len(e.lines) < MaxErrors {
-		e.lines = append(e.lines, LineError{Line: line, Column: column, ZH: zh, EN: en})
-	}
+	e.lines = append(e.lines, LineError{Line: line, Column: column, ZH: zh, EN: en})
 }
 
 func (e *errs) addf(line int, column, zh, en string, args ...any) {
 	e.add(line, column, fmt.Sprintf(zh, args...), fmt.Sprintf(en, args...))
 }
 
-// err is the refusal of the roster, or nil without errors.
+// err is the refusal of the roster, or nil without errors: the first
+// MaxErrors errors by line, and how many there are.
 func (e *errs) err() error {
-	if e.total == 0 {
+	n := len(e.lines)
+	if n == 0 {
 		return nil
 	}
+	slices.SortStableFunc(e.lines, func(a, b LineError) int { return a.Line - b.Line })
 	return &RosterError{
-		Fault: fault.Newf(fault.Invalid, "bad_list", "名单有 %d 处错误，未发放任何票券", "the list has errors (%d); nothing was issued", e.total),
-		Lines: e.lines, Total: e.total,
+		Fault: fault.Newf(fault.Invalid, "bad_list", "名单有 %d 处错误，未发放任何票券", "the list has errors (%d); nothing was issued", n),
+		Lines: e.lines[:min(n, MaxErrors)], Total: n,
 	}
 }
 
@@ -111,14 +109,25 @@ func (e *errs) err() error {
 // recipient listed twice is refused on its second line, naming the first.
 func ParseRoster(data []byte) (Kind, []Row, error) {
 	var e errs
+	kind, rows := parseRoster(data, &e)
+	if err := e.err(); err != nil {
+		return "", nil, err
+	}
+	return kind, rows, nil
+}
+
+// parseRoster reads a roster as ParseRoster does, adding each error to e,
+// and returns its kind ("" if the header is wrong) and the rows that are
+// right.
+func parseRoster(data []byte, e *errs) (Kind, []Row) {
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	if len(bytes.TrimSpace(data)) == 0 {
 		e.add(1, "", "名单为空：第一行应为表头 phone 或 account", "the list is empty: its first line must be the header, phone or account")
-		return "", nil, e.err()
+		return "", nil
 	}
 	if bad := firstBadUTF8Line(data); bad > 0 {
 		e.add(bad, "", "不是 UTF-8 编码（请将文件另存为 UTF-8 CSV）", "not UTF-8 text (save the file as UTF-8 CSV)")
-		return "", nil, e.err()
+		return "", nil
 	}
 	r := csv.NewReader(bytes.NewReader(data))
 	r.FieldsPerRecord = -1 // ragged rows are reported per line below
@@ -126,7 +135,7 @@ func ParseRoster(data []byte) (Kind, []Row, error) {
 	header, err := r.Read()
 	if err != nil {
 		e.add(csvLine(err, 1), "", "无法读取表头", "the header cannot be read")
-		return "", nil, e.err()
+		return "", nil
 	}
 	kind, col, noteCol := Kind(""), -1, -1
 	for i, h := range header {
@@ -143,11 +152,11 @@ func ParseRoster(data []byte) (Kind, []Row, error) {
 			e.addf(1, h, "未知的列 %q（可用 phone 或 account，及可选的 note）", "unknown column %q (use phone or account, and optionally note)", h)
 		}
 	}
-	if col < 0 && e.total == 0 {
+	if col < 0 && len(e.lines) == 0 {
 		e.add(1, "", "表头应有 phone 或 account 列", "the header must name a phone or account column")
 	}
-	if e.total > 0 {
-		return "", nil, e.err()
+	if len(e.lines) > 0 {
+		return "", nil
 	}
 	var rows []Row
 	firstPhone, firstAccount := map[string]int{}, map[int64]int{}
@@ -174,7 +183,7 @@ func ParseRoster(data []byte) (Kind, []Row, error) {
 			e.addf(line, "", "有 %d 列，表头有 %d 列", "has %d columns where the header has %d", len(rec), len(header))
 			continue
 		}
-		row := Row{Line: line}
+		row, before := Row{Line: line}, len(e.lines)
 		if noteCol >= 0 {
 			row.Note = strings.TrimSpace(rec[noteCol])
 			if utf8.RuneCountInString(row.Note) > MaxNote {
@@ -208,15 +217,14 @@ func ParseRoster(data []byte) (Kind, []Row, error) {
 				firstAccount[id], row.Account = line, id
 			}
 		}
-		rows = append(rows, row)
+		if len(e.lines) == before {
+			rows = append(rows, row)
+		}
 	}
-	if lines == 0 && e.total == 0 {
+	if lines == 0 && len(e.lines) == 0 {
 		e.add(2, "", "名单没有收件人", "the list names nobody")
 	}
-	if err := e.err(); err != nil {
-		return "", nil, err
-	}
-	return kind, rows, nil
+	return kind, rows
 }
 
 // mobile returns the canonical form of a mainland mobile number: 11 digits

@@ -55,6 +55,7 @@ func (s *Server) registerRoutes() {
 	s.ridemoreRoutes()
 	s.subsidyRoutes()
 	s.auditRoutes()
+	s.distributionRoutes()
 
 	// Operations endpoints outside the OpenAPI document. Probes and the
 	// Prometheus scraper carry no credentials, so these are public and
