@@ -2,11 +2,11 @@ package distribution
 
 import (
 	"bytes"
-	"slices"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
