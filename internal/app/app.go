@@ -29,6 +29,7 @@ import (
 	"piao/internal/store/open"
 	"piao/internal/store/sealed"
 	"piao/internal/subsidy"
+	"piao/internal/tenant"
 )
 
 // Version is the build's version, set with -ldflags "-X piao/internal/app.Version=…".
@@ -290,11 +291,13 @@ func (a *App) UseSpendRule(ctx context.Context, rule ridemore.Rule) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.Benefits.Campaign(ctx, rule.CampaignID); err != nil {
+	if _, err := a.Benefits.Campaign(ctx, tenant.All(), rule.CampaignID); err != nil {
 		return fmt.Errorf("spend rule %s: campaign %d: %w", rule.ID, rule.CampaignID, err)
 	}
 	bs := a.Benefits
-	a.metroCfg.Spend = &metro.Spend{Tiers: tiers, Campaign: func(ctx context.Context) (benefits.Campaign, error) { return bs.Campaign(ctx, rule.CampaignID) }}
+	a.metroCfg.Spend = &metro.Spend{Tiers: tiers, Campaign: func(ctx context.Context) (benefits.Campaign, error) {
+		return bs.Campaign(ctx, tenant.All(), rule.CampaignID)
+	}}
 	a.Metro = metro.NewService(a.MetroStore, a.metroCfg)
 	return nil
 }

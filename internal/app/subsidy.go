@@ -6,6 +6,7 @@ import (
 	"piao/internal/benefits"
 	"piao/internal/metro"
 	"piao/internal/subsidy"
+	"piao/internal/tenant"
 )
 
 // subsidyConfig connects subsidies to the rest of piao: verified
@@ -23,15 +24,15 @@ func subsidyConfig(a *App) subsidy.Config {
 			return a.MetroStore.GrantGroups(ctx, out)
 		},
 		NewCampaign: func(ctx context.Context, p benefits.Product, c benefits.Campaign, actor string) (int64, error) {
-			p, err := a.Benefits.CreateProduct(ctx, p, p.Owner, actor)
+			p, err := a.Benefits.CreateProduct(ctx, tenant.All(), p, p.Owner, actor)
 			if err != nil {
 				return 0, err
 			}
 			c.ProductID = p.ID
-			if c, err = a.Benefits.CreateCampaign(ctx, c, c.Owner, actor); err != nil {
+			if c, err = a.Benefits.CreateCampaign(ctx, tenant.All(), c, c.Owner, actor); err != nil {
 				return 0, err
 			}
-			if _, err := a.Benefits.Act(ctx, c.ID, benefits.Submit, actor, ""); err != nil {
+			if _, err := a.Benefits.Act(ctx, tenant.All(), c.ID, benefits.Submit, actor, ""); err != nil {
 				return 0, err
 			}
 			return c.ID, nil

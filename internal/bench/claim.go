@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"piao/internal/benefits"
+	"piao/internal/tenant"
 )
 
 // ClaimOptions configures the flash-claim benchmark.
@@ -152,11 +153,11 @@ func claimOnce(ctx context.Context, server string, o ClaimOptions, prof io.Write
 	if err != nil {
 		return out, err
 	}
-	got, err := e.App.BenefitsStore.Campaign(ctx, c.ID)
+	got, err := e.App.BenefitsStore.Campaign(ctx, tenant.All(), c.ID)
 	if err != nil {
 		return out, err
 	}
-	st, err := e.App.BenefitsStore.Stats(ctx, c.ID, time.Now())
+	st, err := e.App.BenefitsStore.Stats(ctx, tenant.All(), c.ID, time.Now())
 	if err != nil {
 		return out, err
 	}
@@ -173,11 +174,11 @@ func claimCampaign(ctx context.Context, st benefits.Store, stock int) (benefits.
 	now := time.Now()
 	p := benefits.Product{Owner: "operator", Kind: benefits.SingleRide, NameZH: "限时免费单程票", NameEN: "Flash free ride", Feed: "nbmetro",
 		Valid: benefits.Validity{Days: 7}, CreatedBy: "bench", CreatedAt: now}
-	if err := st.CreateProduct(ctx, &p); err != nil {
+	if err := st.CreateProduct(ctx, tenant.All(), &p); err != nil {
 		return benefits.Campaign{}, err
 	}
 	c := benefits.Campaign{ProductID: p.ID, Owner: "operator", NameZH: "秒杀", Status: benefits.Approved, Starts: now.Add(-time.Minute), Ends: now.Add(time.Hour),
 		Channels: []benefits.Channel{benefits.ClaimChannel}, Stock: stock, PerUser: 1, CreatedBy: "bench", CreatedAt: now, UpdatedAt: now}
-	err := st.CreateCampaign(ctx, &c, benefits.Event{At: now, By: "bench", Action: "create", To: benefits.Approved})
+	err := st.CreateCampaign(ctx, tenant.All(), &c, benefits.Event{At: now, By: "bench", Action: "create", To: benefits.Approved})
 	return c, err
 }

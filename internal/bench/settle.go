@@ -21,6 +21,7 @@ import (
 	"piao/internal/identity"
 	"piao/internal/metro"
 	"piao/internal/network"
+	"piao/internal/tenant"
 )
 
 // SettleOptions configures the settlement benchmark (SPEC Q4).
@@ -215,7 +216,7 @@ func seedSettleWorld(ctx context.Context, e *env, o SettleOptions) (settleWorld,
 	campaign := func(owner string, p benefits.Product, auto bool) (benefits.Campaign, error) {
 		p.Owner, p.Feed, p.CreatedBy, p.CreatedAt = owner, demo.MetroFeed, "bench", now
 		p.Valid = benefits.Validity{Days: 30}
-		if err := bs.CreateProduct(ctx, &p); err != nil {
+		if err := bs.CreateProduct(ctx, tenant.All(), &p); err != nil {
 			return benefits.Campaign{}, err
 		}
 		c := benefits.Campaign{ProductID: p.ID, Owner: owner, NameZH: p.NameZH, NameEN: p.NameEN, Status: benefits.Approved,
@@ -224,7 +225,7 @@ func seedSettleWorld(ctx context.Context, e *env, o SettleOptions) (settleWorld,
 		if auto {
 			c.Channels, c.Stock, c.Starts, c.Ends = []benefits.Channel{benefits.AutoChannel}, 0, settleDay, settleDay.AddDate(0, 0, 1)
 		}
-		err := bs.CreateCampaign(ctx, &c, benefits.Event{At: now, By: "bench", Action: "create", To: benefits.Approved})
+		err := bs.CreateCampaign(ctx, tenant.All(), &c, benefits.Event{At: now, By: "bench", Action: "create", To: benefits.Approved})
 		return c, err
 	}
 	var held []benefits.Campaign

@@ -12,6 +12,7 @@ import (
 	"piao/internal/metro"
 	"piao/internal/ridecode"
 	"piao/internal/store/storetest"
+	"piao/internal/tenant"
 )
 
 // gateEnv is a benefits service that trusts ride codes of issuer nb1 on
@@ -156,7 +157,7 @@ func TestRedeemAtGateRider(t *testing.T) {
 	}
 	_, _, err = g.svc.RedeemAtGate(ctx, g.ride("alice-3", aliceCode))
 	wantReason(t, "an expired code on a new ride", err, ridecode.ReasonExpired)
-	if got, _ := g.svc.Campaign(ctx, c.ID); got.Uses != 1 {
+	if got, _ := g.svc.Campaign(ctx, tenant.All(), c.ID); got.Uses != 1 {
 		t.Errorf("campaign uses %d, want 1", got.Uses)
 	}
 }

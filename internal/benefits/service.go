@@ -17,6 +17,7 @@ import (
 	"piao/internal/fault"
 	"piao/internal/redeemcode"
 	"piao/internal/ridecode"
+	"piao/internal/tenant"
 )
 
 // ErrNotRunning is what the API and the console answer for value-added tickets in a
@@ -101,39 +102,42 @@ func NewService(store Store, cfg Config) *Service {
 // Running reports whether Run is committing issues in batches.
 func (s *Service) Running() bool { return s.running.Load() }
 
-// Product returns one product.
-func (s *Service) Product(ctx context.Context, id int64) (Product, error) {
-	return s.store.Product(ctx, id)
+// Product returns one product the scope sees.
+func (s *Service) Product(ctx context.Context, scope tenant.Scope, id int64) (Product, error) {
+	return s.store.Product(ctx, scope, id)
 }
 
-// Products lists products newest first; owner "" lists all.
-func (s *Service) Products(ctx context.Context, owner string) ([]Product, error) {
-	return s.store.Products(ctx, owner)
+// Products lists the products the scope sees, newest first; owner ""
+// lists all of them.
+func (s *Service) Products(ctx context.Context, scope tenant.Scope, owner string) ([]Product, error) {
+	return s.store.Products(ctx, scope, owner)
 }
 
-// Campaign returns one campaign with its counters.
-func (s *Service) Campaign(ctx context.Context, id int64) (Campaign, error) {
-	return s.store.Campaign(ctx, id)
+// Campaign returns one campaign the scope sees, with its counters.
+func (s *Service) Campaign(ctx context.Context, scope tenant.Scope, id int64) (Campaign, error) {
+	return s.store.Campaign(ctx, scope, id)
 }
 
-// Campaigns lists campaigns newest first.
-func (s *Service) Campaigns(ctx context.Context, f CampaignFilter) ([]Campaign, error) {
-	return s.store.Campaigns(ctx, f)
+// Campaigns lists the campaigns the scope sees, newest first.
+func (s *Service) Campaigns(ctx context.Context, scope tenant.Scope, f CampaignFilter) ([]Campaign, error) {
+	return s.store.Campaigns(ctx, scope, f)
 }
 
-// Events returns a campaign's audit trail, oldest first.
-func (s *Service) Events(ctx context.Context, campaignID int64) ([]Event, error) {
-	return s.store.Events(ctx, campaignID)
+// Events returns the audit trail of a campaign the scope sees, oldest first.
+func (s *Service) Events(ctx context.Context, scope tenant.Scope, campaignID int64) ([]Event, error) {
+	return s.store.Events(ctx, scope, campaignID)
 }
 
-// CodeBatches lists a campaign's batches of redemption codes, newest first.
-func (s *Service) CodeBatches(ctx context.Context, campaignID int64) ([]CodeBatch, error) {
-	return s.store.CodeBatches(ctx, campaignID)
+// CodeBatches lists the batches of redemption codes of a campaign the
+// scope sees, newest first.
+func (s *Service) CodeBatches(ctx context.Context, scope tenant.Scope, campaignID int64) ([]CodeBatch, error) {
+	return s.store.CodeBatches(ctx, scope, campaignID)
 }
 
-// Codes calls fn for every code of a batch, in generation order.
-func (s *Service) Codes(ctx context.Context, batchID int64, fn func(CodeRow) error) error {
-	return s.store.Codes(ctx, batchID, fn)
+// Codes calls fn for every code of a batch the scope sees, in generation
+// order.
+func (s *Service) Codes(ctx context.Context, scope tenant.Scope, batchID int64, fn func(CodeRow) error) error {
+	return s.store.Codes(ctx, scope, batchID, fn)
 }
 
 // Ticket returns one ticket.
@@ -268,8 +272,19 @@ func (s *Service) sweep(ctx context.Context) {
 	}
 }
 
-// CreateProduct validates and stores a product owned by owner.
-func (s *Service) CreateProduct(ctx context.Context, p Product, owner, actor string) (Product, error) {
+// ownerIn is who owns what a scope creates: a merchant scope owns it
+// whatever owner says; the operator's scope creates for owner.
+func ownerIn(scope tenant.Scope, owner string) string {
+	if o := scope.Owner(); o != "" {
+		return o
+	}
+	return owner
+}
+
+// CreateProduct validates and stores a product owned by owner, or by the
+// scope's merchant for a merchant scope.
+func (s *Service) CreateProduct(ctx context.Context, scope tenant.Scope, p Product, owner, actor string) (Product, error) {
+	owner = ownerIn(scope, owner)
 	if s.cfg.Network == nil {
 		return Product{}, fault.New(fault.Unavailable, "network_unavailable", "线网数据不可用", "network data is unavailable")
 	}
@@ -284,7 +299,7 @@ func (s *Service) CreateProduct(ctx context.Context, p Product, owner, actor str
 		return Product{}, err
 	}
 	p.ID, p.Owner, p.CreatedBy, p.CreatedAt = 0, owner, actor, s.cfg.Now()
-	if err := s.store.CreateProduct(ctx, &p); err != nil {
+	if err := s.store.CreateProduct(ctx, scope, &p); err != nil {
 		return Product{}, err
 	}
 	if err := s.cfg.Audit.Record(ctx, "benefits.product.create", fmt.Sprintf("benefit_product:%d", p.ID), nil, p, ""); err != nil {
@@ -294,12 +309,13 @@ func (s *Service) CreateProduct(ctx context.Context, p Product, owner, actor str
 }
 
 // CreateCampaign validates and stores a draft campaign of one of owner's
-// products.
-func (s *Service) CreateCampaign(ctx context.Context, c Campaign, owner, actor string) (Campaign, error) {
+// products (the scope's merchant's, for a merchant scope).
+func (s *Service) CreateCampaign(ctx context.Context, scope tenant.Scope, c Campaign, owner, actor string) (Campaign, error) {
+	owner = ownerIn(scope, owner)
 	if err := c.Validate(); err != nil {
 		return Campaign{}, err
 	}
-	p, err := s.store.Product(ctx, c.ProductID)
+	p, err := s.store.Product(ctx, scope, c.ProductID)
 	if err != nil {
 		return Campaign{}, err
 	}
@@ -310,7 +326,7 @@ func (s *Service) CreateCampaign(ctx context.Context, c Campaign, owner, actor s
 	c.ID, c.Owner, c.Status, c.Issued, c.Uses, c.Spent = 0, owner, Draft, 0, 0, 0
 	c.CreatedBy, c.CreatedAt, c.UpdatedAt = actor, now, now
 	e := Event{At: now, By: actor, Action: "create", To: Draft}
-	if err := s.store.CreateCampaign(ctx, &c, e); err != nil {
+	if err := s.store.CreateCampaign(ctx, scope, &c, e); err != nil {
 		return Campaign{}, err
 	}
 	if err := s.cfg.Audit.Record(ctx, "benefits.campaign.create", campaignSubject(c.ID), nil, c, ""); err != nil {
@@ -323,10 +339,10 @@ func campaignSubject(id int64) string { return fmt.Sprintf("campaign:%d", id) }
 
 // Act performs a review or life-cycle action on a campaign. It takes
 // effect at once: the next claim or ride sees the new status.
-func (s *Service) Act(ctx context.Context, id int64, a Action, actor, reason string) (Campaign, error) {
+func (s *Service) Act(ctx context.Context, scope tenant.Scope, id int64, a Action, actor, reason string) (Campaign, error) {
 	now := s.cfg.Now()
 	var before Campaign
-	c, err := s.store.UpdateCampaign(ctx, id, func(c *Campaign) (Event, error) {
+	c, err := s.store.UpdateCampaign(ctx, scope, id, func(c *Campaign) (Event, error) {
 		before = *c
 		return c.Apply(a, now, actor, reason)
 	})
@@ -353,11 +369,14 @@ func (s *Service) RedeemCode(ctx context.Context, code string, account int64) (T
 	return s.issue(ctx, IssueRequest{Account: account, Channel: CodeChannel, Code: string(c)})
 }
 
-// IssueDirect gives one ticket of a campaign to each account listed, in
-// one transaction, and reports each outcome.
-func (s *Service) IssueDirect(ctx context.Context, campaignID int64, accounts []int64) ([]IssueResult, error) {
+// IssueDirect gives one ticket of a campaign the scope sees to each
+// account listed, in one transaction, and reports each outcome.
+func (s *Service) IssueDirect(ctx context.Context, scope tenant.Scope, campaignID int64, accounts []int64) ([]IssueResult, error) {
 	if len(accounts) == 0 || len(accounts) > MaxDirectIssue {
 		return nil, fault.Newf(fault.Invalid, "bad_direct_list", "名单应有 1 至 %d 个账号", "the list must name 1 to %d accounts", MaxDirectIssue)
+	}
+	if _, err := s.store.Campaign(ctx, scope, campaignID); err != nil {
+		return nil, err
 	}
 	reqs := make([]IssueRequest, len(accounts))
 	for i, a := range accounts {
@@ -382,12 +401,13 @@ func (s *Service) IssueDirect(ctx context.Context, campaignID int64, accounts []
 	return res, nil
 }
 
-// GenerateCodes makes a batch of n redemption codes for a campaign.
-func (s *Service) GenerateCodes(ctx context.Context, campaignID int64, n int, actor string) (CodeBatch, error) {
+// GenerateCodes makes a batch of n redemption codes for a campaign the
+// scope sees.
+func (s *Service) GenerateCodes(ctx context.Context, scope tenant.Scope, campaignID int64, n int, actor string) (CodeBatch, error) {
 	if n < 1 || n > MaxCodesPerBatch {
 		return CodeBatch{}, fault.Newf(fault.Invalid, "bad_code_count", "每批兑换码数量应在 1 至 %d 之间", "a batch holds 1 to %d codes", MaxCodesPerBatch)
 	}
-	c, err := s.store.Campaign(ctx, campaignID)
+	c, err := s.store.Campaign(ctx, scope, campaignID)
 	if err != nil {
 		return CodeBatch{}, err
 	}
@@ -407,7 +427,7 @@ func (s *Service) GenerateCodes(ctx context.Context, campaignID int64, n int, ac
 		texts[i] = string(c)
 	}
 	b := CodeBatch{CampaignID: campaignID, CreatedBy: actor, CreatedAt: s.cfg.Now()}
-	if err := s.store.AddCodes(ctx, &b, texts); err != nil {
+	if err := s.store.AddCodes(ctx, scope, &b, texts); err != nil {
 		return CodeBatch{}, err
 	}
 	// The codes themselves stay out of the trail: they are bearer secrets.
@@ -550,7 +570,7 @@ func (s *Service) Wallet(ctx context.Context, account int64) ([]WalletEntry, err
 	for _, t := range ts {
 		p, ok := products[t.ProductID]
 		if !ok {
-			if p, err = s.store.Product(ctx, t.ProductID); err != nil {
+			if p, err = s.store.Product(ctx, tenant.All(), t.ProductID); err != nil {
 				return nil, err
 			}
 			products[t.ProductID] = p
@@ -560,9 +580,9 @@ func (s *Service) Wallet(ctx context.Context, account int64) ([]WalletEntry, err
 	return out, nil
 }
 
-// Stats returns a campaign's numbers now.
-func (s *Service) Stats(ctx context.Context, id int64) (Stats, error) {
-	return s.store.Stats(ctx, id, s.cfg.Now())
+// Stats returns the numbers of a campaign the scope sees, now.
+func (s *Service) Stats(ctx context.Context, scope tenant.Scope, id int64) (Stats, error) {
+	return s.store.Stats(ctx, scope, id, s.cfg.Now())
 }
 
 // Now returns the service's clock reading.
@@ -586,7 +606,7 @@ func (s *Service) GiftView(ctx context.Context, token string) (GiftView, error) 
 	if err != nil {
 		return GiftView{}, err
 	}
-	p, err := s.store.Product(ctx, t.ProductID)
+	p, err := s.store.Product(ctx, tenant.All(), t.ProductID)
 	if err != nil {
 		return GiftView{}, err
 	}

@@ -12,6 +12,7 @@ import (
 	"piao/internal/fault"
 	"piao/internal/identity"
 	"piao/internal/store/storetest"
+	"piao/internal/tenant"
 	"piao/internal/testclock"
 )
 
@@ -62,7 +63,7 @@ func (e *svcEnv) running(t *testing.T, p benefits.Product, c benefits.Campaign) 
 	t.Helper()
 	ctx := context.Background()
 	p.Feed = "m"
-	p, err := e.svc.CreateProduct(ctx, p, "operator", "account:1 (admin)")
+	p, err := e.svc.CreateProduct(ctx, tenant.All(), p, "operator", "account:1 (admin)")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,14 +74,14 @@ func (e *svcEnv) running(t *testing.T, p benefits.Product, c benefits.Campaign) 
 	if c.NameZH == "" {
 		c.NameZH = "测试"
 	}
-	if c, err = e.svc.CreateCampaign(ctx, c, "operator", "account:1 (admin)"); err != nil {
+	if c, err = e.svc.CreateCampaign(ctx, tenant.All(), c, "operator", "account:1 (admin)"); err != nil {
 		t.Fatal(err)
 	}
 	for _, step := range []struct {
 		a  benefits.Action
 		by string
 	}{{benefits.Submit, "account:1 (admin)"}, {benefits.Approve, "account:2 (reviewer)"}} {
-		if c, err = e.svc.Act(ctx, c.ID, step.a, step.by, ""); err != nil {
+		if c, err = e.svc.Act(ctx, tenant.All(), c.ID, step.a, step.by, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -121,7 +122,7 @@ func TestServiceFlashClaim(t *testing.T) {
 			t.Errorf("account %d got %d tickets, limit 2", e.accounts[i], n)
 		}
 	}
-	st, err := e.svc.Stats(context.Background(), c.ID)
+	st, err := e.svc.Stats(context.Background(), tenant.All(), c.ID)
 	if err != nil || st.Issued != 60 {
 		t.Errorf("stats issued %d, %v", st.Issued, err)
 	}
@@ -174,7 +175,7 @@ func TestServiceBudgetUnderConcurrentRides(t *testing.T) {
 	if fresh.Load() != 40 || discounted.Load() != 15 {
 		t.Errorf("%d rides settled (want 40), %d discounted (want 15 within ¥30)", fresh.Load(), discounted.Load())
 	}
-	got, err := e.svc.Campaign(context.Background(), c.ID)
+	got, err := e.svc.Campaign(context.Background(), tenant.All(), c.ID)
 	if err != nil || got.Spent != 3000 || got.Uses != 15 {
 		t.Errorf("campaign spent %d in %d uses, %v; want 3000 in 15", got.Spent, got.Uses, err)
 	}
@@ -198,7 +199,7 @@ func TestServiceTerminateStopsUse(t *testing.T) {
 		}
 		return red
 	}
-	if _, err := e.svc.Act(ctx, c.ID, benefits.Pause, "account:2 (reviewer)", "核查"); err != nil {
+	if _, err := e.svc.Act(ctx, tenant.All(), c.ID, benefits.Pause, "account:2 (reviewer)", "核查"); err != nil {
 		t.Fatal(err)
 	}
 	if red := ride("r1"); red.Net != 0 {
@@ -207,7 +208,7 @@ func TestServiceTerminateStopsUse(t *testing.T) {
 	if _, err := e.svc.Claim(ctx, c.ID, me); fault.As(err).Reason != "campaign_paused" {
 		t.Errorf("claim while paused: %v", err)
 	}
-	if _, err := e.svc.Act(ctx, c.ID, benefits.Terminate, "account:2 (reviewer)", "结束"); err != nil {
+	if _, err := e.svc.Act(ctx, tenant.All(), c.ID, benefits.Terminate, "account:2 (reviewer)", "结束"); err != nil {
 		t.Fatal(err)
 	}
 	if red := ride("r2"); red.Net != 500 || len(red.Applied) != 0 {
@@ -272,16 +273,16 @@ func TestServiceHundredThousandCodes(t *testing.T) {
 	c := e.running(t, benefits.Product{Kind: benefits.SingleRide, NameZH: "单程", Valid: benefits.Validity{Days: 3}},
 		benefits.Campaign{Stock: 100_000, Channels: []benefits.Channel{benefits.CodeChannel}})
 	start := time.Now()
-	b, err := e.svc.GenerateCodes(ctx, c.ID, benefits.MaxCodesPerBatch, "account:1 (admin)")
+	b, err := e.svc.GenerateCodes(ctx, tenant.All(), c.ID, benefits.MaxCodesPerBatch, "account:1 (admin)")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("100,000 codes generated and stored in %s", time.Since(start).Round(time.Millisecond))
-	if _, err := e.svc.GenerateCodes(ctx, c.ID, benefits.MaxCodesPerBatch+1, "x"); fault.As(err).Reason != "bad_code_count" {
+	if _, err := e.svc.GenerateCodes(ctx, tenant.All(), c.ID, benefits.MaxCodesPerBatch+1, "x"); fault.As(err).Reason != "bad_code_count" {
 		t.Errorf("100,001 codes: %v", err)
 	}
 	seen := make(map[string]bool, b.Count)
-	err = e.svc.Codes(ctx, b.ID, func(r benefits.CodeRow) error {
+	err = e.svc.Codes(ctx, tenant.All(), b.ID, func(r benefits.CodeRow) error {
 		if seen[r.Code] || len(r.Code) != 15 {
 			t.Fatalf("code %q repeated or malformed", r.Code)
 		}
@@ -291,7 +292,7 @@ func TestServiceHundredThousandCodes(t *testing.T) {
 	if err != nil || len(seen) != 100_000 || b.Count != 100_000 {
 		t.Fatalf("exported %d codes of a batch of %d: %v", len(seen), b.Count, err)
 	}
-	st, err := e.svc.Stats(ctx, c.ID)
+	st, err := e.svc.Stats(ctx, tenant.All(), c.ID)
 	if err != nil || st.Codes != 100_000 || st.CodesRedeemed != 0 {
 		t.Errorf("stats: %d codes, %d redeemed, %v", st.Codes, st.CodesRedeemed, err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"piao/internal/tenant"
 )
 
 // IssueRequest asks for one ticket for an account.
@@ -120,25 +122,35 @@ type HourCount struct {
 
 // Store keeps products, campaigns, tickets, codes, gifts and redemptions.
 // Each method is one transaction.
+//
+// Products and campaigns have an owner (SPEC S2): the methods that read or
+// change them, their events, code batches, codes and stats take the
+// caller's tenant.Scope and filter by it in SQL. A row the scope does not
+// see is not found, exactly like a row that does not exist.
 type Store interface {
-	// CreateProduct stores a product, setting its ID.
-	CreateProduct(ctx context.Context, p *Product) error
-	// Product returns one product.
-	Product(ctx context.Context, id int64) (Product, error)
-	// Products lists products newest first; owner "" lists all.
-	Products(ctx context.Context, owner string) ([]Product, error)
+	// CreateProduct stores a product, setting its ID; its owner must be
+	// one the scope sees.
+	CreateProduct(ctx context.Context, scope tenant.Scope, p *Product) error
+	// Product returns one product the scope sees.
+	Product(ctx context.Context, scope tenant.Scope, id int64) (Product, error)
+	// Products lists the products the scope sees newest first; owner ""
+	// lists all of them.
+	Products(ctx context.Context, scope tenant.Scope, owner string) ([]Product, error)
 
-	// CreateCampaign stores a campaign, setting its ID, with its first event.
-	CreateCampaign(ctx context.Context, c *Campaign, e Event) error
-	// Campaign returns one campaign with its counters.
-	Campaign(ctx context.Context, id int64) (Campaign, error)
-	// Campaigns lists campaigns newest first.
-	Campaigns(ctx context.Context, f CampaignFilter) ([]Campaign, error)
-	// Events returns a campaign's audit trail, oldest first.
-	Events(ctx context.Context, campaignID int64) ([]Event, error)
-	// UpdateCampaign runs fn on the campaign locked for update and stores
-	// the result and the event fn returns, or nothing if fn fails.
-	UpdateCampaign(ctx context.Context, id int64, fn func(*Campaign) (Event, error)) (Campaign, error)
+	// CreateCampaign stores a campaign, setting its ID, with its first
+	// event; its owner and its product must be ones the scope sees.
+	CreateCampaign(ctx context.Context, scope tenant.Scope, c *Campaign, e Event) error
+	// Campaign returns one campaign the scope sees, with its counters.
+	Campaign(ctx context.Context, scope tenant.Scope, id int64) (Campaign, error)
+	// Campaigns lists the campaigns the scope sees, newest first.
+	Campaigns(ctx context.Context, scope tenant.Scope, f CampaignFilter) ([]Campaign, error)
+	// Events returns the audit trail of a campaign the scope sees, oldest
+	// first.
+	Events(ctx context.Context, scope tenant.Scope, campaignID int64) ([]Event, error)
+	// UpdateCampaign runs fn on a campaign the scope sees, locked for
+	// update, and stores the result and the event fn returns, or nothing
+	// if fn fails.
+	UpdateCampaign(ctx context.Context, scope tenant.Scope, id int64, fn func(*Campaign) (Event, error)) (Campaign, error)
 
 	// Issue serves reqs in order in one transaction. Each is checked by
 	// Campaign.CheckIssue against the counters as the earlier ones left
@@ -147,13 +159,16 @@ type Store interface {
 	// request; the error is for the transaction as a whole.
 	Issue(ctx context.Context, now time.Time, reqs []IssueRequest) ([]IssueResult, error)
 
-	// AddCodes stores a batch of codes for a campaign, setting b.ID; a code
-	// already stored anywhere is a conflict and nothing is written.
-	AddCodes(ctx context.Context, b *CodeBatch, codes []string) error
-	// CodeBatches lists a campaign's batches, newest first.
-	CodeBatches(ctx context.Context, campaignID int64) ([]CodeBatch, error)
-	// Codes calls fn for every code of a batch, in generation order.
-	Codes(ctx context.Context, batchID int64, fn func(CodeRow) error) error
+	// AddCodes stores a batch of codes for a campaign the scope sees,
+	// setting b.ID; a code already stored anywhere is a conflict and
+	// nothing is written.
+	AddCodes(ctx context.Context, scope tenant.Scope, b *CodeBatch, codes []string) error
+	// CodeBatches lists the batches of a campaign the scope sees, newest
+	// first.
+	CodeBatches(ctx context.Context, scope tenant.Scope, campaignID int64) ([]CodeBatch, error)
+	// Codes calls fn for every code of a batch of a campaign the scope
+	// sees, in generation order.
+	Codes(ctx context.Context, scope tenant.Scope, batchID int64, fn func(CodeRow) error) error
 
 	// Ticket returns one ticket.
 	Ticket(ctx context.Context, id int64) (Ticket, error)
@@ -184,9 +199,9 @@ type Store interface {
 	// Redemption returns the redemption of a ride.
 	Redemption(ctx context.Context, rideID string) (Redemption, error)
 
-	// Stats returns a campaign's numbers at now, with hourly counts since
-	// its start.
-	Stats(ctx context.Context, campaignID int64, now time.Time) (Stats, error)
+	// Stats returns the numbers of a campaign the scope sees at now, with
+	// hourly counts since its start.
+	Stats(ctx context.Context, scope tenant.Scope, campaignID int64, now time.Time) (Stats, error)
 }
 
 // SortedHours returns hourly counts oldest first.

@@ -153,12 +153,12 @@ func (c *Console) benefitsHome(w http.ResponseWriter, r *http.Request, st *state
 	if filter != "" {
 		f.Statuses = []benefits.Status{benefits.Status(filter)}
 	}
-	cs, err := bn.Campaigns(ctx, f)
+	cs, err := bn.Campaigns(ctx, st.principal.Tenant(), f)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
 	}
-	ps, err := bn.Products(ctx, "")
+	ps, err := bn.Products(ctx, st.principal.Tenant(), "")
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
@@ -260,7 +260,7 @@ func (c *Console) productCreate(w http.ResponseWriter, r *http.Request, st *stat
 	p, err := productFromForm(f)
 	if err == nil {
 		var created benefits.Product
-		created, err = c.deps.Benefits.CreateProduct(r.Context(), p, benefitsOwner, consoleActor(st))
+		created, err = c.deps.Benefits.CreateProduct(r.Context(), st.principal.Tenant(), p, benefitsOwner, consoleActor(st))
 		if err == nil {
 			http.Redirect(w, r, "/benefits/campaigns/new?product="+strconv.FormatInt(created.ID, 10), http.StatusSeeOther)
 			return
@@ -334,7 +334,7 @@ func (c *Console) campaignNew(w http.ResponseWriter, r *http.Request, st *state)
 }
 
 func (c *Console) showCampaignForm(w http.ResponseWriter, r *http.Request, st *state, status int, f campaignForm, e *bilingual) {
-	ps, err := c.deps.Benefits.Products(r.Context(), benefitsOwner)
+	ps, err := c.deps.Benefits.Products(r.Context(), st.principal.Tenant(), benefitsOwner)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
@@ -397,7 +397,7 @@ func (c *Console) campaignCreate(w http.ResponseWriter, r *http.Request, st *sta
 	}
 	if err == nil {
 		var created benefits.Campaign
-		created, err = c.deps.Benefits.CreateCampaign(r.Context(), cp, benefitsOwner, consoleActor(st))
+		created, err = c.deps.Benefits.CreateCampaign(r.Context(), st.principal.Tenant(), cp, benefitsOwner, consoleActor(st))
 		if err == nil {
 			http.Redirect(w, r, campaignPath(created.ID), http.StatusSeeOther)
 			return
@@ -479,27 +479,27 @@ func (c *Console) showCampaign(w http.ResponseWriter, r *http.Request, st *state
 	}
 	ctx, l := r.Context(), st.lang
 	bn := c.deps.Benefits
-	cp, err := bn.Campaign(ctx, id)
+	cp, err := bn.Campaign(ctx, st.principal.Tenant(), id)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
 	}
-	p, err := bn.Product(ctx, cp.ProductID)
+	p, err := bn.Product(ctx, st.principal.Tenant(), cp.ProductID)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
 	}
-	stats, err := c.deps.Benefits.Stats(ctx, id)
+	stats, err := c.deps.Benefits.Stats(ctx, st.principal.Tenant(), id)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
 	}
-	events, err := bn.Events(ctx, id)
+	events, err := bn.Events(ctx, st.principal.Tenant(), id)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
 	}
-	batches, err := bn.CodeBatches(ctx, id)
+	batches, err := bn.CodeBatches(ctx, st.principal.Tenant(), id)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
@@ -600,7 +600,7 @@ func (c *Console) campaignAction(a benefits.Action) func(http.ResponseWriter, *h
 			c.renderError(w, r, st, http.StatusNotFound, faultMsg(fault.New(fault.NotFound, "campaign_not_found", "活动不存在", "campaign not found")))
 			return
 		}
-		if _, err := c.deps.Benefits.Act(r.Context(), id, a, consoleActor(st), r.PostFormValue("reason")); err != nil {
+		if _, err := c.deps.Benefits.Act(r.Context(), st.principal.Tenant(), id, a, consoleActor(st), r.PostFormValue("reason")); err != nil {
 			c.campaignFailed(w, r, st, err)
 			return
 		}
@@ -622,7 +622,7 @@ func (c *Console) campaignCodes(w http.ResponseWriter, r *http.Request, st *stat
 	id, _ := orderID(r)
 	n, err := intOf(r.PostFormValue("count"), "数量 count")
 	if err == nil {
-		_, err = c.deps.Benefits.GenerateCodes(r.Context(), id, n, consoleActor(st))
+		_, err = c.deps.Benefits.GenerateCodes(r.Context(), st.principal.Tenant(), id, n, consoleActor(st))
 	}
 	if err != nil {
 		c.campaignFailed(w, r, st, err)
@@ -643,7 +643,7 @@ func (c *Console) campaignIssue(w http.ResponseWriter, r *http.Request, st *stat
 		}
 		accounts = append(accounts, a)
 	}
-	res, err := c.deps.Benefits.IssueDirect(r.Context(), id, accounts)
+	res, err := c.deps.Benefits.IssueDirect(r.Context(), st.principal.Tenant(), id, accounts)
 	if err != nil {
 		c.campaignFailed(w, r, st, err)
 		return
@@ -681,7 +681,7 @@ func (c *Console) codesCSV(w http.ResponseWriter, r *http.Request, st *state) {
 		return
 	}
 	rows := [][]string{{"code", "redeemed_by", "redeemed_at", "ticket_id"}}
-	err := c.deps.Benefits.Codes(r.Context(), id, func(cr benefits.CodeRow) error {
+	err := c.deps.Benefits.Codes(r.Context(), st.principal.Tenant(), id, func(cr benefits.CodeRow) error {
 		row := []string{benefits.DisplayCode(cr.Code), "", "", ""}
 		if cr.TicketID != 0 {
 			row[1], row[2], row[3] = strconv.FormatInt(cr.RedeemedBy, 10), beijingSec(cr.RedeemedAt), strconv.FormatInt(cr.TicketID, 10)
@@ -698,7 +698,7 @@ func (c *Console) codesCSV(w http.ResponseWriter, r *http.Request, st *state) {
 
 func (c *Console) campaignStatsCSV(w http.ResponseWriter, r *http.Request, st *state) {
 	id, _ := orderID(r)
-	s, err := c.deps.Benefits.Stats(r.Context(), id)
+	s, err := c.deps.Benefits.Stats(r.Context(), st.principal.Tenant(), id)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
@@ -741,12 +741,12 @@ func (c *Console) codesPrint(w http.ResponseWriter, r *http.Request, st *state) 
 		return
 	}
 	bn := c.deps.Benefits
-	cp, err := bn.Campaign(ctx, id)
+	cp, err := bn.Campaign(ctx, st.principal.Tenant(), id)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
 	}
-	batches, err := bn.CodeBatches(ctx, id)
+	batches, err := bn.CodeBatches(ctx, st.principal.Tenant(), id)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
@@ -761,7 +761,7 @@ func (c *Console) codesPrint(w http.ResponseWriter, r *http.Request, st *state) 
 		c.renderError(w, r, st, http.StatusNotFound, notFound)
 		return
 	}
-	p, err := bn.Product(ctx, cp.ProductID)
+	p, err := bn.Product(ctx, st.principal.Tenant(), cp.ProductID)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
@@ -784,7 +784,7 @@ func (c *Console) codesPrint(w http.ResponseWriter, r *http.Request, st *state) 
 	}
 	skip, n := (page-1)*printPageSize, 0
 	errPageDone := errors.New("page done")
-	err = bn.Codes(ctx, bid, func(row benefits.CodeRow) error {
+	err = bn.Codes(ctx, st.principal.Tenant(), bid, func(row benefits.CodeRow) error {
 		n++
 		if n <= skip {
 			return nil

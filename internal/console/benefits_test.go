@@ -18,6 +18,7 @@ import (
 	"piao/internal/benefits"
 	"piao/internal/demo"
 	"piao/internal/identity"
+	"piao/internal/tenant"
 )
 
 // campaignFromLocation reads the campaign ID from a /benefits/campaigns/N address.
@@ -52,7 +53,7 @@ func TestBenefitsPages(t *testing.T) {
 		t.Fatalf("after the product: %q", loc)
 	}
 	pid := strings.TrimPrefix(loc, "/benefits/campaigns/new?product=")
-	p, err := e.app.Benefits.Product(context.Background(), mustInt(t, pid))
+	p, err := e.app.Benefits.Product(context.Background(), tenant.All(), mustInt(t, pid))
 	if err != nil || p.Terms.PercentOff != 20 || p.Terms.Cap != 150 || len(p.Scope.Stations) != 2 || p.Cover.Text != "百年好合" {
 		t.Fatalf("stored product %+v, %v", p, err)
 	}
@@ -198,12 +199,12 @@ func TestBrowserBenefits(t *testing.T) {
 		t.Errorf("audit trail:\n%s", audit)
 	}
 
-	batches, err := e.app.Benefits.CodeBatches(context.Background(), id)
+	batches, err := e.app.Benefits.CodeBatches(context.Background(), tenant.All(), id)
 	if err != nil || len(batches) != 1 {
 		t.Fatalf("code batches: %v, %v", batches, err)
 	}
 	var code string
-	e.app.Benefits.Codes(context.Background(), batches[0].ID, func(r benefits.CodeRow) error {
+	e.app.Benefits.Codes(context.Background(), tenant.All(), batches[0].ID, func(r benefits.CodeRow) error {
 		if code == "" {
 			code = r.Code
 		}
@@ -249,7 +250,7 @@ func TestBrowserBenefits(t *testing.T) {
 	if tickets := b.text("read the friend's wallet", "#wallet-tickets"); strings.Count(tickets, "两元乘车券") != 1 {
 		t.Errorf("friend's wallet:\n%s", tickets)
 	}
-	st, err := e.app.Benefits.Stats(context.Background(), id)
+	st, err := e.app.Benefits.Stats(context.Background(), tenant.All(), id)
 	if err != nil || st.Issued != 2 || st.ByChannel[benefits.ClaimChannel] != 1 || st.ByChannel[benefits.CodeChannel] != 1 || st.Holders != 2 || st.CodesRedeemed != 1 {
 		t.Errorf("stats after the walk: %+v, %v", st, err)
 	}
@@ -279,15 +280,15 @@ func TestBenefitsPrintSheet(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	now := time.Now()
-	p, err := e.app.Benefits.CreateProduct(ctx, benefits.Product{Kind: benefits.PaperQR, NameZH: "纸质单程票", Feed: "nbmetro", Valid: benefits.Validity{Days: 10}}, "operator", "account:1 (admin)")
+	p, err := e.app.Benefits.CreateProduct(ctx, tenant.All(), benefits.Product{Kind: benefits.PaperQR, NameZH: "纸质单程票", Feed: "nbmetro", Valid: benefits.Validity{Days: 10}}, "operator", "account:1 (admin)")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := e.app.Benefits.CreateCampaign(ctx, benefits.Campaign{ProductID: p.ID, NameZH: "展会", Starts: now, Ends: now.Add(time.Hour), Channels: []benefits.Channel{benefits.CodeChannel}, Stock: 200}, "operator", "account:1 (admin)")
+	c, err := e.app.Benefits.CreateCampaign(ctx, tenant.All(), benefits.Campaign{ProductID: p.ID, NameZH: "展会", Starts: now, Ends: now.Add(time.Hour), Channels: []benefits.Channel{benefits.CodeChannel}, Stock: 200}, "operator", "account:1 (admin)")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := e.app.Benefits.GenerateCodes(ctx, c.ID, 150, "account:1 (admin)")
+	b, err := e.app.Benefits.GenerateCodes(ctx, tenant.All(), c.ID, 150, "account:1 (admin)")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +307,7 @@ func TestBenefitsPrintSheet(t *testing.T) {
 		t.Errorf("second sheet has %d cards, want 50", n)
 	}
 	var first string
-	e.app.Benefits.Codes(ctx, b.ID, func(r benefits.CodeRow) error {
+	e.app.Benefits.Codes(ctx, tenant.All(), b.ID, func(r benefits.CodeRow) error {
 		if first == "" {
 			first = benefits.DisplayCode(r.Code)
 		}

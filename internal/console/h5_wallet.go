@@ -8,6 +8,7 @@ import (
 
 	"piao/internal/benefits"
 	"piao/internal/fault"
+	"piao/internal/tenant"
 )
 
 // The passenger's value-added tickets in the H5 pages (SPEC V3, V4, C3): the
@@ -96,7 +97,7 @@ func (c *Console) showWallet(w http.ResponseWriter, r *http.Request, st *state, 
 		d.Tickets = append(d.Tickets, t)
 	}
 	bn := c.deps.Benefits
-	cs, err := bn.Campaigns(ctx, benefits.CampaignFilter{Statuses: []benefits.Status{benefits.Approved}, Limit: 200})
+	cs, err := bn.Campaigns(ctx, tenant.All(), benefits.CampaignFilter{Statuses: []benefits.Status{benefits.Approved}, Limit: 200})
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
@@ -106,7 +107,7 @@ func (c *Console) showWallet(w http.ResponseWriter, r *http.Request, st *state, 
 		if cp.Effective(now) != benefits.Active || cp.Issued >= cp.Stock || !hasClaim(cp) {
 			continue
 		}
-		p, err := bn.Product(ctx, cp.ProductID)
+		p, err := bn.Product(ctx, tenant.All(), cp.ProductID)
 		if err != nil {
 			c.fail(w, r, st, err)
 			return
@@ -125,7 +126,7 @@ func (c *Console) showWallet(w http.ResponseWriter, r *http.Request, st *state, 
 			row.URL = giftPath(g.Token)
 		}
 		if t, err := bn.Ticket(ctx, g.TicketID); err == nil {
-			if p, err := bn.Product(ctx, t.ProductID); err == nil {
+			if p, err := bn.Product(ctx, tenant.All(), t.ProductID); err == nil {
 				row.Name = pickName(p.NameZH, p.NameEN, l)
 			}
 		}
@@ -204,7 +205,7 @@ func (c *Console) showGiftForm(w http.ResponseWriter, r *http.Request, st *state
 		c.renderError(w, r, st, http.StatusNotFound, faultMsg(fault.New(fault.NotFound, "ticket_not_found", "票券不存在", "ticket not found")))
 		return
 	}
-	p, err := c.deps.Benefits.Product(r.Context(), t.ProductID)
+	p, err := c.deps.Benefits.Product(r.Context(), tenant.All(), t.ProductID)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return

@@ -61,7 +61,7 @@ func (c *Console) campaignUses(w http.ResponseWriter, r *http.Request, st *state
 		return
 	}
 	ctx, l := r.Context(), st.lang
-	cp, err := c.deps.Benefits.Campaign(ctx, id)
+	cp, err := c.deps.Benefits.Campaign(ctx, st.principal.Tenant(), id)
 	if err != nil {
 		c.fail(w, r, st, err)
 		return
@@ -141,7 +141,7 @@ func (c *Console) metroUses(w http.ResponseWriter, r *http.Request, st *state) {
 	ctx, l := r.Context(), st.lang
 	d := metroIndex{MaxDays: usesMaxDays, NoMetro: c.deps.Metro == nil}
 	if !d.NoMetro {
-		cs, err := c.deps.Benefits.Campaigns(ctx, benefits.CampaignFilter{Statuses: usedStatuses, Limit: usesIndexLimit})
+		cs, err := c.deps.Benefits.Campaigns(ctx, st.principal.Tenant(), benefits.CampaignFilter{Statuses: usedStatuses, Limit: usesIndexLimit})
 		if err != nil {
 			c.fail(w, r, st, err)
 			return

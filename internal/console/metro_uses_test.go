@@ -15,6 +15,7 @@ import (
 	"piao/internal/benefits"
 	"piao/internal/identity"
 	"piao/internal/metro"
+	"piao/internal/tenant"
 )
 
 // seedFreeRideDay stores a running free-ride campaign for line 3 and
@@ -26,13 +27,13 @@ func seedFreeRideDay(t *testing.T, e *env) int64 {
 	now := time.Now()
 	p := benefits.Product{Owner: "operator", Kind: benefits.FixedPrice, NameZH: "3号线免费乘车日", NameEN: "Line 3 free-ride day", Feed: "nbmetro",
 		Terms: benefits.Terms{FixedPrice: 0, Exclusive: true}, Scope: benefits.Scope{Lines: []string{"nbmetro:L3"}}, Valid: benefits.Validity{Days: 1}, CreatedBy: "test", CreatedAt: now}
-	if err := bs.CreateProduct(ctx, &p); err != nil {
+	if err := bs.CreateProduct(ctx, tenant.All(), &p); err != nil {
 		t.Fatal(err)
 	}
 	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, benefits.Shanghai).AddDate(0, 0, -1)
 	c := benefits.Campaign{ProductID: p.ID, Owner: "operator", NameZH: "3号线免费乘车日", NameEN: "Line 3 free-ride day", Status: benefits.Approved,
 		Starts: day, Ends: day.AddDate(0, 0, 1), Channels: []benefits.Channel{benefits.AutoChannel}, CreatedBy: "test", CreatedAt: now, UpdatedAt: now}
-	if err := bs.CreateCampaign(ctx, &c, benefits.Event{At: now, By: "test", Action: "create", To: benefits.Approved}); err != nil {
+	if err := bs.CreateCampaign(ctx, tenant.All(), &c, benefits.Event{At: now, By: "test", Action: "create", To: benefits.Approved}); err != nil {
 		t.Fatal(err)
 	}
 	var trips []metro.Trip
@@ -100,12 +101,12 @@ func TestMetroIndex(t *testing.T) {
 	bs := e.app.BenefitsStore
 	p := benefits.Product{Owner: "operator", Kind: benefits.AmountOff, NameZH: "两元券", Feed: "nbmetro", Terms: benefits.Terms{AmountOff: 200},
 		Valid: benefits.Validity{Days: 10}, CreatedBy: "test", CreatedAt: now}
-	if err := bs.CreateProduct(ctx, &p); err != nil {
+	if err := bs.CreateProduct(ctx, tenant.All(), &p); err != nil {
 		t.Fatal(err)
 	}
 	unused := benefits.Campaign{ProductID: p.ID, Owner: "operator", NameZH: "无人使用", Status: benefits.Approved, Starts: now.Add(-time.Hour), Ends: now.Add(time.Hour),
 		Channels: []benefits.Channel{benefits.ClaimChannel}, Stock: 10, CreatedBy: "test", CreatedAt: now, UpdatedAt: now}
-	if err := bs.CreateCampaign(ctx, &unused, benefits.Event{At: now, By: "test", Action: "create", To: benefits.Approved}); err != nil {
+	if err := bs.CreateCampaign(ctx, tenant.All(), &unused, benefits.Event{At: now, By: "test", Action: "create", To: benefits.Approved}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -8,6 +8,7 @@ import (
 	"piao/internal/benefits"
 	"piao/internal/governance"
 	"piao/internal/identity"
+	"piao/internal/tenant"
 )
 
 // SeedBenefits adds the demo's value-added tickets on the Ningbo-like
@@ -17,7 +18,7 @@ import (
 // discount waiting for review. It does nothing when campaigns exist, and
 // says how many it created.
 func SeedBenefits(ctx context.Context, svc *benefits.Service, ids *identity.Service, now time.Time) (int, error) {
-	existing, err := svc.Campaigns(ctx, benefits.CampaignFilter{Limit: 1})
+	existing, err := svc.Campaigns(ctx, tenant.All(), benefits.CampaignFilter{Limit: 1})
 	if err != nil || len(existing) > 0 {
 		return 0, err
 	}
@@ -67,26 +68,26 @@ func SeedBenefits(ctx context.Context, svc *benefits.Service, ids *identity.Serv
 	}
 	n := 0
 	for _, pl := range plans {
-		p, err := svc.CreateProduct(ctx, pl.product, owner, admin)
+		p, err := svc.CreateProduct(ctx, tenant.All(), pl.product, owner, admin)
 		if err != nil {
 			return n, fmt.Errorf("demo product %s: %w", pl.product.NameZH, err)
 		}
 		c := pl.campaign
 		c.ProductID, c.Starts, c.Ends = p.ID, now.Add(-time.Minute), now.AddDate(0, 0, 30)
-		if c, err = svc.CreateCampaign(ctx, c, owner, admin); err != nil {
+		if c, err = svc.CreateCampaign(ctx, tenant.All(), c, owner, admin); err != nil {
 			return n, fmt.Errorf("demo campaign %s: %w", c.NameZH, err)
 		}
 		n++
 		if pl.codes > 0 {
-			if _, err := svc.GenerateCodes(ctx, c.ID, pl.codes, admin); err != nil {
+			if _, err := svc.GenerateCodes(ctx, tenant.All(), c.ID, pl.codes, admin); err != nil {
 				return n, err
 			}
 		}
-		if _, err := svc.Act(ctx, c.ID, benefits.Submit, admin, ""); err != nil {
+		if _, err := svc.Act(ctx, tenant.All(), c.ID, benefits.Submit, admin, ""); err != nil {
 			return n, err
 		}
 		if pl.approve {
-			if _, err := svc.Act(ctx, c.ID, benefits.Approve, reviewer, ""); err != nil {
+			if _, err := svc.Act(ctx, tenant.All(), c.ID, benefits.Approve, reviewer, ""); err != nil {
 				return n, err
 			}
 		}

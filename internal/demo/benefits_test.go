@@ -8,6 +8,7 @@ import (
 	"piao/internal/app/apptest"
 	"piao/internal/benefits"
 	"piao/internal/demo"
+	"piao/internal/tenant"
 )
 
 // TestSeedBenefits seeds the demo campaigns once: two running (one with
@@ -24,7 +25,7 @@ func TestSeedBenefits(t *testing.T) {
 	if n, err := demo.SeedBenefits(ctx, a.Benefits, a.Identity, now); err != nil || n != 0 {
 		t.Fatalf("seeding again = %d, %v; want nothing", n, err)
 	}
-	cs, err := a.Benefits.Campaigns(ctx, benefits.CampaignFilter{})
+	cs, err := a.Benefits.Campaigns(ctx, tenant.All(), benefits.CampaignFilter{})
 	if err != nil || len(cs) != 3 {
 		t.Fatalf("campaigns = %d, %v", len(cs), err)
 	}
@@ -38,7 +39,7 @@ func TestSeedBenefits(t *testing.T) {
 	if status[benefits.Active] != 2 || status[benefits.Submitted] != 1 {
 		t.Errorf("statuses %v, want 2 active and 1 submitted", status)
 	}
-	st, err := a.Benefits.Stats(ctx, cs[len(cs)-1].ID)
+	st, err := a.Benefits.Stats(ctx, tenant.All(), cs[len(cs)-1].ID)
 	if err != nil || st.Codes != 20 {
 		t.Errorf("the festival campaign's codes: %+v, %v", st, err)
 	}

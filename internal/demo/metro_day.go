@@ -11,6 +11,7 @@ import (
 	"piao/internal/governance"
 	"piao/internal/identity"
 	"piao/internal/metro"
+	"piao/internal/tenant"
 )
 
 // MetroRiders is how many riders the demo's metro day has.
@@ -52,20 +53,20 @@ func SeedMetroDay(ctx context.Context, bs *benefits.Service, ms *metro.Service, 
 	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, benefits.Shanghai)
 	yesterday := today.AddDate(0, 0, -1)
 
-	p, err := bs.CreateProduct(ctx, benefits.Product{Kind: benefits.FixedPrice, NameZH: "3号线免费乘车日", NameEN: "Line 3 free-ride day", Feed: MetroFeed,
+	p, err := bs.CreateProduct(ctx, tenant.All(), benefits.Product{Kind: benefits.FixedPrice, NameZH: "3号线免费乘车日", NameEN: "Line 3 free-ride day", Feed: MetroFeed,
 		Terms: benefits.Terms{FixedPrice: 0, Exclusive: true}, Scope: benefits.Scope{Lines: []string{MetroFeed + ":L3"}}, Valid: benefits.Validity{Days: 1}}, "operator", by)
 	if err != nil {
 		return out, fmt.Errorf("demo free-ride product: %w", err)
 	}
-	c, err := bs.CreateCampaign(ctx, benefits.Campaign{ProductID: p.ID, NameZH: "3号线免费乘车日", NameEN: "Line 3 free-ride day",
+	c, err := bs.CreateCampaign(ctx, tenant.All(), benefits.Campaign{ProductID: p.ID, NameZH: "3号线免费乘车日", NameEN: "Line 3 free-ride day",
 		Starts: yesterday, Ends: today.AddDate(0, 0, 1), Channels: []benefits.Channel{benefits.AutoChannel}}, "operator", by)
 	if err != nil {
 		return out, fmt.Errorf("demo free-ride campaign: %w", err)
 	}
-	if _, err := bs.Act(ctx, c.ID, benefits.Submit, by, ""); err != nil {
+	if _, err := bs.Act(ctx, tenant.All(), c.ID, benefits.Submit, by, ""); err != nil {
 		return out, err
 	}
-	if _, err := bs.Act(ctx, c.ID, benefits.Approve, rev, ""); err != nil {
+	if _, err := bs.Act(ctx, tenant.All(), c.ID, benefits.Approve, rev, ""); err != nil {
 		return out, err
 	}
 	out.CampaignID = c.ID

@@ -7,6 +7,7 @@ import (
 
 	"piao/internal/app/apptest"
 	"piao/internal/demo"
+	"piao/internal/tenant"
 )
 
 func TestSeedMetroDay(t *testing.T) {
@@ -40,7 +41,7 @@ func TestSeedMetroDay(t *testing.T) {
 	}
 	// The campaign's statistics agree with the ride statistics: every free
 	// ride counted, each rider who had one counted as issued and used.
-	st, err := a.Benefits.Stats(ctx, day.CampaignID)
+	st, err := a.Benefits.Stats(ctx, tenant.All(), day.CampaignID)
 	if err != nil {
 		t.Fatal(err)
 	}

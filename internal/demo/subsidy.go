@@ -9,6 +9,7 @@ import (
 	"piao/internal/governance"
 	"piao/internal/identity"
 	"piao/internal/subsidy"
+	"piao/internal/tenant"
 )
 
 // SeedSubsidy adds the demo's subsidies for special groups on the metro:
@@ -43,7 +44,7 @@ func SeedSubsidy(ctx context.Context, svc *subsidy.Service, bs *benefits.Service
 		if err != nil {
 			return n, fmt.Errorf("demo scheme %s: %w", s.ID, err)
 		}
-		if _, err := bs.Act(ctx, s.CampaignID, benefits.Approve, actor("reviewer"), ""); err != nil {
+		if _, err := bs.Act(ctx, tenant.All(), s.CampaignID, benefits.Approve, actor("reviewer"), ""); err != nil {
 			return n, fmt.Errorf("demo scheme %s: approve its campaign: %w", s.ID, err)
 		}
 		n++

@@ -9,6 +9,7 @@ import (
 	"piao/internal/benefits"
 	"piao/internal/demo"
 	"piao/internal/subsidy"
+	"piao/internal/tenant"
 )
 
 // TestSeedSubsidy seeds two schemes with running campaigns and one
@@ -33,7 +34,7 @@ func TestSeedSubsidy(t *testing.T) {
 		t.Fatalf("schemes: %v %+v", err, schemes)
 	}
 	for _, s := range schemes {
-		c, err := a.Benefits.Campaign(ctx, s.CampaignID)
+		c, err := a.Benefits.Campaign(ctx, tenant.All(), s.CampaignID)
 		if err != nil || c.Effective(now.Add(time.Second)) != benefits.Active || c.Owner != "subsidy:"+s.ID || !c.Automatic() {
 			t.Errorf("scheme %s campaign: %v %+v", s.ID, err, c)
 		}

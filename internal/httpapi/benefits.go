@@ -12,6 +12,7 @@ import (
 	"piao/internal/benefits"
 	"piao/internal/fault"
 	"piao/internal/identity"
+	"piao/internal/tenant"
 )
 
 // operatorOwner owns the products and campaigns operator staff define.
@@ -107,7 +108,7 @@ type productInput struct{ Body productRequest }
 func (s *Server) createProduct(ctx context.Context, in *productInput) (*body[benefits.Product], error) {
 	b := in.Body
 	return withBenefits(s, func(svc *benefits.Service) (benefits.Product, error) {
-		return svc.CreateProduct(ctx, benefits.Product{Kind: b.Kind, NameZH: b.NameZH, NameEN: b.NameEN, Feed: b.Feed,
+		return svc.CreateProduct(ctx, scopeOf(ctx), benefits.Product{Kind: b.Kind, NameZH: b.NameZH, NameEN: b.NameEN, Feed: b.Feed,
 			Terms: b.Terms, Scope: b.Scope, Valid: b.Validity, Cover: b.Cover, InstructionsZH: b.InstructionsZH, InstructionsEN: b.InstructionsEN}, operatorOwner, actor(ctx))
 	})
 }
@@ -119,7 +120,7 @@ type productsOutput struct {
 }
 
 func (s *Server) listProducts(ctx context.Context, _ *struct{}) (*productsOutput, error) {
-	ps, err := s.deps.Benefits.Products(ctx, "")
+	ps, err := s.deps.Benefits.Products(ctx, scopeOf(ctx), "")
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +134,7 @@ type benefitIDPath struct {
 }
 
 func (s *Server) getProduct(ctx context.Context, in *benefitIDPath) (*body[benefits.Product], error) {
-	return withBenefits(s, func(svc *benefits.Service) (benefits.Product, error) { return svc.Product(ctx, in.ID) })
+	return withBenefits(s, func(svc *benefits.Service) (benefits.Product, error) { return svc.Product(ctx, scopeOf(ctx), in.ID) })
 }
 
 // campaignRequest is what a caller sets of a campaign.
@@ -162,15 +163,16 @@ type campaignView struct {
 
 type campaignOutput struct{ Body campaignView }
 
-func (s *Server) campaignView(ctx context.Context, c benefits.Campaign, events bool) (campaignView, error) {
+// campaignView shows c as the scope sees it.
+func (s *Server) campaignView(ctx context.Context, scope tenant.Scope, c benefits.Campaign, events bool) (campaignView, error) {
 	st := s.deps.Benefits
-	p, err := st.Product(ctx, c.ProductID)
+	p, err := st.Product(ctx, scope, c.ProductID)
 	if err != nil {
 		return campaignView{}, err
 	}
 	v := campaignView{Campaign: c, Effective: c.Effective(s.deps.Benefits.Now()), Product: p}
 	if events {
-		if v.Events, err = st.Events(ctx, c.ID); err != nil {
+		if v.Events, err = st.Events(ctx, scope, c.ID); err != nil {
 			return campaignView{}, err
 		}
 	}
@@ -179,12 +181,12 @@ func (s *Server) campaignView(ctx context.Context, c benefits.Campaign, events b
 
 func (s *Server) createCampaign(ctx context.Context, in *campaignInput) (*campaignOutput, error) {
 	b := in.Body
-	c, err := s.deps.Benefits.CreateCampaign(ctx, benefits.Campaign{ProductID: b.ProductID, NameZH: b.NameZH, NameEN: b.NameEN,
+	c, err := s.deps.Benefits.CreateCampaign(ctx, scopeOf(ctx), benefits.Campaign{ProductID: b.ProductID, NameZH: b.NameZH, NameEN: b.NameEN,
 		Starts: b.Starts, Ends: b.Ends, Channels: b.Channels, Stock: b.Stock, PerUser: b.PerUser, BudgetUses: b.BudgetUses, BudgetValue: b.BudgetValue}, operatorOwner, actor(ctx))
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.campaignView(ctx, c, true)
+	v, err := s.campaignView(ctx, scopeOf(ctx), c, true)
 	if err != nil {
 		return nil, err
 	}
@@ -208,18 +210,19 @@ func (s *Server) listCampaigns(ctx context.Context, in *campaignsInput) (*campai
 	if in.Status != "" {
 		f.Statuses = []benefits.Status{benefits.Status(in.Status)}
 	}
-	return s.campaignList(ctx, f, nil)
+	return s.campaignList(ctx, scopeOf(ctx), f, nil)
 }
 
-func (s *Server) campaignList(ctx context.Context, f benefits.CampaignFilter, keep func(campaignView) bool) (*campaignsOutput, error) {
-	cs, err := s.deps.Benefits.Campaigns(ctx, f)
+// campaignList lists the campaigns the scope sees that keep admits.
+func (s *Server) campaignList(ctx context.Context, scope tenant.Scope, f benefits.CampaignFilter, keep func(campaignView) bool) (*campaignsOutput, error) {
+	cs, err := s.deps.Benefits.Campaigns(ctx, scope, f)
 	if err != nil {
 		return nil, err
 	}
 	out := &campaignsOutput{}
 	out.Body.Campaigns = []campaignView{}
 	for _, c := range cs {
-		v, err := s.campaignView(ctx, c, false)
+		v, err := s.campaignView(ctx, scope, c, false)
 		if err != nil {
 			return nil, err
 		}
@@ -231,7 +234,8 @@ func (s *Server) campaignList(ctx context.Context, f benefits.CampaignFilter, ke
 }
 
 func (s *Server) listOpenCampaigns(ctx context.Context, _ *struct{}) (*campaignsOutput, error) {
-	return s.campaignList(ctx, benefits.CampaignFilter{Statuses: []benefits.Status{benefits.Approved}, Limit: 1000}, func(v campaignView) bool {
+	// Riders see every merchant's open campaigns.
+	return s.campaignList(ctx, tenant.All(), benefits.CampaignFilter{Statuses: []benefits.Status{benefits.Approved}, Limit: 1000}, func(v campaignView) bool {
 		if v.Effective != benefits.Active || v.Campaign.Issued >= v.Campaign.Stock {
 			return false
 		}
@@ -245,11 +249,11 @@ func (s *Server) listOpenCampaigns(ctx context.Context, _ *struct{}) (*campaigns
 }
 
 func (s *Server) getCampaign(ctx context.Context, in *benefitIDPath) (*campaignOutput, error) {
-	c, err := s.deps.Benefits.Campaign(ctx, in.ID)
+	c, err := s.deps.Benefits.Campaign(ctx, scopeOf(ctx), in.ID)
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.campaignView(ctx, c, true)
+	v, err := s.campaignView(ctx, scopeOf(ctx), c, true)
 	if err != nil {
 		return nil, err
 	}
@@ -264,11 +268,11 @@ type campaignActionInput struct {
 }
 
 func (s *Server) actCampaign(ctx context.Context, in *campaignActionInput, a benefits.Action) (*campaignOutput, error) {
-	c, err := s.deps.Benefits.Act(ctx, in.ID, a, actor(ctx), in.Body.Reason)
+	c, err := s.deps.Benefits.Act(ctx, scopeOf(ctx), in.ID, a, actor(ctx), in.Body.Reason)
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.campaignView(ctx, c, true)
+	v, err := s.campaignView(ctx, scopeOf(ctx), c, true)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +280,7 @@ func (s *Server) actCampaign(ctx context.Context, in *campaignActionInput, a ben
 }
 
 func (s *Server) campaignStats(ctx context.Context, in *benefitIDPath) (*body[benefits.Stats], error) {
-	return withBenefits(s, func(svc *benefits.Service) (benefits.Stats, error) { return svc.Stats(ctx, in.ID) })
+	return withBenefits(s, func(svc *benefits.Service) (benefits.Stats, error) { return svc.Stats(ctx, scopeOf(ctx), in.ID) })
 }
 
 type csvOutput struct {
@@ -296,7 +300,7 @@ func csvFile(name string, rows [][]string) (*csvOutput, error) {
 }
 
 func (s *Server) campaignStatsCSV(ctx context.Context, in *benefitIDPath) (*csvOutput, error) {
-	st, err := s.deps.Benefits.Stats(ctx, in.ID)
+	st, err := s.deps.Benefits.Stats(ctx, scopeOf(ctx), in.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -317,7 +321,7 @@ type generateCodesInput struct {
 
 func (s *Server) generateCodes(ctx context.Context, in *generateCodesInput) (*body[benefits.CodeBatch], error) {
 	return withBenefits(s, func(svc *benefits.Service) (benefits.CodeBatch, error) {
-		return svc.GenerateCodes(ctx, in.ID, in.Body.Count, actor(ctx))
+		return svc.GenerateCodes(ctx, scopeOf(ctx), in.ID, in.Body.Count, actor(ctx))
 	})
 }
 
@@ -328,7 +332,7 @@ type codeBatchesOutput struct {
 }
 
 func (s *Server) listCodeBatches(ctx context.Context, in *benefitIDPath) (*codeBatchesOutput, error) {
-	bs, err := s.deps.Benefits.CodeBatches(ctx, in.ID)
+	bs, err := s.deps.Benefits.CodeBatches(ctx, scopeOf(ctx), in.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -339,7 +343,7 @@ func (s *Server) listCodeBatches(ctx context.Context, in *benefitIDPath) (*codeB
 
 func (s *Server) exportCodes(ctx context.Context, in *benefitIDPath) (*csvOutput, error) {
 	rows := [][]string{{"code", "redeemed_by", "redeemed_at", "ticket_id"}}
-	err := s.deps.Benefits.Codes(ctx, in.ID, func(r benefits.CodeRow) error {
+	err := s.deps.Benefits.Codes(ctx, scopeOf(ctx), in.ID, func(r benefits.CodeRow) error {
 		row := []string{benefits.DisplayCode(r.Code), "", "", ""}
 		if r.TicketID != 0 {
 			row[1], row[2], row[3] = strconv.FormatInt(r.RedeemedBy, 10), r.RedeemedAt.In(benefits.Shanghai).Format(time.RFC3339), strconv.FormatInt(r.TicketID, 10)
@@ -376,7 +380,7 @@ type issueDirectOutput struct {
 }
 
 func (s *Server) issueDirect(ctx context.Context, in *issueDirectInput) (*issueDirectOutput, error) {
-	res, err := s.deps.Benefits.IssueDirect(ctx, in.ID, in.Body.Accounts)
+	res, err := s.deps.Benefits.IssueDirect(ctx, scopeOf(ctx), in.ID, in.Body.Accounts)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"piao/internal/identity"
 	"piao/internal/metro"
 	"piao/internal/ridemore"
+	"piao/internal/tenant"
 )
 
 // TestSettleSpendTiersOverHTTP: with a spend_tiers rule in use (piao serve
@@ -24,12 +25,12 @@ func TestSettleSpendTiersOverHTTP(t *testing.T) {
 	now := time.Now()
 	p := benefits.Product{Owner: "operator", Kind: benefits.Percentage, NameZH: "月度累计消费优惠", NameEN: "Monthly spend discount", Feed: "nbmetro",
 		Terms: benefits.Terms{PercentOff: 20}, Valid: benefits.Validity{Days: 31}, CreatedBy: "test", CreatedAt: now}
-	if err := bs.CreateProduct(ctx, &p); err != nil {
+	if err := bs.CreateProduct(ctx, tenant.All(), &p); err != nil {
 		t.Fatal(err)
 	}
 	c := benefits.Campaign{ProductID: p.ID, Owner: "operator", NameZH: "月度累计消费优惠", NameEN: "Monthly spend discount", Status: benefits.Approved,
 		Starts: now.AddDate(0, -1, 0), Ends: now.AddDate(1, 0, 0), Channels: []benefits.Channel{benefits.DirectChannel}, CreatedBy: "test", CreatedAt: now, UpdatedAt: now}
-	if err := bs.CreateCampaign(ctx, &c, benefits.Event{At: now, By: "test", Action: "create", To: benefits.Approved}); err != nil {
+	if err := bs.CreateCampaign(ctx, tenant.All(), &c, benefits.Event{At: now, By: "test", Action: "create", To: benefits.Approved}); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.UseSpendRule(ctx, ridemore.Beijing("bj", c.ID+1000)); err == nil {

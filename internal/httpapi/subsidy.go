@@ -8,6 +8,7 @@ import (
 	"piao/internal/benefits"
 	"piao/internal/identity"
 	"piao/internal/subsidy"
+	"piao/internal/tenant"
 )
 
 // subsidyRoutes registers subsidies for special groups (SPEC M5): schemes,
@@ -79,7 +80,7 @@ func (s *Server) schemeView(ctx context.Context, sc subsidy.Scheme) (schemeView,
 	if s.deps.Benefits == nil {
 		return v, nil
 	}
-	c, err := s.deps.Benefits.Campaign(ctx, sc.CampaignID)
+	c, err := s.deps.Benefits.Campaign(ctx, tenant.All(), sc.CampaignID)
 	if err != nil {
 		return v, err
 	}

@@ -9,6 +9,7 @@ import (
 	"piao/internal/fault"
 	"piao/internal/metro"
 	"piao/internal/network"
+	"piao/internal/tenant"
 )
 
 // RideSource is where the monthly job reads settled trips: the metro
@@ -20,8 +21,8 @@ type RideSource interface {
 // TicketIssuer is where the monthly job issues reward tickets: the
 // benefits service (or its store).
 type TicketIssuer interface {
-	Campaign(ctx context.Context, id int64) (benefits.Campaign, error)
-	Product(ctx context.Context, id int64) (benefits.Product, error)
+	Campaign(ctx context.Context, scope tenant.Scope, id int64) (benefits.Campaign, error)
+	Product(ctx context.Context, scope tenant.Scope, id int64) (benefits.Product, error)
 	Issue(ctx context.Context, now time.Time, reqs []benefits.IssueRequest) ([]benefits.IssueResult, error)
 }
 
@@ -144,14 +145,14 @@ func checkRewardCampaign(ctx context.Context, tickets TicketIssuer, rule Rule, n
 	if rule.CampaignID == 0 {
 		return invalid("campaign_required", "规则须指定发放奖励的活动", "the rule needs the campaign its rewards are issued from")
 	}
-	c, err := tickets.Campaign(ctx, rule.CampaignID)
+	c, err := tickets.Campaign(ctx, tenant.All(), rule.CampaignID)
 	if err != nil {
 		return err
 	}
 	if err := c.CheckIssue(now, benefits.DirectChannel, 0); err != nil {
 		return err
 	}
-	p, err := tickets.Product(ctx, c.ProductID)
+	p, err := tickets.Product(ctx, tenant.All(), c.ProductID)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"piao/internal/identity"
 	"piao/internal/metro"
 	"piao/internal/ridemore"
+	"piao/internal/tenant"
 )
 
 var cst = benefits.Shanghai
@@ -35,12 +36,12 @@ func newRewardWorld(t *testing.T) *rewardWorld {
 	at := time.Date(2026, 11, 1, 0, 0, 0, 0, cst)
 	p := benefits.Product{Owner: "operator", Kind: benefits.SingleRide, NameZH: "多乘多惠奖励票", NameEN: "Ride-more reward", Feed: "nbmetro",
 		Terms: benefits.Terms{Rides: 1}, Valid: benefits.Validity{Days: 60}, CreatedBy: "test", CreatedAt: at}
-	if err := bs.CreateProduct(ctx, &p); err != nil {
+	if err := bs.CreateProduct(ctx, tenant.All(), &p); err != nil {
 		t.Fatal(err)
 	}
 	c := benefits.Campaign{ProductID: p.ID, Owner: "operator", NameZH: "多乘多惠", NameEN: "Ride more, save more", Status: benefits.Approved,
 		Starts: at, Ends: at.AddDate(1, 0, 0), Channels: []benefits.Channel{benefits.DirectChannel}, Stock: 1_000_000, CreatedBy: "test", CreatedAt: at, UpdatedAt: at}
-	if err := bs.CreateCampaign(ctx, &c, benefits.Event{At: at, By: "test", Action: "create", To: benefits.Approved}); err != nil {
+	if err := bs.CreateCampaign(ctx, tenant.All(), &c, benefits.Event{At: at, By: "test", Action: "create", To: benefits.Approved}); err != nil {
 		t.Fatal(err)
 	}
 	w := &rewardWorld{a: a, rule: ridemore.Ningbo("nb-test", c.ID, p.ID)}

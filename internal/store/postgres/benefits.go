@@ -12,6 +12,7 @@ import (
 	"piao/internal/benefits"
 	"piao/internal/fault"
 	"piao/internal/store/sqlrow"
+	"piao/internal/tenant"
 )
 
 // benefitsStore implements benefits.Store on PostgreSQL. Transactions that
@@ -35,7 +36,10 @@ type pgQuerier interface {
 }
 
 // CreateProduct stores a product, setting its ID.
-func (s *benefitsStore) CreateProduct(ctx context.Context, p *benefits.Product) error {
+func (s *benefitsStore) CreateProduct(ctx context.Context, scope tenant.Scope, p *benefits.Product) error {
+	if !scope.SeesOwner(p.Owner) {
+		return sqlrow.ErrProductNotFound
+	}
 	body, err := json.Marshal(p)
 	if err != nil {
 		return fault.Wrap(err, "encode product")
@@ -44,25 +48,30 @@ func (s *benefitsStore) CreateProduct(ctx context.Context, p *benefits.Product) 
 	return fault.Wrap(err, "insert product")
 }
 
-// Product returns one product.
-func (s *benefitsStore) Product(ctx context.Context, id int64) (benefits.Product, error) {
-	return productIn(ctx, s.pool, id)
+// Product returns one product the scope sees.
+func (s *benefitsStore) Product(ctx context.Context, scope tenant.Scope, id int64) (benefits.Product, error) {
+	return productIn(ctx, s.pool, scope, id)
 }
 
-func productIn(ctx context.Context, q pgQuerier, id int64) (benefits.Product, error) {
-	return sqlrow.ScanProduct(q.QueryRow(ctx, `SELECT `+sqlrow.ProductColumns+` FROM benefit_products WHERE id = $1`, id))
+func productIn(ctx context.Context, q pgQuerier, scope tenant.Scope, id int64) (benefits.Product, error) {
+	all, owner := sqlrow.SeenBy(scope)
+	return sqlrow.ScanProduct(q.QueryRow(ctx, `SELECT `+sqlrow.ProductColumns+` FROM benefit_products WHERE id = $1 AND ($2 OR owner = $3)`, id, all, owner))
 }
 
-// Products lists products newest first.
-func (s *benefitsStore) Products(ctx context.Context, owner string) ([]benefits.Product, error) {
+// Products lists the products the scope sees, newest first.
+func (s *benefitsStore) Products(ctx context.Context, scope tenant.Scope, owner string) ([]benefits.Product, error) {
+	all, seen := sqlrow.SeenBy(scope)
 	return list(ctx, s.pool, "list products", sqlrow.ScanProduct,
-		`SELECT `+sqlrow.ProductColumns+` FROM benefit_products WHERE $1 = '' OR owner = $1 ORDER BY id DESC LIMIT 1000`, owner)
+		`SELECT `+sqlrow.ProductColumns+` FROM benefit_products WHERE ($1 = '' OR owner = $1) AND ($2 OR owner = $3) ORDER BY id DESC LIMIT 1000`, owner, all, seen)
 }
 
 // CreateCampaign stores a campaign with its first event.
-func (s *benefitsStore) CreateCampaign(ctx context.Context, c *benefits.Campaign, e benefits.Event) error {
+func (s *benefitsStore) CreateCampaign(ctx context.Context, scope tenant.Scope, c *benefits.Campaign, e benefits.Event) error {
+	if !scope.SeesOwner(c.Owner) {
+		return sqlrow.ErrCampaignNotFound
+	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := productIn(ctx, tx, c.ProductID); err != nil {
+		if _, err := productIn(ctx, tx, scope, c.ProductID); err != nil {
 			return err
 		}
 		body, err := sqlrow.CampaignBody(*c)
@@ -85,53 +94,76 @@ func addCampaignEvent(ctx context.Context, tx pgx.Tx, e benefits.Event) error {
 	return fault.Wrap(err, "insert campaign event")
 }
 
-// Campaign returns one campaign.
-func (s *benefitsStore) Campaign(ctx context.Context, id int64) (benefits.Campaign, error) {
-	return sqlrow.ScanCampaign(s.pool.QueryRow(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = $1`, id))
+// Campaign returns one campaign the scope sees.
+func (s *benefitsStore) Campaign(ctx context.Context, scope tenant.Scope, id int64) (benefits.Campaign, error) {
+	return campaignIn(ctx, s.pool, scope, id, "")
 }
 
-// Campaigns lists campaigns newest first.
-func (s *benefitsStore) Campaigns(ctx context.Context, f benefits.CampaignFilter) ([]benefits.Campaign, error) {
+// campaignIn reads a campaign the scope sees; lock is "" or " FOR UPDATE".
+func campaignIn(ctx context.Context, q pgQuerier, scope tenant.Scope, id int64, lock string) (benefits.Campaign, error) {
+	all, owner := sqlrow.SeenBy(scope)
+	return sqlrow.ScanCampaign(q.QueryRow(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = $1 AND ($2 OR owner = $3)`+lock, id, all, owner))
+}
+
+// Campaigns lists the campaigns the scope sees, newest first.
+func (s *benefitsStore) Campaigns(ctx context.Context, scope tenant.Scope, f benefits.CampaignFilter) ([]benefits.Campaign, error) {
+	all, owner := sqlrow.SeenBy(scope)
 	statuses := make([]string, len(f.Statuses))
 	for i, st := range f.Statuses {
 		statuses[i] = string(st)
 	}
 	limit, offset := sqlrow.Page(f.Limit, f.Offset)
 	return list(ctx, s.pool, "list campaigns", sqlrow.ScanCampaign, `SELECT `+campaignCols+` FROM campaigns
-		WHERE ($1 = '' OR owner = $1) AND (cardinality($2::text[]) = 0 OR status = ANY($2))
-		ORDER BY id DESC LIMIT $3 OFFSET $4`, f.Owner, statuses, limit, offset)
+		WHERE ($1 = '' OR owner = $1) AND (cardinality($2::text[]) = 0 OR status = ANY($2)) AND ($5 OR owner = $6)
+		ORDER BY id DESC LIMIT $3 OFFSET $4`, f.Owner, statuses, limit, offset, all, owner)
 }
 
 // Events returns a campaign's audit trail, oldest first.
-func (s *benefitsStore) Events(ctx context.Context, campaignID int64) ([]benefits.Event, error) {
-	return list(ctx, s.pool, "list campaign events", sqlrow.ScanEvent,
-		`SELECT `+sqlrow.EventColumns+` FROM campaign_events WHERE campaign_id = $1 ORDER BY id`, campaignID)
+func (s *benefitsStore) Events(ctx context.Context, scope tenant.Scope, campaignID int64) ([]benefits.Event, error) {
+	var out []benefits.Event
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		if _, err := campaignIn(ctx, tx, scope, campaignID, ""); err != nil {
+			return err
+		}
+		var err error
+		out, err = list(ctx, tx, "list campaign events", sqlrow.ScanEvent,
+			`SELECT `+sqlrow.EventColumns+` FROM campaign_events WHERE campaign_id = $1 ORDER BY id`, campaignID)
+		return err
+	})
+	return out, err
 }
 
 // UpdateCampaign runs fn on the campaign locked for update and stores it
 // with fn's event.
-func (s *benefitsStore) UpdateCampaign(ctx context.Context, id int64, fn func(*benefits.Campaign) (benefits.Event, error)) (benefits.Campaign, error) {
+func (s *benefitsStore) UpdateCampaign(ctx context.Context, scope tenant.Scope, id int64, fn func(*benefits.Campaign) (benefits.Event, error)) (benefits.Campaign, error) {
 	var c benefits.Campaign
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if c, err = sqlrow.ScanCampaign(tx.QueryRow(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = $1 FOR UPDATE`, id)); err != nil {
-			return err
-		}
-		e, err := fn(&c)
-		if err != nil {
-			return err
-		}
-		body, err := sqlrow.CampaignBody(c)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE campaigns SET status = $1, updated_at = $2, body = $3 WHERE id = $4`, c.Status, c.UpdatedAt, body, id); err != nil {
-			return fault.Wrap(err, "update campaign")
-		}
-		e.CampaignID = id
-		return addCampaignEvent(ctx, tx, e)
+		c, err = updateCampaignIn(ctx, tx, scope, id, fn)
+		return err
 	})
 	return c, err
+}
+
+// updateCampaignIn is UpdateCampaign inside tx.
+func updateCampaignIn(ctx context.Context, tx pgx.Tx, scope tenant.Scope, id int64, fn func(*benefits.Campaign) (benefits.Event, error)) (benefits.Campaign, error) {
+	c, err := campaignIn(ctx, tx, scope, id, " FOR UPDATE")
+	if err != nil {
+		return c, err
+	}
+	e, err := fn(&c)
+	if err != nil {
+		return c, err
+	}
+	body, err := sqlrow.CampaignBody(c)
+	if err != nil {
+		return c, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE campaigns SET status = $1, updated_at = $2, body = $3 WHERE id = $4`, c.Status, c.UpdatedAt, body, id); err != nil {
+		return c, fault.Wrap(err, "update campaign")
+	}
+	e.CampaignID = id
+	return c, addCampaignEvent(ctx, tx, e)
 }
 
 // lockCampaigns locks and reads campaigns in ID order; missing ones are
@@ -248,7 +280,7 @@ func (b *issueBatch) lockCampaigns(ctx context.Context, reqs []benefits.IssueReq
 		return err
 	}
 	for id, c := range locked {
-		p, err := productIn(ctx, b.tx, c.ProductID)
+		p, err := productIn(ctx, b.tx, tenant.All(), c.ProductID)
 		if err != nil {
 			return err
 		}
@@ -357,10 +389,10 @@ func (b *issueBatch) save(ctx context.Context) error {
 }
 
 // AddCodes stores a batch of codes, copied in.
-func (s *benefitsStore) AddCodes(ctx context.Context, b *benefits.CodeBatch, codes []string) error {
+func (s *benefitsStore) AddCodes(ctx context.Context, scope tenant.Scope, b *benefits.CodeBatch, codes []string) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := sqlrow.ScanOne[int](tx.QueryRow(ctx, `SELECT 1 FROM campaigns WHERE id = $1`, b.CampaignID)); err != nil {
-			return fault.Wrap(sqlrow.NoRowsAs(err, sqlrow.ErrCampaignNotFound), "read campaign")
+		if _, err := campaignIn(ctx, tx, scope, b.CampaignID, ""); err != nil {
+			return err
 		}
 		b.Count = len(codes)
 		if err := tx.QueryRow(ctx, `INSERT INTO redeem_code_batches (campaign_id, count, created_by, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
@@ -380,15 +412,26 @@ func (s *benefitsStore) AddCodes(ctx context.Context, b *benefits.CodeBatch, cod
 }
 
 // CodeBatches lists a campaign's batches, newest first.
-func (s *benefitsStore) CodeBatches(ctx context.Context, campaignID int64) ([]benefits.CodeBatch, error) {
-	return list(ctx, s.pool, "list code batches", sqlrow.ScanCodeBatch,
-		`SELECT `+sqlrow.CodeBatchColumns+` FROM redeem_code_batches b WHERE b.campaign_id = $1 ORDER BY b.id DESC`, campaignID)
+func (s *benefitsStore) CodeBatches(ctx context.Context, scope tenant.Scope, campaignID int64) ([]benefits.CodeBatch, error) {
+	var out []benefits.CodeBatch
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		if _, err := campaignIn(ctx, tx, scope, campaignID, ""); err != nil {
+			return err
+		}
+		var err error
+		out, err = list(ctx, tx, "list code batches", sqlrow.ScanCodeBatch,
+			`SELECT `+sqlrow.CodeBatchColumns+` FROM redeem_code_batches b WHERE b.campaign_id = $1 ORDER BY b.id DESC`, campaignID)
+		return err
+	})
+	return out, err
 }
 
 // Codes calls fn for every code of a batch, in generation order.
-func (s *benefitsStore) Codes(ctx context.Context, batchID int64, fn func(benefits.CodeRow) error) error {
+func (s *benefitsStore) Codes(ctx context.Context, scope tenant.Scope, batchID int64, fn func(benefits.CodeRow) error) error {
+	all, owner := sqlrow.SeenBy(scope)
 	return s.readTx(ctx, func(tx pgx.Tx) error {
-		if _, err := sqlrow.ScanOne[int](tx.QueryRow(ctx, `SELECT 1 FROM redeem_code_batches WHERE id = $1`, batchID)); err != nil {
+		if _, err := sqlrow.ScanOne[int](tx.QueryRow(ctx, `SELECT 1 FROM redeem_code_batches b JOIN campaigns c ON c.id = b.campaign_id
+			WHERE b.id = $1 AND ($2 OR c.owner = $3)`, batchID, all, owner)); err != nil {
 			return fault.Wrap(sqlrow.NoRowsAs(err, sqlrow.ErrBatchNotFound), "read code batch")
 		}
 		rows, err := tx.Query(ctx, `SELECT `+sqlrow.CodeRowColumns+` FROM redeem_codes WHERE batch_id = $1 ORDER BY seq`, batchID)
@@ -513,7 +556,7 @@ func (s *benefitsStore) Redeem(ctx context.Context, r benefits.Ride, account int
 		if err != nil {
 			return err
 		}
-		cands, err := sqlrow.Candidates(tickets, func(id int64) (benefits.Product, error) { return productIn(ctx, tx, id) })
+		cands, err := sqlrow.Candidates(tickets, func(id int64) (benefits.Product, error) { return productIn(ctx, tx, tenant.All(), id) })
 		if err != nil {
 			return err
 		}
@@ -560,10 +603,10 @@ func (s *benefitsStore) Redemption(ctx context.Context, rideID string) (benefits
 }
 
 // Stats returns a campaign's numbers at now.
-func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Time) (benefits.Stats, error) {
+func (s *benefitsStore) Stats(ctx context.Context, scope tenant.Scope, campaignID int64, now time.Time) (benefits.Stats, error) {
 	var st benefits.Stats
 	err := s.readTx(ctx, func(tx pgx.Tx) error {
-		c, err := sqlrow.ScanCampaign(tx.QueryRow(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = $1`, campaignID))
+		c, err := campaignIn(ctx, tx, scope, campaignID, "")
 		if err != nil {
 			return err
 		}

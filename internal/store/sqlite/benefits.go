@@ -11,6 +11,7 @@ import (
 	"piao/internal/benefits"
 	"piao/internal/fault"
 	"piao/internal/store/sqlrow"
+	"piao/internal/tenant"
 )
 
 // benefitsStore implements benefits.Store on SQLite. Writes run on the
@@ -35,7 +36,10 @@ type rowReader interface {
 }
 
 // CreateProduct stores a product, setting its ID.
-func (s *benefitsStore) CreateProduct(ctx context.Context, p *benefits.Product) error {
+func (s *benefitsStore) CreateProduct(ctx context.Context, scope tenant.Scope, p *benefits.Product) error {
+	if !scope.SeesOwner(p.Owner) {
+		return sqlrow.ErrProductNotFound
+	}
 	body, err := json.Marshal(p)
 	if err != nil {
 		return fault.Wrap(err, "encode product")
@@ -45,25 +49,30 @@ func (s *benefitsStore) CreateProduct(ctx context.Context, p *benefits.Product) 
 	return fault.Wrap(err, "insert product")
 }
 
-// Product returns one product.
-func (s *benefitsStore) Product(ctx context.Context, id int64) (benefits.Product, error) {
-	return productIn(ctx, s.read, id)
+// Product returns one product the scope sees.
+func (s *benefitsStore) Product(ctx context.Context, scope tenant.Scope, id int64) (benefits.Product, error) {
+	return productIn(ctx, s.read, scope, id)
 }
 
-func productIn(ctx context.Context, q rowReader, id int64) (benefits.Product, error) {
-	return sqlrow.ScanProduct(q.QueryRowContext(ctx, `SELECT `+sqlrow.ProductColumns+` FROM benefit_products WHERE id = ?`, id))
+func productIn(ctx context.Context, q rowReader, scope tenant.Scope, id int64) (benefits.Product, error) {
+	all, owner := sqlrow.SeenBy(scope)
+	return sqlrow.ScanProduct(q.QueryRowContext(ctx, `SELECT `+sqlrow.ProductColumns+` FROM benefit_products WHERE id = ? AND (? OR owner = ?)`, id, all, owner))
 }
 
-// Products lists products newest first.
-func (s *benefitsStore) Products(ctx context.Context, owner string) ([]benefits.Product, error) {
+// Products lists the products the scope sees, newest first.
+func (s *benefitsStore) Products(ctx context.Context, scope tenant.Scope, owner string) ([]benefits.Product, error) {
+	all, seen := sqlrow.SeenBy(scope)
 	return list(ctx, s.read, "list products", sqlrow.ScanProduct,
-		`SELECT `+sqlrow.ProductColumns+` FROM benefit_products WHERE ? = '' OR owner = ? ORDER BY id DESC LIMIT 1000`, owner, owner)
+		`SELECT `+sqlrow.ProductColumns+` FROM benefit_products WHERE (? = '' OR owner = ?) AND (? OR owner = ?) ORDER BY id DESC LIMIT 1000`, owner, owner, all, seen)
 }
 
 // CreateCampaign stores a campaign with its first event.
-func (s *benefitsStore) CreateCampaign(ctx context.Context, c *benefits.Campaign, e benefits.Event) error {
+func (s *benefitsStore) CreateCampaign(ctx context.Context, scope tenant.Scope, c *benefits.Campaign, e benefits.Event) error {
+	if !scope.SeesOwner(c.Owner) {
+		return sqlrow.ErrCampaignNotFound
+	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := productIn(ctx, tx, c.ProductID); err != nil {
+		if _, err := productIn(ctx, tx, scope, c.ProductID); err != nil {
 			return err
 		}
 		body, err := sqlrow.CampaignBody(*c)
@@ -86,15 +95,22 @@ func addCampaignEvent(ctx context.Context, tx *sql.Tx, e benefits.Event) error {
 	return fault.Wrap(err, "insert campaign event")
 }
 
-// Campaign returns one campaign.
-func (s *benefitsStore) Campaign(ctx context.Context, id int64) (benefits.Campaign, error) {
-	return sqlrow.ScanCampaign(s.read.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, id))
+// Campaign returns one campaign the scope sees.
+func (s *benefitsStore) Campaign(ctx context.Context, scope tenant.Scope, id int64) (benefits.Campaign, error) {
+	return campaignIn(ctx, s.read, scope, id)
 }
 
-// Campaigns lists campaigns newest first.
-func (s *benefitsStore) Campaigns(ctx context.Context, f benefits.CampaignFilter) ([]benefits.Campaign, error) {
-	q := `SELECT ` + campaignCols + ` FROM campaigns WHERE (? = '' OR owner = ?)`
-	args := []any{f.Owner, f.Owner}
+// campaignIn reads a campaign the scope sees.
+func campaignIn(ctx context.Context, q rowReader, scope tenant.Scope, id int64) (benefits.Campaign, error) {
+	all, owner := sqlrow.SeenBy(scope)
+	return sqlrow.ScanCampaign(q.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ? AND (? OR owner = ?)`, id, all, owner))
+}
+
+// Campaigns lists the campaigns the scope sees, newest first.
+func (s *benefitsStore) Campaigns(ctx context.Context, scope tenant.Scope, f benefits.CampaignFilter) ([]benefits.Campaign, error) {
+	all, owner := sqlrow.SeenBy(scope)
+	q := `SELECT ` + campaignCols + ` FROM campaigns WHERE (? = '' OR owner = ?) AND (? OR owner = ?)`
+	args := []any{f.Owner, f.Owner, all, owner}
 	if len(f.Statuses) > 0 {
 		q += ` AND status IN (?` + strings.Repeat(", ?", len(f.Statuses)-1) + `)`
 		for _, st := range f.Statuses {
@@ -107,34 +123,50 @@ func (s *benefitsStore) Campaigns(ctx context.Context, f benefits.CampaignFilter
 }
 
 // Events returns a campaign's audit trail, oldest first.
-func (s *benefitsStore) Events(ctx context.Context, campaignID int64) ([]benefits.Event, error) {
-	return list(ctx, s.read, "list campaign events", sqlrow.ScanEvent,
-		`SELECT `+sqlrow.EventColumns+` FROM campaign_events WHERE campaign_id = ? ORDER BY id`, campaignID)
+func (s *benefitsStore) Events(ctx context.Context, scope tenant.Scope, campaignID int64) ([]benefits.Event, error) {
+	var out []benefits.Event
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		if _, err := campaignIn(ctx, tx, scope, campaignID); err != nil {
+			return err
+		}
+		var err error
+		out, err = list(ctx, tx, "list campaign events", sqlrow.ScanEvent,
+			`SELECT `+sqlrow.EventColumns+` FROM campaign_events WHERE campaign_id = ? ORDER BY id`, campaignID)
+		return err
+	})
+	return out, err
 }
 
 // UpdateCampaign runs fn on the campaign and stores it with fn's event.
-func (s *benefitsStore) UpdateCampaign(ctx context.Context, id int64, fn func(*benefits.Campaign) (benefits.Event, error)) (benefits.Campaign, error) {
+func (s *benefitsStore) UpdateCampaign(ctx context.Context, scope tenant.Scope, id int64, fn func(*benefits.Campaign) (benefits.Event, error)) (benefits.Campaign, error) {
 	var c benefits.Campaign
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if c, err = sqlrow.ScanCampaign(tx.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, id)); err != nil {
-			return err
-		}
-		e, err := fn(&c)
-		if err != nil {
-			return err
-		}
-		body, err := sqlrow.CampaignBody(c)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = ?, updated_at = ?, body = ? WHERE id = ?`, c.Status, sqlrow.At(c.UpdatedAt), body, id); err != nil {
-			return fault.Wrap(err, "update campaign")
-		}
-		e.CampaignID = id
-		return addCampaignEvent(ctx, tx, e)
+		c, err = updateCampaignIn(ctx, tx, scope, id, fn)
+		return err
 	})
 	return c, err
+}
+
+// updateCampaignIn is UpdateCampaign inside tx.
+func updateCampaignIn(ctx context.Context, tx *sql.Tx, scope tenant.Scope, id int64, fn func(*benefits.Campaign) (benefits.Event, error)) (benefits.Campaign, error) {
+	c, err := campaignIn(ctx, tx, scope, id)
+	if err != nil {
+		return c, err
+	}
+	e, err := fn(&c)
+	if err != nil {
+		return c, err
+	}
+	body, err := sqlrow.CampaignBody(c)
+	if err != nil {
+		return c, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET status = ?, updated_at = ?, body = ? WHERE id = ?`, c.Status, sqlrow.At(c.UpdatedAt), body, id); err != nil {
+		return c, fault.Wrap(err, "update campaign")
+	}
+	e.CampaignID = id
+	return c, addCampaignEvent(ctx, tx, e)
 }
 
 // issueBatch is one Issue transaction: the campaigns issued from so far,
@@ -243,7 +275,7 @@ func (b *issueBatch) campaign(ctx context.Context, id int64) (*sqlrow.Issuing, e
 	if err != nil {
 		return nil, err
 	}
-	p, err := productIn(ctx, b.tx, c.ProductID)
+	p, err := productIn(ctx, b.tx, tenant.All(), c.ProductID)
 	if err != nil {
 		return nil, err
 	}
@@ -291,10 +323,10 @@ func (b *issueBatch) save(ctx context.Context) error {
 }
 
 // AddCodes stores a batch of codes.
-func (s *benefitsStore) AddCodes(ctx context.Context, b *benefits.CodeBatch, codes []string) error {
+func (s *benefitsStore) AddCodes(ctx context.Context, scope tenant.Scope, b *benefits.CodeBatch, codes []string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := sqlrow.ScanOne[int](tx.QueryRowContext(ctx, `SELECT 1 FROM campaigns WHERE id = ?`, b.CampaignID)); err != nil {
-			return fault.Wrap(sqlrow.NoRowsAs(err, sqlrow.ErrCampaignNotFound), "read campaign")
+		if _, err := campaignIn(ctx, tx, scope, b.CampaignID); err != nil {
+			return err
 		}
 		b.Count = len(codes)
 		if err := tx.QueryRowContext(ctx, `INSERT INTO redeem_code_batches (campaign_id, count, created_by, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
@@ -319,15 +351,26 @@ func (s *benefitsStore) AddCodes(ctx context.Context, b *benefits.CodeBatch, cod
 }
 
 // CodeBatches lists a campaign's batches, newest first.
-func (s *benefitsStore) CodeBatches(ctx context.Context, campaignID int64) ([]benefits.CodeBatch, error) {
-	return list(ctx, s.read, "list code batches", sqlrow.ScanCodeBatch,
-		`SELECT `+sqlrow.CodeBatchColumns+` FROM redeem_code_batches b WHERE b.campaign_id = ? ORDER BY b.id DESC`, campaignID)
+func (s *benefitsStore) CodeBatches(ctx context.Context, scope tenant.Scope, campaignID int64) ([]benefits.CodeBatch, error) {
+	var out []benefits.CodeBatch
+	err := s.readTx(ctx, func(tx *sql.Tx) error {
+		if _, err := campaignIn(ctx, tx, scope, campaignID); err != nil {
+			return err
+		}
+		var err error
+		out, err = list(ctx, tx, "list code batches", sqlrow.ScanCodeBatch,
+			`SELECT `+sqlrow.CodeBatchColumns+` FROM redeem_code_batches b WHERE b.campaign_id = ? ORDER BY b.id DESC`, campaignID)
+		return err
+	})
+	return out, err
 }
 
 // Codes calls fn for every code of a batch, in generation order.
-func (s *benefitsStore) Codes(ctx context.Context, batchID int64, fn func(benefits.CodeRow) error) error {
+func (s *benefitsStore) Codes(ctx context.Context, scope tenant.Scope, batchID int64, fn func(benefits.CodeRow) error) error {
+	all, owner := sqlrow.SeenBy(scope)
 	return s.readTx(ctx, func(tx *sql.Tx) error {
-		if _, err := sqlrow.ScanOne[int](tx.QueryRowContext(ctx, `SELECT 1 FROM redeem_code_batches WHERE id = ?`, batchID)); err != nil {
+		if _, err := sqlrow.ScanOne[int](tx.QueryRowContext(ctx, `SELECT 1 FROM redeem_code_batches b JOIN campaigns c ON c.id = b.campaign_id
+			WHERE b.id = ? AND (? OR c.owner = ?)`, batchID, all, owner)); err != nil {
 			return fault.Wrap(sqlrow.NoRowsAs(err, sqlrow.ErrBatchNotFound), "read code batch")
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT `+sqlrow.CodeRowColumns+` FROM redeem_codes WHERE batch_id = ? ORDER BY seq`, batchID)
@@ -441,7 +484,7 @@ func (s *benefitsStore) Redeem(ctx context.Context, r benefits.Ride, account int
 				}
 			}
 		}
-		cands, err := sqlrow.Candidates(tickets, func(id int64) (benefits.Product, error) { return productIn(ctx, tx, id) })
+		cands, err := sqlrow.Candidates(tickets, func(id int64) (benefits.Product, error) { return productIn(ctx, tx, tenant.All(), id) })
 		if err != nil {
 			return err
 		}
@@ -488,10 +531,10 @@ func (s *benefitsStore) Redemption(ctx context.Context, rideID string) (benefits
 }
 
 // Stats returns a campaign's numbers at now.
-func (s *benefitsStore) Stats(ctx context.Context, campaignID int64, now time.Time) (benefits.Stats, error) {
+func (s *benefitsStore) Stats(ctx context.Context, scope tenant.Scope, campaignID int64, now time.Time) (benefits.Stats, error) {
 	var st benefits.Stats
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		c, err := sqlrow.ScanCampaign(tx.QueryRowContext(ctx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`, campaignID))
+		c, err := campaignIn(ctx, tx, scope, campaignID)
 		if err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"piao/internal/identity"
 	"piao/internal/network"
 	"piao/internal/store/storetest"
+	"piao/internal/tenant"
 )
 
 // bnT0 is a fixed instant to the microsecond, not in UTC.
@@ -41,7 +42,7 @@ func bnCampaign(t testing.TB, s storetest.Stores, stock, perUser int, channels .
 	ctx := context.Background()
 	p := benefits.Product{Owner: "operator", Kind: benefits.AmountOff, NameZH: "两元抵用券", Feed: "nbmetro",
 		Terms: benefits.Terms{AmountOff: 200, MinFare: 300}, Valid: benefits.Validity{Days: 30}, CreatedBy: "test", CreatedAt: bnT0}
-	if err := s.Benefits.CreateProduct(ctx, &p); err != nil {
+	if err := s.Benefits.CreateProduct(ctx, tenant.All(), &p); err != nil {
 		t.Fatal(err)
 	}
 	if len(channels) == 0 {
@@ -50,7 +51,7 @@ func bnCampaign(t testing.TB, s storetest.Stores, stock, perUser int, channels .
 	c := benefits.Campaign{ProductID: p.ID, Owner: "operator", NameZH: "测试活动", Status: benefits.Approved,
 		Starts: bnT0.Add(-time.Hour), Ends: bnT0.Add(30 * 24 * time.Hour), Channels: channels, Stock: stock, PerUser: perUser,
 		CreatedBy: "account:1", CreatedAt: bnT0, UpdatedAt: bnT0}
-	if err := s.Benefits.CreateCampaign(ctx, &c, benefits.Event{At: bnT0, By: "account:1", Action: "create", To: benefits.Approved}); err != nil {
+	if err := s.Benefits.CreateCampaign(ctx, tenant.All(), &c, benefits.Event{At: bnT0, By: "account:1", Action: "create", To: benefits.Approved}); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -71,20 +72,20 @@ func TestBenefitsCampaignLifecycle(t *testing.T) {
 		p := benefits.Product{Owner: "operator", Kind: benefits.Percentage, NameZH: "八折", Feed: "nbmetro",
 			Terms: benefits.Terms{PercentOff: 20, Cap: 100}, Scope: benefits.Scope{Weekdays: []int{6, 7}},
 			Valid: benefits.Validity{Until: network.MustDate("2026-12-31")}, Cover: benefits.Cover{Theme: "wedding", Text: "新婚快乐"}, CreatedAt: bnT0}
-		if err := s.Benefits.CreateProduct(ctx, &p); err != nil {
+		if err := s.Benefits.CreateProduct(ctx, tenant.All(), &p); err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.Benefits.Product(ctx, p.ID)
+		got, err := s.Benefits.Product(ctx, tenant.All(), p.ID)
 		if err != nil || got.Terms != p.Terms || got.Cover != p.Cover || got.Valid.Until != p.Valid.Until || len(got.Scope.Weekdays) != 2 {
 			t.Fatalf("Product = %+v, %v; want %+v", got, err, p)
 		}
-		if _, err := s.Benefits.Product(ctx, p.ID+100); !fault.Is(err, fault.NotFound) {
+		if _, err := s.Benefits.Product(ctx, tenant.All(), p.ID+100); !fault.Is(err, fault.NotFound) {
 			t.Fatalf("missing product: %v", err)
 		}
 		c := benefits.Campaign{ProductID: p.ID, Owner: "operator", NameZH: "周末八折", Status: benefits.Draft,
 			Starts: bnT0, Ends: bnT0.Add(48 * time.Hour), Channels: []benefits.Channel{benefits.ClaimChannel}, Stock: 10,
 			CreatedBy: "account:1", CreatedAt: bnT0, UpdatedAt: bnT0}
-		if err := s.Benefits.CreateCampaign(ctx, &c, benefits.Event{At: bnT0, By: "account:1", Action: "create", To: benefits.Draft}); err != nil {
+		if err := s.Benefits.CreateCampaign(ctx, tenant.All(), &c, benefits.Event{At: bnT0, By: "account:1", Action: "create", To: benefits.Draft}); err != nil {
 			t.Fatal(err)
 		}
 		steps := []struct {
@@ -103,30 +104,30 @@ func TestBenefitsCampaignLifecycle(t *testing.T) {
 		}
 		for i, st := range steps {
 			at := bnT0.Add(time.Duration(i+1) * time.Minute)
-			got, err := s.Benefits.UpdateCampaign(ctx, c.ID, func(c *benefits.Campaign) (benefits.Event, error) { return c.Apply(st.a, at, st.by, st.reason) })
+			got, err := s.Benefits.UpdateCampaign(ctx, tenant.All(), c.ID, func(c *benefits.Campaign) (benefits.Event, error) { return c.Apply(st.a, at, st.by, st.reason) })
 			if err != nil || got.Status != st.want {
 				t.Fatalf("step %d %s: %v, %v", i, st.a, got.Status, err)
 			}
 		}
 		// A refused action writes nothing.
-		_, err = s.Benefits.UpdateCampaign(ctx, c.ID, func(c *benefits.Campaign) (benefits.Event, error) { return c.Apply(benefits.Resume, bnT0, "x", "") })
+		_, err = s.Benefits.UpdateCampaign(ctx, tenant.All(), c.ID, func(c *benefits.Campaign) (benefits.Event, error) { return c.Apply(benefits.Resume, bnT0, "x", "") })
 		bnWant(t, err, "campaign_status")
-		ev, err := s.Benefits.Events(ctx, c.ID)
+		ev, err := s.Benefits.Events(ctx, tenant.All(), c.ID)
 		if err != nil || len(ev) != len(steps)+1 {
 			t.Fatalf("Events = %d, %v", len(ev), err)
 		}
 		if e := ev[2]; e.Action != "reject" || e.By != "account:2" || e.Reason != "预算不清" || e.From != benefits.Submitted || e.To != benefits.Rejected || !e.At.Equal(bnT0.Add(2*time.Minute)) {
 			t.Errorf("reject event = %+v", e)
 		}
-		back, err := s.Benefits.Campaign(ctx, c.ID)
+		back, err := s.Benefits.Campaign(ctx, tenant.All(), c.ID)
 		if err != nil || back.Status != benefits.Terminated || back.Stock != 10 || back.NameZH != "周末八折" || !back.Ends.Equal(c.Ends) {
 			t.Errorf("Campaign = %+v, %v", back, err)
 		}
-		list, err := s.Benefits.Campaigns(ctx, benefits.CampaignFilter{Statuses: []benefits.Status{benefits.Terminated}})
+		list, err := s.Benefits.Campaigns(ctx, tenant.All(), benefits.CampaignFilter{Statuses: []benefits.Status{benefits.Terminated}})
 		if err != nil || len(list) != 1 || list[0].ID != c.ID {
 			t.Errorf("Campaigns(terminated) = %v, %v", list, err)
 		}
-		if list, _ := s.Benefits.Campaigns(ctx, benefits.CampaignFilter{Statuses: []benefits.Status{benefits.Draft}}); len(list) != 0 {
+		if list, _ := s.Benefits.Campaigns(ctx, tenant.All(), benefits.CampaignFilter{Statuses: []benefits.Status{benefits.Draft}}); len(list) != 0 {
 			t.Errorf("Campaigns(draft) = %v", list)
 		}
 	})
@@ -159,7 +160,7 @@ func TestBenefitsIssueLimits(t *testing.T) {
 		if want := time.Date(2026, 12, 31, 0, 0, 0, 0, benefits.Shanghai); !tk.Window.Until.Equal(want) {
 			t.Errorf("valid until %v, want %v", tk.Window.Until, want)
 		}
-		got, err := s.Benefits.Campaign(ctx, c.ID)
+		got, err := s.Benefits.Campaign(ctx, tenant.All(), c.ID)
 		if err != nil || got.Issued != 3 {
 			t.Fatalf("issued = %d, %v", got.Issued, err)
 		}
@@ -180,11 +181,11 @@ func TestBenefitsIssueLimits(t *testing.T) {
 		// Codes: single use, even twice in one batch.
 		c2 := bnCampaign(t, s, 10, 0, benefits.CodeChannel)
 		b := benefits.CodeBatch{CampaignID: c2.ID, CreatedBy: "account:1", CreatedAt: bnT0}
-		if err := s.Benefits.AddCodes(ctx, &b, []string{"CODEA", "CODEB", "CODEC"}); err != nil {
+		if err := s.Benefits.AddCodes(ctx, tenant.All(), &b, []string{"CODEA", "CODEB", "CODEC"}); err != nil {
 			t.Fatal(err)
 		}
 		dup := benefits.CodeBatch{CampaignID: c2.ID, CreatedAt: bnT0}
-		bnWant(t, s.Benefits.AddCodes(ctx, &dup, []string{"CODEX", "CODEA"}), "code_exists")
+		bnWant(t, s.Benefits.AddCodes(ctx, tenant.All(), &dup, []string{"CODEX", "CODEA"}), "code_exists")
 		code := func(a int64, code string) benefits.IssueRequest {
 			return benefits.IssueRequest{Account: a, Channel: benefits.CodeChannel, Code: code}
 		}
@@ -199,12 +200,12 @@ func TestBenefitsIssueLimits(t *testing.T) {
 		bnWant(t, res[2].Err, "code_not_found")
 		bnWant(t, res[3].Err, "code_not_found") // the refused batch wrote nothing
 		bnWant(t, res[4].Err, "sold_out")
-		batches, err := s.Benefits.CodeBatches(ctx, c2.ID)
+		batches, err := s.Benefits.CodeBatches(ctx, tenant.All(), c2.ID)
 		if err != nil || len(batches) != 1 || batches[0].Count != 3 || batches[0].Redeemed != 1 {
 			t.Errorf("CodeBatches = %+v, %v", batches, err)
 		}
 		var rows []benefits.CodeRow
-		if err := s.Benefits.Codes(ctx, b.ID, func(r benefits.CodeRow) error { rows = append(rows, r); return nil }); err != nil {
+		if err := s.Benefits.Codes(ctx, tenant.All(), b.ID, func(r benefits.CodeRow) error { rows = append(rows, r); return nil }); err != nil {
 			t.Fatal(err)
 		}
 		if len(rows) != 3 || rows[0].Code != "CODEA" || rows[0].RedeemedBy != acc[0] || rows[0].TicketID != res[0].Ticket.ID || rows[1].TicketID != 0 || rows[2].Code != "CODEC" {
@@ -213,14 +214,14 @@ func TestBenefitsIssueLimits(t *testing.T) {
 		// A claim channel not opened, and a paused campaign.
 		res, _ = s.Benefits.Issue(ctx, bnT0, []benefits.IssueRequest{{CampaignID: c2.ID, Account: acc[2], Channel: benefits.ClaimChannel}})
 		bnWant(t, res[0].Err, "channel_closed")
-		if _, err := s.Benefits.UpdateCampaign(ctx, c2.ID, func(c *benefits.Campaign) (benefits.Event, error) {
+		if _, err := s.Benefits.UpdateCampaign(ctx, tenant.All(), c2.ID, func(c *benefits.Campaign) (benefits.Event, error) {
 			return c.Apply(benefits.Pause, bnT0, "account:2", "核查")
 		}); err != nil {
 			t.Fatal(err)
 		}
 		res, _ = s.Benefits.Issue(ctx, bnT0, []benefits.IssueRequest{code(acc[2], "CODEB")})
 		bnWant(t, res[0].Err, "campaign_paused")
-		st, err := s.Benefits.Stats(ctx, c2.ID, bnT0)
+		st, err := s.Benefits.Stats(ctx, tenant.All(), c2.ID, bnT0)
 		if err != nil || st.Issued != 1 || st.Codes != 3 || st.CodesRedeemed != 1 || st.ByChannel[benefits.CodeChannel] != 1 || st.Status != benefits.Paused {
 			t.Errorf("Stats = %+v, %v", st, err)
 		}
@@ -239,7 +240,7 @@ func TestBenefitsConcurrentClaims(t *testing.T) {
 			codes[i] = fmt.Sprintf("RACE%02d", i)
 		}
 		b := benefits.CodeBatch{CampaignID: c.ID, CreatedAt: bnT0}
-		if err := s.Benefits.AddCodes(ctx, &b, codes); err != nil {
+		if err := s.Benefits.AddCodes(ctx, tenant.All(), &b, codes); err != nil {
 			t.Fatal(err)
 		}
 		var issued, codeUses atomic.Int64
@@ -275,7 +276,7 @@ func TestBenefitsConcurrentClaims(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		got, err := s.Benefits.Campaign(ctx, c.ID)
+		got, err := s.Benefits.Campaign(ctx, tenant.All(), c.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -296,7 +297,7 @@ func TestBenefitsConcurrentClaims(t *testing.T) {
 		if total != 50 {
 			t.Errorf("wallets hold %d tickets, want 50", total)
 		}
-		st, _ := s.Benefits.Stats(ctx, c.ID, bnT0)
+		st, _ := s.Benefits.Stats(ctx, tenant.All(), c.ID, bnT0)
 		if int64(st.CodesRedeemed) != codeUses.Load() || st.CodesRedeemed > len(codes) {
 			t.Errorf("codes redeemed %d, issued by code %d", st.CodesRedeemed, codeUses.Load())
 		}
@@ -392,7 +393,7 @@ func TestBenefitsRedeem(t *testing.T) {
 		ctx := context.Background()
 		acc := bnAccounts(t, s, "ride", 2)
 		c := bnCampaign(t, s, 10, 0)
-		if _, err := s.Benefits.UpdateCampaign(ctx, c.ID, func(c *benefits.Campaign) (benefits.Event, error) {
+		if _, err := s.Benefits.UpdateCampaign(ctx, tenant.All(), c.ID, func(c *benefits.Campaign) (benefits.Event, error) {
 			c.BudgetValue = 500 // two and a half vouchers of ¥2
 			return benefits.Event{At: bnT0, By: "test", Action: "budget", To: c.Status}, nil
 		}); err != nil {
@@ -450,17 +451,17 @@ func TestBenefitsRedeem(t *testing.T) {
 				t.Errorf("ride without benefit pays %d", red.Net)
 			}
 		}
-		got, _ := s.Benefits.Campaign(ctx, c.ID)
+		got, _ := s.Benefits.Campaign(ctx, tenant.All(), c.ID)
 		if paid != 2 || got.Uses != 2 || got.Spent != 400 {
 			t.Errorf("budget ¥5: %d rides paid, uses %d, spent %d; want 2, 2, 400", paid, got.Uses, got.Spent)
 		}
 		_, _, err := s.Benefits.Redeem(ctx, ride("R0"), acc[1], bnT0, choose(ride("R0")))
 		bnWant(t, err, "ride_other_account")
-		st, err := s.Benefits.Stats(ctx, c.ID, bnT0.Add(2*time.Hour))
+		st, err := s.Benefits.Stats(ctx, tenant.All(), c.ID, bnT0.Add(2*time.Hour))
 		if err != nil || st.Used != 2 || st.Rides != 2 || st.Conversion != 0.5 || len(st.Hourly) == 0 {
 			t.Errorf("Stats = %+v, %v", st, err)
 		}
-		if st, _ := s.Benefits.Stats(ctx, c.ID, bnT0.Add(40*24*time.Hour)); st.Expired != 2 || st.Status != benefits.Ended {
+		if st, _ := s.Benefits.Stats(ctx, tenant.All(), c.ID, bnT0.Add(40*24*time.Hour)); st.Expired != 2 || st.Status != benefits.Ended {
 			t.Errorf("after validity: expired %d, status %s", st.Expired, st.Status)
 		}
 	})

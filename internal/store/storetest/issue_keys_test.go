@@ -8,6 +8,7 @@ import (
 
 	"piao/internal/benefits"
 	"piao/internal/store/storetest"
+	"piao/internal/tenant"
 )
 
 // TestBenefitsIssueKeys: a keyed issue happens once per key — sent again,
@@ -62,7 +63,7 @@ func TestBenefitsIssueKeys(t *testing.T) {
 		if n != 8 { // keys 2–9 are new; 0 and 1 were issued above
 			t.Fatalf("%d tickets issued fresh, want 8", n)
 		}
-		got, err := s.Benefits.Campaign(ctx, c.ID)
+		got, err := s.Benefits.Campaign(ctx, tenant.All(), c.ID)
 		if err != nil || got.Issued != 10 {
 			t.Fatalf("campaign issued %d, want 10 (%v)", got.Issued, err)
 		}

@@ -12,6 +12,7 @@ import (
 	"piao/internal/metro"
 	"piao/internal/ridemore"
 	"piao/internal/store/storetest"
+	"piao/internal/tenant"
 )
 
 // spendSetUp stores the Beijing rule's campaign and returns settlement's
@@ -23,7 +24,9 @@ func spendSetUp(t testing.TB, s storetest.Stores) *metro.Spend {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &metro.Spend{Tiers: tiers, Campaign: func(ctx context.Context) (benefits.Campaign, error) { return s.Benefits.Campaign(ctx, c.ID) }}
+	return &metro.Spend{Tiers: tiers, Campaign: func(ctx context.Context) (benefits.Campaign, error) {
+		return s.Benefits.Campaign(ctx, tenant.All(), c.ID)
+	}}
 }
 
 // TestMetroSpendTiers: Beijing's thresholds crossed within a month on

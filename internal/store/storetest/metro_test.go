@@ -14,6 +14,7 @@ import (
 	"piao/internal/fault"
 	"piao/internal/metro"
 	"piao/internal/store/storetest"
+	"piao/internal/tenant"
 )
 
 func mtTrip(id string, account int64, from, to string, entered time.Time, fare int64) metro.Trip {
@@ -102,12 +103,12 @@ func mtSetUp(t testing.TB, s storetest.Stores, vouchers int) mtWorld {
 	}
 	auto := func(owner string, p benefits.Product) benefits.Campaign {
 		p.Owner, p.Feed, p.NameZH, p.CreatedBy, p.CreatedAt = owner, "nbmetro", "自动", "test", bnT0
-		if err := s.Benefits.CreateProduct(ctx, &p); err != nil {
+		if err := s.Benefits.CreateProduct(ctx, tenant.All(), &p); err != nil {
 			t.Fatal(err)
 		}
 		c := benefits.Campaign{ProductID: p.ID, Owner: owner, NameZH: "自动优惠", Status: benefits.Approved,
 			Starts: bnT0.Add(-time.Hour), Ends: bnT0.Add(24 * time.Hour), Channels: []benefits.Channel{benefits.AutoChannel}, CreatedBy: "test", CreatedAt: bnT0, UpdatedAt: bnT0}
-		if err := s.Benefits.CreateCampaign(ctx, &c, benefits.Event{At: bnT0, By: "test", Action: "create", To: benefits.Approved}); err != nil {
+		if err := s.Benefits.CreateCampaign(ctx, tenant.All(), &c, benefits.Event{At: bnT0, By: "test", Action: "create", To: benefits.Approved}); err != nil {
 			t.Fatal(err)
 		}
 		return c
@@ -204,7 +205,7 @@ func TestMetroSettleExactlyOnce(t *testing.T) {
 		if vouchersUsed != 6 {
 			t.Fatalf("%d vouchers used, 6 held by riders with eligible trips", vouchersUsed)
 		}
-		c, err := s.Benefits.Campaign(ctx, w.voucher.ID)
+		c, err := s.Benefits.Campaign(ctx, tenant.All(), w.voucher.ID)
 		if err != nil || c.Uses != 6 || c.Spent != 6*200 {
 			t.Fatalf("voucher campaign counters: %+v, %v", c, err)
 		}
@@ -251,7 +252,7 @@ func TestMetroSettleBudget(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
 		ctx := context.Background()
 		w := mtSetUp(t, s, 0)
-		if _, err := s.Benefits.UpdateCampaign(ctx, w.free.ID, func(c *benefits.Campaign) (benefits.Event, error) {
+		if _, err := s.Benefits.UpdateCampaign(ctx, tenant.All(), w.free.ID, func(c *benefits.Campaign) (benefits.Event, error) {
 			c.BudgetUses = 2
 			return benefits.Event{At: bnT0, By: "test", Action: "budget", To: c.Status}, nil
 		}); err != nil {
@@ -261,7 +262,7 @@ func TestMetroSettleBudget(t *testing.T) {
 		if err != nil || rep.Trips != len(w.trips) {
 			t.Fatalf("settle: %+v, %v", rep, err)
 		}
-		c, err := s.Benefits.Campaign(ctx, w.free.ID)
+		c, err := s.Benefits.Campaign(ctx, tenant.All(), w.free.ID)
 		if err != nil || c.Uses != 2 {
 			t.Fatalf("free-ride uses %d (budget 2), %v", c.Uses, err)
 		}
@@ -400,7 +401,7 @@ func TestMetroSettleTicketRides(t *testing.T) {
 				t.Fatalf("ticket not used once: %+v", tk)
 			}
 		}
-		if c, err := s.Benefits.Campaign(ctx, v.ID); err != nil || c.Uses != n || c.Spent != n*200 {
+		if c, err := s.Benefits.Campaign(ctx, tenant.All(), v.ID); err != nil || c.Uses != n || c.Spent != n*200 {
 			t.Fatalf("voucher counters: %+v, %v", c, err)
 		}
 	})
@@ -467,7 +468,7 @@ func TestMetroSettleConflictInFlight(t *testing.T) {
 				t.Fatalf("ticket %d used %d times", id, n)
 			}
 		}
-		if c, err := s.Benefits.Campaign(ctx, w.voucher.ID); err != nil || c.Uses != 4 {
+		if c, err := s.Benefits.Campaign(ctx, tenant.All(), w.voucher.ID); err != nil || c.Uses != 4 {
 			t.Fatalf("voucher uses %+v, %v", c, err)
 		}
 	})
@@ -519,7 +520,7 @@ func TestCampaignStatsFromLedger(t *testing.T) {
 		}
 		for _, c := range []benefits.Campaign{w.free, w.subsidy} {
 			tl := want[c.ID]
-			st, err := s.Benefits.Stats(ctx, c.ID, bnT0.Add(time.Hour))
+			st, err := s.Benefits.Stats(ctx, tenant.All(), c.ID, bnT0.Add(time.Hour))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -527,7 +528,7 @@ func TestCampaignStatsFromLedger(t *testing.T) {
 				st.ByChannel[benefits.AutoChannel] != tl.riders || st.Conversion != 1 || st.Expired != 0 {
 				t.Errorf("campaign %d stats %+v; the ledger has %d rides by %d riders saving %d", c.ID, st, tl.rides, tl.riders, tl.saved)
 			}
-			counters, err := s.Benefits.Campaign(ctx, c.ID)
+			counters, err := s.Benefits.Campaign(ctx, tenant.All(), c.ID)
 			if err != nil || counters.Uses != st.Rides || counters.Spent != st.Spent {
 				t.Errorf("campaign %d counters uses %d spent %d, stats %d rides %d saved, %v", c.ID, counters.Uses, counters.Spent, st.Rides, st.Spent, err)
 			}
@@ -548,7 +549,7 @@ func TestCampaignStatsFromLedger(t *testing.T) {
 			}
 		}
 		// A ticket campaign's rides settled from trips are in its hours too.
-		st, err := s.Benefits.Stats(ctx, w.voucher.ID, bnT0.Add(time.Hour))
+		st, err := s.Benefits.Stats(ctx, tenant.All(), w.voucher.ID, bnT0.Add(time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
