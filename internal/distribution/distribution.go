@@ -194,8 +194,8 @@ var ErrCampaignNotFound = fault.New(fault.NotFound, "campaign_not_found", "æ´»åŠ
 
 // Campaign returns a campaign of the scope.
 func (s *Service) Campaign(ctx context.Context, scope tenant.Scope, id int64) (benefits.Campaign, error) {
-	c, err := s.cfg.Benefits.Campaign(ctx, id)
-	if fault.Is(err, fault.NotFound) || (err == nil && !scope.SeesOwner(c.Owner)) {
+	c, err := s.cfg.Benefits.Campaign(ctx, scope, id)
+	if err == nil && !scope.SeesOwner(c.Owner) { // the store filters; this says so here too
 		return benefits.Campaign{}, ErrCampaignNotFound
 	}
 	return c, err
@@ -354,7 +354,7 @@ func (s *Service) GenerateCodes(ctx context.Context, scope tenant.Scope, campaig
 	if _, err := s.Campaign(ctx, scope, campaignID); err != nil {
 		return benefits.CodeBatch{}, err
 	}
-	return s.cfg.Benefits.GenerateCodes(ctx, campaignID, n, actor)
+	return s.cfg.Benefits.GenerateCodes(ctx, scope, campaignID, n, actor)
 }
 
 // CodeBatches lists the code batches of a campaign of the scope.
@@ -370,7 +370,7 @@ func (s *Service) Codes(ctx context.Context, scope tenant.Scope, batchID int64, 
 	if _, err := s.store.CodeBatch(ctx, scope, batchID); err != nil {
 		return err
 	}
-	return s.cfg.Benefits.Codes(ctx, batchID, fn)
+	return s.cfg.Benefits.Codes(ctx, scope, batchID, fn)
 }
 
 // RevokeCodes voids every code of a batch of the scope not yet redeemed:

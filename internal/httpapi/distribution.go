@@ -61,7 +61,7 @@ type listView struct {
 }
 
 func (s *Server) uploadList(ctx context.Context, in *uploadListInput) (*body[listView], error) {
-	l, es, err := s.deps.Distribution.Upload(ctx, PrincipalFrom(ctx).Tenant(), in.ID, in.RawBody, actor(ctx))
+	l, es, err := s.deps.Distribution.Upload(ctx, scopeOf(ctx), in.ID, in.RawBody, actor(ctx))
 	var re *distribution.RosterError
 	if errors.As(err, &re) {
 		return nil, rosterProblem(ctx, preferredLanguage(in.Language), re)
@@ -98,7 +98,7 @@ type listsOutput struct {
 }
 
 func (s *Server) listLists(ctx context.Context, in *listsInput) (*listsOutput, error) {
-	ls, err := s.deps.Distribution.Lists(ctx, PrincipalFrom(ctx).Tenant(), in.Campaign)
+	ls, err := s.deps.Distribution.Lists(ctx, scopeOf(ctx), in.Campaign)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func (s *Server) listLists(ctx context.Context, in *listsInput) (*listsOutput, e
 }
 
 func (s *Server) getList(ctx context.Context, in *benefitIDPath) (*body[listView], error) {
-	l, es, err := s.deps.Distribution.List(ctx, PrincipalFrom(ctx).Tenant(), in.ID)
+	l, es, err := s.deps.Distribution.List(ctx, scopeOf(ctx), in.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func (s *Server) getList(ctx context.Context, in *benefitIDPath) (*body[listView
 }
 
 func (s *Server) exportList(ctx context.Context, in *benefitIDPath) (*csvOutput, error) {
-	_, es, err := s.deps.Distribution.List(ctx, PrincipalFrom(ctx).Tenant(), in.ID)
+	_, es, err := s.deps.Distribution.List(ctx, scopeOf(ctx), in.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func (in *revokeInput) reason() string {
 
 func (s *Server) revokeList(ctx context.Context, in *revokeInput) (*body[distribution.Revocation], error) {
 	return withDistribution(s, func(d *distribution.Service) (distribution.Revocation, error) {
-		return d.RevokeList(ctx, PrincipalFrom(ctx).Tenant(), in.ID, 0, actor(ctx), in.reason())
+		return d.RevokeList(ctx, scopeOf(ctx), in.ID, 0, actor(ctx), in.reason())
 	})
 }
 
@@ -172,7 +172,7 @@ type revokeEntryInput struct {
 
 func (s *Server) revokeEntry(ctx context.Context, in *revokeEntryInput) (*body[distribution.Revocation], error) {
 	return withDistribution(s, func(d *distribution.Service) (distribution.Revocation, error) {
-		return d.RevokeList(ctx, PrincipalFrom(ctx).Tenant(), in.ID, in.Line, actor(ctx), "")
+		return d.RevokeList(ctx, scopeOf(ctx), in.ID, in.Line, actor(ctx), "")
 	})
 }
 
@@ -188,7 +188,7 @@ func withDistribution[T any](s *Server, fn func(*distribution.Service) (T, error
 
 func (s *Server) merchantGenerateCodes(ctx context.Context, in *generateCodesInput) (*body[benefits.CodeBatch], error) {
 	return withDistribution(s, func(d *distribution.Service) (benefits.CodeBatch, error) {
-		return d.GenerateCodes(ctx, PrincipalFrom(ctx).Tenant(), in.ID, in.Body.Count, actor(ctx))
+		return d.GenerateCodes(ctx, scopeOf(ctx), in.ID, in.Body.Count, actor(ctx))
 	})
 }
 
@@ -199,7 +199,7 @@ type batchesOutput struct {
 }
 
 func (s *Server) merchantCodeBatches(ctx context.Context, in *benefitIDPath) (*batchesOutput, error) {
-	bs, err := s.deps.Distribution.CodeBatches(ctx, PrincipalFrom(ctx).Tenant(), in.ID)
+	bs, err := s.deps.Distribution.CodeBatches(ctx, scopeOf(ctx), in.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +210,7 @@ func (s *Server) merchantCodeBatches(ctx context.Context, in *benefitIDPath) (*b
 
 func (s *Server) merchantExportCodes(ctx context.Context, in *benefitIDPath) (*csvOutput, error) {
 	rows := [][]string{{"code", "redeemed_by", "redeemed_at", "ticket_id"}}
-	err := s.deps.Distribution.Codes(ctx, PrincipalFrom(ctx).Tenant(), in.ID, func(r benefits.CodeRow) error {
+	err := s.deps.Distribution.Codes(ctx, scopeOf(ctx), in.ID, func(r benefits.CodeRow) error {
 		rows = append(rows, codeRow(r))
 		return nil
 	})
@@ -237,7 +237,7 @@ type codeRevocation struct {
 
 func (s *Server) revokeCodes(ctx context.Context, in *revokeInput) (*body[codeRevocation], error) {
 	return withDistribution(s, func(d *distribution.Service) (codeRevocation, error) {
-		b, n, err := d.RevokeCodes(ctx, PrincipalFrom(ctx).Tenant(), in.ID, actor(ctx), in.reason())
+		b, n, err := d.RevokeCodes(ctx, scopeOf(ctx), in.ID, actor(ctx), in.reason())
 		return codeRevocation{Batch: b, Voided: n}, err
 	})
 }
@@ -251,7 +251,7 @@ type claimLinkView struct {
 
 // claimURL is the absolute claim link of a campaign of the caller.
 func (s *Server) claimURL(ctx context.Context, id int64) (string, error) {
-	if _, err := s.deps.Distribution.ClaimCampaign(ctx, PrincipalFrom(ctx).Tenant(), id); err != nil {
+	if _, err := s.deps.Distribution.ClaimCampaign(ctx, scopeOf(ctx), id); err != nil {
 		return "", err
 	}
 	if s.deps.PublicURL == "" {

@@ -13,6 +13,7 @@ import (
 	"piao/internal/benefits"
 	"piao/internal/distribution"
 	"piao/internal/identity"
+	"piao/internal/tenant"
 )
 
 // dsCampaign stores a product and an approved, running campaign of the
@@ -21,14 +22,14 @@ import (
 func dsCampaign(t *testing.T, s *testServer, stock, perUser int, channels ...benefits.Channel) int64 {
 	t.Helper()
 	ctx := context.Background()
-	bn := s.app.Benefits
-	p, err := bn.CreateProduct(ctx, benefits.Product{Kind: benefits.AmountOff, NameZH: "商户两元券", NameEN: "Mall ¥2 off", Feed: "nbmetro",
+	bn, mall := s.app.Benefits, tenant.Merchant(1)
+	p, err := bn.CreateProduct(ctx, mall, benefits.Product{Kind: benefits.AmountOff, NameZH: "商户两元券", NameEN: "Mall ¥2 off", Feed: "nbmetro",
 		Terms: benefits.Terms{AmountOff: 200}, Valid: benefits.Validity{Days: 30}}, "merchant:1", "account:9001")
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	c, err := bn.CreateCampaign(ctx, benefits.Campaign{ProductID: p.ID, NameZH: "商场送券", NameEN: "Mall gives tickets", Starts: now.Add(-time.Hour), Ends: now.Add(7 * 24 * time.Hour),
+	c, err := bn.CreateCampaign(ctx, mall, benefits.Campaign{ProductID: p.ID, NameZH: "商场送券", NameEN: "Mall gives tickets", Starts: now.Add(-time.Hour), Ends: now.Add(7 * 24 * time.Hour),
 		Channels: channels, Stock: stock, PerUser: perUser}, "merchant:1", "account:9001")
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +38,7 @@ func dsCampaign(t *testing.T, s *testServer, stock, perUser int, channels ...ben
 		action benefits.Action
 		by     string
 	}{{benefits.Submit, "account:9001"}, {benefits.Approve, "account:9002"}} {
-		if _, err := bn.Act(ctx, c.ID, a.action, a.by, ""); err != nil {
+		if _, err := bn.Act(ctx, mall, c.ID, a.action, a.by, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -97,7 +98,7 @@ func TestDistributionListsOverHTTP(t *testing.T) {
 	}
 	var lists struct{ Lists []distribution.List }
 	bnJSON(t, s.do(t, "GET", fmt.Sprintf("/api/v1/merchant/lists?campaign=%d", id), m, nil), &lists)
-	if c, _ := s.app.Benefits.Campaign(context.Background(), id); len(lists.Lists) != 0 || c.Issued != 0 {
+	if c, _ := s.app.Benefits.Campaign(context.Background(), tenant.All(), id); len(lists.Lists) != 0 || c.Issued != 0 {
 		t.Fatalf("a refused list left %d lists, %d issued", len(lists.Lists), c.Issued)
 	}
 	if res := s.do(t, "POST", upload, staff, csvBody("phone\n"+phones[0]+"\n"), "Content-Type", csv); res.status != http.StatusForbidden {

@@ -219,19 +219,19 @@ func (s *distributionStore) RevokeList(ctx context.Context, scope tenant.Scope, 
 }
 
 // batchScope joins a code batch b to its campaign c within a scope, its
-// arguments at $1 and $2 (see sqlrow.OwnerScope).
+// arguments at $1 and $2 (see sqlrow.SeenBy).
 const batchScope = ` FROM redeem_code_batches b JOIN campaigns c ON c.id = b.campaign_id WHERE ($1::boolean OR (c.owner = $2 AND c.owner <> ''))`
 
 // CodeBatches lists a campaign's code batches within the scope.
 func (s *distributionStore) CodeBatches(ctx context.Context, scope tenant.Scope, campaignID int64) ([]distribution.Batch, error) {
-	all, owner := sqlrow.OwnerScope(scope)
+	all, owner := sqlrow.SeenBy(scope)
 	return list(ctx, s.pool, "list code batches", sqlrow.ScanBatch,
 		`SELECT `+sqlrow.BatchColumns+batchScope+` AND b.campaign_id = $3 ORDER BY b.id DESC`, all, owner, campaignID)
 }
 
 // CodeBatch returns one batch within the scope.
 func (s *distributionStore) CodeBatch(ctx context.Context, scope tenant.Scope, id int64) (distribution.Batch, error) {
-	all, owner := sqlrow.OwnerScope(scope)
+	all, owner := sqlrow.SeenBy(scope)
 	return sqlrow.ScanBatch(s.pool.QueryRow(ctx, `SELECT `+sqlrow.BatchColumns+batchScope+` AND b.id = $3`, all, owner, id))
 }
 
@@ -242,7 +242,7 @@ func (s *distributionStore) RevokeCodes(ctx context.Context, scope tenant.Scope,
 	var b distribution.Batch
 	var n int64
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		all, owner := sqlrow.OwnerScope(scope)
+		all, owner := sqlrow.SeenBy(scope)
 		q := `SELECT ` + sqlrow.BatchColumns + batchScope + ` AND b.id = $3`
 		if _, err := sqlrow.ScanBatch(tx.QueryRow(ctx, q, all, owner, batchID)); err != nil {
 			return err

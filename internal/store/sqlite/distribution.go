@@ -217,14 +217,14 @@ const batchScope = ` FROM redeem_code_batches b JOIN campaigns c ON c.id = b.cam
 
 // CodeBatches lists a campaign's code batches within the scope.
 func (s *distributionStore) CodeBatches(ctx context.Context, scope tenant.Scope, campaignID int64) ([]distribution.Batch, error) {
-	all, owner := sqlrow.OwnerScope(scope)
+	all, owner := sqlrow.SeenBy(scope)
 	return list(ctx, s.read, "list code batches", sqlrow.ScanBatch,
 		`SELECT `+sqlrow.BatchColumns+batchScope+` AND b.campaign_id = ? ORDER BY b.id DESC`, all, owner, campaignID)
 }
 
 // CodeBatch returns one batch within the scope.
 func (s *distributionStore) CodeBatch(ctx context.Context, scope tenant.Scope, id int64) (distribution.Batch, error) {
-	all, owner := sqlrow.OwnerScope(scope)
+	all, owner := sqlrow.SeenBy(scope)
 	return sqlrow.ScanBatch(s.read.QueryRowContext(ctx, `SELECT `+sqlrow.BatchColumns+batchScope+` AND b.id = ?`, all, owner, id))
 }
 
@@ -234,7 +234,7 @@ func (s *distributionStore) RevokeCodes(ctx context.Context, scope tenant.Scope,
 	var b distribution.Batch
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		all, owner := sqlrow.OwnerScope(scope)
+		all, owner := sqlrow.SeenBy(scope)
 		q := `SELECT ` + sqlrow.BatchColumns + batchScope + ` AND b.id = ?`
 		if _, err := sqlrow.ScanBatch(tx.QueryRowContext(ctx, q, all, owner, batchID)); err != nil {
 			return err

@@ -21,12 +21,6 @@ func ListScope(scope tenant.Scope) (all bool, merchant int64) {
 	return scope.IsAll(), max(scope.MerchantID(), 0)
 }
 
-// OwnerScope is the arguments (all, owner) of the condition that a
-// campaign's owner column meets within a scope ("" matches no owner).
-func OwnerScope(scope tenant.Scope) (all bool, owner string) {
-	return scope.IsAll(), scope.Owner()
-}
-
 // ListColumns are the columns ScanList reads from distribution_lists.
 const ListColumns = `id, merchant_id, campaign_id, kind, uploaded_by, uploaded_at, entries, issued, refused, revoked`
 

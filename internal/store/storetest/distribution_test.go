@@ -45,13 +45,13 @@ func dsCampaign(t testing.TB, s storetest.Stores, stock, perUser int, channels .
 	ctx := context.Background()
 	p := benefits.Product{Owner: "merchant:7", Kind: benefits.AmountOff, NameZH: "两元抵用券", Feed: "nbmetro",
 		Terms: benefits.Terms{AmountOff: 200, MinFare: 300}, Valid: benefits.Validity{Days: 30}, CreatedBy: "test", CreatedAt: bnT0}
-	if err := s.Benefits.CreateProduct(ctx, &p); err != nil {
+	if err := s.Benefits.CreateProduct(ctx, dsMerchant, &p); err != nil {
 		t.Fatal(err)
 	}
 	c := benefits.Campaign{ProductID: p.ID, Owner: "merchant:7", NameZH: "商户活动", Status: benefits.Approved,
 		Starts: bnT0.Add(-time.Hour), Ends: bnT0.Add(30 * 24 * time.Hour), Channels: channels, Stock: stock, PerUser: perUser,
 		CreatedBy: "account:70", CreatedAt: bnT0, UpdatedAt: bnT0}
-	if err := s.Benefits.CreateCampaign(ctx, &c, benefits.Event{At: bnT0, By: "account:70", Action: "create", To: benefits.Approved}); err != nil {
+	if err := s.Benefits.CreateCampaign(ctx, dsMerchant, &c, benefits.Event{At: bnT0, By: "account:70", Action: "create", To: benefits.Approved}); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -99,7 +99,7 @@ func TestDistributionListIssueAndRevoke(t *testing.T) {
 		if ls, _ := svc.Lists(ctx, tenant.All(), 0); len(ls) != 0 {
 			t.Fatalf("a refused list was stored: %+v", ls)
 		}
-		if got, _ := s.Benefits.Campaign(ctx, c.ID); got.Issued != 0 {
+		if got, _ := s.Benefits.Campaign(ctx, tenant.All(), c.ID); got.Issued != 0 {
 			t.Fatalf("a refused list issued %d", got.Issued)
 		}
 		// Another merchant's campaign is not found.
