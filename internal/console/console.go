@@ -131,7 +131,7 @@ func (c *Console) routes() []route {
 	noGovernance := unless(c.deps.Governance != nil, governance.ErrNotRunning)
 	noBenefits := unless(c.deps.Benefits != nil, benefits.ErrNotRunning)
 	noSubsidy := unless(c.deps.Subsidy != nil, subsidy.ErrNotRunning)
-	return []route{
+	return append([]route{
 		{Page: Page{"GET", "/static/{file...}", identity.Public}, handle: c.static},
 		{Page: Page{"GET", "/lang", identity.Public}, handle: c.switchLang},
 		{Page: Page{"GET", "/login", identity.Public}, handle: c.loginForm},
@@ -222,7 +222,7 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/audit.csv", identity.AuditRead}, handle: c.auditCSV},
 		{Page: Page{"GET", "/booking/fees", identity.BookingAdmin}, handle: c.feesPage, off: noBooking},
 		{Page: Page{"POST", "/booking/fees/{kind}", identity.BookingAdmin}, handle: c.feesSave, off: noBooking},
-	}
+	}, c.distributionPages()...)
 }
 
 // Pages lists every console route with the permission it needs.
