@@ -203,14 +203,20 @@ func (s *Service) Campaign(ctx context.Context, scope tenant.Scope, id int64) (b
 
 // Upload checks a roster (see ParseRoster) and the accounts it names —
 // every phone must be a passenger's, every account a passenger — and,
-// only if every line is right, stores it and issues one ticket of the
-// campaign to each line through the direct channel in one transaction.
+// only if every line is right and the campaign is issuing directly,
+// stores it and issues one ticket of the campaign to each line through
+// the direct channel in one transaction.
 // Each entry keeps its ticket or why the campaign refused it. A bad
 // roster is a *RosterError naming each bad line and column, and nothing
 // is stored or issued.
 func (s *Service) Upload(ctx context.Context, scope tenant.Scope, campaignID int64, data []byte, actor string) (List, []Entry, error) {
 	c, err := s.Campaign(ctx, scope, campaignID)
 	if err != nil {
+		return List{}, nil, err
+	}
+	// A campaign that would refuse every line refuses the list: not
+	// running, not issuing directly, or sold out.
+	if err := c.CheckIssue(s.cfg.Now(), benefits.DirectChannel, 0); err != nil {
 		return List{}, nil, err
 	}
 	if len(data) > MaxBytes {

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skip2/go-qrcode"
+
 	"piao/internal/benefits"
 	"piao/internal/distribution"
 	"piao/internal/identity"
@@ -245,6 +247,11 @@ func TestClaimLinkAndPoster(t *testing.T) {
 	res = s.do(t, "GET", link.PosterURL, m, nil)
 	if res.status != 200 || res.header.Get("Content-Type") != "image/png" || !bytes.HasPrefix(res.body, []byte("\x89PNG\r\n\x1a\n")) {
 		t.Fatalf("poster: %d %q %.20q", res.status, res.header.Get("Content-Type"), res.body)
+	}
+	// go-qrcode only encodes, and deterministically: the poster is the
+	// code of exactly the link.
+	if want, err := qrcode.Encode(link.URL, qrcode.Medium, 512); err != nil || !bytes.Equal(res.body, want) {
+		t.Errorf("the poster is not the QR code of %s (%v)", link.URL, err)
 	}
 	img, err := png.Decode(bytes.NewReader(res.body))
 	if err != nil || img.Bounds().Dx() != 512 || img.Bounds().Dy() != 512 {

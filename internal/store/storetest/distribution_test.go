@@ -110,6 +110,11 @@ func TestDistributionListIssueAndRevoke(t *testing.T) {
 			t.Fatalf("staff account listed: %v", err)
 		}
 
+		// A campaign that does not issue directly refuses the whole list.
+		coded := dsCampaign(t, s, 3, 1, benefits.CodeChannel)
+		if _, _, err := svc.Upload(ctx, dsMerchant, coded.ID, []byte("phone\n"+phones[0]+"\n"), "account:70"); fault.As(err).Reason != "channel_closed" {
+			t.Fatalf("a list for a campaign without the direct channel: %v", err)
+		}
 		// Four good lines for a stock of three: the fourth is refused.
 		good := "phone,note\n" + strings.Join([]string{phones[0] + ",vip", phones[1] + ",", phones[2] + ",", phones[3] + ",late"}, "\n") + "\n"
 		l, entries, err := svc.Upload(ctx, dsMerchant, c.ID, []byte(good), "account:70")
