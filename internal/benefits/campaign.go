@@ -73,6 +73,12 @@ type Campaign struct {
 	// gets no benefit from the campaign.
 	BudgetUses  int   `json:"budget_uses,omitempty"`
 	BudgetValue int64 `json:"budget_value,omitempty"`
+	// Prepaid campaigns are a merchant's (SPEC B2): their Stock and
+	// BudgetValue start at 0 and only paid purchases add to them
+	// (Service.AddStock), so they issue nothing beyond what was bought and
+	// pay nothing beyond what was paid: BudgetValue 0 means nothing to
+	// spend, not "no cap".
+	Prepaid bool `json:"prepaid,omitempty"`
 	// Counters kept by the store in the same transactions as the changes.
 	Issued    int       `json:"issued"`
 	Uses      int       `json:"uses"`
@@ -123,7 +129,12 @@ func (c Campaign) Validate() error {
 		return bad("auto_channel_alone", "自动优惠活动不能同时开放其他发放渠道", "an automatic campaign has no other channel")
 	case c.Automatic() && c.Stock != 0:
 		return bad("auto_no_stock", "自动优惠活动不发放票券，库存应为 0", "an automatic campaign issues no tickets: its stock is 0")
-	case !c.Automatic() && (c.Stock < 1 || c.Stock > 10_000_000):
+	case c.Prepaid && c.Automatic():
+		return bad("prepaid_not_automatic", "预付活动须发放票券，不能为自动优惠", "a prepaid campaign issues tickets; it cannot be automatic")
+	case c.Prepaid && (c.Stock < 0 || c.Stock > 10_000_000):
+		// A prepaid draft may have no stock yet: purchases add it.
+		return bad("bad_stock", "库存应在 0 至 10000000 之间", "stock must be 0 to 10,000,000")
+	case !c.Automatic() && !c.Prepaid && (c.Stock < 1 || c.Stock > 10_000_000):
 		return bad("bad_stock", "库存应在 1 至 10000000 之间", "stock must be 1 to 10,000,000")
 	case c.PerUser < 0 || c.BudgetUses < 0 || c.BudgetValue < 0:
 		return bad("bad_limits", "限额不能为负", "limits cannot be negative")
@@ -188,6 +199,9 @@ func (c *Campaign) Apply(a Action, now time.Time, actor, reason string) (Event, 
 	if utf8.RuneCountInString(reason) > 500 {
 		return Event{}, fault.New(fault.Invalid, "reason_too_long", "原因最多 500 字", "the reason is at most 500 characters")
 	}
+	if a == Submit && c.Prepaid && c.Stock < 1 {
+		return Event{}, fault.New(fault.Conflict, "no_stock", "预付活动须先购买库存才能提交", "a prepaid campaign needs stock bought before it is submitted")
+	}
 	if a == Approve && actor == c.CreatedBy {
 		return Event{}, fault.New(fault.Forbidden, "own_campaign", "不能审批自己创建的活动", "you cannot approve a campaign you created")
 	}
@@ -223,7 +237,8 @@ func (c Campaign) CheckIssue(now time.Time, ch Channel, held int) error {
 
 // CanSpend says whether the campaign's budgets admit one more ride saving
 // saving fen. Terminated campaigns pay for nothing more; paused ones keep
-// honouring tickets already held.
+// honouring tickets already held. A prepaid campaign pays nothing beyond
+// its BudgetValue, 0 included.
 func (c Campaign) CanSpend(saving int64) bool {
 	if c.Status == Terminated {
 		return false
@@ -231,5 +246,11 @@ func (c Campaign) CanSpend(saving int64) bool {
 	if c.BudgetUses > 0 && c.Uses >= c.BudgetUses {
 		return false
 	}
-	return c.BudgetValue == 0 || c.Spent+saving <= c.BudgetValue
+	return c.BudgetValue == 0 && !c.Prepaid || c.Spent+saving <= c.BudgetValue
+}
+
+// OverBudget reports whether uses more rides saving spent fen in all take
+// the campaign past a budget: CanSpend for a batch of uses.
+func (c Campaign) OverBudget(uses int, spent int64) bool {
+	return c.BudgetUses > 0 && c.Uses+uses > c.BudgetUses || (c.BudgetValue > 0 || c.Prepaid) && c.Spent+spent > c.BudgetValue
 }

@@ -59,10 +59,15 @@ type Product struct {
 	Valid  Validity `json:"validity"`
 	Cover  Cover    `json:"cover"`
 	// Instructions tell the holder how to use it (zh-CN and English).
-	InstructionsZH string    `json:"instructions_zh,omitempty"`
-	InstructionsEN string    `json:"instructions_en,omitempty"`
-	CreatedBy      string    `json:"created_by"`
-	CreatedAt      time.Time `json:"created_at"`
+	InstructionsZH string `json:"instructions_zh,omitempty"`
+	InstructionsEN string `json:"instructions_en,omitempty"`
+	// TemplateID is the operator's template a merchant's product was made
+	// from, and UnitPrice that template's price then (see Template); both
+	// 0 for the operator's products.
+	TemplateID int64     `json:"template_id,omitempty"`
+	UnitPrice  int64     `json:"unit_price,omitempty"`
+	CreatedBy  string    `json:"created_by"`
+	CreatedAt  time.Time `json:"created_at"`
 }
 
 // Terms are the numbers of a product; which apply depends on its kind.

@@ -66,10 +66,12 @@ type Service struct {
 	cfg     Config
 	ops     chan *issueOp
 	running atomic.Bool
-	// soldOut remembers campaigns found sold out: stock never comes back
-	// (a ticket used, expired or revoked is not returned to it), so later
-	// claims are refused without a transaction.
-	soldOut sync.Map // campaign ID → true
+	// soldOut remembers campaigns found sold out, so a flash crowd's later
+	// claims are refused without a transaction. A used, expired or revoked
+	// ticket never returns to stock, but a prepaid campaign's stock grows
+	// with each purchase (AddStock forgets the campaign here; another
+	// process's top-up is seen once the memory is soldOutFor old).
+	soldOut sync.Map // campaign ID → time.Time found sold out
 }
 
 type issueOp struct {
@@ -228,8 +230,11 @@ func (s *Service) commit(batch []*issueOp) {
 // directly otherwise.
 func (s *Service) issue(ctx context.Context, r IssueRequest) (Ticket, error) {
 	if r.CampaignID != 0 {
-		if _, gone := s.soldOut.Load(r.CampaignID); gone {
-			return Ticket{}, errSoldOut
+		if at, gone := s.soldOut.Load(r.CampaignID); gone {
+			if s.cfg.Now().Sub(at.(time.Time)) < soldOutFor {
+				return Ticket{}, errSoldOut
+			}
+			s.soldOut.Delete(r.CampaignID)
 		}
 	}
 	var res IssueResult
@@ -250,10 +255,14 @@ func (s *Service) issue(ctx context.Context, r IssueRequest) (Ticket, error) {
 		res = op.res
 	}
 	if res.Err != nil && fault.As(res.Err).Reason == "sold_out" && r.CampaignID != 0 {
-		s.soldOut.Store(r.CampaignID, true)
+		s.soldOut.Store(r.CampaignID, s.cfg.Now())
 	}
 	return res.Ticket, res.Err
 }
+
+// soldOutFor is how long a campaign found sold out is refused without a
+// transaction.
+const soldOutFor = 5 * time.Second
 
 var errSoldOut = fault.New(fault.LimitReached, "sold_out", "已领完", "all tickets have been given out")
 
@@ -312,6 +321,10 @@ func (s *Service) CreateProduct(ctx context.Context, scope tenant.Scope, p Produ
 // products (the scope's merchant's, for a merchant scope).
 func (s *Service) CreateCampaign(ctx context.Context, scope tenant.Scope, c Campaign, owner, actor string) (Campaign, error) {
 	owner = ownerIn(scope, owner)
+	if _, ok := tenant.MerchantOf(owner); ok {
+		// A merchant's campaign is prepaid: purchases fund it (AddStock).
+		c.Prepaid, c.Stock, c.BudgetValue = true, 0, 0
+	}
 	if err := c.Validate(); err != nil {
 		return Campaign{}, err
 	}

@@ -128,6 +128,8 @@ type HourCount struct {
 // caller's tenant.Scope and filter by it in SQL. A row the scope does not
 // see is not found, exactly like a row that does not exist.
 type Store interface {
+	MerchantStore
+
 	// CreateProduct stores a product, setting its ID; its owner must be
 	// one the scope sees.
 	CreateProduct(ctx context.Context, scope tenant.Scope, p *Product) error

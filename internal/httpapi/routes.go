@@ -55,6 +55,7 @@ func (s *Server) registerRoutes() {
 	s.ridemoreRoutes()
 	s.subsidyRoutes()
 	s.auditRoutes()
+	s.merchantCampaignRoutes()
 	s.distributionRoutes()
 
 	// Operations endpoints outside the OpenAPI document. Probes and the

@@ -233,6 +233,7 @@ func TestAnswersGiveBusinessTime(t *testing.T) {
 		"/api/v1/subsidy-enrolments/{id}":          fmt.Sprintf("/api/v1/subsidy-enrolments/%d", enrolment.ID),
 		"/api/v1/subsidy-schemes/{id}":             "/api/v1/subsidy-schemes/teachers",
 	}
+	maps.Copy(paths, merchantTimePaths(t, s))
 	maps.Copy(paths, distributionPaths(t, s, me.ID))
 	routes := s.api.Routes()
 	slices.SortFunc(routes, func(a, b httpapi.Route) int { return strings.Compare(a.Path, b.Path) })

@@ -18,6 +18,7 @@ import (
 	"piao/internal/identity"
 	"piao/internal/network"
 	"piao/internal/store/sealed"
+	"piao/internal/store/storetest"
 )
 
 // FastParams are argon2id parameters cheap enough for tests.
@@ -37,12 +38,27 @@ func Today() network.Date {
 	return network.DateOf(time.Now().In(loc))
 }
 
+// Option changes how NewDemo opens the app.
+type Option func(tb testing.TB, cfg *app.Config)
+
+// OnPostgres opens the app on a fresh PostgreSQL database of the test
+// server (PIAO_TEST_POSTGRES), dropped when the test ends, instead of
+// SQLite: the test is skipped without the server, and fails under CI=true.
+func OnPostgres() Option {
+	return func(tb testing.TB, cfg *app.Config) { cfg.Database = storetest.FreshPostgresDatabase(tb) }
+}
+
 // NewDemo returns an opened, migrated app with the demo data seeded from
-// Today; it is closed when the test ends.
-func NewDemo(tb testing.TB) *app.App {
+// Today; it is closed when the test ends. It runs on SQLite unless an
+// option says otherwise.
+func NewDemo(tb testing.TB, opts ...Option) *app.App {
 	tb.Helper()
 	ctx := tb.Context()
-	a, err := app.Open(ctx, app.Config{DataDir: tb.TempDir(), Keys: sealed.Generate(), Limits: Limits})
+	cfg := app.Config{DataDir: tb.TempDir(), Keys: sealed.Generate(), Limits: Limits}
+	for _, o := range opts {
+		o(tb, &cfg)
+	}
+	a, err := app.Open(ctx, cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}

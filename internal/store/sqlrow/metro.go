@@ -180,7 +180,7 @@ func (u Uses) CampaignIDs() []int64 { return slices.Sorted(maps.Keys(u.Campaigns
 // OverBudget reports whether adding use to campaign c passes its budget
 // of uses or of value.
 func OverBudget(c benefits.Campaign, use CampaignUse) bool {
-	return c.BudgetUses > 0 && c.Uses+use.Uses > c.BudgetUses || c.BudgetValue > 0 && c.Spent+use.Spent > c.BudgetValue
+	return c.OverBudget(use.Uses, use.Spent)
 }
 
 // ScanUseCount scans a row of from station, to station, hour, trips and

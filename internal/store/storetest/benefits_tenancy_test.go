@@ -2,6 +2,9 @@ package storetest_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,6 +143,137 @@ func TestBenefitsTenancy(t *testing.T) {
 		}
 		if bs, err := s.Benefits.CodeBatches(ctx, tenant.Merchant(2), cb.ID); err != nil || len(bs) != 1 {
 			t.Errorf("merchant 2's batches = %v, %v", bs, err)
+		}
+	})
+}
+
+// TestBenefitsMerchantStore: templates are stored and deactivated; a
+// cover is set only on a product the scope sees and read by anyone;
+// funding changes a campaign once per key, and a key is never reused for
+// another campaign; on every engine.
+func TestBenefitsMerchantStore(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		ctx := context.Background()
+		tpl := benefits.Template{Kind: benefits.SingleRide, NameZH: "单程票", UnitPrice: 300, Active: true, CreatedBy: "account:1", CreatedAt: bnT0}
+		if err := s.Benefits.CreateTemplate(ctx, &tpl); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Benefits.Template(ctx, tpl.ID); err != nil || got.UnitPrice != 300 || !got.Active || !got.CreatedAt.Equal(bnT0) {
+			t.Fatalf("Template = %+v, %v", got, err)
+		}
+		if got, err := s.Benefits.DeactivateTemplate(ctx, tpl.ID); err != nil || got.Active {
+			t.Fatalf("DeactivateTemplate = %+v, %v", got, err)
+		}
+		if ts, err := s.Benefits.Templates(ctx, true); err != nil || len(ts) != 0 {
+			t.Errorf("active templates = %v, %v", ts, err)
+		}
+		if ts, err := s.Benefits.Templates(ctx, false); err != nil || len(ts) != 1 {
+			t.Errorf("all templates = %v, %v", ts, err)
+		}
+		if _, err := s.Benefits.Template(ctx, tpl.ID+1); !fault.Is(err, fault.NotFound) {
+			t.Errorf("missing template: %v", err)
+		}
+
+		pa, ca, _ := bnMerchantCampaign(t, s, 1)
+		img := benefits.CoverImage{ProductID: pa.ID, Name: "logo.png", ContentType: "image/png", SHA256: "ab", Data: []byte("\x89PNG..."), UpdatedBy: "account:7", UpdatedAt: bnT0}
+		if err := s.Benefits.SetCover(ctx, tenant.Merchant(2), img); !fault.Is(err, fault.NotFound) {
+			t.Errorf("merchant 2 set merchant 1's cover: %v", err)
+		}
+		if _, err := s.Benefits.Cover(ctx, pa.ID); !fault.Is(err, fault.NotFound) {
+			t.Errorf("a cover before any was set: %v", err)
+		}
+		if err := s.Benefits.SetCover(ctx, tenant.Merchant(1), img); err != nil {
+			t.Fatal(err)
+		}
+		img.Data, img.Name = []byte("\xff\xd8\xffjpeg"), "logo.jpg"
+		if err := s.Benefits.SetCover(ctx, tenant.Merchant(1), img); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Benefits.Cover(ctx, pa.ID); err != nil || string(got.Data) != string(img.Data) || got.Name != "logo.jpg" || got.Size != len(img.Data) {
+			t.Fatalf("Cover = %+v, %v", got, err)
+		}
+
+		fund := func(scope tenant.Scope, id int64, key string) (benefits.Funding, error) {
+			return s.Benefits.FundCampaign(ctx, scope, id, key, func(c *benefits.Campaign) (benefits.Event, int64, error) {
+				c.Stock += 5
+				c.BudgetValue += 1500
+				return benefits.Event{At: bnT0, By: "test", Action: "top_up", From: c.Status, To: c.Status}, 1500, nil
+			})
+		}
+		f, err := fund(tenant.Merchant(1), ca.ID, "k1")
+		if err != nil || f.Again || f.Campaign.Stock != 15 || f.Value != 1500 {
+			t.Fatalf("FundCampaign = %+v, %v", f, err)
+		}
+		if f, err = fund(tenant.Merchant(1), ca.ID, "k1"); err != nil || !f.Again || f.Campaign.Stock != 15 || f.Value != 1500 {
+			t.Fatalf("repeated FundCampaign = %+v, %v", f, err)
+		}
+		if _, err := fund(tenant.Merchant(2), ca.ID, "k2"); !fault.Is(err, fault.NotFound) {
+			t.Errorf("merchant 2 funded merchant 1's campaign: %v", err)
+		}
+		_, cb, _ := bnMerchantCampaign(t, s, 2)
+		if _, err := fund(tenant.Merchant(2), cb.ID, "k1"); fault.As(err).Reason != "key_reused" {
+			t.Errorf("a key reused for another campaign: %v", err)
+		}
+		if got, err := s.Benefits.Campaign(ctx, tenant.All(), ca.ID); err != nil || got.Stock != 15 || got.BudgetValue != 1500 {
+			t.Errorf("campaign after funding = %+v, %v", got, err)
+		}
+		ev, err := s.Benefits.Events(ctx, tenant.All(), ca.ID)
+		if err != nil || len(ev) != 2 || ev[1].Action != "top_up" {
+			t.Errorf("events = %v, %v", ev, err)
+		}
+	})
+}
+
+// TestBenefitsFundingRace races funding of one campaign: eight callers
+// with one key change it once, eight with their own keys eight times,
+// and two merchants' campaigns never take each other's stock; on every
+// engine (run with -race).
+func TestBenefitsFundingRace(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		ctx := context.Background()
+		_, ca, _ := bnMerchantCampaign(t, s, 1)
+		_, cb, _ := bnMerchantCampaign(t, s, 2)
+		fund := func(m, id int64, key string) (benefits.Funding, error) {
+			return s.Benefits.FundCampaign(ctx, tenant.Merchant(m), id, key, func(c *benefits.Campaign) (benefits.Event, int64, error) {
+				c.Stock++
+				c.BudgetValue += 100
+				return benefits.Event{At: bnT0, By: "test", Action: "top_up", From: c.Status, To: c.Status}, 100, nil
+			})
+		}
+		var wg sync.WaitGroup
+		var again atomic.Int64
+		for i := range 8 {
+			wg.Go(func() {
+				f, err := fund(1, ca.ID, "same")
+				if err != nil {
+					t.Error(err)
+				} else if f.Again {
+					again.Add(1)
+				}
+			})
+			wg.Go(func() {
+				if _, err := fund(1, ca.ID, fmt.Sprintf("own-%d", i)); err != nil {
+					t.Error(err)
+				}
+			})
+			wg.Go(func() {
+				if _, err := fund(2, cb.ID, fmt.Sprintf("b-%d", i)); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if again.Load() != 7 {
+			t.Errorf("%d of 8 calls with one key were repeats, want 7", again.Load())
+		}
+		for _, c := range []struct {
+			id    int64
+			stock int
+		}{{ca.ID, 10 + 1 + 8}, {cb.ID, 10 + 8}} {
+			got, err := s.Benefits.Campaign(ctx, tenant.All(), c.id)
+			if err != nil || got.Stock != c.stock || got.BudgetValue != int64(c.stock-10)*100 {
+				t.Errorf("campaign %d: stock %d, budget %d, %v; want stock %d", c.id, got.Stock, got.BudgetValue, err, c.stock)
+			}
 		}
 	})
 }

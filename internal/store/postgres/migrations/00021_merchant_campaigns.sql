@@ -1,0 +1,36 @@
+-- +goose Up
+-- Merchants' campaigns (SPEC B2): the operator's templates merchants make
+-- products from, a product's brand image, and the idempotency keys of
+-- prepaid campaigns' funding (top-ups, closing the budget), written in the
+-- transaction that changes the campaign.
+CREATE TABLE benefit_templates (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    active     BOOLEAN NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    body       TEXT NOT NULL
+);
+
+CREATE TABLE benefit_product_covers (
+    product_id   BIGINT PRIMARY KEY REFERENCES benefit_products (id),
+    owner        TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    sha256       TEXT NOT NULL,
+    data         BYTEA NOT NULL,
+    updated_by   TEXT NOT NULL,
+    updated_at   TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE campaign_funding (
+    key         TEXT PRIMARY KEY,
+    campaign_id BIGINT NOT NULL REFERENCES campaigns (id),
+    action      TEXT NOT NULL,
+    value       BIGINT NOT NULL,
+    at          TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX campaign_funding_campaign ON campaign_funding (campaign_id);
+
+-- +goose Down
+DROP TABLE campaign_funding;
+DROP TABLE benefit_product_covers;
+DROP TABLE benefit_templates;

@@ -1,0 +1,117 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"piao/internal/benefits"
+	"piao/internal/fault"
+	"piao/internal/store/sqlrow"
+	"piao/internal/tenant"
+)
+
+// CreateTemplate stores a template, setting its ID.
+func (s *benefitsStore) CreateTemplate(ctx context.Context, t *benefits.Template) error {
+	body, err := sqlrow.TemplateBody(*t)
+	if err != nil {
+		return err
+	}
+	err = s.write.QueryRowContext(ctx, `INSERT INTO benefit_templates (active, created_at, body) VALUES (?, ?, ?) RETURNING id`,
+		t.Active, sqlrow.At(t.CreatedAt), body).Scan(&t.ID)
+	return fault.Wrap(err, "insert template")
+}
+
+// Template returns one template.
+func (s *benefitsStore) Template(ctx context.Context, id int64) (benefits.Template, error) {
+	return sqlrow.ScanTemplate(s.read.QueryRowContext(ctx, `SELECT `+sqlrow.TemplateColumns+` FROM benefit_templates WHERE id = ?`, id))
+}
+
+// Templates lists templates newest first.
+func (s *benefitsStore) Templates(ctx context.Context, activeOnly bool) ([]benefits.Template, error) {
+	return list(ctx, s.read, "list templates", sqlrow.ScanTemplate,
+		`SELECT `+sqlrow.TemplateColumns+` FROM benefit_templates WHERE active OR NOT ? ORDER BY id DESC LIMIT 1000`, activeOnly)
+}
+
+// DeactivateTemplate stops offering a template.
+func (s *benefitsStore) DeactivateTemplate(ctx context.Context, id int64) (benefits.Template, error) {
+	var t benefits.Template
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE benefit_templates SET active = 0 WHERE id = ?`, id); err != nil {
+			return fault.Wrap(err, "deactivate template")
+		}
+		var err error
+		t, err = sqlrow.ScanTemplate(tx.QueryRowContext(ctx, `SELECT `+sqlrow.TemplateColumns+` FROM benefit_templates WHERE id = ?`, id))
+		return err
+	})
+	return t, err
+}
+
+// SetCover stores the cover image of a product the scope sees.
+func (s *benefitsStore) SetCover(ctx context.Context, scope tenant.Scope, img benefits.CoverImage) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		p, err := productIn(ctx, tx, scope, img.ProductID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO benefit_product_covers (product_id, owner, name, content_type, sha256, data, updated_by, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (product_id) DO UPDATE SET name = excluded.name, content_type = excluded.content_type,
+			sha256 = excluded.sha256, data = excluded.data, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+			p.ID, p.Owner, img.Name, img.ContentType, img.SHA256, img.Data, img.UpdatedBy, sqlrow.At(img.UpdatedAt))
+		return fault.Wrap(err, "store cover")
+	})
+}
+
+// Cover returns the cover image of a product.
+func (s *benefitsStore) Cover(ctx context.Context, productID int64) (benefits.CoverImage, error) {
+	return sqlrow.ScanCover(s.read.QueryRowContext(ctx, `SELECT `+sqlrow.CoverColumns+` FROM benefit_product_covers WHERE product_id = ?`, productID))
+}
+
+// FundCampaign changes a campaign's funding once per key.
+func (s *benefitsStore) FundCampaign(ctx context.Context, scope tenant.Scope, id int64, key string, fn func(*benefits.Campaign) (benefits.Event, int64, error)) (benefits.Funding, error) {
+	var f benefits.Funding
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var campaignID int64
+		switch err := tx.QueryRowContext(ctx, `SELECT campaign_id, value FROM campaign_funding WHERE key = ?`, key).Scan(&campaignID, &f.Value); {
+		case err == nil:
+			if campaignID != id {
+				return sqlrow.ErrFundingKeyReused
+			}
+			f.Again = true
+			var err error
+			f.Campaign, err = campaignIn(ctx, tx, scope, id)
+			return err
+		case !errors.Is(err, sql.ErrNoRows):
+			return fault.Wrap(err, "read funding key")
+		}
+		var e benefits.Event
+		c, err := updateCampaignIn(ctx, tx, scope, id, func(c *benefits.Campaign) (benefits.Event, error) {
+			var err error
+			e, f.Value, err = fn(c)
+			return e, err
+		})
+		if err != nil {
+			return err
+		}
+		f.Campaign = c
+		_, err = tx.ExecContext(ctx, `INSERT INTO campaign_funding (key, campaign_id, action, value, at) VALUES (?, ?, ?, ?, ?)`,
+			key, id, e.Action, f.Value, sqlrow.At(e.At))
+		return fault.Wrap(err, "record funding key")
+	})
+	return f, err
+}
+
+// Charges sums the savings of the merchant-owned campaigns the scope sees.
+func (s *benefitsStore) Charges(ctx context.Context, scope tenant.Scope, from, to time.Time) ([]benefits.Charge, error) {
+	all, owner := sqlrow.SeenBy(scope)
+	return list(ctx, s.read, "list charges", sqlrow.ScanCharge, `SELECT c.id, c.owner, c.body, sum(x.rides), sum(x.fen) FROM campaigns c JOIN (
+			SELECT u.campaign_id AS campaign_id, count(*) AS rides, sum(u.saving) AS fen FROM `+sqlrow.LedgerUses+`
+				WHERE s.at >= ? AND s.at < ? GROUP BY u.campaign_id
+			UNION ALL
+			SELECT campaign_id, count(*), sum(saving) FROM ticket_uses WHERE at >= ? AND at < ? GROUP BY campaign_id
+		) x ON x.campaign_id = c.id
+		WHERE c.owner LIKE ? AND (? OR c.owner = ?)
+		GROUP BY c.id, c.owner, c.body ORDER BY c.id`,
+		from.UnixMilli(), to.UnixMilli(), sqlrow.At(from), sqlrow.At(to), sqlrow.MerchantOwners, all, owner)
+}
