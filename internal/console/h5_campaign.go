@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"piao/internal/benefits"
 	"piao/internal/fault"
@@ -31,6 +32,7 @@ type claimPage struct {
 	Theme           string
 	Left, PerUser   int
 	Starts, Ends    string
+	CoverURL        string // the product's brand image, if it has one
 	ClaimPath       string
 	LoginPath       string
 	Open, Passenger bool
@@ -74,6 +76,13 @@ func (c *Console) h5Campaign(w http.ResponseWriter, r *http.Request, st *state) 
 		Left: max(cp.Stock-cp.Issued, 0), PerUser: cp.PerUser, Starts: beijing(cp.Starts), Ends: beijing(cp.Ends),
 		ClaimPath: path + "/claim", LoginPath: "/login?next=" + url.QueryEscape(path),
 		Anonymous: st.principal.Anonymous(), Passenger: st.principal.Can(identity.WalletOwn)}
+	// The brand image, if the merchant uploaded one, from its public route.
+	if _, err := bn.Cover(ctx, p.ID); err == nil {
+		d.CoverURL = "/api/v1/benefit-products/" + strconv.FormatInt(p.ID, 10) + "/cover"
+	} else if !fault.Is(err, fault.NotFound) {
+		c.fail(w, r, st, err)
+		return
+	}
 	switch {
 	case eff == benefits.Approved:
 		d.Closed = l.T("claim.not_started")

@@ -1,10 +1,14 @@
 package console_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,13 +32,15 @@ func claimCampaign(t *testing.T, e *env, starts time.Time, stock int) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range []struct {
-		action benefits.Action
-		by     string
-	}{{benefits.Submit, "account:9001"}, {benefits.Approve, "account:9002"}} {
-		if _, err := bn.Act(ctx, mall, c.ID, a.action, a.by, ""); err != nil {
-			t.Fatal(err)
-		}
+	// Merchant campaigns are prepaid: stock is bought before review.
+	if _, err := bn.AddStock(ctx, mall, c.ID, fmt.Sprintf("fixture-%d", c.ID), stock, int64(stock)*200); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bn.Act(ctx, mall, c.ID, benefits.Submit, "account:9001", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bn.Act(ctx, tenant.All(), c.ID, benefits.Approve, "account:9002", ""); err != nil {
+		t.Fatal(err)
 	}
 	return c.ID
 }
@@ -54,6 +60,20 @@ func TestH5CampaignClaimPage(t *testing.T) {
 	wantContains(t, body, "商场周年庆", "商场两元乘车券", "逛商场 坐地铁", "剩余 5 张", `id="claim-login"`, `href="/login?next=`+url.QueryEscape(page)+`"`)
 	if csrfIn(body) != "" {
 		t.Error("the anonymous page has a claim form")
+	}
+	if strings.Contains(body, `id="campaign-cover"`) {
+		t.Error("a product without a brand image shows one")
+	}
+	// With the merchant's brand image, the page shows it from its public route.
+	c, _ := e.app.Benefits.Campaign(context.Background(), tenant.All(), id)
+	if _, err := e.app.Benefits.SetCover(context.Background(), tenant.Merchant(1), benefits.CoverImage{ProductID: c.ProductID, Name: "logo.png", ContentType: "image/png", SHA256: "ab", Data: tinyPNG(t)}, "account:9001"); err != nil {
+		t.Fatal(err)
+	}
+	cover := fmt.Sprintf("/api/v1/benefit-products/%d/cover", c.ProductID)
+	_, body = anon.get(page)
+	wantContains(t, body, `id="campaign-cover"`, `src="`+cover+`"`)
+	if resp, img := anon.get(cover); resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/png" || !strings.HasPrefix(img, "\x89PNG") {
+		t.Errorf("the cover the page links to: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 
 	// Log in from there and come back.
@@ -98,7 +118,7 @@ func TestH5CampaignClaimPage(t *testing.T) {
 	}
 	// A draft has no claim page yet: it has not been reviewed.
 	ctx, mall := context.Background(), tenant.Merchant(1)
-	c, _ := e.app.Benefits.Campaign(ctx, mall, id)
+	c, _ = e.app.Benefits.Campaign(ctx, mall, id)
 	draft, err := e.app.Benefits.CreateCampaign(ctx, mall, benefits.Campaign{ProductID: c.ProductID, NameZH: "草稿", Starts: c.Starts, Ends: c.Ends,
 		Channels: []benefits.Channel{benefits.ClaimChannel}, Stock: 5}, "", "account:9001")
 	if err != nil {
@@ -107,4 +127,14 @@ func TestH5CampaignClaimPage(t *testing.T) {
 	if resp, body := anon.get(fmt.Sprintf("/h5/campaigns/%d", draft.ID)); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("a draft's claim page: %d\n%s", resp.StatusCode, body)
 	}
+}
+
+// tinyPNG is a 2×2 PNG image.
+func tinyPNG(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, image.NewRGBA(image.Rect(0, 0, 2, 2))); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }

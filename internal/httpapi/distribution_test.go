@@ -36,13 +36,15 @@ func dsCampaign(t *testing.T, s *testServer, stock, perUser int, channels ...ben
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range []struct {
-		action benefits.Action
-		by     string
-	}{{benefits.Submit, "account:9001"}, {benefits.Approve, "account:9002"}} {
-		if _, err := bn.Act(ctx, mall, c.ID, a.action, a.by, ""); err != nil {
-			t.Fatal(err)
-		}
+	// Merchant campaigns are prepaid: stock is bought before review.
+	if _, err := bn.AddStock(ctx, mall, c.ID, fmt.Sprintf("fixture-%d", c.ID), stock, int64(stock)*200); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bn.Act(ctx, mall, c.ID, benefits.Submit, "account:9001", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bn.Act(ctx, tenant.All(), c.ID, benefits.Approve, "account:9002", ""); err != nil {
+		t.Fatal(err)
 	}
 	return c.ID
 }
