@@ -33,10 +33,11 @@ const (
 	Claim    Action = "claim"    // claiming a campaign's ticket, applying for a subsidy
 	Gift     Action = "gift"     // offering, reading, accepting, declining or cancelling a gift
 	Search   Action = "search"   // public reads that compute (station search, timetables, fares, recommendations)
+	Apply    Action = "apply"    // a merchant's application: applying, adding papers, resubmitting, following it
 )
 
 // Actions lists every action, in display order.
-var Actions = []Action{Login, Book, Cancel, Waitlist, Redeem, Claim, Gift, Search}
+var Actions = []Action{Login, Book, Cancel, Waitlist, Redeem, Claim, Gift, Search, Apply}
 
 // Key is what a bucket counts per: a client IP or an account.
 //
@@ -144,6 +145,9 @@ func Defaults() Config {
 			Claim:    {PerIP: {60, min}, PerAccount: {20, min}},
 			Gift:     {PerIP: {60, min}, PerAccount: {30, min}},
 			Search:   {PerIP: {600, min}},
+			// Applications carry files and hash a password: a few an hour
+			// from one address is what a real applicant needs.
+			Apply: {PerIP: {30, time.Hour}},
 		},
 		MaxKeys:        100_000,
 		Lockout:        Lockout{After: 5, First: time.Minute, Max: time.Hour, Forget: 24 * time.Hour},

@@ -19,10 +19,12 @@ import (
 	"piao/internal/httpapi"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
+	"piao/internal/merchant"
 	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment"
 	"piao/internal/payment/sandbox"
+	"piao/internal/purchase"
 	"piao/internal/ridecode"
 	"piao/internal/ridemore"
 	"piao/internal/store"
@@ -96,6 +98,20 @@ type App struct {
 	// Audit is the one audit trail every service records its changes in
 	// (fee tables, rules, lists, accounts, credentials, full-ID views…).
 	Audit *audit.Log
+	// Merchants runs merchant onboarding: applications, review,
+	// suspension, staff invitations and grants.
+	Merchants *merchant.Service
+	// PageBodyLimits are pages mounted beside the API that take larger
+	// bodies than it (the console's upload forms), by "METHOD /path".
+	PageBodyLimits map[string]int64
+	// PurchaseStore keeps merchants' batch purchases and refunds.
+	PurchaseStore purchase.Store
+	// PurchaseCampaigns, if set before Start, stands in for the benefits
+	// service as the campaigns purchases buy stock for.
+	PurchaseCampaigns purchase.Campaigns
+	// Purchases runs merchants' batch purchases once Start is called with
+	// a payment gateway; nil otherwise.
+	Purchases *purchase.Service
 	// DistributionStore keeps merchants' distribution lists (Server builds
 	// the service over the Benefits of that moment).
 	DistributionStore distribution.Store
@@ -141,6 +157,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.benefitsCfg = benefits.Config{Now: a.Now, Network: metroNetwork(a.Network), RiderGroups: a.MetroStore.RiderGroups, Audit: a.Audit}
 	a.Benefits = benefits.NewService(a.BenefitsStore, a.benefitsCfg)
 	a.SubsidyStore = db.Subsidy()
+	a.PurchaseStore = db.Purchases()
 	a.DistributionStore = db.Distribution()
 	a.Catalog = &network.Catalog{Store: a.Network, Audit: a.Audit}
 	nets := metroNetwork(a.Network)
@@ -154,6 +171,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.Metro = metro.NewService(a.MetroStore, a.metroCfg)
 	a.Subsidy = subsidy.NewService(a.SubsidyStore, subsidyConfig(a))
+	a.Merchants = merchant.NewService(db.Merchant(), a.Identity, a.Audit, a.Now)
 	return a, nil
 }
 
@@ -177,6 +195,11 @@ type Runtime struct {
 	// without a real gateway, which piao does not have yet) orders cannot
 	// be paid: asking for a payment answers 503 no_gateway.
 	SandboxPayments bool
+	// PurchaseLimits bound merchants' purchases (zero: purchase.DefaultLimits).
+	PurchaseLimits purchase.Limits
+	// PurchaseRefunds is the refund rule of campaigns' unused value (zero:
+	// purchase.DefaultRefundRules).
+	PurchaseRefunds purchase.RefundRules
 }
 
 // Start builds the booking service (and the sandbox gateway when asked
@@ -209,6 +232,7 @@ func (a *App) Start(ctx context.Context, rt Runtime) error {
 		rt.ListsEvery = time.Hour
 	}
 	go a.Booking.Run(ctx)
+	a.startPurchases(ctx, rt, pay)
 	go a.Governance.Run(ctx, rt.ListsEvery)
 	go a.Benefits.Run(ctx)
 	go a.Subsidy.Run(ctx, time.Hour)
@@ -347,7 +371,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 	return httpapi.New(httpapi.Deps{
 		Version: Version, Catalog: a.Catalog, Identity: a.Identity,
 		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Payments: pay, Ready: a.Ping, Idempotency: idempotency.NewKeeper(a.IdempotencyStore, nil),
-		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit,
+		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit, Merchants: a.Merchants, BodyLimits: a.PageBodyLimits, Purchases: a.Purchases,
 		Distribution: distribution.NewService(a.DistributionStore, distribution.Config{Benefits: a.Benefits, Audit: a.Audit, Now: a.Now}), PublicURL: a.baseURL,
 		Mount: func(mux *http.ServeMux) {
 			if a.Sandbox != nil {

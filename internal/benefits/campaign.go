@@ -115,6 +115,21 @@ func (c Campaign) Effective(now time.Time) Status {
 	return c.Status
 }
 
+// Over reports whether the campaign is over at now: ended or terminated,
+// or never approved (draft, submitted, rejected) and past its end, when it
+// can no longer run. An over prepaid campaign takes no more stock, and
+// what its merchant paid and it did not spend can be refunded; without
+// the last case money paid for a campaign never approved would be stuck.
+func (c Campaign) Over(now time.Time) bool {
+	switch c.Effective(now) {
+	case Ended, Terminated:
+		return true
+	case Draft, Submitted, Rejected:
+		return !now.Before(c.Ends)
+	}
+	return false
+}
+
 // Validate checks a campaign definition (not its status or counters).
 func (c Campaign) Validate() error {
 	bad := func(reason, zh, en string) error { return fault.New(fault.Invalid, reason, zh, en) }

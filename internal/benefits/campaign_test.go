@@ -64,3 +64,33 @@ func TestAutoBenefitAppliesOnlyDuringTheCampaign(t *testing.T) {
 		t.Fatalf("another line: %+v", sel)
 	}
 }
+
+// TestCampaignOver: a campaign is over once ended or terminated, and one
+// never approved is over once past its end (it can no longer run, so what
+// its merchant prepaid comes back).
+func TestCampaignOver(t *testing.T) {
+	starts := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	ends := starts.AddDate(0, 0, 10)
+	during, after := starts.AddDate(0, 0, 3), ends.Add(time.Second)
+	for _, c := range []struct {
+		status      benefits.Status
+		at          time.Time
+		over        bool
+		description string
+	}{
+		{benefits.Approved, during, false, "running"},
+		{benefits.Approved, after, true, "ended"},
+		{benefits.Paused, after, true, "paused past its end"},
+		{benefits.Terminated, during, true, "terminated"},
+		{benefits.Draft, during, false, "a draft before its end"},
+		{benefits.Draft, after, true, "a draft past its end"},
+		{benefits.Submitted, after, true, "never reviewed, past its end"},
+		{benefits.Rejected, during, false, "rejected, may be resubmitted"},
+		{benefits.Rejected, ends, true, "rejected at its end"},
+	} {
+		camp := benefits.Campaign{Status: c.status, Starts: starts, Ends: ends}
+		if got := camp.Over(c.at); got != c.over {
+			t.Errorf("%s: Over = %v, want %v", c.description, got, c.over)
+		}
+	}
+}

@@ -129,8 +129,7 @@ func (s *Service) AddStock(ctx context.Context, scope tenant.Scope, campaignID i
 		if !c.Prepaid {
 			return Event{}, 0, errNotPrepaid
 		}
-		switch st := c.Effective(now); st {
-		case Ended, Terminated:
+		if c.Over(now) {
 			return Event{}, 0, fault.New(fault.Conflict, "campaign_over", "活动已结束", "the campaign is over")
 		}
 		if c.Stock+tickets > 10_000_000 {
@@ -171,9 +170,7 @@ func (s *Service) CloseBudget(ctx context.Context, scope tenant.Scope, campaignI
 		if !c.Prepaid {
 			return Event{}, 0, errNotPrepaid
 		}
-		switch c.Effective(now) {
-		case Ended, Terminated:
-		default:
+		if !c.Over(now) {
 			return Event{}, 0, fault.New(fault.Conflict, "campaign_not_over", "活动尚未结束", "the campaign is not over yet")
 		}
 		unused := max(c.BudgetValue-c.Spent, 0)

@@ -25,6 +25,7 @@ import (
 	"piao/internal/fault"
 	"piao/internal/governance"
 	"piao/internal/identity"
+	"piao/internal/merchant"
 	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/problem"
@@ -60,6 +61,10 @@ type Deps struct {
 	// Audit is the audit trail the services record in: the auditors'
 	// /audit page reads it.
 	Audit *audit.Log
+	// Merchants runs merchant onboarding: the application pages, the
+	// operator's review and the merchant admin's staff. Without it those
+	// pages answer 503.
+	Merchants *merchant.Service
 }
 
 // Console serves the web console's pages.
@@ -222,7 +227,7 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/audit.csv", identity.AuditRead}, handle: c.auditCSV},
 		{Page: Page{"GET", "/booking/fees", identity.BookingAdmin}, handle: c.feesPage, off: noBooking},
 		{Page: Page{"POST", "/booking/fees/{kind}", identity.BookingAdmin}, handle: c.feesSave, off: noBooking},
-	}, c.distributionPages()...)
+	}, append(c.merchantRoutes(), c.distributionPages()...)...)
 }
 
 // Pages lists every console route with the permission it needs.

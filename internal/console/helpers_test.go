@@ -36,9 +36,10 @@ func newEnv(t *testing.T, extra ...func(*console.Console, *http.ServeMux)) *env 
 	t.Helper()
 	a := apptest.NewDemo(t)
 	var c *console.Console
+	a.PageBodyLimits = console.BodyLimits()
 	// Serve starts booking before it builds the server, so a.Booking is set here.
 	srv, _ := apptest.Serve(t, a, func(mux *http.ServeMux) {
-		c = console.New(console.Deps{Identity: a.Identity, Catalog: a.Catalog, Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Subsidy: a.Subsidy, Audit: a.Audit, Version: "test", Guard: a.Guard})
+		c = console.New(console.Deps{Identity: a.Identity, Catalog: a.Catalog, Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Subsidy: a.Subsidy, Audit: a.Audit, Version: "test", Guard: a.Guard, Merchants: a.Merchants})
 		c.Mount(mux)
 		for _, f := range extra {
 			f(c, mux)
@@ -136,8 +137,23 @@ func (c *client) csrfFor(path string) string {
 		_, body := c.get("/login")
 		return csrfIn(body)
 	}
+	if form, ok := publicForms[path]; ok {
+		_, body := c.get(form)
+		return csrfIn(body)
+	}
 	_, body := c.get("/network")
 	return csrfIn(body)
+}
+
+// publicForms are the forms without a session beside the login form
+// (their double-submit token comes from the page that shows them), by the
+// path they post to.
+var publicForms = map[string]string{
+	"/merchants/apply":                "/merchants/apply",
+	"/merchants/application":          "/merchants/application",
+	"/merchants/application/papers":   "/merchants/application",
+	"/merchants/application/resubmit": "/merchants/application",
+	"/merchant/invitations/accept":    "/merchant/invitations/accept",
 }
 
 // login logs in through the form and fails the test unless it redirects.

@@ -13,6 +13,7 @@ import (
 	"piao/internal/booking"
 	"piao/internal/governance"
 	"piao/internal/identity"
+	"piao/internal/merchant"
 	"piao/internal/network"
 	"piao/internal/subsidy"
 )
@@ -65,6 +66,12 @@ func keyFamilies() map[string][]string {
 		"sub.done.":      strs("verified", "rejected", "revoked"),
 		"sub.h5.done.":   strs("applied", "renewal"),
 		"route.":         strs("1", "2", "3", "other"),
+		"mc.status.":     each(len(merchant.Statuses), func(i int) string { return string(merchant.Statuses[i]) }),
+		"mc.action.":     strs(string(merchant.Approve), string(merchant.Reject), string(merchant.RequestInfo), string(merchant.Resubmit), string(merchant.Suspend), string(merchant.Reinstate)),
+		"mc.done.":       strs(string(merchant.Approve), string(merchant.Reject), string(merchant.RequestInfo), string(merchant.Suspend), string(merchant.Reinstate)),
+		"mc.paper.":      strs(string(merchant.Licence), string(merchant.OtherPaper)),
+		"mc.grant.":      each(len(identity.Delegable), func(i int) string { return string(identity.Delegable[i]) }),
+		"mc.staff.done.": strs("grants", "disabled", "enabled"),
 	}
 }
 

@@ -74,6 +74,8 @@ var navigation = []navItem{
 	{Key: "nav.h5documents", Path: "/h5/documents", Passenger: true},
 	{Key: "nav.h5subsidy", Path: "/h5/subsidy", Passenger: true},
 	{Key: "nav.subsidy", Path: "/subsidy"},
+	{Key: "nav.merchants", Path: "/merchants"},
+	{Key: "nav.merchantstaff", Path: "/merchant/staff"},
 	{Key: "nav.limits", Path: "/limits"},
 	{Key: "nav.fees", Path: "/booking/fees"},
 	{Key: "nav.audit", Path: "/audit"},

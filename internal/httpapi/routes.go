@@ -56,6 +56,8 @@ func (s *Server) registerRoutes() {
 	s.subsidyRoutes()
 	s.auditRoutes()
 	s.merchantCampaignRoutes()
+	s.merchantOnboardingRoutes()
+	s.purchaseRoutes()
 	s.distributionRoutes()
 
 	// Operations endpoints outside the OpenAPI document. Probes and the

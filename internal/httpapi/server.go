@@ -32,10 +32,12 @@ import (
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
+	"piao/internal/merchant"
 	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment"
 	"piao/internal/problem"
+	"piao/internal/purchase"
 	"piao/internal/subsidy"
 )
 
@@ -67,6 +69,8 @@ type Deps struct {
 	Metro *metro.Service
 	// Subsidy runs subsidy schemes and enrolments; nil when off.
 	Subsidy *subsidy.Service
+	// Purchases runs merchants' batch purchases and refunds; nil when off.
+	Purchases *purchase.Service
 	// Guard applies the abuse limits (SPEC S5); nil applies the defaults.
 	Guard *abuse.Guard
 	// Distribution hands merchants' tickets to lists, codes and claim
@@ -79,6 +83,12 @@ type Deps struct {
 	// personal data, pii.view); GET /api/v1/audit reads it (nil: an empty
 	// trail, nothing recorded).
 	Audit *audit.Log
+	// Merchants runs merchant onboarding (applications, review, staff);
+	// nil when off.
+	Merchants *merchant.Service
+	// BodyLimits are routes outside the API (the console's upload forms)
+	// that take larger bodies than MaxBodyBytes, by "METHOD /path".
+	BodyLimits map[string]int64
 }
 
 // Server is the HTTP front of piao.
@@ -98,6 +108,9 @@ type Server struct {
 func New(deps Deps) *Server {
 	installErrorModel()
 	s := &Server{deps: deps, mux: http.NewServeMux(), guard: deps.Guard, bodyLimits: map[string]int64{}}
+	for route, n := range deps.BodyLimits {
+		s.bodyLimits[route] = n
+	}
 	if s.guard == nil {
 		s.guard = abuse.New(abuse.Defaults(), nil)
 	}
@@ -134,7 +147,8 @@ func New(deps Deps) *Server {
 
 // schemaName names a schema after its Go type, prefixing the value-added
 // tickets' types with "Benefit" where booking has a type of the same name
-// (Ticket, Event), the subsidies' with "Subsidy" (Event), and ride-more
+// (Ticket, Event), the subsidies' with "Subsidy" (Event), merchants' with
+// "Merchant" (Event), and ride-more
 // rules' with "RideMore" (Tier, which fees has too).
 func schemaName(t reflect.Type, hint string) string {
 	name := huma.DefaultSchemaNamer(t, hint)
@@ -146,6 +160,9 @@ func schemaName(t reflect.Type, hint string) string {
 	}
 	if t.PkgPath() == "piao/internal/subsidy" && !strings.HasPrefix(name, "Subsidy") {
 		return "Subsidy" + name
+	}
+	if t.PkgPath() == "piao/internal/merchant" && !strings.HasPrefix(name, "Merchant") {
+		return "Merchant" + name
 	}
 	if t.PkgPath() == "piao/internal/ridemore" && !strings.HasPrefix(name, "RideMore") {
 		return "RideMore" + name

@@ -240,6 +240,9 @@ func TestBadInputNeverFails(t *testing.T) {
 			continue
 		}
 		for bname, body := range bodies {
+			if o := s.api.OpenAPI().Paths[rt.Path].Post; bname == "oversized" && o != nil && o.MaxBodyBytes > httpapi.MaxBodyBytes {
+				body = strings.Repeat("x", int(o.MaxBodyBytes)+10) // a route with its own, larger limit
+			}
 			t.Run(rt.Method+" "+rt.Path+" body "+bname, func(t *testing.T) {
 				res := s.do(t, rt.Method, samplePath(rt.Path), admin, strings.NewReader(body))
 				if res.status < 400 || res.status >= 500 {

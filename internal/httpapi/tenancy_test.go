@@ -22,6 +22,7 @@ import (
 	"piao/internal/benefits"
 	"piao/internal/httpapi"
 	"piao/internal/identity"
+	"piao/internal/merchant"
 	"piao/internal/tenant"
 )
 
@@ -36,6 +37,8 @@ type merchantFixture struct {
 	// and by code, ready to submit.
 	Campaign benefits.Campaign
 	Batch    benefits.CodeBatch
+	// Staff is a staff account of the merchant (granted nothing).
+	Staff identity.Account
 }
 
 // newMerchantFixture makes merchant m's product from tpl, a campaign of it
@@ -62,7 +65,27 @@ func newMerchantFixture(t *testing.T, a *app.App, m int64, tpl benefits.Template
 	if f.Batch, err = a.Benefits.GenerateCodes(ctx, scope, f.Campaign.ID, 2, fmt.Sprintf("merchant-%d-admin", m)); err != nil {
 		t.Fatal(err)
 	}
+	if f.Staff, err = a.Identity.CreateAccount(ctx, identity.NewAccount{Username: fmt.Sprintf("m%d-fixture-staff-%d", m, f.Campaign.ID), Role: identity.MerchantStaff,
+		Password: "fixture-password", Merchant: m, Grants: []identity.Permission{}}); err != nil {
+		t.Fatal(err)
+	}
 	return f
+}
+
+// onboardedMerchant applies as a merchant with code and approves it: a
+// merchant whose record exists, as the onboarding routes need.
+func onboardedMerchant(t *testing.T, a *app.App, code, admin string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	r, err := a.Merchants.Apply(ctx, merchant.Application{LegalName: admin + " 有限公司", CreditCode: code, Contact: merchant.Contact{Name: "联系人", Phone: "13900000000"},
+		AdminUsername: admin, AdminPassword: "fixture-password", Papers: []merchant.Upload{{Kind: merchant.Licence, Name: "licence.png", Data: testPNG(t)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Merchants.Review(ctx, tenant.All(), r.Merchant.ID, merchant.Approve, ""); err != nil {
+		t.Fatal(err)
+	}
+	return r.Merchant.ID
 }
 
 func id(n int64) string { return strconv.FormatInt(n, 10) }
@@ -88,6 +111,9 @@ var tenancyParams = map[tenancyParam]func(t *testing.T, f *merchantFixture) stri
 	{"/api/v1/merchant/campaigns/{id}/submit", "id"}:    func(_ *testing.T, f *merchantFixture) string { return id(f.Campaign.ID) },
 	{"/api/v1/merchant/campaigns/{id}/stats", "id"}:     func(_ *testing.T, f *merchantFixture) string { return id(f.Campaign.ID) },
 	{"/api/v1/merchant/campaigns/{id}/stats.csv", "id"}: func(_ *testing.T, f *merchantFixture) string { return id(f.Campaign.ID) },
+	{"/api/v1/merchant/staff/{id}/grants", "id"}:        func(_ *testing.T, f *merchantFixture) string { return id(f.Staff.ID) },
+	{"/api/v1/merchant/staff/{id}/disable", "id"}:       func(_ *testing.T, f *merchantFixture) string { return id(f.Staff.ID) },
+	{"/api/v1/merchant/staff/{id}/enable", "id"}:        func(_ *testing.T, f *merchantFixture) string { return id(f.Staff.ID) },
 }
 
 // tenancyBodies are request bodies for merchant routes that take one,
@@ -153,7 +179,7 @@ func TestTenancyMatrix(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			const merchantA, merchantB = 901, 902
+			merchantA, merchantB := onboardedMerchant(t, a, "91350100M000100Y43", "fixture-a"), onboardedMerchant(t, a, "9144030071526726XG", "fixture-b")
 			fa, fb := newMerchantFixture(t, a, merchantA, tpl), newMerchantFixture(t, a, merchantB, tpl)
 			adminA := merchantLogin(t, a, merchantA, identity.MerchantAdmin, nil)
 

@@ -234,6 +234,12 @@ func TestAnswersGiveBusinessTime(t *testing.T) {
 		"/api/v1/subsidy-schemes/{id}":             "/api/v1/subsidy-schemes/teachers",
 	}
 	maps.Copy(paths, merchantTimePaths(t, s))
+	// A merchant's application (the demo's merchant logins work for the first merchant).
+	merchantID, paperID, applicant := s.appliedMerchant(t, "91350100M000100Y43", "tz-mall")
+	paths["/api/v1/merchants/{id}"] = fmt.Sprintf("/api/v1/merchants/%d", merchantID)
+	paths["/api/v1/merchants/{id}/papers/{paper}"] = fmt.Sprintf("/api/v1/merchants/%d/papers/%d", merchantID, paperID)
+	headers := map[string][]string{"/api/v1/merchant-applications/status": {"X-Applicant-Token", applicant}}
+	maps.Copy(paths, purchaseTimePaths(t, s))
 	maps.Copy(paths, distributionPaths(t, s, me.ID))
 	routes := s.api.Routes()
 	slices.SortFunc(routes, func(a, b httpapi.Route) int { return strings.Compare(a.Path, b.Path) })
@@ -259,7 +265,7 @@ func TestAnswersGiveBusinessTime(t *testing.T) {
 				}
 			}
 		}
-		res := s.do(t, "GET", path, token, nil)
+		res := s.do(t, "GET", path, token, nil, headers[rt.Path]...)
 		if res.status != http.StatusOK {
 			t.Errorf("GET %s answered %d, so its times go unchecked: give the route a path that answers in this test: %.300s", path, res.status, res.body)
 			continue

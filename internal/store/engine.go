@@ -15,9 +15,11 @@ import (
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
+	"piao/internal/merchant"
 	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/payment/sandbox"
+	"piao/internal/purchase"
 	"piao/internal/subsidy"
 )
 
@@ -61,6 +63,10 @@ type Engine interface {
 	Subsidy() subsidy.Store
 	// Audit returns the store of the append-only audit trail.
 	Audit() audit.Store
+	// Merchant returns the store of merchants, their papers and staff invitations.
+	Merchant() merchant.Store
+	// Purchases returns the store of merchants' batch purchases and refunds.
+	Purchases() purchase.Store
 	// Distribution returns the store of distribution lists and revocations.
 	Distribution() distribution.Store
 }

@@ -45,6 +45,17 @@ var resealSteps = []resealStep{
 			ix, s, changed, err := p.ResealPhone(phone, s)
 			return []any{id}, []any{ix, s, id}, changed, err
 		}},
+	{"merchants", `SELECT id, contact_phone_sealed FROM merchants WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE`,
+		`UPDATE merchants SET contact_phone_sealed = $1 WHERE id = $2`, nil,
+		func(p sqlrow.PII, r pgx.Rows) ([]any, []any, bool, error) {
+			var id int64
+			var s string
+			if err := r.Scan(&id, &s); err != nil {
+				return nil, nil, false, err
+			}
+			s, changed, err := p.Keys.Reseal(s)
+			return []any{id}, []any{s, id}, changed, err
+		}},
 	{"list_members", `SELECT id, subject, subject_sealed FROM list_members WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE`,
 		`UPDATE list_members SET subject = $1, subject_sealed = $2 WHERE id = $3`, nil,
 		func(p sqlrow.PII, r pgx.Rows) ([]any, []any, bool, error) {

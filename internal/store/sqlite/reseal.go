@@ -17,6 +17,17 @@ type resealStep struct {
 }
 
 var resealSteps = []resealStep{
+	{"merchants", `SELECT id, contact_phone_sealed FROM merchants WHERE id > ? ORDER BY id LIMIT ?`,
+		`UPDATE merchants SET contact_phone_sealed = ? WHERE id = ?`,
+		func(p sqlrow.PII, r *sql.Rows) (int64, []any, bool, error) {
+			var id int64
+			var s string
+			if err := r.Scan(&id, &s); err != nil {
+				return 0, nil, false, err
+			}
+			s, changed, err := p.Keys.Reseal(s)
+			return id, []any{s, id}, changed, err
+		}},
 	{"tickets", `SELECT id, doc_type, doc_number, doc_sealed FROM tickets WHERE id > ? ORDER BY id LIMIT ?`,
 		`UPDATE tickets SET doc_number = ?, doc_sealed = ? WHERE id = ?`,
 		func(p sqlrow.PII, r *sql.Rows) (int64, []any, bool, error) {
