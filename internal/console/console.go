@@ -23,6 +23,7 @@ import (
 	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/booking"
+	"piao/internal/distribution"
 	"piao/internal/fault"
 	"piao/internal/governance"
 	"piao/internal/identity"
@@ -70,6 +71,13 @@ type Deps struct {
 	// Purchases runs merchants' batch purchases and refunds: the
 	// merchant's /merchant/purchases pages. Without them they answer 503.
 	Purchases *purchase.Service
+	// Distribution hands merchants' tickets to lists, codes and claim
+	// links: the merchant's /merchant/distribution pages. Without it
+	// they answer 503.
+	Distribution *distribution.Service
+	// PublicURL is where the console is reached (https://host), for the
+	// absolute claim links on posters; "" uses the request's host.
+	PublicURL string
 }
 
 // Console serves the web console's pages.
@@ -232,7 +240,7 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/audit.csv", identity.AuditRead}, handle: c.auditCSV},
 		{Page: Page{"GET", "/booking/fees", identity.BookingAdmin}, handle: c.feesPage, off: noBooking},
 		{Page: Page{"POST", "/booking/fees/{kind}", identity.BookingAdmin}, handle: c.feesSave, off: noBooking},
-	}, c.merchantRoutes(), c.merchantConsoleRoutes(), c.merchantNewRoutes(), c.merchantPurchaseRoutes())
+	}, c.merchantRoutes(), c.merchantConsoleRoutes(), c.merchantNewRoutes(), c.merchantPurchaseRoutes(), c.distributionPages(), c.merchantDistributionRoutes())
 }
 
 // Pages lists every console route with the permission it needs.

@@ -15,7 +15,7 @@ import (
 // the demo data. A new wildcard must be added here.
 func examplePath(t *testing.T, pattern string) string {
 	t.Helper()
-	p := strings.NewReplacer("{$}", "", "{id}", url.PathEscape("nbmetro:L1"), "{file}", "console.css", "{file...}", "console.css", "{token}", "NOSUCHGIFT", "{batch}", "1", "{kind}", "refund", "{paper}", "1").Replace(pattern)
+	p := strings.NewReplacer("{$}", "", "{id}", url.PathEscape("nbmetro:L1"), "{file}", "console.css", "{file...}", "console.css", "{token}", "NOSUCHGIFT", "{batch}", "1", "{line}", "2", "{kind}", "refund", "{paper}", "1").Replace(pattern)
 	if strings.ContainsAny(p, "{}") {
 		t.Fatalf("route %s has a wildcard examplePath does not know", pattern)
 	}
