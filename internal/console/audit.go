@@ -264,6 +264,9 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, st *state) {
 // csvCell keeps a cell from being read as a formula by spreadsheets: text
 // an actor typed (a reason, a name) may start with = + - or @.
 func csvCell(s string) string {
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return s // a number, negative or not, is no formula
+	}
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s
 	}

@@ -667,7 +667,14 @@ func csvDownload(w http.ResponseWriter, name string, rows [][]string) {
 	var b bytes.Buffer
 	b.WriteString("\ufeff")
 	cw := csv.NewWriter(&b)
-	cw.WriteAll(rows)
+	for _, row := range rows {
+		out := make([]string, len(row))
+		for i, cell := range row {
+			out[i] = csvCell(cell) // names typed by merchants' staff, and the like, are never formulas
+		}
+		cw.Write(out)
+	}
+	cw.Flush()
 	h := w.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
