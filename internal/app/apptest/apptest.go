@@ -70,6 +70,11 @@ func NewDemo(tb testing.TB, opts ...Option) *app.App {
 	if _, err := demo.Seed(ctx, a.Network, a.Identity, Today()); err != nil {
 		tb.Fatal(err)
 	}
+	// The merchants' demo logins are made by onboarding them: cheap (no
+	// campaigns, purchases or rides; demo.SeedMerchantTrade adds those).
+	if _, err := demo.SeedMerchants(ctx, a.Merchants, a.Now().Add(-demo.MerchantLead)); err != nil {
+		tb.Fatal(err)
+	}
 	return a
 }
 
