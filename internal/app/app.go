@@ -13,6 +13,7 @@ import (
 	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/booking"
+	"piao/internal/distribution"
 	"piao/internal/fault"
 	"piao/internal/governance"
 	"piao/internal/httpapi"
@@ -111,6 +112,12 @@ type App struct {
 	// Purchases runs merchants' batch purchases once Start is called with
 	// a payment gateway; nil otherwise.
 	Purchases *purchase.Service
+	// DistributionStore keeps merchants' distribution lists (Server builds
+	// the service over the Benefits of that moment).
+	DistributionStore distribution.Store
+	// baseURL is where Start was told this process is reachable: claim
+	// links and posters point there.
+	baseURL string
 }
 
 // Open opens the configured database. It does not migrate; call Migrate.
@@ -151,6 +158,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Benefits = benefits.NewService(a.BenefitsStore, a.benefitsCfg)
 	a.SubsidyStore = db.Subsidy()
 	a.PurchaseStore = db.Purchases()
+	a.DistributionStore = db.Distribution()
 	a.Catalog = &network.Catalog{Store: a.Network, Audit: a.Audit}
 	nets := metroNetwork(a.Network)
 	a.metroCfg = metro.Config{
@@ -197,6 +205,7 @@ type Runtime struct {
 // Start builds the booking service (and the sandbox gateway when asked
 // for) and runs their committer, hold sweeper and notifier until ctx ends.
 func (a *App) Start(ctx context.Context, rt Runtime) error {
+	a.baseURL = rt.BaseURL
 	var gw *sandbox.Gateway
 	if rt.SandboxPayments {
 		var err error
@@ -363,6 +372,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 		Version: Version, Catalog: a.Catalog, Identity: a.Identity,
 		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Payments: pay, Ready: a.Ping, Idempotency: idempotency.NewKeeper(a.IdempotencyStore, nil),
 		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit, Merchants: a.Merchants, BodyLimits: a.PageBodyLimits, Purchases: a.Purchases,
+		Distribution: distribution.NewService(a.DistributionStore, distribution.Config{Benefits: a.Benefits, Audit: a.Audit, Now: a.Now}), PublicURL: a.baseURL,
 		Mount: func(mux *http.ServeMux) {
 			if a.Sandbox != nil {
 				// The sandbox stands for an outside payment provider: its pages

@@ -58,6 +58,7 @@ func (s *Server) registerRoutes() {
 	s.merchantCampaignRoutes()
 	s.merchantOnboardingRoutes()
 	s.purchaseRoutes()
+	s.distributionRoutes()
 
 	// Operations endpoints outside the OpenAPI document. Probes and the
 	// Prometheus scraper carry no credentials, so these are public and

@@ -28,6 +28,7 @@ import (
 	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/booking"
+	"piao/internal/distribution"
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
@@ -72,6 +73,12 @@ type Deps struct {
 	Purchases *purchase.Service
 	// Guard applies the abuse limits (SPEC S5); nil applies the defaults.
 	Guard *abuse.Guard
+	// Distribution hands merchants' tickets to lists, codes and claim
+	// links; nil when off.
+	Distribution *distribution.Service
+	// PublicURL is where this server is reached (http://host:port), for
+	// absolute links such as claim links.
+	PublicURL string
 	// Audit is the audit trail the services record in (and full views of
 	// personal data, pii.view); GET /api/v1/audit reads it (nil: an empty
 	// trail, nothing recorded).
@@ -159,6 +166,9 @@ func schemaName(t reflect.Type, hint string) string {
 	}
 	if t.PkgPath() == "piao/internal/ridemore" && !strings.HasPrefix(name, "RideMore") {
 		return "RideMore" + name
+	}
+	if t.PkgPath() == "piao/internal/distribution" && !strings.HasPrefix(name, "Distribution") {
+		return "Distribution" + name
 	}
 	return name
 }

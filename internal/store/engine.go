@@ -11,6 +11,7 @@ import (
 	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/booking"
+	"piao/internal/distribution"
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
@@ -66,6 +67,8 @@ type Engine interface {
 	Merchant() merchant.Store
 	// Purchases returns the store of merchants' batch purchases and refunds.
 	Purchases() purchase.Store
+	// Distribution returns the store of distribution lists and revocations.
+	Distribution() distribution.Store
 }
 
 // HidePassword returns a database URL with its password replaced by ***,

@@ -187,6 +187,7 @@ type issueBatch struct {
 	now          time.Time
 	codeCampaign map[string]int64
 	codeUsed     map[string]bool
+	codeRevoked  map[string]bool
 	known        map[int64]bool // accounts
 	camps        map[int64]*sqlrow.Issuing
 }
@@ -217,7 +218,7 @@ func (s *benefitsStore) Issue(ctx context.Context, now time.Time, reqs []benefit
 // prepareIssue locks the codes reqs redeem, reads which of their accounts
 // exist, and locks the campaigns they issue from in ID order.
 func prepareIssue(ctx context.Context, tx pgx.Tx, now time.Time, reqs []benefits.IssueRequest) (*issueBatch, error) {
-	b := &issueBatch{tx: tx, now: now, codeCampaign: map[string]int64{}, codeUsed: map[string]bool{}, known: map[int64]bool{}, camps: map[int64]*sqlrow.Issuing{}}
+	b := &issueBatch{tx: tx, now: now, codeCampaign: map[string]int64{}, codeUsed: map[string]bool{}, codeRevoked: map[string]bool{}, known: map[int64]bool{}, camps: map[int64]*sqlrow.Issuing{}}
 	var codes []string
 	var accounts []int64
 	for _, r := range reqs {
@@ -245,7 +246,7 @@ func (b *issueBatch) lockCodes(ctx context.Context, codes []string) error {
 	if len(codes) == 0 {
 		return nil
 	}
-	rows, err := b.tx.Query(ctx, `SELECT code, campaign_id, ticket_id IS NOT NULL FROM redeem_codes WHERE code = ANY($1) FOR UPDATE`, codes)
+	rows, err := b.tx.Query(ctx, `SELECT code, campaign_id, ticket_id IS NOT NULL, revoked_at IS NOT NULL FROM redeem_codes WHERE code = ANY($1) FOR UPDATE`, codes)
 	if err != nil {
 		return fault.Wrap(err, "read codes")
 	}
@@ -253,11 +254,11 @@ func (b *issueBatch) lockCodes(ctx context.Context, codes []string) error {
 	return sqlrow.Each(rows, "read codes", func(r sqlrow.Row) error {
 		var code string
 		var id int64
-		var used bool
-		if err := r.Scan(&code, &id, &used); err != nil {
+		var used, revoked bool
+		if err := r.Scan(&code, &id, &used, &revoked); err != nil {
 			return fault.Wrap(err, "scan code")
 		}
-		b.codeCampaign[code], b.codeUsed[code] = id, used
+		b.codeCampaign[code], b.codeUsed[code], b.codeRevoked[code] = id, used, revoked
 		return nil
 	})
 }
@@ -299,6 +300,8 @@ func (b *issueBatch) serve(ctx context.Context, r benefits.IssueRequest) (benefi
 			return benefits.IssueResult{Err: sqlrow.ErrCodeNotFound}, nil
 		case b.codeUsed[r.Code]:
 			return benefits.IssueResult{Err: sqlrow.ErrCodeUsed}, nil
+		case b.codeRevoked[r.Code]:
+			return benefits.IssueResult{Err: sqlrow.ErrCodeRevoked}, nil
 		}
 		campaignID = id
 	}

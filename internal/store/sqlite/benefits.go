@@ -239,7 +239,8 @@ func (b *issueBatch) serve(ctx context.Context, r benefits.IssueRequest) (benefi
 // code returns the campaign of a redemption code, or why it cannot be used.
 func (b *issueBatch) code(ctx context.Context, code string) (campaignID int64, refused, err error) {
 	var ticket sql.NullInt64
-	err = b.tx.QueryRowContext(ctx, `SELECT campaign_id, ticket_id FROM redeem_codes WHERE code = ?`, code).Scan(&campaignID, &ticket)
+	var revoked bool
+	err = b.tx.QueryRowContext(ctx, `SELECT campaign_id, ticket_id, revoked_at IS NOT NULL FROM redeem_codes WHERE code = ?`, code).Scan(&campaignID, &ticket, &revoked)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return 0, sqlrow.ErrCodeNotFound, nil
@@ -247,6 +248,8 @@ func (b *issueBatch) code(ctx context.Context, code string) (campaignID int64, r
 		return 0, nil, fault.Wrap(err, "read code")
 	case ticket.Valid:
 		return 0, sqlrow.ErrCodeUsed, nil
+	case revoked:
+		return 0, sqlrow.ErrCodeRevoked, nil
 	}
 	return campaignID, nil, nil
 }

@@ -21,6 +21,7 @@ import (
 	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/booking"
+	"piao/internal/distribution"
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
@@ -58,6 +59,8 @@ type Stores struct {
 	Subsidy subsidy.Store
 	// Audit keeps the append-only audit trail.
 	Audit audit.Store
+	// Distribution keeps distribution lists and takes back what they delivered.
+	Distribution distribution.Store
 	// Exec runs one statement on the database directly, for tests that show
 	// what the database itself refuses (the audit trail's triggers).
 	Exec func(ctx context.Context, sql string) error
@@ -98,7 +101,7 @@ func openStores(tb testing.TB, database, dataDir string) Stores {
 		Exec: exec, DB: db, Keys: keys,
 		Engine: db.Name(), Network: db.Network(), Identity: db.Identity(), Booking: db.Booking(), Sandbox: db.Sandbox(), Ping: db.Ping,
 		Idempotency: db.Idempotency(), Governance: db.Governance(), Benefits: db.Benefits(), Metro: db.Metro(), Subsidy: db.Subsidy(),
-		Audit: db.Audit(),
+		Audit: db.Audit(), Distribution: db.Distribution(),
 	}
 }
 
