@@ -285,7 +285,7 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 		// campaigns) and before Start: the purchases' notifications are
 		// delivered in this process, the server's own gateway not yet running.
 		tr, err := demo.SeedMerchantTrade(ctx, demo.MerchantTradeDeps{Benefits: a.Benefits, Identity: a.Identity, Metro: a.Metro,
-			Purchases: a.PurchaseStore, Payments: a.SandboxStore, Audit: a.Audit, BaseURL: base}, time.Now())
+			Purchases: a.PurchaseStore, Payments: a.SandboxStore, Distribution: a.DistributionStore, Audit: a.Audit, BaseURL: base}, time.Now())
 		if err != nil {
 			return err
 		}

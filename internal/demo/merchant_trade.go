@@ -14,6 +14,7 @@ import (
 
 	"piao/internal/audit"
 	"piao/internal/benefits"
+	"piao/internal/distribution"
 	"piao/internal/fault"
 	"piao/internal/governance"
 	"piao/internal/identity"
@@ -26,7 +27,7 @@ import (
 // MerchantLead is how long before the demo is seeded its merchants'
 // story begins: they apply and are approved, buy tickets, riders claim
 // them and ride, all in the hours before now, so every tap is in the past.
-const MerchantLead = 3 * time.Hour
+const MerchantLead = 4 * time.Hour
 
 // tradeStart is when, after the story began, the merchants start trading
 // (their onboarding takes the first part).
@@ -40,7 +41,9 @@ type MerchantTradeDeps struct {
 	Metro     *metro.Service
 	Purchases purchase.Store
 	Payments  sandbox.Store
-	Audit     *audit.Log
+	// Distribution keeps the lists tickets are issued to.
+	Distribution distribution.Store
+	Audit        *audit.Log
 	// BaseURL is where this server is reached (http://host:port): the
 	// payments' notify and return URLs.
 	BaseURL string
@@ -133,8 +136,9 @@ var merchantRideStations = []string{"GQX", "WCQ", "ZM", "DQQ", "XMK", "GL", "DMK
 // approved by the reviewer, paid for by a purchase and a top-up at the
 // sandbox gateway, claimed by the demo passenger and demo riders, and
 // keeps a voucher campaign as a draft; the bank runs a ¥2-off campaign,
-// bought, approved, issued to a list of demo riders and as a batch of
-// codes (some redeemed), and has a discount campaign waiting for review.
+// bought, approved, issued to a list of demo riders' phones (one ticket
+// taken back) and as a batch of codes (some redeemed), and has a discount
+// campaign waiting for review.
 // Then the holders ride in the hours before now; their taps are cleared
 // and settled, charging the merchants what their tickets saved.
 //
@@ -299,39 +303,53 @@ func SeedMerchantTrade(ctx context.Context, d MerchantTradeDeps, now time.Time) 
 		out.Issued++
 		clock.advance(15 * time.Second)
 	}
-	list := []int64{accounts["passenger"].ID}
+	// The bank's list names its cardholders by phone; one of them moved
+	// away before riding, and the bank takes that ticket back.
+	dist := distribution.NewService(d.Distribution, distribution.Config{Benefits: bs, Audit: d.Audit, Now: clock.Now})
+	roster := "phone,note\n"
 	for i := range bankList {
-		list = append(list, rs[mallClaimers+i].ID)
+		roster += rs[mallClaimers+i].Phone + ",甬江卡持卡人 cardholder\n"
 	}
-	res, err := bs.IssueDirect(as("teller"), bank, bankVoucher.ID, list)
+	l, entries, err := dist.Upload(as("teller"), bank, bankVoucher.ID, []byte(roster), by("teller"))
 	if err != nil {
 		return out, fmt.Errorf("demo bank list: %w", err)
 	}
-	for i, r := range res {
-		if r.Err != nil {
-			return out, fmt.Errorf("demo bank list, account %d: %w", list[i], r.Err)
-		}
-		out.Issued++
+	if l.Issued != bankList {
+		return out, fmt.Errorf("demo bank list issued %d of %d: %+v", l.Issued, bankList, entries)
 	}
-	holders = append(holders, list[1:]...)
-	batch, err := bs.GenerateCodes(as("teller"), bank, bankVoucher.ID, bankCodes, by("teller"))
+	out.Issued += l.Issued
+	clock.advance(20 * time.Minute)
+	gone := entries[len(entries)-1]
+	if _, err := dist.RevokeList(as("teller"), bank, l.ID, gone.Line, by("teller"), "持卡人已销户 the cardholder closed the account"); err != nil {
+		return out, fmt.Errorf("demo bank list revocation: %w", err)
+	}
+	for _, e := range entries[:len(entries)-1] {
+		holders = append(holders, e.Account)
+	}
+	batch, err := dist.GenerateCodes(as("teller"), bank, bankVoucher.ID, bankCodes, by("teller"))
 	if err != nil {
 		return out, err
 	}
 	var codes []string
-	if err := bs.Codes(ctx, bank, batch.ID, func(r benefits.CodeRow) error {
+	if err := dist.Codes(ctx, bank, batch.ID, func(r benefits.CodeRow) error {
 		codes = append(codes, r.Code)
 		return nil
 	}); err != nil {
 		return out, err
 	}
 	clock.advance(10 * time.Minute)
-	for i := range min(codeRedeemers, len(codes)) {
-		acct := rs[mallClaimers+bankList+i].ID
+	// The passenger and a few riders redeem codes handed out at a branch.
+	redeemers := []int64{accounts["passenger"].ID}
+	for i := range codeRedeemers {
+		redeemers = append(redeemers, rs[mallClaimers+bankList+i].ID)
+	}
+	for i, acct := range redeemers[:min(len(redeemers), len(codes))] {
 		if _, err := bs.RedeemCode(ctx, codes[i], acct); err != nil {
 			return out, fmt.Errorf("demo rider %d redeems a code: %w", acct, err)
 		}
-		holders = append(holders, acct)
+		if i > 0 {
+			holders = append(holders, acct)
+		}
 		out.Issued++
 		clock.advance(time.Minute)
 	}
@@ -361,28 +379,36 @@ func SeedMerchantTrade(ctx context.Context, d MerchantTradeDeps, now time.Time) 
 }
 
 // merchantTaps are one or two journeys of each holder between from and
-// until, on lines 1 and 2, every tap before until; the same every time
-// for the same holders and times.
+// until, on lines 1 and 2, one after the other and every tap before until;
+// the same every time for the same holders and times.
 func merchantTaps(holders []int64, from, until time.Time) []metro.Tap {
-	span := until.Sub(from)
-	if span < 20*time.Minute {
+	if until.Sub(from) < 40*time.Minute {
 		return nil
 	}
 	r := rand.New(rand.NewPCG(2026, 23))
+	pick := func() string { return merchantRideStations[r.IntN(len(merchantRideStations))] }
 	var taps []metro.Tap
 	for _, acct := range holders {
+		earliest := from
 		for j := range 1 + r.IntN(2) {
 			ride := time.Duration(10+r.IntN(8)) * time.Minute
-			at := from.Add(time.Duration(r.Int64N(int64(span - ride - time.Minute))))
-			in := merchantRideStations[r.IntN(len(merchantRideStations))]
-			to := merchantRideStations[r.IntN(len(merchantRideStations))]
+			room := until.Sub(earliest) - ride - time.Minute
+			if room <= 0 {
+				break
+			}
+			if j == 0 {
+				room /= 2 // leave time for a journey back
+			}
+			at := earliest.Add(time.Duration(r.Int64N(int64(room))))
+			in, to := pick(), pick()
 			for to == in {
-				to = merchantRideStations[r.IntN(len(merchantRideStations))]
+				to = pick()
 			}
 			id := fmt.Sprintf("demo-m-%d-%d", acct, j)
 			taps = append(taps,
 				metro.Tap{ID: id + "-in", Feed: MetroFeed, Account: acct, Station: MetroFeed + ":" + in, Gate: "G01", Dir: metro.In, At: at},
 				metro.Tap{ID: id + "-out", Feed: MetroFeed, Account: acct, Station: MetroFeed + ":" + to, Gate: "G02", Dir: metro.Out, At: at.Add(ride)})
+			earliest = at.Add(ride + 20*time.Minute)
 		}
 	}
 	return taps

@@ -79,7 +79,7 @@ func testSeedMerchants(t *testing.T, a *app.App) {
 }
 
 func tradeDeps(a *app.App) demo.MerchantTradeDeps {
-	return demo.MerchantTradeDeps{Benefits: a.Benefits, Identity: a.Identity, Metro: a.Metro, Purchases: a.PurchaseStore, Payments: a.SandboxStore, Audit: a.Audit}
+	return demo.MerchantTradeDeps{Benefits: a.Benefits, Identity: a.Identity, Metro: a.Metro, Purchases: a.PurchaseStore, Payments: a.SandboxStore, Distribution: a.DistributionStore, Audit: a.Audit}
 }
 
 // TestSeedMerchantTrade: each running merchant campaign has a paid
