@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/booking"
+	"piao/internal/distribution"
 	"piao/internal/fault"
 	"piao/internal/governance"
 	"piao/internal/identity"
@@ -29,6 +31,7 @@ import (
 	"piao/internal/metro"
 	"piao/internal/network"
 	"piao/internal/problem"
+	"piao/internal/purchase"
 	"piao/internal/subsidy"
 )
 
@@ -65,6 +68,16 @@ type Deps struct {
 	// operator's review and the merchant admin's staff. Without it those
 	// pages answer 503.
 	Merchants *merchant.Service
+	// Purchases runs merchants' batch purchases and refunds: the
+	// merchant's /merchant/purchases pages. Without them they answer 503.
+	Purchases *purchase.Service
+	// Distribution hands merchants' tickets to lists, codes and claim
+	// links: the merchant's /merchant/distribution pages. Without it
+	// they answer 503.
+	Distribution *distribution.Service
+	// PublicURL is where the console is reached (https://host), for the
+	// absolute claim links on posters; "" uses the request's host.
+	PublicURL string
 }
 
 // Console serves the web console's pages.
@@ -136,7 +149,7 @@ func (c *Console) routes() []route {
 	noGovernance := unless(c.deps.Governance != nil, governance.ErrNotRunning)
 	noBenefits := unless(c.deps.Benefits != nil, benefits.ErrNotRunning)
 	noSubsidy := unless(c.deps.Subsidy != nil, subsidy.ErrNotRunning)
-	return append([]route{
+	return slices.Concat([]route{
 		{Page: Page{"GET", "/static/{file...}", identity.Public}, handle: c.static},
 		{Page: Page{"GET", "/lang", identity.Public}, handle: c.switchLang},
 		{Page: Page{"GET", "/login", identity.Public}, handle: c.loginForm},
@@ -227,7 +240,7 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/audit.csv", identity.AuditRead}, handle: c.auditCSV},
 		{Page: Page{"GET", "/booking/fees", identity.BookingAdmin}, handle: c.feesPage, off: noBooking},
 		{Page: Page{"POST", "/booking/fees/{kind}", identity.BookingAdmin}, handle: c.feesSave, off: noBooking},
-	}, append(c.merchantRoutes(), c.distributionPages()...)...)
+	}, c.merchantRoutes(), c.merchantConsoleRoutes(), c.merchantNewRoutes(), c.merchantPurchaseRoutes(), c.distributionPages(), c.merchantDistributionRoutes())
 }
 
 // Pages lists every console route with the permission it needs.

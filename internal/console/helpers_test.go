@@ -17,6 +17,7 @@ import (
 	"piao/internal/app/apptest"
 	"piao/internal/console"
 	"piao/internal/demo"
+	"piao/internal/distribution"
 	"piao/internal/identity"
 	"piao/internal/network"
 )
@@ -39,7 +40,8 @@ func newEnv(t *testing.T, extra ...func(*console.Console, *http.ServeMux)) *env 
 	a.PageBodyLimits = console.BodyLimits()
 	// Serve starts booking before it builds the server, so a.Booking is set here.
 	srv, _ := apptest.Serve(t, a, func(mux *http.ServeMux) {
-		c = console.New(console.Deps{Identity: a.Identity, Catalog: a.Catalog, Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Subsidy: a.Subsidy, Audit: a.Audit, Version: "test", Guard: a.Guard, Merchants: a.Merchants})
+		c = console.New(console.Deps{Identity: a.Identity, Catalog: a.Catalog, Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Subsidy: a.Subsidy, Audit: a.Audit, Version: "test", Guard: a.Guard, Merchants: a.Merchants, Purchases: a.Purchases,
+			Distribution: distribution.NewService(a.DistributionStore, distribution.Config{Benefits: a.Benefits, Audit: a.Audit, Now: a.Now})})
 		c.Mount(mux)
 		for _, f := range extra {
 			f(c, mux)

@@ -11,6 +11,7 @@ import (
 
 	"piao/internal/abuse"
 	"piao/internal/benefits"
+	"piao/internal/distribution"
 	"piao/internal/fault"
 	"piao/internal/identity"
 	"piao/internal/merchant"
@@ -35,6 +36,8 @@ func BodyLimits() map[string]int64 {
 	return map[string]int64{
 		"POST /merchants/apply":              ApplicationFormBytes,
 		"POST /merchants/application/papers": ApplicationFormBytes,
+		"POST /merchant/campaigns":           merchantCampaignFormBytes,
+		"POST /merchant/distribution/lists":  distribution.MaxBytes + 1<<20,
 	}
 }
 

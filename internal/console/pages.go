@@ -108,6 +108,10 @@ func (c *Console) workbench(w http.ResponseWriter, r *http.Request, st *state) {
 		http.Redirect(w, r, passengerHome, http.StatusSeeOther)
 		return
 	}
+	if home := c.merchantStart(st.principal); isMerchant(st.principal.Role()) && home != "" {
+		http.Redirect(w, r, home, http.StatusSeeOther)
+		return
+	}
 	c.render(w, r, http.StatusOK, "workbench.html", c.newView(r, st, "home.title"))
 }
 

@@ -55,7 +55,10 @@ type navItem struct {
 	// Passenger marks the passenger's own pages (/h5/…), the only ones in
 	// a passenger's menu.
 	Passenger bool
-	Current   bool
+	// Merchant marks the merchant console's pages (/merchant/…), the only
+	// ones in a merchant account's menu.
+	Merchant bool
+	Current  bool
 }
 
 // navigation lists the sections in menu order; items whose page the role
@@ -75,10 +78,14 @@ var navigation = []navItem{
 	{Key: "nav.h5subsidy", Path: "/h5/subsidy", Passenger: true},
 	{Key: "nav.subsidy", Path: "/subsidy"},
 	{Key: "nav.merchants", Path: "/merchants"},
-	{Key: "nav.merchantstaff", Path: "/merchant/staff"},
 	{Key: "nav.limits", Path: "/limits"},
 	{Key: "nav.fees", Path: "/booking/fees"},
 	{Key: "nav.audit", Path: "/audit"},
+	{Key: "nav.merchant", Path: merchantHome, Merchant: true},
+	{Key: "nav.mcampaigns", Path: merchantHome + "/campaigns", Merchant: true},
+	{Key: "nav.mpurchases", Path: merchantHome + "/purchases", Merchant: true},
+	{Key: "nav.mdistribution", Path: merchantHome + "/distribution", Merchant: true},
+	{Key: "nav.merchantstaff", Path: "/merchant/staff", Merchant: true},
 }
 
 // passengerHome is where a passenger's menu and the brand lead: the ticket
@@ -148,6 +155,10 @@ func (c *Console) newViewBack(r *http.Request, st *state, titleKey, back string)
 	if passenger || st.principal.Anonymous() && inSection(r.URL.Path, passengerHome) {
 		v.Home = passengerHome
 	}
+	merchant := isMerchant(st.principal.Role())
+	if home := c.merchantStart(st.principal); merchant && home != "" {
+		v.Home = home
+	}
 	if !st.principal.Anonymous() {
 		section, current := r.URL.Path, -1
 		for _, it := range navigation {
@@ -155,7 +166,7 @@ func (c *Console) newViewBack(r *http.Request, st *state, titleKey, back string)
 			if need == "" {
 				need = c.permission(it.Path)
 			}
-			if !st.principal.Can(need) || passenger && !it.Passenger {
+			if !st.principal.Can(need) || passenger && !it.Passenger || merchant != it.Merchant {
 				continue
 			}
 			// The longest matching item is current: /h5/orders, not /h5.
