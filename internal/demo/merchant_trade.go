@@ -145,13 +145,17 @@ var merchantRideStations = []string{"GQX", "WCQ", "ZM", "DQQ", "XMK", "GL", "DMK
 // Purchases are paid as a merchant would pay them: a pending purchase, its
 // sandbox payment paid, and the signed notification the sandbox sends
 // verified and handled by the purchase service, in this process. It does
-// nothing when the mall has campaigns; call it after SeedMerchants and
+// nothing when the mall has campaigns or the merchants were not onboarded
+// (a demo database older than them); call it after SeedMerchants and
 // SeedBenefits (which seeds only a database without campaigns).
 func SeedMerchantTrade(ctx context.Context, d MerchantTradeDeps, now time.Time) (MerchantTrade, error) {
 	var out MerchantTrade
 	mall, bank := tenant.Merchant(MallMerchant), tenant.Merchant(BankMerchant)
 	if cs, err := d.Benefits.Campaigns(ctx, mall, benefits.CampaignFilter{Limit: 1}); err != nil || len(cs) > 0 {
 		return out, err
+	}
+	if _, err := d.Identity.Store.AccountByLogin(ctx, "bank"); fault.Is(err, fault.NotFound) {
+		return out, nil // a demo database seeded before the merchants (see SeedMerchants)
 	}
 	accounts := map[string]identity.Account{}
 	for _, u := range []string{"admin", "reviewer", "passenger", "merchant", "staff", "bank", "teller"} {
