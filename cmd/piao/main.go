@@ -24,6 +24,7 @@ import (
 	"piao/internal/gtfs"
 	"piao/internal/httpapi"
 	"piao/internal/network"
+	"piao/internal/purchase"
 	"piao/internal/ridemore"
 	"piao/internal/simulate"
 )
@@ -182,7 +183,7 @@ type serveCmd struct {
 	PaymentSecret string        `name:"payment-secret" env:"PIAO_PAYMENT_SECRET" help:"Secret signing sandbox payment notifications (default: one kept in the database)."`
 	SpendRule     string        `name:"spend-rule" env:"PIAO_SPEND_RULE" type:"existingfile" help:"A spend_tiers rule as JSON (Beijing-style monthly spend discounts, docs/RIDEMORE.md §3) that every metro settlement applies; its campaign must exist."`
 	MetroEvery    time.Duration `name:"metro-every" env:"PIAO_METRO_EVERY" default:"5m" help:"Clear the metro gates' taps into trips and settle them this often (0: only on demand through the API)."`
-	Demo          bool          `name:"demo" help:"Seed demo data (trains Z66, T168, G488 for the next 30 days and the 29 before, with a simulated month of bookings on the past ones; a Ningbo-like metro with a day of rides; one login per role) and print the logins."`
+	Demo          bool          `name:"demo" help:"Seed demo data (trains Z66, T168, G488 for the next 30 days and the 29 before, with a simulated month of bookings on the past ones; a Ningbo-like metro with a day of rides; two merchants, a mall and a bank, with staff, campaigns, purchases and riders; one login per role) and print the logins."`
 	Sandbox       bool          `name:"sandbox-payments" env:"PIAO_SANDBOX_PAYMENTS" help:"Run the sandbox payment gateway, whose pages take no money (implied by --demo). Never in production."`
 	Production    bool          `name:"production" env:"PIAO_PRODUCTION" help:"This is a production deployment: refuse to start with --demo or --sandbox-payments."`
 	DemoMonth     bool          `name:"demo-month" env:"PIAO_DEMO_MONTH" default:"true" negatable:"" help:"With --demo, also seed the simulated month of bookings that fills the behaviour report and the lists (--no-demo-month: a quicker first start without them)."`
@@ -222,6 +223,14 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 		today := network.DateOf(time.Now().In(shanghai()))
 		if _, err := demo.Seed(ctx, a.Network, a.Identity, today); err != nil {
 			return err
+		}
+		merchants, err := demo.SeedMerchants(ctx, a.Merchants, time.Now().Add(-demo.MerchantLead))
+		if err != nil {
+			return err
+		}
+		if merchants.Approved > 0 {
+			fmt.Printf("demo merchants 演示商户: %d approved (the mall, merchant %d; the bank, merchant %d) with %d staff, %d application waiting for review\n",
+				merchants.Approved, demo.MallMerchant, demo.BankMerchant, merchants.Staff, merchants.Pending)
 		}
 		if _, err := demo.SeedBenefits(ctx, a.Benefits, a.Identity, time.Now()); err != nil {
 			return err
@@ -270,6 +279,20 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 	base := cmd.PublicURL
 	if base == "" {
 		base = "http://" + ln.Addr().String()
+	}
+	if cmd.Demo {
+		// After the benefits seed (which seeds only a database without
+		// campaigns) and before Start: the purchases' notifications are
+		// delivered in this process, the server's own gateway not yet running.
+		tr, err := demo.SeedMerchantTrade(ctx, demo.MerchantTradeDeps{Benefits: a.Benefits, Identity: a.Identity, Metro: a.Metro,
+			Purchases: a.PurchaseStore, Payments: a.SandboxStore, Distribution: a.DistributionStore, Audit: a.Audit, BaseURL: base}, time.Now())
+		if err != nil {
+			return err
+		}
+		if tr.Campaigns > 0 {
+			fmt.Printf("demo merchant day 演示商户日: %d templates, %d merchant campaigns, %d purchases paid (%s), %d tickets issued, %d trips settled charging the merchants %s\n",
+				tr.Templates, tr.Campaigns, tr.Purchases, purchase.Yuan(tr.PaidFen), tr.Issued, tr.Trips, purchase.Yuan(tr.MerchantFen))
+		}
 	}
 	if err := a.Start(ctx, app.Runtime{BaseURL: base, Hold: cmd.Hold, PaymentSecret: []byte(cmd.PaymentSecret), MetroEvery: cmd.MetroEvery, SandboxPayments: cmd.Demo || cmd.Sandbox}); err != nil {
 		return err

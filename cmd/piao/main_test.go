@@ -195,7 +195,11 @@ func TestServeDemo(t *testing.T) {
 	if !regexp.MustCompile(`demo booking month 演示购票月: \d+ simulated passengers .*: [1-9]\d* orders`).MatchString(printed.String()) {
 		t.Errorf("no month of bookings seeded:\n%s", printed.String())
 	}
-	for _, login := range []string{"admin", "reviewer", "auditor", "merchant", "staff", "passenger", "partner", "gate"} {
+	if !regexp.MustCompile(`demo merchants 演示商户: 2 approved .* 2 staff, 1 application waiting`).MatchString(printed.String()) ||
+		!regexp.MustCompile(`demo merchant day 演示商户日: .* [1-9]\d* purchases paid .* [1-9]\d* trips settled charging the merchants ¥[1-9]`).MatchString(printed.String()) {
+		t.Errorf("no demo merchants and their day seeded:\n%s", printed.String())
+	}
+	for _, login := range []string{"admin", "reviewer", "auditor", "merchant", "staff", "bank", "teller", "passenger", "partner", "gate"} {
 		if !strings.Contains(printed.String(), login) {
 			t.Errorf("login %s not printed", login)
 		}

@@ -206,18 +206,22 @@ type Login struct {
 	Role     identity.Role `json:"role"`
 	Name     string        `json:"name"`
 	// Merchant and Grants: the demo merchant a merchant's login works for
-	// (the mall, the first merchant seeded) and what its staff may do.
+	// (1 the mall, 2 the bank) and what its staff may do. Merchants'
+	// logins are made by onboarding (SeedMerchants), not by Seed.
 	Merchant int64                 `json:"merchant,omitempty"`
 	Grants   []identity.Permission `json:"grants,omitempty"`
 }
 
-// Logins are the demo accounts, one per role.
+// Logins are the demo accounts, one per role, and the second merchant's
+// admin and staff. The first login of a role is that role's demo login.
 var Logins = []Login{
 	{"admin", "piao-admin-2026", identity.OperatorAdmin, "运营管理员 Operator admin", 0, nil},
 	{"reviewer", "piao-reviewer-2026", identity.OperatorReviewer, "运营审核员 Operator reviewer", 0, nil},
 	{"auditor", "piao-auditor-2026", identity.OperatorAuditor, "运营审计员 Operator auditor", 0, nil},
 	{"merchant", "piao-merchant-2026", identity.MerchantAdmin, "商户管理员 Merchant admin", 1, nil},
 	{"staff", "piao-staff-2026", identity.MerchantStaff, "商户员工 Merchant staff", 1, []identity.Permission{identity.MerchantCampaigns, identity.MerchantReports}},
+	{"bank", "piao-bank-2026", identity.MerchantAdmin, "银行商户管理员 Bank merchant admin", 2, nil},
+	{"teller", "piao-teller-2026", identity.MerchantStaff, "银行员工 Bank staff", 2, []identity.Permission{identity.MerchantDistribution, identity.MerchantReports}},
 	{"passenger", "piao-passenger-2026", identity.Passenger, "旅客 Passenger", 0, nil},
 	{"partner", "piao-partner-2026", identity.Partner, "合作平台 Partner platform", 0, nil},
 	{"gate", "piao-gate-2026", identity.Gate, "闸机 Station gate", 0, nil},
@@ -227,12 +231,14 @@ var Logins = []Login{
 type Summary struct {
 	Rail  network.ImportResult `json:"rail"`
 	Metro network.ImportResult `json:"metro"`
-	// AccountsCreated counts demo logins created now (existing ones are kept).
+	// AccountsCreated counts demo logins created now (existing ones are
+	// kept); merchants' logins are SeedMerchants'.
 	AccountsCreated int `json:"accounts_created"`
 }
 
 // Seed writes the demo network (trains running from today for Days days,
-// and the PastDays before) and the demo logins. It is idempotent: seeding
+// and the PastDays before) and the demo logins but the merchants' (which
+// their onboarding makes: SeedMerchants). It is idempotent: seeding
 // again on the same day writes nothing, and existing logins are left as
 // they are.
 func Seed(ctx context.Context, net network.Store, ids *identity.Service, today network.Date) (Summary, error) {
@@ -245,6 +251,9 @@ func Seed(ctx context.Context, net network.Store, ids *identity.Service, today n
 		return s, fmt.Errorf("seed metro: %w", err)
 	}
 	for _, l := range Logins {
+		if l.Merchant != 0 {
+			continue
+		}
 		_, err := ids.CreateAccount(ctx, identity.NewAccount{Username: l.Username, DisplayName: l.Name, Role: l.Role, Password: l.Password, Merchant: l.Merchant, Grants: l.Grants})
 		switch {
 		case err == nil:

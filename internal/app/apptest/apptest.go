@@ -49,7 +49,10 @@ func OnPostgres() Option {
 }
 
 // NewDemo returns an opened, migrated app with the demo data seeded from
-// Today; it is closed when the test ends. It runs on SQLite unless an
+// Today (the networks, the logins, and the demo merchants onboarded, so
+// the merchant logins work for merchants 1 and 2 that exist; not their
+// campaigns and purchases, which demo.SeedMerchantTrade adds); it is
+// closed when the test ends. It runs on SQLite unless an
 // option says otherwise.
 func NewDemo(tb testing.TB, opts ...Option) *app.App {
 	tb.Helper()
@@ -68,6 +71,11 @@ func NewDemo(tb testing.TB, opts ...Option) *app.App {
 	}
 	a.Identity.Params = FastParams
 	if _, err := demo.Seed(ctx, a.Network, a.Identity, Today()); err != nil {
+		tb.Fatal(err)
+	}
+	// The merchants' demo logins are made by onboarding them: cheap, a
+	// few rows and no campaigns, purchases or rides.
+	if _, err := demo.SeedMerchants(ctx, a.Merchants, a.Now().Add(-demo.MerchantLead)); err != nil {
 		tb.Fatal(err)
 	}
 	return a
