@@ -264,8 +264,8 @@ func (s *Service) Upload(ctx context.Context, scope tenant.Scope, campaignID int
 	if err != nil {
 		// A pending list is finished by its next read; an error here
 		// would only invite the client to upload it again.
-		slog.ErrorContext(ctx, "finish distribution list; it stays pending until read", "list", l.ID, "err", err.Error())
-		return l, entries, nil
+		// (If only the audit failed, done is the finished list.)
+		slog.ErrorContext(ctx, "finish distribution list (if not recorded, it stays pending until read)", "list", l.ID, "err", err.Error())
 	}
 	return done, entries, nil
 }
@@ -293,8 +293,11 @@ func (s *Service) finish(ctx context.Context, l List, entries []Entry, reason st
 		entries[i].TicketID = r.Ticket.ID
 	}
 	done, finished, err := s.store.SetOutcomes(ctx, l.ID, entries)
-	if err != nil || !finished {
-		return done, err
+	if err != nil {
+		return l, err
+	}
+	if !finished {
+		return done, nil
 	}
 	// Counts only: the list's phones stay out of the trail.
 	after := map[string]any{"campaign_id": done.CampaignID, "kind": done.Kind, "entries": done.Entries, "issued": done.Issued, "refused": done.Refused, "uploaded_by": done.UploadedBy}
