@@ -12,6 +12,7 @@ package distribution
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -37,6 +38,11 @@ type List struct {
 	Issued  int `json:"issued"`
 	Refused int `json:"refused"`
 	Revoked int `json:"revoked"`
+	// Pending is set while the list's issue is not recorded yet: an
+	// upload stopped between issuing and recording (Issued+Refused <
+	// Entries). Reading or revoking the list finishes it with the same
+	// per-line issue keys, so no line gets a second ticket.
+	Pending bool `json:"pending,omitempty"`
 }
 
 // Entry is one line of a list and its outcome.
@@ -135,12 +141,14 @@ type Store interface {
 	// by their blind index) or IDs are given; missing ones are absent
 	// from the maps.
 	Recipients(ctx context.Context, phones []string, accounts []int64) (byPhone map[string]Recipient, byID map[int64]Recipient, err error)
-	// CreateList stores a list and its entries (outcomes not yet known),
-	// setting l.ID.
+	// CreateList stores a list and its entries, pending (outcomes not yet
+	// known), setting l.ID.
 	CreateList(ctx context.Context, l *List, entries []Entry) error
 	// SetOutcomes records the entries' tickets or refusals, by line, and
-	// the list's counters.
-	SetOutcomes(ctx context.Context, listID int64, entries []Entry) (List, error)
+	// the list's counters, which finishes a pending list. A line that has
+	// a ticket keeps it (a late or concurrent finish never unrecords a
+	// ticket); finished reports whether this call finished the list.
+	SetOutcomes(ctx context.Context, listID int64, entries []Entry) (l List, finished bool, err error)
 	// Lists lists the scope's lists, newest first; campaignID 0 for all.
 	Lists(ctx context.Context, scope tenant.Scope, campaignID int64) ([]List, error)
 	// List returns one list.
@@ -205,10 +213,19 @@ func (s *Service) Campaign(ctx context.Context, scope tenant.Scope, id int64) (b
 // every phone must be a passenger's, every account a passenger — and,
 // only if every line is right and the campaign is issuing directly,
 // stores it and issues one ticket of the campaign to each line through
-// the direct channel in one transaction.
+// the direct channel.
 // Each entry keeps its ticket or why the campaign refused it. A bad
 // roster is a *RosterError naming each bad line and column, and nothing
 // is stored or issued.
+//
+// Storing, issuing and recording are three transactions. The list and its
+// entries are stored first, pending; each line is issued with its own key
+// (issueKey), so issuing again answers the ticket issued before; then the
+// outcomes are recorded, which finishes the list. Once the list is stored
+// the upload has happened: if issuing or recording fails (or the process
+// stops) the answer is the list still Pending, not an error, and the next
+// read or revocation of it finishes it (finishPending) — never a second
+// list a retrying client would make.
 func (s *Service) Upload(ctx context.Context, scope tenant.Scope, campaignID int64, data []byte, actor string) (List, []Entry, error) {
 	c, err := s.Campaign(ctx, scope, campaignID)
 	if err != nil {
@@ -236,21 +253,38 @@ func (s *Service) Upload(ctx context.Context, scope tenant.Scope, campaignID int
 		return List{}, nil, err
 	}
 	merchant, _ := tenant.MerchantOf(c.Owner)
-	now := s.cfg.Now()
-	l := List{MerchantID: merchant, CampaignID: c.ID, Kind: kind, UploadedBy: actor, UploadedAt: now, Entries: len(entries)}
+	l := List{MerchantID: merchant, CampaignID: c.ID, Kind: kind, UploadedBy: actor, UploadedAt: s.cfg.Now(), Entries: len(entries)}
 	if err := s.store.CreateList(ctx, &l, entries); err != nil {
 		return List{}, nil, err
 	}
+	l.Pending = l.Entries > 0
+	// The list is stored: finish it even if the caller goes away.
+	ctx = context.WithoutCancel(ctx)
+	done, err := s.finish(ctx, l, entries, "")
+	if err != nil {
+		// A pending list is finished by its next read; an error here
+		// would only invite the client to upload it again.
+		// (If only the audit failed, done is the finished list.)
+		slog.ErrorContext(ctx, "finish distribution list (if not recorded, it stays pending until read)", "list", l.ID, "err", err.Error())
+	}
+	return done, entries, nil
+}
+
+// finish issues a list's tickets — one per entry, keyed by line so that a
+// line issued before answers its ticket again — records the outcomes in
+// entries and on the list, and audits the issue if this call finished
+// it. reason says why, for a list finished after its upload stopped.
+func (s *Service) finish(ctx context.Context, l List, entries []Entry, reason string) (List, error) {
 	reqs := make([]benefits.IssueRequest, len(entries))
 	for i, e := range entries {
-		// The key makes a line's ticket findable and its issue happen once.
-		reqs[i] = benefits.IssueRequest{CampaignID: c.ID, Account: e.Account, Channel: benefits.DirectChannel, Key: issueKey(l.ID, e.Line)}
+		reqs[i] = benefits.IssueRequest{CampaignID: l.CampaignID, Account: e.Account, Channel: benefits.DirectChannel, Key: issueKey(l.ID, e.Line)}
 	}
-	res, err := s.cfg.Benefits.Issue(ctx, now, reqs)
+	res, err := s.cfg.Benefits.Issue(ctx, s.cfg.Now(), reqs)
 	if err != nil {
-		return List{}, nil, err
+		return l, err
 	}
 	for i, r := range res {
+		entries[i].TicketID, entries[i].Reason, entries[i].Message = 0, "", ""
 		if r.Err != nil {
 			fe := fault.As(r.Err)
 			entries[i].Reason, entries[i].Message = fe.Reason, fe.ZH+" / "+fe.EN
@@ -258,15 +292,32 @@ func (s *Service) Upload(ctx context.Context, scope tenant.Scope, campaignID int
 		}
 		entries[i].TicketID = r.Ticket.ID
 	}
-	if l, err = s.store.SetOutcomes(ctx, l.ID, entries); err != nil {
-		return List{}, nil, err
+	done, finished, err := s.store.SetOutcomes(ctx, l.ID, entries)
+	if err != nil {
+		return l, err
+	}
+	if !finished {
+		return done, nil
 	}
 	// Counts only: the list's phones stay out of the trail.
-	after := map[string]any{"campaign_id": l.CampaignID, "kind": l.Kind, "entries": l.Entries, "issued": l.Issued, "refused": l.Refused}
-	if err := s.cfg.Audit.Record(ctx, "distribution.list.issue", listSubject(l.ID), nil, after, ""); err != nil {
-		return List{}, nil, err
+	after := map[string]any{"campaign_id": done.CampaignID, "kind": done.Kind, "entries": done.Entries, "issued": done.Issued, "refused": done.Refused, "uploaded_by": done.UploadedBy}
+	return done, s.cfg.Audit.Record(ctx, "distribution.list.issue", listSubject(done.ID), nil, after, reason)
+}
+
+// resumed is the audit reason of a list finished after its upload stopped.
+const resumed = "finished on read: the upload stopped before recording the outcomes"
+
+// finishPending finishes l if it is pending (see Upload), reissuing
+// with the same keys, and returns it as recorded.
+func (s *Service) finishPending(ctx context.Context, scope tenant.Scope, l List) (List, error) {
+	if !l.Pending {
+		return l, nil
 	}
-	return l, entries, nil
+	es, err := s.store.Entries(ctx, scope, l.ID)
+	if err != nil {
+		return l, err
+	}
+	return s.finish(context.WithoutCancel(ctx), l, es, resumed)
 }
 
 func issueKey(list int64, line int) string { return fmt.Sprintf("distribution:%d:%d", list, line) }
@@ -321,14 +372,28 @@ func (s *Service) resolve(ctx context.Context, kind Kind, rows []Row, e *errs) (
 }
 
 // Lists lists the scope's lists, newest first; campaignID 0 for all.
+// A pending list among them is finished first.
 func (s *Service) Lists(ctx context.Context, scope tenant.Scope, campaignID int64) ([]List, error) {
-	return s.store.Lists(ctx, scope, campaignID)
+	ls, err := s.store.Lists(ctx, scope, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ls {
+		if ls[i], err = s.finishPending(ctx, scope, ls[i]); err != nil {
+			return nil, err
+		}
+	}
+	return ls, nil
 }
 
-// List returns a list of the scope with its entries.
+// List returns a list of the scope with its entries, finishing it first
+// if it is pending.
 func (s *Service) List(ctx context.Context, scope tenant.Scope, id int64) (List, []Entry, error) {
 	l, err := s.store.List(ctx, scope, id)
 	if err != nil {
+		return List{}, nil, err
+	}
+	if l, err = s.finishPending(ctx, scope, l); err != nil {
 		return List{}, nil, err
 	}
 	es, err := s.store.Entries(ctx, scope, id)
@@ -338,10 +403,19 @@ func (s *Service) List(ctx context.Context, scope tenant.Scope, id int64) (List,
 // RevokeList takes back the tickets a list issued that were not
 // delivered: still held by their recipient, unused, not gifted and valid
 // (only line's when line > 0). Revoked tickets are never usable again and
-// show as revoked in the wallet; the answer counts each outcome.
+// show as revoked in the wallet; the answer counts each outcome. A
+// pending list is finished first, so that every ticket it issued is
+// recorded and can be revoked.
 func (s *Service) RevokeList(ctx context.Context, scope tenant.Scope, id int64, line int, actor, reason string) (Revocation, error) {
 	if line < 0 {
 		return Revocation{}, fault.New(fault.Invalid, "bad_line", "行号无效", "bad line number")
+	}
+	l, err := s.store.List(ctx, scope, id)
+	if err != nil {
+		return Revocation{}, err
+	}
+	if _, err := s.finishPending(ctx, scope, l); err != nil {
+		return Revocation{}, err
 	}
 	r, err := s.store.RevokeList(ctx, scope, id, line, s.cfg.Now())
 	if err != nil {

@@ -28,7 +28,9 @@ func (s *Server) distributionRoutes() {
 	const tag = "distribution"
 	perm := identity.MerchantDistribution
 	add(g, perm, op("POST", "/api/v1/merchant/campaigns/{id}/lists", "uploadDistributionList", tag,
-		"Issue one ticket of the merchant's campaign to each line of a CSV list (header phone or account, optionally note; at most 10,000 lines and 1 MiB); every line is checked first and any error refuses the whole list (422, each error naming its line and column)",
+		"Issue one ticket of the merchant's campaign to each line of a CSV list (header phone or account, optionally note; at most 10,000 lines and 1 MiB); every line is checked first and any error refuses the whole list (422, each error naming its line and column). "+
+			"If issuing stops before the outcomes are recorded the answer is the list with pending set, finished by its next read or revocation with the same per-line keys. "+
+			"Retry an upload with the same Idempotency-Key: the retry answers the first list and issues nothing",
 		"上传名单定向发放：逐行校验，有错则整份拒绝且不发放"), s.uploadList)
 	add(g, perm, op("GET", "/api/v1/merchant/lists", "listDistributionLists", tag, "The merchant's distribution lists, newest first", "名单列表"), s.listLists)
 	add(g, perm, op("GET", "/api/v1/merchant/lists/{id}", "getDistributionList", tag, "A list with each line's outcome (phones masked)", "名单详情与每行结果"), s.getList)

@@ -91,30 +91,38 @@ func (s *distributionStore) CreateList(ctx context.Context, l *distribution.List
 	})
 }
 
-// SetOutcomes records the entries' outcomes and the list's counters.
-func (s *distributionStore) SetOutcomes(ctx context.Context, listID int64, entries []distribution.Entry) (distribution.List, error) {
+// SetOutcomes records the entries' outcomes and the list's counters. A
+// line with a ticket keeps it, and the counters are counted from the
+// entries, so a late or concurrent finish of the same list agrees; the
+// list's row lock serialises finishes.
+func (s *distributionStore) SetOutcomes(ctx context.Context, listID int64, entries []distribution.Entry) (distribution.List, bool, error) {
 	lines, tickets := make([]int32, len(entries)), make([]int64, len(entries))
 	reasons, messages := make([]string, len(entries)), make([]string, len(entries))
-	issued := 0
 	for i, e := range entries {
 		lines[i], tickets[i], reasons[i], messages[i] = int32(e.Line), e.TicketID, e.Reason, e.Message
-		if e.TicketID != 0 {
-			issued++
-		}
 	}
 	var l distribution.List
+	finished := false
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE distribution_entries d SET ticket_id = NULLIF(o.ticket, 0), reason = o.reason, message = o.message
+		before, err := sqlrow.ScanList(tx.QueryRow(ctx, `SELECT `+sqlrow.ListColumns+` FROM distribution_lists WHERE id = $1 FOR UPDATE`, listID))
+		if err != nil {
+			return err
+		}
+		finished = before.Pending
+		_, err = tx.Exec(ctx, `UPDATE distribution_entries d SET ticket_id = NULLIF(o.ticket, 0), reason = o.reason, message = o.message
 			FROM unnest($2::int[], $3::bigint[], $4::text[], $5::text[]) AS o(line, ticket, reason, message)
-			WHERE d.list_id = $1 AND d.line = o.line`, listID, lines, tickets, reasons, messages)
+			WHERE d.list_id = $1 AND d.line = o.line AND d.ticket_id IS NULL`, listID, lines, tickets, reasons, messages)
 		if err != nil {
 			return fault.Wrap(err, "record outcomes")
 		}
-		l, err = sqlrow.ScanList(tx.QueryRow(ctx, `UPDATE distribution_lists SET issued = $1, refused = $2 WHERE id = $3 RETURNING `+sqlrow.ListColumns,
-			issued, len(entries)-issued, listID))
+		issued, err := sqlrow.ScanOne[int](tx.QueryRow(ctx, `SELECT COUNT(*) FROM distribution_entries WHERE list_id = $1 AND ticket_id IS NOT NULL`, listID))
+		if err != nil {
+			return err
+		}
+		l, err = sqlrow.ScanList(tx.QueryRow(ctx, `UPDATE distribution_lists SET issued = $1, refused = entries - $1 WHERE id = $2 RETURNING `+sqlrow.ListColumns, issued, listID))
 		return err
 	})
-	return l, err
+	return l, finished, err
 }
 
 // listScope is the condition on distribution_lists' merchant_id, its

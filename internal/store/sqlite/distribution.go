@@ -100,30 +100,42 @@ func (s *distributionStore) CreateList(ctx context.Context, l *distribution.List
 	})
 }
 
-// SetOutcomes records the entries' outcomes and the list's counters.
-func (s *distributionStore) SetOutcomes(ctx context.Context, listID int64, entries []distribution.Entry) (distribution.List, error) {
+// SetOutcomes records the entries' outcomes and the list's counters. A
+// line with a ticket keeps it, and the counters are counted from the
+// entries, so a late or concurrent finish of the same list agrees; the
+// writer connection serialises finishes.
+func (s *distributionStore) SetOutcomes(ctx context.Context, listID int64, entries []distribution.Entry) (distribution.List, bool, error) {
 	var l distribution.List
+	finished := false
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `UPDATE distribution_entries SET ticket_id = ?, reason = ?, message = ? WHERE list_id = ? AND line = ?`)
+		before, err := sqlrow.ScanList(tx.QueryRowContext(ctx, `SELECT `+sqlrow.ListColumns+` FROM distribution_lists WHERE id = ?`, listID))
+		if err != nil {
+			return err
+		}
+		finished = before.Pending
+		st, err := tx.PrepareContext(ctx, `UPDATE distribution_entries SET ticket_id = ?, reason = ?, message = ? WHERE list_id = ? AND line = ? AND ticket_id IS NULL`)
 		if err != nil {
 			return fault.Wrap(err, "prepare outcomes")
 		}
 		defer st.Close()
-		issued := 0
 		for _, e := range entries {
 			var ticket any
 			if e.TicketID != 0 {
-				ticket, issued = e.TicketID, issued+1
+				ticket = e.TicketID
 			}
 			if _, err := st.ExecContext(ctx, ticket, e.Reason, e.Message, listID, e.Line); err != nil {
 				return fault.Wrap(err, "record outcome")
 			}
 		}
-		l, err = sqlrow.ScanList(tx.QueryRowContext(ctx, `UPDATE distribution_lists SET issued = ?, refused = ? WHERE id = ? RETURNING `+sqlrow.ListColumns,
-			issued, len(entries)-issued, listID))
+		issued, err := sqlrow.ScanOne[int](tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM distribution_entries WHERE list_id = ? AND ticket_id IS NOT NULL`, listID))
+		if err != nil {
+			return err
+		}
+		l, err = sqlrow.ScanList(tx.QueryRowContext(ctx, `UPDATE distribution_lists SET issued = ?, refused = entries - ? WHERE id = ? RETURNING `+sqlrow.ListColumns,
+			issued, issued, listID))
 		return err
 	})
-	return l, err
+	return l, finished, err
 }
 
 // listScope is the condition on distribution_lists' merchant_id.

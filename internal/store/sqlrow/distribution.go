@@ -30,6 +30,7 @@ func ScanList(r Row) (distribution.List, error) {
 	var at Time
 	err := r.Scan(&l.ID, &l.MerchantID, &l.CampaignID, (*string)(&l.Kind), &l.UploadedBy, &at, &l.Entries, &l.Issued, &l.Refused, &l.Revoked)
 	l.UploadedAt = at.Time
+	l.Pending = l.Issued+l.Refused < l.Entries // outcomes not recorded yet
 	return l, NoRowsAs(fault.Wrap(err, "scan list"), ErrListNotFound)
 }
 
