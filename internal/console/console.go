@@ -374,6 +374,13 @@ func (c *Console) guard(rt route) http.Handler {
 			// The changes this request makes are the user's.
 			r = r.WithContext(audit.WithActor(r.Context(), st.principal.Actor()))
 		}
+		// Upload forms parsed on this copy of the request spill to
+		// temporary files that only their request's owner removes.
+		defer func() {
+			if r.MultipartForm != nil {
+				_ = r.MultipartForm.RemoveAll()
+			}
+		}()
 		rt.handle(w, r, st)
 	})
 }

@@ -35,7 +35,13 @@ type env struct {
 // extra, if given, adds routes after the console's.
 func newEnv(t *testing.T, extra ...func(*console.Console, *http.ServeMux)) *env {
 	t.Helper()
-	a := apptest.NewDemo(t)
+	return newEnvWith(t, nil, extra...)
+}
+
+// newEnvWith is newEnv with options for apptest.NewDemo (another engine).
+func newEnvWith(t *testing.T, opts []apptest.Option, extra ...func(*console.Console, *http.ServeMux)) *env {
+	t.Helper()
+	a := apptest.NewDemo(t, opts...)
 	var c *console.Console
 	a.PageBodyLimits = console.BodyLimits()
 	// Serve starts booking before it builds the server, so a.Booking is set here.

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"image/png"
 	"net/http"
+	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/skip2/go-qrcode"
 
+	"piao/internal/app/apptest"
 	"piao/internal/benefits"
 	"piao/internal/distribution"
 	"piao/internal/identity"
@@ -299,36 +300,11 @@ func distributionPaths(t *testing.T, s *testServer, passenger int64) map[string]
 	}
 }
 
-// fixtureLists are the distribution lists made for merchant fixtures, one
-// each, made on first use.
-var fixtureLists sync.Map // *merchantFixture → int64
-
-// fixtureList is a distribution list of f's merchant for its campaign,
-// with one line (line 2) naming a passenger. It is stored directly: the
-// fixture's campaign is a draft, which the service would not issue from.
-func fixtureList(t *testing.T, f *merchantFixture) int64 {
-	t.Helper()
-	if v, ok := fixtureLists.Load(f); ok {
-		return v.(int64)
-	}
-	ctx := context.Background()
-	a, err := f.App.Identity.CreateAccount(ctx, identity.NewAccount{Username: fmt.Sprintf("list-rider-%d-%d", f.Merchant, time.Now().UnixNano()), Role: identity.Passenger, Password: "fixture-password"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := distribution.List{MerchantID: f.Merchant, CampaignID: f.Campaign.ID, Kind: distribution.ByAccount, UploadedBy: "fixture", UploadedAt: time.Now()}
-	if err := f.App.DistributionStore.CreateList(ctx, &l, []distribution.Entry{{Line: 2, Account: a.ID}}); err != nil {
-		t.Fatal(err)
-	}
-	fixtureLists.Store(f, l.ID)
-	return l.ID
-}
-
 // The distribution routes' parameters and bodies in the tenancy matrix.
 func init() {
 	campaign := func(_ *testing.T, f *merchantFixture) string { return id(f.Campaign.ID) }
 	batch := func(_ *testing.T, f *merchantFixture) string { return id(f.Batch.ID) }
-	list := func(t *testing.T, f *merchantFixture) string { return id(fixtureList(t, f)) }
+	list := func(t *testing.T, f *merchantFixture) string { return id(f.List(t)) }
 	for path, v := range map[string]func(*testing.T, *merchantFixture) string{
 		"/api/v1/merchant/campaigns/{id}/lists":             campaign,
 		"/api/v1/merchant/campaigns/{id}/codes":             campaign,
@@ -344,7 +320,7 @@ func init() {
 	} {
 		tenancyParams[tenancyParam{path, "id"}] = v
 	}
-	tenancyParams[tenancyParam{"/api/v1/merchant/lists/{id}/entries/{line}/revoke", "line"}] = func(*testing.T, *merchantFixture) string { return "2" }
+	tenancyParams[tenancyParam{"/api/v1/merchant/lists/{id}/entries/{line}/revoke", "line"}] = func(*testing.T, *merchantFixture) string { return strconv.Itoa(apptest.FixtureListLine) }
 	tenancyBodies["POST /api/v1/merchant/campaigns/{id}/codes"] = func(*testing.T, *merchantFixture) ([]byte, string) { return []byte(`{"count":1}`), "" }
 	tenancyBodies["POST /api/v1/merchant/campaigns/{id}/lists"] = func(*testing.T, *merchantFixture) ([]byte, string) {
 		return []byte("account\n1\n"), "text/csv"

@@ -146,6 +146,11 @@ func TestMerchantApplicationRefusals(t *testing.T) {
 		{"bad check character", application("另一家公司", "91350100M000100Y44", "other-admin"), licence, 422, "credit_code_check"},
 		{"taken username", application("另一家公司", "9144030071526726XG", "mall-admin"), licence, 409, "username_taken"},
 		{"demo username", application("另一家公司", "9144030071526726XG", "admin"), licence, 409, "username_taken"},
+		// A phone-shaped username would tell a stranger whether the phone
+		// has an account (the demo passenger's, or nobody's): refused the
+		// same way either way.
+		{"phone as username", application("另一家公司", "9144030071526726XG", "13800138000"), licence, 422, "numeric_username"},
+		{"unknown phone as username", application("另一家公司", "9144030071526726XG", "13933334444"), licence, 422, "numeric_username"},
 		{"no licence", application("另一家公司", "9144030071526726XG", "other-admin"), []paperFile{{"other", "门头.pdf", testPDF}}, 422, "licence_required"},
 		{"wrong type", application("另一家公司", "9144030071526726XG", "other-admin"), []paperFile{{"licence", "执照.pdf", []byte("just text, named pdf")}}, 422, "file_type"},
 		{"oversized", application("另一家公司", "9144030071526726XG", "other-admin"), []paperFile{{"licence", "执照.pdf", big}}, 422, "file_too_large"},

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -44,24 +43,10 @@ func purchaseTimePaths(t *testing.T, s *testServer) map[string]string {
 	}
 }
 
-// fixturePurchases are the purchases made for the tenancy matrix, one per
-// fixture (*merchantFixture → int64).
-var fixturePurchases sync.Map
-
 // The purchase routes' parameters in the tenancy matrix: a purchase of the
 // fixture's merchant (made once, for its campaign), and its campaign.
 func init() {
-	purchaseOf := func(t *testing.T, f *merchantFixture) string {
-		if v, ok := fixturePurchases.Load(f); ok {
-			return id(v.(int64))
-		}
-		p, err := f.App.Purchases.Create(context.Background(), f.Scope, 1, purchase.Order{CampaignID: f.Campaign.ID, Tickets: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		fixturePurchases.Store(f, p.ID)
-		return id(p.ID)
-	}
+	purchaseOf := func(t *testing.T, f *merchantFixture) string { return id(f.Purchase(t)) }
 	campaign := func(_ *testing.T, f *merchantFixture) string { return id(f.Campaign.ID) }
 	tenancyParams[tenancyParam{"/api/v1/merchant/purchases/{id}", "id"}] = purchaseOf
 	tenancyParams[tenancyParam{"/api/v1/merchant/campaigns/{id}/refund", "id"}] = campaign

@@ -141,7 +141,7 @@ func New(deps Deps) *Server {
 	if deps.Mount != nil {
 		deps.Mount(s.mux)
 	}
-	s.handler = s.middleware(s.maskPII(s.idempotent(s.mux)))
+	s.handler = s.middleware(s.maskPII(s.idempotent(removeUploads(s.mux))))
 	return s
 }
 
@@ -405,4 +405,20 @@ func newMetrics() *metrics {
 func (m *metrics) observe(method, route string, status int, d time.Duration) {
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// removeUploads removes the temporary files of a multipart body (a
+// merchant's papers, a cover) parsed while serving a request. The server
+// removes only those of the request it made, and the layers above hand
+// the routes copies (WithContext); without this, strangers sending
+// applications could fill the disk.
+func removeUploads(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if r.MultipartForm != nil {
+				_ = r.MultipartForm.RemoveAll()
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
 }

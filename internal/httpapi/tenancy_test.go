@@ -5,9 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"io"
 	"net/http"
 	"regexp"
@@ -22,70 +19,25 @@ import (
 	"piao/internal/benefits"
 	"piao/internal/httpapi"
 	"piao/internal/identity"
-	"piao/internal/merchant"
 	"piao/internal/tenant"
 )
 
-// merchantFixture is one merchant's resources, made through the services
-// as the merchant would: what the tenancy matrix names in paths.
-type merchantFixture struct {
-	App      *app.App
-	Merchant int64
-	Scope    tenant.Scope
-	Product  benefits.Product
-	// Campaign is a draft prepaid campaign with stock bought, claimable
-	// and by code, ready to submit.
-	Campaign benefits.Campaign
-	Batch    benefits.CodeBatch
-	// Staff is a staff account of the merchant (granted nothing).
-	Staff identity.Account
-}
+// merchantFixture is one merchant's resources, shared with the console's
+// tenancy matrix (see apptest.MerchantFixture).
+type merchantFixture = apptest.MerchantFixture
 
 // newMerchantFixture makes merchant m's product from tpl, a campaign of it
 // with 10 tickets bought, and a batch of 2 codes.
 func newMerchantFixture(t *testing.T, a *app.App, m int64, tpl benefits.Template) *merchantFixture {
 	t.Helper()
-	ctx, scope := context.Background(), tenant.Merchant(m)
-	f := &merchantFixture{App: a, Merchant: m, Scope: scope}
-	var err error
-	f.Product, err = a.Benefits.CreateMerchantProduct(ctx, scope, tpl.ID, benefits.Product{NameZH: fmt.Sprintf("商户%d单程票", m), Feed: "nbmetro",
-		Valid: benefits.Validity{Days: 30}}, fmt.Sprintf("merchant-%d-admin", m))
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := a.Benefits.Now()
-	f.Campaign, err = a.Benefits.CreateCampaign(ctx, scope, benefits.Campaign{ProductID: f.Product.ID, NameZH: fmt.Sprintf("商户%d活动", m),
-		Starts: now.Add(-time.Hour), Ends: now.Add(7 * 24 * time.Hour), Channels: []benefits.Channel{benefits.ClaimChannel, benefits.CodeChannel}}, "", fmt.Sprintf("merchant-%d-admin", m))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.Campaign, err = a.Benefits.AddStock(ctx, scope, f.Campaign.ID, fmt.Sprintf("fixture-%d-%d", m, f.Campaign.ID), 10, 10*tpl.UnitPrice); err != nil {
-		t.Fatal(err)
-	}
-	if f.Batch, err = a.Benefits.GenerateCodes(ctx, scope, f.Campaign.ID, 2, fmt.Sprintf("merchant-%d-admin", m)); err != nil {
-		t.Fatal(err)
-	}
-	if f.Staff, err = a.Identity.CreateAccount(ctx, identity.NewAccount{Username: fmt.Sprintf("m%d-fixture-staff-%d", m, f.Campaign.ID), Role: identity.MerchantStaff,
-		Password: "fixture-password", Merchant: m, Grants: []identity.Permission{}}); err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return apptest.NewMerchantFixture(t, a, m, tpl)
 }
 
 // onboardedMerchant applies as a merchant with code and approves it: a
 // merchant whose record exists, as the onboarding routes need.
 func onboardedMerchant(t *testing.T, a *app.App, code, admin string) int64 {
 	t.Helper()
-	ctx := context.Background()
-	r, err := a.Merchants.Apply(ctx, merchant.Application{LegalName: admin + " 有限公司", CreditCode: code, Contact: merchant.Contact{Name: "联系人", Phone: "13900000000"},
-		AdminUsername: admin, AdminPassword: "fixture-password", Papers: []merchant.Upload{{Kind: merchant.Licence, Name: "licence.png", Data: testPNG(t)}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Merchants.Review(ctx, tenant.All(), r.Merchant.ID, merchant.Approve, ""); err != nil {
-		t.Fatal(err)
-	}
-	return r.Merchant.ID
+	return apptest.OnboardedMerchant(t, a, code, admin)
 }
 
 func id(n int64) string { return strconv.FormatInt(n, 10) }
@@ -125,16 +77,7 @@ var tenancyBodies = map[string]func(t *testing.T, f *merchantFixture) (body []by
 }
 
 // testPNG is a small valid PNG image.
-func testPNG(t *testing.T) []byte {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 4, 4))
-	img.Set(1, 1, color.RGBA{R: 200, A: 255})
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
+func testPNG(t *testing.T) []byte { return apptest.PNG(t) }
 
 // merchantPermission reports whether perm is one only merchants' users hold.
 func merchantPermission(perm identity.Permission) bool {

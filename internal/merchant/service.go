@@ -92,6 +92,12 @@ func (s *Service) checkUsername(ctx context.Context, name string) (string, error
 	if name == "" || len(name) > 64 || strings.ContainsAny(name, " \t\r\n@") || !utf8.ValidString(name) {
 		return name, invalid("bad_username", "用户名须为 1–64 个字符，不含空格和 @", "a username is 1–64 characters without spaces or @")
 	}
+	// A username of digits only would be looked up as a phone number too:
+	// the answer would tell a stranger whether someone has that phone, and
+	// the login would shadow that person's login by phone.
+	if strings.Trim(name, "0123456789+-") == "" {
+		return name, invalid("numeric_username", "用户名不能只有数字（以免与手机号混淆）", "a username cannot be digits only (it would look like a phone number)")
+	}
 	_, err := s.Identity.Store.AccountByLogin(ctx, name)
 	switch {
 	case err == nil:

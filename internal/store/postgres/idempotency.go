@@ -50,7 +50,7 @@ func (s *idempotencyStore) Claim(ctx context.Context, r idempotency.Record, now 
 				return nil
 			}
 			if err == nil {
-				held.Response.Body, err = s.pii.OpenResponseBody(held.Response.Body)
+				held.Response.Body, err = s.pii.OpenBytes(held.Response.Body, "stored answer")
 			}
 			found = err == nil
 			return err
@@ -68,7 +68,7 @@ func (s *idempotencyStore) Claim(ctx context.Context, r idempotency.Record, now 
 func (s *idempotencyStore) Complete(ctx context.Context, scope, key string, resp idempotency.Response) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE idempotency_keys SET status = 'completed', resp_status = $1, content_type = $2, location = $3, resp_body = $4
 		WHERE scope = $5 AND idem_key = $6 AND status = 'in_progress'`,
-		resp.Status, resp.ContentType, resp.Location, s.pii.ResponseBody(resp.Body), scope, key)
+		resp.Status, resp.ContentType, resp.Location, s.pii.SealBytes(resp.Body), scope, key)
 	if err != nil {
 		return fault.Wrap(err, "complete idempotency key")
 	}

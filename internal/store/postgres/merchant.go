@@ -39,7 +39,7 @@ func (s *merchantStore) CreateMerchant(ctx context.Context, m merchant.Merchant,
 		if err != nil {
 			return fault.Wrap(err, "store merchant")
 		}
-		if _, err := insertPapers(ctx, tx, m.ID, papers); err != nil {
+		if _, err := insertPapers(ctx, tx, s.pii, m.ID, papers); err != nil {
 			return err
 		}
 		ev.Merchant = m.ID
@@ -52,14 +52,14 @@ func (s *merchantStore) CreateMerchant(ctx context.Context, m merchant.Merchant,
 	return m, nil
 }
 
-func insertPapers(ctx context.Context, tx pgx.Tx, id int64, papers []merchant.Paper) ([]merchant.Paper, error) {
+func insertPapers(ctx context.Context, tx pgx.Tx, pii sqlrow.PII, id int64, papers []merchant.Paper) ([]merchant.Paper, error) {
 	for i := range papers {
 		p := &papers[i]
 		p.Merchant = id
 		var at sqlrow.Time
 		err := tx.QueryRow(ctx, `INSERT INTO merchant_papers (merchant_id, kind, name, content_type, size, sha256, data, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, created_at`,
-			id, string(p.Kind), p.Name, p.ContentType, p.Size, p.SHA256, p.Data, p.CreatedAt).Scan(&p.ID, &at)
+			id, string(p.Kind), p.Name, p.ContentType, p.Size, p.SHA256, pii.SealBytes(p.Data), p.CreatedAt).Scan(&p.ID, &at)
 		if err != nil {
 			return nil, fault.Wrap(err, "store paper")
 		}
@@ -150,7 +150,7 @@ func (s *merchantStore) AddPapers(ctx context.Context, scope tenant.Scope, id in
 		if held+len(papers) > max {
 			return merchant.ErrTooManyPapers
 		}
-		out, err = insertPapers(ctx, tx, id, papers)
+		out, err = insertPapers(ctx, tx, s.pii, id, papers)
 		return err
 	})
 	return out, err
@@ -166,7 +166,7 @@ func (s *merchantStore) Papers(ctx context.Context, scope tenant.Scope, id int64
 // Paper returns one paper with its bytes.
 func (s *merchantStore) Paper(ctx context.Context, scope tenant.Scope, id, paper int64) (merchant.Paper, error) {
 	all, mid := scopeArgs(scope)
-	return sqlrow.ScanPaperData(s.pool.QueryRow(ctx, `SELECT `+sqlrow.PaperColumns+`, data FROM merchant_papers
+	return s.pii.ScanPaperData(s.pool.QueryRow(ctx, `SELECT `+sqlrow.PaperColumns+`, data FROM merchant_papers
 		WHERE id = $1 AND merchant_id = $2 AND ($3 OR merchant_id = $4)`, paper, id, all, mid))
 }
 

@@ -1,9 +1,9 @@
 package postgres
 
 import (
-	"time"
-
 	"context"
+	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,19 +12,22 @@ import (
 )
 
 // resealStep is one table's part of a rotation: read pages rows (locked)
-// after the last key read, fix rewrites one row (its key, the update's
-// arguments, whether it changed), write updates it. Keys are compared as
-// text so the one loop pages integer IDs and idempotency keys alike;
-// start is the key before the first (an ID of 0 if nil).
+// after the last key read (the key's values, then the limit), fix
+// rewrites one row (its key, the update's arguments, whether it changed),
+// write updates it. A key is one column or several (a row value, which
+// PostgreSQL seeks in the primary key's index); start is the key before
+// the first (an ID of 0 if nil); batch is the rows per transaction
+// (ResealBatch if 0).
 type resealStep struct {
 	table, read, write string
 	start              []any
+	batch              int
 	fix                func(sqlrow.PII, pgx.Rows) (after []any, args []any, changed bool, err error)
 }
 
 var resealSteps = []resealStep{
 	{"tickets", `SELECT id, doc_type, doc_number, doc_sealed FROM tickets WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE`,
-		`UPDATE tickets SET doc_number = $1, doc_sealed = $2 WHERE id = $3`, nil,
+		`UPDATE tickets SET doc_number = $1, doc_sealed = $2 WHERE id = $3`, nil, 0,
 		func(p sqlrow.PII, r pgx.Rows) ([]any, []any, bool, error) {
 			var id int64
 			var typ, num, s string
@@ -35,7 +38,7 @@ var resealSteps = []resealStep{
 			return []any{id}, []any{num, s, id}, changed, err
 		}},
 	{"accounts", `SELECT id, COALESCE(phone, ''), phone_sealed FROM accounts WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE`,
-		`UPDATE accounts SET phone = $1, phone_sealed = $2 WHERE id = $3`, nil,
+		`UPDATE accounts SET phone = $1, phone_sealed = $2 WHERE id = $3`, nil, 0,
 		func(p sqlrow.PII, r pgx.Rows) ([]any, []any, bool, error) {
 			var id int64
 			var phone, s string
@@ -46,7 +49,7 @@ var resealSteps = []resealStep{
 			return []any{id}, []any{ix, s, id}, changed, err
 		}},
 	{"merchants", `SELECT id, contact_phone_sealed FROM merchants WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE`,
-		`UPDATE merchants SET contact_phone_sealed = $1 WHERE id = $2`, nil,
+		`UPDATE merchants SET contact_phone_sealed = $1 WHERE id = $2`, nil, 0,
 		func(p sqlrow.PII, r pgx.Rows) ([]any, []any, bool, error) {
 			var id int64
 			var s string
@@ -56,8 +59,32 @@ var resealSteps = []resealStep{
 			s, changed, err := p.Keys.Reseal(s)
 			return []any{id}, []any{s, id}, changed, err
 		}},
+	{"merchant_papers", `SELECT id, data FROM merchant_papers WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE`,
+		`UPDATE merchant_papers SET data = $1 WHERE id = $2`, nil, sqlrow.ResealFileBatch,
+		func(p sqlrow.PII, r pgx.Rows) ([]any, []any, bool, error) {
+			var id int64
+			var data []byte
+			if err := r.Scan(&id, &data); err != nil {
+				return nil, nil, false, err
+			}
+			data, changed, err := p.ResealBytes(data)
+			return []any{id}, []any{data, id}, changed, err
+		}},
+	{"distribution_entries", `SELECT list_id, line, phone_sealed FROM distribution_entries WHERE (list_id, line) > ($1, $2)
+			ORDER BY list_id, line LIMIT $3 FOR UPDATE`,
+		`UPDATE distribution_entries SET phone_sealed = $1 WHERE list_id = $2 AND line = $3`, []any{int64(0), int32(0)}, 0,
+		func(p sqlrow.PII, r pgx.Rows) ([]any, []any, bool, error) {
+			var list int64
+			var line int32
+			var s string
+			if err := r.Scan(&list, &line, &s); err != nil {
+				return nil, nil, false, err
+			}
+			s, changed, err := p.Keys.Reseal(s)
+			return []any{list, line}, []any{s, list, line}, changed, err
+		}},
 	{"list_members", `SELECT id, subject, subject_sealed FROM list_members WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE`,
-		`UPDATE list_members SET subject = $1, subject_sealed = $2 WHERE id = $3`, nil,
+		`UPDATE list_members SET subject = $1, subject_sealed = $2 WHERE id = $3`, nil, 0,
 		func(p sqlrow.PII, r pgx.Rows) ([]any, []any, bool, error) {
 			var id int64
 			var subject, s string
@@ -70,7 +97,7 @@ var resealSteps = []resealStep{
 	{"account_documents", `SELECT account_id, doc_type, doc_number, doc_sealed FROM account_documents
 			WHERE (account_id, doc_type, doc_number) > ($1, $2, $3) AND NOT (` + sqlrow.PlainDocNumbers + `)
 			ORDER BY account_id, doc_type, doc_number LIMIT $4 FOR UPDATE`,
-		`UPDATE account_documents SET doc_sealed = $1 WHERE account_id = $2 AND doc_type = $3 AND doc_number = $4`, []any{int64(0), "", ""},
+		`UPDATE account_documents SET doc_sealed = $1 WHERE account_id = $2 AND doc_type = $3 AND doc_number = $4`, []any{int64(0), "", ""}, 0,
 		func(p sqlrow.PII, r pgx.Rows) ([]any, []any, bool, error) {
 			var acct int64
 			var typ, num, s string
@@ -81,7 +108,7 @@ var resealSteps = []resealStep{
 			return []any{acct, typ, num}, []any{s, acct, typ, num}, changed, err
 		}},
 	{"document_claims", `SELECT id, doc_type, doc_number, doc_sealed FROM document_claims WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE`,
-		`UPDATE document_claims SET doc_number = $1, doc_sealed = $2 WHERE id = $3`, nil,
+		`UPDATE document_claims SET doc_number = $1, doc_sealed = $2 WHERE id = $3`, nil, 0,
 		func(p sqlrow.PII, r pgx.Rows) ([]any, []any, bool, error) {
 			var id int64
 			var typ, num, s string
@@ -92,7 +119,7 @@ var resealSteps = []resealStep{
 			return []any{id}, []any{num, s, id}, changed, err
 		}},
 	{"waitlist_entries", `SELECT id, body FROM waitlist_entries WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE`,
-		`UPDATE waitlist_entries SET body = $1 WHERE id = $2`, nil,
+		`UPDATE waitlist_entries SET body = $1 WHERE id = $2`, nil, 0,
 		func(p sqlrow.PII, r pgx.Rows) ([]any, []any, bool, error) {
 			var id int64
 			var body string
@@ -103,14 +130,14 @@ var resealSteps = []resealStep{
 			return []any{id}, []any{body, id}, changed, err
 		}},
 	{"idempotency_keys", `SELECT scope, idem_key, resp_body FROM idempotency_keys WHERE (scope, idem_key) > ($1, $2) ORDER BY scope, idem_key LIMIT $3 FOR UPDATE`,
-		`UPDATE idempotency_keys SET resp_body = $1 WHERE scope = $2 AND idem_key = $3`, []any{"", ""},
+		`UPDATE idempotency_keys SET resp_body = $1 WHERE scope = $2 AND idem_key = $3`, []any{"", ""}, 0,
 		func(p sqlrow.PII, r pgx.Rows) ([]any, []any, bool, error) {
 			var scope, key string
 			var body []byte
 			if err := r.Scan(&scope, &key, &body); err != nil {
 				return nil, nil, false, err
 			}
-			body, changed, err := p.ResealResponse(body)
+			body, changed, err := p.ResealBytes(body)
 			return []any{scope, key}, []any{body, scope, key}, changed, err
 		}},
 }
@@ -123,15 +150,18 @@ func (db *DB) Reseal(ctx context.Context, progress func(table string, done int))
 	total := 0
 	for _, st := range resealSteps {
 		done := 0
-		after := st.start
+		after, batch := st.start, st.batch
 		if after == nil {
 			after = []any{int64(0)}
+		}
+		if batch == 0 {
+			batch = sqlrow.ResealBatch
 		}
 		for {
 			n, rows := 0, 0
 			err := db.tx(ctx, func(tx pgx.Tx) error {
 				var ups [][]any
-				rs, err := tx.Query(ctx, st.read, append(append([]any{}, after...), sqlrow.ResealBatch)...)
+				rs, err := tx.Query(ctx, st.read, append(slices.Clone(after), batch)...)
 				if err != nil {
 					return fault.Wrap(err, "read "+st.table)
 				}
@@ -164,7 +194,7 @@ func (db *DB) Reseal(ctx context.Context, progress func(table string, done int))
 			if progress != nil {
 				progress(st.table, done)
 			}
-			if rows < sqlrow.ResealBatch {
+			if rows < batch {
 				break
 			}
 		}

@@ -41,7 +41,7 @@ func (s *idempotencyStore) Claim(ctx context.Context, r idempotency.Record, now 
 		held, err = sqlrow.ScanIdempotency(tx.QueryRowContext(ctx,
 			`SELECT `+sqlrow.IdempotencyColumns+` FROM idempotency_keys WHERE scope = ? AND idem_key = ?`, r.Scope, r.Key))
 		if err == nil {
-			held.Response.Body, err = s.pii.OpenResponseBody(held.Response.Body)
+			held.Response.Body, err = s.pii.OpenBytes(held.Response.Body, "stored answer")
 		}
 		return err
 	})
@@ -54,7 +54,7 @@ func (s *idempotencyStore) Claim(ctx context.Context, r idempotency.Record, now 
 func (s *idempotencyStore) Complete(ctx context.Context, scope, key string, resp idempotency.Response) error {
 	n, err := s.execCount(ctx, "complete idempotency key", `UPDATE idempotency_keys SET status = 'completed', resp_status = ?, content_type = ?, location = ?, resp_body = ?
 		WHERE scope = ? AND idem_key = ? AND status = 'in_progress'`,
-		resp.Status, resp.ContentType, resp.Location, s.pii.ResponseBody(resp.Body), scope, key)
+		resp.Status, resp.ContentType, resp.Location, s.pii.SealBytes(resp.Body), scope, key)
 	if err == nil && n == 0 {
 		return idempotency.ErrClaimLost
 	}

@@ -37,7 +37,7 @@ func (s *merchantStore) CreateMerchant(ctx context.Context, m merchant.Merchant,
 		if err != nil {
 			return fault.Wrap(err, "store merchant")
 		}
-		if _, err := insertPapers(ctx, tx, m.ID, papers); err != nil {
+		if _, err := insertPapers(ctx, tx, s.pii, m.ID, papers); err != nil {
 			return err
 		}
 		ev.Merchant = m.ID
@@ -49,13 +49,13 @@ func (s *merchantStore) CreateMerchant(ctx context.Context, m merchant.Merchant,
 	return m, nil
 }
 
-func insertPapers(ctx context.Context, tx *sql.Tx, id int64, papers []merchant.Paper) ([]merchant.Paper, error) {
+func insertPapers(ctx context.Context, tx *sql.Tx, pii sqlrow.PII, id int64, papers []merchant.Paper) ([]merchant.Paper, error) {
 	for i := range papers {
 		p := &papers[i]
 		p.Merchant = id
 		err := tx.QueryRowContext(ctx, `INSERT INTO merchant_papers (merchant_id, kind, name, content_type, size, sha256, data, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			id, string(p.Kind), p.Name, p.ContentType, p.Size, p.SHA256, p.Data, sqlrow.At(p.CreatedAt)).Scan(&p.ID)
+			id, string(p.Kind), p.Name, p.ContentType, p.Size, p.SHA256, pii.SealBytes(p.Data), sqlrow.At(p.CreatedAt)).Scan(&p.ID)
 		if err != nil {
 			return nil, fault.Wrap(err, "store paper")
 		}
@@ -141,7 +141,7 @@ func (s *merchantStore) AddPapers(ctx context.Context, scope tenant.Scope, id in
 		if held+len(papers) > max {
 			return merchant.ErrTooManyPapers
 		}
-		out, err = insertPapers(ctx, tx, id, papers)
+		out, err = insertPapers(ctx, tx, s.pii, id, papers)
 		return err
 	})
 	return out, err
@@ -157,7 +157,7 @@ func (s *merchantStore) Papers(ctx context.Context, scope tenant.Scope, id int64
 // Paper returns one paper with its bytes.
 func (s *merchantStore) Paper(ctx context.Context, scope tenant.Scope, id, paper int64) (merchant.Paper, error) {
 	all, mid := scopeArgs(scope)
-	return sqlrow.ScanPaperData(s.read.QueryRowContext(ctx, `SELECT `+sqlrow.PaperColumns+`, data FROM merchant_papers
+	return s.pii.ScanPaperData(s.read.QueryRowContext(ctx, `SELECT `+sqlrow.PaperColumns+`, data FROM merchant_papers
 		WHERE id = ? AND merchant_id = ? AND (? OR merchant_id = ?)`, paper, id, all, mid))
 }
 

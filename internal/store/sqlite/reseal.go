@@ -3,107 +3,136 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"slices"
 
 	"piao/internal/fault"
 	"piao/internal/store/sqlrow"
 )
 
 // resealStep is one table's part of a rotation: read pages rows after
-// the last key read, fix rewrites one row (its key, the update's
-// arguments, whether it changed), write updates it.
+// the last key read (the key's values, then the limit), fix rewrites one
+// row (its key, the update's arguments, whether it changed), write
+// updates it. A key is one column or several (a row value, which SQLite
+// seeks in the primary key's index); start is the key before the first
+// (an ID of 0 if nil); batch is the rows per transaction (ResealBatch if
+// 0).
 type resealStep struct {
 	table, read, write string
-	fix                func(sqlrow.PII, *sql.Rows) (int64, []any, bool, error)
+	start              []any
+	batch              int
+	fix                func(sqlrow.PII, *sql.Rows) (after []any, args []any, changed bool, err error)
 }
 
 var resealSteps = []resealStep{
 	{"merchants", `SELECT id, contact_phone_sealed FROM merchants WHERE id > ? ORDER BY id LIMIT ?`,
-		`UPDATE merchants SET contact_phone_sealed = ? WHERE id = ?`,
-		func(p sqlrow.PII, r *sql.Rows) (int64, []any, bool, error) {
+		`UPDATE merchants SET contact_phone_sealed = ? WHERE id = ?`, nil, 0,
+		func(p sqlrow.PII, r *sql.Rows) ([]any, []any, bool, error) {
 			var id int64
 			var s string
 			if err := r.Scan(&id, &s); err != nil {
-				return 0, nil, false, err
+				return nil, nil, false, err
 			}
 			s, changed, err := p.Keys.Reseal(s)
-			return id, []any{s, id}, changed, err
+			return []any{id}, []any{s, id}, changed, err
+		}},
+	{"merchant_papers", `SELECT id, data FROM merchant_papers WHERE id > ? ORDER BY id LIMIT ?`,
+		`UPDATE merchant_papers SET data = ? WHERE id = ?`, nil, sqlrow.ResealFileBatch,
+		func(p sqlrow.PII, r *sql.Rows) ([]any, []any, bool, error) {
+			var id int64
+			var data []byte
+			if err := r.Scan(&id, &data); err != nil {
+				return nil, nil, false, err
+			}
+			data, changed, err := p.ResealBytes(data)
+			return []any{id}, []any{data, id}, changed, err
+		}},
+	{"distribution_entries", `SELECT list_id, line, phone_sealed FROM distribution_entries WHERE (list_id, line) > (?, ?) ORDER BY list_id, line LIMIT ?`,
+		`UPDATE distribution_entries SET phone_sealed = ? WHERE list_id = ? AND line = ?`, []any{int64(0), int64(0)}, 0,
+		func(p sqlrow.PII, r *sql.Rows) ([]any, []any, bool, error) {
+			var list, line int64
+			var s string
+			if err := r.Scan(&list, &line, &s); err != nil {
+				return nil, nil, false, err
+			}
+			s, changed, err := p.Keys.Reseal(s)
+			return []any{list, line}, []any{s, list, line}, changed, err
 		}},
 	{"tickets", `SELECT id, doc_type, doc_number, doc_sealed FROM tickets WHERE id > ? ORDER BY id LIMIT ?`,
-		`UPDATE tickets SET doc_number = ?, doc_sealed = ? WHERE id = ?`,
-		func(p sqlrow.PII, r *sql.Rows) (int64, []any, bool, error) {
+		`UPDATE tickets SET doc_number = ?, doc_sealed = ? WHERE id = ?`, nil, 0,
+		func(p sqlrow.PII, r *sql.Rows) ([]any, []any, bool, error) {
 			var id int64
 			var typ, num, s string
 			if err := r.Scan(&id, &typ, &num, &s); err != nil {
-				return 0, nil, false, err
+				return nil, nil, false, err
 			}
 			num, s, changed, err := p.ResealDoc(typ, num, s)
-			return id, []any{num, s, id}, changed, err
+			return []any{id}, []any{num, s, id}, changed, err
 		}},
 	{"accounts", `SELECT id, COALESCE(phone, ''), phone_sealed FROM accounts WHERE id > ? ORDER BY id LIMIT ?`,
-		`UPDATE accounts SET phone = ?, phone_sealed = ? WHERE id = ?`,
-		func(p sqlrow.PII, r *sql.Rows) (int64, []any, bool, error) {
+		`UPDATE accounts SET phone = ?, phone_sealed = ? WHERE id = ?`, nil, 0,
+		func(p sqlrow.PII, r *sql.Rows) ([]any, []any, bool, error) {
 			var id int64
 			var phone, s string
 			if err := r.Scan(&id, &phone, &s); err != nil {
-				return 0, nil, false, err
+				return nil, nil, false, err
 			}
 			ix, s, changed, err := p.ResealPhone(phone, s)
-			return id, []any{ix, s, id}, changed, err
+			return []any{id}, []any{ix, s, id}, changed, err
 		}},
 	{"list_members", `SELECT id, subject, subject_sealed FROM list_members WHERE id > ? ORDER BY id LIMIT ?`,
-		`UPDATE list_members SET subject = ?, subject_sealed = ? WHERE id = ?`,
-		func(p sqlrow.PII, r *sql.Rows) (int64, []any, bool, error) {
+		`UPDATE list_members SET subject = ?, subject_sealed = ? WHERE id = ?`, nil, 0,
+		func(p sqlrow.PII, r *sql.Rows) ([]any, []any, bool, error) {
 			var id int64
 			var subject, s string
 			if err := r.Scan(&id, &subject, &s); err != nil {
-				return 0, nil, false, err
+				return nil, nil, false, err
 			}
 			subject, s, changed, err := p.ResealSubject(subject, s)
-			return id, []any{subject, s, id}, changed, err
+			return []any{id}, []any{subject, s, id}, changed, err
 		}},
 	{"account_documents", `SELECT rowid, doc_type, doc_number, doc_sealed FROM account_documents WHERE rowid > ? AND NOT (` + sqlrow.PlainDocNumbers + `) ORDER BY rowid LIMIT ?`,
-		`UPDATE account_documents SET doc_sealed = ? WHERE rowid = ?`,
-		func(p sqlrow.PII, r *sql.Rows) (int64, []any, bool, error) {
+		`UPDATE account_documents SET doc_sealed = ? WHERE rowid = ?`, nil, 0,
+		func(p sqlrow.PII, r *sql.Rows) ([]any, []any, bool, error) {
 			var id int64
 			var typ, num, s string
 			if err := r.Scan(&id, &typ, &num, &s); err != nil {
-				return 0, nil, false, err
+				return nil, nil, false, err
 			}
 			_, s, changed, err := p.ResealDoc(typ, num, s)
-			return id, []any{s, id}, changed, err
+			return []any{id}, []any{s, id}, changed, err
 		}},
 	{"document_claims", `SELECT id, doc_type, doc_number, doc_sealed FROM document_claims WHERE id > ? ORDER BY id LIMIT ?`,
-		`UPDATE document_claims SET doc_number = ?, doc_sealed = ? WHERE id = ?`,
-		func(p sqlrow.PII, r *sql.Rows) (int64, []any, bool, error) {
+		`UPDATE document_claims SET doc_number = ?, doc_sealed = ? WHERE id = ?`, nil, 0,
+		func(p sqlrow.PII, r *sql.Rows) ([]any, []any, bool, error) {
 			var id int64
 			var typ, num, s string
 			if err := r.Scan(&id, &typ, &num, &s); err != nil {
-				return 0, nil, false, err
+				return nil, nil, false, err
 			}
 			num, s, changed, err := p.ResealDoc(typ, num, s)
-			return id, []any{num, s, id}, changed, err
+			return []any{id}, []any{num, s, id}, changed, err
 		}},
 	{"waitlist_entries", `SELECT id, body FROM waitlist_entries WHERE id > ? ORDER BY id LIMIT ?`,
-		`UPDATE waitlist_entries SET body = ? WHERE id = ?`,
-		func(p sqlrow.PII, r *sql.Rows) (int64, []any, bool, error) {
+		`UPDATE waitlist_entries SET body = ? WHERE id = ?`, nil, 0,
+		func(p sqlrow.PII, r *sql.Rows) ([]any, []any, bool, error) {
 			var id int64
 			var body string
 			if err := r.Scan(&id, &body); err != nil {
-				return 0, nil, false, err
+				return nil, nil, false, err
 			}
 			body, changed, err := p.ResealWaitlist(body)
-			return id, []any{body, id}, changed, err
+			return []any{id}, []any{body, id}, changed, err
 		}},
 	{"idempotency_keys", `SELECT rowid, resp_body FROM idempotency_keys WHERE rowid > ? ORDER BY rowid LIMIT ?`,
-		`UPDATE idempotency_keys SET resp_body = ? WHERE rowid = ?`,
-		func(p sqlrow.PII, r *sql.Rows) (int64, []any, bool, error) {
+		`UPDATE idempotency_keys SET resp_body = ? WHERE rowid = ?`, nil, 0,
+		func(p sqlrow.PII, r *sql.Rows) ([]any, []any, bool, error) {
 			var id int64
 			var body []byte
 			if err := r.Scan(&id, &body); err != nil {
-				return 0, nil, false, err
+				return nil, nil, false, err
 			}
-			body, changed, err := p.ResealResponse(body)
-			return id, []any{body, id}, changed, err
+			body, changed, err := p.ResealBytes(body)
+			return []any{id}, []any{body, id}, changed, err
 		}},
 }
 
@@ -123,32 +152,38 @@ func (db *DB) Reseal(ctx context.Context, progress func(table string, done int))
 	total := 0
 	for _, st := range resealSteps {
 		done := 0
-		for after := int64(0); ; {
+		after, batch := st.start, st.batch
+		if after == nil {
+			after = []any{int64(0)}
+		}
+		if batch == 0 {
+			batch = sqlrow.ResealBatch
+		}
+		for {
 			n, rows := 0, 0
 			err := db.tx(ctx, func(tx *sql.Tx) error {
-				type update struct{ args []any }
-				var ups []update
-				rs, err := tx.QueryContext(ctx, st.read, after, sqlrow.ResealBatch)
+				var ups [][]any
+				rs, err := tx.QueryContext(ctx, st.read, append(slices.Clone(after), batch)...)
 				if err != nil {
 					return fault.Wrap(err, "read "+st.table)
 				}
 				for rs.Next() {
-					id, args, changed, err := st.fix(db.pii, rs)
+					key, args, changed, err := st.fix(db.pii, rs)
 					if err != nil {
 						rs.Close()
 						return fault.Wrap(err, "reseal "+st.table)
 					}
-					after, rows = id, rows+1
+					after, rows = key, rows+1
 					if changed {
-						ups = append(ups, update{args})
+						ups = append(ups, args)
 					}
 				}
 				rs.Close()
 				if err := rs.Err(); err != nil {
 					return fault.Wrap(err, "read "+st.table)
 				}
-				for _, u := range ups {
-					if _, err := tx.ExecContext(ctx, st.write, u.args...); err != nil {
+				for _, args := range ups {
+					if _, err := tx.ExecContext(ctx, st.write, args...); err != nil {
 						return fault.Wrap(err, "reseal "+st.table)
 					}
 				}
@@ -162,7 +197,7 @@ func (db *DB) Reseal(ctx context.Context, progress func(table string, done int))
 			if progress != nil {
 				progress(st.table, done)
 			}
-			if rows < sqlrow.ResealBatch {
+			if rows < batch {
 				break
 			}
 		}

@@ -83,13 +83,17 @@ func ScanPaper(r Row) (merchant.Paper, error) {
 	return p, NoRowsAs(fault.Wrap(err, "read paper"), merchant.ErrPaperNotFound)
 }
 
-// ScanPaperData reads PaperColumns and then the bytes.
-func ScanPaperData(r Row) (merchant.Paper, error) {
-	var p merchant.Paper
+// ScanPaperData reads PaperColumns and then the bytes (data), opening them.
+func (p PII) ScanPaperData(r Row) (merchant.Paper, error) {
+	var pp merchant.Paper
 	var at Time
-	err := r.Scan(&p.ID, &p.Merchant, (*string)(&p.Kind), &p.Name, &p.ContentType, &p.Size, &p.SHA256, &at, &p.Data)
-	p.CreatedAt = at.Time
-	return p, NoRowsAs(fault.Wrap(err, "read paper"), merchant.ErrPaperNotFound)
+	err := r.Scan(&pp.ID, &pp.Merchant, (*string)(&pp.Kind), &pp.Name, &pp.ContentType, &pp.Size, &pp.SHA256, &at, &pp.Data)
+	pp.CreatedAt = at.Time
+	if err != nil {
+		return pp, NoRowsAs(fault.Wrap(err, "read paper"), merchant.ErrPaperNotFound)
+	}
+	pp.Data, err = p.OpenBytes(pp.Data, "paper")
+	return pp, err
 }
 
 // InvitationColumns are the columns of merchant_invitations ScanInvitation reads.

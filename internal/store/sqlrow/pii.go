@@ -23,7 +23,11 @@ import (
 //   - governance subjects "doc:TYPE:NUMBER" are stored as "doc:TYPE:<index of TYPE:NUMBER>",
 //     and list_members.subject_sealed holds the subject sealed;
 //   - waitlist bodies hold each passenger's number sealed;
-//   - idempotency keys' stored answers (order bodies) are sealed whole.
+//   - idempotency keys' stored answers (order bodies) are sealed whole;
+//   - merchants.contact_phone_sealed is the contact's phone sealed;
+//   - merchant_papers.data is the paper's file sealed whole (its size and
+//     sha256 are the plain file's);
+//   - distribution_entries.phone_sealed is a list line's phone sealed.
 //
 // The domain above sees plain values only.
 type PII struct{ Keys *sealed.Keyring }
@@ -195,22 +199,29 @@ func (p PII) OneWaitlist(r Row, id int64) (booking.WaitlistEntry, error) {
 	return e, err
 }
 
-// ResponseBody is resp's body as a completed idempotency record stores
-// it: sealed (answers hold orders, with their passengers' documents);
-// empty, not NULL, when there is none.
-func (p PII) ResponseBody(body []byte) []byte {
-	if len(body) == 0 {
+// SealBytes is a value kept whole as bytes as its row stores it: sealed.
+// Two columns hold such values: idempotency_keys.resp_body (stored
+// answers hold orders, with their passengers' documents) and
+// merchant_papers.data (a merchant's papers include copies of its legal
+// representative's ID card). Empty, not NULL, when there is none.
+func (p PII) SealBytes(plain []byte) []byte {
+	if len(plain) == 0 {
 		return []byte{}
 	}
-	return []byte(p.Keys.Seal(string(body)))
+	return []byte(p.Keys.Seal(string(plain)))
 }
 
-// OpenResponseBody opens a stored answer's body (see ResponseBody).
-func (p PII) OpenResponseBody(body []byte) ([]byte, error) {
-	if len(body) == 0 || !bytes.HasPrefix(body, []byte("pii1:")) {
-		return body, nil
+// sealedBytes reports whether a stored byte value is sealed: one written
+// before its column was sealed is plain, and reads as it is.
+func sealedBytes(stored []byte) bool { return bytes.HasPrefix(stored, []byte("pii1:")) }
+
+// OpenBytes opens a value SealBytes stored, what naming it in errors; a
+// value stored plain (see sealedBytes) comes back as it is.
+func (p PII) OpenBytes(stored []byte, what string) ([]byte, error) {
+	if !sealedBytes(stored) {
+		return stored, nil
 	}
-	plain, err := p.open(string(body), "stored answer")
+	plain, err := p.open(string(stored), what)
 	return []byte(plain), err
 }
 

@@ -1,7 +1,6 @@
 package sqlrow
 
 import (
-	"bytes"
 	"strings"
 
 	"piao/internal/booking"
@@ -19,6 +18,11 @@ const PlainCountSubjects = `subject LIKE 'doc:%' AND subject NOT LIKE 'doc:%:ix:
 
 // ResealBatch is how many rows a rotation rewrites per transaction.
 const ResealBatch = 500
+
+// ResealFileBatch is how many rows a rotation rewrites per transaction in
+// a table of files (merchant_papers, up to 5 MiB each): a batch is held
+// in memory, opened and sealed again.
+const ResealFileBatch = 8
 
 // isIndex tells an index (PII.Index) from a plain value.
 func isIndex(v string) bool { return strings.HasPrefix(v, "ix:") }
@@ -89,14 +93,15 @@ func (p PII) ResealWaitlist(body string) (string, bool, error) {
 	return out, err == nil, err
 }
 
-// ResealResponse rewrites a stored idempotent answer's body.
-func (p PII) ResealResponse(body []byte) ([]byte, bool, error) {
-	if len(body) == 0 {
-		return body, false, nil
+// ResealBytes rewrites a value SealBytes stored (a stored answer, a
+// merchant's paper), sealing one stored plain.
+func (p PII) ResealBytes(stored []byte) ([]byte, bool, error) {
+	if len(stored) == 0 {
+		return stored, false, nil
 	}
-	if !bytes.HasPrefix(body, []byte("pii1:")) { // stored plain
-		return p.ResponseBody(body), true, nil
+	if !sealedBytes(stored) {
+		return p.SealBytes(stored), true, nil
 	}
-	s, changed, err := p.Keys.Reseal(string(body))
+	s, changed, err := p.Keys.Reseal(string(stored))
 	return []byte(s), changed, err
 }

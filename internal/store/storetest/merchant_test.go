@@ -195,7 +195,7 @@ func TestMerchantStore(t *testing.T) {
 }
 
 // TestMerchantPhoneSealed: the contact's phone is sealed at rest, and a
-// key rotation reseals it.
+// key rotation reseals it (and the merchant's paper).
 func TestMerchantPhoneSealed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
 		m := mcCreate(t, s.DB.Merchant(), "91350100M000100Y43", "mall", "tok")
@@ -205,8 +205,8 @@ func TestMerchantPhoneSealed(t *testing.T) {
 		rotated := s.Keys.Rotated()
 		db := reopen(t, s.DB, rotated)
 		n, err := db.Reseal(context.Background(), nil)
-		if err != nil || n != 1 {
-			t.Fatalf("Reseal rewrote %d (%v), want 1", n, err)
+		if err != nil || n != 2 {
+			t.Fatalf("Reseal rewrote %d (%v), want 2 (the phone and the paper)", n, err)
 		}
 		retired := reopen(t, s.DB, rotated.Retired())
 		got, err := retired.Merchant().Merchant(context.Background(), tenant.All(), m.ID)

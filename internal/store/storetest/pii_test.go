@@ -3,10 +3,14 @@ package storetest_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,14 +19,19 @@ import (
 	_ "modernc.org/sqlite" // raw access to the test database
 
 	"piao/internal/behaviour"
+	"piao/internal/benefits"
 	"piao/internal/booking"
+	"piao/internal/distribution"
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
+	"piao/internal/merchant"
 	"piao/internal/store"
 	"piao/internal/store/open"
 	"piao/internal/store/sealed"
+	"piao/internal/store/sqlrow"
 	"piao/internal/store/storetest"
+	"piao/internal/tenant"
 )
 
 // The personal data the tests store; none may appear in the raw database.
@@ -33,12 +42,17 @@ const (
 	piiDocShort = "199001011234" // a long tail of the number, in case it were stored cut
 )
 
+// piiPaper is a merchant's paper holding its legal representative's ID
+// card number and phone, as a scanned ID card's text layer would.
+var piiPaper = []byte("%PDF-1.4\n% 法定代表人身份证 / legal representative's ID card\nBT (" + piiDoc + ") Tj (" + piiPhone + ") Tj ET\n%%EOF\n")
+
 // piiStoreEverything stores a document number and a phone everywhere they
 // go: an account with a phone, an order (cancelled), day counts, a list
-// membership, a waitlist entry, a stored idempotent answer, and the
-// document's ownership: on account 1's passenger list with its counts,
-// claimed and verified by the phoned account (whose passenger list it
-// joins), and claimed by account 1, pending.
+// membership, a waitlist entry, a stored idempotent answer, the
+// document's ownership (on account 1's passenger list with its counts,
+// claimed and verified by the phoned account, whose passenger list it
+// joins, and claimed by account 1, pending), a merchant's paper holding
+// both, and a merchant's distribution list naming the phone.
 func piiStoreEverything(t *testing.T, s storetest.Stores) {
 	t.Helper()
 	ctx := context.Background()
@@ -100,6 +114,44 @@ func piiStoreEverything(t *testing.T, s storetest.Stores) {
 	if err := s.Idempotency.Complete(ctx, r.Scope, r.Key, idempotency.Response{Status: 201, ContentType: "application/json", Body: body}); err != nil {
 		t.Fatal(err)
 	}
+	_, err = s.DB.Merchant().CreateMerchant(ctx, mcMerchant("91350100M000100Y43", "madmin"), []merchant.Paper{mcPaper(t, merchant.Licence, "法人身份证.pdf", piiPaper)},
+		[]byte("tok"), merchant.Event{At: mcT0, Actor: "applicant", To: merchant.Applied})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dsCampaign(t, s, 3, 1, benefits.DirectChannel)
+	l := distribution.List{MerchantID: dsMerchant.MerchantID(), CampaignID: c.ID, Kind: distribution.ByPhone, UploadedBy: "account:70", UploadedAt: bnT0}
+	if err := s.Distribution.CreateList(ctx, &l, []distribution.Entry{{Line: 2, Account: phoned.ID, Phone: piiPhone, Note: "vip"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// piiMerchantReadsBack checks that the merchant's paper and the
+// distribution list piiStoreEverything stored read back plain.
+func piiMerchantReadsBack(t *testing.T, s storetest.Stores) {
+	t.Helper()
+	ctx := context.Background()
+	ms, err := s.DB.Merchant().Merchants(ctx, tenant.All(), merchant.Filter{})
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("merchants %+v, %v", ms, err)
+	}
+	ps, err := s.DB.Merchant().Papers(ctx, tenant.All(), ms[0].ID)
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("papers %+v, %v", ps, err)
+	}
+	p, err := s.DB.Merchant().Paper(ctx, tenant.Merchant(ms[0].ID), ms[0].ID, ps[0].ID)
+	sum := sha256.Sum256(piiPaper)
+	if err != nil || !bytes.Equal(p.Data, piiPaper) || p.Size != len(piiPaper) || p.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Fatalf("paper read back: %q (size %d, sha256 %s), %v", p.Data, p.Size, p.SHA256, err)
+	}
+	ls, err := s.Distribution.Lists(ctx, dsMerchant, 0)
+	if err != nil || len(ls) != 1 {
+		t.Fatalf("distribution lists %+v, %v", ls, err)
+	}
+	es, err := s.Distribution.Entries(ctx, dsMerchant, ls[0].ID)
+	if err != nil || len(es) != 1 || es[0].Phone != piiPhone {
+		t.Fatalf("distribution entries read back: %+v, %v", es, err)
+	}
 }
 
 // piiReadsBack checks that the stores still answer with the plain values
@@ -140,6 +192,7 @@ func piiReadsBack(t *testing.T, s storetest.Stores) {
 		t.Fatalf("waitlist read back: %+v, %v", es, err)
 	}
 	piiOwnershipReadsBack(t, s, a.ID)
+	piiMerchantReadsBack(t, s)
 }
 
 // piiOwnershipReadsBack checks that the document's ownership (as
@@ -242,6 +295,30 @@ func rawDatabase(t *testing.T, db store.Engine) []byte {
 			all.WriteString(s + "\n")
 		}
 	}
+	// A row as text shows bytea in hex, where no plain number would be
+	// found: add every bytea column's bytes as they are.
+	rows, err = c.Query(ctx, `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' AND data_type = 'bytea'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols, err := pgx.CollectRows(rows, pgx.RowToStructByPos[struct{ Table, Column string }])
+	if err != nil || len(cols) == 0 {
+		t.Fatalf("bytea columns %v, %v", cols, err)
+	}
+	for _, col := range cols {
+		rows, err := c.Query(ctx, `SELECT `+pgx.Identifier{col.Column}.Sanitize()+` FROM `+pgx.Identifier{col.Table}.Sanitize())
+		if err != nil {
+			t.Fatal(err)
+		}
+		values, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range values {
+			all.Write(v)
+			all.WriteByte('\n')
+		}
+	}
 	return all.Bytes()
 }
 
@@ -289,10 +366,12 @@ func TestPersonalDataRotation(t *testing.T) {
 			t.Fatal(err)
 		}
 		// A ticket, an account's phone, a membership, a waitlist entry, a
-		// stored answer, two passenger-list entries and two claims (document
-		// counts hold the index alone, which a rotation keeps).
-		if n != 9 {
-			t.Errorf("Reseal rewrote %d values, want 9", n)
+		// stored answer, two passenger-list entries, two claims, a
+		// merchant's contact phone and paper, and a distribution list's
+		// phone (document counts hold the index alone, which a rotation
+		// keeps).
+		if n != 12 {
+			t.Errorf("Reseal rewrote %d values, want 12", n)
 		}
 		if len(tables) < 5 {
 			t.Errorf("progress came for %v only", tables)
@@ -307,7 +386,73 @@ func TestPersonalDataRotation(t *testing.T) {
 		}
 		retired := reopen(t, s.DB, rotated.Retired())
 		piiReadsBack(t, storetest.Stores{DB: retired, Engine: retired.Name(), Identity: retired.Identity(), Booking: retired.Booking(),
-			Governance: retired.Governance(), Idempotency: retired.Idempotency()})
+			Governance: retired.Governance(), Idempotency: retired.Idempotency(), Distribution: retired.Distribution()})
+	})
+}
+
+// TestPersonalDataRotationPages rotates tables larger than a batch: the
+// papers (a few per batch) and the distribution lines (paged by list and
+// line) are all sealed again, none skipped at a batch's edge.
+func TestPersonalDataRotationPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		ctx := context.Background()
+		phoned, err := s.Identity.CreateAccount(ctx, identity.Account{Username: "phoned", Phone: piiPhone, DisplayName: "手机", Role: identity.Passenger, PasswordHash: "x", CreatedAt: bkT0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		papers := make([]merchant.Paper, sqlrow.ResealFileBatch+2)
+		for i := range papers {
+			papers[i] = mcPaper(t, merchant.OtherPaper, fmt.Sprintf("%d.pdf", i), append(slices.Clone(piiPaper), fmt.Sprintf("%% %d\n", i)...))
+		}
+		m, err := s.DB.Merchant().CreateMerchant(ctx, mcMerchant("91350100M000100Y43", "madmin"), papers, []byte("tok"), merchant.Event{At: mcT0, To: merchant.Applied})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := dsCampaign(t, s, 3, 1, benefits.DirectChannel)
+		var lists []int64
+		for _, lines := range []int{sqlrow.ResealBatch + 1, 2} {
+			l := distribution.List{MerchantID: dsMerchant.MerchantID(), CampaignID: c.ID, Kind: distribution.ByPhone, UploadedBy: "account:70", UploadedAt: bnT0}
+			es := make([]distribution.Entry, lines)
+			for i := range es {
+				es[i] = distribution.Entry{Line: i + 2, Account: phoned.ID, Phone: piiPhone}
+			}
+			if err := s.Distribution.CreateList(ctx, &l, es); err != nil {
+				t.Fatal(err)
+			}
+			lists = append(lists, l.ID)
+		}
+		rotated := s.Keys.Rotated()
+		db := reopen(t, s.DB, rotated)
+		batches := map[string]int{}
+		n, err := db.Reseal(ctx, func(table string, done int) { batches[table]++ })
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The account's phone, the contact's, the papers and the lines.
+		if want := 2 + len(papers) + sqlrow.ResealBatch + 3; n != want {
+			t.Errorf("Reseal rewrote %d values, want %d", n, want)
+		}
+		if batches["merchant_papers"] < 2 || batches["distribution_entries"] < 2 {
+			t.Errorf("batches %v: the papers and the lines should take more than one each", batches)
+		}
+		retired := reopen(t, s.DB, rotated.Retired())
+		for _, p := range papers {
+			got, err := retired.Merchant().Paper(ctx, tenant.All(), m.ID, p.ID)
+			if err != nil || !bytes.Equal(got.Data, p.Data) {
+				t.Fatalf("paper %d after rotation: %v", p.ID, err)
+			}
+		}
+		for i, id := range lists {
+			es, err := retired.Distribution().Entries(ctx, dsMerchant, id)
+			if err != nil || len(es) != []int{sqlrow.ResealBatch + 1, 2}[i] {
+				t.Fatalf("list %d after rotation: %d lines, %v", id, len(es), err)
+			}
+			for _, e := range es {
+				if e.Phone != piiPhone {
+					t.Fatalf("list %d line %d after rotation: %q", id, e.Line, e.Phone)
+				}
+			}
+		}
 	})
 }
 
@@ -384,19 +529,21 @@ func TestPersonalDataLegacyRowsSealed(t *testing.T) {
 			`UPDATE account_documents SET doc_number = '`+piiDoc+`', doc_sealed = ''`,
 			`UPDATE document_claims SET doc_number = '`+piiDoc+`', doc_sealed = ''`,
 			`UPDATE document_counts SET doc_number = '`+piiDoc+`'`,
+			`UPDATE merchant_papers SET data = '`+strings.ReplaceAll(string(piiPaper), "'", "''")+`'`, // papers were stored plain on the day they came
 		)
 		if raw := rawDatabase(t, s.DB); !bytes.Contains(raw, []byte(piiDoc)) {
 			t.Fatal("the legacy rows did not go in")
 		}
+		piiMerchantReadsBack(t, s) // a paper stored plain reads as it is
 		n, err := s.DB.Reseal(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		// A ticket, a phone, a membership, a waitlist entry, a stored answer,
-		// a day count, two passenger-list entries, two claims and a
-		// document count.
-		if n != 11 {
-			t.Errorf("Reseal sealed %d legacy values, want 11", n)
+		// a day count, two passenger-list entries, two claims, a document
+		// count and a merchant's paper.
+		if n != 12 {
+			t.Errorf("Reseal sealed %d legacy values, want 12", n)
 		}
 		wantNoPlain(t, rawDatabase(t, s.DB))
 		rawExec(t, s.DB, `UPDATE idempotency_keys SET resp_body = '{"tickets":[{"doc_number":"`+piiDoc+`"}]}'`) // as piiReadsBack expects, then seal again
