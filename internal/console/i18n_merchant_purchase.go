@@ -57,6 +57,7 @@ var merchantPurchaseMessages = map[string]bilingual{
 	"mp.refund.refunded":            {"已退款", "Refunded"},
 	"mp.refund.not_over":            {"活动尚未结束，结束后方可退还未用金额。", "The campaign is not over: its unused value is refunded after it ends."},
 	"mp.refund.not_open":            {"结算期尚未结束，退款稍后开放。", "The settlement grace has not passed: the refund opens later."},
+	"mp.refund.purchase_pending":    {"该活动仍有待确认支付的采购，确认或关闭后方可退款。", "A purchase of the campaign still waits for its payment to settle: the refund opens once it is paid or closed."},
 	"mp.refund.closed":              {"退款期限已过。", "The refund deadline has passed."},
 	"mp.refund.not_now":             {"目前不能申请退款。", "The refund cannot be asked for now."},
 }

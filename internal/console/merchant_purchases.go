@@ -305,6 +305,8 @@ func refundReasonText(reason string, l lang) string {
 		return l.T("mp.refund.not_open")
 	case "refund_window_closed":
 		return l.T("mp.refund.closed")
+	case "refund_purchase_pending":
+		return l.T("mp.refund.purchase_pending")
 	}
 	return l.T("mp.refund.not_now")
 }

@@ -68,7 +68,9 @@ var transitions = map[Status]map[Action]Status{
 	Applied:       {Approve: Approved, Reject: Rejected, RequestInfo: InfoRequested},
 	InfoRequested: {Resubmit: Applied, Reject: Rejected},
 	Approved:      {Suspend: Suspended},
-	Suspended:     {Reinstate: Approved},
+	// Suspending a suspended merchant again re-runs the lock-out, so a
+	// suspension a failure cut short can be finished.
+	Suspended: {Suspend: Suspended, Reinstate: Approved},
 }
 
 // NeedsReason reports whether a an action must say why.

@@ -14,7 +14,7 @@ func TestStatusMachine(t *testing.T) {
 		Applied:       {Approve: Approved, Reject: Rejected, RequestInfo: InfoRequested},
 		InfoRequested: {Resubmit: Applied, Reject: Rejected},
 		Approved:      {Suspend: Suspended},
-		Suspended:     {Reinstate: Approved},
+		Suspended:     {Suspend: Suspended, Reinstate: Approved},
 		Rejected:      {},
 	}
 	actions := []Action{Approve, Reject, RequestInfo, Resubmit, Suspend, Reinstate}

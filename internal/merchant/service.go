@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -352,38 +353,44 @@ func (s *Service) change(ctx context.Context, scope tenant.Scope, id int64, a Ac
 	case Approve:
 		// The account first: a username taken since the application
 		// leaves the merchant waiting, with nothing changed.
-		acc, err := s.Identity.CreateAccount(ctx, identity.NewAccount{Username: m.AdminUsername, DisplayName: m.LegalName,
-			Role: identity.MerchantAdmin, Merchant: m.ID, PasswordHash: m.AdminPasswordHash, Reason: "merchant " + strconv.FormatInt(m.ID, 10) + " approved"})
+		acc, err := s.adminAccount(ctx, m)
 		if err != nil {
 			return Merchant{}, err
 		}
 		m.AdminAccount, m.AdminPasswordHash = acc.ID, ""
 		if err := s.Store.UpdateMerchant(ctx, scope, m, before.Status, ev); err != nil {
 			// Someone else decided meanwhile: the new login must not work.
-			_ = s.Identity.Store.SetDisabled(ctx, acc.ID, true)
+			// A later approval adopts it (adminAccount), so the username
+			// it holds never blocks the merchant.
+			if derr := s.Identity.Store.SetDisabled(context.WithoutCancel(ctx), acc.ID, true); derr != nil {
+				slog.ErrorContext(ctx, "disabling the admin login of an approval that failed", "merchant", id, "account", acc.ID, "err", derr.Error())
+			}
 			return Merchant{}, err
 		}
 	case Suspend:
-		accounts, err := s.Identity.Store.MerchantAccounts(ctx, id)
-		if err != nil {
-			return Merchant{}, err
-		}
-		m.SuspendedAccounts = nil
-		for _, acc := range accounts {
-			if !acc.Disabled {
-				m.SuspendedAccounts = append(m.SuspendedAccounts, acc.ID)
+		if before.Status == Approved {
+			// The logins enabled now are the ones reinstatement gives
+			// back; the status is written first, so a login made from
+			// here on (an invitation accepted) sees it and disables
+			// itself, and enforce lists any made before.
+			accounts, err := s.Identity.Store.MerchantAccounts(ctx, id)
+			if err != nil {
+				return Merchant{}, err
+			}
+			m.SuspendedAccounts = nil
+			for _, acc := range accounts {
+				if !acc.Disabled {
+					m.SuspendedAccounts = append(m.SuspendedAccounts, acc.ID)
+				}
 			}
 		}
+		// Suspending a suspended merchant records the event again and
+		// re-runs the enforcement, which finishes one a failure cut short.
 		if err := s.Store.UpdateMerchant(ctx, scope, m, before.Status, ev); err != nil {
 			return Merchant{}, err
 		}
-		for _, acc := range m.SuspendedAccounts {
-			if err := s.Identity.Store.SetDisabled(ctx, acc, true); err != nil {
-				return Merchant{}, err
-			}
-			if _, err := s.Identity.RevokeAll(ctx, acc, "merchant suspended: "+reason); err != nil {
-				return Merchant{}, err
-			}
+		if err := s.enforceSuspension(ctx, m, reason); err != nil {
+			return Merchant{}, err
 		}
 	case Reinstate:
 		enable, m.SuspendedAccounts = m.SuspendedAccounts, nil
@@ -414,6 +421,63 @@ func (s *Service) change(ctx context.Context, scope tenant.Scope, id int64, a Ac
 		return Merchant{}, err
 	}
 	return m, nil
+}
+
+// adminAccount makes the admin login of a merchant being approved, or
+// adopts the one an earlier approval made and disabled when its update
+// failed: the same username, merchant_admin of this merchant, enabled
+// again. Any other holder of the username is ErrUsernameTaken.
+func (s *Service) adminAccount(ctx context.Context, m Merchant) (identity.Account, error) {
+	acc, err := s.Identity.Store.AccountByLogin(ctx, m.AdminUsername)
+	switch {
+	case err == nil && acc.Role == identity.MerchantAdmin && acc.Merchant == m.ID:
+		if acc.Disabled {
+			if err := s.Identity.Store.SetDisabled(ctx, acc.ID, false); err != nil {
+				return identity.Account{}, err
+			}
+			acc.Disabled = false
+		}
+		return acc, nil
+	case err == nil:
+		return identity.Account{}, ErrUsernameTaken
+	case !fault.Is(err, fault.NotFound):
+		return identity.Account{}, err
+	}
+	return s.Identity.CreateAccount(ctx, identity.NewAccount{Username: m.AdminUsername, DisplayName: m.LegalName,
+		Role: identity.MerchantAdmin, Merchant: m.ID, PasswordHash: m.AdminPasswordHash, Reason: "merchant " + strconv.FormatInt(m.ID, 10) + " approved"})
+}
+
+// enforceSuspension disables a suspended merchant's logins and ends their
+// sessions: those the suspension recorded and any other still enabled
+// (one made while it was under way, which stays disabled when the
+// merchant is reinstated). Every step is idempotent, so running it again
+// finishes a run a failure cut short.
+func (s *Service) enforceSuspension(ctx context.Context, m Merchant, reason string) error {
+	accounts, err := s.Identity.Store.MerchantAccounts(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	for _, acc := range accounts {
+		if acc.Disabled && !slices.Contains(m.SuspendedAccounts, acc.ID) {
+			continue // disabled by its admin before: nothing to end
+		}
+		if err := s.lockOut(ctx, acc, "merchant suspended: "+reason); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lockOut disables an account (if it is not yet) and ends its sessions
+// and tokens.
+func (s *Service) lockOut(ctx context.Context, acc identity.Account, why string) error {
+	if !acc.Disabled {
+		if err := s.Identity.Store.SetDisabled(ctx, acc.ID, true); err != nil {
+			return err
+		}
+	}
+	_, err := s.Identity.RevokeAll(ctx, acc.ID, why)
+	return err
 }
 
 // ---- the merchant admin's staff ----
@@ -559,6 +623,18 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, password string) 
 	if err := s.Store.AcceptInvitation(ctx, hash, acc.ID, now); err != nil {
 		_ = s.Identity.Store.SetDisabled(ctx, acc.ID, true)
 		return identity.Account{}, err
+	}
+	// A suspension may have begun since the check above; it writes the
+	// status before it lists the logins, so either it lists this one or
+	// this check sees it: the new login never outlives a suspension.
+	if m, err = s.Store.Merchant(ctx, tenant.Merchant(inv.Merchant), inv.Merchant); err != nil || m.Status != Approved {
+		if lerr := s.lockOut(context.WithoutCancel(ctx), acc, "merchant no longer approved when the invitation was accepted"); lerr != nil {
+			slog.ErrorContext(ctx, "disabling a staff login of a merchant no longer approved", "merchant", inv.Merchant, "account", acc.ID, "err", lerr.Error())
+		}
+		if err != nil {
+			return identity.Account{}, err
+		}
+		return identity.Account{}, fault.Newf(fault.Conflict, "merchant_not_active", "商户状态为 %s，账号已停用，请联系商户管理员", "the merchant is %s: the account is disabled; ask the merchant's admin", m.Status)
 	}
 	return acc, s.Audit.Record(ctx, "merchant.staff.accept", m.Subject(), nil, map[string]any{"account": acc.ID, "username": acc.Username, "grants": acc.Grants}, "")
 }

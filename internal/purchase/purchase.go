@@ -124,17 +124,20 @@ func (l Limits) orDefaults() Limits {
 
 // Errors a purchase is refused with.
 var (
-	ErrNotFound        = fault.New(fault.NotFound, "purchase_not_found", "没有这笔采购", "there is no such purchase")
-	ErrStale           = fault.New(fault.Conflict, "purchase_changed", "采购单已被修改，请重试", "the purchase changed meanwhile; try again")
-	ErrMerchantOnly    = fault.New(fault.Forbidden, "purchase_merchant_only", "只有商户可以采购", "only a merchant can buy stock")
-	ErrNotPrepaid      = fault.New(fault.Conflict, "campaign_not_prepaid", "该活动不是预付活动，无需采购", "the campaign is not prepaid: there is no stock to buy for it")
-	ErrCampaignOver    = fault.New(fault.Conflict, "campaign_over", "活动已结束，不能再采购", "the campaign is over: no more stock can be bought for it")
-	ErrNeedValue       = fault.New(fault.Invalid, "purchase_value_required", "该活动按金额预付：请填写采购金额 value（分）", "the campaign is prepaid by value: give the value to buy, in fen")
-	ErrNeedTickets     = fault.New(fault.Invalid, "purchase_tickets_required", "该活动按张预付：请填写采购张数 tickets", "the campaign is prepaid per ticket: give the number of tickets to buy")
-	ErrNegativeValue   = fault.New(fault.Invalid, "purchase_value_invalid", "采购金额 value 不能为负数", "the value cannot be negative")
-	ErrAmountMismatch  = fault.New(fault.Invalid, "purchase_amount_mismatch", "支付金额与采购金额不符", "the amount paid is not the purchase's amount")
-	errBadRef          = fault.New(fault.Invalid, "purchase_ref_invalid", "无法识别的采购单号", "the order reference names no purchase")
-	errCampaignMissing = fault.New(fault.Invalid, "purchase_campaign_required", "请填写活动 campaign_id", "give the campaign_id to buy stock for")
+	ErrNotFound     = fault.New(fault.NotFound, "purchase_not_found", "没有这笔采购", "there is no such purchase")
+	ErrStale        = fault.New(fault.Conflict, "purchase_changed", "采购单已被修改，请重试", "the purchase changed meanwhile; try again")
+	ErrMerchantOnly = fault.New(fault.Forbidden, "purchase_merchant_only", "只有商户可以采购", "only a merchant can buy stock")
+	ErrNotPrepaid   = fault.New(fault.Conflict, "campaign_not_prepaid", "该活动不是预付活动，无需采购", "the campaign is not prepaid: there is no stock to buy for it")
+	ErrCampaignOver = fault.New(fault.Conflict, "campaign_over", "活动已结束，不能再采购", "the campaign is over: no more stock can be bought for it")
+	// ErrCampaignRejected: the operator rejected the campaign; its
+	// merchant resubmits it (with the stock it has) before buying more.
+	ErrCampaignRejected = fault.New(fault.Conflict, "campaign_rejected", "活动审核未通过：请修改后重新提交，再采购库存", "the campaign was rejected: resubmit it before buying more stock")
+	ErrNeedValue        = fault.New(fault.Invalid, "purchase_value_required", "该活动按金额预付：请填写采购金额 value（分）", "the campaign is prepaid by value: give the value to buy, in fen")
+	ErrNeedTickets      = fault.New(fault.Invalid, "purchase_tickets_required", "该活动按张预付：请填写采购张数 tickets", "the campaign is prepaid per ticket: give the number of tickets to buy")
+	ErrNegativeValue    = fault.New(fault.Invalid, "purchase_value_invalid", "采购金额 value 不能为负数", "the value cannot be negative")
+	ErrAmountMismatch   = fault.New(fault.Invalid, "purchase_amount_mismatch", "支付金额与采购金额不符", "the amount paid is not the purchase's amount")
+	errBadRef           = fault.New(fault.Invalid, "purchase_ref_invalid", "无法识别的采购单号", "the order reference names no purchase")
+	errCampaignMissing  = fault.New(fault.Invalid, "purchase_campaign_required", "请填写活动 campaign_id", "give the campaign_id to buy stock for")
 )
 
 // Price checks an order against a campaign's unit price (fen per ticket,

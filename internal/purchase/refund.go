@@ -19,8 +19,9 @@ import (
 //     trips settled late are charged to the budget before it is closed, and
 //     stays open until Deadline after the end (default 90 days); after that
 //     the money is the operator's. A campaign's end is its Ends; a
-//     terminated campaign ended when it was last changed, if that was
-//     earlier.
+//     terminated campaign ended when it was terminated (its terminate
+//     event), if that was earlier — not when it was last changed, which
+//     closing its budget for the refund is.
 //   - How much. Unused is what the campaign's budget closing reports left
 //     unused (benefits CloseBudget: the budget is capped at what was
 //     spent; a purchase adds its whole amount to the budget, so unused
@@ -109,10 +110,17 @@ var ErrRefundNotFound = fault.New(fault.NotFound, "refund_not_found", "该活动
 var ErrRefundExists = fault.New(fault.Conflict, "refund_exists", "该活动已退款", "the campaign's unused value was already refunded")
 
 // EndOf is when a campaign ended for the refund rule: its Ends, or for a
-// terminated campaign its last change if that came first.
-func EndOf(c benefits.Campaign) time.Time {
-	if c.Status == benefits.Terminated && !c.UpdatedAt.IsZero() && c.UpdatedAt.Before(c.Ends) {
-		return c.UpdatedAt
+// terminated campaign the time of its terminate event (among events, its
+// trail) if that came first. Without that event the end is Ends, the
+// later and so the safer.
+func EndOf(c benefits.Campaign, events []benefits.Event) time.Time {
+	if c.Status != benefits.Terminated {
+		return c.Ends
+	}
+	for _, ev := range events {
+		if ev.Action == string(benefits.Terminate) && ev.To == benefits.Terminated && !ev.At.IsZero() && ev.At.Before(c.Ends) {
+			return ev.At
+		}
 	}
 	return c.Ends
 }
@@ -123,20 +131,20 @@ type Window struct {
 	Closes time.Time `json:"closes_at"`
 }
 
-// WindowOf is the refund window of a campaign under r.
-func (r RefundRules) WindowOf(c benefits.Campaign) Window {
+// WindowOf is the refund window of a campaign with its events under r.
+func (r RefundRules) WindowOf(c benefits.Campaign, events []benefits.Event) Window {
 	r = r.orDefaults()
-	end := EndOf(c)
+	end := EndOf(c, events)
 	return Window{Opens: end.Add(r.Grace), Closes: end.Add(r.Deadline)}
 }
 
 // Check says whether a campaign's refund may be made at now: the campaign
-// is over and now is inside its window.
-func (r RefundRules) Check(c benefits.Campaign, now time.Time) error {
+// is over and now is inside its window (events: the campaign's trail).
+func (r RefundRules) Check(c benefits.Campaign, events []benefits.Event, now time.Time) error {
 	if !c.Over(now) {
 		return fault.New(fault.Conflict, "campaign_not_over", "活动尚未结束，结束后方可退还未用金额", "the campaign is not over: its unused value is refunded after it ends")
 	}
-	w := r.WindowOf(c)
+	w := r.WindowOf(c, events)
 	if now.Before(w.Opens) {
 		return fault.Newf(fault.Conflict, "refund_not_open", "退款将于 %s 开放（结束后留出结算期）", "the refund opens at %s, after the settlement grace",
 			local(w.Opens)).WithRetryAt(w.Opens)

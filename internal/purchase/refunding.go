@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 
+	"piao/internal/benefits"
 	"piao/internal/fault"
 	"piao/internal/payment"
 	"piao/internal/tenant"
@@ -31,6 +32,32 @@ func (s *Service) paidOf(ctx context.Context, scope tenant.Scope, campaignID int
 	}
 }
 
+// eventsOf is the trail of a terminated campaign, which its end is taken
+// from; other campaigns end at their Ends and need none.
+func (s *Service) eventsOf(ctx context.Context, scope tenant.Scope, c benefits.Campaign) ([]benefits.Event, error) {
+	if c.Status != benefits.Terminated {
+		return nil, nil
+	}
+	return s.cfg.Campaigns.Events(ctx, scope, c.ID)
+}
+
+// ErrPurchasePending refuses a campaign's refund while one of its
+// purchases still waits for its payment to settle.
+var ErrPurchasePending = fault.New(fault.Conflict, "refund_purchase_pending", "该活动仍有待确认支付的采购，确认后（或超时关闭后）方可退款，请稍后重试",
+	"a purchase of the campaign still waits for its payment to settle; the refund can be asked for once it is paid or closed")
+
+// noPending refuses (ErrPurchasePending) while the campaign has a pending purchase.
+func (s *Service) noPending(ctx context.Context, scope tenant.Scope, campaignID int64) error {
+	ps, err := s.store.Purchases(ctx, scope, Filter{CampaignID: campaignID, Status: Pending, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(ps) > 0 {
+		return ErrPurchasePending
+	}
+	return nil
+}
+
 // RefundPreview says what refunding a campaign's unused value would give
 // now and when it may be asked for, or the refund once it was made.
 func (s *Service) RefundPreview(ctx context.Context, scope tenant.Scope, campaignID int64) (Preview, error) {
@@ -42,13 +69,24 @@ func (s *Service) RefundPreview(ctx context.Context, scope tenant.Scope, campaig
 	if err != nil {
 		return Preview{}, err
 	}
+	events, err := s.eventsOf(ctx, scope, c)
+	if err != nil {
+		return Preview{}, err
+	}
 	unused := max(c.BudgetValue-c.Spent, 0)
 	_, fee, refund := s.cfg.Refunds.Figures(unused, paid)
-	pv := Preview{CampaignID: campaignID, UnusedFen: unused, PaidFen: paid, FeeFen: fee, RefundFen: refund, Window: s.cfg.Refunds.WindowOf(c)}
-	if err := s.cfg.Refunds.Check(c, s.now()); err != nil {
-		pv.Reason = fault.As(err).Reason
-	} else {
+	pv := Preview{CampaignID: campaignID, UnusedFen: unused, PaidFen: paid, FeeFen: fee, RefundFen: refund, Window: s.cfg.Refunds.WindowOf(c, events)}
+	err = s.cfg.Refunds.Check(c, events, s.now())
+	if err == nil {
+		err = s.noPending(ctx, scope, campaignID)
+	}
+	switch {
+	case err == nil:
 		pv.Open = true
+	case fault.Is(err, fault.Conflict):
+		pv.Reason = fault.As(err).Reason
+	default:
+		return Preview{}, err
 	}
 	r, err := s.store.Refund(ctx, scope, campaignID)
 	switch {
@@ -86,7 +124,17 @@ func (s *Service) RefundUnused(ctx context.Context, scope tenant.Scope, campaign
 		return Refund{}, fault.New(fault.Conflict, "campaign_not_prepaid", "该活动不是商户预付活动", "the campaign is not a merchant's prepaid campaign")
 	}
 	now := s.now()
-	if err := s.cfg.Refunds.Check(c, now); err != nil {
+	events, err := s.eventsOf(ctx, scope, c)
+	if err != nil {
+		return Refund{}, err
+	}
+	if err := s.cfg.Refunds.Check(c, events, now); err != nil {
+		return Refund{}, err
+	}
+	// A pending purchase may have its stock in the budget already (paid,
+	// then a crash before it was marked, or a late notification): the
+	// budget must not close until the sweep or the notification settles it.
+	if err := s.noPending(ctx, scope, campaignID); err != nil {
 		return Refund{}, err
 	}
 	paid, sum, err := s.paidOf(ctx, scope, campaignID)

@@ -31,6 +31,9 @@ type Campaigns interface {
 	// returns the value left unused, once per key (a repeat answers the
 	// same figure).
 	CloseBudget(ctx context.Context, scope tenant.Scope, campaignID int64, key string) (int64, benefits.Campaign, error)
+	// Events is a campaign's trail, oldest first: a terminated campaign
+	// ended at its terminate event (EndOf).
+	Events(ctx context.Context, scope tenant.Scope, campaignID int64) ([]benefits.Event, error)
 }
 
 // Store keeps purchases and refunds. Every method takes the scope whose
@@ -134,6 +137,9 @@ func (s *Service) Create(ctx context.Context, scope tenant.Scope, account int64,
 	now := s.now()
 	if c.Over(now) || !c.Ends.After(now) {
 		return Purchase{}, ErrCampaignOver
+	}
+	if c.Status == benefits.Rejected {
+		return Purchase{}, ErrCampaignRejected
 	}
 	price, err := s.cfg.Campaigns.UnitPrice(ctx, scope, c.ID)
 	if err != nil {

@@ -31,13 +31,19 @@ type env struct {
 
 func newEnv(t *testing.T, s storetest.Stores, rules purchase.RefundRules) *env {
 	t.Helper()
+	return newEnvOver(t, s, rules, s.DB.Purchases())
+}
+
+// newEnvOver is newEnv over the purchase store st (one that wraps the
+// engine's, to inject failures).
+func newEnvOver(t *testing.T, s storetest.Stores, rules purchase.RefundRules, st purchase.Store) *env {
+	t.Helper()
 	clock := testclock.New(t0)
 	gw, err := sandbox.New(s.Sandbox, sandbox.Config{Secret: []byte("0123456789abcdef0123456789abcdef"), BaseURL: "http://127.0.0.1:1", Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	camps := purchasetest.NewCampaigns(clock.Now)
-	st := s.DB.Purchases()
 	svc := purchase.New(st, purchase.Config{Now: clock.Now, Gateway: gw, Campaigns: camps, NotifyURL: "http://127.0.0.1:1/api/v1/merchant-purchases/notify",
 		ReturnURL: "http://127.0.0.1:1/merchant/purchases/", Refunds: rules})
 	return &env{clock: clock, camps: camps, gw: gw, svc: svc, store: st}

@@ -25,7 +25,8 @@ type Campaigns struct {
 	prices  map[int64]int64
 	added   map[string]int64 // key → campaign, for stock added
 	closed  map[string]int64 // key → unused answered
-	AddHits map[string]int   // key → calls that changed stock (at most 1 each)
+	events  map[int64][]benefits.Event
+	AddHits map[string]int // key → calls that changed stock (at most 1 each)
 }
 
 var _ purchase.Campaigns = (*Campaigns)(nil)
@@ -33,7 +34,7 @@ var _ purchase.Campaigns = (*Campaigns)(nil)
 // NewCampaigns returns an empty set of campaigns on the clock now.
 func NewCampaigns(now func() time.Time) *Campaigns {
 	return &Campaigns{Now: now, camps: map[int64]benefits.Campaign{}, prices: map[int64]int64{},
-		added: map[string]int64{}, closed: map[string]int64{}, AddHits: map[string]int{}}
+		added: map[string]int64{}, closed: map[string]int64{}, events: map[int64][]benefits.Event{}, AddHits: map[string]int{}}
 }
 
 var errNotFound = fault.New(fault.NotFound, "campaign_not_found", "没有这个活动", "there is no such campaign")
@@ -44,6 +45,28 @@ func (cs *Campaigns) Put(c benefits.Campaign, unitPrice int64) {
 	defer cs.mu.Unlock()
 	cs.camps[c.ID] = c
 	cs.prices[c.ID] = unitPrice
+}
+
+// Terminate terminates a campaign at at, as the operator does: its status,
+// its UpdatedAt and its terminate event.
+func (cs *Campaigns) Terminate(id int64, at time.Time) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	c := cs.camps[id]
+	from := c.Status
+	c.Status, c.UpdatedAt = benefits.Terminated, at
+	cs.camps[id] = c
+	cs.events[id] = append(cs.events[id], benefits.Event{CampaignID: id, At: at, By: "operator", Action: string(benefits.Terminate), From: from, To: benefits.Terminated, Reason: "terminated"})
+}
+
+// Events returns a campaign's events (its terminations), oldest first.
+func (cs *Campaigns) Events(_ context.Context, scope tenant.Scope, id int64) ([]benefits.Event, error) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if _, err := cs.seen(scope, id); err != nil {
+		return nil, err
+	}
+	return append([]benefits.Event(nil), cs.events[id]...), nil
 }
 
 // Spend charges value fen to a campaign's budget, as settlement does.
@@ -125,7 +148,7 @@ func (cs *Campaigns) CloseBudget(_ context.Context, scope tenant.Scope, id int64
 		return 0, c, fault.New(fault.Conflict, "campaign_not_over", "活动尚未结束", "the campaign is not over")
 	}
 	unused := max(c.BudgetValue-c.Spent, 0)
-	c.BudgetValue = c.Spent
+	c.BudgetValue, c.UpdatedAt = c.Spent, cs.Now() // as benefits does: closing is a change
 	cs.camps[id] = c
 	cs.closed[key] = unused
 	return unused, c, nil
