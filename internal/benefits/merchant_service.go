@@ -200,7 +200,21 @@ func actorOf(ctx context.Context, key string) string {
 
 // SetCover stores a product's brand image, already checked by
 // upload.Covers, for a product the scope sees.
+//
+// A product whose campaign is submitted or approved keeps its cover: the
+// operator reviewed the campaign with it, and a cover changed afterwards
+// would reach passengers unreviewed (a campaign back in draft or rejected
+// may change it and is reviewed again).
 func (s *Service) SetCover(ctx context.Context, scope tenant.Scope, img CoverImage, actor string) (CoverImage, error) {
+	reviewed, err := s.store.Campaigns(ctx, scope, CampaignFilter{Statuses: []Status{Submitted, Approved, Active, Paused}, Limit: 1000})
+	if err != nil {
+		return CoverImage{}, err
+	}
+	for _, c := range reviewed {
+		if c.ProductID == img.ProductID {
+			return CoverImage{}, fault.Newf(fault.Conflict, "cover_reviewed", "活动 %d 已提交或已审核，其封面不能再更换", "campaign %d was submitted or approved with this cover; it can no longer change", c.ID)
+		}
+	}
 	img.UpdatedBy, img.UpdatedAt, img.Size = actor, s.cfg.Now(), len(img.Data)
 	if err := s.store.SetCover(ctx, scope, img); err != nil {
 		return CoverImage{}, err

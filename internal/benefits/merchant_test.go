@@ -195,3 +195,40 @@ func TestOperatorCampaignNotPrepaid(t *testing.T) {
 	_, err := e.svc.AddStock(context.Background(), tenant.All(), c.ID, "k", 1, 0)
 	wantReason(t, "topping up an operator campaign", err, "campaign_not_prepaid")
 }
+
+// TestCoverKeptOnceReviewed: a merchant changes its product's cover while
+// the campaign is a draft, never once it is submitted or approved (the
+// operator reviewed it with that cover); a rejected campaign may change
+// it before it is submitted again.
+func TestCoverKeptOnceReviewed(t *testing.T) {
+	e := newSvcEnv(t, 1)
+	ctx, scope := context.Background(), tenant.Merchant(7)
+	_, c := e.merchantCampaign(t, 7, benefits.Template{Kind: benefits.SingleRide, NameZH: "单程票", UnitPrice: 400}, benefits.Product{Kind: benefits.SingleRide})
+	cover := func() error {
+		_, err := e.svc.SetCover(ctx, scope, benefits.CoverImage{ProductID: c.ProductID, Name: "logo.png", ContentType: "image/png", SHA256: "ab", Data: []byte("\x89PNG")}, "account:7")
+		return err
+	}
+	if err := cover(); err != nil {
+		t.Fatalf("a draft's cover: %v", err)
+	}
+	if _, err := e.svc.AddStock(ctx, scope, c.ID, "purchase:1", 1, 400); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Act(ctx, scope, c.ID, benefits.Submit, "account:7", ""); err != nil {
+		t.Fatal(err)
+	}
+	wantReason(t, "a submitted campaign's cover", cover(), "cover_reviewed")
+	if _, err := e.svc.Act(ctx, tenant.All(), c.ID, benefits.Reject, "account:2", "封面不清晰"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cover(); err != nil {
+		t.Errorf("a rejected campaign's cover: %v", err)
+	}
+	if _, err := e.svc.Act(ctx, scope, c.ID, benefits.Submit, "account:7", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Act(ctx, tenant.All(), c.ID, benefits.Approve, "account:2", ""); err != nil {
+		t.Fatal(err)
+	}
+	wantReason(t, "an approved campaign's cover", cover(), "cover_reviewed")
+}
