@@ -370,24 +370,28 @@ func TestMerchantCampaignAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	before := s.app.Benefits.Now()
 	red, _, err := s.app.Benefits.Redeem(context.Background(), benefits.Ride{ID: "merchant-api-ride", Fare: 500, From: "nbmetro:GL", To: "nbmetro:DMK", FromLine: "nbmetro:L1", ToLine: "nbmetro:L1", EnteredAt: time.Now()}, riderAcct.ID)
 	if err != nil || len(red.Applied) != 1 || red.Applied[0].CampaignID != c.ID {
 		t.Fatalf("redemption = %+v, %v", red, err)
 	}
+	// An explicit period around the ride, so the default (this month so
+	// far) turning at midnight on the 1st cannot drop it.
+	period := "?from=" + before.In(benefits.Shanghai).Format(time.DateOnly) + "&to=" + s.app.Benefits.Now().In(benefits.Shanghai).Format(time.DateOnly)
 	var charges struct {
 		Fen     int64
 		Rides   int
 		Charges []benefits.Charge
 	}
-	call("GET", "/api/v1/merchant/charges", merchant, "", 200, &charges)
+	call("GET", "/api/v1/merchant/charges"+period, merchant, "", 200, &charges)
 	if charges.Fen != red.Applied[0].Saving || charges.Rides != 1 || len(charges.Charges) != 1 || charges.Charges[0].CampaignID != c.ID {
 		t.Errorf("merchant charges = %+v, want the ride's %d fen", charges, red.Applied[0].Saving)
 	}
-	call("GET", "/api/v1/merchants/1/charges", admin, "", 200, &charges)
+	call("GET", "/api/v1/merchants/1/charges"+period, admin, "", 200, &charges)
 	if charges.Fen != red.Applied[0].Saving {
 		t.Errorf("the operator's view of merchant 1's charges = %+v", charges)
 	}
-	call("GET", "/api/v1/merchants/2/charges", admin, "", 200, &charges)
+	call("GET", "/api/v1/merchants/2/charges"+period, admin, "", 200, &charges)
 	if charges.Fen != 0 || len(charges.Charges) != 0 {
 		t.Errorf("merchant 2's charges = %+v, want none", charges)
 	}
