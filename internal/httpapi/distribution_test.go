@@ -317,7 +317,7 @@ func fixtureList(t *testing.T, f *merchantFixture) int64 {
 		t.Fatal(err)
 	}
 	l := distribution.List{MerchantID: f.Merchant, CampaignID: f.Campaign.ID, Kind: distribution.ByAccount, UploadedBy: "fixture", UploadedAt: time.Now()}
-	if err := f.App.DistributionStore.CreateList(ctx, &l, []distribution.Entry{{Line: 2, Account: a.ID}}); err != nil {
+	if err := f.App.DistributionStore.CreateList(ctx, &l, []distribution.Entry{{Line: 2, Account: a.ID, Note: f.Marker}}); err != nil {
 		t.Fatal(err)
 	}
 	fixtureLists.Store(f, l.ID)

@@ -39,6 +39,10 @@ type merchantFixture struct {
 	Batch    benefits.CodeBatch
 	// Staff is a staff account of the merchant (granted nothing).
 	Staff identity.Account
+	// Marker is a token in the names of the merchant's rows (product,
+	// campaign, staff), found in no other merchant's: an answer carrying
+	// it shows this merchant's data.
+	Marker string
 }
 
 // newMerchantFixture makes merchant m's product from tpl, a campaign of it
@@ -46,15 +50,15 @@ type merchantFixture struct {
 func newMerchantFixture(t *testing.T, a *app.App, m int64, tpl benefits.Template) *merchantFixture {
 	t.Helper()
 	ctx, scope := context.Background(), tenant.Merchant(m)
-	f := &merchantFixture{App: a, Merchant: m, Scope: scope}
+	f := &merchantFixture{App: a, Merchant: m, Scope: scope, Marker: fmt.Sprintf("TENANCY-M%d-7f3a", m)}
 	var err error
-	f.Product, err = a.Benefits.CreateMerchantProduct(ctx, scope, tpl.ID, benefits.Product{NameZH: fmt.Sprintf("商户%d单程票", m), Feed: "nbmetro",
+	f.Product, err = a.Benefits.CreateMerchantProduct(ctx, scope, tpl.ID, benefits.Product{NameZH: fmt.Sprintf("商户%d单程票 %s", m, f.Marker), Feed: "nbmetro",
 		Valid: benefits.Validity{Days: 30}}, fmt.Sprintf("merchant-%d-admin", m))
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := a.Benefits.Now()
-	f.Campaign, err = a.Benefits.CreateCampaign(ctx, scope, benefits.Campaign{ProductID: f.Product.ID, NameZH: fmt.Sprintf("商户%d活动", m),
+	f.Campaign, err = a.Benefits.CreateCampaign(ctx, scope, benefits.Campaign{ProductID: f.Product.ID, NameZH: fmt.Sprintf("商户%d活动 %s", m, f.Marker),
 		Starts: now.Add(-time.Hour), Ends: now.Add(7 * 24 * time.Hour), Channels: []benefits.Channel{benefits.ClaimChannel, benefits.CodeChannel}}, "", fmt.Sprintf("merchant-%d-admin", m))
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +69,7 @@ func newMerchantFixture(t *testing.T, a *app.App, m int64, tpl benefits.Template
 	if f.Batch, err = a.Benefits.GenerateCodes(ctx, scope, f.Campaign.ID, 2, fmt.Sprintf("merchant-%d-admin", m)); err != nil {
 		t.Fatal(err)
 	}
-	if f.Staff, err = a.Identity.CreateAccount(ctx, identity.NewAccount{Username: fmt.Sprintf("m%d-fixture-staff-%d", m, f.Campaign.ID), Role: identity.MerchantStaff,
+	if f.Staff, err = a.Identity.CreateAccount(ctx, identity.NewAccount{Username: fmt.Sprintf("m%d-fixture-staff-%d", m, f.Campaign.ID), DisplayName: "员工 " + f.Marker, Role: identity.MerchantStaff,
 		Password: "fixture-password", Merchant: m, Grants: []identity.Permission{}}); err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +169,11 @@ var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
 // B's resources every route with a path parameter answers 404, as if they
 // did not exist; as a staff account of A holding every permission but
 // the route's, 403; as A's admin on A's own resources, neither 404 nor
-// 403 nor a server error.
+// 403 nor a server error, and nothing of B in the answer (B's markers,
+// IDs, owner) — B has a row of every kind the routes show, which B's own
+// answers prove. Query parameters and body fields naming a resource
+// (tenancyRefs, derived from the OpenAPI operations) are checked too:
+// B's resource is not found (nothing written) or filters to nothing.
 func TestTenancyMatrix(t *testing.T) {
 	for _, engine := range []struct {
 		name string
@@ -181,7 +189,15 @@ func TestTenancyMatrix(t *testing.T) {
 			}
 			merchantA, merchantB := onboardedMerchant(t, a, "91350100M000100Y43", "fixture-a"), onboardedMerchant(t, a, "9144030071526726XG", "fixture-b")
 			fa, fb := newMerchantFixture(t, a, merchantA, tpl), newMerchantFixture(t, a, merchantB, tpl)
-			adminA := merchantLogin(t, a, merchantA, identity.MerchantAdmin, nil)
+			// Every resource a path names exists before the walk (some are
+			// made on first use), so the lists have a row of each kind.
+			for _, v := range tenancyParams {
+				v(t, fa)
+				v(t, fb)
+			}
+			addCharged(t, fb)
+			adminA, adminB := merchantLogin(t, a, merchantA, identity.MerchantAdmin, nil), merchantLogin(t, a, merchantB, identity.MerchantAdmin, nil)
+			signsB := signsOf(t, fb)
 
 			routes := srv.Routes()
 			slices.SortFunc(routes, func(x, y httpapi.Route) int { return strings.Compare(x.Method+x.Path, y.Method+y.Path) })
@@ -202,6 +218,9 @@ func TestTenancyMatrix(t *testing.T) {
 						}
 						return v(t, f)
 					})
+					if q, ok := tenancyQueries[rt.Path]; ok {
+						p += q(f)
+					}
 					return p, ok
 				}
 				send := func(t *testing.T, path, token string, f *merchantFixture) response {
@@ -239,6 +258,17 @@ func TestTenancyMatrix(t *testing.T) {
 					if res.status == http.StatusNotFound || res.status == http.StatusForbidden || res.status >= 500 {
 						t.Errorf("merchant A's admin on its own %s: %d: %.300s", path, res.status, res.body)
 					}
+					if hit := signsB.find(res.body, rootKind(rt.Method, rt.Path)); hit != "" {
+						t.Errorf("merchant A's admin on its own %s sees merchant B's data: %s: %.300s", path, hit, res.body)
+					}
+					if _, blind := tenancyBlind[rt.Path]; rt.Method == http.MethodGet && !blind {
+						pathB, _ := fill(t, fb)
+						if res := send(t, pathB, adminB, fb); res.status != http.StatusOK || signsB.find(res.body, rootKind(rt.Method, rt.Path)) == "" {
+							t.Errorf("merchant B's admin on its own %s sees no sign of B (%d), so A's answer is not checked for B's rows: "+
+								"give merchant B's fixture a row this route shows, or say in tenancyBlind why it shows none: %.300s", pathB, res.status, res.body)
+						}
+					}
+					checkRefs(t, s, rt.Method, rt.Path, path, adminA, fa, fb)
 				})
 			}
 			if walked < 10 {
