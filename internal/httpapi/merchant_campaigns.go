@@ -219,8 +219,11 @@ type chargesOutput struct {
 // charges sums what the scope's merchant campaigns saved riders over the
 // days asked for (Asia/Shanghai).
 func (s *Server) charges(ctx context.Context, scope tenant.Scope, in chargesInput) (*chargesOutput, error) {
-	today := network.DateOf(s.deps.Benefits.Now().In(benefits.Shanghai))
-	from, to := today.AddDays(1-s.deps.Benefits.Now().In(benefits.Shanghai).Day()), today
+	// One reading of the clock: two could straddle the month's turn
+	// (Asia/Shanghai midnight) and give a period ending before it starts.
+	now := s.deps.Benefits.Now().In(benefits.Shanghai)
+	today := network.DateOf(now)
+	from, to := today.AddDays(1-now.Day()), today
 	for _, d := range []struct {
 		text string
 		dst  *network.Date

@@ -108,7 +108,11 @@ var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
 // B's resources every route with a path parameter answers 404, as if they
 // did not exist; as a staff account of A holding every permission but
 // the route's, 403; as A's admin on A's own resources, neither 404 nor
-// 403 nor a server error.
+// 403 nor a server error, and nothing of B in the answer (B's markers,
+// IDs, owner) — B has a row of every kind the routes show, which B's own
+// answers prove. Query parameters and body fields naming a resource
+// (tenancyRefs, derived from the OpenAPI operations) are checked too:
+// B's resource is not found (nothing written) or filters to nothing.
 func TestTenancyMatrix(t *testing.T) {
 	for _, engine := range []struct {
 		name string
@@ -124,7 +128,15 @@ func TestTenancyMatrix(t *testing.T) {
 			}
 			merchantA, merchantB := onboardedMerchant(t, a, "91350100M000100Y43", "fixture-a"), onboardedMerchant(t, a, "9144030071526726XG", "fixture-b")
 			fa, fb := newMerchantFixture(t, a, merchantA, tpl), newMerchantFixture(t, a, merchantB, tpl)
-			adminA := merchantLogin(t, a, merchantA, identity.MerchantAdmin, nil)
+			// Every resource a path names exists before the walk (some are
+			// made on first use), so the lists have a row of each kind.
+			for _, v := range tenancyParams {
+				v(t, fa)
+				v(t, fb)
+			}
+			addCharged(t, fb)
+			adminA, adminB := merchantLogin(t, a, merchantA, identity.MerchantAdmin, nil), merchantLogin(t, a, merchantB, identity.MerchantAdmin, nil)
+			signsB := signsOf(t, fb)
 
 			routes := srv.Routes()
 			slices.SortFunc(routes, func(x, y httpapi.Route) int { return strings.Compare(x.Method+x.Path, y.Method+y.Path) })
@@ -145,6 +157,9 @@ func TestTenancyMatrix(t *testing.T) {
 						}
 						return v(t, f)
 					})
+					if q, ok := tenancyQueries[rt.Path]; ok {
+						p += q(f)
+					}
 					return p, ok
 				}
 				send := func(t *testing.T, path, token string, f *merchantFixture) response {
@@ -182,6 +197,17 @@ func TestTenancyMatrix(t *testing.T) {
 					if res.status == http.StatusNotFound || res.status == http.StatusForbidden || res.status >= 500 {
 						t.Errorf("merchant A's admin on its own %s: %d: %.300s", path, res.status, res.body)
 					}
+					if hit := signsB.find(res.body, rootKind(rt.Method, rt.Path)); hit != "" {
+						t.Errorf("merchant A's admin on its own %s sees merchant B's data: %s: %.300s", path, hit, res.body)
+					}
+					if _, blind := tenancyBlind[rt.Path]; rt.Method == http.MethodGet && !blind {
+						pathB, _ := fill(t, fb)
+						if res := send(t, pathB, adminB, fb); res.status != http.StatusOK || signsB.find(res.body, rootKind(rt.Method, rt.Path)) == "" {
+							t.Errorf("merchant B's admin on its own %s sees no sign of B (%d), so A's answer is not checked for B's rows: "+
+								"give merchant B's fixture a row this route shows, or say in tenancyBlind why it shows none: %.300s", pathB, res.status, res.body)
+						}
+					}
+					checkRefs(t, s, rt.Method, rt.Path, path, adminA, fa, fb)
 				})
 			}
 			if walked < 10 {
@@ -313,24 +339,28 @@ func TestMerchantCampaignAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	before := s.app.Benefits.Now()
 	red, _, err := s.app.Benefits.Redeem(context.Background(), benefits.Ride{ID: "merchant-api-ride", Fare: 500, From: "nbmetro:GL", To: "nbmetro:DMK", FromLine: "nbmetro:L1", ToLine: "nbmetro:L1", EnteredAt: time.Now()}, riderAcct.ID)
 	if err != nil || len(red.Applied) != 1 || red.Applied[0].CampaignID != c.ID {
 		t.Fatalf("redemption = %+v, %v", red, err)
 	}
+	// An explicit period around the ride, so the default (this month so
+	// far) turning at midnight on the 1st cannot drop it.
+	period := "?from=" + before.In(benefits.Shanghai).Format(time.DateOnly) + "&to=" + s.app.Benefits.Now().In(benefits.Shanghai).Format(time.DateOnly)
 	var charges struct {
 		Fen     int64
 		Rides   int
 		Charges []benefits.Charge
 	}
-	call("GET", "/api/v1/merchant/charges", merchant, "", 200, &charges)
+	call("GET", "/api/v1/merchant/charges"+period, merchant, "", 200, &charges)
 	if charges.Fen != red.Applied[0].Saving || charges.Rides != 1 || len(charges.Charges) != 1 || charges.Charges[0].CampaignID != c.ID {
 		t.Errorf("merchant charges = %+v, want the ride's %d fen", charges, red.Applied[0].Saving)
 	}
-	call("GET", "/api/v1/merchants/1/charges", admin, "", 200, &charges)
+	call("GET", "/api/v1/merchants/1/charges"+period, admin, "", 200, &charges)
 	if charges.Fen != red.Applied[0].Saving {
 		t.Errorf("the operator's view of merchant 1's charges = %+v", charges)
 	}
-	call("GET", "/api/v1/merchants/2/charges", admin, "", 200, &charges)
+	call("GET", "/api/v1/merchants/2/charges"+period, admin, "", 200, &charges)
 	if charges.Fen != 0 || len(charges.Charges) != 0 {
 		t.Errorf("merchant 2's charges = %+v, want none", charges)
 	}

@@ -35,6 +35,10 @@ type MerchantFixture struct {
 	Batch    benefits.CodeBatch
 	// Staff is a staff account of the merchant (granted nothing).
 	Staff identity.Account
+	// Marker is a token in the names of the merchant's rows (product,
+	// campaign, staff, list note), found in no other merchant's: an answer
+	// carrying it shows this merchant's data.
+	Marker string
 
 	mu             sync.Mutex
 	list, purchase int64
@@ -45,16 +49,16 @@ type MerchantFixture struct {
 func NewMerchantFixture(tb testing.TB, a *app.App, m int64, tpl benefits.Template) *MerchantFixture {
 	tb.Helper()
 	ctx, scope := context.Background(), tenant.Merchant(m)
-	f := &MerchantFixture{App: a, Merchant: m, Scope: scope}
+	f := &MerchantFixture{App: a, Merchant: m, Scope: scope, Marker: fmt.Sprintf("TENANCY-M%d-7f3a", m)}
 	actor := fmt.Sprintf("merchant-%d-admin", m)
 	var err error
-	f.Product, err = a.Benefits.CreateMerchantProduct(ctx, scope, tpl.ID, benefits.Product{NameZH: fmt.Sprintf("商户%d单程票", m), Feed: "nbmetro",
+	f.Product, err = a.Benefits.CreateMerchantProduct(ctx, scope, tpl.ID, benefits.Product{NameZH: fmt.Sprintf("商户%d单程票 %s", m, f.Marker), Feed: "nbmetro",
 		Valid: benefits.Validity{Days: 30}}, actor)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	now := a.Benefits.Now()
-	f.Campaign, err = a.Benefits.CreateCampaign(ctx, scope, benefits.Campaign{ProductID: f.Product.ID, NameZH: fmt.Sprintf("商户%d活动", m),
+	f.Campaign, err = a.Benefits.CreateCampaign(ctx, scope, benefits.Campaign{ProductID: f.Product.ID, NameZH: fmt.Sprintf("商户%d活动 %s", m, f.Marker),
 		Starts: now.Add(-time.Hour), Ends: now.Add(7 * 24 * time.Hour), Channels: []benefits.Channel{benefits.ClaimChannel, benefits.CodeChannel}}, "", actor)
 	if err != nil {
 		tb.Fatal(err)
@@ -65,7 +69,7 @@ func NewMerchantFixture(tb testing.TB, a *app.App, m int64, tpl benefits.Templat
 	if f.Batch, err = a.Benefits.GenerateCodes(ctx, scope, f.Campaign.ID, 2, actor); err != nil {
 		tb.Fatal(err)
 	}
-	if f.Staff, err = a.Identity.CreateAccount(ctx, identity.NewAccount{Username: fmt.Sprintf("m%d-fixture-staff-%d", m, f.Campaign.ID), Role: identity.MerchantStaff,
+	if f.Staff, err = a.Identity.CreateAccount(ctx, identity.NewAccount{Username: fmt.Sprintf("m%d-fixture-staff-%d", m, f.Campaign.ID), DisplayName: "员工 " + f.Marker, Role: identity.MerchantStaff,
 		Password: "fixture-password", Merchant: m, Grants: []identity.Permission{}}); err != nil {
 		tb.Fatal(err)
 	}
@@ -92,7 +96,7 @@ func (f *MerchantFixture) List(tb testing.TB) int64 {
 		tb.Fatal(err)
 	}
 	l := distribution.List{MerchantID: f.Merchant, CampaignID: f.Campaign.ID, Kind: distribution.ByAccount, UploadedBy: "fixture", UploadedAt: time.Now()}
-	if err := f.App.DistributionStore.CreateList(ctx, &l, []distribution.Entry{{Line: FixtureListLine, Account: a.ID}}); err != nil {
+	if err := f.App.DistributionStore.CreateList(ctx, &l, []distribution.Entry{{Line: FixtureListLine, Account: a.ID, Note: f.Marker}}); err != nil {
 		tb.Fatal(err)
 	}
 	f.list = l.ID
