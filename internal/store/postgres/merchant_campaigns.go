@@ -102,13 +102,17 @@ func (s *benefitsStore) FundCampaign(ctx context.Context, scope tenant.Scope, id
 // Charges sums the savings of the merchant-owned campaigns the scope sees.
 func (s *benefitsStore) Charges(ctx context.Context, scope tenant.Scope, from, to time.Time) ([]benefits.Charge, error) {
 	all, owner := sqlrow.SeenBy(scope)
-	return list(ctx, s.pool, "list charges", sqlrow.ScanCharge, `SELECT c.id, c.owner, c.body, sum(x.rides)::bigint, sum(x.fen)::bigint FROM campaigns c JOIN (
+	// The uses are read campaign by campaign (the ledger's uses are keyed
+	// by campaign, ticket_uses indexed so): the seen campaigns come first,
+	// never a scan of a whole day's uses.
+	return list(ctx, s.pool, "list charges", sqlrow.ScanCharge, `WITH seen AS (SELECT id FROM campaigns WHERE owner LIKE $5 AND ($6 OR owner = $7))
+		SELECT c.id, c.owner, c.body, sum(x.rides)::bigint, sum(x.fen)::bigint FROM campaigns c JOIN (
 			SELECT u.campaign_id AS campaign_id, count(*) AS rides, sum(u.saving) AS fen FROM `+sqlrow.LedgerUses+`
-				WHERE s.at >= $1 AND s.at < $2 GROUP BY u.campaign_id
+				WHERE u.campaign_id IN (SELECT id FROM seen) AND s.at >= $1 AND s.at < $2 GROUP BY u.campaign_id
 			UNION ALL
-			SELECT campaign_id, count(*), sum(saving) FROM ticket_uses WHERE at >= $3 AND at < $4 GROUP BY campaign_id
+			SELECT campaign_id, count(*), sum(saving) FROM ticket_uses
+				WHERE campaign_id IN (SELECT id FROM seen) AND at >= $3 AND at < $4 GROUP BY campaign_id
 		) x ON x.campaign_id = c.id
-		WHERE c.owner LIKE $5 AND ($6 OR c.owner = $7)
 		GROUP BY c.id, c.owner, c.body ORDER BY c.id`,
 		from.UnixMilli(), to.UnixMilli(), from, to, sqlrow.MerchantOwners, all, owner)
 }
