@@ -18,8 +18,10 @@ import (
 )
 
 // claimCampaign stores an approved campaign of the demo merchant
-// (merchant 1) running from starts, issuing by claim.
-func claimCampaign(t *testing.T, e *env, starts time.Time, stock int) int64 {
+// (merchant 1) running from starts, issuing by claim; with cover, its
+// product has the merchant's brand image (set before review, as it must
+// be).
+func claimCampaign(t *testing.T, e *env, starts time.Time, stock int, cover ...[]byte) int64 {
 	t.Helper()
 	ctx, bn, mall := context.Background(), e.app.Benefits, tenant.Merchant(1)
 	p, err := bn.CreateProduct(ctx, mall, benefits.Product{Kind: benefits.AmountOff, NameZH: "商场两元乘车券", NameEN: "Mall ¥2 off a ride", Feed: "nbmetro",
@@ -31,6 +33,11 @@ func claimCampaign(t *testing.T, e *env, starts time.Time, stock int) int64 {
 		Channels: []benefits.Channel{benefits.ClaimChannel}, Stock: stock, PerUser: 1}, "", "account:9001")
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, img := range cover {
+		if _, err := bn.SetCover(ctx, mall, benefits.CoverImage{ProductID: p.ID, Name: "logo.png", ContentType: "image/png", SHA256: "ab", Data: img}, "account:9001"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// Merchant campaigns are prepaid: stock is bought before review.
 	if _, err := bn.AddStock(ctx, mall, c.ID, fmt.Sprintf("fixture-%d", c.ID), stock, int64(stock)*200); err != nil {
@@ -65,12 +72,10 @@ func TestH5CampaignClaimPage(t *testing.T) {
 		t.Error("a product without a brand image shows one")
 	}
 	// With the merchant's brand image, the page shows it from its public route.
-	c, _ := e.app.Benefits.Campaign(context.Background(), tenant.All(), id)
-	if _, err := e.app.Benefits.SetCover(context.Background(), tenant.Merchant(1), benefits.CoverImage{ProductID: c.ProductID, Name: "logo.png", ContentType: "image/png", SHA256: "ab", Data: tinyPNG(t)}, "account:9001"); err != nil {
-		t.Fatal(err)
-	}
+	branded := claimCampaign(t, e, time.Now().Add(-time.Hour), 5, tinyPNG(t))
+	c, _ := e.app.Benefits.Campaign(context.Background(), tenant.All(), branded)
 	cover := fmt.Sprintf("/api/v1/benefit-products/%d/cover", c.ProductID)
-	_, body = anon.get(page)
+	_, body = anon.get(fmt.Sprintf("/h5/campaigns/%d", branded))
 	wantContains(t, body, `id="campaign-cover"`, `src="`+cover+`"`)
 	if resp, img := anon.get(cover); resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/png" || !strings.HasPrefix(img, "\x89PNG") {
 		t.Errorf("the cover the page links to: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
