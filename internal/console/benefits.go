@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/csv"
 	"errors"
@@ -21,6 +22,7 @@ import (
 	"piao/internal/identity"
 	"piao/internal/network"
 	"piao/internal/subsidy"
+	"piao/internal/tenant"
 )
 
 // The operator's value-added tickets pages (增值票务, SPEC V1–V6, C1):
@@ -682,13 +684,20 @@ func csvDownload(w http.ResponseWriter, name string, rows [][]string) {
 }
 
 func (c *Console) codesCSV(w http.ResponseWriter, r *http.Request, st *state) {
+	c.writeCodesCSV(w, r, st, c.deps.Benefits.Codes)
+}
+
+// writeCodesCSV exports the codes of the batch the path names, read by
+// codes in the caller's scope (the operator's through benefits, a
+// merchant's through distribution).
+func (c *Console) writeCodesCSV(w http.ResponseWriter, r *http.Request, st *state, codes func(context.Context, tenant.Scope, int64, func(benefits.CodeRow) error) error) {
 	id, ok := orderID(r)
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
 	rows := [][]string{{"code", "redeemed_by", "redeemed_at", "ticket_id"}}
-	err := c.deps.Benefits.Codes(r.Context(), st.principal.Tenant(), id, func(cr benefits.CodeRow) error {
+	err := codes(r.Context(), st.principal.Tenant(), id, func(cr benefits.CodeRow) error {
 		row := []string{benefits.DisplayCode(cr.Code), "", "", ""}
 		if cr.TicketID != 0 {
 			row[1], row[2], row[3] = strconv.FormatInt(cr.RedeemedBy, 10), beijingSec(cr.RedeemedAt), strconv.FormatInt(cr.TicketID, 10)

@@ -348,25 +348,7 @@ func (c *Console) merchantCodes(w http.ResponseWriter, r *http.Request, st *stat
 
 // merchantCodesCSV exports a batch's codes.
 func (c *Console) merchantCodesCSV(w http.ResponseWriter, r *http.Request, st *state) {
-	id, ok := orderID(r)
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	rows := [][]string{{"code", "redeemed_by", "redeemed_at", "ticket_id"}}
-	err := c.deps.Distribution.Codes(r.Context(), st.principal.Tenant(), id, func(cr benefits.CodeRow) error {
-		row := []string{benefits.DisplayCode(cr.Code), "", "", ""}
-		if cr.TicketID != 0 {
-			row[1], row[2], row[3] = strconv.FormatInt(cr.RedeemedBy, 10), beijingSec(cr.RedeemedAt), strconv.FormatInt(cr.TicketID, 10)
-		}
-		rows = append(rows, row)
-		return nil
-	})
-	if err != nil {
-		c.fail(w, r, st, err)
-		return
-	}
-	csvDownload(w, fmt.Sprintf("code-batch-%d.csv", id), rows)
+	c.writeCodesCSV(w, r, st, c.deps.Distribution.Codes)
 }
 
 // merchantRevokeCodes voids a batch's codes not yet redeemed.
