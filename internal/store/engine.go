@@ -15,6 +15,7 @@ import (
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
+	"piao/internal/ledger"
 	"piao/internal/merchant"
 	"piao/internal/metro"
 	"piao/internal/network"
@@ -69,6 +70,8 @@ type Engine interface {
 	Purchases() purchase.Store
 	// Distribution returns the store of distribution lists and revocations.
 	Distribution() distribution.Store
+	// Ledger returns the double-entry journal's store.
+	Ledger() ledger.Store
 }
 
 // HidePassword returns a database URL with its password replaced by ***,

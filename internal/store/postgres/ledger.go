@@ -1,0 +1,215 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"piao/internal/fault"
+	"piao/internal/ledger"
+	"piao/internal/store/sqlrow"
+)
+
+// Ledger returns the journal's store.
+func (db *DB) Ledger() ledger.Store { return &ledgerStore{db} }
+
+// ledgerStore implements ledger.Store on PostgreSQL.
+type ledgerStore struct{ *DB }
+
+var _ ledger.Store = (*ledgerStore)(nil)
+
+// Post stores an entry in a transaction of its own.
+func (s *ledgerStore) Post(ctx context.Context, e ledger.Entry) (ledger.Entry, error) {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var err error
+		e, err = postEntry(ctx, tx, e)
+		return err
+	})
+	return e, err
+}
+
+// postEntry posts an entry inside the caller's transaction: the one way
+// every PostgreSQL store writes the journal, so an entry lands with the
+// business change it records or not at all. A key posted already returns
+// the stored entry when it is the same, ErrKeyReused otherwise.
+func postEntry(ctx context.Context, tx pgx.Tx, e ledger.Entry) (ledger.Entry, error) {
+	if err := e.Check(); err != nil {
+		return e, err
+	}
+	if e.PostedAt.IsZero() {
+		e.PostedAt = e.At
+	}
+	var reverses *int64
+	if e.Reverses != 0 {
+		var of *int64
+		err := tx.QueryRow(ctx, `SELECT reverses FROM journal_entries WHERE id = $1`, e.Reverses).Scan(&of)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return e, ledger.ErrNotFound
+		case err != nil:
+			return e, fault.Wrap(err, "read reversed entry")
+		case of != nil:
+			return e, ledger.ErrReverseOfRev
+		}
+		reverses = &e.Reverses
+	}
+	err := tx.QueryRow(ctx, `INSERT INTO journal_entries (key, kind, ref, at, posted_at, memo, reverses)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING RETURNING id`,
+		e.Key, e.Kind, e.Ref, sqlrow.At(e.At), sqlrow.At(e.PostedAt), e.Memo, reverses).Scan(&e.ID)
+	if errors.Is(err, pgx.ErrNoRows) { // the event is posted already
+		stored, err := entryByKey(ctx, tx, e.Key)
+		if err != nil {
+			return e, err
+		}
+		if !ledger.Same(stored, e) {
+			return e, ledger.ErrKeyReused
+		}
+		return stored, nil
+	}
+	if v, _ := violation(err); v == sqlrow.Unique {
+		return e, ledger.ErrReversed
+	}
+	if err != nil {
+		return e, fault.Wrap(err, "insert journal entry")
+	}
+	b := &pgx.Batch{}
+	for i, p := range e.Postings {
+		b.Queue(`INSERT INTO journal_postings (entry_id, line, account, party, debit, credit) VALUES ($1, $2, $3, $4, $5, $6)`,
+			e.ID, i+1, p.Account, p.Party, p.Debit, p.Credit)
+	}
+	for _, c := range sqlrow.BalanceChanges(e.Postings) {
+		b.Queue(`INSERT INTO ledger_balances (account, party, debit, credit) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (account, party) DO UPDATE SET debit = ledger_balances.debit + excluded.debit, credit = ledger_balances.credit + excluded.credit`,
+			c.Account, c.Party, c.Debit, c.Credit)
+	}
+	return e, fault.Wrap(tx.SendBatch(ctx, b).Close(), "insert journal postings")
+}
+
+// Entry returns an entry with its postings.
+func (s *ledgerStore) Entry(ctx context.Context, id int64) (ledger.Entry, error) {
+	var e ledger.Entry
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		es, err := entriesWithPostings(ctx, tx, `SELECT `+sqlrow.JournalEntryColumns+` FROM journal_entries WHERE id = $1`, id)
+		if err == nil && len(es) == 0 {
+			err = ledger.ErrNotFound
+		}
+		if err == nil {
+			e = es[0]
+		}
+		return err
+	})
+	return e, err
+}
+
+// EntryByKey returns the entry of a business event.
+func (s *ledgerStore) EntryByKey(ctx context.Context, key string) (ledger.Entry, error) {
+	var e ledger.Entry
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		e, err = entryByKey(ctx, tx, key)
+		return err
+	})
+	return e, err
+}
+
+func entryByKey(ctx context.Context, tx pgx.Tx, key string) (ledger.Entry, error) {
+	es, err := entriesWithPostings(ctx, tx, `SELECT `+sqlrow.JournalEntryColumns+` FROM journal_entries WHERE key = $1`, key)
+	if err != nil {
+		return ledger.Entry{}, err
+	}
+	if len(es) == 0 {
+		return ledger.Entry{}, ledger.ErrNotFound
+	}
+	return es[0], nil
+}
+
+// entriesWithPostings runs an entries query and reads their postings.
+func entriesWithPostings(ctx context.Context, q querier, query string, args ...any) ([]ledger.Entry, error) {
+	es, err := list(ctx, q, "list journal entries", sqlrow.ScanJournalEntry, query, args...)
+	if err != nil || len(es) == 0 {
+		return es, err
+	}
+	ids := make([]int64, len(es))
+	for i, e := range es {
+		ids[i] = e.ID
+	}
+	ps, err := list(ctx, q, "list journal postings", sqlrow.ScanJournalPosting,
+		`SELECT `+sqlrow.JournalPostingColumns+` FROM journal_postings WHERE entry_id = ANY($1) ORDER BY entry_id, line`, ids)
+	if err != nil {
+		return nil, err
+	}
+	sqlrow.AttachPostings(es, ps)
+	return es, nil
+}
+
+// Entries returns the entries matching f, newest first.
+func (s *ledgerStore) Entries(ctx context.Context, f ledger.Filter) ([]ledger.Entry, error) {
+	f = f.Bounded()
+	q := `SELECT ` + sqlrow.JournalEntryColumns + ` FROM journal_entries e WHERE TRUE`
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.Account != "" || f.Party != "" {
+		q += ` AND EXISTS (SELECT 1 FROM journal_postings p WHERE p.entry_id = e.id`
+		if f.Account != "" {
+			q += ` AND p.account = ` + arg(string(f.Account))
+		}
+		if f.Party != "" {
+			q += ` AND p.party = ` + arg(f.Party)
+		}
+		q += `)`
+	}
+	if f.Kind != "" {
+		q += ` AND kind = ` + arg(f.Kind)
+	}
+	if f.Ref != "" {
+		q += ` AND ref = ` + arg(f.Ref)
+	}
+	if !f.From.IsZero() {
+		q += ` AND at >= ` + arg(sqlrow.At(f.From))
+	}
+	if !f.Until.IsZero() {
+		q += ` AND at < ` + arg(sqlrow.At(f.Until))
+	}
+	if f.BeforeID > 0 {
+		q += ` AND id < ` + arg(f.BeforeID)
+	}
+	q += ` ORDER BY id DESC LIMIT ` + arg(f.Limit)
+	var es []ledger.Entry
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		es, err = entriesWithPostings(ctx, tx, q, args...)
+		return err
+	})
+	return es, err
+}
+
+// Balances returns the stored balances, of one party when party is set.
+func (s *ledgerStore) Balances(ctx context.Context, party string) ([]ledger.Balance, error) {
+	if party != "" {
+		return list(ctx, s.pool, "list ledger balances", sqlrow.ScanBalance,
+			`SELECT `+sqlrow.BalanceColumns+` FROM ledger_balances WHERE party = $1 ORDER BY account, party`, party)
+	}
+	return list(ctx, s.pool, "list ledger balances", sqlrow.ScanBalance,
+		`SELECT `+sqlrow.BalanceColumns+` FROM ledger_balances ORDER BY account, party`)
+}
+
+// Verify runs sqlrow.LedgerChecks in one read snapshot.
+func (s *ledgerStore) Verify(ctx context.Context) ([]ledger.Problem, error) {
+	var problems []ledger.Problem
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		for _, c := range sqlrow.LedgerChecks {
+			found, err := list(ctx, tx, "ledger check "+c.Check, sqlrow.ScanLedgerProblem(c.Check), c.Query)
+			if err != nil {
+				return err
+			}
+			problems = append(problems, found...)
+		}
+		return nil
+	})
+	return problems, err
+}
