@@ -21,6 +21,11 @@ type IssueRequest struct {
 	// nothing, whatever the campaign's state now. Keys are unique across
 	// campaigns; at most 200 bytes.
 	Key string
+	// PaidFen, when positive, is what PaidBy (a passenger account) paid
+	// for the ticket: its rides then draw on that prepaid value in the
+	// ledger, ride by ride (ledger.RideShare), whoever holds it.
+	PaidFen int64
+	PaidBy  int64
 }
 
 // IssueResult is the outcome of one IssueRequest: a ticket or a refusal.

@@ -32,6 +32,10 @@ type Ticket struct {
 	IssuedAt   time.Time   `json:"issued_at"`
 	// Code is the redemption code it was issued for, if any.
 	Code string `json:"code,omitempty"`
+	// PaidFen is what PaidBy paid for a bought ticket (zero for tickets
+	// given away): the prepaid value its rides use up.
+	PaidFen int64 `json:"paid_fen,omitempty"`
+	PaidBy  int64 `json:"paid_by,omitempty"`
 }
 
 // WalletStatus is what the wallet shows for a ticket at a moment.

@@ -349,3 +349,23 @@ func abs(x int64) int64 {
 // Party names a party of a by-party account from its kind and ID:
 // Party("merchant", 7) is "merchant:7".
 func Party(kind string, id int64) string { return kind + ":" + strconv.FormatInt(id, 10) }
+
+// RideShare is the prepaid value one ride of a bought ticket uses: the
+// ticket's price spread over its rides, ride used+1 of rides taking
+// MulDivRound(paid, used+1, rides) − MulDivRound(paid, used, rides), so the
+// rides of a ticket use exactly what was paid, never a fen more or less.
+func RideShare(paid int64, rides, used int) int64 {
+	if rides <= 0 || used < 0 || used >= rides {
+		return 0
+	}
+	return MulDivRound(paid, int64(used+1), int64(rides)) - MulDivRound(paid, int64(used), int64(rides))
+}
+
+// Unused is what remains of a bought ticket's price after used of its rides:
+// what a refund of it gives back before any fee.
+func Unused(paid int64, rides, used int) int64 {
+	if rides <= 0 {
+		return 0
+	}
+	return paid - MulDivRound(paid, int64(min(max(used, 0), rides)), int64(rides))
+}

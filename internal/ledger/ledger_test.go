@@ -115,3 +115,26 @@ func TestMulDivRound(t *testing.T) {
 		}
 	}
 }
+
+// TestRideShareProperty: a ticket's rides use exactly its price, each within
+// a fen of the even share, and Unused is what the remaining rides use.
+func TestRideShareProperty(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		paid := rapid.Int64Range(0, 1_000_000).Draw(t, "paid")
+		rides := rapid.IntRange(1, 100).Draw(t, "rides")
+		var sum int64
+		for used := range rides {
+			s := RideShare(paid, rides, used)
+			if d := s*int64(rides) - paid; d > int64(rides) || d < -int64(rides) {
+				t.Fatalf("ride %d uses %d of %d over %d rides", used, s, paid, rides)
+			}
+			if Unused(paid, rides, used) != paid-sum {
+				t.Fatalf("unused after %d rides is %d, want %d", used, Unused(paid, rides, used), paid-sum)
+			}
+			sum += s
+		}
+		if sum != paid || Unused(paid, rides, rides) != 0 || RideShare(paid, rides, rides) != 0 {
+			t.Fatalf("rides use %d of %d", sum, paid)
+		}
+	})
+}

@@ -287,11 +287,11 @@ func (b *issueBatch) campaign(ctx context.Context, id int64) (*sqlrow.Issuing, e
 // redemption code used.
 func (b *issueBatch) insertTicket(ctx context.Context, is *sqlrow.Issuing, r benefits.IssueRequest) (benefits.Ticket, error) {
 	t := benefits.NewTicket(is.Campaign, is.Product, r.Account, r.Channel, b.now)
-	t.Code = r.Code
-	err := b.tx.QueryRowContext(ctx, `INSERT INTO benefit_tickets (campaign_id, product_id, holder, channel, state, rides_total, rides_left, valid_from, valid_until, issued_at, code, issue_key)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+	t.Code, t.PaidFen, t.PaidBy = r.Code, r.PaidFen, r.PaidBy
+	err := b.tx.QueryRowContext(ctx, `INSERT INTO benefit_tickets (campaign_id, product_id, holder, channel, state, rides_total, rides_left, valid_from, valid_until, issued_at, code, issue_key, paid_fen, paid_by)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		t.CampaignID, t.ProductID, t.Holder, t.Channel, t.State, t.RidesTotal, t.RidesLeft,
-		sqlrow.At(t.Window.From), sqlrow.At(t.Window.Until), sqlrow.At(t.IssuedAt), t.Code, sqlrow.IssueKey(r.Key)).Scan(&t.ID)
+		sqlrow.At(t.Window.From), sqlrow.At(t.Window.Until), sqlrow.At(t.IssuedAt), t.Code, sqlrow.IssueKey(r.Key), t.PaidFen, t.PaidBy).Scan(&t.ID)
 	if err != nil {
 		return t, fault.Wrap(err, "insert ticket")
 	}

@@ -87,13 +87,13 @@ func ScanEvent(r Row) (benefits.Event, error) {
 }
 
 // TicketColumns are the columns ScanTicket reads from benefit_tickets.
-const TicketColumns = `id, campaign_id, product_id, holder, channel, state, rides_total, rides_left, valid_from, valid_until, issued_at, code`
+const TicketColumns = `id, campaign_id, product_id, holder, channel, state, rides_total, rides_left, valid_from, valid_until, issued_at, code, paid_fen, paid_by`
 
 // ScanTicket reads a ticket in a wallet; no row is ErrTicketNotFound.
 func ScanTicket(r Row) (benefits.Ticket, error) {
 	var t benefits.Ticket
 	var from, until, issued Time
-	err := r.Scan(&t.ID, &t.CampaignID, &t.ProductID, &t.Holder, &t.Channel, &t.State, &t.RidesTotal, &t.RidesLeft, &from, &until, &issued, &t.Code)
+	err := r.Scan(&t.ID, &t.CampaignID, &t.ProductID, &t.Holder, &t.Channel, &t.State, &t.RidesTotal, &t.RidesLeft, &from, &until, &issued, &t.Code, &t.PaidFen, &t.PaidBy)
 	t.Window.From, t.Window.Until, t.IssuedAt = from.Time, until.Time, issued.Time
 	return t, NoRowsAs(fault.Wrap(err, "scan ticket"), ErrTicketNotFound)
 }
