@@ -51,7 +51,8 @@ const (
 	// from here; the channel's fees are taken from it.
 	GatewayClearing Code = "1101"
 	// FareReceivable is what riders owe for settled metro trips, their part
-	// of each fare, until it is collected (ride first, pay later).
+	// of each fare, until it is collected (ride first, pay later). It is
+	// one account: the settled trips are its detail, rider by rider.
 	FareReceivable Code = "1121"
 	// SubsidyReceivable is what subsidy schemes owe for the rides their
 	// benefits paid.
@@ -105,7 +106,7 @@ type Account struct {
 // Chart is the chart of accounts, in code order.
 var Chart = []Account{
 	{GatewayClearing, Asset, "Gateway clearing", "支付渠道待清算", false},
-	{FareReceivable, Asset, "Fares receivable from riders", "应收乘客车费", true},
+	{FareReceivable, Asset, "Fares receivable from riders", "应收乘客车费", false},
 	{SubsidyReceivable, Asset, "Subsidies receivable", "应收补贴款", true},
 	{EmployerReceivable, Asset, "Receivable from employers", "应收企业款", true},
 	{PassengerPayments, Liability, "Passenger payments held", "乘客预收票款", false},
@@ -179,6 +180,10 @@ type Entry struct {
 	// Ref is what the event is about, "<kind>:<id>" ("purchase:12",
 	// "order:9"): where a reader goes to see the business record.
 	Ref string `json:"ref"`
+	// External is the payment channel's ID of the money movement the
+	// entry records (a payment's or a refund's), when it records one:
+	// reconciliation matches the channel's statement by it.
+	External string `json:"external,omitempty"`
 	// At is when the event happened (a payment's time, a trip batch's
 	// settlement); PostedAt when the entry was written.
 	At       time.Time `json:"at"`
@@ -271,6 +276,7 @@ func Reversal(e Entry, at time.Time, reason string) Entry {
 		Key:      "reverse:" + strconv.FormatInt(e.ID, 10),
 		Kind:     KindReversal,
 		Ref:      e.Ref,
+		External: e.External,
 		At:       at,
 		Memo:     reason,
 		Reverses: e.ID,
@@ -284,7 +290,7 @@ func Reversal(e Entry, at time.Time, reason string) Entry {
 // Same reports whether two entries record the same postings for the same
 // event: a retried posting is accepted as the one already stored only then.
 func Same(a, b Entry) bool {
-	if a.Key != b.Key || a.Kind != b.Kind || a.Ref != b.Ref || a.Reverses != b.Reverses || len(a.Postings) != len(b.Postings) {
+	if a.Key != b.Key || a.Kind != b.Kind || a.Ref != b.Ref || a.External != b.External || a.Reverses != b.Reverses || len(a.Postings) != len(b.Postings) {
 		return false
 	}
 	for i := range a.Postings {

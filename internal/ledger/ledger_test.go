@@ -54,7 +54,7 @@ func TestReversalProperty(t *testing.T) {
 		for i := range n {
 			fen := rapid.Int64Range(1, 1_000_000).Draw(t, "fen")
 			total += fen
-			ps = append(ps, Debit(FareReceivable, Party("account", int64(i)), fen))
+			ps = append(ps, Debit(PassengerPrepaid, Party("account", int64(i)), fen))
 		}
 		ps = append(ps, Credit(FareRevenue, "", total))
 		e := Build("k", KindRedemption, "batch:1", t0, "", ps...)

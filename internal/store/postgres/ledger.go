@@ -55,9 +55,9 @@ func postEntry(ctx context.Context, tx pgx.Tx, e ledger.Entry) (ledger.Entry, er
 		}
 		reverses = &e.Reverses
 	}
-	err := tx.QueryRow(ctx, `INSERT INTO journal_entries (key, kind, ref, at, posted_at, memo, reverses)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING RETURNING id`,
-		e.Key, e.Kind, e.Ref, sqlrow.At(e.At), sqlrow.At(e.PostedAt), e.Memo, reverses).Scan(&e.ID)
+	err := tx.QueryRow(ctx, `INSERT INTO journal_entries (key, kind, ref, external, at, posted_at, memo, reverses)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (key) DO NOTHING RETURNING id`,
+		e.Key, e.Kind, e.Ref, e.External, sqlrow.At(e.At), sqlrow.At(e.PostedAt), e.Memo, reverses).Scan(&e.ID)
 	if errors.Is(err, pgx.ErrNoRows) { // the event is posted already
 		stored, err := entryByKey(ctx, tx, e.Key)
 		if err != nil {

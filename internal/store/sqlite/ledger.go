@@ -56,9 +56,9 @@ func postEntry(ctx context.Context, tx *sql.Tx, e ledger.Entry) (ledger.Entry, e
 	if e.Reverses != 0 {
 		reverses = sql.NullInt64{Int64: e.Reverses, Valid: true}
 	}
-	err := tx.QueryRowContext(ctx, `INSERT INTO journal_entries (key, kind, ref, at, posted_at, memo, reverses)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id`,
-		e.Key, e.Kind, e.Ref, sqlrow.At(e.At), sqlrow.At(e.PostedAt), e.Memo, reverses).Scan(&e.ID)
+	err := tx.QueryRowContext(ctx, `INSERT INTO journal_entries (key, kind, ref, external, at, posted_at, memo, reverses)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id`,
+		e.Key, e.Kind, e.Ref, e.External, sqlrow.At(e.At), sqlrow.At(e.PostedAt), e.Memo, reverses).Scan(&e.ID)
 	if errors.Is(err, sql.ErrNoRows) { // the event is posted already
 		stored, err := entryByKey(ctx, tx, e.Key)
 		if err != nil {

@@ -7,13 +7,13 @@ import (
 )
 
 // JournalEntryColumns are the columns of journal_entries that ScanJournalEntry reads.
-const JournalEntryColumns = `id, key, kind, ref, at, posted_at, memo, COALESCE(reverses, 0)`
+const JournalEntryColumns = `id, key, kind, ref, external, at, posted_at, memo, COALESCE(reverses, 0)`
 
 // ScanJournalEntry reads JournalEntryColumns (without postings).
 func ScanJournalEntry(r Row) (ledger.Entry, error) {
 	var e ledger.Entry
 	var at, posted Time
-	if err := r.Scan(&e.ID, &e.Key, &e.Kind, &e.Ref, &at, &posted, &e.Memo, &e.Reverses); err != nil {
+	if err := r.Scan(&e.ID, &e.Key, &e.Kind, &e.Ref, &e.External, &at, &posted, &e.Memo, &e.Reverses); err != nil {
 		return e, fault.Wrap(err, "read journal entry")
 	}
 	e.At, e.PostedAt = at.Time, posted.Time

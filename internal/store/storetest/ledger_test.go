@@ -37,7 +37,7 @@ func TestLedgerPostAndRead(t *testing.T) {
 		}
 		redeem := ledger.Build("r1", ledger.KindRedemption, "batch:1", ledgerT0.Add(time.Hour), "",
 			ledger.Debit(ledger.MerchantPrepaid, "merchant:7", 300),
-			ledger.Debit(ledger.FareReceivable, "account:42", 100),
+			ledger.Debit(ledger.FareReceivable, "", 100),
 			ledger.Credit(ledger.FareRevenue, "", 400))
 		if _, err := l.Post(ctx, redeem); err != nil {
 			t.Fatal(err)

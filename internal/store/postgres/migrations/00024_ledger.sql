@@ -12,11 +12,13 @@ CREATE TABLE journal_entries (
     ref       TEXT        COLLATE "C" NOT NULL,
     at        TIMESTAMPTZ NOT NULL,
     posted_at TIMESTAMPTZ NOT NULL,
+    external  TEXT        NOT NULL DEFAULT '',
     memo      TEXT        NOT NULL DEFAULT '',
     reverses  BIGINT REFERENCES journal_entries (id)
 );
 CREATE UNIQUE INDEX journal_entries_reverses ON journal_entries (reverses) WHERE reverses IS NOT NULL;
 CREATE INDEX journal_entries_ref ON journal_entries (ref, id);
+CREATE INDEX journal_entries_external ON journal_entries (external) WHERE external <> '';
 CREATE INDEX journal_entries_kind ON journal_entries (kind, id);
 CREATE INDEX journal_entries_at ON journal_entries (at);
 
