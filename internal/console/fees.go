@@ -3,6 +3,7 @@ package console
 import (
 	"math"
 	"net/http"
+	"piao/internal/ledger"
 	"strconv"
 	"strings"
 
@@ -52,13 +53,14 @@ func feeTitle(kind string, l lang) string {
 
 func trimNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
-func yuanNum(fen int64) string { return trimNum(float64(fen) / 100) }
+// yuanNum writes fen as yuan for a form field, without trailing zeros.
+func yuanNum(fen int64) string { return ledger.FormatFixed(fen, 2) }
 
 // feeFormOf fills a form from a table.
 func feeFormOf(kind string, t fees.Table, l lang) feeForm {
 	f := feeForm{Kind: kind, Title: feeTitle(kind, l), Minimum: yuanNum(t.MinimumFen), RoundTo: yuanNum(t.RoundToFen)}
 	for i, tr := range t.Tiers {
-		f.Tiers = append(f.Tiers, feeTierForm{Index: i, Hours: trimNum(tr.MinHoursBefore), Rate: trimNum(float64(tr.BasisPoints) / 100)})
+		f.Tiers = append(f.Tiers, feeTierForm{Index: i, Hours: trimNum(tr.MinHoursBefore), Rate: ledger.FormatFixed(int64(tr.BasisPoints), 2)})
 	}
 	for i := range feeExtraRows {
 		f.Tiers = append(f.Tiers, feeTierForm{Index: len(t.Tiers) + i})
@@ -79,6 +81,15 @@ func postedFees(r *http.Request, kind string, l lang) (feeForm, fees.Table, erro
 		}
 		return v
 	}
+	// fixed reads money (yuan to fen) and rates (percent to basis points)
+	// exactly: two decimals at most, never through a float.
+	fixed := func(field, s string) int64 {
+		v, ok := ledger.ParseFixed(s, 2)
+		if !ok && bad == nil {
+			bad = fault.Newf(fault.Invalid, "bad_fee_field", "%s：须为不小于 0 的数，最多两位小数", "%s: must be a number, 0 or more, with at most two decimals", field)
+		}
+		return v
+	}
 	n, _ := strconv.Atoi(r.PostFormValue("rows"))
 	n = min(max(n, 0), 50)
 	for i := range n {
@@ -87,10 +98,10 @@ func postedFees(r *http.Request, kind string, l lang) (feeForm, fees.Table, erro
 		if hours == "" && rate == "" {
 			continue
 		}
-		t.Tiers = append(t.Tiers, fees.Tier{MinHoursBefore: num(l.T("fees.col.hours"), hours), BasisPoints: int(math.Round(num(l.T("fees.col.rate"), rate) * 100))})
+		t.Tiers = append(t.Tiers, fees.Tier{MinHoursBefore: num(l.T("fees.col.hours"), hours), BasisPoints: int(fixed(l.T("fees.col.rate"), rate))})
 	}
-	t.MinimumFen = int64(math.Round(num(l.T("fees.minimum"), f.Minimum) * 100))
-	t.RoundToFen = int64(math.Round(num(l.T("fees.round_to"), f.RoundTo) * 100))
+	t.MinimumFen = fixed(l.T("fees.minimum"), f.Minimum)
+	t.RoundToFen = fixed(l.T("fees.round_to"), f.RoundTo)
 	return f, t, bad
 }
 

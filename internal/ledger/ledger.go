@@ -375,3 +375,43 @@ func Unused(paid int64, rides, used int) int64 {
 	}
 	return paid - MulDivRound(paid, int64(min(max(used, 0), rides)), int64(rides))
 }
+
+// ParseFixed reads a non-negative decimal with at most places digits after
+// the point as an integer of that many places, exactly: ParseFixed("12.5",
+// 2) is 1250 (yuan to fen, or percent to basis points). It never goes
+// through a float.
+func ParseFixed(s string, places int) (int64, bool) {
+	s = strings.TrimSpace(s)
+	whole, frac, _ := strings.Cut(s, ".")
+	if whole == "" && frac == "" || len(frac) > places || len(whole) > 15 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range whole + frac + strings.Repeat("0", places-len(frac)) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// FormatFixed writes n, an integer of places decimal places, as a decimal
+// without trailing zeros: FormatFixed(1250, 2) is "12.5", FormatFixed(1200,
+// 2) is "12".
+func FormatFixed(n int64, places int) string {
+	sign := ""
+	if n < 0 {
+		sign, n = "-", -n
+	}
+	unit := int64(1)
+	for range places {
+		unit *= 10
+	}
+	out := sign + strconv.FormatInt(n/unit, 10)
+	if frac := n % unit; frac != 0 {
+		digits := strconv.FormatInt(frac+unit, 10)[1:] // zero-padded to places
+		out += "." + strings.TrimRight(digits, "0")
+	}
+	return out
+}

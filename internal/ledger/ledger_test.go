@@ -138,3 +138,25 @@ func TestRideShareProperty(t *testing.T) {
 		}
 	})
 }
+
+func TestParseFormatFixed(t *testing.T) {
+	for in, want := range map[string]int64{"12.5": 1250, "0": 0, "0.01": 1, ".5": 50, "12": 1200, "12.": 1200, " 3.25 ": 325} {
+		if got, ok := ParseFixed(in, 2); !ok || got != want {
+			t.Errorf("ParseFixed(%q) = %d %v, want %d", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", ".", "1.234", "-1", "1e3", "abc", "1.2.3", "9999999999999999"} {
+		if _, ok := ParseFixed(in, 2); ok {
+			t.Errorf("ParseFixed(%q) accepted", in)
+		}
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.Int64Range(0, 1e14).Draw(t, "n")
+		if back, ok := ParseFixed(FormatFixed(n, 2), 2); !ok || back != n {
+			t.Fatalf("%d → %q → %d", n, FormatFixed(n, 2), back)
+		}
+	})
+	if FormatFixed(-1250, 2) != "-12.5" || FormatFixed(5, 2) != "0.05" || FormatFixed(1200, 2) != "12" {
+		t.Fatal(FormatFixed(-1250, 2), FormatFixed(5, 2), FormatFixed(1200, 2))
+	}
+}
