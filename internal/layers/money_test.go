@@ -24,8 +24,8 @@ var moneyPackages = []string{
 // packages that are not money: the identifier is the declared field or
 // variable, or the function a conversion is in.
 var floatAllowed = map[string]string{
-	"internal/fees/fees.go:MinHoursBefore":      "hours before departure, not money",
-	"internal/benefits/store.go:Conversion":     "a share of tickets used, not money",
+	"internal/fees/fees.go:MinHoursBefore":  "hours before departure, not money",
+	"internal/benefits/store.go:Conversion": "a share of tickets used, not money",
 	"internal/benefits/store.go:Finish":     "computes Conversion from counts",
 	"internal/booking/waitlist.go:estimate": "a waitlist entry's chance of a seat, from counts",
 }
