@@ -55,9 +55,9 @@ var settleDay = time.Date(2026, 12, 7, 0, 0, 0, 0, benefits.Shanghai)
 // day on line 3 and two subsidised rider groups, is written to a fresh
 // store and settled with benefits. Writing the trips — the same store,
 // the same rows, no benefit selection — is the raw-insert ceiling measured
-// in the same run. The day is settled twice, on two fresh stores: without
-// ledger posting and with it (as it ships), so the journal's cost is
-// measured beside its settlement. After settling it checks every trip has
+// in the same run. The day is settled four times, on fresh stores: twice
+// without ledger posting and twice with it (as it ships), so the journal's
+// cost is measured beside its settlement. After settling it checks every trip has
 // one ledger line that adds up, that settling again changes nothing, and
 // (with the ledger) one entry per batch whose fare revenue is the day's.
 func Settle(ctx context.Context, o SettleOptions) ([]Figure, error) {
@@ -74,39 +74,46 @@ func Settle(ctx context.Context, o SettleOptions) ([]Figure, error) {
 	if o.Batch <= 0 {
 		o.Batch = 20_000
 	}
-	// The same day settled twice, each on a fresh store: first without the
-	// journal (what settlement cost before it), then as it ships, posting
-	// one redemption entry per batch.
-	bare, err := settleRun(ctx, o, false)
-	if err != nil {
-		return nil, err
+	// The same day settled four times, each on a fresh store, without the
+	// journal (what settlement cost before it) and as it ships, posting one
+	// redemption entry per batch, in the order without, with, with,
+	// without: a machine that warms up or slows down during the run
+	// favours neither. Each rate is over both of its runs.
+	var runs [4]settled
+	for i, withLedger := range []bool{false, true, true, false} {
+		var err error
+		if runs[i], err = settleRun(ctx, o, withLedger); err != nil {
+			return nil, err
+		}
 	}
-	r, err := settleRun(ctx, o, true)
-	if err != nil {
-		return nil, err
+	r, bare := runs[1], runs[0]
+	rateOf := func(a, b settled) float64 {
+		return float64(a.rep.Trips+b.rep.Trips) / (a.settleTime + b.settleTime).Seconds()
 	}
-	rate := float64(r.rep.Trips) / r.settleTime.Seconds()
-	bareRate := float64(bare.rep.Trips) / bare.settleTime.Seconds()
+	rate, bareRate := rateOf(runs[1], runs[2]), rateOf(runs[0], runs[3])
+	r.settleTime = (runs[1].settleTime + runs[2].settleTime) / 2
+	bare.settleTime = (runs[0].settleTime + runs[3].settleTime) / 2
 	ceiling := float64(o.Trips) / r.insertTime.Seconds()
 	scale := float64(o.Trips) / BeijingRecordTrips
-	f := Figure{Name: "settle a day of trips with benefits and ledger posting (" + r.engine + ")", Value: rate, Unit: "trips/s", Runs: 1,
+	f := Figure{Name: "settle a day of trips with benefits and ledger posting (" + r.engine + ")", Value: rate, Unit: "trips/s", Runs: 2,
 		Target: "13.75 M trips in ≤ 60 s (≥ 229,167 trips/s), ≤ 1 GiB",
 		Met:    rate >= BeijingRecordTrips/TargetSettleTime.Seconds() && r.rss <= TargetSettleMemory}
 	f.compare("raw insert of the same trips into the same store", ceiling)
-	f.Note = fmt.Sprintf("%d trips (%.2f× Beijing's record day) settled in %s; %d riders, %d holding %d tickets, %d in subsidised groups; %d trips (%.1f %%) got a benefit; peak RSS %s, peak Go heap %s; batch %d; %s",
+	f.Note = fmt.Sprintf("%d trips (%.2f× Beijing's record day) settled in %s on average; %d riders, %d holding %d tickets, %d in subsidised groups; %d trips (%.1f %%) got a benefit; peak RSS %s, peak Go heap %s; batch %d; %s",
 		r.rep.Trips, scale, r.settleTime.Round(time.Millisecond), o.Riders, o.Holders, r.tickets, r.grouped, r.rep.Benefited, 100*float64(r.rep.Benefited)/float64(max(r.rep.Trips, 1)),
 		mib(r.rss), mib(r.peakHeap), o.Batch, r.check)
-	without := Figure{Name: "settle the same day without ledger posting (" + r.engine + ")", Value: bareRate, Unit: "trips/s", Runs: 1,
-		Note: fmt.Sprintf("the same trips and holdings on a fresh store, settled in %s with no journal entries (SettleOptions.WithoutLedger, for this comparison only); %s",
+	without := Figure{Name: "settle the same day without ledger posting (" + r.engine + ")", Value: bareRate, Unit: "trips/s",
+		Runs: 2, Note: fmt.Sprintf("the same trips and holdings on fresh stores, settled in %s on average with no journal entries (SettleOptions.WithoutLedger, for this comparison only); %s",
 			bare.settleTime.Round(time.Millisecond), bare.check)}
-	cost := Figure{Name: "settlement with ledger posting against without (" + r.engine + ")", Value: rate, Unit: "trips/s", Runs: 1,
-		Note: fmt.Sprintf("%d redemption entries posted, one per batch of %d trips, each in its batch's transaction", r.entries, o.Batch)}
+	cost := Figure{Name: "settlement with ledger posting against without (" + r.engine + ")", Value: rate, Unit: "trips/s", Runs: 2,
+		Note: fmt.Sprintf("%d redemption entries posted per run, one per batch of %d trips, each in its batch's transaction; runs in the order without, with, with, without: %s, %s, %s, %s",
+			r.entries, o.Batch, runs[0].settleTime.Round(time.Millisecond), runs[1].settleTime.Round(time.Millisecond), runs[2].settleTime.Round(time.Millisecond), runs[3].settleTime.Round(time.Millisecond))}
 	cost.compare("settlement without ledger posting", bareRate)
 	day := Figure{Name: "time to settle Beijing's record day (" + r.engine + ")", Value: BeijingRecordTrips / rate, Unit: "s",
 		Target: "≤ 60 s", Met: BeijingRecordTrips/rate <= TargetSettleTime.Seconds(),
 		Note: fmt.Sprintf("13.75 M ÷ the measured %.0f trips/s, with ledger posting", rate)}
 	mem := Figure{Name: "peak memory while settling (" + r.engine + ")", Value: float64(r.rss) / (1 << 20), Unit: "MiB",
-		Target: "≤ 1,024 MiB", Met: r.rss <= TargetSettleMemory, Note: "the process's peak resident set (VmHWM) over both runs, setup and trip generation included"}
+		Target: "≤ 1,024 MiB", Met: r.rss <= TargetSettleMemory, Note: "the process's peak resident set (VmHWM) over all four runs, setup and trip generation included"}
 	return []Figure{f, without, cost, day, mem}, nil
 }
 
