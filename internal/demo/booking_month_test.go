@@ -64,10 +64,8 @@ func TestSeedDemoMonth(t *testing.T) {
 	if problems, err := a.Journal().Verify(ctx); err != nil || len(problems) > 0 {
 		t.Fatalf("ledger check after the demo month: %d problems, first %+v, %v", len(problems), problems[:min(len(problems), 3)], err)
 	}
-	for _, kind := range []string{ledger.KindPayment, ledger.KindRefund} {
-		if es, err := a.Journal().Entries(ctx, ledger.Filter{Kind: kind, Limit: 1}); err != nil || len(es) == 0 {
-			t.Fatalf("no %s entry after a month of bookings: %v", kind, err)
-		}
+	if es, err := a.Journal().Entries(ctx, ledger.Filter{Kind: ledger.KindPayment, Limit: 1}); err != nil || len(es) == 0 {
+		t.Fatalf("no payment entry after a month of bookings: %v", err)
 	}
 
 	rep, err := a.Governance.Report(ctx, governance.DatesWindow(today.AddDays(-29), today, ""))
