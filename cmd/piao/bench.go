@@ -19,7 +19,7 @@ type benchCmd struct {
 	Booking   benchBookingCmd   `cmd:"" help:"Q2: durable bookings over HTTP (hold committed, no oversell), SQLite and, with a postgres URL, PostgreSQL."`
 	Analytics benchAnalyticsCmd `cmd:"" help:"G4: the cancellation report over 10 M transactions in memory, and read back from a database."`
 	Claim     benchClaimCmd     `cmd:"" help:"Q5: flash claim over HTTP, 100,000 claimers for 10,000 tickets; exactly the stock issued, claims/s against the hello-world ceiling."`
-	Settle    benchSettleCmd    `cmd:"" help:"Q4: settle a synthetic day of 13.75 M metro trips with benefits; trips/s against the raw insert of the same trips, peak memory."`
+	Settle    benchSettleCmd    `cmd:"" help:"Q4: settle a synthetic day of 13.75 M metro trips with benefits; trips/s with ledger posting against the raw insert of the same trips and against settlement without ledger posting, peak memory."`
 }
 
 type benchSettleCmd struct {

@@ -16,6 +16,7 @@ import (
 
 	"piao/internal/fault"
 	"piao/internal/governance"
+	"piao/internal/ledger"
 	"piao/internal/network"
 	"piao/internal/seats"
 )
@@ -275,4 +276,9 @@ type Tx interface {
 	ActiveWaitlist(accountID int64) (int, error)
 	// AppendWaitEvents records waitlist events.
 	AppendWaitEvents(events ...WaitEvent) error
+
+	// PostEntry posts a journal entry in the transaction (see
+	// ledger.Store.Post for its rules), so money an op moves is recorded
+	// with the change or not at all.
+	PostEntry(e ledger.Entry) error
 }

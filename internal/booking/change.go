@@ -99,7 +99,7 @@ func (s *Service) Change(ctx context.Context, r ChangeRequest) (ChangeResult, er
 			out.PaymentID, out.PayURL = pay.ID, pay.PayURL
 		}
 	case out.Quote.RefundFen > 0 && s.cfg.Gateway != nil:
-		if _, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: "change-" + strconv.FormatInt(tk.ID, 10), PaymentID: old.PaymentID, AmountFen: out.Quote.RefundFen, Reason: "fare difference of a change"}); err != nil {
+		if _, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: changeRefundID(tk.ID), PaymentID: old.PaymentID, AmountFen: out.Quote.RefundFen, Reason: "fare difference of a change"}); err != nil {
 			return out, fault.New(fault.Unavailable, "refund_pending", "改签成功，差额退款暂未到账，请稍后重试", "the ticket is changed but the refund of the difference failed; retry to resend it")
 		}
 	}
@@ -183,6 +183,11 @@ func (s *Service) change(b *batch, r ChangeRequest, old Order, tk Ticket, p *pla
 			return ChangeResult{}, err
 		}
 		events = append(events, ev...)
+		if e, ok := changeRefundEntry(cur.ID, tk.ID, refund, fee, now); ok {
+			if err := b.post(e); err != nil {
+				return ChangeResult{}, err
+			}
+		}
 	}
 	if err := b.tx.AppendEvents(events...); err != nil {
 		return ChangeResult{}, err

@@ -112,6 +112,9 @@ func (s *Service) HandleNotification(ctx context.Context, n payment.Notification
 			if err := b.tx.SetOrder(cur); err != nil {
 				return "", err
 			}
+			if err := b.post(orderPaidEntry(cur, n.PaymentID, paidAt)); err != nil {
+				return "", err
+			}
 			events := []Event{{OrderID: id, At: now, Actor: "payment:" + n.PaymentID, Action: "pay", From: Held, To: Paid, Detail: "notification " + n.ID}}
 			if cur.ChangeOf != 0 {
 				old, err := b.tx.OrderOfTicket(cur.ChangeOf)
@@ -129,6 +132,9 @@ func (s *Service) HandleNotification(ctx context.Context, n payment.Notification
 			return OutcomeDuplicate, nil
 		default:
 			// The hold ended (or another payment paid it): this money goes back.
+			if err := b.post(latePaymentEntries(orderLedgerRef(id), n.PaymentID, n.AmountFen, now)...); err != nil {
+				return "", err
+			}
 			return OutcomeRefunded, b.tx.AppendEvents(Event{OrderID: id, At: now, Actor: "payment:" + n.PaymentID, Action: "late_payment_refund", From: cur.Status, To: cur.Status,
 				Detail: "payment " + n.PaymentID + " arrived when the order was " + string(cur.Status)})
 		}
@@ -138,7 +144,7 @@ func (s *Service) HandleNotification(ctx context.Context, n payment.Notification
 	}
 	if out == OutcomeRefunded {
 		// The refund ID is fixed per payment, so repeated notifications refund once.
-		if _, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: "late-" + n.PaymentID, PaymentID: n.PaymentID, AmountFen: n.AmountFen, Reason: "order hold ended before payment"}); err != nil {
+		if _, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: lateRefundID(n.PaymentID), PaymentID: n.PaymentID, AmountFen: n.AmountFen, Reason: "order hold ended before payment"}); err != nil {
 			slog.Error("refunding a late payment", "payment", n.PaymentID, "err", err.Error())
 			return "", err // the gateway will notify again
 		}
@@ -187,6 +193,9 @@ func (s *Service) RefundTickets(ctx context.Context, orderID, accountID int64, t
 				return Order{}, err
 			}
 			cur.Tickets[i].Status, cur.Tickets[i].FeeFen, cur.Tickets[i].RefundFen = Refunded, fee, t.FareFen-fee
+			if err := b.post(ticketRefundEntry(orderID, cur.Tickets[i], now)); err != nil {
+				return Order{}, err
+			}
 			freed = append(freed, t)
 			events = append(events, Event{OrderID: orderID, At: now, Actor: accountActor(accountID), Action: "refund", From: Paid, To: Refunded, TicketID: t.ID,
 				Detail: "fee " + strconv.FormatInt(fee, 10) + " fen"})
@@ -223,7 +232,7 @@ func (s *Service) RefundTickets(ctx context.Context, orderID, accountID int64, t
 	}
 	for _, t := range cur.Tickets {
 		if t.Status == Refunded && t.RefundFen > 0 && (len(want) == 0 || want[t.ID]) {
-			_, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: "ticket-" + strconv.FormatInt(t.ID, 10), PaymentID: cur.PaymentID, AmountFen: t.RefundFen, Reason: "ticket refund"})
+			_, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: ticketRefundID(t.ID), PaymentID: cur.PaymentID, AmountFen: t.RefundFen, Reason: "ticket refund"})
 			if err != nil {
 				return cur, fault.New(fault.Unavailable, "refund_pending", "退票已受理，退款暂未到账，请稍后重试", "the ticket is refunded but the money transfer failed; retry to resend it")
 			}

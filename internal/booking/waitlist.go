@@ -495,6 +495,11 @@ func (s *Service) endWaitlist(b *batch, e WaitlistEntry, to WaitStatus, actor, a
 	if err := b.tx.SetWaitlist(cur); err != nil {
 		return WaitlistEntry{}, err
 	}
+	if cur.RefundFen > 0 {
+		if err := b.post(waitlistRefundEntry(cur, now)); err != nil {
+			return WaitlistEntry{}, err
+		}
+	}
 	ev := WaitEvent{EntryID: cur.ID, At: now, Actor: actor, Action: action, From: from, To: to}
 	if cur.RefundFen > 0 {
 		ev.Detail = fmt.Sprintf("refund %d fen", cur.RefundFen)
@@ -546,6 +551,9 @@ func (s *Service) handleWaitlistPayment(ctx context.Context, n payment.Notificat
 			if err := b.tx.SetWaitlist(cur); err != nil {
 				return "", err
 			}
+			if err := b.post(waitlistPaidEntry(cur, n.PaymentID, paidAt)); err != nil {
+				return "", err
+			}
 			if err := b.tx.AppendWaitEvents(WaitEvent{EntryID: id, At: now, Actor: "payment:" + n.PaymentID, Action: "pay", From: WaitUnpaid, To: WaitWaiting, Detail: "notification " + n.ID}); err != nil {
 				return "", err
 			}
@@ -560,6 +568,9 @@ func (s *Service) handleWaitlistPayment(ctx context.Context, n payment.Notificat
 		case cur.PaymentID == n.PaymentID:
 			return OutcomeDuplicate, nil
 		default:
+			if err := b.post(latePaymentEntries(waitlistLedgerRef(id), n.PaymentID, n.AmountFen, now)...); err != nil {
+				return "", err
+			}
 			return OutcomeRefunded, b.tx.AppendWaitEvents(WaitEvent{EntryID: id, At: now, Actor: "payment:" + n.PaymentID, Action: "late_payment_refund", From: cur.Status, To: cur.Status,
 				Detail: "payment " + n.PaymentID + " arrived when the entry was " + string(cur.Status)})
 		}
@@ -568,7 +579,7 @@ func (s *Service) handleWaitlistPayment(ctx context.Context, n payment.Notificat
 		return "", err
 	}
 	if out == OutcomeRefunded {
-		if _, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: "late-" + n.PaymentID, PaymentID: n.PaymentID, AmountFen: n.AmountFen, Reason: "waitlist entry ended before payment"}); err != nil {
+		if _, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: lateRefundID(n.PaymentID), PaymentID: n.PaymentID, AmountFen: n.AmountFen, Reason: "waitlist entry ended before payment"}); err != nil {
 			slog.Error("refunding a late waitlist payment", "payment", n.PaymentID, "err", err.Error())
 			return "", err
 		}
@@ -675,6 +686,11 @@ func (b *batch) serve(w *working, e WaitlistEntry, o WaitOption, now time.Time) 
 	if err := b.tx.SetWaitlist(cur); err != nil {
 		return false, err
 	}
+	if cur.RefundFen > 0 {
+		if err := b.post(waitlistRefundEntry(cur, now)); err != nil {
+			return false, err
+		}
+	}
 	if err := b.tx.AppendEvents(Event{OrderID: ord.ID, At: now, Actor: "system:waitlist", Action: "waitlist_fulfil", To: Paid,
 		Detail: fmt.Sprintf("waitlist entry %d, %s %s", e.ID, o.Number, o.Train.Date)}); err != nil {
 		return false, err
@@ -740,7 +756,7 @@ func (s *Service) sendRefunds(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, e := range due {
-		_, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: "waitlist-" + strconv.FormatInt(e.ID, 10), PaymentID: e.PaymentID, AmountFen: e.RefundFen,
+		_, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: waitlistRefundID(e.ID), PaymentID: e.PaymentID, AmountFen: e.RefundFen,
 			Reason: "waitlist " + string(e.Status)})
 		if err != nil {
 			return n, err

@@ -3,11 +3,13 @@ package booking_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"piao/internal/booking"
+	"piao/internal/ledger"
 	"piao/internal/network"
 	"piao/internal/store/storetest"
 )
@@ -172,10 +174,17 @@ func TestWaitlistServesFreedSeat(t *testing.T) {
 			t.Fatalf("refund %d of prepaid %d for a fare of %d", e.RefundFen, e.PrepaidFen, o.TotalFen)
 		}
 		pe.waitRefund(t, e.PaymentID, e.RefundFen)
+		// The prepayment is held like an order's payment; the order is
+		// paid from it (no entry of its own) and the rest goes back.
+		entryOf(t, s, booking.WaitlistPaidKey(e.ID), ledger.KindPayment, e.PaymentID,
+			ledger.Debit(ledger.GatewayClearing, "", e.PrepaidFen), ledger.Credit(ledger.PassengerPayments, "", e.PrepaidFen))
+		entryOf(t, s, booking.WaitlistRefundKey(e.ID), ledger.KindRefund, "waitlist-"+strconv.FormatInt(e.ID, 10),
+			ledger.Debit(ledger.PassengerPayments, "", e.RefundFen), ledger.Credit(ledger.GatewayClearing, "", e.RefundFen))
 		// The waitlist ticket refunds like any other, from the same payment.
 		if _, err := pe.svc.RefundTickets(ctx, o.ID, acct[7], nil); err != nil {
 			t.Fatal(err)
 		}
+		mustVerify(t, s)
 		mustCheck(t, pe.svc)
 	})
 }
@@ -329,5 +338,9 @@ func TestWaitlistDeadlinesAndLimits(t *testing.T) {
 			t.Fatalf("expiring again: %d, %v", again, err)
 		}
 		pe.waitRefund(t, waiting.PaymentID, waiting.PrepaidFen)
+		for _, w := range []booking.WaitlistEntry{withdrawn, waiting} {
+			entryOf(t, s, booking.WaitlistRefundKey(w.ID), ledger.KindRefund, "waitlist-"+strconv.FormatInt(w.ID, 10),
+				ledger.Debit(ledger.PassengerPayments, "", w.PrepaidFen), ledger.Credit(ledger.GatewayClearing, "", w.PrepaidFen))
+		}
 	})
 }

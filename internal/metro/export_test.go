@@ -2,6 +2,7 @@ package metro
 
 import (
 	"math"
+	"piao/internal/ledger"
 	"time"
 )
 
@@ -12,4 +13,15 @@ func (c *Clearer) ClearOn(taps []Tap, until time.Time, p int) Cleared {
 		return c.clearOn(taps, math.MaxInt64, p)
 	}
 	return c.clearOn(taps, cutoff(until), p)
+}
+
+// RedemptionEntries builds the entries of consecutive batches of a run
+// over h, as Settle does.
+func RedemptionEntries(feed string, h Holdings, at time.Time, batches ...[]Settlement) []ledger.Entry {
+	r := newRedemptions(feed, h)
+	var out []ledger.Entry
+	for _, b := range batches {
+		out = append(out, r.entry(b, at))
+	}
+	return out
 }

@@ -64,6 +64,13 @@ type Holdings struct {
 	// trips settled before, by MonthIndex then account.
 	Spend      SpendTiers
 	MonthSpend map[int32]map[int64]int64
+	// Bought are the held tickets a passenger paid for, by ticket ID:
+	// their rides draw on the buyer's prepaid value in the journal.
+	Bought map[int64]Bought
+	// MerchantKinds is the kind of each merchant organisation owning a
+	// campaign, by merchant ID (merchant.Kind: "merchant", "employer"):
+	// which prepaid account its rides draw on.
+	MerchantKinds map[int64]string
 }
 
 // GroupGrant is a rider category an account holds for a while, such as

@@ -6,6 +6,7 @@ import (
 
 	"piao/internal/benefits"
 	"piao/internal/fault"
+	"piao/internal/ledger"
 )
 
 // SettleOptions tune a settlement run.
@@ -16,8 +17,13 @@ type SettleOptions struct {
 	Progress func(settled int)
 	// Spend, if set, applies monthly spend tiers (SPEC M4).
 	Spend *Spend
-	// Now is the clock, for the months spend tiers read (default time.Now).
+	// Now is the clock, for the months spend tiers read and the time of
+	// the batches' journal entries (default time.Now).
 	Now func() time.Time
+	// WithoutLedger leaves the batches' journal entries out. Only the
+	// settlement benchmark sets it, to show what posting costs; settled
+	// trips without their entry are what `piao ledger check` reports.
+	WithoutLedger bool
 }
 
 // SettleReport says what a settlement run did.
@@ -82,7 +88,7 @@ func Settle(ctx context.Context, st Store, feed string, o SettleOptions) (Settle
 	if err != nil {
 		return rep, err
 	}
-	settler := NewSettler(h, benefits.Shanghai)
+	settler, books := NewSettler(h, benefits.Shanghai), newRedemptions(feed, h)
 
 	type page struct {
 		trips []Trip
@@ -100,19 +106,29 @@ func Settle(ctx context.Context, st Store, feed string, o SettleOptions) (Settle
 	type write struct {
 		trips []Trip
 		lines []Settlement
+		entry *ledger.Entry
 		done  chan error
 	}
-	start := func(trips []Trip, lines []Settlement) *write {
-		w := &write{trips, lines, make(chan error, 1)}
-		go func() { w.done <- st.Settle(ctx, lines) }()
+	start := func(trips []Trip, lines []Settlement, entry *ledger.Entry) *write {
+		w := &write{trips, lines, entry, make(chan error, 1)}
+		go func() { w.done <- st.Settle(ctx, lines, entry) }()
 		return w
 	}
-	settle := func(trips []Trip, lines []Settlement) []Settlement {
+	// settle settles a batch and builds its entry, in trip order, so the
+	// entry draws bought tickets' rides as the settler uses them.
+	settle := func(trips []Trip, lines []Settlement) ([]Settlement, *ledger.Entry) {
 		lines = lines[:0]
 		for _, t := range trips {
 			lines = append(lines, settler.Settle(t))
 		}
-		return lines
+		if o.WithoutLedger || len(lines) == 0 {
+			return lines, nil
+		}
+		e := books.entry(lines, o.Now())
+		if len(e.Postings) == 0 { // free trips only: no money moved
+			return lines, nil
+		}
+		return lines, &e
 	}
 	// again settles a batch whose write met a conflict, in the
 	// foreground, from the store's state, until it lands.
@@ -128,7 +144,7 @@ func Settle(ctx context.Context, st Store, feed string, o SettleOptions) (Settle
 			if h, err = holdings(); err != nil {
 				return nil, err
 			}
-			settler = NewSettler(h, benefits.Shanghai)
+			settler, books = NewSettler(h, benefits.Shanghai), newRedemptions(feed, h)
 			first, last := trips[0].Seq, trips[len(trips)-1].Seq
 			if trips, err = st.Unsettled(ctx, feed, first-1, len(trips)); err != nil {
 				return nil, err
@@ -136,8 +152,9 @@ func Settle(ctx context.Context, st Store, feed string, o SettleOptions) (Settle
 			for len(trips) > 0 && trips[len(trips)-1].Seq > last { // later batches have those
 				trips = trips[:len(trips)-1]
 			}
-			lines = settle(trips, lines)
-			if err = st.Settle(ctx, lines); err == nil {
+			var entry *ledger.Entry
+			lines, entry = settle(trips, lines)
+			if err = st.Settle(ctx, lines, entry); err == nil {
 				return lines, nil
 			}
 		}
@@ -172,7 +189,7 @@ func Settle(ctx context.Context, st Store, feed string, o SettleOptions) (Settle
 			return rep, p.err
 		}
 		next = fetch(p.trips[len(p.trips)-1].Seq)
-		lines := settle(p.trips, spare)
+		lines, entry := settle(p.trips, spare)
 		if inflight != nil {
 			retried, err := landed(inflight)
 			if err != nil {
@@ -180,12 +197,12 @@ func Settle(ctx context.Context, st Store, feed string, o SettleOptions) (Settle
 				return rep, err
 			}
 			if retried { // these lines were settled from holdings that were wrong
-				lines = settle(p.trips, lines)
+				lines, entry = settle(p.trips, lines)
 			}
 			spare = inflight.lines
 		} else {
 			spare = make([]Settlement, 0, o.Batch)
 		}
-		inflight = start(p.trips, lines)
+		inflight = start(p.trips, lines, entry)
 	}
 }

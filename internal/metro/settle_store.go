@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"piao/internal/fault"
+	"piao/internal/ledger"
 )
 
 // The store's refusals, the same on every engine.
@@ -50,7 +51,9 @@ type Store interface {
 	// settled already, a ticket has fewer rides left than used, or a
 	// campaign budget would be passed, nothing is written and the error
 	// is a conflict: the caller reloads its holdings and settles again.
-	Settle(ctx context.Context, lines []Settlement) error
+	// The batch's journal entry, when given, is posted in the same
+	// transaction (see ledger.Store.Post) and every line is linked to it.
+	Settle(ctx context.Context, lines []Settlement, entry *ledger.Entry) error
 	// Settlement returns the ledger line of a trip.
 	Settlement(ctx context.Context, tripID string) (Settlement, error)
 	// SettledRides returns the feed's settled trips entered in [from,

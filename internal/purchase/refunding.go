@@ -7,6 +7,7 @@ import (
 
 	"piao/internal/benefits"
 	"piao/internal/fault"
+	"piao/internal/ledger"
 	"piao/internal/payment"
 	"piao/internal/tenant"
 )
@@ -198,6 +199,10 @@ func (s *Service) payBackOnce(ctx context.Context, scope tenant.Scope, r Refund)
 	if r.Status == RefundDone {
 		return r, nil
 	}
+	account, err := s.prepaidAccount(ctx, r.Merchant)
+	if err != nil {
+		return r, err
+	}
 	if r.Version == 1 && r.RefundedFen > 0 && len(r.Parts) == 0 {
 		// Stored but not planned (a crash in between): plan it now.
 		paid, _, err := s.paidOf(ctx, scope, r.CampaignID)
@@ -223,14 +228,22 @@ func (s *Service) payBackOnce(ctx context.Context, scope tenant.Scope, r Refund)
 		next := r
 		next.Parts = append([]RefundPart(nil), r.Parts...)
 		next.Parts[i].Done, next.Parts[i].At, next.Version = true, rf.At, r.Version+1
-		if err := s.store.UpdateRefund(ctx, scope, next); err != nil {
+		at := rf.At
+		if at.IsZero() {
+			at = s.now()
+		}
+		if err := s.store.UpdateRefund(ctx, scope, next, refundPartEntry(next, part, account, at)); err != nil {
 			return r, err
 		}
 		r = next
 	}
 	done := r
 	done.Status, done.DoneAt, done.Version = RefundDone, s.now(), r.Version+1
-	if err := s.store.UpdateRefund(ctx, scope, done); err != nil {
+	var fee []ledger.Entry
+	if e, ok := refundFeeEntry(done, account, done.DoneAt); ok {
+		fee = append(fee, e)
+	}
+	if err := s.store.UpdateRefund(ctx, scope, done, fee...); err != nil {
 		return r, err
 	}
 	if err := s.cfg.Audit.Record(ctx, "purchase.refunded", "campaign:"+strconv.FormatInt(r.CampaignID, 10), r, done, ""); err != nil {

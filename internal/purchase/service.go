@@ -10,6 +10,7 @@ import (
 	"piao/internal/audit"
 	"piao/internal/benefits"
 	"piao/internal/fault"
+	"piao/internal/ledger"
 	"piao/internal/payment"
 	"piao/internal/tenant"
 )
@@ -46,8 +47,9 @@ type Store interface {
 	// Purchases lists purchases, newest first.
 	Purchases(ctx context.Context, scope tenant.Scope, f Filter) ([]Purchase, error)
 	// UpdatePurchase stores p if the stored one is at p.Version−1
-	// (ErrStale otherwise).
-	UpdatePurchase(ctx context.Context, scope tenant.Scope, p Purchase) error
+	// (ErrStale otherwise), and posts the journal entries of the money the
+	// change records in the same transaction.
+	UpdatePurchase(ctx context.Context, scope tenant.Scope, p Purchase, entries ...ledger.Entry) error
 	// DuePurchases lists pending purchases whose payment expired by now,
 	// oldest first.
 	DuePurchases(ctx context.Context, scope tenant.Scope, now time.Time, limit int) ([]Purchase, error)
@@ -56,8 +58,13 @@ type Store interface {
 	CreateRefund(ctx context.Context, scope tenant.Scope, r *Refund) error
 	// Refund returns a campaign's refund (ErrRefundNotFound if none).
 	Refund(ctx context.Context, scope tenant.Scope, campaignID int64) (Refund, error)
-	// UpdateRefund stores r if the stored one is at r.Version−1 (ErrStale otherwise).
-	UpdateRefund(ctx context.Context, scope tenant.Scope, r Refund) error
+	// UpdateRefund stores r if the stored one is at r.Version−1 (ErrStale
+	// otherwise), and posts the journal entries of the money the change
+	// records in the same transaction.
+	UpdateRefund(ctx context.Context, scope tenant.Scope, r Refund, entries ...ledger.Entry) error
+	// PostEntries posts journal entries of money that changed no purchase
+	// (a second payment of a paid purchase, returned), in one transaction.
+	PostEntries(ctx context.Context, entries ...ledger.Entry) error
 	// PendingRefunds lists refunds not yet paid back in full, oldest first.
 	PendingRefunds(ctx context.Context, scope tenant.Scope, limit int) ([]Refund, error)
 }
@@ -78,6 +85,10 @@ type Config struct {
 	ReturnURL string
 	Limits    Limits
 	Refunds   RefundRules
+	// MerchantKind tells a merchant organisation's kind ("merchant",
+	// "employer"), which says which prepaid account its purchases are
+	// kept in (ledger.PrepaidAccount); nil: every buyer is a merchant.
+	MerchantKind func(ctx context.Context, merchant int64) (string, error)
 	// Audit records purchases created, paid and refunded.
 	Audit *audit.Log
 }
@@ -254,7 +265,10 @@ func (s *Service) HandleNotification(ctx context.Context, n payment.Notification
 			return OutcomeDuplicate, nil
 		case p.Status == Paid:
 			// Another payment of a purchase already paid: return it.
-			return OutcomeRefunded, s.refundPayment(ctx, n, "the purchase was already paid by "+p.PaymentID)
+			if err := s.refundPayment(ctx, n, "the purchase was already paid by "+p.PaymentID); err != nil {
+				return "", err
+			}
+			return OutcomeRefunded, s.store.PostEntries(ctx, lateEntries(subject(p.ID), n.PaymentID, n.AmountFen, s.now())...)
 		case p.Status == Closed:
 			out, err = s.refundClosed(ctx, p, n)
 		default:
@@ -293,7 +307,11 @@ func (s *Service) pay(ctx context.Context, p Purchase, n payment.Notification) (
 		paidAt = s.now()
 	}
 	paid.Status, paid.PaymentID, paid.PaidAt, paid.Version = Paid, n.PaymentID, paidAt.UTC().Truncate(time.Microsecond), p.Version+1
-	if err := s.store.UpdatePurchase(ctx, tenant.All(), paid); err != nil {
+	account, err := s.prepaidAccount(ctx, p.Merchant)
+	if err != nil {
+		return "", err
+	}
+	if err := s.store.UpdatePurchase(ctx, tenant.All(), paid, paidEntry(paid, account)); err != nil {
 		return "", err
 	}
 	if err := s.cfg.Audit.Record(ctx, "purchase.pay", subject(p.ID), p, paid, "payment "+n.PaymentID+" notification "+n.ID); err != nil {
@@ -317,12 +335,17 @@ func (s *Service) refundClosed(ctx context.Context, p Purchase, n payment.Notifi
 	if p.RefundID == lateRefundID(n.PaymentID) {
 		return OutcomeRefunded, nil // recorded by an earlier delivery
 	}
+	if p.RefundID != "" {
+		// The purchase records another payment's return already (two
+		// payments came for it): this one is recorded in the journal only.
+		return OutcomeRefunded, s.store.PostEntries(ctx, lateEntries(subject(p.ID), n.PaymentID, n.AmountFen, s.now())...)
+	}
 	done := p
 	done.RefundedFen, done.RefundID, done.Version = n.AmountFen, lateRefundID(n.PaymentID), p.Version+1
 	if done.PaymentID == "" {
 		done.PaymentID = n.PaymentID
 	}
-	if err := s.store.UpdatePurchase(ctx, tenant.All(), done); err != nil {
+	if err := s.store.UpdatePurchase(ctx, tenant.All(), done, lateEntries(subject(p.ID), n.PaymentID, n.AmountFen, s.now())...); err != nil {
 		return "", err
 	}
 	if err := s.cfg.Audit.Record(ctx, "purchase.refund_late", subject(p.ID), p, done, "payment "+n.PaymentID+" arrived when the purchase was closed"); err != nil {

@@ -78,7 +78,7 @@ func (w *rewardWorld) ride(t *testing.T, account int64, n, hour int, status metr
 		}
 		lines = append(lines, metro.Settlement{TripID: tr.ID, TripSeq: stored.Seq, Account: account, At: tr.Entered, Fare: 400, Passenger: net, Operator: 400 - net, Gift: gift})
 	}
-	if err := w.a.MetroStore.Settle(ctx, lines); err != nil {
+	if err := w.a.MetroStore.Settle(ctx, lines, nil); err != nil {
 		t.Fatal(err)
 	}
 }

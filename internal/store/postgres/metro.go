@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"piao/internal/fault"
+	"piao/internal/ledger"
 	"piao/internal/metro"
 	"piao/internal/store/sqlrow"
 )
@@ -136,7 +137,8 @@ func (s *metroStore) Holdings(ctx context.Context, feed string, since time.Time)
 			return err
 		}
 		h = sqlrow.Holdings(feed, since, products, campaigns, tickets, gifted, groups)
-		return nil
+		h.MerchantKinds, err = merchantKinds(ctx, tx)
+		return err
 	})
 	return h, err
 }
@@ -162,7 +164,7 @@ func (s *metroStore) RiderGroups(ctx context.Context, account int64, at time.Tim
 }
 
 // Settle writes ledger lines and what they use in one transaction.
-func (s *metroStore) Settle(ctx context.Context, lines []metro.Settlement) error {
+func (s *metroStore) Settle(ctx context.Context, lines []metro.Settlement, entry *ledger.Entry) error {
 	if len(lines) == 0 {
 		return nil
 	}
@@ -173,10 +175,18 @@ func (s *metroStore) Settle(ctx context.Context, lines []metro.Settlement) error
 		if err != nil {
 			return err
 		}
+		var entryID any // the batch's entry, nil when none
+		if entry != nil {
+			posted, err := postEntry(ctx, tx, *entry)
+			if err != nil {
+				return err
+			}
+			*entry, entryID = posted, posted.ID
+		}
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"metro_settlements"},
-			[]string{"trip_seq", "account", "at", "fare", "passenger", "operator", "merchant", "subsidy", "gift", "applied"},
+			[]string{"trip_seq", "account", "at", "fare", "passenger", "operator", "merchant", "subsidy", "gift", "applied", "journal_entry"},
 			pgx.CopyFromSlice(len(lines), func(i int) ([]any, error) {
-				return sqlrow.SettlementValues(make([]any, 0, sqlrow.SettlementWidth), lines[i:i+1])
+				return sqlrow.SettlementValues(make([]any, 0, sqlrow.SettlementWidth), lines[i:i+1], entryID)
 			}))
 		if kind, _ := violation(err); kind == sqlrow.Unique {
 			return metro.ErrSettledAlready

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"piao/internal/fault"
+	"piao/internal/ledger"
 	"piao/internal/purchase"
 	"piao/internal/store/sqlrow"
 	"piao/internal/tenant"
@@ -64,26 +65,29 @@ func (s *purchaseStore) Purchases(ctx context.Context, scope tenant.Scope, f pur
 	return list(ctx, s.pool, "list purchases", sqlrow.ScanPurchase, q, args...)
 }
 
-// UpdatePurchase stores p if the stored one is at p.Version−1.
-func (s *purchaseStore) UpdatePurchase(ctx context.Context, scope tenant.Scope, p purchase.Purchase) error {
+// UpdatePurchase stores p if the stored one is at p.Version−1, posting
+// entries in the same transaction.
+func (s *purchaseStore) UpdatePurchase(ctx context.Context, scope tenant.Scope, p purchase.Purchase, entries ...ledger.Entry) error {
 	body, err := sqlrow.PurchaseBody(p)
 	if err != nil {
 		return err
 	}
 	all, m := sqlrow.ScopeArgs(scope)
-	tag, err := s.pool.Exec(ctx, `UPDATE purchases SET status = $1, expires_at = $2, version = $3, body = $4 WHERE id = $5 AND version = $6 AND ($7 OR merchant_id = $8)`,
-		string(p.Status), sqlrow.At(p.ExpiresAt), p.Version, body, p.ID, p.Version-1, all, m)
-	if err != nil {
-		return fault.Wrap(err, "update purchase")
-	}
-	if tag.RowsAffected() == 1 {
-		return nil
-	}
-	var one int
-	if err := s.pool.QueryRow(ctx, `SELECT 1 FROM purchases WHERE id = $1 AND ($2 OR merchant_id = $3)`, p.ID, all, m).Scan(&one); err != nil {
-		return sqlrow.NoRowsAs(fault.Wrap(err, "update purchase"), purchase.ErrNotFound)
-	}
-	return purchase.ErrStale
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE purchases SET status = $1, expires_at = $2, version = $3, body = $4 WHERE id = $5 AND version = $6 AND ($7 OR merchant_id = $8)`,
+			string(p.Status), sqlrow.At(p.ExpiresAt), p.Version, body, p.ID, p.Version-1, all, m)
+		if err != nil {
+			return fault.Wrap(err, "update purchase")
+		}
+		if tag.RowsAffected() == 1 {
+			return postEntries(ctx, tx, entries)
+		}
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM purchases WHERE id = $1 AND ($2 OR merchant_id = $3)`, p.ID, all, m).Scan(&one); err != nil {
+			return sqlrow.NoRowsAs(fault.Wrap(err, "update purchase"), purchase.ErrNotFound)
+		}
+		return purchase.ErrStale
+	})
 }
 
 // DuePurchases lists the scope's pending purchases expired by now, oldest first.
@@ -117,26 +121,34 @@ func (s *purchaseStore) Refund(ctx context.Context, scope tenant.Scope, campaign
 	return sqlrow.ScanPurchaseRefund(s.pool.QueryRow(ctx, `SELECT `+sqlrow.PurchaseRefundColumns+` FROM purchase_refunds WHERE campaign_id = $1 AND ($2 OR merchant_id = $3)`, campaignID, all, m))
 }
 
-// UpdateRefund stores r if the stored one is at r.Version−1.
-func (s *purchaseStore) UpdateRefund(ctx context.Context, scope tenant.Scope, r purchase.Refund) error {
+// UpdateRefund stores r if the stored one is at r.Version−1, posting
+// entries in the same transaction.
+func (s *purchaseStore) UpdateRefund(ctx context.Context, scope tenant.Scope, r purchase.Refund, entries ...ledger.Entry) error {
 	body, err := sqlrow.PurchaseRefundBody(r)
 	if err != nil {
 		return err
 	}
 	all, m := sqlrow.ScopeArgs(scope)
-	tag, err := s.pool.Exec(ctx, `UPDATE purchase_refunds SET status = $1, version = $2, body = $3 WHERE id = $4 AND version = $5 AND ($6 OR merchant_id = $7)`,
-		string(r.Status), r.Version, body, r.ID, r.Version-1, all, m)
-	if err != nil {
-		return fault.Wrap(err, "update refund")
-	}
-	if tag.RowsAffected() == 1 {
-		return nil
-	}
-	var one int
-	if err := s.pool.QueryRow(ctx, `SELECT 1 FROM purchase_refunds WHERE id = $1 AND ($2 OR merchant_id = $3)`, r.ID, all, m).Scan(&one); err != nil {
-		return sqlrow.NoRowsAs(fault.Wrap(err, "update refund"), purchase.ErrRefundNotFound)
-	}
-	return purchase.ErrStale
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE purchase_refunds SET status = $1, version = $2, body = $3 WHERE id = $4 AND version = $5 AND ($6 OR merchant_id = $7)`,
+			string(r.Status), r.Version, body, r.ID, r.Version-1, all, m)
+		if err != nil {
+			return fault.Wrap(err, "update refund")
+		}
+		if tag.RowsAffected() == 1 {
+			return postEntries(ctx, tx, entries)
+		}
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM purchase_refunds WHERE id = $1 AND ($2 OR merchant_id = $3)`, r.ID, all, m).Scan(&one); err != nil {
+			return sqlrow.NoRowsAs(fault.Wrap(err, "update refund"), purchase.ErrRefundNotFound)
+		}
+		return purchase.ErrStale
+	})
+}
+
+// PostEntries posts journal entries of money that changed no purchase.
+func (s *purchaseStore) PostEntries(ctx context.Context, entries ...ledger.Entry) error {
+	return s.tx(ctx, func(tx pgx.Tx) error { return postEntries(ctx, tx, entries) })
 }
 
 // PendingRefunds lists the scope's refunds not yet paid back in full, oldest first.

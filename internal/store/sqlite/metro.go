@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"piao/internal/fault"
+	"piao/internal/ledger"
 	"piao/internal/metro"
 	"piao/internal/store/sqlrow"
 )
@@ -244,23 +245,32 @@ func (s *metroStore) Holdings(ctx context.Context, feed string, since time.Time)
 			return err
 		}
 		h = sqlrow.Holdings(feed, since, products, campaigns, tickets, gifted, groups)
-		return nil
+		h.MerchantKinds, err = merchantKinds(ctx, tx)
+		return err
 	})
 	return h, err
 }
 
 // Settle writes ledger lines and what they use in one transaction.
-func (s *metroStore) Settle(ctx context.Context, lines []metro.Settlement) error {
+func (s *metroStore) Settle(ctx context.Context, lines []metro.Settlement, entry *ledger.Entry) error {
 	if len(lines) == 0 {
 		return nil
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		ins := &bulk{tx: tx, head: `INSERT INTO metro_settlements (trip_seq, account, at, fare, passenger, operator, merchant, subsidy, gift, applied) VALUES `, cols: sqlrow.SettlementWidth}
+		var entryID any // the batch's entry, nil when none
+		if entry != nil {
+			posted, err := postEntry(ctx, tx, *entry)
+			if err != nil {
+				return err
+			}
+			*entry, entryID = posted, posted.ID
+		}
+		ins := &bulk{tx: tx, head: `INSERT INTO metro_settlements (trip_seq, account, at, fare, passenger, operator, merchant, subsidy, gift, applied, journal_entry) VALUES `, cols: sqlrow.SettlementWidth}
 		defer ins.close()
 		args := make([]any, 0, bulkRows*sqlrow.SettlementWidth)
 		for chunk := range slices.Chunk(lines, bulkRows) {
 			var err error
-			if args, err = sqlrow.SettlementValues(args[:0], chunk); err != nil {
+			if args, err = sqlrow.SettlementValues(args[:0], chunk, entryID); err != nil {
 				return err
 			}
 			if _, err := ins.exec(ctx, args); err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"piao/internal/fault"
+	"piao/internal/ledger"
 	"piao/internal/purchase"
 	"piao/internal/store/sqlrow"
 	"piao/internal/tenant"
@@ -68,8 +69,9 @@ func (s *purchaseStore) Purchases(ctx context.Context, scope tenant.Scope, f pur
 	return list(ctx, s.read, "list purchases", sqlrow.ScanPurchase, q, args...)
 }
 
-// UpdatePurchase stores p if the stored one is at p.Version−1.
-func (s *purchaseStore) UpdatePurchase(ctx context.Context, scope tenant.Scope, p purchase.Purchase) error {
+// UpdatePurchase stores p if the stored one is at p.Version−1, posting
+// entries in the same transaction.
+func (s *purchaseStore) UpdatePurchase(ctx context.Context, scope tenant.Scope, p purchase.Purchase, entries ...ledger.Entry) error {
 	body, err := sqlrow.PurchaseBody(p)
 	if err != nil {
 		return err
@@ -82,7 +84,7 @@ func (s *purchaseStore) UpdatePurchase(ctx context.Context, scope tenant.Scope, 
 			return fault.Wrap(err, "update purchase")
 		}
 		if n, _ := res.RowsAffected(); n == 1 {
-			return nil
+			return postEntries(ctx, tx, entries)
 		}
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM purchases WHERE id = ?`+scoped, p.ID, all, m).Scan(&one); err != nil {
@@ -122,8 +124,9 @@ func (s *purchaseStore) Refund(ctx context.Context, scope tenant.Scope, campaign
 	return sqlrow.ScanPurchaseRefund(s.read.QueryRowContext(ctx, `SELECT `+sqlrow.PurchaseRefundColumns+` FROM purchase_refunds WHERE campaign_id = ?`+scoped, campaignID, all, m))
 }
 
-// UpdateRefund stores r if the stored one is at r.Version−1.
-func (s *purchaseStore) UpdateRefund(ctx context.Context, scope tenant.Scope, r purchase.Refund) error {
+// UpdateRefund stores r if the stored one is at r.Version−1, posting
+// entries in the same transaction.
+func (s *purchaseStore) UpdateRefund(ctx context.Context, scope tenant.Scope, r purchase.Refund, entries ...ledger.Entry) error {
 	body, err := sqlrow.PurchaseRefundBody(r)
 	if err != nil {
 		return err
@@ -136,7 +139,7 @@ func (s *purchaseStore) UpdateRefund(ctx context.Context, scope tenant.Scope, r 
 			return fault.Wrap(err, "update refund")
 		}
 		if n, _ := res.RowsAffected(); n == 1 {
-			return nil
+			return postEntries(ctx, tx, entries)
 		}
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM purchase_refunds WHERE id = ?`+scoped, r.ID, all, m).Scan(&one); err != nil {
@@ -144,6 +147,11 @@ func (s *purchaseStore) UpdateRefund(ctx context.Context, scope tenant.Scope, r 
 		}
 		return purchase.ErrStale
 	})
+}
+
+// PostEntries posts journal entries of money that changed no purchase.
+func (s *purchaseStore) PostEntries(ctx context.Context, entries ...ledger.Entry) error {
+	return s.tx(ctx, func(tx *sql.Tx) error { return postEntries(ctx, tx, entries) })
 }
 
 // PendingRefunds lists the scope's refunds not yet paid back in full, oldest first.

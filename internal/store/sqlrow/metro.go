@@ -116,8 +116,9 @@ func ScanSettlement(r Row) (metro.Settlement, error) {
 
 // SettlementValues appends the column values of lines to args, in the
 // order trip_seq, account, at, fare, passenger, operator, merchant,
-// subsidy, gift, applied (the benefits as JSON, "" for none).
-func SettlementValues(args []any, lines []metro.Settlement) ([]any, error) {
+// subsidy, gift, applied (the benefits as JSON, "" for none),
+// journal_entry (entry: the batch's redemption entry ID, or nil).
+func SettlementValues(args []any, lines []metro.Settlement, entry any) ([]any, error) {
 	for _, l := range lines {
 		applied := ""
 		if len(l.Applied) > 0 {
@@ -127,13 +128,13 @@ func SettlementValues(args []any, lines []metro.Settlement) ([]any, error) {
 			}
 			applied = string(b)
 		}
-		args = append(args, l.TripSeq, l.Account, Milli(l.At), l.Fare, l.Passenger, l.Operator, l.Merchant, l.Subsidy, l.Gift, applied)
+		args = append(args, l.TripSeq, l.Account, Milli(l.At), l.Fare, l.Passenger, l.Operator, l.Merchant, l.Subsidy, l.Gift, applied, entry)
 	}
 	return args, nil
 }
 
 // SettlementWidth is how many values SettlementValues appends.
-const SettlementWidth = 10
+const SettlementWidth = 11
 
 // Uses is what a batch of ledger lines takes from tickets and campaigns.
 type Uses struct {
@@ -252,6 +253,12 @@ func Holdings(feed string, since time.Time, products []benefits.Product, campaig
 	for _, t := range tickets {
 		if p, ok := ofFeed[t.ProductID]; ok {
 			h.Tickets[t.Holder] = append(h.Tickets[t.Holder], benefits.TicketBenefit(t, p))
+			if t.PaidFen > 0 {
+				if h.Bought == nil {
+					h.Bought = map[int64]metro.Bought{}
+				}
+				h.Bought[t.ID] = metro.Bought{PaidFen: t.PaidFen, PaidBy: t.PaidBy, Rides: t.RidesTotal, Used: t.RidesTotal - t.RidesLeft}
+			}
 		}
 	}
 	for _, id := range gifted {

@@ -42,7 +42,7 @@ func TestMetroSettledRides(t *testing.T) {
 			}
 			lines = append(lines, l)
 		}
-		if err := s.Metro.Settle(ctx, lines); err != nil {
+		if err := s.Metro.Settle(ctx, lines, nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Metro.AddTrips(ctx, []metro.Trip{unsettled}, nil); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"piao/internal/benefits"
 	"piao/internal/fault"
+	"piao/internal/ledger"
 	"piao/internal/metro"
 	"piao/internal/store/storetest"
 	"piao/internal/tenant"
@@ -226,7 +227,7 @@ func TestMetroSettleExactlyOnce(t *testing.T) {
 		}
 		// A ledger line written twice is refused whole.
 		l, _ := s.Metro.Settlement(ctx, w.trips[0].ID)
-		if err := s.Metro.Settle(ctx, []metro.Settlement{l}); !fault.Is(err, fault.Conflict) {
+		if err := s.Metro.Settle(ctx, []metro.Settlement{l}, nil); !fault.Is(err, fault.Conflict) {
 			t.Fatalf("settling a settled trip: %v", err)
 		}
 		stats, err := s.Metro.UseStats(ctx, w.free.ID, bnT0.Add(-time.Hour), bnT0.Add(time.Hour))
@@ -274,7 +275,7 @@ func TestMetroSettleBudget(t *testing.T) {
 		stored, _ := s.Metro.Trip(ctx, tr.ID)
 		line := metro.Settlement{TripID: tr.ID, TripSeq: stored.Seq, Account: tr.Account, At: tr.Entered, Fare: 300, Operator: 300,
 			Applied: []benefits.Applied{{CampaignID: w.free.ID, Kind: benefits.FixedPrice, Saving: 300}}}
-		if err := s.Metro.Settle(ctx, []metro.Settlement{line}); !fault.Is(err, fault.Conflict) {
+		if err := s.Metro.Settle(ctx, []metro.Settlement{line}, nil); !fault.Is(err, fault.Conflict) {
 			t.Fatalf("passing the budget: %v", err)
 		}
 		if _, err := s.Metro.Settlement(ctx, tr.ID); !fault.Is(err, fault.NotFound) {
@@ -379,7 +380,7 @@ func TestMetroSettleTicketRides(t *testing.T) {
 		for i, tr := range trips {
 			lines = append(lines, line(tr, tickets[min(i, n-2)].ID))
 		}
-		if err := s.Metro.Settle(ctx, lines); !fault.Is(err, fault.Conflict) {
+		if err := s.Metro.Settle(ctx, lines, nil); !fault.Is(err, fault.Conflict) {
 			t.Fatalf("a ticket used twice: %v", err)
 		}
 		if _, err := s.Metro.Settlement(ctx, trips[0].ID); !fault.Is(err, fault.NotFound) {
@@ -389,7 +390,7 @@ func TestMetroSettleTicketRides(t *testing.T) {
 			t.Fatalf("a refused batch used a ticket: %+v", after[0])
 		}
 		lines[n-1] = line(trips[n-1], tickets[n-1].ID)
-		if err := s.Metro.Settle(ctx, lines); err != nil {
+		if err := s.Metro.Settle(ctx, lines, nil); err != nil {
 			t.Fatal(err)
 		}
 		after, err := s.Benefits.Tickets(ctx, w.acc[0])
@@ -416,13 +417,13 @@ type interloper struct {
 	other func() error
 }
 
-func (s *interloper) Settle(ctx context.Context, lines []metro.Settlement) error {
+func (s *interloper) Settle(ctx context.Context, lines []metro.Settlement, entry *ledger.Entry) error {
 	var err error
 	s.once.Do(func() { err = s.other() })
 	if err != nil {
 		return err
 	}
-	return s.Store.Settle(ctx, lines)
+	return s.Store.Settle(ctx, lines, entry)
 }
 
 // TestMetroSettleConflictInFlight checks a run whose next batch was
@@ -442,7 +443,7 @@ func TestMetroSettleConflictInFlight(t *testing.T) {
 		}
 		st := &interloper{Store: s.Metro, other: func() error {
 			return s.Metro.Settle(ctx, []metro.Settlement{{TripID: taken.ID, TripSeq: taken.Seq, Account: taken.Account, At: taken.Entered, Fare: taken.Fare, Passenger: taken.Fare - 200, Operator: 200,
-				Applied: []benefits.Applied{{TicketID: tickets[1].ID, CampaignID: w.voucher.ID, Kind: benefits.AmountOff, Saving: 200}}}})
+				Applied: []benefits.Applied{{TicketID: tickets[1].ID, CampaignID: w.voucher.ID, Kind: benefits.AmountOff, Saving: 200}}}}, nil)
 		}}
 		rep, err := metro.Settle(ctx, st, "nbmetro", metro.SettleOptions{Batch: 5})
 		if err != nil || rep.Trips != len(w.trips)-1 || rep.Retries != 1 { // the second batch, once; the third is settled again in memory
