@@ -66,8 +66,8 @@ func (s *Service) Balances(ctx context.Context, party string) ([]Balance, error)
 	return s.store.Balances(ctx, strings.TrimSpace(party))
 }
 
-// Page is one page of entries, newest first.
-type Page struct {
+// EntryPage is one page of entries, newest first.
+type EntryPage struct {
 	Entries []Entry `json:"entries"`
 	// NextBefore is the before of the next page; 0 on the last one.
 	NextBefore int64 `json:"next_before,omitempty"`
@@ -75,10 +75,10 @@ type Page struct {
 
 // Entries returns one page of the entries f selects, newest first. An
 // account not in the chart is refused rather than matching nothing.
-func (s *Service) Entries(ctx context.Context, f Filter) (Page, error) {
+func (s *Service) Entries(ctx context.Context, f Filter) (EntryPage, error) {
 	if f.Account != "" {
 		if _, ok := Lookup(f.Account); !ok {
-			return Page{}, fault.Newf(fault.Invalid, "unknown_account", "科目 %s 不在科目表中", "account %s is not in the chart", f.Account)
+			return EntryPage{}, fault.Newf(fault.Invalid, "unknown_account", "科目 %s 不在科目表中", "account %s is not in the chart", f.Account)
 		}
 	}
 	f = f.Bounded()
@@ -86,16 +86,16 @@ func (s *Service) Entries(ctx context.Context, f Filter) (Page, error) {
 	f.Limit++ // one more tells whether another page follows (beyond the store's cap, a last page may be empty)
 	es, err := s.store.Entries(ctx, f)
 	if err != nil {
-		return Page{}, err
+		return EntryPage{}, err
 	}
 	if len(es) > want || len(es) == f.Bounded().Limit {
 		es = es[:min(len(es), want)]
-		return Page{Entries: es, NextBefore: es[len(es)-1].ID}, nil
+		return EntryPage{Entries: es, NextBefore: es[len(es)-1].ID}, nil
 	}
 	if es == nil {
 		es = []Entry{}
 	}
-	return Page{Entries: es}, nil
+	return EntryPage{Entries: es}, nil
 }
 
 // Entry returns one entry with its postings.
