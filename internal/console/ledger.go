@@ -187,10 +187,6 @@ type entryTable struct {
 	Rows []entryRow
 }
 
-// ledgerKinds are the entry kinds the filter offers.
-var ledgerKinds = []string{ledger.KindPayment, ledger.KindPurchase, ledger.KindTopUp, ledger.KindRefund, ledger.KindRedemption,
-	ledger.KindSubsidy, ledger.KindFee, ledger.KindWriteOff, ledger.KindBill, ledger.KindReversal}
-
 // ledgerEntriesPage is the entries page.
 type ledgerEntriesPage struct {
 	Q               ledgerQuery
@@ -216,7 +212,7 @@ func (c *Console) ledgerEntries(w http.ResponseWriter, r *http.Request, st *stat
 	for _, a := range ledger.Chart {
 		d.Accounts = append(d.Accounts, option{Value: string(a.Code), Label: accountName(a.Code, st.lang), Selected: q.Account == string(a.Code)})
 	}
-	for _, k := range ledgerKinds {
+	for _, k := range ledger.Kinds {
 		d.Kinds = append(d.Kinds, option{Value: k, Label: entryKindName(k, st.lang), Selected: q.Kind == k})
 	}
 	base := q.values()

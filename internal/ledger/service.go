@@ -47,6 +47,10 @@ var (
 	ErrNoMerchant     = fault.New(fault.Forbidden, "merchant_only", "仅商户账号可查看本商户余额", "only a merchant's accounts see the merchant's balance")
 )
 
+// Kinds are every kind of business event an entry records, in the order
+// lists offer them.
+var Kinds = []string{KindPayment, KindPurchase, KindTopUp, KindRefund, KindRedemption, KindSubsidy, KindFee, KindWriteOff, KindBill, KindReversal}
+
 // WriteOffAccounts are the accounts money can be written off from: what is
 // owed to the operator, and what the channel holds for it.
 var WriteOffAccounts = []Code{GatewayClearing, FareReceivable, SubsidyReceivable, EmployerReceivable}
