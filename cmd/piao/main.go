@@ -48,6 +48,7 @@ type cli struct {
 	Gate     gateCmd     `cmd:"" help:"Metro ride codes (乘车码, SPEC M1): issuer keys, sign, verify offline."`
 	Keys     keysCmd     `cmd:"" help:"Personal-data keys: create the key file, rotate keys (re-encrypts every stored ID and phone number)."`
 	Ridemore ridemoreCmd `cmd:"" name:"ridemore" help:"Ride more, save more (多乘多惠, SPEC M4): issue a month's rewards."`
+	Ledger   ledgerCmd   `cmd:"" help:"The double-entry ledger (SPEC B5): check the journal, print the trial balance and entries."`
 
 	Simulate simulateCmd `cmd:"" help:"Simulate a month of labelled booking traffic (genuine travellers, berth seekers, switchers, scalpers) against the real booking service, then score the governance lists against the labels (SPEC G5)."`
 }

@@ -19,6 +19,7 @@ import (
 	"piao/internal/httpapi"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
+	"piao/internal/ledger"
 	"piao/internal/merchant"
 	"piao/internal/metro"
 	"piao/internal/network"
@@ -115,6 +116,12 @@ type App struct {
 	// DistributionStore keeps merchants' distribution lists (Server builds
 	// the service over the Benefits of that moment).
 	DistributionStore distribution.Store
+	// Ledger is the journal as the finance team and merchants use it:
+	// trial balance, entries, reversals, write-offs and the check.
+	Ledger *ledger.Service
+	// LedgerStore keeps the journal (business stores post into it in
+	// their own transactions).
+	LedgerStore ledger.Store
 	// baseURL is where Start was told this process is reachable: claim
 	// links and posters point there.
 	baseURL string
@@ -172,6 +179,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Metro = metro.NewService(a.MetroStore, a.metroCfg)
 	a.Subsidy = subsidy.NewService(a.SubsidyStore, subsidyConfig(a))
 	a.Merchants = merchant.NewService(db.Merchant(), a.Identity, a.Audit, a.Now)
+	a.LedgerStore = db.Ledger()
+	a.Ledger = ledger.NewService(a.LedgerStore, a.Audit, a.Now)
 	return a, nil
 }
 
@@ -373,6 +382,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Payments: pay, Ready: a.Ping, Idempotency: idempotency.NewKeeper(a.IdempotencyStore, nil),
 		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit, Merchants: a.Merchants, BodyLimits: a.PageBodyLimits, Purchases: a.Purchases,
 		Distribution: distribution.NewService(a.DistributionStore, distribution.Config{Benefits: a.Benefits, Audit: a.Audit, Now: a.Now}), PublicURL: a.baseURL,
+		Ledger: a.Ledger,
 		Mount: func(mux *http.ServeMux) {
 			if a.Sandbox != nil {
 				// The sandbox stands for an outside payment provider: its pages

@@ -27,6 +27,7 @@ import (
 	"piao/internal/fault"
 	"piao/internal/governance"
 	"piao/internal/identity"
+	"piao/internal/ledger"
 	"piao/internal/merchant"
 	"piao/internal/metro"
 	"piao/internal/network"
@@ -75,6 +76,9 @@ type Deps struct {
 	// links: the merchant's /merchant/distribution pages. Without it
 	// they answer 503.
 	Distribution *distribution.Service
+	// Ledger is the journal: the finance team's /ledger pages and the
+	// merchant's /merchant/balance. Without it those pages answer 503.
+	Ledger *ledger.Service
 	// PublicURL is where the console is reached (https://host), for the
 	// absolute claim links on posters; "" uses the request's host.
 	PublicURL string
@@ -240,7 +244,8 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/audit.csv", identity.AuditRead}, handle: c.auditCSV},
 		{Page: Page{"GET", "/booking/fees", identity.BookingAdmin}, handle: c.feesPage, off: noBooking},
 		{Page: Page{"POST", "/booking/fees/{kind}", identity.BookingAdmin}, handle: c.feesSave, off: noBooking},
-	}, c.merchantRoutes(), c.merchantConsoleRoutes(), c.merchantNewRoutes(), c.merchantPurchaseRoutes(), c.distributionPages(), c.merchantDistributionRoutes())
+	}, c.merchantRoutes(), c.merchantConsoleRoutes(), c.merchantNewRoutes(), c.merchantPurchaseRoutes(), c.distributionPages(), c.merchantDistributionRoutes(),
+		c.ledgerRoutes())
 }
 
 // Pages lists every console route with the permission it needs.

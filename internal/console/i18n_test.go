@@ -13,6 +13,7 @@ import (
 	"piao/internal/booking"
 	"piao/internal/governance"
 	"piao/internal/identity"
+	"piao/internal/ledger"
 	"piao/internal/merchant"
 	"piao/internal/network"
 	"piao/internal/subsidy"
@@ -42,6 +43,8 @@ func keyFamilies() map[string][]string {
 	}
 	return map[string][]string{
 		"role.":          each(len(identity.Roles), func(i int) string { return string(identity.Roles[i]) }),
+		"lg.kind.":       strs(string(ledger.Asset), string(ledger.Liability), string(ledger.Equity), string(ledger.Revenue), string(ledger.Expense)),
+		"lg.ek.":         ledger.Kinds,
 		"sessions.kind.": strs(string(identity.SessionToken), string(identity.APIToken)),
 		"bn.kind.":       each(len(benefits.Kinds), func(i int) string { return string(benefits.Kinds[i]) }),
 		"bn.theme.":      benefits.Themes,

@@ -81,9 +81,11 @@ var navigation = []navItem{
 	{Key: "nav.limits", Path: "/limits"},
 	{Key: "nav.fees", Path: "/booking/fees"},
 	{Key: "nav.audit", Path: "/audit"},
+	{Key: "nav.ledger", Path: "/ledger"},
 	{Key: "nav.merchant", Path: merchantHome, Merchant: true},
 	{Key: "nav.mcampaigns", Path: merchantHome + "/campaigns", Merchant: true},
 	{Key: "nav.mpurchases", Path: merchantHome + "/purchases", Merchant: true},
+	{Key: "nav.mbalance", Path: merchantHome + "/balance", Merchant: true},
 	{Key: "nav.mdistribution", Path: merchantHome + "/distribution", Merchant: true},
 	{Key: "nav.merchantstaff", Path: "/merchant/staff", Merchant: true},
 }

@@ -32,6 +32,7 @@ import (
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
+	"piao/internal/ledger"
 	"piao/internal/merchant"
 	"piao/internal/metro"
 	"piao/internal/network"
@@ -89,6 +90,8 @@ type Deps struct {
 	// BodyLimits are routes outside the API (the console's upload forms)
 	// that take larger bodies than MaxBodyBytes, by "METHOD /path".
 	BodyLimits map[string]int64
+	// Ledger is the journal's reads and corrections; nil when off.
+	Ledger *ledger.Service
 }
 
 // Server is the HTTP front of piao.

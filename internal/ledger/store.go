@@ -118,24 +118,24 @@ func (t Trial) Balanced() bool { return t.Debit == t.Credit }
 // TrialBalance sums balances per account over parties, in chart order, every
 // account of the chart listed (zero where nothing was posted).
 func TrialBalance(balances []Balance) Trial {
-	byCode := map[Code]*TrialLine{}
+	// Indexes, not pointers: appending an account missing from the chart
+	// may move the lines.
+	byCode := map[Code]int{}
 	var t Trial
-	for _, a := range Chart {
+	for i, a := range Chart {
 		t.Lines = append(t.Lines, TrialLine{Account: a})
-	}
-	for i := range t.Lines {
-		byCode[t.Lines[i].Account.Code] = &t.Lines[i]
+		byCode[a.Code] = i
 	}
 	for _, b := range balances {
-		l, ok := byCode[b.Account]
+		i, ok := byCode[b.Account]
 		if !ok { // an account no longer in the chart still counts
 			a := Account{Code: b.Account, Kind: Asset, Name: string(b.Account), Zh: string(b.Account)}
 			t.Lines = append(t.Lines, TrialLine{Account: a})
-			l = &t.Lines[len(t.Lines)-1]
-			byCode[b.Account] = l
+			i = len(t.Lines) - 1
+			byCode[b.Account] = i
 		}
-		l.Debit += b.Debit
-		l.Credit += b.Credit
+		t.Lines[i].Debit += b.Debit
+		t.Lines[i].Credit += b.Credit
 	}
 	sort.SliceStable(t.Lines, func(i, j int) bool { return t.Lines[i].Account.Code < t.Lines[j].Account.Code })
 	for i := range t.Lines {
