@@ -239,3 +239,5 @@ func compare(a, b int64) int {
 	}
 	return 0
 }
+
+func itoa(n int64) string { return fmt.Sprint(n) }

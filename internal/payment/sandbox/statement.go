@@ -34,12 +34,19 @@ func ReturnedFee(rec Record, refundedFen int64) int64 {
 // Statement returns the successful payments and refunds of the
 // Asia/Shanghai day that contains day, in time order, with their fees.
 func (g *Gateway) Statement(ctx context.Context, day time.Time) ([]payment.StatementLine, error) {
+	return StatementOf(ctx, g.store, day)
+}
+
+// StatementOf is the statement of the day that contains day as the
+// sandbox keeps it in store; it needs no secret, so a command reading the
+// database (piao reconcile) reads it the same way the gateway serves it.
+func StatementOf(ctx context.Context, store Store, day time.Time) ([]payment.StatementLine, error) {
 	from, until := payment.DayBounds(day)
-	paid, err := g.store.PaidBetween(ctx, from, until)
+	paid, err := store.PaidBetween(ctx, from, until)
 	if err != nil {
 		return nil, err
 	}
-	refunds, err := g.store.RefundsBetween(ctx, from, until)
+	refunds, err := store.RefundsBetween(ctx, from, until)
 	if err != nil {
 		return nil, err
 	}
@@ -58,11 +65,11 @@ func (g *Gateway) Statement(ctx context.Context, day time.Time) ([]payment.State
 		}
 		rec, ok := payments[rf.PaymentID]
 		if !ok {
-			if rec, err = g.store.Payment(ctx, rf.PaymentID); err != nil {
+			if rec, err = store.Payment(ctx, rf.PaymentID); err != nil {
 				return nil, err
 			}
 			payments[rf.PaymentID] = rec
-			if history[rf.PaymentID], err = g.store.Refunds(ctx, rf.PaymentID); err != nil {
+			if history[rf.PaymentID], err = store.Refunds(ctx, rf.PaymentID); err != nil {
 				return nil, err
 			}
 		}
