@@ -150,3 +150,65 @@ func TestReconcileThreePlanted(t *testing.T) {
 		}
 	})
 }
+
+// TestMonthlyStatementBalances: a merchant's monthly statement opens with
+// the balance before the month, lists every posting of the month on its
+// accounts, and closes at the ledger's balance at the month's end (the
+// next month's opening; the stored balance when nothing came after).
+func TestMonthlyStatementBalances(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		ctx := context.Background()
+		l := s.DB.Ledger()
+		svc := reconcile.New(reconcile.Config{Store: s.DB.Reconcile(), Ledger: l})
+		post := func(key string, at time.Time, ps ...ledger.Posting) {
+			t.Helper()
+			if _, err := l.Post(ctx, ledger.Build(key, ledger.KindPurchase, "purchase:"+key, at, "", ps...)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m7, m8 := "merchant:7", "merchant:8"
+		feb := time.Date(2026, 2, 28, 23, 59, 59, 0, payment.Shanghai)
+		mar := time.Date(2026, 3, 1, 0, 0, 0, 0, payment.Shanghai) // the first instant of March
+		apr := time.Date(2026, 4, 1, 0, 0, 0, 0, payment.Shanghai)
+		post("a", feb, ledger.Debit(ledger.GatewayClearing, "", 10_000), ledger.Credit(ledger.MerchantPrepaid, m7, 10_000))
+		post("b", mar, ledger.Debit(ledger.GatewayClearing, "", 5_000), ledger.Credit(ledger.MerchantPrepaid, m7, 5_000))
+		post("c", mar.Add(48*time.Hour), ledger.Debit(ledger.MerchantPrepaid, m7, 1_234), ledger.Credit(ledger.FareRevenue, "", 1_234))
+		post("d", mar.Add(50*time.Hour), ledger.Debit(ledger.GatewayClearing, "", 99), ledger.Credit(ledger.MerchantPrepaid, m8, 99))
+		post("e", apr.Add(-time.Microsecond), ledger.Debit(ledger.MerchantPrepaid, m7, 1), ledger.Credit(ledger.RefundsPayable, "", 1))
+		post("f", apr, ledger.Debit(ledger.MerchantPrepaid, m7, 700), ledger.Credit(ledger.FareRevenue, "", 700))
+
+		march, err := svc.MonthlyStatement(ctx, m7, "2026-03")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(march.Accounts) != 1 {
+			t.Fatalf("accounts %+v", march.Accounts)
+		}
+		a := march.Accounts[0]
+		if a.Account.Code != ledger.MerchantPrepaid || a.OpeningFen != 10_000 || a.CreditFen != 5_000 || a.DebitFen != 1_235 || a.ClosingFen != 13_765 || len(a.Lines) != 3 {
+			t.Fatalf("March: %+v", a)
+		}
+		if a.Lines[0].Key != "b" || a.Lines[0].BalanceFen != 15_000 || a.Lines[2].Key != "e" || a.Lines[2].BalanceFen != a.ClosingFen {
+			t.Fatalf("March lines: %+v", a.Lines)
+		}
+		april, err := svc.MonthlyStatement(ctx, m7, "2026-04")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if april.Accounts[0].OpeningFen != a.ClosingFen {
+			t.Fatalf("April opens at %d, March closed at %d", april.Accounts[0].OpeningFen, a.ClosingFen)
+		}
+		bs, err := l.Balances(ctx, m7)
+		if err != nil || len(bs) != 1 || bs[0].Net() != april.Accounts[0].ClosingFen {
+			t.Fatalf("ledger balance %+v %v, April closes at %d", bs, err, april.Accounts[0].ClosingFen)
+		}
+		if empty, err := svc.MonthlyStatement(ctx, "merchant:9", "2026-03"); err != nil || len(empty.Accounts) != 0 {
+			t.Fatalf("a merchant with nothing: %+v %v", empty, err)
+		}
+		for _, bad := range []string{"2026-3", "2026-13", "march"} {
+			if _, err := svc.MonthlyStatement(ctx, m7, bad); err == nil {
+				t.Fatalf("month %q accepted", bad)
+			}
+		}
+	})
+}
