@@ -20,7 +20,9 @@ type planted struct {
 	sides    string
 }
 
-func (p planted) String() string { return fmt.Sprintf("%s %s %s %s", p.kind, p.typ, p.external, p.sides) }
+func (p planted) String() string {
+	return fmt.Sprintf("%s %s %s %s", p.kind, p.typ, p.external, p.sides)
+}
 
 func found(d reconcile.Difference) planted {
 	return planted{d.Kind, d.Type, d.External, fmt.Sprint(d.Sides)}
