@@ -43,7 +43,10 @@ type MonthlyStatement struct {
 // the account's normal side (a prepaid balance, a liability, is credits
 // less debits: what piao owes the party).
 type AccountStatement struct {
-	Account    ledger.Account  `json:"account"`
+	Account    ledger.Code     `json:"account"`
+	Name       string          `json:"name"`    // the account's name in English
+	NameZh     string          `json:"name_zh"` // and in Chinese
+	Kind       ledger.Kind     `json:"kind"`
 	OpeningFen int64           `json:"opening_fen"`
 	DebitFen   int64           `json:"debit_fen"`  // the month's debits
 	CreditFen  int64           `json:"credit_fen"` // the month's credits
@@ -70,25 +73,25 @@ func Build(party, month string, from, until time.Time, opening []ledger.Balance,
 		if !ok {
 			acc = ledger.Account{Code: c, Kind: ledger.Asset, Name: string(c), Zh: string(c)}
 		}
-		a := &AccountStatement{Account: acc, Lines: []StatementLine{}}
+		a := &AccountStatement{Account: acc.Code, Name: acc.Name, NameZh: acc.Zh, Kind: acc.Kind, Lines: []StatementLine{}}
 		byCode[c] = a
 		return a
 	}
 	for _, b := range opening {
 		a := get(b.Account)
-		a.OpeningFen = net(a.Account, b.Debit, b.Credit)
+		a.OpeningFen = net(a.Kind, b.Debit, b.Credit)
 	}
 	for _, p := range postings {
 		a := get(p.Account)
 		a.DebitFen += p.DebitFen
 		a.CreditFen += p.CredFen
-		a.Lines = append(a.Lines, StatementLine{Posting: p, BalanceFen: a.OpeningFen + net(a.Account, a.DebitFen, a.CreditFen)})
+		a.Lines = append(a.Lines, StatementLine{Posting: p, BalanceFen: a.OpeningFen + net(a.Kind, a.DebitFen, a.CreditFen)})
 	}
 	for _, a := range byCode {
-		a.ClosingFen = a.OpeningFen + net(a.Account, a.DebitFen, a.CreditFen)
+		a.ClosingFen = a.OpeningFen + net(a.Kind, a.DebitFen, a.CreditFen)
 		st.Accounts = append(st.Accounts, *a)
 	}
-	sort.Slice(st.Accounts, func(i, j int) bool { return st.Accounts[i].Account.Code < st.Accounts[j].Account.Code })
+	sort.Slice(st.Accounts, func(i, j int) bool { return st.Accounts[i].Account < st.Accounts[j].Account })
 	if st.Accounts == nil {
 		st.Accounts = []AccountStatement{}
 	}
@@ -96,8 +99,8 @@ func Build(party, month string, from, until time.Time, opening []ledger.Balance,
 }
 
 // net is debit and credit as a balance on the account's normal side.
-func net(a ledger.Account, debit, credit int64) int64 {
-	if a.Kind.DebitNormal() {
+func net(k ledger.Kind, debit, credit int64) int64 {
+	if k.DebitNormal() {
 		return debit - credit
 	}
 	return credit - debit
@@ -136,15 +139,15 @@ func (st MonthlyStatement) Table(lang string) sheet.Table {
 		opening, closing = "期初余额", "期末余额"
 	}
 	for _, a := range st.Accounts {
-		name := a.Account.Name
+		name := a.Name
 		if zh {
-			name = a.Account.Zh
+			name = a.NameZh
 		}
-		t.Add(string(a.Account.Code), name, st.From.In(payment.Shanghai).Format("2006-01-02 15:04:05"), "", "", "", opening, "", "", a.OpeningFen)
+		t.Add(string(a.Account), name, st.From.In(payment.Shanghai).Format("2006-01-02 15:04:05"), "", "", "", opening, "", "", a.OpeningFen)
 		for _, l := range a.Lines {
-			t.Add(string(a.Account.Code), name, l.At.In(payment.Shanghai).Format("2006-01-02 15:04:05"), l.EntryID, l.Kind, l.Ref, l.Memo, l.DebitFen, l.CredFen, l.BalanceFen)
+			t.Add(string(a.Account), name, l.At.In(payment.Shanghai).Format("2006-01-02 15:04:05"), l.EntryID, l.Kind, l.Ref, l.Memo, l.DebitFen, l.CredFen, l.BalanceFen)
 		}
-		t.Add(string(a.Account.Code), name, st.Until.In(payment.Shanghai).Format("2006-01-02 15:04:05"), "", "", "", closing, a.DebitFen, a.CreditFen, a.ClosingFen)
+		t.Add(string(a.Account), name, st.Until.In(payment.Shanghai).Format("2006-01-02 15:04:05"), "", "", "", closing, a.DebitFen, a.CreditFen, a.ClosingFen)
 	}
 	return t
 }

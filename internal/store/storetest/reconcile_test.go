@@ -185,7 +185,7 @@ func TestMonthlyStatementBalances(t *testing.T) {
 			t.Fatalf("accounts %+v", march.Accounts)
 		}
 		a := march.Accounts[0]
-		if a.Account.Code != ledger.MerchantPrepaid || a.OpeningFen != 10_000 || a.CreditFen != 5_000 || a.DebitFen != 1_235 || a.ClosingFen != 13_765 || len(a.Lines) != 3 {
+		if a.Account != ledger.MerchantPrepaid || a.OpeningFen != 10_000 || a.CreditFen != 5_000 || a.DebitFen != 1_235 || a.ClosingFen != 13_765 || len(a.Lines) != 3 {
 			t.Fatalf("March: %+v", a)
 		}
 		if a.Lines[0].Key != "b" || a.Lines[0].BalanceFen != 15_000 || a.Lines[2].Key != "e" || a.Lines[2].BalanceFen != a.ClosingFen {
