@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"piao/internal/ledger"
 	"piao/internal/payment"
 	"piao/internal/payment/sandbox"
 	"piao/internal/reconcile"
@@ -27,3 +28,6 @@ type sandboxStatements struct{ store sandbox.Store }
 func (s sandboxStatements) Statement(ctx context.Context, day time.Time) ([]payment.StatementLine, error) {
 	return sandbox.StatementOf(ctx, s.store, day)
 }
+
+// LedgerStore returns the journal's store of this database.
+func (a *App) LedgerStore() ledger.Store { return a.db.Ledger() }

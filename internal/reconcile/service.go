@@ -264,3 +264,12 @@ func (s *Service) Run(ctx context.Context, id int64) (Run, error) { return s.cfg
 func (s *Service) Runs(ctx context.Context, f RunFilter) ([]Run, error) {
 	return s.cfg.Store.Runs(ctx, f.Bounded())
 }
+
+// Statement returns the channel's statement of the day that contains day
+// (errNoStatement when the channel offers none).
+func (s *Service) Statement(ctx context.Context, day time.Time) ([]payment.StatementLine, error) {
+	if s.cfg.Statements == nil {
+		return nil, errNoStatement
+	}
+	return s.cfg.Statements.Statement(ctx, day)
+}
