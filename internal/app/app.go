@@ -380,7 +380,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 	return httpapi.New(httpapi.Deps{
 		Version: Version, Catalog: a.Catalog, Identity: a.Identity,
 		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Payments: pay, Ready: a.Ping, Idempotency: idempotency.NewKeeper(a.IdempotencyStore, nil),
-		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit, Merchants: a.Merchants, BodyLimits: a.PageBodyLimits, Purchases: a.Purchases,
+		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit, Merchants: a.Merchants, BodyLimits: a.PageBodyLimits, Purchases: a.Purchases, Reconcile: a.Reconciliation(),
 		Distribution: distribution.NewService(a.DistributionStore, distribution.Config{Benefits: a.Benefits, Audit: a.Audit, Now: a.Now}), PublicURL: a.baseURL,
 		Ledger: a.Ledger,
 		Mount: func(mux *http.ServeMux) {

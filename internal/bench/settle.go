@@ -223,7 +223,7 @@ func settleRun(ctx context.Context, o SettleOptions, withLedger bool) (settled, 
 	if !withLedger {
 		return r, nil
 	}
-	journal := e.App.Journal()
+	journal := e.App.LedgerStore
 	balances, err := journal.Balances(ctx, "")
 	if err != nil {
 		return r, err

@@ -61,10 +61,10 @@ func TestSeedDemoMonth(t *testing.T) {
 	if month.Result == nil || !month.From.Equal(today.AddDays(-demo.PastDays)) || month.Days != demo.PastDays {
 		t.Fatalf("month: %+v", month)
 	}
-	if problems, err := a.Journal().Verify(ctx); err != nil || len(problems) > 0 {
+	if problems, err := a.LedgerStore.Verify(ctx); err != nil || len(problems) > 0 {
 		t.Fatalf("ledger check after the demo month: %d problems, first %+v, %v", len(problems), problems[:min(len(problems), 3)], err)
 	}
-	if es, err := a.Journal().Entries(ctx, ledger.Filter{Kind: ledger.KindPayment, Limit: 1}); err != nil || len(es) == 0 {
+	if es, err := a.LedgerStore.Entries(ctx, ledger.Filter{Kind: ledger.KindPayment, Limit: 1}); err != nil || len(es) == 0 {
 		t.Fatalf("no payment entry after a month of bookings: %v", err)
 	}
 

@@ -110,7 +110,7 @@ func testSeedMerchantTrade(t *testing.T, a *app.App) {
 		t.Fatalf("trade: %+v", tr)
 	}
 	t.Logf("trade: %+v", tr)
-	if problems, err := a.Journal().Verify(ctx); err != nil || len(problems) > 0 {
+	if problems, err := a.LedgerStore.Verify(ctx); err != nil || len(problems) > 0 {
 		t.Fatalf("ledger check after the merchants' trade: %+v, %v", problems, err)
 	}
 	from, to := now.Add(-demo.MerchantLead), now.Add(time.Minute)

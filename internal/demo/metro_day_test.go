@@ -23,7 +23,7 @@ func TestSeedMetroDay(t *testing.T) {
 	if day.Taps < 400 || day.Trips < 200 || day.Benefited == 0 || day.Benefited >= day.Trips {
 		t.Fatalf("demo day: %+v", day)
 	}
-	if problems, err := a.Journal().Verify(ctx); err != nil || len(problems) > 0 {
+	if problems, err := a.LedgerStore.Verify(ctx); err != nil || len(problems) > 0 {
 		t.Fatalf("ledger check after the demo day: %+v, %v", problems, err)
 	}
 	local := time.Now().In(time.FixedZone("CST", 8*3600))

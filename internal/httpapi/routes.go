@@ -60,6 +60,7 @@ func (s *Server) registerRoutes() {
 	s.purchaseRoutes()
 	s.distributionRoutes()
 	s.ledgerRoutes()
+	s.reconcileRoutes()
 
 	// Operations endpoints outside the OpenAPI document. Probes and the
 	// Prometheus scraper carry no credentials, so these are public and

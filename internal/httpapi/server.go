@@ -39,6 +39,7 @@ import (
 	"piao/internal/payment"
 	"piao/internal/problem"
 	"piao/internal/purchase"
+	"piao/internal/reconcile"
 	"piao/internal/subsidy"
 )
 
@@ -84,6 +85,8 @@ type Deps struct {
 	// personal data, pii.view); GET /api/v1/audit reads it (nil: an empty
 	// trail, nothing recorded).
 	Audit *audit.Log
+	// Reconcile runs reconciliations and builds monthly statements; nil when off.
+	Reconcile *reconcile.Service
 	// Merchants runs merchant onboarding (applications, review, staff);
 	// nil when off.
 	Merchants *merchant.Service

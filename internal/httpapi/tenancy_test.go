@@ -68,6 +68,11 @@ var tenancyParams = map[tenancyParam]func(t *testing.T, f *merchantFixture) stri
 	{"/api/v1/merchant/staff/{id}/enable", "id"}:        func(_ *testing.T, f *merchantFixture) string { return id(f.Staff.ID) },
 }
 
+// tenancyOwnOnly are merchant routes whose path parameters name no
+// merchant resource (a month): the same value is the caller's own for
+// every merchant, so no 404 is expected for B's; why, by path.
+var tenancyOwnOnly = map[string]string{}
+
 // tenancyBodies are request bodies for merchant routes that take one,
 // keyed by "METHOD path"; a route not listed is sent {}. Give a body
 // valid for the merchant's own resource, so the check as the owner gets
@@ -178,7 +183,7 @@ func TestTenancyMatrix(t *testing.T) {
 					return s.do(t, rt.Method, path, token, body, header...)
 				}
 				t.Run(rt.Method+" "+rt.Path, func(t *testing.T) {
-					if strings.Contains(rt.Path, "{") {
+					if _, own := tenancyOwnOnly[rt.Path]; strings.Contains(rt.Path, "{") && !own {
 						path, ok := fill(t, fb)
 						if !ok {
 							t.Fatalf("a path parameter of %s is not in tenancyParams: add the merchant resource it names", rt.Path)

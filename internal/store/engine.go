@@ -21,6 +21,7 @@ import (
 	"piao/internal/network"
 	"piao/internal/payment/sandbox"
 	"piao/internal/purchase"
+	"piao/internal/reconcile"
 	"piao/internal/subsidy"
 )
 
@@ -72,6 +73,8 @@ type Engine interface {
 	Distribution() distribution.Store
 	// Ledger returns the double-entry journal's store.
 	Ledger() ledger.Store
+	// Reconcile returns the store of reconciliation runs and of the records they match.
+	Reconcile() reconcile.Store
 }
 
 // HidePassword returns a database URL with its password replaced by ***,

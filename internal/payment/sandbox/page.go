@@ -26,6 +26,8 @@ import (
 //	POST /sandbox/pay/{id}      the page's form: action=pay|fail, csrf=<page token>
 //	POST /sandbox/api/pay/{id}  pay without a browser: header X-Piao-Sandbox-Key
 //	                            (APIKey), optional JSON body {"action":"pay"|"fail"}
+//	GET  /sandbox/statements/{day}  the day's statement (YYYY-MM-DD) as a CSV
+//	                            bill: header X-Piao-Sandbox-Key (StatementKey)
 //
 // The form is guarded by http.CrossOriginProtection and a per-page token
 // derived from the secret and the payment ID. A successful form post
@@ -39,6 +41,7 @@ func (g *Gateway) Handler() http.Handler {
 	mux.HandleFunc("GET /sandbox/pay/{id}", g.page)
 	mux.Handle("POST /sandbox/pay/{id}", cop.Handler(http.HandlerFunc(g.submit)))
 	mux.HandleFunc("POST /sandbox/api/pay/{id}", g.apiPay)
+	mux.HandleFunc("GET /sandbox/statements/{day}", g.statementFile)
 	return mux
 }
 

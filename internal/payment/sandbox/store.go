@@ -16,6 +16,10 @@ type Record struct {
 	Payer     string // who may pay on the page (the merchant's account reference); empty: anyone with the link
 	NotifyURL string // where notifications go
 	ReturnURL string // where the payer's browser goes after paying; may be empty
+	// FeeBP is the channel's fee rate on this payment in basis points,
+	// fixed when it is created as a channel's contract rate is: the
+	// statement charges MulDivRound(amount, FeeBP, 10000) on payment.
+	FeeBP int64
 }
 
 // Delivery is one notification in the outbox: sent until the receiver
@@ -77,6 +81,13 @@ type Store interface {
 	GiveUp(ctx context.Context, id string, attempts int, at time.Time, lastError string) error
 	// Deliveries lists a payment's deliveries, oldest first.
 	Deliveries(ctx context.Context, paymentID string) ([]Delivery, error)
+
+	// PaidBetween lists the payments paid at or after from and before
+	// until, by PaidAt then ID: the payments of a daily statement.
+	PaidBetween(ctx context.Context, from, until time.Time) ([]Record, error)
+	// RefundsBetween lists the refunds made at or after from and before
+	// until, by time then ID: the refunds of a daily statement.
+	RefundsBetween(ctx context.Context, from, until time.Time) ([]payment.Refund, error)
 }
 
 // Errors the Store returns; the gateway passes them on.

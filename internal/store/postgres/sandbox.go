@@ -34,10 +34,10 @@ func (s *sandboxStore) CreatePayment(ctx context.Context, p sandbox.Record, now 
 		// A concurrent creator for the same order makes the insert wait for
 		// it and then do nothing; the next statement sees its payment.
 		tag, err := tx.Exec(ctx,
-			`INSERT INTO sandbox_payments (`+sqlrow.PaymentColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			`INSERT INTO sandbox_payments (`+sqlrow.PaymentColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 			 ON CONFLICT (order_ref) WHERE status IN ('pending', 'paid') DO NOTHING`,
 			p.ID, p.OrderRef, p.AmountFen, p.RefundedFen, string(p.Status), p.Subject, p.Payer, p.NotifyURL, p.ReturnURL,
-			p.CreatedAt, p.ExpiresAt, pgtype.Timestamptz{Time: p.PaidAt, Valid: !p.PaidAt.IsZero()})
+			p.CreatedAt, p.ExpiresAt, pgtype.Timestamptz{Time: p.PaidAt, Valid: !p.PaidAt.IsZero()}, p.FeeBP)
 		if err != nil {
 			return fault.Wrap(err, "insert sandbox payment")
 		}

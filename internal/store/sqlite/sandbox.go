@@ -37,9 +37,9 @@ func (s *sandboxStore) CreatePayment(ctx context.Context, p sandbox.Record, now 
 			return err // the order's open payment, or a failure
 		}
 		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO sandbox_payments (`+sqlrow.PaymentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			`INSERT INTO sandbox_payments (`+sqlrow.PaymentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			p.ID, p.OrderRef, p.AmountFen, p.RefundedFen, string(p.Status), p.Subject, p.Payer, p.NotifyURL, p.ReturnURL,
-			sqlrow.At(p.CreatedAt), sqlrow.At(p.ExpiresAt), sqlrow.AtOrNull(p.PaidAt)); err != nil {
+			sqlrow.At(p.CreatedAt), sqlrow.At(p.ExpiresAt), sqlrow.AtOrNull(p.PaidAt), p.FeeBP); err != nil {
 			return fault.Wrap(err, "insert sandbox payment")
 		}
 		// As read back: times in UTC, no pay URL.

@@ -57,7 +57,7 @@ func Refundable(cur sandbox.Record, amountFen int64) error {
 }
 
 // PaymentColumns are the columns of sandbox_payments that ScanPayment reads.
-const PaymentColumns = `id, order_ref, amount_fen, refunded_fen, status, subject, payer, notify_url, return_url, created_at, expires_at, paid_at`
+const PaymentColumns = `id, order_ref, amount_fen, refunded_fen, status, subject, payer, notify_url, return_url, created_at, expires_at, paid_at, fee_bp`
 
 // DeliveryColumns are the columns of sandbox_outbox that ScanDelivery reads.
 const DeliveryColumns = `id, payment_id, url, body, created_at, next_attempt_at, attempts, lease_until, delivered_at, gave_up_at, last_error`
@@ -71,7 +71,7 @@ func ScanPayment(r Row) (sandbox.Record, error) {
 	var created, expires Time
 	var paid NullTime
 	err := r.Scan(&p.ID, &p.OrderRef, &p.AmountFen, &p.RefundedFen, (*string)(&p.Status), &p.Subject, &p.Payer,
-		&p.NotifyURL, &p.ReturnURL, &created, &expires, &paid)
+		&p.NotifyURL, &p.ReturnURL, &created, &expires, &paid, &p.FeeBP)
 	if err != nil {
 		return sandbox.Record{}, NoRowsAs(fault.Wrap(err, "scan sandbox payment"), sandbox.ErrPaymentNotFound)
 	}
