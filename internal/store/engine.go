@@ -21,6 +21,7 @@ import (
 	"piao/internal/network"
 	"piao/internal/payment/sandbox"
 	"piao/internal/purchase"
+	"piao/internal/sale"
 	"piao/internal/subsidy"
 )
 
@@ -72,6 +73,8 @@ type Engine interface {
 	Distribution() distribution.Store
 	// Ledger returns the double-entry journal's store.
 	Ledger() ledger.Store
+	// Sales returns the store of passengers' purchases of tickets on sale.
+	Sales() sale.Store
 }
 
 // HidePassword returns a database URL with its password replaced by ***,
