@@ -241,6 +241,7 @@ func TestAnswersGiveBusinessTime(t *testing.T) {
 	headers := map[string][]string{"/api/v1/merchant-applications/status": {"X-Applicant-Token", applicant}}
 	maps.Copy(paths, purchaseTimePaths(t, s))
 	maps.Copy(paths, distributionPaths(t, s, me.ID))
+	maps.Copy(paths, saleTimePaths(t, s, rider))
 	routes := s.api.Routes()
 	slices.SortFunc(routes, func(a, b httpapi.Route) int { return strings.Compare(a.Path, b.Path) })
 	for _, rt := range routes {
