@@ -244,7 +244,7 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/audit.csv", identity.AuditRead}, handle: c.auditCSV},
 		{Page: Page{"GET", "/booking/fees", identity.BookingAdmin}, handle: c.feesPage, off: noBooking},
 		{Page: Page{"POST", "/booking/fees/{kind}", identity.BookingAdmin}, handle: c.feesSave, off: noBooking},
-	}, c.merchantRoutes(), c.merchantConsoleRoutes(), c.merchantNewRoutes(), c.merchantPurchaseRoutes(), c.distributionPages(), c.merchantDistributionRoutes(), c.saleRoutes())
+	}, c.merchantRoutes(), c.merchantConsoleRoutes(), c.merchantNewRoutes(), c.merchantPurchaseRoutes(), c.distributionPages(), c.merchantDistributionRoutes(), c.saleRoutes(), c.saleOfferRoutes())
 }
 
 // Pages lists every console route with the permission it needs.

@@ -88,3 +88,55 @@ func TestH5ShopBuyAndRefund(t *testing.T) {
 		t.Fatalf("gateway refunded %+v %v", pay, err)
 	}
 }
+
+// TestSaleOffersPage: the operator's admin puts a purchase-channel
+// campaign on sale from the console, changes its price and stops it; the
+// auditor sees the offers but has no forms; bad input names the field.
+func TestSaleOffersPage(t *testing.T) {
+	e := newEnv(t)
+	ctx, a := context.Background(), e.app
+	now := a.Now()
+	p, err := a.Benefits.CreateProduct(ctx, tenant.All(), benefits.Product{Kind: benefits.SingleRide, NameZH: "单程票", NameEN: "Single ride", Feed: "nbmetro",
+		Valid: benefits.Validity{Days: 7}}, "operator", "account:9001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := a.Benefits.CreateCampaign(ctx, tenant.All(), benefits.Campaign{ProductID: p.ID, NameZH: "单程票发售", NameEN: "Singles on sale", Starts: now.Add(-time.Minute),
+		Ends: now.Add(30 * 24 * time.Hour), Channels: []benefits.Channel{benefits.PurchaseChannel}, Stock: 20}, "operator", "account:9001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := e.client(t)
+	admin.login(loginFor(t, identity.OperatorAdmin))
+	resp, body := admin.get("/benefits/offers")
+	wantStatus(t, resp, body, 200)
+	wantContains(t, body, `id="offer-new"`, "#"+strconv.FormatInt(c.ID, 10)+" 单程票发售")
+	form := url.Values{"csrf": {csrfIn(body)}, "campaign": {strconv.FormatInt(c.ID, 10)}, "price": {"3.5x"}, "bundle": {"3"}, "per_order": {"6"}, "per_passenger": {"12"}, "days": {"7"}, "fee_bp": {"500"}, "on_sale": {"1"}}
+	resp, body = admin.post("/benefits/offers", form)
+	wantStatus(t, resp, body, 422)
+	wantContains(t, body, "售价 price")
+	form.Set("price", "10")
+	resp, body = admin.post("/benefits/offers", form)
+	wantStatus(t, resp, body, http.StatusSeeOther)
+	os, _ := a.Sales.Offers(ctx, false)
+	if len(os) != 1 || os[0].PriceFen != 1000 || os[0].Bundle != 3 || !os[0].OnSale {
+		t.Fatalf("offers %+v", os)
+	}
+	_, body = admin.get("/benefits/offers")
+	form.Set("price", "9.90")
+	form.Del("on_sale")
+	form.Set("reason", "淡季调价")
+	resp, body = admin.post("/benefits/offers/"+strconv.FormatInt(os[0].ID, 10), form)
+	wantStatus(t, resp, body, http.StatusSeeOther)
+	if o, _ := a.Sales.Offer(ctx, os[0].ID); o.PriceFen != 990 || o.OnSale {
+		t.Fatalf("after the change: %+v", o)
+	}
+	auditor := e.client(t)
+	auditor.login(loginFor(t, identity.OperatorAuditor))
+	resp, body = auditor.get("/benefits/offers")
+	wantStatus(t, resp, body, 200)
+	wantContains(t, body, "单程票发售", "¥9.90", "已停售")
+	if strings.Contains(body, `id="offer-edit-`) {
+		t.Error("the auditor is shown the edit form")
+	}
+}
