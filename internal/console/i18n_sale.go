@@ -67,6 +67,7 @@ var saleMessages = map[string]bilingual{
 	"offer.f.fee_bp":                            {"退款手续费（基点）", "Refund fee (basis points)"},
 	"offer.f.on_sale":                           {"在售", "On sale"},
 	"offer.f.reason":                            {"修改原因", "Reason"},
+	"nav.shop.desc":                             {"购买次票与多次票，支付后放入卡券", "Buy single-ride tickets and ride packs; they go to your wallet once paid"},
 	"nav.shop":                                  {"购票", "Buy tickets"},
 }
 
