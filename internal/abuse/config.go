@@ -34,10 +34,11 @@ const (
 	Gift     Action = "gift"     // offering, reading, accepting, declining or cancelling a gift
 	Search   Action = "search"   // public reads that compute (station search, timetables, fares, recommendations)
 	Apply    Action = "apply"    // a merchant's application: applying, adding papers, resubmitting, following it
+	Buy      Action = "buy"      // a passenger buying tickets on sale or refunding a bought one
 )
 
 // Actions lists every action, in display order.
-var Actions = []Action{Login, Book, Cancel, Waitlist, Redeem, Claim, Gift, Search, Apply}
+var Actions = []Action{Login, Book, Cancel, Waitlist, Redeem, Claim, Gift, Search, Apply, Buy}
 
 // Key is what a bucket counts per: a client IP or an account.
 //
@@ -148,6 +149,8 @@ func Defaults() Config {
 			// Applications carry files and hash a password: a few an hour
 			// from one address is what a real applicant needs.
 			Apply: {PerIP: {30, time.Hour}},
+			// Each order creates a gateway payment: a buyer needs a few.
+			Buy: {PerIP: {60, min}, PerAccount: {10, min}},
 		},
 		MaxKeys:        100_000,
 		Lockout:        Lockout{After: 5, First: time.Minute, Max: time.Hour, Forget: 24 * time.Hour},

@@ -28,6 +28,7 @@ import (
 	"piao/internal/purchase"
 	"piao/internal/ridecode"
 	"piao/internal/ridemore"
+	"piao/internal/sale"
 	"piao/internal/store"
 	"piao/internal/store/open"
 	"piao/internal/store/sealed"
@@ -113,6 +114,9 @@ type App struct {
 	// Purchases runs merchants' batch purchases once Start is called with
 	// a payment gateway; nil otherwise.
 	Purchases *purchase.Service
+	// Sales runs passengers' purchases of tickets on sale once Start is
+	// called with a payment gateway; nil otherwise.
+	Sales *sale.Service
 	// DistributionStore keeps merchants' distribution lists (Server builds
 	// the service over the Benefits of that moment).
 	DistributionStore distribution.Store
@@ -242,6 +246,7 @@ func (a *App) Start(ctx context.Context, rt Runtime) error {
 	}
 	go a.Booking.Run(ctx)
 	a.startPurchases(ctx, rt, pay)
+	a.startSales(ctx, rt, pay)
 	go a.Governance.Run(ctx, rt.ListsEvery)
 	go a.Benefits.Run(ctx)
 	go a.Subsidy.Run(ctx, time.Hour)
@@ -380,7 +385,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 	return httpapi.New(httpapi.Deps{
 		Version: Version, Catalog: a.Catalog, Identity: a.Identity,
 		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Payments: pay, Ready: a.Ping, Idempotency: idempotency.NewKeeper(a.IdempotencyStore, nil),
-		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit, Merchants: a.Merchants, BodyLimits: a.PageBodyLimits, Purchases: a.Purchases, Reconcile: a.Reconciliation(),
+		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit, Merchants: a.Merchants, BodyLimits: a.PageBodyLimits, Purchases: a.Purchases, Reconcile: a.Reconciliation(), Sales: a.Sales,
 		Distribution: distribution.NewService(a.DistributionStore, distribution.Config{Benefits: a.Benefits, Audit: a.Audit, Now: a.Now}), PublicURL: a.baseURL,
 		Ledger: a.Ledger,
 		Mount: func(mux *http.ServeMux) {

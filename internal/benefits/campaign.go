@@ -37,10 +37,13 @@ const (
 	// in its product's scope gets the benefit (free-ride days, subsidies
 	// for rider categories; SPEC M5). It is a campaign's only channel.
 	AutoChannel Channel = "auto"
+	// PurchaseChannel issues the tickets passengers buy (SPEC B4): only
+	// for a paid purchase of the campaign's offer (internal/sale).
+	PurchaseChannel Channel = "purchase"
 )
 
 // Channels are the channels a campaign may open.
-var Channels = []Channel{ClaimChannel, CodeChannel, DirectChannel, AutoChannel}
+var Channels = []Channel{ClaimChannel, CodeChannel, DirectChannel, AutoChannel, PurchaseChannel}
 
 // Automatic reports whether the campaign applies to rides without tickets.
 func (c Campaign) Automatic() bool { return slices.Contains(c.Channels, AutoChannel) }
@@ -151,6 +154,8 @@ func (c Campaign) Validate() error {
 		return bad("bad_stock", "库存应在 0 至 10000000 之间", "stock must be 0 to 10,000,000")
 	case !c.Automatic() && !c.Prepaid && (c.Stock < 1 || c.Stock > 10_000_000):
 		return bad("bad_stock", "库存应在 1 至 10000000 之间", "stock must be 1 to 10,000,000")
+	case c.Prepaid && slices.Contains(c.Channels, PurchaseChannel):
+		return bad("prepaid_not_for_sale", "预付活动不能开放乘客购买渠道", "a prepaid campaign cannot sell tickets to passengers")
 	case c.PerUser < 0 || c.BudgetUses < 0 || c.BudgetValue < 0:
 		return bad("bad_limits", "限额不能为负", "limits cannot be negative")
 	case len(c.Channels) == 0:

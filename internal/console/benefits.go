@@ -325,7 +325,7 @@ func productFromForm(f productForm) (benefits.Product, error) {
 // campaignForm is the new-campaign form with what was typed.
 type campaignForm struct {
 	Product, NameZH, NameEN, Starts, Ends, Stock, PerUser, BudgetUses, BudgetValue string
-	Claim, Code, Direct                                                            bool
+	Claim, Code, Direct, Purchase                                                  bool
 	Products                                                                       []option
 }
 
@@ -364,7 +364,8 @@ func (c *Console) campaignCreate(w http.ResponseWriter, r *http.Request, st *sta
 	f := campaignForm{Product: r.PostFormValue("product"), NameZH: r.PostFormValue("name_zh"), NameEN: r.PostFormValue("name_en"),
 		Starts: r.PostFormValue("starts"), Ends: r.PostFormValue("ends"), Stock: r.PostFormValue("stock"), PerUser: r.PostFormValue("per_user"),
 		BudgetUses: r.PostFormValue("budget_uses"), BudgetValue: r.PostFormValue("budget_value"),
-		Claim: r.PostFormValue("claim") == "1", Code: r.PostFormValue("code") == "1", Direct: r.PostFormValue("direct") == "1"}
+		Claim: r.PostFormValue("claim") == "1", Code: r.PostFormValue("code") == "1", Direct: r.PostFormValue("direct") == "1",
+		Purchase: r.PostFormValue("purchase") == "1"}
 	cp := benefits.Campaign{NameZH: strings.TrimSpace(f.NameZH), NameEN: strings.TrimSpace(f.NameEN)}
 	var err error
 	first := func(e error) {
@@ -392,7 +393,7 @@ func (c *Console) campaignCreate(w http.ResponseWriter, r *http.Request, st *sta
 	for _, ch := range []struct {
 		on bool
 		ch benefits.Channel
-	}{{f.Claim, benefits.ClaimChannel}, {f.Code, benefits.CodeChannel}, {f.Direct, benefits.DirectChannel}} {
+	}{{f.Claim, benefits.ClaimChannel}, {f.Code, benefits.CodeChannel}, {f.Direct, benefits.DirectChannel}, {f.Purchase, benefits.PurchaseChannel}} {
 		if ch.on {
 			cp.Channels = append(cp.Channels, ch.ch)
 		}

@@ -33,6 +33,7 @@ import (
 	"piao/internal/network"
 	"piao/internal/problem"
 	"piao/internal/purchase"
+	"piao/internal/sale"
 	"piao/internal/subsidy"
 )
 
@@ -72,6 +73,9 @@ type Deps struct {
 	// Purchases runs merchants' batch purchases and refunds: the
 	// merchant's /merchant/purchases pages. Without them they answer 503.
 	Purchases *purchase.Service
+	// Sales runs passengers' purchases of tickets on sale: the H5 shop
+	// and refunds of bought tickets. Without it those pages answer 503.
+	Sales *sale.Service
 	// Distribution hands merchants' tickets to lists, codes and claim
 	// links: the merchant's /merchant/distribution pages. Without it
 	// they answer 503.
@@ -245,7 +249,7 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/booking/fees", identity.BookingAdmin}, handle: c.feesPage, off: noBooking},
 		{Page: Page{"POST", "/booking/fees/{kind}", identity.BookingAdmin}, handle: c.feesSave, off: noBooking},
 	}, c.merchantRoutes(), c.merchantConsoleRoutes(), c.merchantNewRoutes(), c.merchantPurchaseRoutes(), c.distributionPages(), c.merchantDistributionRoutes(),
-		c.ledgerRoutes())
+		c.ledgerRoutes(), c.saleRoutes(), c.saleOfferRoutes())
 }
 
 // Pages lists every console route with the permission it needs.

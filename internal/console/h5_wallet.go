@@ -8,6 +8,7 @@ import (
 
 	"piao/internal/benefits"
 	"piao/internal/fault"
+	"piao/internal/sale"
 	"piao/internal/tenant"
 )
 
@@ -32,6 +33,10 @@ type walletTicket struct {
 	Theme        string
 	Giftable     bool
 	Code         string
+	// Bought says what a bought ticket cost and what a refund gives now;
+	// Refundable offers the refund.
+	Bought     string
+	Refundable bool
 }
 
 // openCampaign is a campaign the passenger may claim from.
@@ -74,10 +79,17 @@ func (c *Console) showWallet(w http.ResponseWriter, r *http.Request, st *state, 
 	}
 	d := walletView{Code: code}
 	switch r.URL.Query().Get("done") {
-	case "claimed", "redeemed", "accepted", "declined", "cancelled":
+	case "claimed", "redeemed", "accepted", "declined", "cancelled", "refunded":
 		d.Notice = l.T("wallet.done." + r.URL.Query().Get("done"))
 	}
 	places := c.placeNames(ctx, l)
+	var quotes map[int64]sale.Quote
+	if c.deps.Sales != nil {
+		if quotes, err = c.deps.Sales.Bought(ctx, me); err != nil {
+			c.fail(w, r, st, err)
+			return
+		}
+	}
 	for _, e := range entries {
 		p := formatProduct(e.Product, l, places)
 		t := walletTicket{ID: e.Ticket.ID, Name: p.Name, KindName: p.KindName, Terms: p.Terms, Status: e.Status, StatusName: l.T("wallet.status." + string(e.Status)),
@@ -93,6 +105,9 @@ func (c *Console) showWallet(w http.ResponseWriter, r *http.Request, st *state, 
 		}
 		if e.Ticket.Code != "" {
 			t.Code = benefits.DisplayCode(e.Ticket.Code)
+		}
+		if q, ok := quotes[e.Ticket.ID]; ok {
+			t.Bought, t.Refundable = boughtLine(q, l)
 		}
 		d.Tickets = append(d.Tickets, t)
 	}

@@ -107,10 +107,11 @@ var benefitMessages = map[string]bilingual{
 	"bn.action.resume":    {"恢复", "Resume"},
 	"bn.action.terminate": {"终止", "Terminate"},
 
-	"bn.channel.claim":  {"H5 领取", "Claim in H5"},
-	"bn.channel.code":   {"兑换码", "Redemption codes"},
-	"bn.channel.direct": {"定向发放", "Direct issue"},
-	"bn.channel.auto":   {"自动享受（乘车即用，不发券）", "Automatic (applies to every ride, no tickets issued)"},
+	"bn.channel.claim":    {"H5 领取", "Claim in H5"},
+	"bn.channel.code":     {"兑换码", "Redemption codes"},
+	"bn.channel.direct":   {"定向发放", "Direct issue"},
+	"bn.channel.purchase": {"乘客购买", "Bought by passengers"},
+	"bn.channel.auto":     {"自动享受（乘车即用，不发券）", "Automatic (applies to every ride, no tickets issued)"},
 
 	"bn.product.new":     {"新建产品", "New product"},
 	"bn.product.create":  {"创建产品", "Create product"},

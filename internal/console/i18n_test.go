@@ -16,6 +16,7 @@ import (
 	"piao/internal/ledger"
 	"piao/internal/merchant"
 	"piao/internal/network"
+	"piao/internal/sale"
 	"piao/internal/subsidy"
 )
 
@@ -62,6 +63,9 @@ func keyFamilies() map[string][]string {
 		"rec.factor.":    each(len(booking.Factors), func(i int) string { return string(booking.Factors[i]) }),
 		"wl.status.":     strs(string(booking.WaitUnpaid), string(booking.WaitWaiting), string(booking.WaitFulfilled), string(booking.WaitCancelled), string(booking.WaitExpired)),
 		"wl.chance.":     strs("high", "medium", "low"),
+		"shop.status.":   strs(string(sale.Pending), string(sale.Paid), string(sale.Closed), "issuing", "returned"),
+		"shop.refund_reason.": strs("refund_not_holder", "refund_gifting", "refund_revoked", "refund_used_up", "refund_expired", "refund_not_allowed",
+			"refund_deadline_passed", "refund_nothing", "ticket_not_found"),
 		"wallet.status.": strs(string(benefits.Usable), string(benefits.NotYet), string(benefits.Used), string(benefits.Expired), string(benefits.Offered), string(benefits.Withdrawn)),
 		"wallet.done.":   strs("claimed", "redeemed", "accepted", "declined", "cancelled"),
 		"gift.state.":    strs(string(benefits.GiftPending), string(benefits.GiftAccepted), string(benefits.GiftDeclined), string(benefits.GiftReturned), string(benefits.GiftCancelled)),

@@ -70,6 +70,7 @@ var navigation = []navItem{
 	{Key: "nav.orders", Path: "/h5/orders", Passenger: true},
 	{Key: "nav.waitlist", Path: "/h5/waitlist", Passenger: true},
 	{Key: "nav.wallet", Path: "/h5/wallet", Passenger: true},
+	{Key: "nav.shop", Path: "/h5/shop", Passenger: true},
 	{Key: "nav.network", Path: "/network"},
 	{Key: "nav.governance", Path: "/governance"},
 	{Key: "nav.benefits", Path: "/benefits"},

@@ -157,6 +157,7 @@ func TestEachLimitAnswers429(t *testing.T) {
 		{abuse.Redeem, "POST", "/api/v1/redeem-codes", `{"code":"7K2QM-X9D4A-P3HVR"}`},
 		{abuse.Claim, "POST", "/api/v1/campaigns/999999/claim", ""},
 		{abuse.Gift, "POST", "/api/v1/gifts/no-such-gift/accept", ""},
+		{abuse.Buy, "POST", "/api/v1/shop/999999/buy", `{"units":1}`},
 	}
 	for i, c := range cases {
 		t.Run(string(c.action), func(t *testing.T) {

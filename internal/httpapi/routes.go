@@ -61,6 +61,7 @@ func (s *Server) registerRoutes() {
 	s.distributionRoutes()
 	s.ledgerRoutes()
 	s.reconcileRoutes()
+	s.saleRoutes()
 
 	// Operations endpoints outside the OpenAPI document. Probes and the
 	// Prometheus scraper carry no credentials, so these are public and

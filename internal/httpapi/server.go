@@ -40,6 +40,7 @@ import (
 	"piao/internal/problem"
 	"piao/internal/purchase"
 	"piao/internal/reconcile"
+	"piao/internal/sale"
 	"piao/internal/subsidy"
 )
 
@@ -73,6 +74,8 @@ type Deps struct {
 	Subsidy *subsidy.Service
 	// Purchases runs merchants' batch purchases and refunds; nil when off.
 	Purchases *purchase.Service
+	// Sales runs passengers' purchases of tickets on sale; nil when off.
+	Sales *sale.Service
 	// Guard applies the abuse limits (SPEC S5); nil applies the defaults.
 	Guard *abuse.Guard
 	// Distribution hands merchants' tickets to lists, codes and claim
@@ -172,6 +175,9 @@ func schemaName(t reflect.Type, hint string) string {
 	}
 	if t.PkgPath() == "piao/internal/ridemore" && !strings.HasPrefix(name, "RideMore") {
 		return "RideMore" + name
+	}
+	if t.PkgPath() == "piao/internal/sale" && !strings.HasPrefix(name, "Sale") {
+		return "Sale" + name
 	}
 	if t.PkgPath() == "piao/internal/distribution" && !strings.HasPrefix(name, "Distribution") {
 		return "Distribution" + name

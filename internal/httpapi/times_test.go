@@ -243,6 +243,7 @@ func TestAnswersGiveBusinessTime(t *testing.T) {
 	maps.Copy(paths, distributionPaths(t, s, me.ID))
 	maps.Copy(paths, ledgerTimePaths(t, s))
 	maps.Copy(paths, reconcileTimePaths(t, s))
+	maps.Copy(paths, saleTimePaths(t, s, rider))
 	routes := s.api.Routes()
 	slices.SortFunc(routes, func(a, b httpapi.Route) int { return strings.Compare(a.Path, b.Path) })
 	for _, rt := range routes {

@@ -17,7 +17,7 @@ var moneyPackages = []string{
 	"internal/ledger", "internal/purchase", "internal/payment", "internal/payment/sandbox",
 	"internal/fees", "internal/merchant", "internal/distribution", "internal/subsidy",
 	"internal/metro", "internal/benefits", "internal/booking", "internal/sheet",
-	"internal/employer", "internal/reconcile", "internal/invoice", "internal/shop",
+	"internal/employer", "internal/reconcile", "internal/invoice", "internal/sale",
 }
 
 // floatAllowed names, as "package/file.go:identifier", the floats in money

@@ -22,6 +22,7 @@ import (
 	"piao/internal/payment/sandbox"
 	"piao/internal/purchase"
 	"piao/internal/reconcile"
+	"piao/internal/sale"
 	"piao/internal/subsidy"
 )
 
@@ -75,6 +76,8 @@ type Engine interface {
 	Ledger() ledger.Store
 	// Reconcile returns the store of reconciliation runs and of the records they match.
 	Reconcile() reconcile.Store
+	// Sales returns the store of passengers' purchases of tickets on sale.
+	Sales() sale.Store
 }
 
 // HidePassword returns a database URL with its password replaced by ***,
