@@ -15,6 +15,7 @@ import (
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
+	"piao/internal/invoice"
 	"piao/internal/ledger"
 	"piao/internal/merchant"
 	"piao/internal/metro"
@@ -72,6 +73,8 @@ type Engine interface {
 	Distribution() distribution.Store
 	// Ledger returns the double-entry journal's store.
 	Ledger() ledger.Store
+	// Invoices returns the store of invoices.
+	Invoices() invoice.Store
 }
 
 // HidePassword returns a database URL with its password replaced by ***,
