@@ -59,6 +59,7 @@ func (s *Server) registerRoutes() {
 	s.merchantOnboardingRoutes()
 	s.purchaseRoutes()
 	s.distributionRoutes()
+	s.invoiceRoutes()
 
 	// Operations endpoints outside the OpenAPI document. Probes and the
 	// Prometheus scraper carry no credentials, so these are public and

@@ -280,3 +280,31 @@ func Rate(bp int64) string {
 	}
 	return s + "%"
 }
+
+var errRate = fault.New(fault.Invalid, "invoice_tax_rate", "税率须为 0%–100% 的百分数，至多两位小数，如 6% 或 1.5%", "a tax rate is a percentage from 0% to 100% with at most two decimals, such as 6% or 1.5%")
+
+// ParseRate reads a tax rate written as a percentage ("6%", "1.5", "0%")
+// into basis points.
+func ParseRate(s string) (int64, error) {
+	s = strings.TrimSuffix(strings.TrimSpace(s), "%")
+	whole, frac, _ := strings.Cut(s, ".")
+	if whole == "" || len(frac) > 2 {
+		return 0, errRate
+	}
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || w < 0 || w > 100 {
+		return 0, errRate
+	}
+	bp := w * 100
+	if frac != "" {
+		f, err := strconv.ParseInt((frac + "0")[:2], 10, 64)
+		if err != nil || f < 0 {
+			return 0, errRate
+		}
+		bp += f
+	}
+	if bp > 10_000 {
+		return 0, errRate
+	}
+	return bp, nil
+}

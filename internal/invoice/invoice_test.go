@@ -190,3 +190,16 @@ func TestRenderRedPDFText(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRate(t *testing.T) {
+	for in, want := range map[string]int64{"6%": 600, "0%": 0, "1.5%": 150, "13.05": 1305, "100%": 10000} {
+		if got, err := ParseRate(in); err != nil || got != want {
+			t.Errorf("ParseRate(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "%", "-1%", "101%", "6.123%", "x%", "6.-1"} {
+		if _, err := ParseRate(in); err == nil {
+			t.Errorf("ParseRate(%q) accepted", in)
+		}
+	}
+}
