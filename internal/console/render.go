@@ -80,10 +80,12 @@ var navigation = []navItem{
 	{Key: "nav.merchants", Path: "/merchants"},
 	{Key: "nav.limits", Path: "/limits"},
 	{Key: "nav.fees", Path: "/booking/fees"},
+	{Key: "nav.invoices", Path: "/invoices"},
 	{Key: "nav.audit", Path: "/audit"},
 	{Key: "nav.merchant", Path: merchantHome, Merchant: true},
 	{Key: "nav.mcampaigns", Path: merchantHome + "/campaigns", Merchant: true},
 	{Key: "nav.mpurchases", Path: merchantHome + "/purchases", Merchant: true},
+	{Key: "nav.minvoices", Path: merchantHome + "/invoices", Merchant: true},
 	{Key: "nav.mdistribution", Path: merchantHome + "/distribution", Merchant: true},
 	{Key: "nav.merchantstaff", Path: "/merchant/staff", Merchant: true},
 }

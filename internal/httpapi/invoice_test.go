@@ -6,33 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"piao/internal/identity"
 	"piao/internal/invoice"
-	"piao/internal/tenant"
 )
 
-// fixtureInvoices are the invoices made for the tenancy fixtures, by merchant.
-var fixtureInvoices sync.Map
-
-// fixtureInvoice issues (once) an invoice to f's merchant, whose line
-// carries its marker.
-func fixtureInvoice(t *testing.T, f *merchantFixture) int64 {
-	t.Helper()
-	if id, ok := fixtureInvoices.Load(f); ok {
-		return id.(int64)
-	}
-	inv, err := f.App.Invoices.Issue(context.Background(), invoice.Request{Kind: invoice.Blue, Ref: fmt.Sprintf("fixture:%d:%d", f.Merchant, f.Campaign.ID),
-		Buyer: invoice.Party{Owner: tenant.OwnerOf(f.Merchant), Name: "商户 " + f.Marker, TaxNumber: invoice.DefaultSeller().TaxNumber},
-		Items: []invoice.Item{{Name: "预付乘车票 " + f.Marker, Quantity: 2, UnitPriceFen: 400, AmountFen: 800}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fixtureInvoices.Store(f, inv.ID)
-	return inv.ID
-}
+// fixtureInvoice is an invoice of f's merchant, issued once.
+func fixtureInvoice(t *testing.T, f *merchantFixture) int64 { return f.Invoice(t) }
 
 // The invoice routes' parameter in the tenancy matrix: an invoice of the
 // fixture's merchant.
