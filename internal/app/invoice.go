@@ -6,6 +6,7 @@ import (
 
 	"piao/internal/benefits"
 	"piao/internal/invoice"
+	"piao/internal/merchant"
 	"piao/internal/tenant"
 )
 
@@ -30,6 +31,14 @@ func (a *App) newInvoices(seller invoice.Party, rate string) error {
 		if bp, err = invoice.ParseRate(rate); err != nil {
 			return err
 		}
+	}
+	if seller.Name != "" {
+		// A configured seller needs a valid tax number: invoices print it.
+		code, err := merchant.CheckCreditCode(seller.TaxNumber)
+		if err != nil {
+			return err
+		}
+		seller.TaxNumber = code
 	}
 	a.Invoices = invoice.New(a.InvoiceStore, invoice.Config{Now: a.Now, Seller: seller, TaxRateBP: bp, Audit: a.Audit,
 		Merchants: a.Merchants, Campaigns: liveCampaigns{a}})

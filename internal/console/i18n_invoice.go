@@ -25,6 +25,7 @@ var invoiceMessages = map[string]bilingual{
 	"inv.none":       {"还没有发票。", "No invoices yet."},
 	"inv.filter.all": {"全部", "All"},
 	"inv.more":       {"更早的发票", "Older invoices"},
+	"export.xlsx":    {"XLSX", "XLSX"},
 	"inv.sweep_hint": {"采购支付或退款完成后一分钟内开票。", "Invoices are issued within a minute of a purchase being paid or a refund finishing."},
 }
 

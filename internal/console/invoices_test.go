@@ -60,3 +60,20 @@ func TestInvoicePages(t *testing.T) {
 		t.Fatalf("the operator's PDF: %d", resp.StatusCode)
 	}
 }
+
+// TestStatsExportXLSX: the merchant dashboard's exports come as XLSX too.
+func TestStatsExportXLSX(t *testing.T) {
+	e := newEnv(t)
+	prepaidCampaign(t, e, 1, "商场单程票", 150)
+	cl := e.as(t, identity.MerchantAdmin)
+	for _, path := range []string{"/merchant/export/campaigns.csv", "/merchant/export/days.csv"} {
+		resp, body := cl.get(path + "?format=xlsx")
+		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "spreadsheetml") || !strings.HasPrefix(body, "PK") {
+			t.Fatalf("%s as XLSX: %d %s", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		resp, body = cl.get(path)
+		if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, "\ufeff") {
+			t.Fatalf("%s as CSV: %d", path, resp.StatusCode)
+		}
+	}
+}
