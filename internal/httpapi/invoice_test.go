@@ -97,3 +97,29 @@ func TestInvoiceDownloads(t *testing.T) {
 		t.Fatalf("a passenger downloads a merchant's invoice: %d", res.status)
 	}
 }
+
+// invoiceTimePaths issues an invoice to the demo merchant (merchant 1) and
+// one to the passenger account, and names the invoice routes' paths for
+// the business-time test.
+func invoiceTimePaths(t *testing.T, s *testServer, passenger int64) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	m, err := s.app.Invoices.Issue(ctx, invoice.Request{Kind: invoice.Blue, Ref: "tz:merchant", Buyer: invoice.Party{Owner: "merchant:1", Name: "宁波天汇广场", TaxNumber: invoice.DefaultSeller().TaxNumber},
+		Items: []invoice.Item{{Name: "预付乘车票", Quantity: 1, UnitPriceFen: 400, AmountFen: 400}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.app.Invoices.Issue(ctx, invoice.Request{Kind: invoice.Blue, Ref: "tz:passenger", Buyer: invoice.Party{Owner: invoice.AccountOwner(passenger), Name: "张三"},
+		Items: []invoice.Item{{Name: "十次票", Quantity: 1, UnitPriceFen: 3000, AmountFen: 3000}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{
+		"/api/v1/merchant/invoices/{id}":     fmt.Sprintf("/api/v1/merchant/invoices/%d", m.ID),
+		"/api/v1/merchant/invoices/{id}/pdf": fmt.Sprintf("/api/v1/merchant/invoices/%d/pdf", m.ID),
+		"/api/v1/invoices/{id}":              fmt.Sprintf("/api/v1/invoices/%d", m.ID),
+		"/api/v1/invoices/{id}/pdf":          fmt.Sprintf("/api/v1/invoices/%d/pdf", m.ID),
+		"/api/v1/me/invoices/{id}":           fmt.Sprintf("/api/v1/me/invoices/%d", p.ID),
+		"/api/v1/me/invoices/{id}/pdf":       fmt.Sprintf("/api/v1/me/invoices/%d/pdf", p.ID),
+	}
+}
