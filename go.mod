@@ -17,6 +17,7 @@ require (
 )
 
 require (
+	codeberg.org/go-pdf/fpdf v0.12.0
 	github.com/xuri/excelize/v2 v2.11.1
 	golang.org/x/time v0.16.0
 )

@@ -23,6 +23,7 @@ import (
 	"piao/internal/governance"
 	"piao/internal/gtfs"
 	"piao/internal/httpapi"
+	"piao/internal/invoice"
 	"piao/internal/network"
 	"piao/internal/purchase"
 	"piao/internal/ridemore"
@@ -196,6 +197,11 @@ type serveCmd struct {
 	RideCodeNetwork string        `name:"ride-code-network" env:"PIAO_RIDE_CODE_NETWORK" help:"Accept only ride codes of this network (feed ID); empty accepts every network the keys sign for."`
 	RideCodeSkew    time.Duration `name:"ride-code-skew" env:"PIAO_RIDE_CODE_SKEW" default:"5s" help:"Clock skew tolerated either side of a ride code's validity window."`
 	limitFlags      `embed:""`
+
+	// Invoices: who they name as the seller, and the tax rate they show.
+	InvoiceSellerName string `name:"invoice-seller-name" env:"PIAO_INVOICE_SELLER_NAME" help:"The operator's legal name on invoices (default: the demo operator 宁波票务演示运营有限公司)."`
+	InvoiceSellerTax  string `name:"invoice-seller-tax" env:"PIAO_INVOICE_SELLER_TAX" help:"The operator's tax number (unified social credit code) on invoices; with --invoice-seller-name."`
+	InvoiceTaxRate    string `name:"invoice-tax-rate" env:"PIAO_INVOICE_TAX_RATE" default:"6%" help:"The tax rate invoices show, included in their totals (e.g. 6%, 0%)."`
 }
 
 // errSandboxInProduction refuses a production process that would hand out
@@ -297,7 +303,8 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 				tr.Templates, tr.Campaigns, tr.Purchases, purchase.Yuan(tr.PaidFen), tr.Issued, tr.Trips, purchase.Yuan(tr.MerchantFen))
 		}
 	}
-	if err := a.Start(ctx, app.Runtime{BaseURL: base, Hold: cmd.Hold, PaymentSecret: []byte(cmd.PaymentSecret), MetroEvery: cmd.MetroEvery, SandboxPayments: cmd.Demo || cmd.Sandbox}); err != nil {
+	if err := a.Start(ctx, app.Runtime{BaseURL: base, Hold: cmd.Hold, PaymentSecret: []byte(cmd.PaymentSecret), MetroEvery: cmd.MetroEvery, SandboxPayments: cmd.Demo || cmd.Sandbox,
+		InvoiceSeller: invoice.Party{Name: cmd.InvoiceSellerName, TaxNumber: cmd.InvoiceSellerTax}, InvoiceTaxRate: cmd.InvoiceTaxRate}); err != nil {
 		return err
 	}
 	srv := &http.Server{

@@ -19,6 +19,7 @@ import (
 	"piao/internal/httpapi"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
+	"piao/internal/invoice"
 	"piao/internal/ledger"
 	"piao/internal/merchant"
 	"piao/internal/metro"
@@ -126,6 +127,10 @@ type App struct {
 	// LedgerStore keeps the journal (business stores post into it in
 	// their own transactions).
 	LedgerStore ledger.Store
+	// InvoiceStore keeps invoices; Invoices issues and serves them (Start
+	// runs its sweep over merchants' purchases).
+	InvoiceStore invoice.Store
+	Invoices     *invoice.Service
 	// baseURL is where Start was told this process is reachable: claim
 	// links and posters point there.
 	baseURL string
@@ -185,6 +190,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Merchants = merchant.NewService(db.Merchant(), a.Identity, a.Audit, a.Now)
 	a.LedgerStore = db.Ledger()
 	a.Ledger = ledger.NewService(a.LedgerStore, a.Audit, a.Now)
+	a.InvoiceStore = db.Invoices()
+	if err := a.newInvoices(invoice.Party{}, ""); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -213,12 +222,20 @@ type Runtime struct {
 	// PurchaseRefunds is the refund rule of campaigns' unused value (zero:
 	// purchase.DefaultRefundRules).
 	PurchaseRefunds purchase.RefundRules
+	// InvoiceSeller is the operator as invoices name it (empty name:
+	// invoice.DefaultSeller); InvoiceTaxRate the rate they show ("6%";
+	// empty: 6 %).
+	InvoiceSeller  invoice.Party
+	InvoiceTaxRate string
 }
 
 // Start builds the booking service (and the sandbox gateway when asked
 // for) and runs their committer, hold sweeper and notifier until ctx ends.
 func (a *App) Start(ctx context.Context, rt Runtime) error {
 	a.baseURL = rt.BaseURL
+	if err := a.startInvoices(ctx, rt); err != nil {
+		return err
+	}
 	var gw *sandbox.Gateway
 	if rt.SandboxPayments {
 		var err error
@@ -387,7 +404,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Payments: pay, Ready: a.Ping, Idempotency: idempotency.NewKeeper(a.IdempotencyStore, nil),
 		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit, Merchants: a.Merchants, BodyLimits: a.PageBodyLimits, Purchases: a.Purchases, Reconcile: a.Reconciliation(), Sales: a.Sales,
 		Distribution: distribution.NewService(a.DistributionStore, distribution.Config{Benefits: a.Benefits, Audit: a.Audit, Now: a.Now}), PublicURL: a.baseURL,
-		Ledger: a.Ledger,
+		Ledger: a.Ledger, Invoices: a.Invoices,
 		Mount: func(mux *http.ServeMux) {
 			if a.Sandbox != nil {
 				// The sandbox stands for an outside payment provider: its pages

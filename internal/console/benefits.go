@@ -725,7 +725,7 @@ func (c *Console) campaignStatsCSV(w http.ResponseWriter, r *http.Request, st *s
 		rows = append(rows, []string{h.Hour.In(shanghai).Format(time.RFC3339), strconv.Itoa(h.Issued), strconv.Itoa(h.Rides)})
 	}
 	rows = append(rows, []string{"total", strconv.Itoa(s.Issued), strconv.Itoa(s.Rides)})
-	csvDownload(w, fmt.Sprintf("campaign-%d-stats.csv", id), rows)
+	c.sheetDownload(w, r, st, fmt.Sprintf("campaign-%d-stats", id), "stats", rows) // ?format=xlsx for XLSX
 }
 
 // printPageSize is how many codes one printable sheet holds.

@@ -27,6 +27,7 @@ import (
 	"piao/internal/fault"
 	"piao/internal/governance"
 	"piao/internal/identity"
+	"piao/internal/invoice"
 	"piao/internal/ledger"
 	"piao/internal/merchant"
 	"piao/internal/metro"
@@ -76,6 +77,9 @@ type Deps struct {
 	// Sales runs passengers' purchases of tickets on sale: the H5 shop
 	// and refunds of bought tickets. Without it those pages answer 503.
 	Sales *sale.Service
+	// Invoices serves invoices: /merchant/invoices and the operator's
+	// /invoices. Without it they answer 503.
+	Invoices *invoice.Service
 	// Distribution hands merchants' tickets to lists, codes and claim
 	// links: the merchant's /merchant/distribution pages. Without it
 	// they answer 503.
@@ -249,7 +253,7 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/booking/fees", identity.BookingAdmin}, handle: c.feesPage, off: noBooking},
 		{Page: Page{"POST", "/booking/fees/{kind}", identity.BookingAdmin}, handle: c.feesSave, off: noBooking},
 	}, c.merchantRoutes(), c.merchantConsoleRoutes(), c.merchantNewRoutes(), c.merchantPurchaseRoutes(), c.distributionPages(), c.merchantDistributionRoutes(),
-		c.ledgerRoutes(), c.saleRoutes(), c.saleOfferRoutes())
+		c.ledgerRoutes(), c.saleRoutes(), c.saleOfferRoutes(), c.invoiceRoutes())
 }
 
 // Pages lists every console route with the permission it needs.

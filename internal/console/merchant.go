@@ -272,7 +272,7 @@ func (c *Console) merchantCampaignsCSV(w http.ResponseWriter, r *http.Request, s
 		rows = append(rows, line(strconv.FormatInt(f.ID, 10), f.NameZH, f.NameEN, f.Status, f))
 	}
 	rows = append(rows, line("total", "", "", "", figs.Total))
-	csvDownload(w, "merchant-campaigns.csv", rows)
+	c.sheetDownload(w, r, st, "merchant-campaigns", "campaigns", rows) // ?format=xlsx for XLSX
 }
 
 // merchantDaysCSV exports the issues and rides per day of all campaigns.
@@ -289,7 +289,7 @@ func (c *Console) merchantDaysCSV(w http.ResponseWriter, r *http.Request, st *st
 		issued, rides = issued+d.Issued, rides+d.Rides
 	}
 	rows = append(rows, []string{"total", strconv.Itoa(issued), strconv.Itoa(rides)})
-	csvDownload(w, "merchant-days.csv", rows)
+	c.sheetDownload(w, r, st, "merchant-days", "days", rows) // ?format=xlsx for XLSX
 }
 
 // merchantCampaignList is the merchant's campaigns page.

@@ -51,6 +51,7 @@ var consoleParams = map[consoleParam]fixtureValue{
 	{"/merchant/campaigns/{id}", "id"}:                                  fixtureCampaign,
 	{"/merchant/campaigns/{id}/submit", "id"}:                           fixtureCampaign,
 	{"/merchant/purchases/{id}", "id"}:                                  fixturePurchase,
+	{"/merchant/invoices/{id}/pdf", "id"}:                               func(t *testing.T, f *apptest.MerchantFixture) string { return itoa(f.Invoice(t)) },
 	{"/merchant/refunds/{id}", "id"}:                                    fixtureCampaign,
 	{"/merchant/distribution/lists/{id}", "id"}:                         fixtureList,
 	{"/merchant/distribution/lists/{id}/revoke", "id"}:                  fixtureList,

@@ -12,6 +12,7 @@ import (
 	"piao/internal/benefits"
 	"piao/internal/fault"
 	"piao/internal/identity"
+	"piao/internal/sheet"
 	"piao/internal/tenant"
 )
 
@@ -49,7 +50,7 @@ func (s *Server) benefitsRoutes() {
 			})
 	}
 	add(g, identity.BenefitsRead, op("GET", "/api/v1/campaigns/{id}/stats", "getCampaignStats", tag, "A campaign's numbers: issued, claimed, used, expired, conversion, hourly", "活动统计：发放、领取、核销、过期、转化率"), s.campaignStats)
-	add(g, identity.BenefitsRead, op("GET", "/api/v1/campaigns/{id}/stats.csv", "exportCampaignStats", tag, "A campaign's hourly numbers as CSV", "导出活动统计 CSV"), s.campaignStatsCSV)
+	add(g, identity.BenefitsRead, op("GET", "/api/v1/campaigns/{id}/stats.csv", "exportCampaignStats", tag, "A campaign's hourly numbers as CSV or XLSX (?format=)", "导出活动统计 CSV 或 XLSX"), s.campaignStatsCSV)
 	add(g, identity.BenefitsEdit, op("POST", "/api/v1/campaigns/{id}/codes", "generateRedeemCodes", tag, "Generate a batch of up to 100,000 single-use redemption codes", "批量生成兑换码"), s.generateCodes)
 	add(g, identity.BenefitsRead, op("GET", "/api/v1/campaigns/{id}/code-batches", "listCodeBatches", tag, "A campaign's code batches", ""), s.listCodeBatches)
 	add(g, identity.BenefitsEdit, op("GET", "/api/v1/code-batches/{id}/codes.csv", "exportRedeemCodes", tag, "Export a batch of codes as CSV", "导出兑换码 CSV"), s.exportCodes)
@@ -299,17 +300,32 @@ func csvFile(name string, rows [][]string) (*csvOutput, error) {
 	return &csvOutput{ContentType: "text/csv; charset=utf-8", ContentDisposition: `attachment; filename="` + name + `"`, Body: b.Bytes()}, nil
 }
 
-func (s *Server) campaignStatsCSV(ctx context.Context, in *benefitIDPath) (*csvOutput, error) {
+// statsExportInput is a campaign's statistics export: CSV (the default)
+// or XLSX, through internal/sheet.
+type statsExportInput struct {
+	ID     int64  `path:"id" minimum:"1"`
+	Format string `query:"format" enum:"csv,xlsx" default:"csv" doc:"csv (UTF-8 with a byte order mark) or xlsx"`
+}
+
+func (s *Server) campaignStatsCSV(ctx context.Context, in *statsExportInput) (*csvOutput, error) {
+	f, err := sheet.ParseFormat(in.Format)
+	if err != nil {
+		return nil, err
+	}
 	st, err := s.deps.Benefits.Stats(ctx, scopeOf(ctx), in.ID)
 	if err != nil {
 		return nil, err
 	}
-	rows := [][]string{{"hour", "issued", "rides"}}
+	t := sheet.Table{Name: "stats", Header: []string{"hour", "issued", "rides"}}
 	for _, h := range st.Hourly {
-		rows = append(rows, []string{h.Hour.In(benefits.Shanghai).Format(time.RFC3339), strconv.Itoa(h.Issued), strconv.Itoa(h.Rides)})
+		t.Add(h.Hour.In(benefits.Shanghai).Format(time.RFC3339), h.Issued, h.Rides)
 	}
-	rows = append(rows, []string{"total", strconv.Itoa(st.Issued), strconv.Itoa(st.Rides)})
-	return csvFile(fmt.Sprintf("campaign-%d-stats.csv", in.ID), rows)
+	t.Add("total", st.Issued, st.Rides)
+	var b bytes.Buffer
+	if err := sheet.Write(&b, f, t); err != nil {
+		return nil, err
+	}
+	return &csvOutput{ContentType: f.ContentType(), ContentDisposition: `attachment; filename="` + f.FileName(fmt.Sprintf("campaign-%d-stats", in.ID)) + `"`, Body: b.Bytes()}, nil
 }
 
 type generateCodesInput struct {

@@ -39,7 +39,7 @@ func (s *Server) merchantCampaignRoutes() {
 			return s.actCampaign(ctx, in, benefits.Submit)
 		})
 	add(g, identity.MerchantReports, op("GET", "/api/v1/merchant/campaigns/{id}/stats", "getMerchantCampaignStats", tag, "A campaign's numbers: issued, claimed, used, expired, conversion, hourly", "活动统计"), s.campaignStats)
-	add(g, identity.MerchantReports, op("GET", "/api/v1/merchant/campaigns/{id}/stats.csv", "exportMerchantCampaignStats", tag, "A campaign's hourly numbers as CSV", "导出活动统计 CSV"), s.campaignStatsCSV)
+	add(g, identity.MerchantReports, op("GET", "/api/v1/merchant/campaigns/{id}/stats.csv", "exportMerchantCampaignStats", tag, "A campaign's hourly numbers as CSV or XLSX (?format=)", "导出活动统计 CSV 或 XLSX"), s.campaignStatsCSV)
 	add(g, identity.MerchantFinance, op("GET", "/api/v1/merchant/charges", "listMerchantCharges", tag, "What the merchant's campaigns saved riders in a period: the merchant's charges, per campaign", "本商户在某时段应承担的优惠金额"), s.merchantCharges)
 }
 

@@ -62,6 +62,7 @@ func (s *Server) registerRoutes() {
 	s.ledgerRoutes()
 	s.reconcileRoutes()
 	s.saleRoutes()
+	s.invoiceRoutes()
 
 	// Operations endpoints outside the OpenAPI document. Probes and the
 	// Prometheus scraper carry no credentials, so these are public and

@@ -32,6 +32,7 @@ import (
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
+	"piao/internal/invoice"
 	"piao/internal/ledger"
 	"piao/internal/merchant"
 	"piao/internal/metro"
@@ -93,6 +94,8 @@ type Deps struct {
 	// Merchants runs merchant onboarding (applications, review, staff);
 	// nil when off.
 	Merchants *merchant.Service
+	// Invoices issues and serves invoices; nil when off.
+	Invoices *invoice.Service
 	// BodyLimits are routes outside the API (the console's upload forms)
 	// that take larger bodies than MaxBodyBytes, by "METHOD /path".
 	BodyLimits map[string]int64

@@ -240,6 +240,7 @@ func TestAnswersGiveBusinessTime(t *testing.T) {
 	paths["/api/v1/merchants/{id}/papers/{paper}"] = fmt.Sprintf("/api/v1/merchants/%d/papers/%d", merchantID, paperID)
 	headers := map[string][]string{"/api/v1/merchant-applications/status": {"X-Applicant-Token", applicant}}
 	maps.Copy(paths, purchaseTimePaths(t, s))
+	maps.Copy(paths, invoiceTimePaths(t, s, me.ID))
 	maps.Copy(paths, distributionPaths(t, s, me.ID))
 	maps.Copy(paths, ledgerTimePaths(t, s))
 	maps.Copy(paths, reconcileTimePaths(t, s))

@@ -15,6 +15,7 @@ import (
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
+	"piao/internal/invoice"
 	"piao/internal/ledger"
 	"piao/internal/merchant"
 	"piao/internal/metro"
@@ -78,6 +79,8 @@ type Engine interface {
 	Reconcile() reconcile.Store
 	// Sales returns the store of passengers' purchases of tickets on sale.
 	Sales() sale.Store
+	// Invoices returns the store of invoices.
+	Invoices() invoice.Store
 }
 
 // HidePassword returns a database URL with its password replaced by ***,
