@@ -83,6 +83,7 @@ type applicationForm struct {
 	ContactPhone  string          `form:"contact_phone" doc:"The contact's mobile number, 11 digits"`
 	AdminUsername string          `form:"admin_username" doc:"The login the merchant's admin will use once approved"`
 	AdminPassword string          `form:"admin_password" doc:"The admin's password, at least 8 characters (hashed at once)"`
+	Kind          string          `form:"kind" required:"false" enum:"merchant,employer" doc:"The organisation: merchant (default) or employer (employee travel allowances)"`
 	Licence       []huma.FormFile `form:"licence" required:"false" doc:"The business licence (营业执照), at least one: PDF, PNG or JPEG, at most 5 MiB each"`
 	Other         []huma.FormFile `form:"other" required:"false" doc:"Other papers: PDF, PNG or JPEG, at most 5 MiB each"`
 }
@@ -125,7 +126,7 @@ func (s *Server) applyMerchant(ctx context.Context, in *merchantApplyInput) (*bo
 		return nil, err
 	}
 	r, err := s.deps.Merchants.Apply(ctx, merchant.Application{LegalName: f.LegalName, CreditCode: f.CreditCode,
-		Contact: merchant.Contact{Name: f.ContactName, Phone: f.ContactPhone}, AdminUsername: f.AdminUsername, AdminPassword: f.AdminPassword, Papers: papers})
+		Contact: merchant.Contact{Name: f.ContactName, Phone: f.ContactPhone}, AdminUsername: f.AdminUsername, AdminPassword: f.AdminPassword, Papers: papers, Kind: merchant.Kind(f.Kind)})
 	if err != nil {
 		return nil, err
 	}
