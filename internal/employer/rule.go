@@ -153,12 +153,6 @@ func IssueKey(rule, employee int64, m Month) string {
 	return fmt.Sprintf("allowance:%d:%d:%s", rule, employee, m)
 }
 
-// IssueKeyPrefix is what every allowance key of an employee starts with:
-// offboarding finds the tickets to revoke by it.
-func IssueKeyPrefix(rule, employee int64) string {
-	return fmt.Sprintf("allowance:%d:%d:", rule, employee)
-}
-
 // creditKey is the funding key of an invoiced employer's monthly credit.
 func creditKey(rule int64, m Month) string { return fmt.Sprintf("allowance:%d:credit:%s", rule, m) }
 

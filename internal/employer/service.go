@@ -174,10 +174,10 @@ func (s *Service) Import(ctx context.Context, scope tenant.Scope, data []byte) (
 	if err != nil {
 		return nil, err
 	}
-	rows, err := ParseRoster(data)
-	if err != nil {
-		return nil, err
-	}
+	// The file's own errors and its clashes with the roster are reported
+	// together.
+	var e importErrs
+	rows := parseRoster(data, &e)
 	numbers, phones := make([]string, len(rows)), make([]string, len(rows))
 	for i, r := range rows {
 		numbers[i], phones[i] = r.Number, r.Phone
@@ -186,7 +186,6 @@ func (s *Service) Import(ctx context.Context, scope tenant.Scope, data []byte) (
 	if err != nil {
 		return nil, err
 	}
-	var e importErrs
 	for _, r := range rows {
 		if takenN[r.Number] {
 			e.addf(r.Line, "number", "工号 %s 已在花名册中", "number %s is on the roster already", r.Number)
@@ -368,13 +367,14 @@ func (s *Service) Offboard(ctx context.Context, scope tenant.Scope, id int64, le
 	if day.IsZero() {
 		day = network.DateOf(now.In(benefits.Shanghai))
 	}
-	prefix := ""
+	// Only the current month's allowance can still be valid.
+	key := ""
 	if r, err := s.store.Rule(ctx, scope, m.ID); err == nil && r.Offboard == RevokeUnused {
-		prefix = IssueKeyPrefix(r.ID, id)
+		key = IssueKey(r.ID, id, MonthOf(now))
 	} else if err != nil && !fault.Is(err, fault.NotFound) {
 		return Employee{}, 0, err
 	}
-	e, revoked, err := s.store.Offboard(ctx, scope, id, day, prefix, now)
+	e, revoked, err := s.store.Offboard(ctx, scope, id, day, key, now)
 	if err != nil {
 		return Employee{}, 0, err
 	}

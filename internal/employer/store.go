@@ -42,10 +42,10 @@ type Store interface {
 	// held by another).
 	UpdateEmployee(ctx context.Context, scope tenant.Scope, id int64, fn func(*Employee) error) (Employee, error)
 	// Offboard marks an active employee offboarded on left at now and, if
-	// revokePrefix is set, revokes in the same transaction the tickets
-	// issued under keys with that prefix still held, unused by a gift and
-	// valid at now; it returns how many it revoked.
-	Offboard(ctx context.Context, scope tenant.Scope, id int64, left network.Date, revokePrefix string, now time.Time) (Employee, int, error)
+	// revokeKey is set, revokes in the same transaction the ticket issued
+	// under that key if it is still held (not being gifted), has rides
+	// left and is valid at now; it returns how many it revoked.
+	Offboard(ctx context.Context, scope tenant.Scope, id int64, left network.Date, revokeKey string, now time.Time) (Employee, int, error)
 
 	// CreateInvitation stores an invitation of an employee the scope sees.
 	CreateInvitation(ctx context.Context, scope tenant.Scope, inv Invitation) error

@@ -12,6 +12,7 @@ import (
 	"piao/internal/benefits"
 	"piao/internal/booking"
 	"piao/internal/distribution"
+	"piao/internal/employer"
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
@@ -72,6 +73,8 @@ type Engine interface {
 	Distribution() distribution.Store
 	// Ledger returns the double-entry journal's store.
 	Ledger() ledger.Store
+	// Employer returns the store of rosters, allowance rules, top-ups and bills.
+	Employer() employer.Store
 }
 
 // HidePassword returns a database URL with its password replaced by ***,
