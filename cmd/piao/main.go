@@ -36,18 +36,19 @@ type cli struct {
 	PIIKeyFile string `name:"pii-key-file" env:"PIAO_PII_KEY_FILE" placeholder:"FILE" help:"Key file of the personal data (ID and phone numbers are stored encrypted; default: pii-keys.json in --data-dir). PIAO_PII_KEYS may hold the file's contents instead. Create one with 'piao keys init'."`
 	LogLevel   string `name:"log-level" env:"PIAO_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"Log level (${enum})."`
 
-	Serve    serveCmd    `cmd:"" help:"Run the HTTP server: API under /api/v1, consoles, health and metrics."`
-	Migrate  migrateCmd  `cmd:"" help:"Apply pending database migrations and exit."`
-	Import   importCmd   `cmd:"" help:"Import network data."`
-	OpenAPI  openapiCmd  `cmd:"" name:"openapi" help:"Print the OpenAPI 3.1 document of the HTTP API (JSON)."`
-	Check    checkCmd    `cmd:"" help:"Check stored data against what it is derived from."`
-	Report   reportCmd   `cmd:"" help:"Reports over stored data: cancellation behaviour."`
-	Lists    listsCmd    `cmd:"" help:"Governance lists: apply the list rules."`
-	Version  versionCmd  `cmd:"" help:"Print the version."`
-	Bench    benchCmd    `cmd:"" help:"Measure performance against the targets of SPEC section Q: engine, query, booking (a benchmark, not a test)."`
-	Gate     gateCmd     `cmd:"" help:"Metro ride codes (乘车码, SPEC M1): issuer keys, sign, verify offline."`
-	Keys     keysCmd     `cmd:"" help:"Personal-data keys: create the key file, rotate keys (re-encrypts every stored ID and phone number)."`
-	Ridemore ridemoreCmd `cmd:"" name:"ridemore" help:"Ride more, save more (多乘多惠, SPEC M4): issue a month's rewards."`
+	Serve      serveCmd      `cmd:"" help:"Run the HTTP server: API under /api/v1, consoles, health and metrics."`
+	Migrate    migrateCmd    `cmd:"" help:"Apply pending database migrations and exit."`
+	Import     importCmd     `cmd:"" help:"Import network data."`
+	OpenAPI    openapiCmd    `cmd:"" name:"openapi" help:"Print the OpenAPI 3.1 document of the HTTP API (JSON)."`
+	Check      checkCmd      `cmd:"" help:"Check stored data against what it is derived from."`
+	Report     reportCmd     `cmd:"" help:"Reports over stored data: cancellation behaviour."`
+	Lists      listsCmd      `cmd:"" help:"Governance lists: apply the list rules."`
+	Version    versionCmd    `cmd:"" help:"Print the version."`
+	Bench      benchCmd      `cmd:"" help:"Measure performance against the targets of SPEC section Q: engine, query, booking (a benchmark, not a test)."`
+	Gate       gateCmd       `cmd:"" help:"Metro ride codes (乘车码, SPEC M1): issuer keys, sign, verify offline."`
+	Keys       keysCmd       `cmd:"" help:"Personal-data keys: create the key file, rotate keys (re-encrypts every stored ID and phone number)."`
+	Ridemore   ridemoreCmd   `cmd:"" name:"ridemore" help:"Ride more, save more (多乘多惠, SPEC M4): issue a month's rewards."`
+	Allowances allowancesCmd `cmd:"" name:"allowances" help:"Employee travel allowances (SPEC B3): issue a month's allowances."`
 
 	Simulate simulateCmd `cmd:"" help:"Simulate a month of labelled booking traffic (genuine travellers, berth seekers, switchers, scalpers) against the real booking service, then score the governance lists against the labels (SPEC G5)."`
 }

@@ -14,6 +14,7 @@ import (
 	"piao/internal/benefits"
 	"piao/internal/booking"
 	"piao/internal/distribution"
+	"piao/internal/employer"
 	"piao/internal/fault"
 	"piao/internal/governance"
 	"piao/internal/httpapi"
@@ -115,6 +116,11 @@ type App struct {
 	// DistributionStore keeps merchants' distribution lists (Server builds
 	// the service over the Benefits of that moment).
 	DistributionStore distribution.Store
+	// EmployerStore keeps rosters, allowance rules, top-ups and bills.
+	EmployerStore employer.Store
+	// Employers runs employee benefits (SPEC B3); Start gives it the
+	// payment gateway and runs its monthly issue.
+	Employers *employer.Service
 	// baseURL is where Start was told this process is reachable: claim
 	// links and posters point there.
 	baseURL string
@@ -172,6 +178,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a.Metro = metro.NewService(a.MetroStore, a.metroCfg)
 	a.Subsidy = subsidy.NewService(a.SubsidyStore, subsidyConfig(a))
 	a.Merchants = merchant.NewService(db.Merchant(), a.Identity, a.Audit, a.Now)
+	a.EmployerStore = db.Employer()
+	a.Employers = a.employerService("", nil)
 	return a, nil
 }
 
@@ -200,6 +208,9 @@ type Runtime struct {
 	// PurchaseRefunds is the refund rule of campaigns' unused value (zero:
 	// purchase.DefaultRefundRules).
 	PurchaseRefunds purchase.RefundRules
+	// AllowanceEvery is how often employees' monthly allowances are issued
+	// and employers' bills made (default 1 hour).
+	AllowanceEvery time.Duration
 }
 
 // Start builds the booking service (and the sandbox gateway when asked
@@ -233,6 +244,7 @@ func (a *App) Start(ctx context.Context, rt Runtime) error {
 	}
 	go a.Booking.Run(ctx)
 	a.startPurchases(ctx, rt, pay)
+	a.startEmployers(ctx, rt, pay)
 	go a.Governance.Run(ctx, rt.ListsEvery)
 	go a.Benefits.Run(ctx)
 	go a.Subsidy.Run(ctx, time.Hour)
@@ -371,7 +383,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 	return httpapi.New(httpapi.Deps{
 		Version: Version, Catalog: a.Catalog, Identity: a.Identity,
 		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Payments: pay, Ready: a.Ping, Idempotency: idempotency.NewKeeper(a.IdempotencyStore, nil),
-		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit, Merchants: a.Merchants, BodyLimits: a.PageBodyLimits, Purchases: a.Purchases,
+		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit, Merchants: a.Merchants, BodyLimits: a.PageBodyLimits, Purchases: a.Purchases, Employers: a.Employers,
 		Distribution: distribution.NewService(a.DistributionStore, distribution.Config{Benefits: a.Benefits, Audit: a.Audit, Now: a.Now}), PublicURL: a.baseURL,
 		Mount: func(mux *http.ServeMux) {
 			if a.Sandbox != nil {

@@ -13,54 +13,54 @@ import (
 )
 
 // Rule returns the scope's allowance rule.
-func (s *Service) Rule(ctx context.Context, scope tenant.Scope) (Rule, error) {
+func (s *Service) Rule(ctx context.Context, scope tenant.Scope) (AllowanceRule, error) {
 	m, err := s.employer(ctx, scope)
 	if err != nil {
-		return Rule{}, err
+		return AllowanceRule{}, err
 	}
 	return s.store.Rule(ctx, scope, m.ID)
 }
 
-// RuleView is a rule with its campaign as it stands: its review status and
+// AllowanceView is a rule with its campaign as it stands: its review status and
 // what it has spent of its budget.
-type RuleView struct {
-	Rule     Rule              `json:"rule"`
-	Campaign benefits.Campaign `json:"campaign"`
+type AllowanceView struct {
+	AllowanceRule AllowanceRule     `json:"rule"`
+	Campaign      benefits.Campaign `json:"campaign"`
 }
 
 // RuleView returns the scope's rule with its campaign.
-func (s *Service) RuleView(ctx context.Context, scope tenant.Scope) (RuleView, error) {
+func (s *Service) RuleView(ctx context.Context, scope tenant.Scope) (AllowanceView, error) {
 	r, err := s.Rule(ctx, scope)
 	if err != nil {
-		return RuleView{}, err
+		return AllowanceView{}, err
 	}
 	c, err := s.cfg.Benefits.Campaign(ctx, scope, r.CampaignID)
 	if err != nil {
-		return RuleView{}, err
+		return AllowanceView{}, err
 	}
-	return RuleView{Rule: r, Campaign: c}, nil
+	return AllowanceView{AllowanceRule: r, Campaign: c}, nil
 }
 
 // CreateRule sets up the employer's allowance: the product and campaign
 // that carry it (owned by the employer, so settlement charges it), the
 // rule, the campaign's stock, and its submission for the operator's
 // review. Issuing starts once the operator approves the campaign.
-func (s *Service) CreateRule(ctx context.Context, scope tenant.Scope, r Rule, actor string) (Rule, error) {
+func (s *Service) CreateRule(ctx context.Context, scope tenant.Scope, r AllowanceRule, actor string) (AllowanceRule, error) {
 	m, err := s.employer(ctx, scope)
 	if err != nil {
-		return Rule{}, err
+		return AllowanceRule{}, err
 	}
 	if err := r.Check(); err != nil {
-		return Rule{}, err
+		return AllowanceRule{}, err
 	}
 	if _, err := s.store.Rule(ctx, scope, m.ID); err == nil {
-		return Rule{}, ErrRuleExists
+		return AllowanceRule{}, ErrRuleExists
 	} else if !fault.Is(err, fault.NotFound) {
-		return Rule{}, err
+		return AllowanceRule{}, err
 	}
 	p, err := s.cfg.Benefits.CreateProduct(ctx, scope, r.Product(m.LegalName), "", actor)
 	if err != nil {
-		return Rule{}, err
+		return AllowanceRule{}, err
 	}
 	now := s.now()
 	start := MonthOf(now).Start()
@@ -69,14 +69,14 @@ func (s *Service) CreateRule(ctx context.Context, scope tenant.Scope, r Rule, ac
 		Channels: []benefits.Channel{benefits.DirectChannel},
 	}, "", actor)
 	if err != nil {
-		return Rule{}, err
+		return AllowanceRule{}, err
 	}
 	r.ID, r.Employer, r.ProductID, r.CampaignID, r.CreatedBy, r.CreatedAt, r.UpdatedAt = 0, m.ID, p.ID, c.ID, actor, now, now
 	if err := s.store.CreateRule(ctx, scope, &r); err != nil {
-		return Rule{}, err // a rule made meanwhile wins; this product and draft stay unused
+		return AllowanceRule{}, err // a rule made meanwhile wins; this product and draft stay unused
 	}
 	if err := s.record(ctx, "employer.rule.create", RuleSubject(r.ID), nil, r, ""); err != nil {
-		return Rule{}, err
+		return AllowanceRule{}, err
 	}
 	if _, err := s.cfg.Benefits.AddStock(ctx, scope, c.ID, stockKey(r.ID), allowanceStock, 0); err != nil {
 		return r, err
@@ -87,19 +87,19 @@ func (s *Service) CreateRule(ctx context.Context, scope tenant.Scope, r Rule, ac
 	return r, nil
 }
 
-// RuleChange is what may change of a rule once made: its rides and scope
+// AllowanceChange is what may change of a rule once made: its rides and scope
 // are what the operator reviewed, so they stay.
-type RuleChange struct {
+type AllowanceChange struct {
 	Offboard         Offboarding `json:"offboarding,omitempty"`
 	MonthlyCreditFen *int64      `json:"monthly_credit_fen,omitempty"`
 }
 
 // UpdateRule changes the offboarding policy or an invoiced employer's
 // monthly credit (from the next month's issue).
-func (s *Service) UpdateRule(ctx context.Context, scope tenant.Scope, ch RuleChange) (Rule, error) {
+func (s *Service) UpdateRule(ctx context.Context, scope tenant.Scope, ch AllowanceChange) (AllowanceRule, error) {
 	before, err := s.Rule(ctx, scope)
 	if err != nil {
-		return Rule{}, err
+		return AllowanceRule{}, err
 	}
 	r := before
 	if ch.Offboard != "" {
@@ -109,20 +109,20 @@ func (s *Service) UpdateRule(ctx context.Context, scope tenant.Scope, ch RuleCha
 		r.MonthlyCreditFen = *ch.MonthlyCreditFen
 	}
 	if err := r.Check(); err != nil {
-		return Rule{}, err
+		return AllowanceRule{}, err
 	}
 	r.UpdatedAt = s.now()
 	if err := s.store.UpdateRule(ctx, scope, r); err != nil {
-		return Rule{}, err
+		return AllowanceRule{}, err
 	}
 	if err := s.record(ctx, "employer.rule.update", RuleSubject(r.ID), before, r, ""); err != nil {
-		return Rule{}, err
+		return AllowanceRule{}, err
 	}
 	return r, nil
 }
 
-// Progress is where a month's issue stands, reported after each batch.
-type Progress struct {
+// AllowanceProgress is where a month's issue stands, reported after each batch.
+type AllowanceProgress struct {
 	Employer int64  `json:"employer_id"`
 	Month    string `json:"month"`
 	// Issued are tickets issued by this run, Again those a run before had
@@ -141,12 +141,12 @@ type Progress struct {
 // happens: the ticket's key (IssueKey) is unique, so a second run, a
 // concurrent one or one after a crash finds what was issued and issues the
 // rest.
-func (s *Service) RunMonth(ctx context.Context, m Month, progress func(Progress)) ([]Progress, error) {
+func (s *Service) RunMonth(ctx context.Context, m Month, progress func(AllowanceProgress)) ([]AllowanceProgress, error) {
 	rules, err := s.store.Rules(ctx, tenant.All())
 	if err != nil {
 		return nil, err
 	}
-	var out []Progress
+	var out []AllowanceProgress
 	for _, r := range rules {
 		p, err := s.runRule(ctx, r, m, progress)
 		out = append(out, p)
@@ -159,10 +159,10 @@ func (s *Service) RunMonth(ctx context.Context, m Month, progress func(Progress)
 
 // RunNow issues the current month's allowance of the scope's employer
 // (the console's "run now"), exactly as the periodic job does.
-func (s *Service) RunNow(ctx context.Context, scope tenant.Scope) (Progress, error) {
+func (s *Service) RunNow(ctx context.Context, scope tenant.Scope) (AllowanceProgress, error) {
 	r, err := s.Rule(ctx, scope)
 	if err != nil {
-		return Progress{}, err
+		return AllowanceProgress{}, err
 	}
 	p, err := s.runRule(ctx, r, MonthOf(s.now()), nil)
 	if err != nil {
@@ -172,8 +172,8 @@ func (s *Service) RunNow(ctx context.Context, scope tenant.Scope) (Progress, err
 }
 
 // runRule issues one rule's month.
-func (s *Service) runRule(ctx context.Context, r Rule, m Month, progress func(Progress)) (Progress, error) {
-	p := Progress{Employer: r.Employer, Month: m.String()}
+func (s *Service) runRule(ctx context.Context, r AllowanceRule, m Month, progress func(AllowanceProgress)) (AllowanceProgress, error) {
+	p := AllowanceProgress{Employer: r.Employer, Month: m.String()}
 	scope := tenant.Merchant(r.Employer)
 	now := s.now()
 	if !now.Before(m.End()) || now.Before(m.Start()) {
@@ -265,7 +265,7 @@ func (s *Service) Run(ctx context.Context, every time.Duration) {
 }
 
 // String summarises a run's progress for logs and the CLI.
-func (p Progress) String() string {
+func (p AllowanceProgress) String() string {
 	s := fmt.Sprintf("employer %d %s: %d issued, %d issued before, %d refused", p.Employer, p.Month, p.Issued, p.Again, p.Refused)
 	if p.Reason != "" {
 		s += " (" + p.Reason + ")"

@@ -54,8 +54,8 @@ type Employee struct {
 // Subject is how the audit trail names an employee.
 func Subject(id int64) string { return "employee:" + strconv.FormatInt(id, 10) }
 
-// Edit is what an employer may change of an employee; nil fields stay.
-type Edit struct {
+// EmployeeEdit is what an employer may change of an employee; nil fields stay.
+type EmployeeEdit struct {
 	Number     *string `json:"number,omitempty"`
 	Name       *string `json:"name,omitempty"`
 	Phone      *string `json:"phone,omitempty"`
@@ -64,7 +64,7 @@ type Edit struct {
 }
 
 // Apply changes e by the edit and checks the result.
-func (ed Edit) Apply(e *Employee) error {
+func (ed EmployeeEdit) Apply(e *Employee) error {
 	if ed.Number != nil {
 		e.Number = *ed.Number
 	}

@@ -20,14 +20,14 @@ const (
 	Closed  PayStatus = "closed" // a top-up not paid in time
 )
 
-// Buyer is who a top-up or a bill is for, as an invoice names it.
-type Buyer struct {
+// InvoiceBuyer is who a top-up or a bill is for, as an invoice names it.
+type InvoiceBuyer struct {
 	Name      string `json:"name"`
 	TaxNumber string `json:"tax_number"` // the unified social credit code
 }
 
-// Line is one line of a top-up or a bill, for its invoice.
-type Line struct {
+// ChargeLine is one line of a top-up or a bill, for its invoice.
+type ChargeLine struct {
 	ZH        string `json:"description_zh"`
 	EN        string `json:"description_en"`
 	AmountFen int64  `json:"amount_fen"`
@@ -37,19 +37,19 @@ type Line struct {
 // it is the allowance campaign's budget, and the employer's prepaid
 // balance in the ledger.
 type TopUp struct {
-	ID        int64     `json:"id"`
-	Employer  int64     `json:"employer_id"`
-	AmountFen int64     `json:"amount_fen"`
-	Status    PayStatus `json:"status"`
-	Buyer     Buyer     `json:"buyer"`
-	Lines     []Line    `json:"lines"`
-	PaymentID string    `json:"payment_id,omitempty"`
-	PayURL    string    `json:"pay_url,omitempty"`
-	CreatedBy int64     `json:"created_by"`
-	CreatedAt time.Time `json:"created_at"`
-	ExpiresAt time.Time `json:"expires_at"`
-	PaidAt    time.Time `json:"paid_at,omitzero"`
-	ClosedAt  time.Time `json:"closed_at,omitzero"`
+	ID        int64        `json:"id"`
+	Employer  int64        `json:"employer_id"`
+	AmountFen int64        `json:"amount_fen"`
+	Status    PayStatus    `json:"status"`
+	Buyer     InvoiceBuyer `json:"buyer"`
+	Lines     []ChargeLine `json:"lines"`
+	PaymentID string       `json:"payment_id,omitempty"`
+	PayURL    string       `json:"pay_url,omitempty"`
+	CreatedBy int64        `json:"created_by"`
+	CreatedAt time.Time    `json:"created_at"`
+	ExpiresAt time.Time    `json:"expires_at"`
+	PaidAt    time.Time    `json:"paid_at,omitzero"`
+	ClosedAt  time.Time    `json:"closed_at,omitzero"`
 	// RefundID is the gateway refund of a payment that came after the
 	// top-up closed (the whole payment goes back).
 	RefundID string `json:"refund_id,omitempty"`
@@ -60,17 +60,17 @@ type TopUp struct {
 // prepaid account (run into debit by the rides) to what it owes; paying it
 // through the gateway settles that.
 type Bill struct {
-	ID        int64     `json:"id"`
-	Employer  int64     `json:"employer_id"`
-	Month     string    `json:"month"` // YYYY-MM
-	AmountFen int64     `json:"amount_fen"`
-	Status    PayStatus `json:"status"`
-	Buyer     Buyer     `json:"buyer"`
-	Lines     []Line    `json:"lines"`
-	PaymentID string    `json:"payment_id,omitempty"`
-	PayURL    string    `json:"pay_url,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	PaidAt    time.Time `json:"paid_at,omitzero"`
+	ID        int64        `json:"id"`
+	Employer  int64        `json:"employer_id"`
+	Month     string       `json:"month"` // YYYY-MM
+	AmountFen int64        `json:"amount_fen"`
+	Status    PayStatus    `json:"status"`
+	Buyer     InvoiceBuyer `json:"buyer"`
+	Lines     []ChargeLine `json:"lines"`
+	PaymentID string       `json:"payment_id,omitempty"`
+	PayURL    string       `json:"pay_url,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
+	PaidAt    time.Time    `json:"paid_at,omitzero"`
 }
 
 // Limits on a top-up.

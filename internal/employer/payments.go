@@ -23,7 +23,9 @@ const (
 	OutcomeIgnored   Outcome = "ignored"
 )
 
-func buyerOf(m merchant.Merchant) Buyer { return Buyer{Name: m.LegalName, TaxNumber: m.CreditCode} }
+func buyerOf(m merchant.Merchant) InvoiceBuyer {
+	return InvoiceBuyer{Name: m.LegalName, TaxNumber: m.CreditCode}
+}
 
 // CreateTopUp orders a top-up of the prepaid balance of the scope's
 // employer and creates its gateway payment, payable by the ordering
@@ -48,7 +50,7 @@ func (s *Service) CreateTopUp(ctx context.Context, scope tenant.Scope, account, 
 	}
 	now := s.now()
 	t := TopUp{Employer: m.ID, AmountFen: amount, Status: Pending, Buyer: buyerOf(m), CreatedBy: account, CreatedAt: now, ExpiresAt: now.Add(PayFor),
-		Lines: []Line{{ZH: "企业通勤补贴预付款", EN: "Travel allowance prepayment", AmountFen: amount}}}
+		Lines: []ChargeLine{{ZH: "企业通勤补贴预付款", EN: "Travel allowance prepayment", AmountFen: amount}}}
 	if err := s.store.CreateTopUp(ctx, scope, &t); err != nil {
 		return TopUp{}, err
 	}
@@ -224,7 +226,7 @@ func (s *Service) IssueBills(ctx context.Context, m Month) (int, error) {
 		}
 		amount = max(amount, 0)
 		b := Bill{Employer: r.Employer, Month: m.String(), AmountFen: amount, Status: Issued, Buyer: buyerOf(org), CreatedAt: s.now(),
-			Lines: []Line{{ZH: "企业通勤补贴 " + m.String() + " 乘车费用", EN: "Travel allowance rides, " + m.String(), AmountFen: amount}}}
+			Lines: []ChargeLine{{ZH: "企业通勤补贴 " + m.String() + " 乘车费用", EN: "Travel allowance rides, " + m.String(), AmountFen: amount}}}
 		if amount == 0 {
 			b.Status = Paid // nothing to pay
 		}

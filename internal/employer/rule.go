@@ -32,7 +32,7 @@ const (
 	KeepToExpiry Offboarding = "keep"   // it runs to the end of its month
 )
 
-// Rule is an employer's monthly allowance: Rides rides a month per
+// AllowanceRule is an employer's monthly allowance: Rides rides a month per
 // active linked employee, within Scope on the metro network Feed. It is
 // carried by a benefits product (a single- or multi-ride ticket) and a
 // campaign the employer owns, reviewed by the operator like any merchant
@@ -42,7 +42,7 @@ const (
 // ¥X of fares is not offered: no benefits product kind spends a value
 // over several rides (amount-off and fixed-price coupons are used once),
 // so the allowance is counted in rides.
-type Rule struct {
+type AllowanceRule struct {
 	ID       int64          `json:"id"`
 	Employer int64          `json:"employer_id"`
 	Rides    int            `json:"rides"`
@@ -73,7 +73,7 @@ const MaxMonthlyCredit = 100_000_000
 
 // Check validates the rule's own numbers (its scope is checked against the
 // network when its product is made).
-func (r Rule) Check() error {
+func (r AllowanceRule) Check() error {
 	bad := func(reason, zh, en string) error { return fault.New(fault.Invalid, reason, zh, en) }
 	switch {
 	case r.Rides < 1 || r.Rides > MaxRides:
@@ -95,7 +95,7 @@ func (r Rule) Check() error {
 // Product is the benefits product that carries the rule: one ticket of
 // Rides rides, valid 31 days from issue (each month's issue cuts it at the
 // month's end).
-func (r Rule) Product(employerName string) benefits.Product {
+func (r AllowanceRule) Product(employerName string) benefits.Product {
 	p := benefits.Product{
 		Kind: benefits.SingleRide, Feed: r.Feed, Scope: r.Scope,
 		NameZH: fmt.Sprintf("%s 通勤补贴 每月 %d 次", employerName, r.Rides),

@@ -93,28 +93,23 @@ func New(st Store, cfg Config) *Service {
 // Errors of the service.
 var (
 	ErrNotRunning   = fault.New(fault.Unavailable, "employers_unavailable", "企业福利服务未启动", "employee benefits are not running in this process")
-	ErrEmployerOnly = fault.New(fault.Forbidden, "employer_only", "仅企业（用人单位）账号可执行此操作", "only an employer's users may do this")
+	ErrEmployerOnly = fault.New(fault.Forbidden, "employer_only", "仅企业或商户账号可执行此操作", "only an organisation's users may do this")
 	ErrMoneyOff     = fault.New(fault.Unavailable, "employer_payments_unavailable", "本服务未接入支付网关", "payments are not available in this process")
 )
 
 // now is the clock cut to microseconds, the precision both engines keep.
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
 
-// employer returns the scope's own organisation, which must be an approved
-// employer.
+// employer returns the scope's own organisation. Any merchant organisation
+// may keep a roster and an allowance (a bank may run campaigns for its
+// customers and give its staff an allowance); its kind says which console
+// it is shown first: those of kind employer get the employee pages.
 func (s *Service) employer(ctx context.Context, scope tenant.Scope) (merchant.Merchant, error) {
 	id := scope.MerchantID()
 	if id <= 0 {
 		return merchant.Merchant{}, ErrEmployerOnly
 	}
-	m, err := s.cfg.Merchants.Merchant(ctx, scope, id)
-	if err != nil {
-		return m, err
-	}
-	if m.Kind != merchant.KindEmployer {
-		return m, ErrEmployerOnly
-	}
-	return m, nil
+	return s.cfg.Merchants.Merchant(ctx, scope, id)
 }
 
 // record writes an audit entry.
@@ -230,7 +225,7 @@ func (s *Service) accountOf(ctx context.Context, phone string) int64 {
 
 // Edit changes an employee's number, name, phone, department or joining
 // date.
-func (s *Service) Edit(ctx context.Context, scope tenant.Scope, id int64, ed Edit) (Employee, error) {
+func (s *Service) Edit(ctx context.Context, scope tenant.Scope, id int64, ed EmployeeEdit) (Employee, error) {
 	if _, err := s.employer(ctx, scope); err != nil {
 		return Employee{}, err
 	}
@@ -289,41 +284,41 @@ func (s *Service) LinkByPhone(ctx context.Context, scope tenant.Scope, id int64)
 
 var errLinked = fault.New(fault.Conflict, "employee_linked", "该员工已关联乘客账号", "the employee is linked to a passenger account already")
 
-// Invited is an invitation with its token, shown once.
-type Invited struct {
-	Invitation
+// EmployeeInvited is an invitation with its token, shown once.
+type EmployeeInvited struct {
+	EmployeeInvitation
 	Token string `json:"token" doc:"The invitation token: the employee accepts it, logged in as a passenger. Shown once."`
 }
 
 // Invite makes a one-time invitation for an active, unlinked employee.
-func (s *Service) Invite(ctx context.Context, scope tenant.Scope, id int64) (Invited, error) {
+func (s *Service) Invite(ctx context.Context, scope tenant.Scope, id int64) (EmployeeInvited, error) {
 	if _, err := s.employer(ctx, scope); err != nil {
-		return Invited{}, err
+		return EmployeeInvited{}, err
 	}
 	e, err := s.store.Employee(ctx, scope, id)
 	if err != nil {
-		return Invited{}, err
+		return EmployeeInvited{}, err
 	}
 	switch {
 	case e.Status != Active:
-		return Invited{}, ErrNotActive
+		return EmployeeInvited{}, ErrNotActive
 	case e.Account != 0:
-		return Invited{}, errLinked
+		return EmployeeInvited{}, errLinked
 	}
 	raw := make([]byte, 24)
 	if _, err := rand.Read(raw); err != nil {
-		return Invited{}, fault.Wrap(err, "make invitation token")
+		return EmployeeInvited{}, fault.Wrap(err, "make invitation token")
 	}
 	token := "pei_" + base64.RawURLEncoding.EncodeToString(raw)
 	now := s.now()
-	inv := Invitation{Hash: hashToken(token), Employee: e.ID, Employer: e.Employer, CreatedAt: now, ExpiresAt: now.Add(s.cfg.InvitationTTL)}
+	inv := EmployeeInvitation{Hash: hashToken(token), Employee: e.ID, Employer: e.Employer, CreatedAt: now, ExpiresAt: now.Add(s.cfg.InvitationTTL)}
 	if err := s.store.CreateInvitation(ctx, scope, inv); err != nil {
-		return Invited{}, err
+		return EmployeeInvited{}, err
 	}
 	if err := s.record(ctx, "employer.employee.invite", Subject(id), nil, inv, ""); err != nil {
-		return Invited{}, err
+		return EmployeeInvited{}, err
 	}
-	return Invited{Invitation: inv, Token: token}, nil
+	return EmployeeInvited{EmployeeInvitation: inv, Token: token}, nil
 }
 
 func hashToken(t string) []byte {

@@ -10,9 +10,9 @@ import (
 	"piao/internal/tenant"
 )
 
-// Invitation is a one-time link of an employee to the passenger account
+// EmployeeInvitation is a one-time link of an employee to the passenger account
 // that accepts it. Only the SHA-256 of its token is kept.
-type Invitation struct {
+type EmployeeInvitation struct {
 	Hash       []byte    `json:"-"`
 	Employee   int64     `json:"employee_id"`
 	Employer   int64     `json:"employer_id"`
@@ -48,7 +48,7 @@ type Store interface {
 	Offboard(ctx context.Context, scope tenant.Scope, id int64, left network.Date, revokeKey string, now time.Time) (Employee, int, error)
 
 	// CreateInvitation stores an invitation of an employee the scope sees.
-	CreateInvitation(ctx context.Context, scope tenant.Scope, inv Invitation) error
+	CreateInvitation(ctx context.Context, scope tenant.Scope, inv EmployeeInvitation) error
 	// AcceptInvitation links the invitation's employee (active, not yet
 	// linked) to account at now, once: a used, expired or unknown
 	// invitation is ErrInvitationNotFound.
@@ -56,14 +56,14 @@ type Store interface {
 
 	// CreateRule stores an employer's rule, setting its ID; one per
 	// employer (ErrRuleExists).
-	CreateRule(ctx context.Context, scope tenant.Scope, r *Rule) error
+	CreateRule(ctx context.Context, scope tenant.Scope, r *AllowanceRule) error
 	// Rule returns an employer's rule (ErrNoRule if none).
-	Rule(ctx context.Context, scope tenant.Scope, employer int64) (Rule, error)
+	Rule(ctx context.Context, scope tenant.Scope, employer int64) (AllowanceRule, error)
 	// Rules lists every rule the scope sees, by ID.
-	Rules(ctx context.Context, scope tenant.Scope) ([]Rule, error)
+	Rules(ctx context.Context, scope tenant.Scope) ([]AllowanceRule, error)
 	// UpdateRule stores a rule's offboarding policy, monthly credit and
 	// update time.
-	UpdateRule(ctx context.Context, scope tenant.Scope, r Rule) error
+	UpdateRule(ctx context.Context, scope tenant.Scope, r AllowanceRule) error
 
 	// CreateTopUp stores a pending top-up, setting its ID.
 	CreateTopUp(ctx context.Context, scope tenant.Scope, t *TopUp) error

@@ -68,7 +68,7 @@ func (s *Server) merchantOnboardingRoutes() {
 	add(g, identity.MerchantUsers, op("GET", "/api/v1/merchant", "getOwnMerchant", tag, "The caller's merchant", "本商户信息"), s.ownMerchant)
 	add(g, identity.MerchantUsers, op("GET", "/api/v1/merchant/staff", "listMerchantStaff", tag, "The merchant's accounts and open invitations", "本商户员工与待接受的邀请"), s.listStaff)
 	add(g, identity.MerchantUsers, op("POST", "/api/v1/merchant/staff", "inviteMerchantStaff", tag,
-		"Invite a staff member with grants (a subset of merchant:campaigns, merchant:distribution, merchant:reports, merchant:finance): answers the invitation token, shown once, valid 7 days",
+		"Invite a staff member with grants (a subset of merchant:campaigns, merchant:distribution, merchant:reports, merchant:finance, merchant:employees): answers the invitation token, shown once, valid 7 days",
 		"邀请员工并授予权限（分权）：返回邀请凭证，仅显示一次，7 天内有效"), s.inviteStaff)
 	add(g, identity.MerchantUsers, op("PUT", "/api/v1/merchant/staff/{id}/grants", "setMerchantStaffGrants", tag, "Replace a staff account's grants", "修改员工权限"), s.setStaffGrants)
 	add(g, identity.MerchantUsers, op("POST", "/api/v1/merchant/staff/{id}/disable", "disableMerchantStaff", tag, "Disable a staff account and end its sessions and tokens", "停用员工账号并使其下线"), s.disableStaff)
@@ -314,7 +314,7 @@ type inviteInput struct {
 	Body struct {
 		Username    string                `json:"username" maxLength:"64"`
 		DisplayName string                `json:"display_name,omitempty" maxLength:"50"`
-		Grants      []identity.Permission `json:"grants" maxItems:"4" doc:"merchant:campaigns, merchant:distribution, merchant:reports, merchant:finance"`
+		Grants      []identity.Permission `json:"grants" maxItems:"5" doc:"merchant:campaigns, merchant:distribution, merchant:reports, merchant:finance, merchant:employees"`
 	}
 }
 
@@ -329,7 +329,7 @@ func (s *Server) inviteStaff(ctx context.Context, in *inviteInput) (*body[mercha
 type grantsInput struct {
 	ID   int64 `path:"id" minimum:"1"`
 	Body struct {
-		Grants []identity.Permission `json:"grants" required:"false" maxItems:"4" doc:"The grants the account holds from now on (it replaces them): merchant:campaigns, merchant:distribution, merchant:reports, merchant:finance; omitted or empty: none"`
+		Grants []identity.Permission `json:"grants" required:"false" maxItems:"5" doc:"The grants the account holds from now on (it replaces them): merchant:campaigns, merchant:distribution, merchant:reports, merchant:finance, merchant:employees; omitted or empty: none"`
 	}
 }
 

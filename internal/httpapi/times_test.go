@@ -240,6 +240,7 @@ func TestAnswersGiveBusinessTime(t *testing.T) {
 	paths["/api/v1/merchants/{id}/papers/{paper}"] = fmt.Sprintf("/api/v1/merchants/%d/papers/%d", merchantID, paperID)
 	headers := map[string][]string{"/api/v1/merchant-applications/status": {"X-Applicant-Token", applicant}}
 	maps.Copy(paths, purchaseTimePaths(t, s))
+	maps.Copy(paths, employerTimePaths(t, s))
 	maps.Copy(paths, distributionPaths(t, s, me.ID))
 	routes := s.api.Routes()
 	slices.SortFunc(routes, func(a, b httpapi.Route) int { return strings.Compare(a.Path, b.Path) })

@@ -188,7 +188,7 @@ func (s *employerStore) Offboard(ctx context.Context, scope tenant.Scope, id int
 }
 
 // CreateInvitation stores an invitation of an employee the scope sees.
-func (s *employerStore) CreateInvitation(ctx context.Context, scope tenant.Scope, inv employer.Invitation) error {
+func (s *employerStore) CreateInvitation(ctx context.Context, scope tenant.Scope, inv employer.EmployeeInvitation) error {
 	if !scope.Sees(inv.Employer) {
 		return employer.ErrNotFound
 	}
@@ -230,7 +230,7 @@ func (s *employerStore) AcceptInvitation(ctx context.Context, hash []byte, accou
 }
 
 // CreateRule stores an employer's rule.
-func (s *employerStore) CreateRule(ctx context.Context, scope tenant.Scope, r *employer.Rule) error {
+func (s *employerStore) CreateRule(ctx context.Context, scope tenant.Scope, r *employer.AllowanceRule) error {
 	if !scope.Sees(r.Employer) || r.Employer <= 0 {
 		return employer.ErrNoRule
 	}
@@ -248,19 +248,19 @@ func (s *employerStore) CreateRule(ctx context.Context, scope tenant.Scope, r *e
 }
 
 // Rule returns an employer's rule.
-func (s *employerStore) Rule(ctx context.Context, scope tenant.Scope, emp int64) (employer.Rule, error) {
+func (s *employerStore) Rule(ctx context.Context, scope tenant.Scope, emp int64) (employer.AllowanceRule, error) {
 	all, m := sqlrow.ScopeArgs(scope)
 	return sqlrow.ScanRule(s.read.QueryRowContext(ctx, `SELECT `+sqlrow.RuleColumns+` FROM allowance_rules WHERE employer_id = ?`+employerScoped, emp, all, m))
 }
 
 // Rules lists the rules the scope sees.
-func (s *employerStore) Rules(ctx context.Context, scope tenant.Scope) ([]employer.Rule, error) {
+func (s *employerStore) Rules(ctx context.Context, scope tenant.Scope) ([]employer.AllowanceRule, error) {
 	all, m := sqlrow.ScopeArgs(scope)
 	return list(ctx, s.read, "list allowance rules", sqlrow.ScanRule, `SELECT `+sqlrow.RuleColumns+` FROM allowance_rules WHERE 1 = 1`+employerScoped+` ORDER BY id`, all, m)
 }
 
 // UpdateRule stores a rule's changeable parts (the whole body).
-func (s *employerStore) UpdateRule(ctx context.Context, scope tenant.Scope, r employer.Rule) error {
+func (s *employerStore) UpdateRule(ctx context.Context, scope tenant.Scope, r employer.AllowanceRule) error {
 	body, err := sqlrow.Body(r)
 	if err != nil {
 		return err

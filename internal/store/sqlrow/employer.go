@@ -50,8 +50,8 @@ func Body(v any) (string, error) {
 const RuleColumns = `id, body`
 
 // ScanRule reads RuleColumns; no row is employer.ErrNoRule.
-func ScanRule(r Row) (employer.Rule, error) {
-	var x employer.Rule
+func ScanRule(r Row) (employer.AllowanceRule, error) {
+	var x employer.AllowanceRule
 	var id int64
 	var body string
 	if err := r.Scan(&id, &body); err != nil {

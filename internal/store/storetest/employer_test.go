@@ -39,11 +39,11 @@ type emFixture struct {
 	ben      *benefits.Service
 	employer merchant.Merchant
 	scope    tenant.Scope
-	rule     employer.Rule
+	rule     employer.AllowanceRule
 	roster   []employer.Employee
 }
 
-func emSetup(t *testing.T, s storetest.Stores, code string, n int, gw payment.Gateway, r employer.Rule) emFixture {
+func emSetup(t *testing.T, s storetest.Stores, code string, n int, gw payment.Gateway, r employer.AllowanceRule) emFixture {
 	t.Helper()
 	ctx := context.Background()
 	now := func() time.Time { return emNow }
@@ -85,7 +85,7 @@ func emSetup(t *testing.T, s storetest.Stores, code string, n int, gw payment.Ga
 	return emFixture{svc: svc, ben: ben, employer: m, scope: scope, rule: rule, roster: roster}
 }
 
-var emRule = employer.Rule{Rides: 20, Feed: "nbmetro", Offboard: employer.RevokeUnused, Paying: employer.Prepaid}
+var emRule = employer.AllowanceRule{Rides: 20, Feed: "nbmetro", Offboard: employer.RevokeUnused, Paying: employer.Prepaid}
 
 // emTickets counts each employee's allowance tickets of the fixture's
 // campaign, checking each lasts to the end of the month.
@@ -121,7 +121,7 @@ func TestAllowanceRunResumes(t *testing.T) {
 		f := emSetup(t, s, "91330200MA2AAAAA1X", 20, nil, emRule)
 		m := employer.MonthOf(emNow)
 		ctx, cancel := context.WithCancel(context.Background())
-		_, err := f.svc.RunMonth(ctx, m, func(p employer.Progress) { cancel() })
+		_, err := f.svc.RunMonth(ctx, m, func(p employer.AllowanceProgress) { cancel() })
 		if err == nil {
 			t.Fatal("a cancelled run reported no error")
 		}
