@@ -85,6 +85,7 @@ var navigation = []navItem{
 	{Key: "nav.mcampaigns", Path: merchantHome + "/campaigns", Merchant: true},
 	{Key: "nav.mpurchases", Path: merchantHome + "/purchases", Merchant: true},
 	{Key: "nav.mdistribution", Path: merchantHome + "/distribution", Merchant: true},
+	{Key: "nav.memployees", Path: merchantHome + "/employees", Merchant: true},
 	{Key: "nav.merchantstaff", Path: "/merchant/staff", Merchant: true},
 }
 
