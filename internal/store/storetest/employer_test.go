@@ -1,6 +1,7 @@
 package storetest_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -326,4 +327,32 @@ func (g *emGateway) Refund(_ context.Context, r payment.RefundRequest) (payment.
 
 func (g *emGateway) Verify(http.Header, []byte) (payment.Notification, error) {
 	return payment.Notification{}, errors.New("not used")
+}
+
+// TestEmployeePhonesSealed: an employee's phone is not in the raw
+// database, reads back through the store, and a key rotation seals it
+// again so that the new key alone reads it.
+func TestEmployeePhonesSealed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		ctx := context.Background()
+		f := emSetup(t, s, "91330200MA2AAAAF1X", 1, nil, emRule)
+		phone := f.roster[0].Phone
+		if raw := rawDatabase(t, s.DB); bytes.Contains(raw, []byte(phone)) {
+			t.Fatalf("the raw database holds the employee's phone %s", phone)
+		}
+		rotated := s.Keys.Rotated()
+		db := reopen(t, s.DB, rotated)
+		tables := map[string]bool{}
+		if _, err := db.Reseal(ctx, func(table string, _ int) { tables[table] = true }); err != nil {
+			t.Fatal(err)
+		}
+		if !tables["employees"] {
+			t.Errorf("the rotation did not reseal employees: %v", tables)
+		}
+		retired := reopen(t, s.DB, rotated.Retired())
+		e, err := retired.Employer().Employee(ctx, f.scope, f.roster[0].ID)
+		if err != nil || e.Phone != phone {
+			t.Fatalf("after rotation: %+v, %v", e, err)
+		}
+	})
 }
