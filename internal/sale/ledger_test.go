@@ -395,10 +395,9 @@ func TestCoverageChecks(t *testing.T) {
 		if err := s.DB.Sales().UpdateRefund(ctx, done); err != nil {
 			t.Fatal(err)
 		}
-		if got := problems(); len(got) != 4 || !slices.ContainsFunc(got, func(s string) bool { return s == "buy_refund:"+itoa(r.TicketID)+" refund of a bought ticket paid by the gateway without the entry of its payment" }) {
+		want := "buy_refund:" + strconv.FormatInt(r.TicketID, 10) + " refund of a bought ticket paid by the gateway without the entry of its payment"
+		if got := problems(); len(got) != 4 || !slices.Contains(got, want) {
 			t.Errorf("refund paid without its entry: problems %q", got)
 		}
 	})
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -413,7 +413,7 @@ type Refund struct {
 	CreatedAt  time.Time    `json:"created_at"`
 	// DoneAt is when the gateway paid the refund.
 	DoneAt  time.Time `json:"done_at,omitzero"`
-	Version    int          `json:"version"`
+	Version int       `json:"version"`
 }
 
 // RefundEntry is the journal entry of a ticket's refund as accepted: the
