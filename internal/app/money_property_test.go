@@ -107,7 +107,9 @@ type moneyWorld struct {
 
 	sequences, steps int
 	failed           bool
-	did              map[string]int
+	// trail names the steps of the running sequence, for a failure's message.
+	trail []string
+	did   map[string]int
 }
 
 func newMoneyWorld(t *testing.T, opts ...apptest.Option) *moneyWorld {
@@ -179,8 +181,8 @@ func (w *moneyWorld) sequence(t *rapid.T) {
 		return
 	}
 	w.sequences++
-	t.Repeat(map[string]func(*rapid.T){
-		"":                           w.check,
+	w.trail = nil
+	actions := map[string]func(*rapid.T){
 		"merchant starts campaign":   w.startCampaign,
 		"merchant tops up":           w.topUp,
 		"merchant pays too late":     w.latePurchasePayment,
@@ -192,7 +194,15 @@ func (w *moneyWorld) sequence(t *rapid.T) {
 		"riders ride and settle":     w.ride,
 		"operator reverses entry":    w.reverse,
 		"operator reverses reversal": w.reverseReversal,
-	})
+	}
+	steps := map[string]func(*rapid.T){"": w.check}
+	for name, act := range actions {
+		steps[name] = func(t *rapid.T) {
+			w.trail = append(w.trail, name)
+			act(t)
+		}
+	}
+	t.Repeat(steps)
 }
 
 func (w *moneyWorld) counts() string {
@@ -558,7 +568,7 @@ func net(p ledger.Posting) int64 {
 func (w *moneyWorld) check(t *rapid.T) {
 	w.steps++
 	if err := w.books(); err != nil {
-		w.fatalf(t, "after %d steps: %v", w.steps, err)
+		w.fatalf(t, "after %d steps (this sequence: %s): %v", w.steps, strings.Join(w.trail, ", "), err)
 	}
 }
 
