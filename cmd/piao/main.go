@@ -51,7 +51,8 @@ type cli struct {
 	Ridemore ridemoreCmd `cmd:"" name:"ridemore" help:"Ride more, save more (多乘多惠, SPEC M4): issue a month's rewards."`
 	Ledger   ledgerCmd   `cmd:"" help:"The double-entry ledger (SPEC B5): check the journal, print the trial balance and entries."`
 
-	Reconcile reconcileCmd `cmd:"" help:"Reconcile a day three ways (the channel's statement, piao's records, the ledger) and post its channel fees; exits non-zero on any difference."`
+	Reconcile  reconcileCmd  `cmd:"" help:"Reconcile a day three ways (the channel's statement, piao's records, the ledger) and post its channel fees; exits non-zero on any difference."`
+	Allowances allowancesCmd `cmd:"" name:"allowances" help:"Employee travel allowances (SPEC B3): issue a month's allowances."`
 
 	Simulate simulateCmd `cmd:"" help:"Simulate a month of labelled booking traffic (genuine travellers, berth seekers, switchers, scalpers) against the real booking service, then score the governance lists against the labels (SPEC G5)."`
 }

@@ -14,6 +14,7 @@ import (
 	"piao/internal/benefits"
 	"piao/internal/booking"
 	"piao/internal/distribution"
+	"piao/internal/employer"
 	"piao/internal/fault"
 	"piao/internal/governance"
 	"piao/internal/httpapi"
@@ -134,6 +135,11 @@ type App struct {
 	// runs its sweep over merchants' purchases).
 	InvoiceStore invoice.Store
 	Invoices     *invoice.Service
+	// EmployerStore keeps rosters, allowance rules, top-ups and bills.
+	EmployerStore employer.Store
+	// Employers runs employee benefits (SPEC B3); Start gives it the
+	// payment gateway and runs its monthly issue.
+	Employers *employer.Service
 	// baseURL is where Start was told this process is reachable: claim
 	// links and posters point there.
 	baseURL string
@@ -200,6 +206,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err := a.newInvoices(invoice.Party{}, ""); err != nil {
 		return nil, err
 	}
+	a.EmployerStore = db.Employer()
+	a.Employers = a.employerService("", nil)
 	return a, nil
 }
 
@@ -233,6 +241,9 @@ type Runtime struct {
 	// empty: 6 %).
 	InvoiceSeller  invoice.Party
 	InvoiceTaxRate string
+	// AllowanceEvery is how often employees' monthly allowances are issued
+	// and employers' bills made (default 1 hour).
+	AllowanceEvery time.Duration
 }
 
 // Start builds the booking service (and the sandbox gateway when asked
@@ -270,6 +281,7 @@ func (a *App) Start(ctx context.Context, rt Runtime) error {
 	go a.Booking.Run(ctx)
 	a.startPurchases(ctx, rt, pay)
 	a.startSales(ctx, rt, pay)
+	a.startEmployers(ctx, rt, pay)
 	go a.Governance.Run(ctx, rt.ListsEvery)
 	go a.Benefits.Run(ctx)
 	go a.Subsidy.Run(ctx, time.Hour)
@@ -408,7 +420,7 @@ func (a *App) Server(mount func(*http.ServeMux)) *httpapi.Server {
 	return httpapi.New(httpapi.Deps{
 		Version: Version, Catalog: a.Catalog, Identity: a.Identity,
 		Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Payments: pay, Ready: a.Ping, Idempotency: idempotency.NewKeeper(a.IdempotencyStore, nil),
-		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit, Merchants: a.Merchants, BodyLimits: a.PageBodyLimits, Purchases: a.Purchases, Reconcile: a.Reconciliation(), Sales: a.Sales,
+		Subsidy: a.Subsidy, Guard: a.Guard, Audit: a.Audit, Merchants: a.Merchants, BodyLimits: a.PageBodyLimits, Purchases: a.Purchases, Reconcile: a.Reconciliation(), Sales: a.Sales, Employers: a.Employers,
 		Distribution: distribution.NewService(a.DistributionStore, distribution.Config{Benefits: a.Benefits, Audit: a.Audit, Now: a.Now}), PublicURL: a.baseURL,
 		Ledger: a.Ledger, Invoices: a.Invoices,
 		Mount: func(mux *http.ServeMux) {

@@ -26,6 +26,10 @@ type IssueRequest struct {
 	// ledger, ride by ride (ledger.RideShare), whoever holds it.
 	PaidFen int64
 	PaidBy  int64
+	// Until, when set and earlier than the product's validity, ends the
+	// ticket's validity then: an employer's monthly allowance lasts to the
+	// end of its month whatever day it is issued.
+	Until time.Time
 }
 
 // IssueResult is the outcome of one IssueRequest: a ticket or a refusal.

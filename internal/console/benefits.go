@@ -8,8 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"math"
 	"net/http"
+	"piao/internal/ledger"
 	"strconv"
 	"strings"
 	"time"
@@ -220,15 +220,14 @@ func (c *Console) showProductForm(w http.ResponseWriter, r *http.Request, st *st
 
 // fenOf reads a yuan amount ("2", "2.5", "¥2.50") as fen; "" is 0.
 func fenOf(s, field string) (int64, error) {
-	s = strings.TrimPrefix(strings.TrimSpace(s), "¥")
-	if s == "" {
+	if strings.TrimPrefix(strings.TrimSpace(s), "¥") == "" {
 		return 0, nil
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 100000 {
-		return 0, fault.Newf(fault.Invalid, "bad_amount", "%s 应为不超过 100000 的金额（元）", "%s must be an amount in yuan up to 100,000", field)
+	fen, err := ledger.ParseYuan(s) // exactly, never through a float
+	if err != nil || fen > 100000_00 {
+		return 0, fault.Newf(fault.Invalid, "bad_amount", "%s 应为不超过 100000 的金额（元，最多两位小数）", "%s must be an amount in yuan up to 100,000, with at most two decimals", field)
 	}
-	return int64(math.Round(f * 100)), nil
+	return fen, nil
 }
 
 // intOf reads a whole number; "" is 0.

@@ -24,6 +24,7 @@ import (
 	"piao/internal/benefits"
 	"piao/internal/booking"
 	"piao/internal/distribution"
+	"piao/internal/employer"
 	"piao/internal/fault"
 	"piao/internal/governance"
 	"piao/internal/identity"
@@ -80,6 +81,9 @@ type Deps struct {
 	// Invoices serves invoices: /merchant/invoices and the operator's
 	// /invoices. Without it they answer 503.
 	Invoices *invoice.Service
+	// Employers runs employee benefits: rosters, allowances, top-ups and
+	// bills; nil when off.
+	Employers *employer.Service
 	// Distribution hands merchants' tickets to lists, codes and claim
 	// links: the merchant's /merchant/distribution pages. Without it
 	// they answer 503.
@@ -253,7 +257,7 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/booking/fees", identity.BookingAdmin}, handle: c.feesPage, off: noBooking},
 		{Page: Page{"POST", "/booking/fees/{kind}", identity.BookingAdmin}, handle: c.feesSave, off: noBooking},
 	}, c.merchantRoutes(), c.merchantConsoleRoutes(), c.merchantNewRoutes(), c.merchantPurchaseRoutes(), c.distributionPages(), c.merchantDistributionRoutes(),
-		c.ledgerRoutes(), c.saleRoutes(), c.saleOfferRoutes(), c.invoiceRoutes())
+		c.ledgerRoutes(), c.saleRoutes(), c.saleOfferRoutes(), c.invoiceRoutes(), c.employerRoutes())
 }
 
 // Pages lists every console route with the permission it needs.

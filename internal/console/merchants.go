@@ -188,7 +188,7 @@ func (c *Console) merchantApply(w http.ResponseWriter, r *http.Request, st *stat
 		return
 	}
 	receipt, err := c.deps.Merchants.Apply(r.Context(), merchant.Application{LegalName: d.LegalName, CreditCode: d.CreditCode,
-		Contact: merchant.Contact{Name: d.ContactName, Phone: d.ContactPhone}, AdminUsername: d.Admin, AdminPassword: r.FormValue("admin_password"), Papers: papers})
+		Contact: merchant.Contact{Name: d.ContactName, Phone: d.ContactPhone}, AdminUsername: d.Admin, AdminPassword: r.FormValue("admin_password"), Papers: papers, Kind: merchant.Kind(r.FormValue("kind"))})
 	if err != nil {
 		refused(err, d)
 		return

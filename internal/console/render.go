@@ -90,6 +90,7 @@ var navigation = []navItem{
 	{Key: "nav.mbalance", Path: merchantHome + "/balance", Merchant: true},
 	{Key: "nav.minvoices", Path: merchantHome + "/invoices", Merchant: true},
 	{Key: "nav.mdistribution", Path: merchantHome + "/distribution", Merchant: true},
+	{Key: "nav.memployees", Path: merchantHome + "/employees", Merchant: true},
 	{Key: "nav.merchantstaff", Path: "/merchant/staff", Merchant: true},
 }
 

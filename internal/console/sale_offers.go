@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"piao/internal/ledger"
 	"strconv"
 	"strings"
 
@@ -88,19 +89,11 @@ func (c *Console) showOffers(w http.ResponseWriter, r *http.Request, st *state, 
 // yuanFen reads an amount in yuan ("12", "12.5", "12.50") as fen, in
 // integers: no float on a money path.
 func yuanFen(s, field string) (int64, error) {
-	bad := fault.Newf(fault.Invalid, "bad_amount", "%s 应为金额（元，最多两位小数）", "%s must be an amount in yuan with at most two decimals", field)
-	s = strings.TrimPrefix(strings.TrimSpace(s), "¥")
-	whole, frac, _ := strings.Cut(s, ".")
-	if whole == "" || len(frac) > 2 || len(whole) > 7 {
-		return 0, bad
+	fen, err := ledger.ParseYuan(s)
+	if err != nil || fen >= 10_000_000_00 {
+		return 0, fault.Newf(fault.Invalid, "bad_amount", "%s 应为金额（元，最多两位小数）", "%s must be an amount in yuan with at most two decimals", field)
 	}
-	frac += strings.Repeat("0", 2-len(frac))
-	w, err1 := strconv.ParseUint(whole, 10, 32)
-	f, err2 := strconv.ParseUint(frac, 10, 8)
-	if err1 != nil || err2 != nil {
-		return 0, bad
-	}
-	return int64(w)*100 + int64(f), nil
+	return fen, nil
 }
 
 // offerInput reads the offer form.

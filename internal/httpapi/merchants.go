@@ -68,7 +68,7 @@ func (s *Server) merchantOnboardingRoutes() {
 	add(g, identity.MerchantUsers, op("GET", "/api/v1/merchant", "getOwnMerchant", tag, "The caller's merchant", "本商户信息"), s.ownMerchant)
 	add(g, identity.MerchantUsers, op("GET", "/api/v1/merchant/staff", "listMerchantStaff", tag, "The merchant's accounts and open invitations", "本商户员工与待接受的邀请"), s.listStaff)
 	add(g, identity.MerchantUsers, op("POST", "/api/v1/merchant/staff", "inviteMerchantStaff", tag,
-		"Invite a staff member with grants (a subset of merchant:campaigns, merchant:distribution, merchant:reports, merchant:finance): answers the invitation token, shown once, valid 7 days",
+		"Invite a staff member with grants (a subset of merchant:campaigns, merchant:distribution, merchant:reports, merchant:finance, merchant:employees): answers the invitation token, shown once, valid 7 days",
 		"邀请员工并授予权限（分权）：返回邀请凭证，仅显示一次，7 天内有效"), s.inviteStaff)
 	add(g, identity.MerchantUsers, op("PUT", "/api/v1/merchant/staff/{id}/grants", "setMerchantStaffGrants", tag, "Replace a staff account's grants", "修改员工权限"), s.setStaffGrants)
 	add(g, identity.MerchantUsers, op("POST", "/api/v1/merchant/staff/{id}/disable", "disableMerchantStaff", tag, "Disable a staff account and end its sessions and tokens", "停用员工账号并使其下线"), s.disableStaff)
@@ -83,6 +83,7 @@ type applicationForm struct {
 	ContactPhone  string          `form:"contact_phone" doc:"The contact's mobile number, 11 digits"`
 	AdminUsername string          `form:"admin_username" doc:"The login the merchant's admin will use once approved"`
 	AdminPassword string          `form:"admin_password" doc:"The admin's password, at least 8 characters (hashed at once)"`
+	Kind          string          `form:"kind" required:"false" enum:"merchant,employer" doc:"The organisation: merchant (default) or employer (employee travel allowances)"`
 	Licence       []huma.FormFile `form:"licence" required:"false" doc:"The business licence (营业执照), at least one: PDF, PNG or JPEG, at most 5 MiB each"`
 	Other         []huma.FormFile `form:"other" required:"false" doc:"Other papers: PDF, PNG or JPEG, at most 5 MiB each"`
 }
@@ -125,7 +126,7 @@ func (s *Server) applyMerchant(ctx context.Context, in *merchantApplyInput) (*bo
 		return nil, err
 	}
 	r, err := s.deps.Merchants.Apply(ctx, merchant.Application{LegalName: f.LegalName, CreditCode: f.CreditCode,
-		Contact: merchant.Contact{Name: f.ContactName, Phone: f.ContactPhone}, AdminUsername: f.AdminUsername, AdminPassword: f.AdminPassword, Papers: papers})
+		Contact: merchant.Contact{Name: f.ContactName, Phone: f.ContactPhone}, AdminUsername: f.AdminUsername, AdminPassword: f.AdminPassword, Papers: papers, Kind: merchant.Kind(f.Kind)})
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +314,7 @@ type inviteInput struct {
 	Body struct {
 		Username    string                `json:"username" maxLength:"64"`
 		DisplayName string                `json:"display_name,omitempty" maxLength:"50"`
-		Grants      []identity.Permission `json:"grants" maxItems:"4" doc:"merchant:campaigns, merchant:distribution, merchant:reports, merchant:finance"`
+		Grants      []identity.Permission `json:"grants" maxItems:"5" doc:"merchant:campaigns, merchant:distribution, merchant:reports, merchant:finance, merchant:employees"`
 	}
 }
 
@@ -328,7 +329,7 @@ func (s *Server) inviteStaff(ctx context.Context, in *inviteInput) (*body[mercha
 type grantsInput struct {
 	ID   int64 `path:"id" minimum:"1"`
 	Body struct {
-		Grants []identity.Permission `json:"grants" required:"false" maxItems:"4" doc:"The grants the account holds from now on (it replaces them): merchant:campaigns, merchant:distribution, merchant:reports, merchant:finance; omitted or empty: none"`
+		Grants []identity.Permission `json:"grants" required:"false" maxItems:"5" doc:"The grants the account holds from now on (it replaces them): merchant:campaigns, merchant:distribution, merchant:reports, merchant:finance, merchant:employees; omitted or empty: none"`
 	}
 }
 

@@ -58,6 +58,7 @@ func (s *Server) registerRoutes() {
 	s.merchantCampaignRoutes()
 	s.merchantOnboardingRoutes()
 	s.purchaseRoutes()
+	s.employerRoutes()
 	s.distributionRoutes()
 	s.ledgerRoutes()
 	s.reconcileRoutes()

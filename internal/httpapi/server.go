@@ -29,6 +29,7 @@ import (
 	"piao/internal/benefits"
 	"piao/internal/booking"
 	"piao/internal/distribution"
+	"piao/internal/employer"
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
@@ -77,6 +78,9 @@ type Deps struct {
 	Purchases *purchase.Service
 	// Sales runs passengers' purchases of tickets on sale; nil when off.
 	Sales *sale.Service
+	// Employers runs employee benefits (rosters, allowances, top-ups,
+	// bills); nil when off.
+	Employers *employer.Service
 	// Guard applies the abuse limits (SPEC S5); nil applies the defaults.
 	Guard *abuse.Guard
 	// Distribution hands merchants' tickets to lists, codes and claim

@@ -241,6 +241,7 @@ func TestAnswersGiveBusinessTime(t *testing.T) {
 	headers := map[string][]string{"/api/v1/merchant-applications/status": {"X-Applicant-Token", applicant}}
 	maps.Copy(paths, purchaseTimePaths(t, s))
 	maps.Copy(paths, invoiceTimePaths(t, s, me.ID))
+	maps.Copy(paths, employerTimePaths(t, s))
 	maps.Copy(paths, distributionPaths(t, s, me.ID))
 	maps.Copy(paths, ledgerTimePaths(t, s))
 	maps.Copy(paths, reconcileTimePaths(t, s))

@@ -326,29 +326,11 @@ func OnlyParty(e Entry, party string) Entry {
 // ParseYuan reads an amount of yuan ("12", "12.5", "¥12.50") as fen, in
 // integers: no float on a money path.
 func ParseYuan(s string) (int64, error) {
-	bad := fault.Newf(fault.Invalid, "bad_amount", "金额 %q 应为元，最多两位小数", "the amount %q must be yuan with at most two decimals", s)
 	t := strings.TrimPrefix(strings.TrimSpace(s), "¥")
-	whole, frac, dot := strings.Cut(t, ".")
-	if whole == "" || len(whole) > 12 || len(frac) > 2 || (dot && frac == "") {
-		return 0, bad
+	if fen, ok := ParseFixed(t, 2); ok && !strings.HasPrefix(t, ".") && !strings.HasSuffix(t, ".") {
+		return fen, nil
 	}
-	for _, r := range whole + frac {
-		if r < '0' || r > '9' {
-			return 0, bad
-		}
-	}
-	w, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil {
-		return 0, bad
-	}
-	var f int64
-	if frac != "" {
-		f, _ = strconv.ParseInt(frac, 10, 64)
-		if len(frac) == 1 {
-			f *= 10
-		}
-	}
-	return w*100 + f, nil
+	return 0, fault.Newf(fault.Invalid, "bad_amount", "金额 %q 应为元，最多两位小数", "the amount %q must be yuan with at most two decimals", s)
 }
 
 // DayRange turns two days (YYYY-MM-DD, Beijing time; either may be empty)

@@ -18,11 +18,18 @@ import (
 )
 
 // Kind is what sort of organisation a merchant row is: a merchant buying
-// tickets for its customers; employers (SPEC B3) will be another kind.
+// tickets for its customers, or an employer giving its employees a travel
+// allowance (SPEC B3).
 type Kind string
 
 // The kinds of organisation.
-const KindMerchant Kind = "merchant"
+const (
+	KindMerchant Kind = "merchant"
+	KindEmployer Kind = "employer"
+)
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool { return k == KindMerchant || k == KindEmployer }
 
 // Status is where a merchant is in onboarding.
 type Status string

@@ -46,6 +46,9 @@ type Application struct {
 	AdminUsername string
 	AdminPassword string
 	Papers        []Upload
+	// Kind is the organisation applying: a merchant (the default) or an
+	// employer.
+	Kind Kind
 }
 
 // Receipt is an application stored: the merchant and the applicant token
@@ -162,6 +165,12 @@ func actor(ctx context.Context, who string) string {
 func (s *Service) Apply(ctx context.Context, a Application) (Receipt, error) {
 	var err error
 	m := Merchant{Kind: KindMerchant, Status: Applied}
+	if a.Kind != "" {
+		if !a.Kind.Valid() {
+			return Receipt{}, invalid("bad_kind", "机构类型应为 merchant（商户）或 employer（企业）", "the kind is merchant or employer")
+		}
+		m.Kind = a.Kind
+	}
 	if m.LegalName, err = checkText(a.LegalName, 2, 100, "bad_legal_name", "企业名称须为 2–100 个字符", "the legal name is 2–100 characters"); err != nil {
 		return Receipt{}, err
 	}

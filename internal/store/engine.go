@@ -12,6 +12,7 @@ import (
 	"piao/internal/benefits"
 	"piao/internal/booking"
 	"piao/internal/distribution"
+	"piao/internal/employer"
 	"piao/internal/governance"
 	"piao/internal/idempotency"
 	"piao/internal/identity"
@@ -81,6 +82,8 @@ type Engine interface {
 	Sales() sale.Store
 	// Invoices returns the store of invoices.
 	Invoices() invoice.Store
+	// Employer returns the store of rosters, allowance rules, top-ups and bills.
+	Employer() employer.Store
 }
 
 // HidePassword returns a database URL with its password replaced by ***,

@@ -349,6 +349,9 @@ func issuedBefore(ctx context.Context, tx pgx.Tx, key string) (benefits.Ticket, 
 // redemption code used.
 func (b *issueBatch) insertTicket(ctx context.Context, is *sqlrow.Issuing, r benefits.IssueRequest) (benefits.Ticket, error) {
 	t := benefits.NewTicket(is.Campaign, is.Product, r.Account, r.Channel, b.now)
+	if !r.Until.IsZero() && r.Until.Before(t.Window.Until) {
+		t.Window.Until = r.Until
+	}
 	t.Code, t.PaidFen, t.PaidBy = r.Code, r.PaidFen, r.PaidBy
 	err := b.tx.QueryRow(ctx, `INSERT INTO benefit_tickets (campaign_id, product_id, holder, channel, state, rides_total, rides_left, valid_from, valid_until, issued_at, code, issue_key, paid_fen, paid_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,

@@ -287,6 +287,9 @@ func (b *issueBatch) campaign(ctx context.Context, id int64) (*sqlrow.Issuing, e
 // redemption code used.
 func (b *issueBatch) insertTicket(ctx context.Context, is *sqlrow.Issuing, r benefits.IssueRequest) (benefits.Ticket, error) {
 	t := benefits.NewTicket(is.Campaign, is.Product, r.Account, r.Channel, b.now)
+	if !r.Until.IsZero() && r.Until.Before(t.Window.Until) {
+		t.Window.Until = r.Until
+	}
 	t.Code, t.PaidFen, t.PaidBy = r.Code, r.PaidFen, r.PaidBy
 	err := b.tx.QueryRowContext(ctx, `INSERT INTO benefit_tickets (campaign_id, product_id, holder, channel, state, rides_total, rides_left, valid_from, valid_until, issued_at, code, issue_key, paid_fen, paid_by)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
