@@ -16,9 +16,11 @@ import (
 	"piao/internal/app/apptest"
 	"piao/internal/benefits"
 	"piao/internal/demo"
+	"piao/internal/employer"
 	"piao/internal/fault"
 	"piao/internal/identity"
 	"piao/internal/ledger"
+	"piao/internal/merchant"
 	"piao/internal/metro"
 	"piao/internal/payment"
 	"piao/internal/purchase"
@@ -31,7 +33,8 @@ import (
 // real services of one app — merchants buying campaign stock and paying at
 // the sandbox, payments arriving for closed purchases, finished campaigns
 // refunded with a fee, passengers buying ride packs and refunding what is
-// unused, riders' metro trips (on merchant tickets, bought tickets and
+// unused, an employer topping up its allowance and issuing it, riders'
+// metro trips (on merchant tickets, bought tickets, the allowance and
 // none) cleared and settled, and the operator reversing random entries —
 // and after every step checks the books: the journal passes every check,
 // the trial balance balances, and each business total computed from the
@@ -97,6 +100,9 @@ type moneyWorld struct {
 	offers    []sale.Offer
 	riders    []int64
 	tapSeq    int
+	// employer is an employer organisation whose allowance campaign is
+	// allowance.
+	employer, allowance int64
 
 	// adjust is what the test's reversals changed, by account and party,
 	// on each account's normal side; reversed the entries it reversed.
@@ -133,7 +139,8 @@ func newMoneyWorld(t *testing.T, opts ...apptest.Option) *moneyWorld {
 		w.templates = append(w.templates, tpl)
 	}
 	for i := range 4 {
-		acct, err := a.Identity.CreateAccount(ctx, identity.NewAccount{Username: fmt.Sprintf("money-rider-%d", i+1), DisplayName: "乘客", Role: identity.Passenger, Password: "fixture-password"})
+		acct, err := a.Identity.CreateAccount(ctx, identity.NewAccount{Username: fmt.Sprintf("money-rider-%d", i+1), DisplayName: "乘客", Role: identity.Passenger,
+			Password: "fixture-password", Phone: fmt.Sprintf("1370574%04d", i+1)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,8 +177,41 @@ func newMoneyWorld(t *testing.T, opts ...apptest.Option) *moneyWorld {
 		}
 		w.offers = append(w.offers, o)
 	}
+	w.newEmployer(t)
 	w.checkBooks(t)
 	return w
+}
+
+// newEmployer onboards an employer whose first two riders are employees,
+// with a prepaid allowance of four rides a month, approved.
+func (w *moneyWorld) newEmployer(t *testing.T) {
+	t.Helper()
+	ctx, a := w.ctx, w.a
+	r, err := a.Merchants.Apply(ctx, merchant.Application{Kind: merchant.KindEmployer, LegalName: "宁波甬港物流有限公司", CreditCode: demo.CreditCode("MA2E7P4L"),
+		Contact: merchant.Contact{Name: "人事", Phone: "13900574099"}, AdminUsername: "money-employer", AdminPassword: "fixture-password",
+		Papers: []merchant.Upload{{Kind: merchant.Licence, Name: "licence.png", Data: apptest.PNG(t)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Merchants.Review(ctx, tenant.All(), r.Merchant.ID, merchant.Approve, ""); err != nil {
+		t.Fatal(err)
+	}
+	w.employer = r.Merchant.ID
+	scope := tenant.Merchant(w.employer)
+	for i, rider := range w.riders[:2] {
+		e, err := a.Employers.Add(ctx, scope, employer.Employee{Number: fmt.Sprintf("E%d", i+1), Name: "员工", Phone: fmt.Sprintf("1370574%04d", i+1)})
+		if err != nil || e.Account != rider {
+			t.Fatalf("employee %d: linked to %d, %v; want rider %d", i+1, e.Account, err, rider)
+		}
+	}
+	rule, err := a.Employers.CreateRule(ctx, scope, employer.AllowanceRule{Rides: 4, Feed: demo.MetroFeed, Offboard: employer.RevokeUnused, Paying: employer.Prepaid}, "money-employer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Benefits.Act(ctx, tenant.All(), rule.CampaignID, benefits.Approve, "reviewer", ""); err != nil {
+		t.Fatal(err)
+	}
+	w.allowance = rule.CampaignID
 }
 
 // sequence is one rapid check: a sequence of steps, the books checked
@@ -183,17 +223,22 @@ func (w *moneyWorld) sequence(t *rapid.T) {
 	w.sequences++
 	w.trail = nil
 	actions := map[string]func(*rapid.T){
-		"merchant starts campaign":   w.startCampaign,
-		"merchant tops up":           w.topUp,
-		"merchant pays too late":     w.latePurchasePayment,
-		"rider claims":               w.claim,
-		"campaign refunded":          w.refundCampaign,
-		"passenger buys":             w.buy,
-		"passenger pays too late":    w.lateSalePayment,
-		"passenger refunds":          w.refundTicket,
-		"riders ride and settle":     w.ride,
-		"operator reverses entry":    w.reverse,
-		"operator reverses reversal": w.reverseReversal,
+		"merchant starts campaign": w.startCampaign,
+		"merchant tops up":         w.topUp,
+		"merchant pays too late":   w.latePurchasePayment,
+		"rider claims":             w.claim,
+		"campaign refunded":        w.refundCampaign,
+		"passenger buys":           w.buy,
+		"passenger pays too late":  w.lateSalePayment,
+		"passenger refunds":        w.refundTicket,
+		// Rides are the heart of it: drawn twice as often (Repeat has no weights).
+		"riders ride and settle":       w.ride,
+		"riders ride again and settle": w.ride,
+		"operator reverses entry":      w.reverse,
+		"operator reverses reversal":   w.reverseReversal,
+		"employer tops up":             w.topUpAllowance,
+		"employer pays too late":       w.lateTopUp,
+		"employer issues allowance":    w.issueAllowance,
 	}
 	steps := map[string]func(*rapid.T){"": w.check}
 	for name, act := range actions {
@@ -490,6 +535,54 @@ func (w *moneyWorld) ride(t *rapid.T) {
 	w.did["trips"] += len(taps) / 2
 }
 
+// topUpAllowance: the employer tops up its prepaid balance and pays.
+func (w *moneyWorld) topUpAllowance(t *rapid.T) {
+	scope := tenant.Merchant(w.employer)
+	tu, err := w.a.Employers.CreateTopUp(w.ctx, scope, 1, rapid.Int64Range(employer.MinTopUp, 5000).Draw(t, "fen"))
+	if err != nil {
+		w.fatalf(t, "top-up: %v", err)
+	}
+	if _, err := w.a.Sandbox.Pay(w.ctx, tu.PaymentID); err != nil {
+		w.fatalf(t, "paying top-up %d: %v", tu.ID, err)
+	}
+	w.until(t, fmt.Sprintf("top-up %d paid", tu.ID), func() (bool, error) {
+		tu, err := w.a.Employers.TopUp(w.ctx, scope, tu.ID)
+		return tu.Status == employer.Paid, err
+	})
+	w.did["top-ups of the allowance"]++
+}
+
+// lateTopUp: a top-up not paid in time closes; paid afterwards, the money
+// goes back.
+func (w *moneyWorld) lateTopUp(t *rapid.T) {
+	scope := tenant.Merchant(w.employer)
+	tu, err := w.a.Employers.CreateTopUp(w.ctx, scope, 1, rapid.Int64Range(employer.MinTopUp, 5000).Draw(t, "fen"))
+	if err != nil {
+		w.fatalf(t, "top-up: %v", err)
+	}
+	w.clock.Advance(employer.PayFor + time.Minute)
+	if err := w.a.Employers.Sweep(w.ctx); err != nil {
+		w.fatalf(t, "top-up sweep: %v", err)
+	}
+	if tu, err = w.a.Employers.TopUp(w.ctx, scope, tu.ID); err != nil || tu.Status != employer.Closed {
+		w.fatalf(t, "top-up %d past its window: %s %v, want closed", tu.ID, tu.Status, err)
+	}
+	w.payLate(t, employer.PaymentRef(false, tu.ID), tu.AmountFen, "/api/v1/employer-payments/notify", func() (bool, error) {
+		tu, err := w.a.Employers.TopUp(w.ctx, scope, tu.ID)
+		return tu.RefundID != "", err
+	})
+	w.did["late top-up payments"]++
+}
+
+// issueAllowance issues this month's allowance (once per employee and
+// month: later runs issue nothing more).
+func (w *moneyWorld) issueAllowance(t *rapid.T) {
+	if _, err := w.a.Employers.RunNow(w.ctx, tenant.Merchant(w.employer)); err != nil {
+		w.fatalf(t, "allowance run: %v", err)
+	}
+	w.did["allowance runs"]++
+}
+
 // entries returns the journal, newest first.
 func (w *moneyWorld) entries(t *rapid.T) []ledger.Entry {
 	var all []ledger.Entry
@@ -573,11 +666,13 @@ func (w *moneyWorld) check(t *rapid.T) {
 }
 
 // tally counts what paid for a newly seen settled trip, for the log.
-func (w *moneyWorld) tally(s metro.Settlement, owner map[int64]int64) {
+func (w *moneyWorld) tally(s metro.Settlement, charged map[int64]balanceKey) {
 	switch {
 	case len(s.Applied) == 0:
 		w.did["trips paid by the rider"]++
-	case s.Applied[0].TicketID != 0 && owner[s.Applied[0].CampaignID] != 0:
+	case s.Applied[0].CampaignID == w.allowance:
+		w.did["trips on the allowance"]++
+	case charged[s.Applied[0].CampaignID].account != "":
 		w.did["trips on merchant tickets"]++
 	default:
 		w.did["trips on bought tickets"]++
@@ -593,7 +688,7 @@ func (w *moneyWorld) checkBooks(t *testing.T) {
 }
 
 // checked are the accounts whose balances the business records give.
-var checked = []ledger.Code{ledger.GatewayClearing, ledger.FareReceivable, ledger.MerchantPrepaid, ledger.PassengerPrepaid,
+var checked = []ledger.Code{ledger.GatewayClearing, ledger.FareReceivable, ledger.MerchantPrepaid, ledger.EmployerPrepaid, ledger.PassengerPrepaid,
 	ledger.RefundsPayable, ledger.FareRevenue, ledger.FeeIncome}
 
 // books checks the journal, the trial balance and every business total
@@ -657,6 +752,8 @@ func (w *moneyWorld) books() error {
 //   - a merchant's prepaid value: its paid purchases, less what settled
 //     trips charged its campaigns, less its campaign refunds paid back
 //     and their fees;
+//   - the employer's prepaid value: its paid top-ups less what settled
+//     trips charged its allowance;
 //   - a passenger's prepaid value: the unused value (ledger.Unused) of
 //     the tickets they bought and did not refund;
 //   - fare revenue and fares receivable: the settled trips' fares and
@@ -667,11 +764,12 @@ func (w *moneyWorld) books() error {
 func (w *moneyWorld) businessTotals() (map[balanceKey]int64, error) {
 	ctx := w.ctx
 	want := map[balanceKey]int64{}
-	owner := map[int64]int64{} // campaign → merchant
-	for _, c := range w.campaigns {
-		owner[c.id] = c.merchant
-	}
 	merchant := func(m int64) balanceKey { return balanceKey{ledger.MerchantPrepaid, tenant.OwnerOf(m)} }
+	employerKey := balanceKey{ledger.EmployerPrepaid, tenant.OwnerOf(w.employer)}
+	charged := map[int64]balanceKey{w.allowance: employerKey} // campaign → whose prepaid value its rides draw on
+	for _, c := range w.campaigns {
+		charged[c.id] = merchant(c.merchant)
+	}
 
 	ps, err := w.a.Purchases.Purchases(ctx, tenant.All(), purchase.Filter{Limit: 500})
 	if err != nil {
@@ -721,12 +819,12 @@ func (w *moneyWorld) businessTotals() (map[balanceKey]int64, error) {
 			want[balanceKey{ledger.FareRevenue, ""}] += s.Fare
 			want[balanceKey{ledger.FareReceivable, ""}] += s.Passenger
 			for _, ap := range s.Applied {
-				if m, ok := owner[ap.CampaignID]; ok {
-					want[merchant(m)] -= ap.Saving
+				if k, ok := charged[ap.CampaignID]; ok {
+					want[k] -= ap.Saving
 				}
 			}
 			if !ok {
-				w.tally(s, owner)
+				w.tally(s, charged)
 			}
 		}
 		tickets, err := w.a.Benefits.Tickets(ctx, rider)
@@ -746,6 +844,19 @@ func (w *moneyWorld) businessTotals() (map[balanceKey]int64, error) {
 				return nil, err
 			}
 			want[balanceKey{ledger.PassengerPrepaid, sale.Party(rider)}] += ledger.Unused(tk.PaidFen, tk.RidesTotal, tk.RidesTotal-tk.RidesLeft)
+		}
+	}
+
+	tus, err := w.a.Employers.TopUps(ctx, tenant.Merchant(w.employer))
+	if err != nil {
+		return nil, err
+	}
+	if len(tus) == 200 {
+		return nil, fmt.Errorf("more top-ups than the test reads")
+	}
+	for _, tu := range tus {
+		if tu.Status == employer.Paid {
+			want[employerKey] += tu.AmountFen
 		}
 	}
 
