@@ -439,14 +439,15 @@ func (s *Service) returnClosed(ctx context.Context, p Purchase, n payment.Notifi
 	if p.ReturnID == ReturnID(n.PaymentID) && p.ReturnedFen > 0 {
 		return OutcomeReturned, nil
 	}
-	if p.PaymentID != n.PaymentID {
-		owed := p
-		owed.PaymentID, owed.Version = n.PaymentID, p.Version+1
-		if err := s.store.UpdatePurchase(ctx, owed, LateEntry(p, n.PaymentID, n.AmountFen, s.now())); err != nil {
-			return "", err
-		}
-		p = owed
+	// The money came in, whether by the purchase's own payment (the common
+	// case: it was created with it) or another: it is entered as owed back
+	// before it goes. A retry posts the same entry again, which finds it.
+	owed := p
+	owed.PaymentID, owed.Version = n.PaymentID, p.Version+1
+	if err := s.store.UpdatePurchase(ctx, owed, LateEntry(p, n.PaymentID, n.AmountFen, s.now())); err != nil {
+		return "", err
 	}
+	p = owed
 	if err := s.refundPayment(ctx, n, "the purchase was closed ("+p.CloseReason+")"); err != nil {
 		return "", err
 	}

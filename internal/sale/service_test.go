@@ -410,6 +410,16 @@ func TestLatePaymentReturned(t *testing.T) {
 		if len(ts) != 0 {
 			t.Errorf("a closed purchase issued %d tickets", len(ts))
 		}
+		// The money came in and went out: both are entered, with the
+		// channel's IDs, so refunds payable nets to nothing.
+		in, err := s.DB.Ledger().EntryByKey(ctx, sale.LateKey(p.ID))
+		if err != nil || in.External != n.PaymentID || in.Total() != 300 {
+			t.Errorf("the late payment's entry: %+v %v", in, err)
+		}
+		out, err := s.DB.Ledger().EntryByKey(ctx, sale.ReturnedKey(p.ID))
+		if err != nil || out.External != sale.ReturnID(n.PaymentID) || out.Total() != 300 {
+			t.Errorf("the return's entry: %+v %v", out, err)
+		}
 		// A new order can take the slot the closed one freed.
 		if _, err := e.svc.Buy(ctx, buyer, o.ID, 1); err != nil {
 			t.Errorf("buying again: %v", err)
