@@ -69,6 +69,19 @@ var gatewaySources = []string{
 	`SELECT 'refund', j.value ->> 'refund_id', (j.value ->> 'amount_fen')::bigint, (j.value ->> 'at')::timestamptz, 'purchase_refund:' || r.id
 	  FROM purchase_refunds r, jsonb_array_elements(COALESCE(r.body::jsonb -> 'parts', '[]'::jsonb)) AS j(value)
 	  WHERE (j.value ->> 'done')::boolean AND (j.value ->> 'at')::timestamptz >= $1 AND (j.value ->> 'at')::timestamptz < $2`,
+	// Passengers' purchases paid; payments for closed purchases, returned in
+	// full (at the purchase's close: no later time is kept for them).
+	`SELECT 'payment', p.body::jsonb ->> 'payment_id', (p.body::jsonb ->> 'amount_fen')::bigint, (p.body::jsonb ->> 'paid_at')::timestamptz, 'buy:' || p.id
+	  FROM sale_purchases p WHERE p.status = 'paid' AND (p.body::jsonb ->> 'paid_at')::timestamptz >= $1 AND (p.body::jsonb ->> 'paid_at')::timestamptz < $2`,
+	`SELECT 'payment', p.body::jsonb ->> 'payment_id', p.returned_fen::bigint, (p.body::jsonb ->> 'closed_at')::timestamptz, 'buy:' || p.id
+	  FROM sale_purchases p WHERE p.status = 'closed' AND p.returned_fen > 0
+	    AND (p.body::jsonb ->> 'closed_at')::timestamptz >= $1 AND (p.body::jsonb ->> 'closed_at')::timestamptz < $2`,
+	`SELECT 'refund', p.body::jsonb ->> 'return_id', p.returned_fen::bigint, (p.body::jsonb ->> 'closed_at')::timestamptz, 'buy:' || p.id
+	  FROM sale_purchases p WHERE p.status = 'closed' AND p.returned_fen > 0
+	    AND (p.body::jsonb ->> 'closed_at')::timestamptz >= $1 AND (p.body::jsonb ->> 'closed_at')::timestamptz < $2`,
+	// Refunds of bought tickets the gateway paid, when it paid them.
+	`SELECT 'refund', r.body::jsonb ->> 'refund_id', (r.body::jsonb ->> 'amount_fen')::bigint, (r.body::jsonb ->> 'done_at')::timestamptz, 'buy_refund:' || r.ticket_id
+	  FROM sale_refunds r WHERE r.status = 'done' AND (r.body::jsonb ->> 'done_at')::timestamptz >= $1 AND (r.body::jsonb ->> 'done_at')::timestamptz < $2`,
 }
 
 // GatewayRecords returns piao's records of money through the gateway in [from, until).

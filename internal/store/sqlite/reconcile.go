@@ -69,6 +69,19 @@ var gatewaySources = []string{
 	`SELECT 'refund', json_extract(j.value, '$.refund_id'), json_extract(j.value, '$.amount_fen'), json_extract(j.value, '$.at'), 'purchase_refund:' || r.id
 	  FROM purchase_refunds r, json_each(r.body, '$.parts') j
 	  WHERE json_extract(j.value, '$.done') = 1 AND json_extract(j.value, '$.at') >= ?3 AND json_extract(j.value, '$.at') < ?4`,
+	// Passengers' purchases paid; payments for closed purchases, returned in
+	// full (at the purchase's close: no later time is kept for them).
+	`SELECT 'payment', json_extract(p.body, '$.payment_id'), json_extract(p.body, '$.amount_fen'), json_extract(p.body, '$.paid_at'), 'buy:' || p.id
+	  FROM sale_purchases p WHERE p.status = 'paid' AND json_extract(p.body, '$.paid_at') >= ?3 AND json_extract(p.body, '$.paid_at') < ?4`,
+	`SELECT 'payment', json_extract(p.body, '$.payment_id'), p.returned_fen, json_extract(p.body, '$.closed_at'), 'buy:' || p.id
+	  FROM sale_purchases p WHERE p.status = 'closed' AND p.returned_fen > 0
+	    AND json_extract(p.body, '$.closed_at') >= ?3 AND json_extract(p.body, '$.closed_at') < ?4`,
+	`SELECT 'refund', json_extract(p.body, '$.return_id'), p.returned_fen, json_extract(p.body, '$.closed_at'), 'buy:' || p.id
+	  FROM sale_purchases p WHERE p.status = 'closed' AND p.returned_fen > 0
+	    AND json_extract(p.body, '$.closed_at') >= ?3 AND json_extract(p.body, '$.closed_at') < ?4`,
+	// Refunds of bought tickets the gateway paid, when it paid them.
+	`SELECT 'refund', json_extract(r.body, '$.refund_id'), json_extract(r.body, '$.amount_fen'), json_extract(r.body, '$.done_at'), 'buy_refund:' || r.ticket_id
+	  FROM sale_refunds r WHERE r.status = 'done' AND json_extract(r.body, '$.done_at') >= ?3 AND json_extract(r.body, '$.done_at') < ?4`,
 }
 
 // GatewayRecords returns piao's records of money through the gateway in [from, until).
