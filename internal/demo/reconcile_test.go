@@ -89,6 +89,7 @@ func TestDemoDayReconciles(t *testing.T) {
 		t.Fatal("the demo posted no entry on gateway clearing")
 	}
 	var matched, fees int
+	today := time.Now().In(payment.Shanghai).Format(payment.DayLayout)
 	for _, day := range days {
 		run, err := svc.Reconcile(ctx, day, nil, "test")
 		if err != nil {
@@ -97,7 +98,8 @@ func TestDemoDayReconciles(t *testing.T) {
 		for _, d := range run.Differences {
 			t.Errorf("%s: %s", day, d.Text("en"))
 		}
-		if run.Statement.Lines > 0 && run.Statement.FeeFen != 0 && run.FeeEntry == 0 {
+		// A finished day's fees are posted (today's wait for its end).
+		if day != today && run.Statement.FeeFen != 0 && run.FeeEntry == 0 {
 			t.Errorf("%s: fees of %d fen not posted", day, run.Statement.FeeFen)
 		}
 		if run.FeeEntry != 0 {
