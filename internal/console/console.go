@@ -35,6 +35,7 @@ import (
 	"piao/internal/network"
 	"piao/internal/problem"
 	"piao/internal/purchase"
+	"piao/internal/reconcile"
 	"piao/internal/sale"
 	"piao/internal/subsidy"
 )
@@ -91,6 +92,10 @@ type Deps struct {
 	// Ledger is the journal: the finance team's /ledger pages and the
 	// merchant's /merchant/balance. Without it those pages answer 503.
 	Ledger *ledger.Service
+	// Reconcile runs reconciliations and monthly statements: the finance
+	// team's /reconciliations and /statements and the merchant's
+	// /merchant/statements. Without it those pages answer 503.
+	Reconcile *reconcile.Service
 	// PublicURL is where the console is reached (https://host), for the
 	// absolute claim links on posters; "" uses the request's host.
 	PublicURL string
@@ -257,7 +262,7 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/booking/fees", identity.BookingAdmin}, handle: c.feesPage, off: noBooking},
 		{Page: Page{"POST", "/booking/fees/{kind}", identity.BookingAdmin}, handle: c.feesSave, off: noBooking},
 	}, c.merchantRoutes(), c.merchantConsoleRoutes(), c.merchantNewRoutes(), c.merchantPurchaseRoutes(), c.distributionPages(), c.merchantDistributionRoutes(),
-		c.ledgerRoutes(), c.saleRoutes(), c.saleOfferRoutes(), c.invoiceRoutes(), c.employerRoutes())
+		c.ledgerRoutes(), c.saleRoutes(), c.saleOfferRoutes(), c.invoiceRoutes(), c.employerRoutes(), c.reconcileRoutes())
 }
 
 // Pages lists every console route with the permission it needs.

@@ -48,7 +48,7 @@ func newEnvWith(t *testing.T, opts []apptest.Option, extra ...func(*console.Cons
 	srv, _ := apptest.Serve(t, a, func(mux *http.ServeMux) {
 		c = console.New(console.Deps{Identity: a.Identity, Catalog: a.Catalog, Booking: a.Booking, Governance: a.Governance, Benefits: a.Benefits, Metro: a.Metro, Subsidy: a.Subsidy, Audit: a.Audit, Version: "test", Guard: a.Guard, Merchants: a.Merchants, Purchases: a.Purchases, Sales: a.Sales, Invoices: a.Invoices, Employers: a.Employers,
 			Distribution: distribution.NewService(a.DistributionStore, distribution.Config{Benefits: a.Benefits, Audit: a.Audit, Now: a.Now}),
-			Ledger:       a.Ledger})
+			Ledger:       a.Ledger, Reconcile: a.Reconciliation()})
 		c.Mount(mux)
 		for _, f := range extra {
 			f(c, mux)

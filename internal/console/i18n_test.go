@@ -16,6 +16,7 @@ import (
 	"piao/internal/ledger"
 	"piao/internal/merchant"
 	"piao/internal/network"
+	"piao/internal/reconcile"
 	"piao/internal/sale"
 	"piao/internal/subsidy"
 )
@@ -46,6 +47,8 @@ func keyFamilies() map[string][]string {
 		"role.":          each(len(identity.Roles), func(i int) string { return string(identity.Roles[i]) }),
 		"lg.kind.":       strs(string(ledger.Asset), string(ledger.Liability), string(ledger.Equity), string(ledger.Revenue), string(ledger.Expense)),
 		"lg.ek.":         ledger.Kinds,
+		"rc.kind.":       strs(string(reconcile.Missing), string(reconcile.AmountDiffers), string(reconcile.Duplicate), string(reconcile.FeeDiffers)),
+		"rc.source.":     strs("gateway", "file"),
 		"sessions.kind.": strs(string(identity.SessionToken), string(identity.APIToken)),
 		"bn.kind.":       each(len(benefits.Kinds), func(i int) string { return string(benefits.Kinds[i]) }),
 		"bn.theme.":      benefits.Themes,

@@ -60,8 +60,9 @@ type Store interface {
 	// GatewayRecords returns piao's business records of money that moved
 	// through the gateway in [from, until): rail orders' payments and the
 	// refunds of their tickets and changes, waitlist prepayments and their
-	// refunds, merchant purchases and their refunds, payments that arrived
-	// late and their refunds — each with the channel's ID piao knows it by.
+	// refunds, merchant purchases and their refunds, passengers' purchases
+	// and the refunds of bought tickets, payments that arrived late and
+	// their refunds — each with the channel's ID piao knows it by.
 	GatewayRecords(ctx context.Context, from, until time.Time) ([]Record, error)
 	// LedgerRecords returns the journal entries at in [from, until) that
 	// carry a channel ID, each with its net amount on gateway clearing

@@ -69,6 +69,21 @@ var gatewaySources = []string{
 	`SELECT 'refund', j.value ->> 'refund_id', (j.value ->> 'amount_fen')::bigint, (j.value ->> 'at')::timestamptz, 'purchase_refund:' || r.id
 	  FROM purchase_refunds r, jsonb_array_elements(COALESCE(r.body::jsonb -> 'parts', '[]'::jsonb)) AS j(value)
 	  WHERE (j.value ->> 'done')::boolean AND (j.value ->> 'at')::timestamptz >= $1 AND (j.value ->> 'at')::timestamptz < $2`,
+	// Passengers' purchases paid; payments that bought nothing (for a
+	// closed purchase, or a second one for a paid purchase), each kept in
+	// the purchase's returns with when the gateway took it and, once
+	// returned, when it gave it back.
+	`SELECT 'payment', p.body::jsonb ->> 'payment_id', (p.body::jsonb ->> 'amount_fen')::bigint, (p.body::jsonb ->> 'paid_at')::timestamptz, 'buy:' || p.id
+	  FROM sale_purchases p WHERE p.status = 'paid' AND (p.body::jsonb ->> 'paid_at')::timestamptz >= $1 AND (p.body::jsonb ->> 'paid_at')::timestamptz < $2`,
+	`SELECT 'payment', j.value ->> 'payment_id', (j.value ->> 'amount_fen')::bigint, (j.value ->> 'paid_at')::timestamptz, 'buy:' || p.id
+	  FROM sale_purchases p, jsonb_array_elements(COALESCE(p.body::jsonb -> 'returns', '[]'::jsonb)) AS j(value)
+	  WHERE (j.value ->> 'paid_at')::timestamptz >= $1 AND (j.value ->> 'paid_at')::timestamptz < $2`,
+	`SELECT 'refund', j.value ->> 'return_id', (j.value ->> 'amount_fen')::bigint, (j.value ->> 'returned_at')::timestamptz, 'buy:' || p.id
+	  FROM sale_purchases p, jsonb_array_elements(COALESCE(p.body::jsonb -> 'returns', '[]'::jsonb)) AS j(value)
+	  WHERE j.value ? 'returned_at' AND (j.value ->> 'returned_at')::timestamptz >= $1 AND (j.value ->> 'returned_at')::timestamptz < $2`,
+	// Refunds of bought tickets the gateway paid, when it paid them.
+	`SELECT 'refund', r.body::jsonb ->> 'refund_id', (r.body::jsonb ->> 'amount_fen')::bigint, (r.body::jsonb ->> 'done_at')::timestamptz, 'buy_refund:' || r.ticket_id
+	  FROM sale_refunds r WHERE r.status = 'done' AND (r.body::jsonb ->> 'done_at')::timestamptz >= $1 AND (r.body::jsonb ->> 'done_at')::timestamptz < $2`,
 }
 
 // GatewayRecords returns piao's records of money through the gateway in [from, until).

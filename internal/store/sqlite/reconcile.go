@@ -69,6 +69,21 @@ var gatewaySources = []string{
 	`SELECT 'refund', json_extract(j.value, '$.refund_id'), json_extract(j.value, '$.amount_fen'), json_extract(j.value, '$.at'), 'purchase_refund:' || r.id
 	  FROM purchase_refunds r, json_each(r.body, '$.parts') j
 	  WHERE json_extract(j.value, '$.done') = 1 AND json_extract(j.value, '$.at') >= ?3 AND json_extract(j.value, '$.at') < ?4`,
+	// Passengers' purchases paid; payments that bought nothing (for a
+	// closed purchase, or a second one for a paid purchase), each kept in
+	// the purchase's returns with when the gateway took it and, once
+	// returned, when it gave it back.
+	`SELECT 'payment', json_extract(p.body, '$.payment_id'), json_extract(p.body, '$.amount_fen'), json_extract(p.body, '$.paid_at'), 'buy:' || p.id
+	  FROM sale_purchases p WHERE p.status = 'paid' AND json_extract(p.body, '$.paid_at') >= ?3 AND json_extract(p.body, '$.paid_at') < ?4`,
+	`SELECT 'payment', json_extract(j.value, '$.payment_id'), json_extract(j.value, '$.amount_fen'), json_extract(j.value, '$.paid_at'), 'buy:' || p.id
+	  FROM sale_purchases p, json_each(p.body, '$.returns') j
+	  WHERE json_extract(j.value, '$.paid_at') >= ?3 AND json_extract(j.value, '$.paid_at') < ?4`,
+	`SELECT 'refund', json_extract(j.value, '$.return_id'), json_extract(j.value, '$.amount_fen'), json_extract(j.value, '$.returned_at'), 'buy:' || p.id
+	  FROM sale_purchases p, json_each(p.body, '$.returns') j
+	  WHERE json_extract(j.value, '$.returned_at') >= ?3 AND json_extract(j.value, '$.returned_at') < ?4`,
+	// Refunds of bought tickets the gateway paid, when it paid them.
+	`SELECT 'refund', json_extract(r.body, '$.refund_id'), json_extract(r.body, '$.amount_fen'), json_extract(r.body, '$.done_at'), 'buy_refund:' || r.ticket_id
+	  FROM sale_refunds r WHERE r.status = 'done' AND json_extract(r.body, '$.done_at') >= ?3 AND json_extract(r.body, '$.done_at') < ?4`,
 }
 
 // GatewayRecords returns piao's records of money through the gateway in [from, until).
