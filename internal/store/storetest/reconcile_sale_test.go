@@ -33,7 +33,7 @@ func TestReconcileSales(t *testing.T) {
 			t.Fatal(err)
 		}
 		bn := benefits.NewService(s.Benefits, benefits.Config{Now: clock.Now})
-		svc := sale.New(s.DB.Sales(), sale.Config{Now: clock.Now, Gateway: gw, Benefits: bn, Ledger: s.DB.Ledger(),
+		svc := sale.New(s.DB.Sales(), sale.Config{Now: clock.Now, Gateway: gw, Benefits: bn,
 			NotifyURL: "http://127.0.0.1:1/notify", ReturnURL: "http://127.0.0.1:1/h5/buy/purchases/"})
 		var buyers []int64
 		for i := range 2 {
