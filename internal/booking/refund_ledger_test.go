@@ -95,6 +95,9 @@ func TestRefusedRefundWritesNothing(t *testing.T) {
 			t.Fatalf("refund with a stranger's ticket: %v", err)
 		}
 		noEntry(t, s, booking.TicketRefundKey(t1.ID), "the refund was refused")
+		if after := pe.seatsSold(t, t1.Train); after != seatsBefore {
+			t.Fatalf("a refused refund changed the train's sold seats: %d → %d", seatsBefore, after)
+		}
 
 		// The second ticket changed to a cheaper one: it cannot be refunded.
 		if _, err := pe.svc.Change(ctx, booking.ChangeRequest{AccountID: acct, OrderID: o.ID, TicketID: t2.ID, Train: "T168", Date: day0.AddDays(3).String(), SeatClass: network.HardSleeper}); err != nil {
@@ -344,5 +347,41 @@ func TestLedgerCheckFindsEntriesWithoutEvents(t *testing.T) {
 				t.Errorf("the check missed %s: %+v", e.Key, problems)
 			}
 		}
+	})
+}
+
+// An op refused after it sold a seat and wrote a row, in a batch whose
+// earlier op had the train date already: the seat and the row are undone
+// (in the working copy and in the database), the batch commits the rest.
+func TestRefusedOpUndoneInBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s storetest.Stores) {
+		pe := newPayEnv(t, s, booking.Config{}, 0)
+		acct := pe.accounts(t, 1)[0]
+		ctx := context.Background()
+		o := pe.bookPaid(t, acct, 1)
+		k := o.Tickets[0].Train
+		rows, _, err := s.Booking.Seats(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		free := -1
+		for _, r := range rows {
+			if r.Sold == 0 {
+				free = r.SeatNo
+				break
+			}
+		}
+		before := pe.seatsSold(t, k)
+		err = booking.RefusedOpInBatchForTest(pe.svc, k, free, "test_refused_op")
+		if !hasReason(err, "test_refusal") {
+			t.Fatalf("refused op: %v", err)
+		}
+		if after := pe.seatsSold(t, k); after != before {
+			t.Fatalf("the refused op's seat was stored: %d legs sold, %d before", after, before)
+		}
+		if v, err := s.Booking.Setting(ctx, "test_refused_op"); err == nil && v != "" {
+			t.Fatalf("the refused op's write was committed: %q", v)
+		}
+		mustCheck(t, pe.svc)
 	})
 }
