@@ -281,4 +281,13 @@ type Tx interface {
 	// ledger.Store.Post for its rules), so money an op moves is recorded
 	// with the change or not at all.
 	PostEntry(e ledger.Entry) error
+	// HasEntry reports whether the journal holds an entry with the key.
+	HasEntry(key string) (bool, error)
+
+	// BeginOp marks where the next op's writes begin (a savepoint), ending
+	// the previous op's mark and keeping its writes.
+	BeginOp() error
+	// RollbackOp undoes every write since the last BeginOp and leaves the
+	// transaction usable for the next op, even after a failed statement.
+	RollbackOp() error
 }

@@ -9,7 +9,6 @@ import (
 	"piao/internal/fault"
 	"piao/internal/fees"
 	"piao/internal/network"
-	"piao/internal/payment"
 	"piao/internal/seats"
 )
 
@@ -98,8 +97,9 @@ func (s *Service) Change(ctx context.Context, r ChangeRequest) (ChangeResult, er
 		if err == nil {
 			out.PaymentID, out.PayURL = pay.ID, pay.PayURL
 		}
-	case out.Quote.RefundFen > 0 && s.cfg.Gateway != nil:
-		if _, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: changeRefundID(tk.ID), PaymentID: old.PaymentID, AmountFen: out.Quote.RefundFen, Reason: "fare difference of a change"}); err != nil {
+	case out.Quote.RefundFen > 0:
+		part := refundPart{ID: changeRefundID(tk.ID), PaymentID: old.PaymentID, AmountFen: out.Quote.RefundFen, Key: TicketChangePaidKey(tk.ID), Ref: orderLedgerRef(old.ID), TicketID: tk.ID}
+		if err := s.payRefunds(ctx, old.ID, []refundPart{part}, "fare difference of a change"); err != nil {
 			return out, fault.New(fault.Unavailable, "refund_pending", "改签成功，差额退款暂未到账，请稍后重试", "the ticket is changed but the refund of the difference failed; retry to resend it")
 		}
 	}

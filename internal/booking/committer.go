@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
+	"slices"
 
 	"piao/internal/fault"
 	"piao/internal/seats"
@@ -36,6 +38,27 @@ type batch struct {
 	// some are owed money back.
 	settled map[int64]bool
 	refunds bool
+	// mark is what the running op changed in memory, undone with its
+	// writes when it fails (see commit).
+	mark opMark
+}
+
+// opMark records the batch's memory as it was before the running op
+// touched it: the seats of each train date the op locked, and the
+// waitlist bookkeeping. The database side of an op is undone by
+// Tx.RollbackOp; this undoes the working copies, so a refused op leaves
+// neither rows nor seats behind and the batch goes on with the others.
+type opMark struct {
+	trains  map[TrainKey]trainMark
+	settled map[int64]bool
+	refunds bool
+}
+
+// trainMark is a train date's working copy as an op found it.
+type trainMark struct {
+	added        bool         // the op locked it first: undoing drops it
+	sold         []seats.Legs // each seat's sold legs
+	dirty, freed bool
 }
 
 // working is a train date being changed in a batch: a private copy of the
@@ -54,7 +77,11 @@ type working struct {
 // reloaded from the database when the cached snapshot is stale.
 func (b *batch) train(k TrainKey) (*working, error) {
 	if w := b.work[k]; w != nil {
+		b.markTrain(k, w)
 		return w, nil
+	}
+	if b.mark.trains != nil {
+		b.mark.trains[k] = trainMark{added: true}
 	}
 	si, err := b.s.trains.service(b.ctx, k.ServiceID)
 	if err != nil {
@@ -93,6 +120,69 @@ func (b *batch) train(k TrainKey) (*working, error) {
 	b.work[k] = w
 	b.order = append(b.order, k)
 	return w, nil
+}
+
+// markTrain records a train date's working copy before the running op
+// first changes it.
+func (b *batch) markTrain(k TrainKey, w *working) {
+	if b.mark.trains == nil {
+		return
+	}
+	if _, ok := b.mark.trains[k]; ok {
+		return
+	}
+	sold := make([]seats.Legs, w.train.Len())
+	for i := range sold {
+		sold[i] = w.train.Sold(seats.SeatID(i))
+	}
+	b.mark.trains[k] = trainMark{sold: sold, dirty: w.dirty, freed: w.freed}
+}
+
+// beginOp starts an op: a savepoint in the transaction and a fresh mark.
+func (b *batch) beginOp() error {
+	if err := b.tx.BeginOp(); err != nil {
+		return err
+	}
+	if b.mark.trains == nil {
+		b.mark.trains = map[TrainKey]trainMark{}
+	}
+	clear(b.mark.trains)
+	b.mark.settled, b.mark.refunds = maps.Clone(b.settled), b.refunds
+	return nil
+}
+
+// rollbackOp undoes the running op: its writes, its seats and its
+// waitlist bookkeeping.
+func (b *batch) rollbackOp() error {
+	if err := b.tx.RollbackOp(); err != nil {
+		return err
+	}
+	for k, m := range b.mark.trains {
+		if m.added { // its rows (even its creation) are undone: lock it again if needed
+			delete(b.work, k)
+			b.order = slices.DeleteFunc(b.order, func(x TrainKey) bool { return x == k })
+			continue
+		}
+		w := b.work[k]
+		for i, was := range m.sold {
+			id := seats.SeatID(i)
+			now := w.train.Sold(id)
+			if extra := now &^ was; extra != 0 {
+				if err := w.train.Release(id, extra); err != nil {
+					return fault.Wrap(err, "undo op: release seat")
+				}
+			}
+			if missing := was &^ now; missing != 0 {
+				if err := w.train.Mark(id, missing); err != nil {
+					return fault.Wrap(err, "undo op: mark seat")
+				}
+			}
+		}
+		w.dirty, w.freed = m.dirty, m.freed
+	}
+	clear(b.mark.trains)
+	b.settled, b.refunds = b.mark.settled, b.mark.refunds
+	return nil
 }
 
 // flush writes the changed seats and counters of every dirty train date.
@@ -164,12 +254,23 @@ func (s *Service) commit(ctx context.Context, group []*op) {
 		b = &batch{s: s, tx: tx, work: map[TrainKey]*working{}}
 		for _, o := range group {
 			b.ctx = o.ctx
+			if err := b.beginOp(); err != nil {
+				return err
+			}
 			o.err = o.fn(b)
 			if o.err == nil {
 				o.err = b.serveWaitlist()
 			}
-			if o.err != nil && fault.CodeOf(o.err) == fault.Internal {
-				return o.err
+			switch {
+			case o.err == nil:
+			case fault.CodeOf(o.err) == fault.Internal || errors.Is(o.err, ErrTxConflict):
+				return o.err // the whole transaction is in doubt: retried below
+			default:
+				// A refusal: whatever the op wrote before refusing is
+				// undone, so it never commits half an op.
+				if err := b.rollbackOp(); err != nil {
+					return err
+				}
 			}
 		}
 		return b.flush()
@@ -188,8 +289,8 @@ func (s *Service) commit(ctx context.Context, group []*op) {
 		}
 		o := group[0]
 		if o.err != nil && fault.CodeOf(o.err) != fault.Internal {
-			// The op's own refusal (say, a unique rule the store enforced)
-			// left the transaction unusable; the refusal is the answer.
+			// The op was refused (and undone); whatever failed after it,
+			// nothing of it was written: the refusal is the answer.
 			err = o.err
 		}
 		if errors.Is(err, ErrTxConflict) && o.tries < 5 {

@@ -29,6 +29,20 @@ func entryOf(t *testing.T, s storetest.Stores, key, kind, external string, want 
 	mustVerify(t, s)
 }
 
+// waitEntry waits for the entry of a key a background sender posts, then
+// checks it as entryOf does.
+func waitEntry(t *testing.T, s storetest.Stores, key, kind, external string, want ...ledger.Posting) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := s.DB.Ledger().EntryByKey(context.Background(), key); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	entryOf(t, s, key, kind, external, want...)
+}
+
 // mustVerify fails on any problem the journal's checks find.
 func mustVerify(t *testing.T, s storetest.Stores) {
 	t.Helper()
@@ -63,8 +77,10 @@ func TestRailLedgerEntries(t *testing.T) {
 		if tk.FeeFen == 0 || tk.RefundFen+tk.FeeFen != fare {
 			t.Fatalf("refund %d fee %d of %d", tk.RefundFen, tk.FeeFen, fare)
 		}
-		entryOf(t, s, booking.TicketRefundKey(tk.ID), ledger.KindRefund, "ticket-"+strconv.FormatInt(tk.ID, 10),
-			ledger.Debit(ledger.PassengerPayments, "", fare), ledger.Credit(ledger.GatewayClearing, "", tk.RefundFen), ledger.Credit(ledger.FeeIncome, "", tk.FeeFen))
+		entryOf(t, s, booking.TicketRefundKey(tk.ID), ledger.KindRefund, "",
+			ledger.Debit(ledger.PassengerPayments, "", fare), ledger.Credit(ledger.RefundsPayable, "", tk.RefundFen), ledger.Credit(ledger.FeeIncome, "", tk.FeeFen))
+		entryOf(t, s, booking.TicketRefundPaidKey(tk.ID), ledger.KindRefund, "ticket-"+strconv.FormatInt(tk.ID, 10),
+			ledger.Debit(ledger.RefundsPayable, "", tk.RefundFen), ledger.Credit(ledger.GatewayClearing, "", tk.RefundFen))
 		// Asking again posts nothing more.
 		if _, err := pe.svc.RefundTickets(ctx, b.Order.ID, acct[0], nil); err != nil {
 			t.Fatal(err)
@@ -81,8 +97,10 @@ func TestRailLedgerEntries(t *testing.T) {
 		if q.FeeFen == 0 || q.RefundFen == 0 {
 			t.Fatalf("cheaper change quote %+v", q)
 		}
-		entryOf(t, s, booking.TicketChangeKey(o1.Tickets[0].ID), ledger.KindRefund, "change-"+strconv.FormatInt(o1.Tickets[0].ID, 10),
-			ledger.Debit(ledger.PassengerPayments, "", q.RefundFen+q.FeeFen), ledger.Credit(ledger.GatewayClearing, "", q.RefundFen), ledger.Credit(ledger.FeeIncome, "", q.FeeFen))
+		entryOf(t, s, booking.TicketChangeKey(o1.Tickets[0].ID), ledger.KindRefund, "",
+			ledger.Debit(ledger.PassengerPayments, "", q.RefundFen+q.FeeFen), ledger.Credit(ledger.RefundsPayable, "", q.RefundFen), ledger.Credit(ledger.FeeIncome, "", q.FeeFen))
+		entryOf(t, s, booking.TicketChangePaidKey(o1.Tickets[0].ID), ledger.KindRefund, "change-"+strconv.FormatInt(o1.Tickets[0].ID, 10),
+			ledger.Debit(ledger.RefundsPayable, "", q.RefundFen), ledger.Credit(ledger.GatewayClearing, "", q.RefundFen))
 
 		// A change to a dearer ticket is paid as an order of its own.
 		o2 := pe.paidOrder(t, acct[2], 3, "T168", network.HardSleeper)
@@ -115,6 +133,12 @@ func TestRailLedgerEntries(t *testing.T) {
 		}
 		if want := res.Order.Tickets[0].FareFen + res2.Order.Tickets[0].FareFen; held != want {
 			t.Fatalf("passenger payments hold %d, live tickets cost %d", held, want)
+		}
+		// Every refund was paid: nothing is owed.
+		for _, b := range bal {
+			if b.Account == ledger.RefundsPayable && b.Net() != 0 {
+				t.Fatalf("refunds payable %d after every refund was paid", b.Net())
+			}
 		}
 	})
 }

@@ -1,9 +1,12 @@
 package booking
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"piao/internal/fault"
 	"piao/internal/payment"
@@ -154,8 +157,10 @@ func (s *Service) HandleNotification(ctx context.Context, n payment.Notification
 
 // RefundTickets refunds paid tickets of an account's order (all if ticketIDs
 // is empty) by the refund fee table, frees their seats and returns the money
-// less the fees through the gateway. Refunding an already refunded ticket
-// again only repeats the gateway refund, which the gateway does once.
+// less the fees through the gateway. Every ticket asked for is checked
+// before anything is written, so a refused request changes nothing.
+// Refunding an already refunded ticket again only repeats the gateway
+// refund, which the gateway does once.
 func (s *Service) RefundTickets(ctx context.Context, orderID, accountID int64, ticketIDs []int64) (Order, error) {
 	o, err := s.loadOwned(ctx, orderID, accountID)
 	if err != nil {
@@ -164,6 +169,12 @@ func (s *Service) RefundTickets(ctx context.Context, orderID, accountID int64, t
 	table, err := s.refundTable(ctx)
 	if err != nil {
 		return Order{}, err
+	}
+	var original Order // for a ticket a change gave: the order of the ticket it replaced, whose payment paid it
+	if o.ChangeOf != 0 {
+		if original, err = s.store.OrderOfTicket(ctx, o.ChangeOf); err != nil {
+			return Order{}, err
+		}
 	}
 	want := map[int64]bool{}
 	for _, id := range ticketIDs {
@@ -178,19 +189,30 @@ func (s *Service) RefundTickets(ctx context.Context, orderID, accountID int64, t
 		if err != nil {
 			return Order{}, err
 		}
+		for id := range want {
+			if !hasTicket(cur.Tickets, id) {
+				return Order{}, fault.Newf(fault.NotFound, "ticket_not_found", "订单中没有车票 %d", "the order has no ticket %d", id)
+			}
+		}
 		now := s.cfg.Now()
-		var freed []Ticket
-		var events []Event
-		for i, t := range cur.Tickets {
-			if len(want) > 0 && !want[t.ID] || t.Status == Refunded {
-				continue
+		fees := make(map[int64]int64, len(cur.Tickets))
+		for _, t := range cur.Tickets {
+			if len(want) > 0 && !want[t.ID] || t.Status == Refunded || len(want) == 0 && t.Status == Changed {
+				continue // "all" are the order's tickets still its own: a changed one moved to its change order
 			}
 			if t.Status != Paid {
 				return Order{}, fault.Newf(fault.Conflict, "ticket_not_paid", "车票 %d 状态为 %s，不能退票", "ticket %d is %s and cannot be refunded", t.ID, t.Status)
 			}
-			fee, err := table.Fee(t.FareFen, t.Departure.Sub(now))
-			if err != nil {
+			if fees[t.ID], err = table.Fee(t.FareFen, t.Departure.Sub(now)); err != nil {
 				return Order{}, err
+			}
+		}
+		var freed []Ticket
+		var events []Event
+		for i, t := range cur.Tickets {
+			fee, ok := fees[t.ID]
+			if !ok {
+				continue
 			}
 			cur.Tickets[i].Status, cur.Tickets[i].FeeFen, cur.Tickets[i].RefundFen = Refunded, fee, t.FareFen-fee
 			if err := b.post(ticketRefundEntry(orderID, cur.Tickets[i], now)); err != nil {
@@ -199,11 +221,6 @@ func (s *Service) RefundTickets(ctx context.Context, orderID, accountID int64, t
 			freed = append(freed, t)
 			events = append(events, Event{OrderID: orderID, At: now, Actor: accountActor(accountID), Action: "refund", From: Paid, To: Refunded, TicketID: t.ID,
 				Detail: "fee " + strconv.FormatInt(fee, 10) + " fen"})
-		}
-		for id := range want {
-			if !hasTicket(cur.Tickets, id) {
-				return Order{}, fault.Newf(fault.NotFound, "ticket_not_found", "订单中没有车票 %d", "the order has no ticket %d", id)
-			}
 		}
 		if len(freed) > 0 {
 			if err := release(w, freed); err != nil {
@@ -227,18 +244,110 @@ func (s *Service) RefundTickets(ctx context.Context, orderID, accountID int64, t
 	if err != nil {
 		return Order{}, err
 	}
-	if s.cfg.Gateway == nil {
-		return cur, nil
-	}
+	var parts []refundPart
 	for _, t := range cur.Tickets {
 		if t.Status == Refunded && t.RefundFen > 0 && (len(want) == 0 || want[t.ID]) {
-			_, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: ticketRefundID(t.ID), PaymentID: cur.PaymentID, AmountFen: t.RefundFen, Reason: "ticket refund"})
-			if err != nil {
-				return cur, fault.New(fault.Unavailable, "refund_pending", "退票已受理，退款暂未到账，请稍后重试", "the ticket is refunded but the money transfer failed; retry to resend it")
-			}
+			parts = append(parts, ticketRefundParts(cur, original, t)...)
 		}
 	}
+	if err := s.payRefunds(ctx, cur.ID, parts, "ticket refund"); err != nil {
+		return cur, fault.New(fault.Unavailable, "refund_pending", "退票已受理，退款暂未到账，请稍后重试", "the ticket is refunded but the money transfer failed; retry to resend it")
+	}
 	return cur, nil
+}
+
+// ticketRefundParts splits a refunded ticket's refund over the payments
+// that paid it. A ticket a change gave was paid by the original order's
+// payment (the old ticket's fare; a cheaper change returned the rest) and,
+// for a change to a dearer ticket, by its own order's payment of the
+// difference: the refund goes back on the original payment up to the old
+// fare, and the rest on the difference payment.
+func ticketRefundParts(o, original Order, t Ticket) []refundPart {
+	first := refundPart{ID: ticketRefundID(t.ID), PaymentID: o.PaymentID, AmountFen: t.RefundFen, Key: TicketRefundPaidKey(t.ID), Ref: orderLedgerRef(o.ID), TicketID: t.ID}
+	if o.ChangeOf == 0 {
+		return []refundPart{first}
+	}
+	var oldFare int64
+	for _, old := range original.Tickets {
+		if old.ID == o.ChangeOf {
+			oldFare = old.FareFen
+		}
+	}
+	first.PaymentID, first.AmountFen = original.PaymentID, min(t.RefundFen, oldFare)
+	parts := []refundPart{first}
+	if rest := t.RefundFen - first.AmountFen; rest > 0 {
+		parts = append(parts, refundPart{ID: ticketRefundSecondID(t.ID), PaymentID: o.PaymentID, AmountFen: rest, Key: TicketRefundPaidSecondKey(t.ID), Ref: first.Ref, TicketID: t.ID})
+	}
+	return parts
+}
+
+// payRefunds asks the gateway for each refund part of an order's tickets
+// and records the ones it paid: their entries (refundPaidEntry) and a
+// refund_paid event on the order, in one transaction, at the gateway's
+// time. A part the gateway did not pay stays owed (RefundsPayable) and is
+// asked for again when the refund is repeated; the first error is
+// returned after the paid parts are recorded.
+func (s *Service) payRefunds(ctx context.Context, orderID int64, parts []refundPart, reason string) error {
+	if s.cfg.Gateway == nil || len(parts) == 0 {
+		return nil
+	}
+	type paidPart struct {
+		refundPart
+		at time.Time
+	}
+	var paid []paidPart
+	var failed error
+	for _, p := range parts {
+		rf, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: p.ID, PaymentID: p.PaymentID, AmountFen: p.AmountFen, Reason: reason})
+		if err == nil && rf.Status != payment.RefundSucceeded {
+			err = fmt.Errorf("the gateway answered %s", rf.Status)
+		}
+		if err != nil {
+			slog.Error("refunding", "refund", p.ID, "payment", p.PaymentID, "err", err.Error())
+			failed = cmp.Or(failed, err)
+			continue
+		}
+		at := rf.At
+		if at.IsZero() {
+			at = s.cfg.Now()
+		}
+		paid = append(paid, paidPart{p, at})
+	}
+	if len(paid) == 0 {
+		return failed
+	}
+	err := s.queue(ctx, func(b *batch) error {
+		cur, err := b.tx.OrderForUpdate(orderID) // serialises two recorders of one refund
+		if err != nil {
+			return err
+		}
+		var events []Event
+		for _, p := range paid {
+			done, err := b.tx.HasEntry(p.Key)
+			if err != nil {
+				return err
+			}
+			if done {
+				continue
+			}
+			if err := b.post(refundPaidEntry(p.refundPart, p.at)); err != nil {
+				return err
+			}
+			st := cur.Status
+			for _, t := range cur.Tickets {
+				if t.ID == p.TicketID {
+					st = t.Status
+				}
+			}
+			events = append(events, Event{OrderID: orderID, At: p.at, Actor: "refund:" + p.ID, Action: "refund_paid", From: st, To: st, TicketID: p.TicketID,
+				Detail: fmt.Sprintf("%d fen on payment %s", p.AmountFen, p.PaymentID)})
+		}
+		if len(events) == 0 {
+			return nil
+		}
+		return b.tx.AppendEvents(events...)
+	})
+	return cmp.Or(err, failed)
 }
 
 func hasTicket(ts []Ticket, id int64) bool {

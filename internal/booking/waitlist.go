@@ -745,7 +745,8 @@ func (s *Service) kickRefunds() {
 
 // sendRefunds pays back what waitlist entries are owed, durably: it reads
 // the owed refunds from the database, so a refund a crash interrupted is
-// sent again; the gateway does each refund ID once.
+// sent again; the gateway does each refund ID once. Once the gateway has
+// paid, the entry is marked sent and the payment posted in one transaction.
 func (s *Service) sendRefunds(ctx context.Context) (int, error) {
 	if s.cfg.Gateway == nil {
 		return 0, nil
@@ -756,10 +757,18 @@ func (s *Service) sendRefunds(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, e := range due {
-		_, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: waitlistRefundID(e.ID), PaymentID: e.PaymentID, AmountFen: e.RefundFen,
+		part := refundPart{ID: waitlistRefundID(e.ID), PaymentID: e.PaymentID, AmountFen: e.RefundFen, Key: WaitlistRefundPaidKey(e.ID), Ref: waitlistLedgerRef(e.ID)}
+		rf, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: part.ID, PaymentID: part.PaymentID, AmountFen: part.AmountFen,
 			Reason: "waitlist " + string(e.Status)})
+		if err == nil && rf.Status != payment.RefundSucceeded {
+			err = fmt.Errorf("refund %s: the gateway answered %s", part.ID, rf.Status)
+		}
 		if err != nil {
 			return n, err
+		}
+		at := rf.At // the refund is recorded, and posted, at the gateway's time
+		if at.IsZero() {
+			at = s.cfg.Now()
 		}
 		err = s.queue(ctx, func(b *batch) error {
 			cur, err := b.tx.WaitlistForUpdate(e.ID)
@@ -770,7 +779,10 @@ func (s *Service) sendRefunds(ctx context.Context) (int, error) {
 			if err := b.tx.SetWaitlist(cur); err != nil {
 				return err
 			}
-			return b.tx.AppendWaitEvents(WaitEvent{EntryID: e.ID, At: s.cfg.Now(), Actor: "system:waitlist", Action: "refund_sent", From: cur.Status, To: cur.Status,
+			if err := b.post(refundPaidEntry(part, at)); err != nil {
+				return err
+			}
+			return b.tx.AppendWaitEvents(WaitEvent{EntryID: e.ID, At: at, Actor: "system:waitlist", Action: "refund_sent", From: cur.Status, To: cur.Status,
 				Detail: fmt.Sprintf("%d fen", cur.RefundFen)})
 		})
 		if err != nil {

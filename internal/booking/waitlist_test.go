@@ -178,8 +178,10 @@ func TestWaitlistServesFreedSeat(t *testing.T) {
 		// paid from it (no entry of its own) and the rest goes back.
 		entryOf(t, s, booking.WaitlistPaidKey(e.ID), ledger.KindPayment, e.PaymentID,
 			ledger.Debit(ledger.GatewayClearing, "", e.PrepaidFen), ledger.Credit(ledger.PassengerPayments, "", e.PrepaidFen))
-		entryOf(t, s, booking.WaitlistRefundKey(e.ID), ledger.KindRefund, "waitlist-"+strconv.FormatInt(e.ID, 10),
-			ledger.Debit(ledger.PassengerPayments, "", e.RefundFen), ledger.Credit(ledger.GatewayClearing, "", e.RefundFen))
+		entryOf(t, s, booking.WaitlistRefundKey(e.ID), ledger.KindRefund, "",
+			ledger.Debit(ledger.PassengerPayments, "", e.RefundFen), ledger.Credit(ledger.RefundsPayable, "", e.RefundFen))
+		waitEntry(t, s, booking.WaitlistRefundPaidKey(e.ID), ledger.KindRefund, "waitlist-"+strconv.FormatInt(e.ID, 10),
+			ledger.Debit(ledger.RefundsPayable, "", e.RefundFen), ledger.Credit(ledger.GatewayClearing, "", e.RefundFen))
 		// The waitlist ticket refunds like any other, from the same payment.
 		if _, err := pe.svc.RefundTickets(ctx, o.ID, acct[7], nil); err != nil {
 			t.Fatal(err)
@@ -339,8 +341,10 @@ func TestWaitlistDeadlinesAndLimits(t *testing.T) {
 		}
 		pe.waitRefund(t, waiting.PaymentID, waiting.PrepaidFen)
 		for _, w := range []booking.WaitlistEntry{withdrawn, waiting} {
-			entryOf(t, s, booking.WaitlistRefundKey(w.ID), ledger.KindRefund, "waitlist-"+strconv.FormatInt(w.ID, 10),
-				ledger.Debit(ledger.PassengerPayments, "", w.PrepaidFen), ledger.Credit(ledger.GatewayClearing, "", w.PrepaidFen))
+			entryOf(t, s, booking.WaitlistRefundKey(w.ID), ledger.KindRefund, "",
+				ledger.Debit(ledger.PassengerPayments, "", w.PrepaidFen), ledger.Credit(ledger.RefundsPayable, "", w.PrepaidFen))
+			waitEntry(t, s, booking.WaitlistRefundPaidKey(w.ID), ledger.KindRefund, "waitlist-"+strconv.FormatInt(w.ID, 10),
+				ledger.Debit(ledger.RefundsPayable, "", w.PrepaidFen), ledger.Credit(ledger.GatewayClearing, "", w.PrepaidFen))
 		}
 	})
 }

@@ -26,9 +26,10 @@ var _ booking.Store = (*bookingStore)(nil)
 
 // bookingTx implements booking.Tx over one PostgreSQL transaction.
 type bookingTx struct {
-	ctx context.Context
-	tx  pgx.Tx
-	pii sqlrow.PII
+	ctx  context.Context
+	tx   pgx.Tx
+	pii  sqlrow.PII
+	inOp bool // the savepoint booking_op is set (booking_op.go)
 }
 
 // Update runs fn in one transaction.

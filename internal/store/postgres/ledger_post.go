@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"errors"
+
 	"piao/internal/ledger"
 	"piao/internal/store/sqlrow"
 
@@ -12,6 +14,17 @@ import (
 func (t *bookingTx) PostEntry(e ledger.Entry) error {
 	_, err := postEntry(t.ctx, t.tx, e)
 	return err
+}
+
+// HasEntry reports whether the journal holds an entry with the key, as
+// the booking transaction sees it.
+func (t *bookingTx) HasEntry(key string) (bool, error) {
+	var one int
+	err := t.tx.QueryRow(t.ctx, `SELECT 1 FROM journal_entries WHERE key = $1`, key).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, txError(err, "find journal entry")
 }
 
 // merchantKinds reads the kind of every merchant organisation, for the

@@ -38,15 +38,10 @@ var gatewaySources = []string{
 	  WHERE e.action = 'late_payment_refund' AND e.at >= $1 AND e.at < $2 GROUP BY substr(e.actor, 9)`,
 	`SELECT 'refund', 'late-' || substr(e.actor, 9), MIN(o.total_fen)::bigint, MIN(e.at), 'order:' || MIN(o.id) FROM order_events e JOIN orders o ON o.id = e.order_id
 	  WHERE e.action = 'late_payment_refund' AND e.at >= $1 AND e.at < $2 GROUP BY substr(e.actor, 9)`,
-	// Refunded tickets: their fare less the fee.
-	`SELECT 'refund', 'ticket-' || t.id, t.refund_fen::bigint, e.at, 'ticket:' || t.id FROM tickets t
-	  JOIN order_events e ON e.order_id = t.order_id AND e.ticket_id = t.id AND e.action = 'refund'
-	  WHERE t.status = 'refunded' AND t.refund_fen > 0 AND e.at >= $1 AND e.at < $2`,
-	// Changes to a cheaper train: the fare difference less the change fee.
-	`SELECT 'refund', 'change-' || t.id, (t.fare_fen - n.fare_fen - t.fee_fen)::bigint, e.at, 'ticket:' || t.id FROM tickets t
-	  JOIN tickets n ON n.id = t.changed_to JOIN orders no ON no.id = n.order_id AND no.total_fen = 0
-	  JOIN order_events e ON e.order_id = t.order_id AND e.ticket_id = t.id AND e.action = 'change'
-	  WHERE t.status = 'changed' AND t.fare_fen - n.fare_fen - t.fee_fen > 0 AND e.at >= $1 AND e.at < $2`,
+	// Ticket refunds and changes' refunds the gateway paid, each part at
+	// the time it paid it (the event's detail starts with the amount).
+	`SELECT 'refund', substr(e.actor, 8), split_part(e.detail, ' ', 1)::bigint, e.at, 'ticket:' || e.ticket_id FROM order_events e
+	  WHERE e.action = 'refund_paid' AND e.at >= $1 AND e.at < $2`,
 	// Waitlist prepayments, late ones and their refunds, and the refunds sent.
 	`SELECT 'payment', w.body::jsonb ->> 'payment_id', (w.body::jsonb ->> 'prepaid_fen')::bigint, (w.body::jsonb ->> 'paid_at')::timestamptz, 'waitlist:' || w.id
 	  FROM waitlist_entries w JOIN waitlist_events e ON e.entry_id = w.id AND e.action = 'pay' WHERE e.at >= $1 AND e.at < $2`,

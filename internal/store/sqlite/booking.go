@@ -31,6 +31,7 @@ type bookingTx struct {
 	tx   *sql.Tx
 	prep map[string]*sql.Stmt
 	pii  sqlrow.PII
+	inOp bool // the savepoint booking_op is set (booking_op.go)
 }
 
 // Update runs fn in one write transaction.
@@ -61,7 +62,8 @@ const (
 )
 
 var hotStatements = []string{qLockTrain, qUpdateSeat, qSetVersion, qHeldOrder, qDocTicket, qSetOrder, qSetTicket, qAddEvent, qUpsertCounts, qInsertOrder, qInsertTicket,
-	qDayCounts, qAddDayCounts} // the last two are in governance.go
+	qDayCounts, qAddDayCounts, // in governance.go
+	qReleaseOp, qSavepoint, qRollbackOp} // in booking_op.go
 
 // prepare prepares the hot statements on the writer connection, once. It
 // runs before a transaction begins, when the single connection is free.

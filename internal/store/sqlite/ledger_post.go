@@ -3,6 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
+
+	"piao/internal/fault"
 	"piao/internal/ledger"
 	"piao/internal/store/sqlrow"
 )
@@ -11,6 +14,17 @@ import (
 func (t *bookingTx) PostEntry(e ledger.Entry) error {
 	_, err := postEntry(t.ctx, t.tx, e)
 	return err
+}
+
+// HasEntry reports whether the journal holds an entry with the key, as
+// the booking transaction sees it.
+func (t *bookingTx) HasEntry(key string) (bool, error) {
+	var one int
+	err := t.tx.QueryRowContext(t.ctx, `SELECT 1 FROM journal_entries WHERE key = ?`, key).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, fault.Wrap(err, "find journal entry")
 }
 
 // merchantKinds reads the kind of every merchant organisation, for the

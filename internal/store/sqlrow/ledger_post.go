@@ -27,8 +27,9 @@ func MerchantKinds(ks []MerchantKind) map[int64]string {
 // The coverage checks of the money events that existed before the journal
 // and now post to it (issue 24): rail orders, ticket refunds and changes,
 // waitlist prepayments, merchant purchases and campaign refunds, and metro
-// settlement. Each finds business events that have no entry; the keys are
-// those of booking, purchase and metro (booking.OrderPaidKey, …).
+// settlement. Each finds business events that have no entry (and for rail
+// refunds and changes, entries that have no event); the keys are those of
+// booking, purchase and metro (booking.OrderPaidKey, …).
 func init() {
 	LedgerChecks = append(LedgerChecks,
 		LedgerCheck{"missing_entry", `SELECT 'trip_seq:' || s.trip_seq, 'settled trip of ' || s.fare || ' fen without its settlement entry'
@@ -52,6 +53,43 @@ func init() {
 			FROM tickets t JOIN tickets n ON n.id = t.changed_to
 			WHERE t.status = 'changed' AND n.fare_fen < t.fare_fen
 				AND NOT EXISTS (SELECT 1 FROM journal_entries j WHERE j.key = 'ticket:' || t.id || ':change')`},
+		// The reverse: an entry for a refund or change that did not
+		// happen (say, a refused request that left its entry behind). An
+		// entry corrected by a reversal is not counted.
+		LedgerCheck{"entry_without_event", `SELECT j.key, 'refund entry of a ticket that is not refunded'
+			FROM journal_entries j WHERE j.key LIKE 'ticket:%:refund'
+				AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.id = CAST(substr(j.key, 8, length(j.key) - 14) AS BIGINT) AND t.status = 'refunded')
+				AND NOT EXISTS (SELECT 1 FROM journal_entries r WHERE r.reverses = j.id)`},
+		LedgerCheck{"entry_without_event", `SELECT j.key, 'change entry of a ticket that is not changed'
+			FROM journal_entries j WHERE j.key LIKE 'ticket:%:change'
+				AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.id = CAST(substr(j.key, 8, length(j.key) - 14) AS BIGINT) AND t.status = 'changed')
+				AND NOT EXISTS (SELECT 1 FROM journal_entries r WHERE r.reverses = j.id)`},
+		// Refunds the gateway paid (booking records them as refund_paid
+		// events, the refund ID in the actor) and their entries, both ways.
+		LedgerCheck{"missing_entry", `SELECT 'ticket:' || e.ticket_id, 'refund ' || substr(e.actor, 8) || ' paid without its entry'
+			FROM order_events e WHERE e.action = 'refund_paid'
+				AND NOT EXISTS (SELECT 1 FROM journal_entries j WHERE j.external = substr(e.actor, 8) AND j.kind = 'refund')`},
+		LedgerCheck{"entry_without_event", `SELECT j.key, 'refund ' || j.external || ' posted as paid, but not recorded as paid'
+			FROM journal_entries j WHERE (j.key LIKE 'ticket:%:refund_paid%' OR j.key LIKE 'ticket:%:change_paid')
+				AND NOT EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = CAST(substr(j.ref, 7) AS BIGINT)
+					AND e.action = 'refund_paid' AND e.actor = 'refund:' || j.external)
+				AND NOT EXISTS (SELECT 1 FROM journal_entries r WHERE r.reverses = j.id)`},
+		// Waitlist refunds: owed (refund_fen is in the body only when not
+		// zero) and sent.
+		LedgerCheck{"missing_entry", `SELECT 'waitlist:' || w.id, 'waitlist refund owed without its entry'
+			FROM waitlist_entries w WHERE w.body LIKE '%"refund_fen":%'
+				AND NOT EXISTS (SELECT 1 FROM journal_entries j WHERE j.key = 'waitlist:' || w.id || ':refund')`},
+		LedgerCheck{"missing_entry", `SELECT 'waitlist:' || w.id, 'waitlist refund sent without its paid entry'
+			FROM waitlist_entries w WHERE w.body LIKE '%"refund_fen":%' AND w.body LIKE '%"refund_sent":true%'
+				AND NOT EXISTS (SELECT 1 FROM journal_entries j WHERE j.key = 'waitlist:' || w.id || ':refund_paid')`},
+		LedgerCheck{"entry_without_event", `SELECT j.key, 'waitlist refund entry without the refund'
+			FROM journal_entries j WHERE j.key LIKE 'waitlist:%:refund'
+				AND NOT EXISTS (SELECT 1 FROM waitlist_entries w WHERE w.id = CAST(substr(j.key, 10, length(j.key) - 16) AS BIGINT) AND w.body LIKE '%"refund_fen":%')
+				AND NOT EXISTS (SELECT 1 FROM journal_entries r WHERE r.reverses = j.id)`},
+		LedgerCheck{"entry_without_event", `SELECT j.key, 'waitlist refund posted as paid, but not sent'
+			FROM journal_entries j WHERE j.key LIKE 'waitlist:%:refund_paid'
+				AND NOT EXISTS (SELECT 1 FROM waitlist_entries w WHERE w.id = CAST(substr(j.key, 10, length(j.key) - 21) AS BIGINT) AND w.body LIKE '%"refund_sent":true%')
+				AND NOT EXISTS (SELECT 1 FROM journal_entries r WHERE r.reverses = j.id)`},
 		LedgerCheck{"missing_entry", `SELECT 'purchase:' || p.id, 'paid purchase without its payment entry'
 			FROM purchases p WHERE p.status = 'paid'
 				AND NOT EXISTS (SELECT 1 FROM journal_entries j WHERE j.key = 'purchase:' || p.id || ':paid')`},
