@@ -21,6 +21,9 @@ type Filter struct {
 	// Owner keeps the invoices of one buyer ("merchant:7", "account:3"),
 	// for the operator.
 	Owner string
+	// Ref keeps the invoices of one business event: its blue invoice
+	// (ref) and the reds reversing it (reverses_ref).
+	Ref string
 	// BeforeID pages backwards: only invoices with a smaller ID.
 	BeforeID int64
 	// Limit bounds the answer (default 50, at most 500).

@@ -111,6 +111,10 @@ func (s *invoiceStore) invoices(ctx context.Context, who string, args []any, f i
 	if f.Owner != "" {
 		q += ` AND buyer = ` + arg(f.Owner)
 	}
+	if f.Ref != "" {
+		ref := arg(f.Ref)
+		q += ` AND (ref = ` + ref + ` OR reverses_ref = ` + ref + `)`
+	}
 	if f.BeforeID > 0 {
 		q += ` AND id < ` + arg(f.BeforeID)
 	}

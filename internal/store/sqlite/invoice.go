@@ -100,6 +100,10 @@ func (s *invoiceStore) invoices(ctx context.Context, who string, args []any, f i
 		q += ` AND buyer = ?`
 		args = append(args, f.Owner)
 	}
+	if f.Ref != "" {
+		q += ` AND (ref = ? OR reverses_ref = ?)`
+		args = append(args, f.Ref, f.Ref)
+	}
 	if f.BeforeID > 0 {
 		q += ` AND id < ?`
 		args = append(args, f.BeforeID)

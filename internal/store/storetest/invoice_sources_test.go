@@ -197,6 +197,10 @@ func TestInvoiceSweepSales(t *testing.T) {
 			}
 		}
 
+		if list, err := svc.Invoices(ctx, tenant.All(), invoice.Filter{Ref: blue1.Ref}); err != nil || len(list) != 3 || list[2].ID != blue1.ID {
+			t.Fatalf("the invoices of purchase %d: %+v %v", p1.ID, list, err)
+		}
+
 		// The passenger's PDF names the buyer and the amount.
 		b, inv, err := svc.AccountPDF(ctx, buyers[0], blue1.ID)
 		if err != nil {
