@@ -40,7 +40,7 @@ const UninvoicedBillsQuery = `SELECT ` + BillColumns + ` FROM employer_bills WHE
 // AccountNameQuery is the name a passenger's invoices are made out to: the
 // name of the account's latest verified document claim (its real-name
 // record), else its username; its parameter is the account.
-const AccountNameQuery = `SELECT COALESCE((SELECT c.name FROM document_claims c WHERE c.account_id = a.id AND c.status = 'verified'
+const AccountNameQuery = `SELECT COALESCE((SELECT c.name FROM document_claims c WHERE c.account_id = a.id AND c.status = 'verified' AND c.name <> ''
 	ORDER BY c.id DESC LIMIT 1), a.username) FROM accounts a WHERE a.id = ?`
 
 // ReversedQuery locks nothing by itself (PostgreSQL locks the blue row
