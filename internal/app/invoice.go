@@ -10,8 +10,9 @@ import (
 	"piao/internal/tenant"
 )
 
-// invoiceSweep is how often merchants' paid purchases and finished
-// campaign refunds are invoiced.
+// invoiceSweep is how often what lacks its invoice is invoiced: merchants'
+// paid purchases and finished campaign refunds, passengers' paid purchases
+// and ticket refunds, employers' paid top-ups and monthly bills.
 const invoiceSweep = time.Minute
 
 // liveCampaigns reads campaigns from the app's benefits service of the
@@ -46,7 +47,7 @@ func (a *App) newInvoices(seller invoice.Party, rate string) error {
 }
 
 // startInvoices applies the runtime's invoice settings and runs the sweep
-// that invoices merchants' purchases and their refunds.
+// (invoice.Service.Sweep) that issues every invoice still missing.
 func (a *App) startInvoices(ctx context.Context, rt Runtime) error {
 	if rt.InvoiceSeller.Name != "" || rt.InvoiceTaxRate != "" {
 		if err := a.newInvoices(rt.InvoiceSeller, rt.InvoiceTaxRate); err != nil {

@@ -262,7 +262,7 @@ func (c *Console) routes() []route {
 		{Page: Page{"GET", "/booking/fees", identity.BookingAdmin}, handle: c.feesPage, off: noBooking},
 		{Page: Page{"POST", "/booking/fees/{kind}", identity.BookingAdmin}, handle: c.feesSave, off: noBooking},
 	}, c.merchantRoutes(), c.merchantConsoleRoutes(), c.merchantNewRoutes(), c.merchantPurchaseRoutes(), c.distributionPages(), c.merchantDistributionRoutes(),
-		c.ledgerRoutes(), c.saleRoutes(), c.saleOfferRoutes(), c.invoiceRoutes(), c.employerRoutes(), c.reconcileRoutes())
+		c.ledgerRoutes(), c.saleRoutes(), c.saleOfferRoutes(), c.invoiceRoutes(), c.employerRoutes(), c.reconcileRoutes(), c.h5InvoiceRoutes())
 }
 
 // Pages lists every console route with the permission it needs.

@@ -205,14 +205,14 @@ func TestH5Navigation(t *testing.T) {
 	}
 	_, body = cl.get("/h5/orders")
 	wantContains(t, body, `<a href="/h5/orders" aria-current="page">我的订单</a>`, `<a href="/h5">车票</a>`, "您还没有订单", `<a class="brand" href="/h5">`)
-	if got := navLinks(body); strings.Join(got, " ") != "/h5 /h5/orders /h5/waitlist /h5/wallet /h5/shop /h5/documents /h5/subsidy" {
+	if got := navLinks(body); strings.Join(got, " ") != "/h5 /h5/orders /h5/waitlist /h5/wallet /h5/shop /h5/invoices /h5/documents /h5/subsidy" {
 		t.Errorf("a passenger's menu links to %v", got)
 	}
 	_, body = cl.get("/h5/search?from=NCG&to=BXP")
 	wantContains(t, body, `<a href="/h5" aria-current="page">车票</a>`)
 	// The network page stays open to a passenger, with the passenger's menu.
 	_, body = cl.get("/network")
-	if got := navLinks(body); len(got) != 7 || slices.Contains(got, "/network") || slices.Contains(got, "/") {
+	if got := navLinks(body); len(got) != 8 || slices.Contains(got, "/network") || slices.Contains(got, "/") {
 		t.Errorf("on the network page a passenger's menu links to %v", got)
 	}
 

@@ -25,6 +25,8 @@ var invoiceMessages = map[string]bilingual{
 	"inv.none":       {"还没有发票。", "No invoices yet."},
 	"inv.filter.all": {"全部", "All"},
 	"inv.more":       {"更早的发票", "Older invoices"},
+	"inv.of_ref":     {"业务 %s 的发票", "Invoices of %s"},
+	"inv.link":       {"发票", "Invoice"},
 	"export.xlsx":    {"XLSX", "XLSX"},
 	"inv.sweep_hint": {"采购支付或退款完成后一分钟内开票。", "Invoices are issued within a minute of a purchase being paid or a refund finishing."},
 }

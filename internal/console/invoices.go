@@ -2,7 +2,9 @@ package console
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"piao/internal/fault"
 	"piao/internal/identity"
@@ -45,8 +47,10 @@ type invoicesPageData struct {
 	Invoices []invoiceRow
 	// Operator is the operator's page, which shows every buyer.
 	Operator bool
-	// Kind filters blue or red; More is the next page's link.
+	// Kind filters blue or red, Ref one business event's; More is the
+	// next page's link.
 	Kind string
+	Ref  string
 	More string
 }
 
@@ -67,19 +71,24 @@ func (c *Console) invoicesPage(base string) func(http.ResponseWriter, *http.Requ
 		if b, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && b > 0 {
 			f.BeforeID = b
 		}
+		// ?ref= keeps one business event's invoices: the purchase, top-up
+		// and bill pages link here.
+		if ref := strings.TrimSpace(q.Get("ref")); len(ref) <= 200 {
+			f.Ref = ref
+		}
 		list, err := c.deps.Invoices.Invoices(ctx, st.principal.Tenant(), f)
 		if err != nil {
 			c.fail(w, r, st, err)
 			return
 		}
-		d := invoicesPageData{Operator: st.principal.Tenant().IsAll(), Kind: string(f.Kind)}
+		d := invoicesPageData{Operator: st.principal.Tenant().IsAll(), Kind: string(f.Kind), Ref: f.Ref}
 		for _, inv := range list {
 			d.Invoices = append(d.Invoices, invoiceRow{ID: inv.ID, Number: inv.Number, Kind: string(inv.Kind), KindName: l.T(invoiceKindKeys[inv.Kind]),
 				Reverses: inv.Reverses, Buyer: inv.Buyer.Name, TaxNumber: inv.Buyer.TaxNumber, Ref: inv.Ref, Total: yuan(inv.TotalFen), Tax: yuan(inv.TaxFen),
 				Issued: beijing(inv.IssuedAt), PDF: base + "/" + strconv.FormatInt(inv.ID, 10) + "/pdf"})
 		}
 		if len(list) == f.Limit {
-			d.More = base + "?before=" + strconv.FormatInt(list[len(list)-1].ID, 10) + "&kind=" + string(f.Kind)
+			d.More = base + "?before=" + strconv.FormatInt(list[len(list)-1].ID, 10) + "&kind=" + string(f.Kind) + "&ref=" + url.QueryEscape(f.Ref)
 		}
 		v := c.newView(r, st, "inv.title")
 		v.Data = d

@@ -31,6 +31,7 @@ func TestInvoicePages(t *testing.T) {
 		t.Fatal(err)
 	}
 	theirs := issue("merchant:2", "宁波甬江银行", "purchase:902")
+	another := issue("merchant:1", "宁波天汇广场", "purchase:903")
 
 	cl := e.as(t, identity.MerchantAdmin)
 	resp, body := cl.get("/merchant/invoices")
@@ -38,6 +39,13 @@ func TestInvoicePages(t *testing.T) {
 	wantContains(t, body, mine.Number, red.Number, "¥12.00", "-¥5.00", "红字", fmt.Sprintf(`href="/merchant/invoices/%d/pdf"`, mine.ID))
 	if strings.Contains(body, theirs.Number) {
 		t.Error("the merchant's page lists merchant 2's invoice")
+	}
+	// One business event's invoices: the purchase's and its refund's.
+	resp, body = cl.get("/merchant/invoices?ref=purchase:901")
+	wantStatus(t, resp, body, http.StatusOK)
+	wantContains(t, body, mine.Number, red.Number, `id="invoice-ref"`)
+	if strings.Contains(body, another.Number) {
+		t.Error("the page of purchase 901's invoices lists purchase 903's")
 	}
 	resp, body = cl.get(fmt.Sprintf("/merchant/invoices/%d/pdf", mine.ID))
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(body, "%PDF-") {

@@ -109,6 +109,7 @@ func TestMerchantPurchases(t *testing.T) {
 	if strings.Contains(body, `id="pay-link"`) || strings.Contains(body, `http-equiv="refresh"`) {
 		t.Error("a paid purchase still offers to pay or reloads itself")
 	}
+	wantContains(t, body, fmt.Sprintf(`href="/merchant/invoices?ref=purchase:%d" id="purchase-invoices"`, p.ID))
 	if c, err := e.app.Benefits.Campaign(ctx, tenant.Merchant(1), mine.ID); err != nil || c.Stock != 10 || c.BudgetValue != 1500 {
 		t.Fatalf("campaign after payment: %+v, %v", c, err)
 	}

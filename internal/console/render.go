@@ -71,6 +71,7 @@ var navigation = []navItem{
 	{Key: "nav.waitlist", Path: "/h5/waitlist", Passenger: true},
 	{Key: "nav.wallet", Path: "/h5/wallet", Passenger: true},
 	{Key: "nav.shop", Path: "/h5/shop", Passenger: true},
+	{Key: "nav.h5invoices", Path: "/h5/invoices", Passenger: true},
 	{Key: "nav.network", Path: "/network"},
 	{Key: "nav.governance", Path: "/governance"},
 	{Key: "nav.benefits", Path: "/benefits"},

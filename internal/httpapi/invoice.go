@@ -32,22 +32,20 @@ func (s *Server) invoiceRoutes() {
 
 type listInvoicesInput struct {
 	Kind   string `query:"kind" enum:"blue,red" doc:"Only blue (normal) or red (reversing) invoices"`
+	Ref    string `query:"ref" maxLength:"200" doc:"Only one business event's invoices: its blue invoice (purchase:12, sale:5, topup:3, bill:9) and the red ones reversing it"`
 	Before int64  `query:"before" minimum:"0" doc:"Only invoices with a smaller ID (the next page)"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"50"`
 }
 
 func (in *listInvoicesInput) filter() invoice.Filter {
-	return invoice.Filter{Kind: invoice.Kind(in.Kind), BeforeID: in.Before, Limit: in.Limit}
+	return invoice.Filter{Kind: invoice.Kind(in.Kind), Ref: in.Ref, BeforeID: in.Before, Limit: in.Limit}
 }
 
-func (in *operatorInvoicesInput) filter() invoice.Filter {
-	return invoice.Filter{Kind: invoice.Kind(in.Kind), BeforeID: in.Before, Limit: in.Limit}
-}
-
-// operatorInvoicesInput declares its query fields itself: huma fills no
-// parameter of an embedded unexported struct.
+// operatorInvoicesInput repeats listInvoicesInput's fields: huma fills no
+// query parameter of an embedded unexported struct.
 type operatorInvoicesInput struct {
 	Kind   string `query:"kind" enum:"blue,red" doc:"Only blue (normal) or red (reversing) invoices"`
+	Ref    string `query:"ref" maxLength:"200" doc:"Only one business event's invoices: its blue invoice (purchase:12, sale:5, topup:3, bill:9) and the red ones reversing it"`
 	Before int64  `query:"before" minimum:"0" doc:"Only invoices with a smaller ID (the next page)"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"50"`
 	Buyer  string `query:"buyer" pattern:"^(merchant|account):[1-9][0-9]*$" doc:"Only the invoices of this buyer (merchant:7, account:3)"`
@@ -102,8 +100,7 @@ func (s *Server) merchantInvoicePDF(ctx context.Context, in *invoiceIDInput) (*p
 }
 
 func (s *Server) listInvoices(ctx context.Context, in *operatorInvoicesInput) (*invoicesOutput, error) {
-	f := in.filter()
-	f.Owner = in.Buyer
+	f := invoice.Filter{Kind: invoice.Kind(in.Kind), Ref: in.Ref, Owner: in.Buyer, BeforeID: in.Before, Limit: in.Limit}
 	return invoiceList(s.deps.Invoices.Invoices(ctx, PrincipalFrom(ctx).Tenant(), f))
 }
 

@@ -80,6 +80,15 @@ func TestInvoiceDownloads(t *testing.T) {
 	if res := s.do(t, "GET", "/api/v1/invoices?buyer=merchant:999", admin, nil); json.Unmarshal(res.body, &list) != nil || len(list.Invoices) != 1 || list.Invoices[0].ID != other.ID {
 		t.Fatalf("operator's list by buyer: %d %s", res.status, res.body)
 	}
+	if res := s.do(t, "GET", "/api/v1/invoices?ref=fixture:other&limit=5", admin, nil); json.Unmarshal(res.body, &list) != nil || len(list.Invoices) != 1 || list.Invoices[0].ID != other.ID {
+		t.Fatalf("operator's list by business event: %d %s", res.status, res.body)
+	}
+	if res := s.do(t, "GET", "/api/v1/invoices?kind=red", admin, nil); json.Unmarshal(res.body, &list) != nil || len(list.Invoices) != 0 {
+		t.Fatalf("operator's red invoices: %d %s", res.status, res.body)
+	}
+	if res := s.do(t, "GET", "/api/v1/merchant/invoices?ref=fixture:other", merchant, nil); json.Unmarshal(res.body, &list) != nil || len(list.Invoices) != 0 {
+		t.Fatalf("a merchant lists another's invoices by business event: %d %s", res.status, res.body)
+	}
 	if res := s.do(t, "GET", fmt.Sprintf("/api/v1/invoices/%d/pdf", other.ID), admin, nil); res.status != 200 || !bytes.HasPrefix(res.body, []byte("%PDF-")) {
 		t.Fatalf("operator's PDF: %d", res.status)
 	}

@@ -47,11 +47,12 @@ func (s *Service) IssueForPurchases(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, p := range ps {
-		if _, err := s.InvoicePurchase(ctx, p); err != nil {
+		created, err := sweepOne(ctx, s, s.purchaseRequest, p)
+		if err != nil {
 			slog.WarnContext(ctx, "invoicing a purchase", "purchase", p.ID, "err", err.Error())
 			continue
 		}
-		n++
+		n += created
 	}
 	refunds, err := s.store.UninvoicedRefunds(ctx, all, sweepBatch)
 	if err != nil {
@@ -71,17 +72,25 @@ func (s *Service) IssueForPurchases(ctx context.Context) (int, error) {
 // purchase: its tickets at the unit price and its value, made out to the
 // merchant's legal name and credit code.
 func (s *Service) InvoicePurchase(ctx context.Context, p purchase.Purchase) (Invoice, error) {
+	r, err := s.purchaseRequest(ctx, p)
+	if err != nil {
+		return Invoice{}, err
+	}
+	return s.Issue(ctx, r)
+}
+
+func (s *Service) purchaseRequest(ctx context.Context, p purchase.Purchase) (Request, error) {
 	if p.Status != purchase.Paid {
-		return Invoice{}, errNotPaid
+		return Request{}, errNotPaid
 	}
 	scope := tenant.Merchant(p.Merchant)
 	m, err := s.cfg.Merchants.Merchant(ctx, scope, p.Merchant)
 	if err != nil {
-		return Invoice{}, err
+		return Request{}, err
 	}
 	what, err := s.campaignName(ctx, scope, p.CampaignID)
 	if err != nil {
-		return Invoice{}, err
+		return Request{}, err
 	}
 	var items []Item
 	if p.Tickets > 0 {
@@ -90,8 +99,8 @@ func (s *Service) InvoicePurchase(ctx context.Context, p purchase.Purchase) (Inv
 	if p.ValueFen > 0 {
 		items = append(items, Item{Name: clip("预付金额 Prepaid value · " + what), Quantity: 1, UnitPriceFen: p.ValueFen, AmountFen: p.ValueFen})
 	}
-	return s.Issue(ctx, Request{Kind: Blue, Ref: PurchaseRef(p.ID),
-		Buyer: Party{Owner: tenant.OwnerOf(p.Merchant), Name: m.LegalName, TaxNumber: m.CreditCode}, Items: items})
+	return Request{Kind: Blue, Ref: PurchaseRef(p.ID),
+		Buyer: Party{Owner: tenant.OwnerOf(p.Merchant), Name: m.LegalName, TaxNumber: m.CreditCode}, Items: items}, nil
 }
 
 // invoiceRefund issues a red invoice for each purchase a finished campaign
@@ -110,12 +119,14 @@ func (s *Service) invoiceRefund(ctx context.Context, r purchase.Refund) (int, er
 		if !part.Done || part.AmountFen <= 0 {
 			continue
 		}
-		_, err := s.Issue(ctx, Request{Kind: Red, Ref: RefundRef(part.RefundID), Reverses: PurchaseRef(part.PurchaseID),
+		_, created, err := s.issue(ctx, Request{Kind: Red, Ref: RefundRef(part.RefundID), Reverses: PurchaseRef(part.PurchaseID),
 			Items: []Item{{Name: clip("退还未用预付金额 Unused prepaid value returned · " + what), Quantity: 1, UnitPriceFen: part.AmountFen, AmountFen: part.AmountFen}}})
 		if err != nil {
 			return n, err // the refund stays unmarked: the next pass finishes it
 		}
-		n++
+		if created {
+			n++
+		}
 	}
 	return n, s.store.MarkInvoiced(ctx, RefundSource(r.ID), s.now())
 }
@@ -140,12 +151,12 @@ func clip(s string) string {
 	return string([]rune(s)[:maxNameRunes-1]) + "…"
 }
 
-// Run invoices merchants' purchases every interval until ctx ends.
+// Run sweeps for missing invoices (Sweep) every interval until ctx ends.
 func (s *Service) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if _, err := s.IssueForPurchases(ctx); err != nil && ctx.Err() == nil {
+		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 			slog.WarnContext(ctx, "invoice sweep", "err", err.Error())
 		}
 		select {

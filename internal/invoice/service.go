@@ -8,8 +8,10 @@ import (
 
 	"piao/internal/audit"
 	"piao/internal/benefits"
+	"piao/internal/employer"
 	"piao/internal/merchant"
 	"piao/internal/purchase"
+	"piao/internal/sale"
 	"piao/internal/tenant"
 )
 
@@ -19,6 +21,9 @@ type Filter struct {
 	// Owner keeps the invoices of one buyer ("merchant:7", "account:3"),
 	// for the operator.
 	Owner string
+	// Ref keeps the invoices of one business event: its blue invoice
+	// (ref) and the reds reversing it (reverses_ref).
+	Ref string
 	// BeforeID pages backwards: only invoices with a smaller ID.
 	BeforeID int64
 	// Limit bounds the answer (default 50, at most 500).
@@ -41,7 +46,11 @@ type Store interface {
 	// CreateInvoice takes the next serial of the invoice's issue year and
 	// stores it, in one transaction, setting ID and Number; ErrExists
 	// (nothing stored, no serial taken) if an invoice of its kind and Ref
-	// exists. The scope must see a merchant buyer.
+	// exists. The scope must see a merchant buyer. A red invoice is
+	// checked in that transaction, with its blue invoice locked, against
+	// what it reverses: ErrOriginalMissing if the blue invoice of
+	// ReversesRef is not there, ErrOverReversal if the reds of one blue
+	// invoice would together reverse more than its total.
 	CreateInvoice(ctx context.Context, scope tenant.Scope, inv *Invoice) error
 	// Invoice returns an invoice the scope sees: a merchant's own, or any
 	// for the operator's scope.
@@ -64,6 +73,24 @@ type Store interface {
 	// MarkInvoiced records that every invoice of a source (a business
 	// event invoiced in several parts) was issued; a repeat changes nothing.
 	MarkInvoiced(ctx context.Context, source string, at time.Time) error
+
+	// UninvoicedSales lists passengers' paid purchases with no blue
+	// invoice for SaleRef(id), oldest first.
+	UninvoicedSales(ctx context.Context, limit int) ([]sale.Purchase, error)
+	// UninvoicedSaleRefunds lists finished refunds of bought tickets with
+	// no red invoice for SaleRefundRef(id) and not marked invoiced, oldest
+	// first.
+	UninvoicedSaleRefunds(ctx context.Context, limit int) ([]sale.Refund, error)
+	// UninvoicedTopUps lists employers' paid top-ups with no blue invoice
+	// for TopUpRef(id), oldest first.
+	UninvoicedTopUps(ctx context.Context, limit int) ([]employer.TopUp, error)
+	// UninvoicedBills lists employers' monthly bills of a positive amount
+	// with no blue invoice for BillRef(id), oldest first.
+	UninvoicedBills(ctx context.Context, limit int) ([]employer.Bill, error)
+	// AccountName is the name a passenger account's invoices are made out
+	// to: the name on its verified real-name document (the latest verified,
+	// if several), else its username.
+	AccountName(ctx context.Context, account int64) (string, error)
 }
 
 // Merchants names invoices' merchant buyers (the merchant service).
@@ -148,29 +175,36 @@ func Subject(id int64) string { return "invoice:" + strconv.FormatInt(id, 10) }
 //		Buyer: invoice.Party{Owner: "merchant:7", Name: m.LegalName, TaxNumber: m.CreditCode},
 //		Items: []invoice.Item{{Name: "预付出行额度 Prepaid travel allowance", Quantity: 1, UnitPriceFen: 50000, AmountFen: 50000}}})
 func (s *Service) Issue(ctx context.Context, r Request) (Invoice, error) {
+	inv, _, err := s.issue(ctx, r)
+	return inv, err
+}
+
+// issue is Issue, also saying whether this call stored the invoice (false
+// when it was issued before, or meanwhile by another caller).
+func (s *Service) issue(ctx context.Context, r Request) (Invoice, bool, error) {
 	total, err := r.Check()
 	if err != nil {
-		return Invoice{}, err
+		return Invoice{}, false, err
 	}
 	all := tenant.All() // issuing is the platform's act, for any buyer
 	switch inv, err := s.store.InvoiceByRef(ctx, all, r.Kind, r.Ref); {
 	case err == nil:
-		return inv, nil
+		return inv, false, nil
 	case !errors.Is(err, ErrNotFound):
-		return Invoice{}, err
+		return Invoice{}, false, err
 	}
 	inv := Invoice{Kind: r.Kind, Ref: r.Ref, Buyer: r.Buyer, Seller: s.cfg.Seller, TaxRateBP: s.cfg.TaxRateBP, IssuedAt: s.now()}
 	items := append([]Item(nil), r.Items...)
 	if r.Kind == Red {
 		orig, err := s.store.InvoiceByRef(ctx, all, Blue, r.Reverses)
 		if errors.Is(err, ErrNotFound) {
-			return Invoice{}, ErrOriginalMissing
+			return Invoice{}, false, ErrOriginalMissing
 		}
 		if err != nil {
-			return Invoice{}, err
+			return Invoice{}, false, err
 		}
 		if total > orig.TotalFen {
-			return Invoice{}, ErrOverReversal
+			return Invoice{}, false, ErrOverReversal
 		}
 		inv.Buyer, inv.Reverses, inv.ReversesRef = orig.Buyer, orig.Number, orig.Ref
 		for i := range items {
@@ -181,14 +215,15 @@ func (s *Service) Issue(ctx context.Context, r Request) (Invoice, error) {
 	inv.Items, inv.TotalFen, inv.TaxFen = items, total, Tax(total, s.cfg.TaxRateBP)
 	if err := s.store.CreateInvoice(ctx, all, &inv); err != nil {
 		if errors.Is(err, ErrExists) { // issued meanwhile by another caller
-			return s.store.InvoiceByRef(ctx, all, r.Kind, r.Ref)
+			inv, err := s.store.InvoiceByRef(ctx, all, r.Kind, r.Ref)
+			return inv, false, err
 		}
-		return Invoice{}, err
+		return Invoice{}, false, err
 	}
 	if err := s.cfg.Audit.Record(ctx, "invoice.issue", Subject(inv.ID), nil, inv, inv.Ref); err != nil {
-		return inv, err
+		return inv, true, err
 	}
-	return inv, nil
+	return inv, true, nil
 }
 
 // Invoice returns an invoice the scope sees.

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -33,6 +34,22 @@ func (s *invoiceStore) CreateInvoice(ctx context.Context, scope tenant.Scope, in
 	}
 	year := invoice.Year(inv.IssuedAt)
 	return s.tx(ctx, func(tx pgx.Tx) error {
+		if inv.Kind == invoice.Red {
+			// The blue invoice's row lock (before the serial's, always in
+			// that order) serialises its reds: the sum below, read after
+			// the lock, sees every red committed before.
+			var one int
+			err := tx.QueryRow(ctx, `SELECT 1 FROM invoices WHERE kind = 'blue' AND ref = $1 FOR UPDATE`, inv.ReversesRef).Scan(&one)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return invoice.ErrOriginalMissing
+			}
+			if err != nil {
+				return fault.Wrap(err, "lock the reversed invoice")
+			}
+			if err := sqlrow.CheckReversal(tx.QueryRow(ctx, pgq(sqlrow.ReversedQuery), inv.ReversesRef, inv.Ref, inv.ReversesRef), inv.TotalFen); err != nil {
+				return err
+			}
+		}
 		var serial int64
 		if err := tx.QueryRow(ctx, `INSERT INTO invoice_serials (year, last) VALUES ($1, 1)
 			ON CONFLICT (year) DO UPDATE SET last = invoice_serials.last + 1 RETURNING last`, year).Scan(&serial); err != nil {
@@ -93,6 +110,10 @@ func (s *invoiceStore) invoices(ctx context.Context, who string, args []any, f i
 	}
 	if f.Owner != "" {
 		q += ` AND buyer = ` + arg(f.Owner)
+	}
+	if f.Ref != "" {
+		ref := arg(f.Ref)
+		q += ` AND (ref = ` + ref + ` OR reverses_ref = ` + ref + `)`
 	}
 	if f.BeforeID > 0 {
 		q += ` AND id < ` + arg(f.BeforeID)

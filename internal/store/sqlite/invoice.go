@@ -32,6 +32,12 @@ func (s *invoiceStore) CreateInvoice(ctx context.Context, scope tenant.Scope, in
 	}
 	year := invoice.Year(inv.IssuedAt)
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		if inv.Kind == invoice.Red {
+			// The single writer serialises the reds of one blue invoice.
+			if err := sqlrow.CheckReversal(tx.QueryRowContext(ctx, sqlrow.ReversedQuery, inv.ReversesRef, inv.Ref, inv.ReversesRef), inv.TotalFen); err != nil {
+				return err
+			}
+		}
 		var serial int64
 		if err := tx.QueryRowContext(ctx, `INSERT INTO invoice_serials (year, last) VALUES (?, 1)
 			ON CONFLICT (year) DO UPDATE SET last = invoice_serials.last + 1 RETURNING last`, year).Scan(&serial); err != nil {
@@ -93,6 +99,10 @@ func (s *invoiceStore) invoices(ctx context.Context, who string, args []any, f i
 	if f.Owner != "" {
 		q += ` AND buyer = ?`
 		args = append(args, f.Owner)
+	}
+	if f.Ref != "" {
+		q += ` AND (ref = ? OR reverses_ref = ?)`
+		args = append(args, f.Ref, f.Ref)
 	}
 	if f.BeforeID > 0 {
 		q += ` AND id < ?`
