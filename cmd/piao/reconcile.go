@@ -72,6 +72,8 @@ func printRun(run reconcile.Run, lang string) {
 		run.Records[reconcile.Statement], run.Records[reconcile.Orders], run.Records[reconcile.Ledger], run.Matched)
 	if run.FeeEntry != 0 {
 		fmt.Printf("fees posted: ledger entry %d (%s)\n", run.FeeEntry, reconcile.FeeKey(run.Day))
+	} else if s.FeeFen != 0 {
+		fmt.Println("fees not posted: they are posted by a run of a finished day with no difference")
 	}
 	fmt.Printf("%d differences\n", run.DifferenceCount)
 	for _, d := range run.Differences {

@@ -56,6 +56,9 @@ type Config struct {
 	// Limits are the abuse limits (SPEC S5); the zero value (no Rules)
 	// stands for abuse.Defaults().
 	Limits abuse.Config
+	// Now is the clock every service reads (nil: time.Now); tests that
+	// move time set it.
+	Now func() time.Time
 }
 
 // App is an opened piao: stores and services over one database.
@@ -158,7 +161,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Now: time.Now, db: db}
+	a := &App{Now: cfg.Now, db: db}
+	if a.Now == nil {
+		a.Now = time.Now
+	}
 	a.Engine, a.Where = db.Name(), db.Where()
 	a.Network = db.Network()
 	a.Audit = audit.New(db.Audit(), a.Now)

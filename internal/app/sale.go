@@ -21,7 +21,7 @@ func (a *App) startSales(ctx context.Context, rt Runtime, pay payment.Gateway) {
 		return
 	}
 	a.Sales = sale.New(a.db.Sales(), sale.Config{
-		Now: a.Now, Gateway: pay, Benefits: a.Benefits, Ledger: a.db.Ledger(), Audit: a.Audit,
+		Now: a.Now, Gateway: pay, Benefits: a.Benefits, Audit: a.Audit,
 		NotifyURL: rt.BaseURL + "/api/v1/ticket-purchases/notify", ReturnURL: rt.BaseURL + "/h5/shop/purchases/",
 	})
 	go a.Sales.Run(ctx, saleSweep)

@@ -40,9 +40,17 @@ func (in *listInvoicesInput) filter() invoice.Filter {
 	return invoice.Filter{Kind: invoice.Kind(in.Kind), BeforeID: in.Before, Limit: in.Limit}
 }
 
+func (in *operatorInvoicesInput) filter() invoice.Filter {
+	return invoice.Filter{Kind: invoice.Kind(in.Kind), BeforeID: in.Before, Limit: in.Limit}
+}
+
+// operatorInvoicesInput declares its query fields itself: huma fills no
+// parameter of an embedded unexported struct.
 type operatorInvoicesInput struct {
-	listInvoicesInput
-	Buyer string `query:"buyer" pattern:"^(merchant|account):[1-9][0-9]*$" doc:"Only the invoices of this buyer (merchant:7, account:3)"`
+	Kind   string `query:"kind" enum:"blue,red" doc:"Only blue (normal) or red (reversing) invoices"`
+	Before int64  `query:"before" minimum:"0" doc:"Only invoices with a smaller ID (the next page)"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"50"`
+	Buyer  string `query:"buyer" pattern:"^(merchant|account):[1-9][0-9]*$" doc:"Only the invoices of this buyer (merchant:7, account:3)"`
 }
 
 type invoicesOutput struct {

@@ -200,9 +200,12 @@ type chargesInput struct {
 	To   string `query:"to" pattern:"^\\d{4}-\\d{2}-\\d{2}$" doc:"Last day, inclusive (default: today)"`
 }
 
+// operatorChargesInput declares its query fields itself: huma fills no
+// parameter of an embedded unexported struct.
 type operatorChargesInput struct {
-	ID int64 `path:"id" minimum:"1"`
-	chargesInput
+	ID   int64  `path:"id" minimum:"1"`
+	From string `query:"from" pattern:"^\\d{4}-\\d{2}-\\d{2}$" doc:"First day, YYYY-MM-DD, Asia/Shanghai (default: the first of this month)"`
+	To   string `query:"to" pattern:"^\\d{4}-\\d{2}-\\d{2}$" doc:"Last day, inclusive (default: today)"`
 }
 
 type chargesOutput struct {
@@ -264,5 +267,5 @@ func (s *Server) operatorCharges(ctx context.Context, in *operatorChargesInput) 
 	if !scopeOf(ctx).Sees(in.ID) {
 		return nil, fault.New(fault.NotFound, "merchant_not_found", "商户不存在", "merchant not found")
 	}
-	return s.charges(ctx, tenant.Merchant(in.ID), in.chargesInput)
+	return s.charges(ctx, tenant.Merchant(in.ID), chargesInput{From: in.From, To: in.To})
 }

@@ -134,13 +134,19 @@ func (s *Server) purchaseNotify(ctx context.Context, in *notifyInput) (*notifyOu
 	return &notifyOutput{ContentType: "text/plain; charset=utf-8", Body: []byte("success")}, nil
 }
 
+// merchantPurchasesInput declares its query fields itself: huma fills no
+// parameter of an embedded unexported struct.
 type merchantPurchasesInput struct {
-	ID int64 `path:"id" minimum:"1" doc:"The merchant"`
-	listPurchasesInput
+	ID       int64  `path:"id" minimum:"1" doc:"The merchant"`
+	Campaign int64  `query:"campaign" minimum:"0" doc:"Only this campaign's purchases"`
+	Status   string `query:"status" enum:"pending,paid,closed" doc:"Only purchases in this state"`
+	Before   int64  `query:"before" minimum:"0" doc:"Only purchases with a smaller ID (the next page)"`
+	Limit    int    `query:"limit" minimum:"1" maximum:"500" default:"50"`
 }
 
 func (s *Server) merchantPurchases(ctx context.Context, in *merchantPurchasesInput) (*purchasesOutput, error) {
-	f := in.filter()
+	list := listPurchasesInput{Campaign: in.Campaign, Status: in.Status, Before: in.Before, Limit: in.Limit}
+	f := list.filter()
 	ps, err := s.deps.Purchases.MerchantPurchases(ctx, PrincipalFrom(ctx).Tenant(), in.ID, f)
 	if err != nil {
 		return nil, err

@@ -126,8 +126,11 @@ func New(cfg Config) *Service {
 // Reconcile matches day (YYYY-MM-DD) three ways and stores the run. The
 // statement is lines when given (a file), else the channel's. The day's
 // net channel fee is posted to the ledger once (Dr ChannelFees, Cr
-// GatewayClearing, key "fees:<day>", no channel ID); a run that finds it
-// posted at another amount reports a FeeDiffers difference.
+// GatewayClearing, key "fees:<day>", no channel ID), and only by a run
+// that can be trusted with it: the day is over (Asia/Shanghai), so no
+// later payment can change its fees, and the run found no difference, so
+// the statement is whole and right. A run that finds the fees posted at
+// another amount reports a FeeDiffers difference.
 func (s *Service) Reconcile(ctx context.Context, day string, lines []payment.StatementLine, by string) (Run, error) {
 	from, until, err := payment.ParseDay(day)
 	if err != nil {
@@ -166,7 +169,8 @@ func (s *Service) Reconcile(ctx context.Context, day string, lines []payment.Sta
 		Records:   map[Side]int{Statement: len(lines), Orders: len(mine), Ledger: len(books)},
 		Matched:   matched(records, diffs),
 	}
-	fee, err := s.postFees(ctx, day, until, run.Statement.FeeFen)
+	final := !until.After(s.cfg.Now()) && len(diffs) == 0
+	fee, err := s.postFees(ctx, day, until, run.Statement.FeeFen, final)
 	if err != nil {
 		return Run{}, err
 	}
@@ -197,14 +201,15 @@ type feePosting struct {
 // FeeKey is the ledger key of a day's channel fees.
 func FeeKey(day string) string { return "fees:" + day }
 
-// postFees posts the day's net fee once, or finds it posted.
-func (s *Service) postFees(ctx context.Context, day string, until time.Time, fee int64) (feePosting, error) {
+// postFees posts the day's net fee once, or finds it posted; when post is
+// false it only compares with what an earlier run posted.
+func (s *Service) postFees(ctx context.Context, day string, until time.Time, fee int64, post bool) (feePosting, error) {
 	key := FeeKey(day)
 	differs := func(posted int64) feePosting {
 		return feePosting{diff: &Difference{Kind: FeeDiffers, External: key, Sides: []Side{Statement, Ledger},
 			Amounts: map[Side]int64{Statement: fee, Ledger: posted}, Refs: []string{"ledger:" + key}}}
 	}
-	if fee == 0 {
+	if fee == 0 || !post {
 		prev, err := s.cfg.Ledger.EntryByKey(ctx, key)
 		switch {
 		case errors.Is(err, ledger.ErrNotFound) || fault.Is(err, fault.NotFound):
@@ -212,7 +217,10 @@ func (s *Service) postFees(ctx context.Context, day string, until time.Time, fee
 		case err != nil:
 			return feePosting{}, err
 		}
-		return differs(channelFees(prev)), nil
+		if posted := channelFees(prev); posted != fee {
+			return differs(posted), nil
+		}
+		return feePosting{entry: prev.ID}, nil
 	}
 	// The fees of the day are an event of its last second, so the day's
 	// and the month's figures hold them.

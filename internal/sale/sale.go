@@ -174,10 +174,12 @@ type Purchase struct {
 	// Count are.
 	TicketIDs []int64 `json:"ticket_ids,omitempty"`
 	Issued    bool    `json:"issued"`
-	// ReturnedFen and ReturnID record a payment returned in full (it came
-	// for a closed purchase).
+	// Returns are the payments that came for the purchase and bought
+	// nothing (one for a closed purchase, a second one for a paid
+	// purchase), each returned in full; ReturnedFen is what of them the
+	// gateway has returned so far.
+	Returns     []Return  `json:"returns,omitempty"`
 	ReturnedFen int64     `json:"returned_fen,omitempty"`
-	ReturnID    string    `json:"return_id,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 	ExpiresAt   time.Time `json:"expires_at"`
 	PaidAt      time.Time `json:"paid_at,omitzero"`
@@ -203,13 +205,24 @@ func IssueKey(id int64, n int) string {
 // PaidKey is the journal key of purchase id's payment.
 func PaidKey(id int64) string { return "buy:" + strconv.FormatInt(id, 10) + ":paid" }
 
-// LateKey and ReturnedKey are the journal keys of a payment that came for a
-// closed purchase and of its return.
-func LateKey(id int64) string     { return "buy:" + strconv.FormatInt(id, 10) + ":late" }
-func ReturnedKey(id int64) string { return "buy:" + strconv.FormatInt(id, 10) + ":returned" }
+// LateKey is the journal key of a payment that bought nothing (it came for
+// a closed purchase, or a second time for a paid one): one per payment, so
+// a second such payment of the same purchase is an entry of its own.
+func LateKey(id int64, paymentID string) string {
+	return "buy:" + strconv.FormatInt(id, 10) + ":late:" + paymentID
+}
 
-// RefundKey is the journal key of a bought ticket's refund.
+// ReturnedKey is the journal key of that payment's return by the gateway.
+func ReturnedKey(id int64, paymentID string) string {
+	return "buy:" + strconv.FormatInt(id, 10) + ":returned:" + paymentID
+}
+
+// RefundKey is the journal key of a bought ticket's refund as accepted
+// (the ticket revoked, the money owed back to the buyer).
 func RefundKey(ticket int64) string { return "buy:refund:" + strconv.FormatInt(ticket, 10) }
+
+// RefundPaidKey is the journal key of that refund paid by the gateway.
+func RefundPaidKey(ticket int64) string { return RefundKey(ticket) + ":paid" }
 
 // RefundID is the gateway refund ID of a bought ticket's refund: fixed, so
 // a retry never refunds twice.
@@ -249,20 +262,44 @@ func PaidEntry(p Purchase, at time.Time) ledger.Entry {
 	return e
 }
 
-// LateEntry records a payment that came for a closed purchase: the money
-// is owed back.
-func LateEntry(p Purchase, paymentID string, fen int64, at time.Time) ledger.Entry {
-	e := ledger.Build(LateKey(p.ID), ledger.KindPurchase, Ref(p.ID), at, "payment for a closed purchase",
-		ledger.Debit(ledger.GatewayClearing, "", fen), ledger.Credit(ledger.RefundsPayable, "", fen))
-	e.External = paymentID
+// Return is a payment that bought nothing, and its way back in full
+// through the gateway (refund ID ReturnID(PaymentID)).
+type Return struct {
+	PaymentID string `json:"payment_id"`
+	AmountFen int64  `json:"amount_fen"`
+	// PaidAt is when the gateway took the payment.
+	PaidAt   time.Time `json:"paid_at"`
+	ReturnID string    `json:"return_id"`
+	// ReturnedAt is when the gateway returned it; zero while it is owed.
+	ReturnedAt time.Time `json:"returned_at,omitzero"`
+}
+
+// ReturnOf returns the record of paymentID among p's returned payments.
+func (p Purchase) ReturnOf(paymentID string) (Return, int, bool) {
+	for i, r := range p.Returns {
+		if r.PaymentID == paymentID {
+			return r, i, true
+		}
+	}
+	return Return{}, -1, false
+}
+
+// LateEntry records a payment that bought nothing as it came in: the
+// gateway holds it, owed back (External the payment, At when it was paid,
+// as the gateway's statement has it).
+func LateEntry(id int64, r Return, memo string) ledger.Entry {
+	e := ledger.Build(LateKey(id, r.PaymentID), ledger.KindPurchase, Ref(id), r.PaidAt, memo,
+		ledger.Debit(ledger.GatewayClearing, "", r.AmountFen), ledger.Credit(ledger.RefundsPayable, "", r.AmountFen))
+	e.External = r.PaymentID
 	return e
 }
 
-// ReturnedEntry records that payment returned through the gateway.
-func ReturnedEntry(p Purchase, at time.Time) ledger.Entry {
-	e := ledger.Build(ReturnedKey(p.ID), ledger.KindRefund, Ref(p.ID), at, "payment for a closed purchase returned",
-		ledger.Debit(ledger.RefundsPayable, "", p.ReturnedFen), ledger.Credit(ledger.GatewayClearing, "", p.ReturnedFen))
-	e.External = p.ReturnID
+// ReturnedEntry records that payment returned by the gateway (External
+// the refund, At when the gateway returned it).
+func ReturnedEntry(id int64, r Return) ledger.Entry {
+	e := ledger.Build(ReturnedKey(id, r.PaymentID), ledger.KindRefund, Ref(id), r.ReturnedAt, "payment that bought nothing returned",
+		ledger.Debit(ledger.RefundsPayable, "", r.AmountFen), ledger.Credit(ledger.GatewayClearing, "", r.AmountFen))
+	e.External = r.ReturnID
 	return e
 }
 
@@ -352,8 +389,9 @@ func refusal(p Purchase, t benefits.Ticket, account int64, now time.Time, q Quot
 // RefundStatus is where a ticket's refund is.
 type RefundStatus string
 
-// Refund states: the ticket is revoked and the refund entered when it is
-// created (pending); done once the gateway returned the money.
+// Refund states: the ticket is revoked and the refund entered as owed
+// when it is created (pending); done once the gateway paid it, entered
+// then as paid.
 const (
 	RefundPending RefundStatus = "pending"
 	RefundDone    RefundStatus = "done"
@@ -373,18 +411,29 @@ type Refund struct {
 	AmountFen  int64        `json:"amount_fen"`
 	Status     RefundStatus `json:"status"`
 	CreatedAt  time.Time    `json:"created_at"`
-	DoneAt     time.Time    `json:"done_at,omitzero"`
-	Version    int          `json:"version"`
+	// DoneAt is when the gateway paid the refund.
+	DoneAt  time.Time `json:"done_at,omitzero"`
+	Version int       `json:"version"`
 }
 
-// RefundEntry is the journal entry of a ticket's refund: the buyer's
-// prepaid value for the unused rides goes, the refund through the gateway
-// and the fee to the operator.
+// RefundEntry is the journal entry of a ticket's refund as accepted: the
+// buyer's prepaid value for the unused rides goes, the refund is owed to
+// the buyer until the gateway pays it, and the fee is the operator's. No
+// money moved through the gateway yet, so it names no external ID.
 func RefundEntry(r Refund) ledger.Entry {
-	e := ledger.Build(RefundKey(r.TicketID), ledger.KindRefund, Ref(r.PurchaseID), r.CreatedAt, "bought ticket refunded",
+	return ledger.Build(RefundKey(r.TicketID), ledger.KindRefund, Ref(r.PurchaseID), r.CreatedAt, "bought ticket refunded",
 		ledger.Debit(ledger.PassengerPrepaid, Party(r.Buyer), r.UnusedFen),
-		ledger.Credit(ledger.GatewayClearing, "", r.AmountFen),
+		ledger.Credit(ledger.RefundsPayable, "", r.AmountFen),
 		ledger.Credit(ledger.FeeIncome, "", r.FeeFen))
+}
+
+// RefundPaidEntry is the journal entry of a ticket's refund paid by the
+// gateway: what was owed leaves through it (External the refund ID, At
+// when the gateway paid, r.DoneAt).
+func RefundPaidEntry(r Refund) ledger.Entry {
+	e := ledger.Build(RefundPaidKey(r.TicketID), ledger.KindRefund, Ref(r.PurchaseID), r.DoneAt, "bought ticket refund paid",
+		ledger.Debit(ledger.RefundsPayable, "", r.AmountFen),
+		ledger.Credit(ledger.GatewayClearing, "", r.AmountFen))
 	e.External = r.RefundID
 	return e
 }

@@ -32,9 +32,6 @@ type Config struct {
 	// Gateway takes the payments and returns the refunds.
 	Gateway  payment.Gateway
 	Benefits Benefits
-	// Ledger posts the entries of payments that belong to no record (a
-	// second payment of a paid purchase and its return).
-	Ledger ledger.Store
 	// NotifyURL is where the gateway posts payment notifications
 	// (<base>/api/v1/ticket-purchases/notify); ReturnURL where the buyer's
 	// browser goes after paying, with the purchase ID appended.
@@ -350,9 +347,9 @@ func (s *Service) HandleNotification(ctx context.Context, n payment.Notification
 			}
 			return OutcomeDuplicate, nil
 		case p.Status == Paid:
-			return OutcomeReturned, s.returnExtra(ctx, p, n)
+			out, err = s.returnPayment(ctx, p, n, "second payment of a paid purchase", "the purchase was already paid by "+p.PaymentID)
 		case p.Status == Closed:
-			out, err = s.returnClosed(ctx, p, n)
+			out, err = s.returnPayment(ctx, p, n, "payment for a closed purchase", "the purchase was closed ("+p.CloseReason+")")
 		default:
 			out, err = s.pay(ctx, p, n)
 		}
@@ -378,7 +375,7 @@ func (s *Service) pay(ctx context.Context, p Purchase, n payment.Notification) (
 		if err := s.store.UpdatePurchase(ctx, closed); err != nil {
 			return "", err
 		}
-		return s.returnClosed(ctx, closed, n)
+		return s.returnPayment(ctx, closed, n, "payment for a closed purchase", "the purchase was closed ("+closed.CloseReason+")")
 	}
 	paidAt := n.PaidAt
 	if paidAt.IsZero() {
@@ -432,65 +429,62 @@ func (s *Service) issue(ctx context.Context, p Purchase) (Purchase, error) {
 	}
 }
 
-// returnClosed returns in full a payment that came for a closed purchase:
-// the money is entered as owed back with the purchase's record of it, then
-// refunded, then entered as returned.
-func (s *Service) returnClosed(ctx context.Context, p Purchase, n payment.Notification) (Outcome, error) {
-	if p.ReturnID == ReturnID(n.PaymentID) && p.ReturnedFen > 0 {
+// returnPayment returns in full a payment that bought nothing (it came for
+// a closed purchase, or a second time for a paid one). The purchase
+// records it as owed, with its entry (LateEntry, keyed by the payment), in
+// one transaction; then the gateway returns it (ReturnID: once however
+// often this runs); then the purchase records it returned, with its entry
+// (ReturnedEntry), again in one transaction. Each step is skipped once
+// done, so a redelivered notification finishes what a failure left.
+func (s *Service) returnPayment(ctx context.Context, p Purchase, n payment.Notification, memo, why string) (Outcome, error) {
+	r, i, ok := p.ReturnOf(n.PaymentID)
+	if ok && !r.ReturnedAt.IsZero() {
 		return OutcomeReturned, nil
 	}
-	if p.PaymentID != n.PaymentID {
+	if !ok {
+		paidAt := n.PaidAt
+		if paidAt.IsZero() {
+			paidAt = s.now()
+		}
+		r = Return{PaymentID: n.PaymentID, AmountFen: n.AmountFen, PaidAt: paidAt.UTC().Truncate(time.Microsecond), ReturnID: ReturnID(n.PaymentID)}
 		owed := p
-		owed.PaymentID, owed.Version = n.PaymentID, p.Version+1
-		if err := s.store.UpdatePurchase(ctx, owed, LateEntry(p, n.PaymentID, n.AmountFen, s.now())); err != nil {
+		owed.Returns, owed.Version = append(append([]Return(nil), p.Returns...), r), p.Version+1
+		if err := s.store.UpdatePurchase(ctx, owed, LateEntry(p.ID, r, memo)); err != nil {
 			return "", err
 		}
-		p = owed
+		if err := s.cfg.Audit.Record(ctx, "sale.purchase.late_payment", purchaseSubject(p.ID), p, owed, "payment "+n.PaymentID+": "+why); err != nil {
+			return "", err
+		}
+		p, i = owed, len(owed.Returns)-1
 	}
-	if err := s.refundPayment(ctx, n, "the purchase was closed ("+p.CloseReason+")"); err != nil {
+	res, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: r.ReturnID, PaymentID: r.PaymentID, AmountFen: r.AmountFen, Reason: why})
+	if err != nil {
+		slog.ErrorContext(ctx, "returning a purchase payment", "payment", n.PaymentID, "err", err.Error())
 		return "", err
+	}
+	if res.Status != payment.RefundSucceeded {
+		return "", fault.New(fault.Unavailable, "refund_failed", "退款暂未成功，稍后自动重试", "the refund did not go through; it is retried")
 	}
 	done := p
-	done.ReturnedFen, done.ReturnID, done.Version = n.AmountFen, ReturnID(n.PaymentID), p.Version+1
-	if err := s.store.UpdatePurchase(ctx, done, ReturnedEntry(done, s.now())); err != nil {
+	done.Returns = append([]Return(nil), p.Returns...)
+	done.Returns[i].ReturnedAt = s.confirmed(res)
+	done.ReturnedFen, done.Version = p.ReturnedFen+r.AmountFen, p.Version+1
+	if err := s.store.UpdatePurchase(ctx, done, ReturnedEntry(p.ID, done.Returns[i])); err != nil {
 		return "", err
 	}
-	if err := s.cfg.Audit.Record(ctx, "sale.purchase.return", purchaseSubject(p.ID), p, done, "payment "+n.PaymentID+" arrived when the purchase was closed"); err != nil {
+	if err := s.cfg.Audit.Record(ctx, "sale.purchase.return", purchaseSubject(p.ID), p, done, "payment "+n.PaymentID+" returned: "+why); err != nil {
 		return "", err
 	}
 	return OutcomeReturned, nil
 }
 
-// returnExtra returns a second payment of a purchase already paid, with
-// its entries posted by key (once however often it is delivered).
-func (s *Service) returnExtra(ctx context.Context, p Purchase, n payment.Notification) error {
-	if err := s.refundPayment(ctx, n, "the purchase was already paid by "+p.PaymentID); err != nil {
-		return err
+// confirmed is when the gateway says it paid a refund (now, if it does
+// not say), at the precision both engines keep.
+func (s *Service) confirmed(res payment.Refund) time.Time {
+	if res.At.IsZero() {
+		return s.now()
 	}
-	if s.cfg.Ledger == nil {
-		return nil
-	}
-	in := ledger.Build(LateKey(p.ID)+":"+n.PaymentID, ledger.KindPurchase, Ref(p.ID), s.now(), "second payment of a paid purchase",
-		ledger.Debit(ledger.GatewayClearing, "", n.AmountFen), ledger.Credit(ledger.RefundsPayable, "", n.AmountFen))
-	in.External = n.PaymentID
-	out := ledger.Build(ReturnedKey(p.ID)+":"+n.PaymentID, ledger.KindRefund, Ref(p.ID), s.now(), "second payment of a paid purchase returned",
-		ledger.Debit(ledger.RefundsPayable, "", n.AmountFen), ledger.Credit(ledger.GatewayClearing, "", n.AmountFen))
-	out.External = ReturnID(n.PaymentID)
-	for _, e := range []ledger.Entry{in, out} {
-		if _, err := s.cfg.Ledger.Post(ctx, e); err != nil && !errors.Is(err, ledger.ErrKeyReused) {
-			return err
-		}
-	}
-	return nil
-}
-
-// refundPayment returns a whole payment through the gateway, once per payment.
-func (s *Service) refundPayment(ctx context.Context, n payment.Notification, why string) error {
-	_, err := s.cfg.Gateway.Refund(ctx, payment.RefundRequest{RefundID: ReturnID(n.PaymentID), PaymentID: n.PaymentID, AmountFen: n.AmountFen, Reason: why})
-	if err != nil {
-		slog.ErrorContext(ctx, "returning a purchase payment", "payment", n.PaymentID, "err", err.Error())
-	}
-	return err
+	return res.At.UTC().Truncate(time.Microsecond)
 }
 
 // expire settles a pending purchase past its expiry by what the gateway
@@ -669,7 +663,8 @@ func (s *Service) Refund(ctx context.Context, account, ticketID int64) (Refund, 
 }
 
 // payRefund asks the gateway for a pending refund (the same refund ID
-// every time) and marks it done.
+// every time) and marks it done with the entry of the money paid out, in
+// one transaction.
 func (s *Service) payRefund(ctx context.Context, r Refund) (Refund, error) {
 	if r.Status == RefundDone {
 		return r, nil
@@ -682,8 +677,8 @@ func (s *Service) payRefund(ctx context.Context, r Refund) (Refund, error) {
 		return r, fault.New(fault.Unavailable, "refund_failed", "退款暂未成功，稍后自动重试", "the refund did not go through; it is retried")
 	}
 	done := r
-	done.Status, done.DoneAt, done.Version = RefundDone, s.now(), r.Version+1
-	if err := s.store.UpdateRefund(ctx, done); err != nil {
+	done.Status, done.DoneAt, done.Version = RefundDone, s.confirmed(res), r.Version+1
+	if err := s.store.UpdateRefund(ctx, done, RefundPaidEntry(done)); err != nil {
 		if errors.Is(err, ErrStale) {
 			return s.store.Refund(ctx, r.TicketID)
 		}

@@ -60,7 +60,7 @@ func newEnv(t *testing.T, s storetest.Stores, failIssues int) *env {
 		t.Fatal(err)
 	}
 	bn := benefits.NewService(s.Benefits, benefits.Config{Now: clock.Now})
-	svc := sale.New(s.DB.Sales(), sale.Config{Now: clock.Now, Gateway: gw, Benefits: &flaky{Service: bn, failIssues: failIssues}, Ledger: s.DB.Ledger(),
+	svc := sale.New(s.DB.Sales(), sale.Config{Now: clock.Now, Gateway: gw, Benefits: &flaky{Service: bn, failIssues: failIssues},
 		NotifyURL: "http://127.0.0.1:1/api/v1/ticket-purchases/notify", ReturnURL: "http://127.0.0.1:1/h5/buy/purchases/"})
 	e := &env{s: s, clock: clock, gw: gw, bn: bn, svc: svc}
 	for i := range 4 {
@@ -151,6 +151,15 @@ func (e *env) prepaid(t *testing.T, account int64) int64 {
 		}
 	}
 	return 0
+}
+
+// net sums an entry's postings by account, debits positive.
+func net(e ledger.Entry) map[ledger.Code]int64 {
+	sums := map[ledger.Code]int64{}
+	for _, p := range e.Postings {
+		sums[p.Account] += p.Debit - p.Credit
+	}
+	return sums
 }
 
 // TestBuySplitsToTheFen: three single rides for ¥10 issue tickets of 333,
@@ -273,19 +282,28 @@ func TestRefundUnused(t *testing.T) {
 		if pay.RefundedFen != 760 {
 			t.Errorf("gateway refunded %d, want 760", pay.RefundedFen)
 		}
+		// Accepted: the unused value is owed back, less the fee; no money
+		// moved through the gateway yet.
 		entry, err := s.DB.Ledger().EntryByKey(ctx, sale.RefundKey(tid))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if entry.External != sale.RefundID(tid) {
-			t.Errorf("refund entry external %q", entry.External)
+		if entry.External != "" {
+			t.Errorf("accepted refund entry names external %q", entry.External)
 		}
-		sums := map[ledger.Code]int64{}
-		for _, pst := range entry.Postings {
-			sums[pst.Account] += pst.Debit - pst.Credit
+		if sums := net(entry); sums[ledger.PassengerPrepaid] != 800 || sums[ledger.RefundsPayable] != -760 || sums[ledger.FeeIncome] != -40 || len(sums) != 3 {
+			t.Errorf("accepted refund postings %+v", entry.Postings)
 		}
-		if sums[ledger.PassengerPrepaid] != 800 || sums[ledger.GatewayClearing] != -760 || sums[ledger.FeeIncome] != -40 {
-			t.Errorf("refund postings %+v", entry.Postings)
+		// Paid: what was owed leaves through the gateway, when it paid.
+		paid, err := s.DB.Ledger().EntryByKey(ctx, sale.RefundPaidKey(tid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if paid.External != sale.RefundID(tid) || !paid.At.Equal(r.DoneAt) {
+			t.Errorf("paid refund entry external %q at %v, want %q at %v", paid.External, paid.At, sale.RefundID(tid), r.DoneAt)
+		}
+		if sums := net(paid); sums[ledger.RefundsPayable] != 760 || sums[ledger.GatewayClearing] != -760 || len(sums) != 2 {
+			t.Errorf("paid refund postings %+v", paid.Postings)
 		}
 		// What is left in the buyer's prepaid value is what two rides used.
 		if got := e.prepaid(t, buyer); got != 200 {

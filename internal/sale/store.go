@@ -53,8 +53,9 @@ type Store interface {
 	RefundTicket(ctx context.Context, ticketID int64, decide func(p Purchase, t benefits.Ticket) (Refund, ledger.Entry, error)) (Refund, error)
 	// Refund returns a ticket's refund (ErrRefundNotFound).
 	Refund(ctx context.Context, ticketID int64) (Refund, error)
-	// UpdateRefund stores r if the stored one is at r.Version−1 (ErrStale).
-	UpdateRefund(ctx context.Context, r Refund) error
+	// UpdateRefund stores r if the stored one is at r.Version−1 (ErrStale),
+	// and posts entries in the same transaction.
+	UpdateRefund(ctx context.Context, r Refund, entries ...ledger.Entry) error
 	// PendingRefunds lists refunds the gateway has not paid yet, oldest first.
 	PendingRefunds(ctx context.Context, limit int) ([]Refund, error)
 }

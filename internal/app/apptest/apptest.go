@@ -48,6 +48,12 @@ func OnPostgres() Option {
 	return func(tb testing.TB, cfg *app.Config) { cfg.Database = storetest.FreshPostgresDatabase(tb) }
 }
 
+// WithClock runs the app on the clock now instead of time.Now (every
+// service reads it): for tests that move time.
+func WithClock(now func() time.Time) Option {
+	return func(_ testing.TB, cfg *app.Config) { cfg.Now = now }
+}
+
 // NewDemo returns an opened, migrated app with the demo data seeded from
 // Today (the networks, the logins, and the demo merchants onboarded, so
 // the merchant logins work for merchants 1 and 2 that exist; not their
@@ -86,13 +92,21 @@ func NewDemo(tb testing.TB, opts ...Option) *app.App {
 // when the test ends.
 func Serve(tb testing.TB, a *app.App, mount func(*http.ServeMux)) (*httptest.Server, *httpapi.Server) {
 	tb.Helper()
+	return ServeRuntime(tb, a, app.Runtime{SandboxPayments: true}, mount)
+}
+
+// ServeRuntime is Serve with the runtime rt (its BaseURL is the test
+// server's).
+func ServeRuntime(tb testing.TB, a *app.App, rt app.Runtime, mount func(*http.ServeMux)) (*httptest.Server, *httpapi.Server) {
+	tb.Helper()
 	var handler atomic.Pointer[http.Handler]
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		(*handler.Load()).ServeHTTP(w, r)
 	}))
 	ctx, cancel := context.WithCancel(context.Background())
 	tb.Cleanup(func() { cancel(); ts.Close() })
-	if err := a.Start(ctx, app.Runtime{BaseURL: ts.URL, SandboxPayments: true}); err != nil {
+	rt.BaseURL = ts.URL
+	if err := a.Start(ctx, rt); err != nil {
 		tb.Fatal(err)
 	}
 	srv := a.Server(mount)

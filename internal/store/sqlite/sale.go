@@ -227,15 +227,24 @@ func (s *saleStore) Refund(ctx context.Context, ticketID int64) (sale.Refund, er
 	return sqlrow.ScanSaleRefund(s.read.QueryRowContext(ctx, `SELECT `+saleCols+` FROM sale_refunds WHERE ticket_id = ?`, ticketID))
 }
 
-// UpdateRefund stores r at its version.
-func (s *saleStore) UpdateRefund(ctx context.Context, r sale.Refund) error {
+// UpdateRefund stores r at its version with its entries.
+func (s *saleStore) UpdateRefund(ctx context.Context, r sale.Refund, entries ...ledger.Entry) error {
 	body, err := sqlrow.SaleBody(r)
 	if err != nil {
 		return err
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		return versioned(ctx, tx, "sale_refunds", r.ID, sale.ErrRefundNotFound,
+		err := versioned(ctx, tx, "sale_refunds", r.ID, sale.ErrRefundNotFound,
 			`UPDATE sale_refunds SET status = ?, version = ?, body = ? WHERE id = ? AND version = ?`, string(r.Status), r.Version, body, r.ID, r.Version-1)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if _, err := postEntry(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

@@ -143,10 +143,14 @@ func TestReconcileThreePlanted(t *testing.T) {
 		if one, _ := svc.Runs(ctx, reconcile.RunFilter{Day: "2026-03-01"}); len(one) != 2 {
 			t.Fatalf("runs of the first day: %+v", one)
 		}
-		// The same day from the channel: all agree but the fee, posted from
-		// the planted file at another amount.
-		if run, err := svc.Reconcile(ctx, "2026-03-02", nil, "test"); err != nil || run.DifferenceCount != 1 || run.Differences[0].Kind != reconcile.FeeDiffers {
-			t.Fatalf("fee differs: %+v %v", run, err)
+		// A run with differences posts no fees: the file is not to be
+		// trusted with them. The same day from the channel agrees on
+		// everything and posts them.
+		if run.FeeEntry != 0 {
+			t.Fatalf("the planted run posted fees (entry %d)", run.FeeEntry)
+		}
+		if run, err := svc.Reconcile(ctx, "2026-03-02", nil, "test"); err != nil || run.DifferenceCount != 0 || run.FeeEntry == 0 {
+			t.Fatalf("the channel's run: %+v %v", run, err)
 		}
 	})
 }
