@@ -303,6 +303,15 @@ func (cmd serveCmd) Run(ctx context.Context, c *cli) error {
 			fmt.Printf("demo merchant day 演示商户日: %d templates, %d merchant campaigns, %d purchases paid (%s), %d tickets issued, %d trips settled charging the merchants %s\n",
 				tr.Templates, tr.Campaigns, tr.Purchases, purchase.Yuan(tr.PaidFen), tr.Issued, tr.Trips, purchase.Yuan(tr.MerchantFen))
 		}
+		mo, err := demo.SeedMoney(ctx, demo.MoneyDeps{Benefits: a.Benefits, Identity: a.Identity, Merchants: a.Merchants, Sales: a.SaleStore(),
+			Employers: a.EmployerStore, Payments: a.SandboxStore, Audit: a.Audit, BaseURL: base}, time.Now())
+		if err != nil {
+			return err
+		}
+		if mo.Offers > 0 || mo.Employer != 0 {
+			fmt.Printf("demo money 演示资金: %d offers on sale, the passenger paid %d purchases (%s, %d tickets) and refunded one (%s back); employer %d (login hr): %d employees (%d linked, %d invited), top-up %s paid, %d allowances issued, %d offboarded\n",
+				mo.Offers, mo.Purchases, purchase.Yuan(mo.PaidFen), mo.Bought, purchase.Yuan(mo.RefundFen), mo.Employer, mo.Employees, mo.Linked, mo.Invited, purchase.Yuan(mo.TopUpFen), mo.Allowances, mo.Offboarded)
+		}
 	}
 	if err := a.Start(ctx, app.Runtime{BaseURL: base, Hold: cmd.Hold, PaymentSecret: []byte(cmd.PaymentSecret), MetroEvery: cmd.MetroEvery, SandboxPayments: cmd.Demo || cmd.Sandbox,
 		InvoiceSeller: invoice.Party{Name: cmd.InvoiceSellerName, TaxNumber: cmd.InvoiceSellerTax}, InvoiceTaxRate: cmd.InvoiceTaxRate}); err != nil {

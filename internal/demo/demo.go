@@ -206,14 +206,15 @@ type Login struct {
 	Role     identity.Role `json:"role"`
 	Name     string        `json:"name"`
 	// Merchant and Grants: the demo merchant a merchant's login works for
-	// (1 the mall, 2 the bank) and what its staff may do. Merchants'
-	// logins are made by onboarding (SeedMerchants), not by Seed.
+	// (1 the mall, 2 the bank, 4 the employer) and what its staff may do.
+	// Merchants' logins are made by onboarding (SeedMerchants; the
+	// employer's by SeedMoney), not by Seed.
 	Merchant int64                 `json:"merchant,omitempty"`
 	Grants   []identity.Permission `json:"grants,omitempty"`
 }
 
-// Logins are the demo accounts, one per role, and the second merchant's
-// admin and staff. The first login of a role is that role's demo login.
+// Logins are the demo accounts, one per role, the second merchant's
+// admin and staff, and the demo employer's admin (made by SeedMoney). The first login of a role is that role's demo login.
 var Logins = []Login{
 	{"admin", "piao-admin-2026", identity.OperatorAdmin, "运营管理员 Operator admin", 0, nil},
 	{"reviewer", "piao-reviewer-2026", identity.OperatorReviewer, "运营审核员 Operator reviewer", 0, nil},
@@ -222,6 +223,7 @@ var Logins = []Login{
 	{"staff", "piao-staff-2026", identity.MerchantStaff, "商户员工 Merchant staff", 1, []identity.Permission{identity.MerchantCampaigns, identity.MerchantReports}},
 	{"bank", "piao-bank-2026", identity.MerchantAdmin, "银行商户管理员 Bank merchant admin", 2, nil},
 	{"teller", "piao-teller-2026", identity.MerchantStaff, "银行员工 Bank staff", 2, []identity.Permission{identity.MerchantDistribution, identity.MerchantReports}},
+	{"hr", "piao-hr-2026", identity.MerchantAdmin, "企业人事管理员 Employer HR admin", EmployerMerchant, nil},
 	{"passenger", "piao-passenger-2026", identity.Passenger, "旅客 Passenger", 0, nil},
 	{"partner", "piao-partner-2026", identity.Partner, "合作平台 Partner platform", 0, nil},
 	{"gate", "piao-gate-2026", identity.Gate, "闸机 Station gate", 0, nil},
