@@ -76,6 +76,12 @@ var gatewaySources = []string{
 	`SELECT 'refund', j.value ->> 'return_id', (j.value ->> 'amount_fen')::bigint, (j.value ->> 'returned_at')::timestamptz, 'buy:' || p.id
 	  FROM sale_purchases p, jsonb_array_elements(COALESCE(p.body::jsonb -> 'returns', '[]'::jsonb)) AS j(value)
 	  WHERE j.value ? 'returned_at' AND (j.value ->> 'returned_at')::timestamptz >= $1 AND (j.value ->> 'returned_at')::timestamptz < $2`,
+	// Employers' top-ups and monthly bills paid through the gateway.
+	`SELECT 'payment', t.body::jsonb ->> 'payment_id', t.amount_fen::bigint, (t.body::jsonb ->> 'paid_at')::timestamptz, 'topup:' || t.id
+	  FROM employer_topups t WHERE t.status = 'paid' AND (t.body::jsonb ->> 'paid_at')::timestamptz >= $1 AND (t.body::jsonb ->> 'paid_at')::timestamptz < $2`,
+	`SELECT 'payment', b.body::jsonb ->> 'payment_id', b.amount_fen::bigint, (b.body::jsonb ->> 'paid_at')::timestamptz, 'bill:' || b.id
+	  FROM employer_bills b WHERE b.status = 'paid' AND COALESCE(b.body::jsonb ->> 'payment_id', '') <> ''
+	    AND (b.body::jsonb ->> 'paid_at')::timestamptz >= $1 AND (b.body::jsonb ->> 'paid_at')::timestamptz < $2`,
 	// Refunds of bought tickets the gateway paid, when it paid them.
 	`SELECT 'refund', r.body::jsonb ->> 'refund_id', (r.body::jsonb ->> 'amount_fen')::bigint, (r.body::jsonb ->> 'done_at')::timestamptz, 'buy_refund:' || r.ticket_id
 	  FROM sale_refunds r WHERE r.status = 'done' AND (r.body::jsonb ->> 'done_at')::timestamptz >= $1 AND (r.body::jsonb ->> 'done_at')::timestamptz < $2`,

@@ -76,6 +76,12 @@ var gatewaySources = []string{
 	`SELECT 'refund', json_extract(j.value, '$.return_id'), json_extract(j.value, '$.amount_fen'), json_extract(j.value, '$.returned_at'), 'buy:' || p.id
 	  FROM sale_purchases p, json_each(p.body, '$.returns') j
 	  WHERE json_extract(j.value, '$.returned_at') >= ?3 AND json_extract(j.value, '$.returned_at') < ?4`,
+	// Employers' top-ups and monthly bills paid through the gateway.
+	`SELECT 'payment', json_extract(t.body, '$.payment_id'), t.amount_fen, json_extract(t.body, '$.paid_at'), 'topup:' || t.id
+	  FROM employer_topups t WHERE t.status = 'paid' AND json_extract(t.body, '$.paid_at') >= ?3 AND json_extract(t.body, '$.paid_at') < ?4`,
+	`SELECT 'payment', json_extract(b.body, '$.payment_id'), b.amount_fen, json_extract(b.body, '$.paid_at'), 'bill:' || b.id
+	  FROM employer_bills b WHERE b.status = 'paid' AND json_extract(b.body, '$.payment_id') <> ''
+	    AND json_extract(b.body, '$.paid_at') >= ?3 AND json_extract(b.body, '$.paid_at') < ?4`,
 	// Refunds of bought tickets the gateway paid, when it paid them.
 	`SELECT 'refund', json_extract(r.body, '$.refund_id'), json_extract(r.body, '$.amount_fen'), json_extract(r.body, '$.done_at'), 'buy_refund:' || r.ticket_id
 	  FROM sale_refunds r WHERE r.status = 'done' AND json_extract(r.body, '$.done_at') >= ?3 AND json_extract(r.body, '$.done_at') < ?4`,
