@@ -89,7 +89,7 @@ func TestInvoiceSweepSales(t *testing.T) {
 			t.Fatal(err)
 		}
 		bn := benefits.NewService(s.Benefits, benefits.Config{Now: clock.Now})
-		sales := sale.New(s.DB.Sales(), sale.Config{Now: clock.Now, Gateway: gw, Benefits: bn, Ledger: s.DB.Ledger(),
+		sales := sale.New(s.DB.Sales(), sale.Config{Now: clock.Now, Gateway: gw, Benefits: bn,
 			NotifyURL: "http://127.0.0.1:1/api/v1/ticket-purchases/notify", ReturnURL: "http://127.0.0.1:1/h5/shop/purchases/"})
 		svc := invoice.New(s.DB.Invoices(), invoice.Config{Now: clock.Now, TaxRateBP: 600})
 
